@@ -1,0 +1,1 @@
+# Benchmarks (make bench). Built on demand, never part of make check.

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# scripts/check.sh: install what is missing, build p11tee twice out of tree
+# (normal, then AddressSanitizer + UndefinedBehaviorSanitizer), run every
+# test in both, memcheck the provider tests, check that the release tarball
+# builds, and end with one line: "N passed, N failed[, N skipped]".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+builds="$top/_build"
+passed=0 failed=0 skipped=0
+
+step_failed() {
+    echo "check: FAILED: $*" >&2
+    failed=$((failed + 1))
+}
+
+# Add the totals of one automake test-suite log to the summary.
+tally() {
+    local log=$1 label=$2 key n
+    if [ ! -f "$log" ]; then
+        step_failed "$label: no test log ($log)"
+        return
+    fi
+    for key in PASS XFAIL SKIP FAIL XPASS ERROR; do
+        n=$(awk -v k="$key:" '$1 == "#" && $2 == k { print $3; exit }' "$log")
+        n=${n:-0}
+        case $key in
+        PASS | XFAIL) passed=$((passed + n)) ;;
+        SKIP) skipped=$((skipped + n)) ;;
+        *) failed=$((failed + n)) ;;
+        esac
+    done
+    echo "check: $label: $(awk '$1 == "#" && $2 ~ /:$/ { printf "%s %s ", $2, $3 }' "$log")"
+    # Show what failed, so that the CI log alone explains a red run.
+    grep -E '^(FAIL|ERROR|XPASS):' "$log" | head -n 50 || true
+}
+
+# build NAME CONFIGURE-ARGS... : configure and build into _build/NAME.
+build() {
+    local name=$1 dir="$builds/$1"
+    shift
+    rm -rf "$dir" && mkdir -p "$dir" || return 1
+    echo "check: [$name] configure $*"
+    (cd "$dir" && "$top/configure" --enable-werror "$@" >configure.out 2>&1) || {
+        tail -n 30 "$dir/configure.out" >&2
+        return 1
+    }
+    echo "check: [$name] make"
+    (cd "$dir" && make -j"$jobs" >make.out 2>&1) || {
+        grep -E 'error|Error' "$dir/make.out" | head -n 40 >&2
+        return 1
+    }
+}
+
+# suite NAME TARGET LOG : run a make target in _build/NAME and tally LOG.
+suite() {
+    local name=$1 target=$2 log=$3
+    echo "check: [$name] make $target"
+    (cd "$builds/$name" && make -j"$jobs" "$target" >"$target.out" 2>&1) ||
+        echo "check: [$name] make $target reported failures" >&2
+    tally "$builds/$name/$log" "$name $target"
+}
+
+start=$(date +%s)
+scripts/install-deps.sh || step_failed "install-deps.sh"
+./autogen.sh >/dev/null 2>&1 || step_failed "autogen.sh"
+
+if build normal; then
+    suite normal check test-suite.log
+    suite normal valgrind valgrind-suite.log
+    echo "check: [normal] make distcheck (tarball builds, installs, uninstalls)"
+    if (cd "$builds/normal" && make -j"$jobs" distcheck TESTS= >distcheck.out 2>&1); then
+        passed=$((passed + 1))
+    else
+        tail -n 30 "$builds/normal/distcheck.out" >&2
+        step_failed "make distcheck"
+    fi
+else
+    step_failed "normal build"
+fi
+
+if build sanitizers --enable-sanitizers; then
+    suite sanitizers check test-suite.log
+else
+    step_failed "sanitizer build"
+fi
+
+echo "check: finished in $(($(date +%s) - start)) s"
+summary="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
+echo "$summary"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install what p11tee needs to build, test and run its demo on Debian 12.
+# Idempotent: only packages that are not installed yet are fetched, and
+# `apt-get update` runs only when something is missing.
+set -euo pipefail
+
+packages=(
+    # toolchain and autotools
+    build-essential autoconf automake libtool pkg-config
+    # libraries the code links against
+    libssl-dev libp11-dev libp11-kit-dev libcurl4-openssl-dev libjson-c-dev libsecp256k1-dev
+    # tests: unit framework, throwaway tokens, a second PKCS#11 client, memcheck
+    libcmocka-dev softhsm2 opensc valgrind
+    # the openssl tool (provider tests) and TLS roots for the real API
+    openssl ca-certificates
+    # the reference server: Debian's Python with the cryptography package
+    python3 python3-cryptography
+    # perf counters for the benchmarks are optional; procps gives `ps` to tests
+    procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = installed ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo="sudo"
+    else
+        echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2
+        exit 1
+    fi
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,18 @@
+# libp11tee: layers under src/ (see docs/DESIGN.md). libp11tee-core is the
+# whole library as a convenience archive, so tests can reach internal
+# functions; libp11tee.la exports only the public p11tee_* symbols.
+
+noinst_LTLIBRARIES += libp11tee-core.la
+libp11tee_core_la_SOURCES = \
+	src/common/common.h src/common/err.c src/common/buf.c \
+	src/crypto/crypto.h src/crypto/codec.c
+libp11tee_core_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) \
+	$(SECP256K1_CFLAGS)
+libp11tee_core_la_LIBADD = $(CRYPTO_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(SECP256K1_LIBS) \
+	$(PTHREAD_LIBS)
+
+lib_LTLIBRARIES += libp11tee.la
+libp11tee_la_SOURCES =
+libp11tee_la_LIBADD = libp11tee-core.la
+libp11tee_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBP11TEE_LT_VERSION) \
+	-export-symbols-regex '^p11tee_'

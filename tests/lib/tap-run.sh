@@ -1,0 +1,34 @@
+#!/bin/sh
+# Run one test program for automake's TAP driver (the LOG_COMPILER).
+#
+# Conventions every p11tee test follows (C with cmocka, shell, Python):
+#  - TAP on stdout, diagnostics on stderr;
+#  - exit status = number of failed tests (0 when all pass);
+#  - a program that cannot run at all exits 77 after writing the reason as
+#    its last line on stderr (STYLE.md), and this wrapper turns that into
+#    "1..0 # SKIP reason".
+# cmocka 1.1.5 prints a skipped test as "not ok N # SKIP"; TAP wants "ok".
+# A non-zero exit that the "not ok" lines do not explain (a crash, a
+# sanitizer or leak report at exit) is passed on, and the driver reports
+# it as an ERROR.
+set -u
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tap-run.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+"$@" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+cat "$tmp/err" >&2
+
+if [ "$rc" -eq 77 ] && ! grep -q '^1\.\.' "$tmp/out"; then
+    reason=$(grep -v '^[[:space:]]*$' "$tmp/err" | tail -n 1)
+    printf '1..0 # SKIP %s\n' "${reason:-no reason given}"
+    exit 0
+fi
+
+sed -e 's/^not ok \([0-9][0-9]*\) # SKIP/ok \1 # SKIP/' "$tmp/out"
+failed=$(grep -c '^not ok' "$tmp/out" | tr -d ' ')
+skipped=$(grep -c '^not ok [0-9]* # SKIP' "$tmp/out" | tr -d ' ')
+if [ "$rc" -ne 0 ] && [ "$rc" -eq $((failed - skipped)) ]; then
+    exit 0
+fi
+exit "$rc"

@@ -1,0 +1,50 @@
+# TAP helpers for shell tests. Source it, call the checks, end with tap_done.
+#   tap_ok DESC / tap_fail DESC [DIAG]   record one result
+#   tap_check DESC CMD...                pass when CMD exits 0
+#   tap_skip DESC REASON                 a skipped result
+#   tap_skip_all REASON                  nothing can run: exit 77 with REASON
+#   tap_done                             late plan; exit status = failures
+tap_n=0
+tap_failures=0
+
+tap_ok() {
+    tap_n=$((tap_n + 1))
+    printf 'ok %d - %s\n' "$tap_n" "$1"
+}
+
+tap_fail() {
+    tap_n=$((tap_n + 1))
+    tap_failures=$((tap_failures + 1))
+    printf 'not ok %d - %s\n' "$tap_n" "$1"
+    if [ $# -gt 1 ]; then
+        printf '%s\n' "$2" | sed 's/^/# /'
+    fi
+}
+
+tap_check() {
+    desc=$1
+    shift
+    if "$@"; then tap_ok "$desc"; else tap_fail "$desc" "command failed: $*"; fi
+}
+
+tap_skip() {
+    tap_n=$((tap_n + 1))
+    printf 'ok %d - %s # SKIP %s\n' "$tap_n" "$1" "$2"
+}
+
+tap_skip_all() {
+    echo "$1" >&2
+    exit 77
+}
+
+tap_done() {
+    printf '1..%d\n' "$tap_n"
+    exit "$tap_failures"
+}
+
+# A private temp dir removed on exit; parallel tests never share one.
+tap_tmpdir() {
+    TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/p11tee-test.XXXXXX") || exit 99
+    trap 'rm -rf "$TAP_TMP"' EXIT
+    trap 'exit 130' INT TERM
+}
