@@ -5,7 +5,8 @@
 noinst_LTLIBRARIES += libp11tee-core.la
 libp11tee_core_la_SOURCES = \
 	src/common/common.h src/common/err.c src/common/buf.c \
-	src/crypto/crypto.h src/crypto/codec.c
+	src/crypto/crypto.h src/crypto/codec.c \
+	src/attest/attest.h src/attest/report.c
 libp11tee_core_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) \
 	$(SECP256K1_CFLAGS)
 libp11tee_core_la_LIBADD = $(CRYPTO_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(SECP256K1_LIBS) \

@@ -1,0 +1,1 @@
+# (owned by its area; sources, tests and dist files)
