@@ -9,7 +9,7 @@
 
 #include "common/common.h"
 
-void buf_init(buf *b, size_t max)
+void bytebuf_init(bytebuf *b, size_t max)
 {
     b->data = NULL;
     b->len = 0;
@@ -17,7 +17,7 @@ void buf_init(buf *b, size_t max)
     b->max = max;
 }
 
-static p11tee_status buf_reserve(buf *b, size_t extra)
+static p11tee_status bytebuf_reserve(bytebuf *b, size_t extra)
 {
     size_t need, cap;
     unsigned char *p;
@@ -44,9 +44,9 @@ static p11tee_status buf_reserve(buf *b, size_t extra)
     return P11TEE_OK;
 }
 
-p11tee_status buf_append(buf *b, const void *data, size_t len)
+p11tee_status bytebuf_append(bytebuf *b, const void *data, size_t len)
 {
-    p11tee_status rc = buf_reserve(b, len);
+    p11tee_status rc = bytebuf_reserve(b, len);
 
     if (rc != P11TEE_OK)
         return rc;
@@ -57,12 +57,12 @@ p11tee_status buf_append(buf *b, const void *data, size_t len)
     return P11TEE_OK;
 }
 
-p11tee_status buf_append_str(buf *b, const char *s)
+p11tee_status bytebuf_append_str(bytebuf *b, const char *s)
 {
-    return buf_append(b, s, strlen(s));
+    return bytebuf_append(b, s, strlen(s));
 }
 
-void buf_reset(buf *b)
+void bytebuf_reset(bytebuf *b)
 {
     if (b->data != NULL) {
         OPENSSL_cleanse(b->data, b->len);
@@ -71,7 +71,7 @@ void buf_reset(buf *b)
     b->len = 0;
 }
 
-void buf_free(buf *b)
+void bytebuf_free(bytebuf *b)
 {
     if (b == NULL)
         return;
@@ -83,11 +83,11 @@ void buf_free(buf *b)
     b->len = b->cap = 0;
 }
 
-char *buf_take(buf *b, size_t *len)
+char *bytebuf_take(bytebuf *b, size_t *len)
 {
     char *out;
 
-    if (b->data == NULL && buf_reserve(b, 0) != P11TEE_OK)
+    if (b->data == NULL && bytebuf_reserve(b, 0) != P11TEE_OK)
         return NULL;
     out = (char *)b->data;
     out[b->len] = '\0';

@@ -41,21 +41,21 @@ p11tee_status err_openssl(p11tee_error *err, p11tee_status code, const char *fmt
  * peer can make the client allocate without bound. `data` is always
  * NUL-terminated (one byte beyond `len`), so text can be used in place.
  */
-typedef struct buf {
+typedef struct bytebuf {
     unsigned char *data;
     size_t len;
     size_t cap;
     size_t max;
-} buf;
+} bytebuf;
 
-void buf_init(buf *b, size_t max);
+void bytebuf_init(bytebuf *b, size_t max);
 /* Returns P11TEE_E_TOO_LARGE past the bound, P11TEE_E_NOMEM on allocation failure. */
-p11tee_status buf_append(buf *b, const void *data, size_t len);
-p11tee_status buf_append_str(buf *b, const char *s);
-void buf_reset(buf *b);
+p11tee_status bytebuf_append(bytebuf *b, const void *data, size_t len);
+p11tee_status bytebuf_append_str(bytebuf *b, const char *s);
+void bytebuf_reset(bytebuf *b);
 /* Frees the storage; the contents are cleansed first (they may be plaintext). */
-void buf_free(buf *b);
+void bytebuf_free(bytebuf *b);
 /* Hands the storage to the caller (NUL-terminated) and leaves `b` empty. */
-char *buf_take(buf *b, size_t *len);
+char *bytebuf_take(bytebuf *b, size_t *len);
 
 #endif /* P11TEE_COMMON_H */

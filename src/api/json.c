@@ -1,0 +1,197 @@
+/* Strict, bounded JSON parsing and typed field access over json-c. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+
+struct api_json_parser {
+    json_tokener *tok;
+};
+
+static p11tee_status json_run(json_tokener *tok, const char *buf, size_t len, const char *what,
+                              json_object **out, p11tee_error *err)
+{
+    json_object *root;
+    enum json_tokener_error jerr;
+
+    *out = NULL;
+    if (len > API_JSON_MAX || len > (size_t)INT32_MAX)
+        return err_set(err, P11TEE_E_TOO_LARGE, "%s of %zu bytes exceeds the %u bytes allowed",
+                       what, len, API_JSON_MAX);
+    json_tokener_reset(tok);
+    root = json_tokener_parse_ex(tok, buf, (int)len);
+    jerr = json_tokener_get_error(tok);
+    if (root == NULL && jerr == json_tokener_continue)
+        return err_set(err, P11TEE_E_JSON, "%s is truncated JSON", what);
+    if (root == NULL || jerr != json_tokener_success)
+        return err_set(err, P11TEE_E_JSON, "%s is not valid JSON: %s", what,
+                       json_tokener_error_desc(jerr));
+    if (json_tokener_get_parse_end(tok) != len) {
+        size_t i;
+
+        /* Only whitespace may follow the value. */
+        for (i = json_tokener_get_parse_end(tok); i < len; i++)
+            if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '\t') {
+                json_object_put(root);
+                return err_set(err, P11TEE_E_JSON, "%s has trailing data after the JSON value",
+                               what);
+            }
+    }
+    *out = root;
+    return P11TEE_OK;
+}
+
+static json_tokener *json_new_tokener(void)
+{
+    json_tokener *tok = json_tokener_new_ex(API_JSON_DEPTH);
+
+    if (tok != NULL)
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    return tok;
+}
+
+p11tee_status api_json_parse(const char *buf, size_t len, size_t max, const char *what,
+                             json_object **out, p11tee_error *err)
+{
+    json_tokener *tok;
+    p11tee_status rc;
+
+    *out = NULL;
+    if (len > max)
+        return err_set(err, P11TEE_E_TOO_LARGE, "%s of %zu bytes exceeds the %zu bytes allowed",
+                       what, len, max);
+    tok = json_new_tokener();
+    if (tok == NULL)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory parsing %s", what);
+    rc = json_run(tok, buf, len, what, out, err);
+    json_tokener_free(tok);
+    return rc;
+}
+
+api_json_parser *api_json_parser_new(void)
+{
+    api_json_parser *p = calloc(1, sizeof(*p));
+
+    if (p != NULL && (p->tok = json_new_tokener()) == NULL) {
+        free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+void api_json_parser_free(api_json_parser *p)
+{
+    if (p == NULL)
+        return;
+    json_tokener_free(p->tok);
+    free(p);
+}
+
+p11tee_status api_json_parser_parse(api_json_parser *p, const char *buf, size_t len,
+                                    const char *what, json_object **out, p11tee_error *err)
+{
+    return json_run(p->tok, buf, len, what, out, err);
+}
+
+static const char *json_type_word(json_type t)
+{
+    switch (t) {
+    case json_type_null: return "null";
+    case json_type_boolean: return "a boolean";
+    case json_type_double: return "a number";
+    case json_type_int: return "an integer";
+    case json_type_object: return "an object";
+    case json_type_array: return "an array";
+    case json_type_string: return "a string";
+    }
+    return "?";
+}
+
+/* The member `key`, or NULL when absent or JSON null. */
+static json_object *json_member(json_object *obj, const char *key)
+{
+    json_object *v = NULL;
+
+    if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
+        !json_object_object_get_ex(obj, key, &v))
+        return NULL;
+    return v;
+}
+
+static p11tee_status json_wrong_type(const char *what, const char *key, json_object *v,
+                                     const char *want, p11tee_error *err)
+{
+    return err_set(err, P11TEE_E_JSON_FIELD, "%s field \"%s\" is %s, expected %s", what, key,
+                   json_type_word(json_object_get_type(v)), want);
+}
+
+p11tee_status api_get_str(json_object *obj, const char *key, int required, const char *what,
+                          api_str *out, p11tee_error *err)
+{
+    json_object *v = json_member(obj, key);
+
+    out->p = NULL;
+    out->len = 0;
+    if (v == NULL)
+        return required ? err_set(err, P11TEE_E_JSON_FIELD, "%s has no \"%s\" field", what, key)
+                        : P11TEE_OK;
+    if (!json_object_is_type(v, json_type_string))
+        return json_wrong_type(what, key, v, "a string", err);
+    out->p = json_object_get_string(v);
+    out->len = (size_t)json_object_get_string_len(v);
+    return P11TEE_OK;
+}
+
+p11tee_status api_get_bool(json_object *obj, const char *key, const char *what, int *present,
+                           int *value, p11tee_error *err)
+{
+    json_object *v = json_member(obj, key);
+
+    *present = v != NULL;
+    *value = 0;
+    if (v == NULL)
+        return P11TEE_OK;
+    if (!json_object_is_type(v, json_type_boolean))
+        return json_wrong_type(what, key, v, "a boolean", err);
+    *value = json_object_get_boolean(v);
+    return P11TEE_OK;
+}
+
+p11tee_status api_get_int(json_object *obj, const char *key, const char *what, int *present,
+                          int64_t *value, p11tee_error *err)
+{
+    json_object *v = json_member(obj, key);
+
+    *present = v != NULL;
+    *value = 0;
+    if (v == NULL)
+        return P11TEE_OK;
+    if (!json_object_is_type(v, json_type_int))
+        return json_wrong_type(what, key, v, "an integer", err);
+    *value = json_object_get_int64(v);
+    return P11TEE_OK;
+}
+
+p11tee_status api_get_obj(json_object *obj, const char *key, json_type type, int required,
+                          const char *what, json_object **out, p11tee_error *err)
+{
+    json_object *v = json_member(obj, key);
+
+    *out = NULL;
+    if (v == NULL)
+        return required ? err_set(err, P11TEE_E_JSON_FIELD, "%s has no \"%s\" field", what, key)
+                        : P11TEE_OK;
+    if (!json_object_is_type(v, type))
+        return json_wrong_type(what, key, v, json_type_word(type), err);
+    *out = v;
+    return P11TEE_OK;
+}
+
+int api_str_eq(api_str a, const char *s)
+{
+    size_t n = strlen(s);
+
+    return a.p != NULL && a.len == n && memcmp(a.p, s, n) == 0;
+}
