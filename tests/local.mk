@@ -19,3 +19,9 @@ TESTS += tests/unit/test_codec
 tests_unit_test_codec_SOURCES = tests/unit/test_codec.c
 tests_unit_test_codec_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_codec_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_api
+TESTS += tests/unit/test_api
+tests_unit_test_api_SOURCES = tests/unit/test_api.c
+tests_unit_test_api_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_api_LDADD = $(TEST_LDADD)

@@ -1,0 +1,296 @@
+/* The API's JSON parsers: every observed form accepted, every refusal named. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "testlib.h"
+
+#define S(x) x, strlen(x)
+
+static const char models_json[] =
+    "{\"object\":\"list\",\"data\":["
+    "{\"id\":\"e2ee-qwen\",\"object\":\"model\",\"type\":\"text\",\"model_spec\":{\"name\":\"Q\","
+    "\"availableContextTokens\":131072,\"capabilities\":{\"supportsE2EE\":true,"
+    "\"supportsTeeAttestation\":false,\"supportsFunctionCalling\":false}}},"
+    "{\"id\":\"tee-llama\",\"type\":\"text\",\"model_spec\":{\"capabilities\":"
+    "{\"supportsTeeAttestation\":true}}},"
+    "{\"id\":\"plain\",\"type\":\"text\"}]}";
+
+static void models_flags(void **state)
+{
+    api_model_list l;
+    p11tee_error err;
+    const api_model *m;
+
+    (void)state;
+    assert_int_equal(api_parse_models(S(models_json), &l, &err), P11TEE_OK);
+    assert_int_equal(l.count, 3);
+    m = api_model_find(&l, "e2ee-qwen");
+    assert_non_null(m);
+    assert_true(m->supports_e2ee);
+    assert_true(m->supports_tee); /* implied by E2EE */
+    assert_int_equal(m->context_tokens, 131072);
+    assert_true(api_str_eq(m->name, "Q"));
+    m = api_model_find(&l, "tee-llama");
+    assert_false(m->supports_e2ee);
+    assert_true(m->supports_tee);
+    m = api_model_find(&l, "plain");
+    assert_false(m->supports_tee);
+    assert_null(api_model_find(&l, "e2ee-qwe"));
+    api_model_list_free(&l);
+}
+
+static void models_refusals(void **state)
+{
+    static const struct {
+        const char *json;
+        p11tee_status code;
+        const char *needle;
+    } bad[] = {
+        {"{\"object\":\"list\"}", P11TEE_E_JSON_FIELD, "\"data\""},
+        {"{\"data\":{}}", P11TEE_E_JSON_FIELD, "expected an array"},
+        {"{\"data\":[{\"type\":\"text\"}]}", P11TEE_E_JSON_FIELD, "\"id\""},
+        {"{\"data\":[{\"id\":7}]}", P11TEE_E_JSON_FIELD, "expected a string"},
+        {"{\"data\":[{\"id\":\"\"}]}", P11TEE_E_JSON_FIELD, "empty id"},
+        {"{\"data\":[{\"id\":\"a\",\"model_spec\":{\"capabilities\":{\"supportsE2EE\":\"yes\"}}}]}",
+         P11TEE_E_JSON_FIELD, "supportsE2EE"},
+        {"{\"data\":[]} x", P11TEE_E_JSON, "not valid JSON"},
+        {"{\"data\":[", P11TEE_E_JSON, "truncated"},
+        {"[1,2", P11TEE_E_JSON, "truncated"},
+        {"{\"data\":[\"\xff\"]}", P11TEE_E_JSON, "not valid JSON"},
+    };
+    api_model_list l;
+    p11tee_error err;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(api_parse_models(S(bad[i].json), &l, &err), bad[i].code);
+        assert_int_equal(err.code, bad[i].code);
+        if (strstr(err.message, bad[i].needle) == NULL)
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err.message, bad[i].needle);
+        assert_null(l.root);
+    }
+}
+
+static void json_bounds(void **state)
+{
+    char deep[200];
+    json_object *o;
+    p11tee_error err;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 100; i++)
+        deep[i] = '[';
+    for (i = 100; i < 200; i++)
+        deep[i] = ']';
+    assert_int_equal(api_json_parse(deep, sizeof(deep), 1024, "doc", &o, &err), P11TEE_E_JSON);
+    assert_non_null(strstr(err.message, "too deep"));
+    assert_int_equal(api_json_parse(S("{\"a\":1}"), 3, "doc", &o, &err), P11TEE_E_TOO_LARGE);
+    assert_int_equal(api_json_parse(S(" {\"a\":1} \n"), 64, "doc", &o, &err), P11TEE_OK);
+    json_object_put(o);
+    /* An embedded NUL ends nothing: the length is the contract. */
+    assert_int_equal(api_json_parse("{\"a\":1}\0{", 9, 64, "doc", &o, &err), P11TEE_E_JSON);
+}
+
+static const char att_json[] =
+    "{\"verified\":true,\"nonce\":\"ab\",\"model\":\"e2ee-qwen\",\"tee_provider\":\"phala\","
+    "\"signing_public_key\":\"1234\",\"signing_address\":\"0xabc\",\"debug\":false,"
+    "\"intel_quote\":\"0400\",\"nvidia_payload\":{\"nonce\":\"ab\",\"arch\":\"HOPPER\"},"
+    "\"info\":{\"tcb_info\":{\"app_compose\":\"{}\"}}}";
+
+static void attestation_fields(void **state)
+{
+    api_attestation a;
+    p11tee_error err;
+    json_object *nv;
+
+    (void)state;
+    assert_int_equal(api_parse_attestation(S(att_json), NULL, &a, &err), P11TEE_OK);
+    assert_true(a.has_verified && a.verified);
+    assert_true(a.has_debug && !a.debug);
+    assert_true(api_str_eq(a.nonce, "ab"));
+    assert_true(api_str_eq(a.model, "e2ee-qwen"));
+    assert_true(api_str_eq(a.signing_key, "1234"));
+    assert_string_equal(a.signing_key_field, "signing_public_key");
+    assert_true(api_str_eq(a.signing_address, "0xabc"));
+    assert_true(api_str_eq(a.intel_quote, "0400"));
+    assert_true(api_str_eq(a.tee_provider, "phala"));
+    assert_true(api_str_eq(a.app_compose, "{}"));
+    /* the object form of nvidia_payload is handed on as JSON text */
+    assert_int_equal(api_json_parse(a.nvidia_payload.p, a.nvidia_payload.len, 1024, "nv", &nv,
+                                    &err),
+                     P11TEE_OK);
+    assert_non_null(json_object_object_get(nv, "arch"));
+    json_object_put(nv);
+    api_attestation_free(&a);
+
+    assert_int_equal(api_parse_attestation(S("{\"signing_key\":\"04aa\",\"nvidia_payload\":"
+                                             "\"{\\\"nonce\\\":1}\",\"app_compose\":\"x\"}"),
+                                           NULL, &a, &err),
+                     P11TEE_OK);
+    assert_string_equal(a.signing_key_field, "signing_key");
+    assert_true(api_str_eq(a.nvidia_payload, "{\"nonce\":1}"));
+    assert_true(api_str_eq(a.app_compose, "x"));
+    assert_false(a.has_verified);
+    api_attestation_free(&a);
+}
+
+static void attestation_near_wrapper(void **state)
+{
+    static const char near[] = "{\"model_attestations\":["
+                               "{\"model\":\"a\",\"signing_address\":\"0x1\"},"
+                               "{\"model\":\"b\",\"signing_address\":\"0x2\"}]}";
+    static const char one[] = "{\"model_attestations\":[{\"model\":\"a\",\"nonce\":\"n\"}]}";
+    api_attestation a;
+    p11tee_error err;
+
+    (void)state;
+    assert_int_equal(api_parse_attestation(S(near), "b", &a, &err), P11TEE_OK);
+    assert_true(api_str_eq(a.signing_address, "0x2"));
+    api_attestation_free(&a);
+    assert_int_equal(api_parse_attestation(S(near), "c", &a, &err),
+                     P11TEE_E_ATTEST_MODEL_MISMATCH);
+    assert_int_equal(api_parse_attestation(S(near), NULL, &a, &err), P11TEE_E_JSON_FIELD);
+    assert_non_null(strstr(err.message, "name the model"));
+    assert_int_equal(api_parse_attestation(S(one), NULL, &a, &err), P11TEE_OK);
+    assert_true(api_str_eq(a.nonce, "n"));
+    api_attestation_free(&a);
+    assert_int_equal(api_parse_attestation(S("{\"model_attestations\":[3]}"), "a", &a, &err),
+                     P11TEE_E_JSON_FIELD);
+}
+
+static void attestation_refusals(void **state)
+{
+    static const char *bad[] = {
+        "{\"verified\":\"true\"}", "{\"debug\":0}",          "{\"nonce\":12}",
+        "{\"signing_key\":[]}",    "{\"nvidia_payload\":5}", "{\"intel_quote\":{}}",
+        "[]",
+    };
+    api_attestation a;
+    p11tee_error err;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(api_parse_attestation(S(bad[i]), NULL, &a, &err), P11TEE_E_JSON_FIELD);
+        assert_null(a.root);
+    }
+}
+
+static void signature_forms(void **state)
+{
+    api_signature s;
+    p11tee_error err;
+
+    (void)state;
+    assert_int_equal(api_parse_signature(S("{\"text\":\"a:b\",\"signature\":\"0x11\","
+                                           "\"signing_address\":\"0x22\",\"signing_algo\":"
+                                           "\"ecdsa\"}"),
+                                         &s, &err),
+                     P11TEE_OK);
+    assert_true(api_str_eq(s.text, "a:b"));
+    assert_true(api_str_eq(s.signature, "0x11"));
+    assert_true(api_str_eq(s.signing_algo, "ecdsa"));
+    api_signature_free(&s);
+    assert_int_equal(api_parse_signature(S("{\"text\":\"m:a:b\",\"signature\":{\"algorithm\":"
+                                           "\"ecdsa\",\"value\":\"0x33\",\"public_key\":\"04\"}}"),
+                                         &s, &err),
+                     P11TEE_OK);
+    assert_true(api_str_eq(s.signature, "0x33"));
+    assert_true(api_str_eq(s.signing_algo, "ecdsa"));
+    assert_true(api_str_eq(s.public_key, "04"));
+    api_signature_free(&s);
+    assert_int_equal(api_parse_signature(S("{\"signature\":\"0x1\"}"), &s, &err),
+                     P11TEE_E_JSON_FIELD);
+    assert_int_equal(api_parse_signature(S("{\"text\":\"a\",\"signature\":{}}"), &s, &err),
+                     P11TEE_E_JSON_FIELD);
+    assert_int_equal(api_parse_signature(S("{\"text\":\"a\"}"), &s, &err), P11TEE_E_JSON_FIELD);
+}
+
+static void chat_parts(void **state)
+{
+    json_object *o;
+    api_chat_part p;
+    p11tee_error err;
+
+    (void)state;
+    assert_int_equal(api_json_parse(S("{\"id\":\"chatcmpl-1\",\"model\":\"m\",\"choices\":[{"
+                                      "\"delta\":{\"role\":\"assistant\",\"content\":\"hi\","
+                                      "\"reasoning_content\":\"r\"},\"finish_reason\":null}]}"),
+                                    1024, "chunk", &o, &err),
+                     P11TEE_OK);
+    assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_OK);
+    assert_true(api_str_eq(p.id, "chatcmpl-1"));
+    assert_true(api_str_eq(p.content, "hi"));
+    assert_true(api_str_eq(p.reasoning_content, "r"));
+    assert_true(api_str_eq(p.role, "assistant"));
+    assert_null(p.finish_reason.p);
+    assert_false(p.usage.present);
+    json_object_put(o);
+
+    assert_int_equal(api_json_parse(S("{\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":"
+                                      "3,\"completion_tokens\":4,\"total_tokens\":7}}"),
+                                    1024, "chunk", &o, &err),
+                     P11TEE_OK);
+    assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_OK);
+    assert_true(p.usage.present);
+    assert_int_equal(p.usage.total_tokens, 7);
+    assert_null(p.content.p);
+    json_object_put(o);
+
+    assert_int_equal(api_json_parse(S("{\"choices\":[{\"message\":{\"content\":\"whole\"},"
+                                      "\"finish_reason\":\"stop\"}]}"),
+                                    1024, "completion", &o, &err),
+                     P11TEE_OK);
+    assert_int_equal(api_parse_chat_completion(o, &p, &err), P11TEE_OK);
+    assert_true(api_str_eq(p.content, "whole"));
+    assert_true(api_str_eq(p.finish_reason, "stop"));
+    json_object_put(o);
+
+    assert_int_equal(api_json_parse(S("{\"choices\":[{\"delta\":{\"content\":5}}]}"), 1024,
+                                    "chunk", &o, &err),
+                     P11TEE_OK);
+    assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_E_JSON_FIELD);
+    assert_non_null(strstr(err.message, "content"));
+    json_object_put(o);
+}
+
+static void parser_reuse(void **state)
+{
+    api_json_parser *p = api_json_parser_new();
+    json_object *o;
+    p11tee_error err;
+    int i;
+
+    (void)state;
+    assert_non_null(p);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(api_json_parser_parse(p, S("{\"a\":[1,2]}"), "chunk", &o, &err),
+                         P11TEE_OK);
+        json_object_put(o);
+        assert_int_equal(api_json_parser_parse(p, S("{\"a\":"), "chunk", &o, &err),
+                         P11TEE_E_JSON);
+    }
+    api_json_parser_free(p);
+    api_json_parser_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(models_flags),
+        cmocka_unit_test(models_refusals),
+        cmocka_unit_test(json_bounds),
+        cmocka_unit_test(attestation_fields),
+        cmocka_unit_test(attestation_near_wrapper),
+        cmocka_unit_test(attestation_refusals),
+        cmocka_unit_test(signature_forms),
+        cmocka_unit_test(chat_parts),
+        cmocka_unit_test(parser_reuse),
+    };
+    return TEST_MAIN(tests, NULL, NULL);
+}
