@@ -15,55 +15,14 @@
 #include "common/common.h"
 
 /* Bounds on what the server may make us parse. */
-#define API_JSON_MAX (4u * 1024 * 1024)   /* one JSON document */
-#define API_JSON_DEPTH 24                 /* nesting */
 #define API_MODELS_MAX 4096               /* entries in /models */
-
-/* A view of a JSON string: p == NULL when the field is absent. */
-typedef struct api_str {
-    const char *p;
-    size_t len;
-} api_str;
-
-/* ---- json.c: strict parsing and typed field access ---------------------- */
-
-/*
- * Parse exactly `len` bytes as one JSON value (trailing bytes refused), at
- * most `max` bytes and API_JSON_DEPTH levels. `what` names the document in
- * errors ("attestation response"). Errors: P11TEE_E_JSON, P11TEE_E_TOO_LARGE.
- */
-p11tee_status api_json_parse(const char *buf, size_t len, size_t max, const char *what,
-                             json_object **out, p11tee_error *err);
-
-/* A reusable parser for many small documents (stream chunks). */
-typedef struct api_json_parser api_json_parser;
-api_json_parser *api_json_parser_new(void);
-void api_json_parser_free(api_json_parser *p);
-p11tee_status api_json_parser_parse(api_json_parser *p, const char *buf, size_t len,
-                                    const char *what, json_object **out, p11tee_error *err);
-
-/*
- * Field getters. A missing field is fine unless `required`; a field of the
- * wrong type is always P11TEE_E_JSON_FIELD, named as `what`.`key`.
- */
-p11tee_status api_get_str(json_object *obj, const char *key, int required, const char *what,
-                          api_str *out, p11tee_error *err);
-p11tee_status api_get_bool(json_object *obj, const char *key, const char *what, int *present,
-                           int *value, p11tee_error *err);
-p11tee_status api_get_int(json_object *obj, const char *key, const char *what, int *present,
-                          int64_t *value, p11tee_error *err);
-p11tee_status api_get_obj(json_object *obj, const char *key, json_type type, int required,
-                          const char *what, json_object **out, p11tee_error *err);
-
-/* 1 when the view equals the NUL-terminated `s`. */
-int api_str_eq(api_str a, const char *s);
 
 /* ---- models.c: GET /models ------------------------------------------------ */
 
 typedef struct api_model {
-    api_str id;
-    api_str type;
-    api_str name;
+    strview id;
+    strview type;
+    strview name;
     int supports_e2ee;
     int supports_tee;
     int supports_functions;
@@ -90,16 +49,16 @@ typedef struct api_attestation {
     json_object *entry;         /* the attestation object (inside a wrapper, if any) */
     int has_verified, verified;
     int has_debug, debug;
-    api_str nonce;
-    api_str model;
-    api_str signing_key;        /* from signing_key or signing_public_key, as received */
+    strview nonce;
+    strview model;
+    strview signing_key;        /* from signing_key or signing_public_key, as received */
     const char *signing_key_field;
-    api_str signing_address;
-    api_str signing_algo;
-    api_str intel_quote;
-    api_str nvidia_payload;     /* the JSON text, whether sent as a string or an object */
-    api_str tee_provider, tee_hardware, workload_id;
-    api_str app_compose;        /* from app_compose or info.tcb_info.app_compose */
+    strview signing_address;
+    strview signing_algo;
+    strview intel_quote;
+    strview nvidia_payload;     /* the JSON text, whether sent as a string or an object */
+    strview tee_provider, tee_hardware, workload_id;
+    strview app_compose;        /* from app_compose or info.tcb_info.app_compose */
     char *nvidia_payload_owned; /* backing store when it came as an object */
 } api_attestation;
 
@@ -117,11 +76,11 @@ void api_attestation_free(api_attestation *a);
 
 typedef struct api_signature {
     json_object *root;
-    api_str text;            /* "<req>:<resp>" or "<model>:<req>:<resp>" */
-    api_str signature;       /* "0x" + r||s||v hex (string form or object.value) */
-    api_str signing_address;
-    api_str signing_algo;
-    api_str public_key;      /* object form only */
+    strview text;            /* "<req>:<resp>" or "<model>:<req>:<resp>" */
+    strview signature;       /* "0x" + r||s||v hex (string form or object.value) */
+    strview signing_address;
+    strview signing_algo;
+    strview public_key;      /* object form only */
 } api_signature;
 
 p11tee_status api_parse_signature(const char *buf, size_t len, api_signature *out,
@@ -137,13 +96,13 @@ typedef struct api_usage {
 
 /* One streamed chunk, or a whole non-streamed completion (message instead of delta). */
 typedef struct api_chat_part {
-    api_str id;
-    api_str model;
-    api_str role;
-    api_str content;
-    api_str reasoning_content;
-    api_str reasoning;
-    api_str finish_reason;
+    strview id;
+    strview model;
+    strview role;
+    strview content;
+    strview reasoning_content;
+    strview reasoning;
+    strview finish_reason;
     api_usage usage;
 } api_chat_part;
 

@@ -12,7 +12,7 @@ static p11tee_status model_flag(json_object *caps, const char *flag, int *value,
 {
     int present;
 
-    return api_get_bool(caps, flag, "model capabilities", &present, value, err);
+    return json_get_bool(caps, flag, "model capabilities", &present, value, err);
 }
 
 static p11tee_status model_parse_one(json_object *entry, api_model *m, p11tee_error *err)
@@ -25,18 +25,18 @@ static p11tee_status model_parse_one(json_object *entry, api_model *m, p11tee_er
     m->json = entry;
     if (!json_object_is_type(entry, json_type_object))
         return err_set(err, P11TEE_E_JSON_FIELD, "models list entry is not an object");
-    rc = api_get_str(entry, "id", 1, "model", &m->id, err);
+    rc = json_get_str(entry, "id", 1, "model", &m->id, err);
     if (rc == P11TEE_OK)
-        rc = api_get_str(entry, "type", 0, "model", &m->type, err);
+        rc = json_get_str(entry, "type", 0, "model", &m->type, err);
     if (rc == P11TEE_OK)
-        rc = api_get_obj(entry, "model_spec", json_type_object, 0, "model", &spec, err);
+        rc = json_get_obj(entry, "model_spec", json_type_object, 0, "model", &spec, err);
     if (rc == P11TEE_OK)
-        rc = api_get_str(spec, "name", 0, "model_spec", &m->name, err);
+        rc = json_get_str(spec, "name", 0, "model_spec", &m->name, err);
     if (rc == P11TEE_OK)
-        rc = api_get_int(spec, "availableContextTokens", "model_spec", &present,
+        rc = json_get_int(spec, "availableContextTokens", "model_spec", &present,
                          &m->context_tokens, err);
     if (rc == P11TEE_OK)
-        rc = api_get_obj(spec, "capabilities", json_type_object, 0, "model_spec", &caps, err);
+        rc = json_get_obj(spec, "capabilities", json_type_object, 0, "model_spec", &caps, err);
     if (rc == P11TEE_OK)
         rc = model_flag(caps, "supportsE2EE", &m->supports_e2ee, err);
     if (rc == P11TEE_OK)
@@ -59,9 +59,9 @@ p11tee_status api_parse_models(const char *buf, size_t len, api_model_list *out,
     p11tee_status rc;
 
     memset(out, 0, sizeof(*out));
-    rc = api_json_parse(buf, len, API_JSON_MAX, "models response", &out->root, err);
+    rc = json_doc_parse(buf, len, JSON_DOC_MAX, "models response", &out->root, err);
     if (rc == P11TEE_OK)
-        rc = api_get_obj(out->root, "data", json_type_array, 1, "models response", &data, err);
+        rc = json_get_obj(out->root, "data", json_type_array, 1, "models response", &data, err);
     if (rc != P11TEE_OK)
         goto fail;
     n = json_object_array_length(data);
@@ -100,7 +100,7 @@ const api_model *api_model_find(const api_model_list *l, const char *id)
     size_t i;
 
     for (i = 0; i < l->count; i++)
-        if (api_str_eq(l->items[i].id, id))
+        if (strview_eq(l->items[i].id, id))
             return &l->items[i];
     return NULL;
 }

@@ -8,6 +8,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include <stdint.h>
+
+#include <json-c/json.h>
+
 #include "p11tee/error.h"
 
 #if defined(__GNUC__)
@@ -57,5 +61,48 @@ void bytebuf_reset(bytebuf *b);
 void bytebuf_free(bytebuf *b);
 /* Hands the storage to the caller (NUL-terminated) and leaves `b` empty. */
 char *bytebuf_take(bytebuf *b, size_t *len);
+
+/* Bounds on what a peer may make us parse. */
+#define JSON_DOC_MAX   (4u * 1024 * 1024) /* one JSON document */
+#define JSON_DOC_DEPTH 24                 /* nesting */
+
+/* A view of a JSON string: p == NULL when the field is absent. */
+typedef struct strview {
+    const char *p;
+    size_t len;
+} strview;
+
+/* ---- json.c: strict, bounded JSON and typed field access (json-c) ------- */
+
+/*
+ * Parse exactly `len` bytes as one JSON value (trailing bytes refused), at
+ * most `max` bytes and JSON_DOC_DEPTH levels. `what` names the document in
+ * errors ("attestation response"). Errors: P11TEE_E_JSON, P11TEE_E_TOO_LARGE.
+ */
+p11tee_status json_doc_parse(const char *buf, size_t len, size_t max, const char *what,
+                             json_object **out, p11tee_error *err);
+
+/* A reusable parser for many small documents (stream chunks). */
+typedef struct json_doc_parser json_doc_parser;
+json_doc_parser *json_doc_parser_new(void);
+void json_doc_parser_free(json_doc_parser *p);
+p11tee_status json_doc_parser_parse(json_doc_parser *p, const char *buf, size_t len,
+                                    const char *what, json_object **out, p11tee_error *err);
+
+/*
+ * Field getters. A missing field is fine unless `required`; a field of the
+ * wrong type is always P11TEE_E_JSON_FIELD, named as `what`.`key`.
+ */
+p11tee_status json_get_str(json_object *obj, const char *key, int required, const char *what,
+                           strview *out, p11tee_error *err);
+p11tee_status json_get_bool(json_object *obj, const char *key, const char *what, int *present,
+                            int *value, p11tee_error *err);
+p11tee_status json_get_int(json_object *obj, const char *key, const char *what, int *present,
+                           int64_t *value, p11tee_error *err);
+p11tee_status json_get_obj(json_object *obj, const char *key, json_type type, int required,
+                           const char *what, json_object **out, p11tee_error *err);
+
+/* 1 when the view equals the NUL-terminated `s`. */
+int strview_eq(strview a, const char *s);
 
 #endif /* P11TEE_COMMON_H */

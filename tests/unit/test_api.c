@@ -32,7 +32,7 @@ static void models_flags(void **state)
     assert_true(m->supports_e2ee);
     assert_true(m->supports_tee); /* implied by E2EE */
     assert_int_equal(m->context_tokens, 131072);
-    assert_true(api_str_eq(m->name, "Q"));
+    assert_true(strview_eq(m->name, "Q"));
     m = api_model_find(&l, "tee-llama");
     assert_false(m->supports_e2ee);
     assert_true(m->supports_tee);
@@ -87,13 +87,13 @@ static void json_bounds(void **state)
         deep[i] = '[';
     for (i = 100; i < 200; i++)
         deep[i] = ']';
-    assert_int_equal(api_json_parse(deep, sizeof(deep), 1024, "doc", &o, &err), P11TEE_E_JSON);
+    assert_int_equal(json_doc_parse(deep, sizeof(deep), 1024, "doc", &o, &err), P11TEE_E_JSON);
     assert_non_null(strstr(err.message, "too deep"));
-    assert_int_equal(api_json_parse(S("{\"a\":1}"), 3, "doc", &o, &err), P11TEE_E_TOO_LARGE);
-    assert_int_equal(api_json_parse(S(" {\"a\":1} \n"), 64, "doc", &o, &err), P11TEE_OK);
+    assert_int_equal(json_doc_parse(S("{\"a\":1}"), 3, "doc", &o, &err), P11TEE_E_TOO_LARGE);
+    assert_int_equal(json_doc_parse(S(" {\"a\":1} \n"), 64, "doc", &o, &err), P11TEE_OK);
     json_object_put(o);
     /* An embedded NUL ends nothing: the length is the contract. */
-    assert_int_equal(api_json_parse("{\"a\":1}\0{", 9, 64, "doc", &o, &err), P11TEE_E_JSON);
+    assert_int_equal(json_doc_parse("{\"a\":1}\0{", 9, 64, "doc", &o, &err), P11TEE_E_JSON);
 }
 
 static const char att_json[] =
@@ -112,16 +112,16 @@ static void attestation_fields(void **state)
     assert_int_equal(api_parse_attestation(S(att_json), NULL, &a, &err), P11TEE_OK);
     assert_true(a.has_verified && a.verified);
     assert_true(a.has_debug && !a.debug);
-    assert_true(api_str_eq(a.nonce, "ab"));
-    assert_true(api_str_eq(a.model, "e2ee-qwen"));
-    assert_true(api_str_eq(a.signing_key, "1234"));
+    assert_true(strview_eq(a.nonce, "ab"));
+    assert_true(strview_eq(a.model, "e2ee-qwen"));
+    assert_true(strview_eq(a.signing_key, "1234"));
     assert_string_equal(a.signing_key_field, "signing_public_key");
-    assert_true(api_str_eq(a.signing_address, "0xabc"));
-    assert_true(api_str_eq(a.intel_quote, "0400"));
-    assert_true(api_str_eq(a.tee_provider, "phala"));
-    assert_true(api_str_eq(a.app_compose, "{}"));
+    assert_true(strview_eq(a.signing_address, "0xabc"));
+    assert_true(strview_eq(a.intel_quote, "0400"));
+    assert_true(strview_eq(a.tee_provider, "phala"));
+    assert_true(strview_eq(a.app_compose, "{}"));
     /* the object form of nvidia_payload is handed on as JSON text */
-    assert_int_equal(api_json_parse(a.nvidia_payload.p, a.nvidia_payload.len, 1024, "nv", &nv,
+    assert_int_equal(json_doc_parse(a.nvidia_payload.p, a.nvidia_payload.len, 1024, "nv", &nv,
                                     &err),
                      P11TEE_OK);
     assert_non_null(json_object_object_get(nv, "arch"));
@@ -133,8 +133,8 @@ static void attestation_fields(void **state)
                                            NULL, &a, &err),
                      P11TEE_OK);
     assert_string_equal(a.signing_key_field, "signing_key");
-    assert_true(api_str_eq(a.nvidia_payload, "{\"nonce\":1}"));
-    assert_true(api_str_eq(a.app_compose, "x"));
+    assert_true(strview_eq(a.nvidia_payload, "{\"nonce\":1}"));
+    assert_true(strview_eq(a.app_compose, "x"));
     assert_false(a.has_verified);
     api_attestation_free(&a);
 }
@@ -150,14 +150,14 @@ static void attestation_near_wrapper(void **state)
 
     (void)state;
     assert_int_equal(api_parse_attestation(S(near), "b", &a, &err), P11TEE_OK);
-    assert_true(api_str_eq(a.signing_address, "0x2"));
+    assert_true(strview_eq(a.signing_address, "0x2"));
     api_attestation_free(&a);
     assert_int_equal(api_parse_attestation(S(near), "c", &a, &err),
                      P11TEE_E_ATTEST_MODEL_MISMATCH);
     assert_int_equal(api_parse_attestation(S(near), NULL, &a, &err), P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "name the model"));
     assert_int_equal(api_parse_attestation(S(one), NULL, &a, &err), P11TEE_OK);
-    assert_true(api_str_eq(a.nonce, "n"));
+    assert_true(strview_eq(a.nonce, "n"));
     api_attestation_free(&a);
     assert_int_equal(api_parse_attestation(S("{\"model_attestations\":[3]}"), "a", &a, &err),
                      P11TEE_E_JSON_FIELD);
@@ -192,17 +192,17 @@ static void signature_forms(void **state)
                                            "\"ecdsa\"}"),
                                          &s, &err),
                      P11TEE_OK);
-    assert_true(api_str_eq(s.text, "a:b"));
-    assert_true(api_str_eq(s.signature, "0x11"));
-    assert_true(api_str_eq(s.signing_algo, "ecdsa"));
+    assert_true(strview_eq(s.text, "a:b"));
+    assert_true(strview_eq(s.signature, "0x11"));
+    assert_true(strview_eq(s.signing_algo, "ecdsa"));
     api_signature_free(&s);
     assert_int_equal(api_parse_signature(S("{\"text\":\"m:a:b\",\"signature\":{\"algorithm\":"
                                            "\"ecdsa\",\"value\":\"0x33\",\"public_key\":\"04\"}}"),
                                          &s, &err),
                      P11TEE_OK);
-    assert_true(api_str_eq(s.signature, "0x33"));
-    assert_true(api_str_eq(s.signing_algo, "ecdsa"));
-    assert_true(api_str_eq(s.public_key, "04"));
+    assert_true(strview_eq(s.signature, "0x33"));
+    assert_true(strview_eq(s.signing_algo, "ecdsa"));
+    assert_true(strview_eq(s.public_key, "04"));
     api_signature_free(&s);
     assert_int_equal(api_parse_signature(S("{\"signature\":\"0x1\"}"), &s, &err),
                      P11TEE_E_JSON_FIELD);
@@ -218,21 +218,21 @@ static void chat_parts(void **state)
     p11tee_error err;
 
     (void)state;
-    assert_int_equal(api_json_parse(S("{\"id\":\"chatcmpl-1\",\"model\":\"m\",\"choices\":[{"
+    assert_int_equal(json_doc_parse(S("{\"id\":\"chatcmpl-1\",\"model\":\"m\",\"choices\":[{"
                                       "\"delta\":{\"role\":\"assistant\",\"content\":\"hi\","
                                       "\"reasoning_content\":\"r\"},\"finish_reason\":null}]}"),
                                     1024, "chunk", &o, &err),
                      P11TEE_OK);
     assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_OK);
-    assert_true(api_str_eq(p.id, "chatcmpl-1"));
-    assert_true(api_str_eq(p.content, "hi"));
-    assert_true(api_str_eq(p.reasoning_content, "r"));
-    assert_true(api_str_eq(p.role, "assistant"));
+    assert_true(strview_eq(p.id, "chatcmpl-1"));
+    assert_true(strview_eq(p.content, "hi"));
+    assert_true(strview_eq(p.reasoning_content, "r"));
+    assert_true(strview_eq(p.role, "assistant"));
     assert_null(p.finish_reason.p);
     assert_false(p.usage.present);
     json_object_put(o);
 
-    assert_int_equal(api_json_parse(S("{\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":"
+    assert_int_equal(json_doc_parse(S("{\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":"
                                       "3,\"completion_tokens\":4,\"total_tokens\":7}}"),
                                     1024, "chunk", &o, &err),
                      P11TEE_OK);
@@ -242,16 +242,16 @@ static void chat_parts(void **state)
     assert_null(p.content.p);
     json_object_put(o);
 
-    assert_int_equal(api_json_parse(S("{\"choices\":[{\"message\":{\"content\":\"whole\"},"
+    assert_int_equal(json_doc_parse(S("{\"choices\":[{\"message\":{\"content\":\"whole\"},"
                                       "\"finish_reason\":\"stop\"}]}"),
                                     1024, "completion", &o, &err),
                      P11TEE_OK);
     assert_int_equal(api_parse_chat_completion(o, &p, &err), P11TEE_OK);
-    assert_true(api_str_eq(p.content, "whole"));
-    assert_true(api_str_eq(p.finish_reason, "stop"));
+    assert_true(strview_eq(p.content, "whole"));
+    assert_true(strview_eq(p.finish_reason, "stop"));
     json_object_put(o);
 
-    assert_int_equal(api_json_parse(S("{\"choices\":[{\"delta\":{\"content\":5}}]}"), 1024,
+    assert_int_equal(json_doc_parse(S("{\"choices\":[{\"delta\":{\"content\":5}}]}"), 1024,
                                     "chunk", &o, &err),
                      P11TEE_OK);
     assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_E_JSON_FIELD);
@@ -261,7 +261,7 @@ static void chat_parts(void **state)
 
 static void parser_reuse(void **state)
 {
-    api_json_parser *p = api_json_parser_new();
+    json_doc_parser *p = json_doc_parser_new();
     json_object *o;
     p11tee_error err;
     int i;
@@ -269,14 +269,14 @@ static void parser_reuse(void **state)
     (void)state;
     assert_non_null(p);
     for (i = 0; i < 3; i++) {
-        assert_int_equal(api_json_parser_parse(p, S("{\"a\":[1,2]}"), "chunk", &o, &err),
+        assert_int_equal(json_doc_parser_parse(p, S("{\"a\":[1,2]}"), "chunk", &o, &err),
                          P11TEE_OK);
         json_object_put(o);
-        assert_int_equal(api_json_parser_parse(p, S("{\"a\":"), "chunk", &o, &err),
+        assert_int_equal(json_doc_parser_parse(p, S("{\"a\":"), "chunk", &o, &err),
                          P11TEE_E_JSON);
     }
-    api_json_parser_free(p);
-    api_json_parser_free(NULL);
+    json_doc_parser_free(p);
+    json_doc_parser_free(NULL);
 }
 
 int main(void)

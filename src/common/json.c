@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "common/common.h"
 
-struct api_json_parser {
+struct json_doc_parser {
     json_tokener *tok;
 };
 
@@ -17,9 +17,9 @@ static p11tee_status json_run(json_tokener *tok, const char *buf, size_t len, co
     enum json_tokener_error jerr;
 
     *out = NULL;
-    if (len > API_JSON_MAX || len > (size_t)INT32_MAX)
+    if (len > JSON_DOC_MAX || len > (size_t)INT32_MAX)
         return err_set(err, P11TEE_E_TOO_LARGE, "%s of %zu bytes exceeds the %u bytes allowed",
-                       what, len, API_JSON_MAX);
+                       what, len, JSON_DOC_MAX);
     json_tokener_reset(tok);
     root = json_tokener_parse_ex(tok, buf, (int)len);
     jerr = json_tokener_get_error(tok);
@@ -45,14 +45,14 @@ static p11tee_status json_run(json_tokener *tok, const char *buf, size_t len, co
 
 static json_tokener *json_new_tokener(void)
 {
-    json_tokener *tok = json_tokener_new_ex(API_JSON_DEPTH);
+    json_tokener *tok = json_tokener_new_ex(JSON_DOC_DEPTH);
 
     if (tok != NULL)
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     return tok;
 }
 
-p11tee_status api_json_parse(const char *buf, size_t len, size_t max, const char *what,
+p11tee_status json_doc_parse(const char *buf, size_t len, size_t max, const char *what,
                              json_object **out, p11tee_error *err)
 {
     json_tokener *tok;
@@ -70,9 +70,9 @@ p11tee_status api_json_parse(const char *buf, size_t len, size_t max, const char
     return rc;
 }
 
-api_json_parser *api_json_parser_new(void)
+json_doc_parser *json_doc_parser_new(void)
 {
-    api_json_parser *p = calloc(1, sizeof(*p));
+    json_doc_parser *p = calloc(1, sizeof(*p));
 
     if (p != NULL && (p->tok = json_new_tokener()) == NULL) {
         free(p);
@@ -81,7 +81,7 @@ api_json_parser *api_json_parser_new(void)
     return p;
 }
 
-void api_json_parser_free(api_json_parser *p)
+void json_doc_parser_free(json_doc_parser *p)
 {
     if (p == NULL)
         return;
@@ -89,7 +89,7 @@ void api_json_parser_free(api_json_parser *p)
     free(p);
 }
 
-p11tee_status api_json_parser_parse(api_json_parser *p, const char *buf, size_t len,
+p11tee_status json_doc_parser_parse(json_doc_parser *p, const char *buf, size_t len,
                                     const char *what, json_object **out, p11tee_error *err)
 {
     return json_run(p->tok, buf, len, what, out, err);
@@ -127,8 +127,8 @@ static p11tee_status json_wrong_type(const char *what, const char *key, json_obj
                    json_type_word(json_object_get_type(v)), want);
 }
 
-p11tee_status api_get_str(json_object *obj, const char *key, int required, const char *what,
-                          api_str *out, p11tee_error *err)
+p11tee_status json_get_str(json_object *obj, const char *key, int required, const char *what,
+                           strview *out, p11tee_error *err)
 {
     json_object *v = json_member(obj, key);
 
@@ -144,8 +144,8 @@ p11tee_status api_get_str(json_object *obj, const char *key, int required, const
     return P11TEE_OK;
 }
 
-p11tee_status api_get_bool(json_object *obj, const char *key, const char *what, int *present,
-                           int *value, p11tee_error *err)
+p11tee_status json_get_bool(json_object *obj, const char *key, const char *what, int *present,
+                            int *value, p11tee_error *err)
 {
     json_object *v = json_member(obj, key);
 
@@ -159,8 +159,8 @@ p11tee_status api_get_bool(json_object *obj, const char *key, const char *what, 
     return P11TEE_OK;
 }
 
-p11tee_status api_get_int(json_object *obj, const char *key, const char *what, int *present,
-                          int64_t *value, p11tee_error *err)
+p11tee_status json_get_int(json_object *obj, const char *key, const char *what, int *present,
+                           int64_t *value, p11tee_error *err)
 {
     json_object *v = json_member(obj, key);
 
@@ -174,8 +174,8 @@ p11tee_status api_get_int(json_object *obj, const char *key, const char *what, i
     return P11TEE_OK;
 }
 
-p11tee_status api_get_obj(json_object *obj, const char *key, json_type type, int required,
-                          const char *what, json_object **out, p11tee_error *err)
+p11tee_status json_get_obj(json_object *obj, const char *key, json_type type, int required,
+                           const char *what, json_object **out, p11tee_error *err)
 {
     json_object *v = json_member(obj, key);
 
@@ -189,7 +189,7 @@ p11tee_status api_get_obj(json_object *obj, const char *key, json_type type, int
     return P11TEE_OK;
 }
 
-int api_str_eq(api_str a, const char *s)
+int strview_eq(strview a, const char *s)
 {
     size_t n = strlen(s);
 
