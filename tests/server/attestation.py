@@ -1,0 +1,136 @@
+"""The GET /tee/attestation response (PROTOCOL.md section 2), shared by the
+HTTP server and `venice_ref.py dump-attestation`, and the --state-dir files
+the client tests pin."""
+
+import base64
+import hashlib
+import json
+import os
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+import collateral
+import eth
+import nvidia
+import pki
+import tdx
+
+ATTESTATION_FAULTS = ("wrong-nonce", "wrong-model", "debug-td", "wrong-address",
+                      "reportdata-nonce", "reportdata-address", "not-verified")
+
+QUOTE_ENCODINGS = ("hex", "hex0x", "base64", "base64url")
+KEY_FIELDS = ("signing_key", "signing_public_key")
+KEY_FORMS = ("130", "128")
+PAYLOAD_FORMS = ("string", "object")
+
+
+def encode_quote(data, encoding):
+    if encoding == "raw":
+        return data
+    if encoding == "hex":
+        return data.hex()
+    if encoding == "hex0x":
+        return "0x" + data.hex()
+    if encoding == "base64":
+        return base64.b64encode(data).decode()
+    if encoding == "base64url":
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+    raise ValueError("unknown quote encoding %r" % encoding)
+
+
+class Formats:
+    """How the response spells things; the server changes these at run time."""
+
+    def __init__(self, quote_encoding="hex", key_field="signing_key", key_form="130",
+                 nvidia_payload_form="string"):
+        self.quote_encoding = quote_encoding
+        self.key_field = key_field
+        self.key_form = key_form
+        self.nvidia_payload_form = nvidia_payload_form
+
+
+class Evidence:
+    """The test PKIs of one process (or one --state-dir)."""
+
+    def __init__(self, state_dir=None, when=None):
+        self.store = pki.Store(os.path.join(state_dir, "pki") if state_dir else None)
+        with self.store.locked():
+            self.tdx = tdx.TdxPki(self.store, when)
+            self.nv = nvidia.NvPki(self.store, when)
+            self.nv.gpu(0)
+
+    def enclave_key(self, label):
+        with self.store.locked():
+            return eth.EthKey(self.store.key("enclave_" + label, ec.SECP256K1()))
+
+    def write_state(self, state_dir):
+        """Pinned roots, matching collateral and the fixed measurements."""
+        pki.write_atomic(os.path.join(state_dir, "sgx_test_root.pem"), pki.pem(self.tdx.root))
+        pki.write_atomic(os.path.join(state_dir, "nvidia_test_root.pem"), pki.pem(self.nv.root))
+        doc = collateral.build(self.tdx, collateral.Options())
+        pki.write_atomic(os.path.join(state_dir, "tdx_collateral.json"), json.dumps(doc, indent=1))
+        pki.write_atomic(os.path.join(state_dir, "measurements.json"),
+                         json.dumps(tdx.measurements(), indent=1, sort_keys=True))
+        pki.write_atomic(os.path.join(state_dir, "app_compose.json"), tdx.APP_COMPOSE)
+
+
+def _key_text(key, form):
+    text = key.pub65.hex()
+    return text[2:] if form == "128" else text
+
+
+def _reportdata(key, nonce, faults):
+    address = key.address
+    if "reportdata-address" in faults:
+        address = eth.address_of(eth.EthKey().pub65)
+    if "reportdata-nonce" in faults:
+        nonce = hashlib.sha256(b"some other nonce" + nonce).digest()
+    return tdx.reportdata_for(address, nonce)
+
+
+def _info(key):
+    return {"app_name": "p11tee-reference-TEST", "app_id": tdx.APP_ID.hex(),
+            "instance_id": tdx.INSTANCE_ID.hex(), "compose_hash": tdx.app_compose_hash().hex(),
+            "device_id": hashlib.sha256(b"p11tee TEST device").hexdigest(),
+            "tcb_info": tdx.measurements(), "signing_address": key.address}
+
+
+def build(evidence, model, key, nonce, faults=(), fmt=None):
+    """The response dict for model (None for a NEAR gateway entry)."""
+    fmt = fmt or Formats()
+    quote = tdx.build_quote(evidence.tdx, _reportdata(key, nonce, faults), faults)
+    payload = nvidia.build_payload(evidence.nv, nonce, faults)
+    key_text = _key_text(key, fmt.key_form)
+    address = key.address
+    if "wrong-address" in faults:
+        address = eth.EthKey().address
+    echo = nonce.hex()
+    if "wrong-nonce" in faults:
+        echo = hashlib.sha256(b"replayed" + nonce).hexdigest()
+    quote_text = encode_quote(quote, fmt.quote_encoding)
+    payload_value = payload if fmt.nvidia_payload_form == "object" else nvidia.payload_text(payload)
+    resp = {"verified": "not-verified" not in faults, "nonce": echo}
+    if model is not None:
+        resp["model"] = "wrong-model-id" if "wrong-model" in faults else model
+    resp.update({
+        "tee_provider": "p11tee-reference (TEST)", "tee_hardware": "intel-tdx+nvidia-h100 (synthetic)",
+        "workload_id": hashlib.sha256(b"p11tee TEST workload").hexdigest(),
+        fmt.key_field: key_text, "signing_address": address, "signing_algo": "ecdsa",
+        "debug": False, "intel_quote": quote_text, "nvidia_payload": payload_value,
+        "server_verification": {"tdx": {"valid": True}, "nvidia": {"valid": True},
+                                "signingAddressBinding": {"bound": True},
+                                "nonceBinding": {"bound": True, "method": "raw"}},
+        "event_log": json.dumps(tdx.event_log()), "info": _info(key),
+        "vm_config": json.dumps({"spec_version": 1, "cpu_count": 8, "memory_size": 34359738368,
+                                 "os_image_hash": hashlib.sha256(b"p11tee TEST image").hexdigest()}),
+        "app_compose": tdx.APP_COMPOSE,
+        "all_attestations": [{"signing_address": address, fmt.key_field: key_text,
+                              "intel_quote": quote_text, "nvidia_payload": payload_value}],
+    })
+    return resp
+
+
+def near_wrap(evidence, response, nonce, fmt=None):
+    """NEAR AI's shape: a gateway attestation plus model_attestations[]."""
+    gateway = build(evidence, None, evidence.enclave_key("near_gateway"), nonce, (), fmt)
+    return {"gateway_attestation": gateway, "model_attestations": [response]}
