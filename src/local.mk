@@ -5,8 +5,8 @@
 noinst_LTLIBRARIES += libp11tee-core.la
 libp11tee_core_la_SOURCES = \
 	src/common/common.h src/common/err.c src/common/buf.c \
-	src/crypto/crypto.h src/crypto/codec.c \
-	src/attest/attest.h src/attest/report.c \
+	src/crypto/crypto.h src/crypto/codec.c src/crypto/keys.c \
+	src/attest/attest.h src/attest/report.c src/attest/policy.c src/attest/evidence.c \
 	src/api/api.h src/common/json.c src/api/models.c src/api/attestation.c \
 	src/api/signature.c src/api/chat.c
 libp11tee_core_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) \

@@ -25,3 +25,9 @@ TESTS += tests/unit/test_api
 tests_unit_test_api_SOURCES = tests/unit/test_api.c
 tests_unit_test_api_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_api_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_policy
+TESTS += tests/unit/test_policy
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_policy_LDADD = $(TEST_LDADD) $(SECP256K1_LIBS)

@@ -109,6 +109,8 @@ typedef enum p11tee_status {
     P11TEE_E_SIGNATURE_FORMAT = 626,
     P11TEE_E_SIGNATURE_MISMATCH = 627,
     P11TEE_E_QUOTE_MISSING = 628,
+    P11TEE_E_ADDRESS_FORMAT = 629,
+    P11TEE_E_TDX_MODULE = 630,
 } p11tee_status;
 
 /* Exit-code classes; the CLI documents one exit code per class. */

@@ -94,6 +94,8 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_SIGNATURE_FORMAT: return "response signature is malformed";
     case P11TEE_E_SIGNATURE_MISMATCH: return "response signature is not from the attested key";
     case P11TEE_E_QUOTE_MISSING: return "attestation carries no TDX quote";
+    case P11TEE_E_ADDRESS_FORMAT: return "Ethereum address is malformed or fails its EIP-55 checksum";
+    case P11TEE_E_TDX_MODULE: return "TDX module identity does not match the TCB info";
     }
     return "unknown status";
 }

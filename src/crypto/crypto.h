@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "hsm/hsm.h"
 
 /* ---- codecs (codec.c) ---------------------------------------------------- */
 
@@ -49,5 +50,58 @@ p11tee_status b64_decode(const char *in, size_t inlen, b64_variant variant, uint
  */
 p11tee_status bytes_decode_any(const char *in, size_t inlen, size_t max, uint8_t **out,
                                size_t *outlen, p11tee_error *err);
+
+/* ---- envelope (envelope.c), PROTOCOL.md section 4 ---------------------- */
+
+#define ENV_PUB_BYTES 65   /* uncompressed secp256k1 point */
+#define ENV_NONCE_BYTES 12
+#define ENV_TAG_BYTES 16
+#define ENV_KEY_BYTES 32
+#define ENV_OVERHEAD (ENV_PUB_BYTES + ENV_NONCE_BYTES + ENV_TAG_BYTES) /* 93 */
+#define ENV_MIN_HEX (2 * ENV_OVERHEAD)                                 /* 186 */
+/* Largest plaintext sealed or opened: bounds what one field can make us allocate. */
+#define ENV_MAX_PLAINTEXT (8u * 1024 * 1024)
+#define ENV_HKDF_INFO "ecdsa_encryption"
+
+/*
+ * Seal `pt` to `recipient` (65-byte uncompressed secp256k1 point): a fresh
+ * ephemeral key generated in the token, ECDH in the token, HKDF-SHA256 (no
+ * salt, info "ecdsa_encryption"), AES-256-GCM with a random 12-byte nonce.
+ * `*hex_out` (malloc'd, NUL-terminated) is lowercase hex of
+ * eph_pub || nonce || ciphertext || tag.
+ */
+p11tee_status env_seal(hsm_ctx *hsm, const uint8_t recipient[ENV_PUB_BYTES], const uint8_t *pt,
+                       size_t ptlen, char **hex_out, size_t *hexlen, p11tee_error *err);
+
+/*
+ * Open an envelope addressed to `key` (whose private half is in the token).
+ * `*pt_out` is malloc'd with a NUL after the `*ptlen` bytes; free it with
+ * env_plaintext_free(). On any failure nothing is returned: a wrong tag never
+ * yields partial plaintext. Errors: P11TEE_E_CIPHERTEXT_NOT_HEX,
+ * P11TEE_E_HEX_ODD_LENGTH, P11TEE_E_ENVELOPE_SHORT, P11TEE_E_TOO_LARGE,
+ * P11TEE_E_ENVELOPE_EPHEMERAL, P11TEE_E_ENVELOPE_AUTH, token errors.
+ */
+p11tee_status env_open(hsm_key *key, const char *hex, size_t hexlen, uint8_t **pt_out,
+                       size_t *ptlen, p11tee_error *err);
+
+/* Cleanse and free a plaintext returned by env_open(). Accepts NULL. */
+void env_plaintext_free(uint8_t *pt, size_t ptlen);
+
+/* 1 when `s` is hex of at least ENV_MIN_HEX characters (an envelope, not plaintext). */
+int env_is_ciphertext(const char *s, size_t len);
+
+/*
+ * The client key as sent in X-Venice-TEE-Client-Pub-Key: exactly 130 hex
+ * characters starting "04". Error: P11TEE_E_CLIENT_KEY_INVALID.
+ */
+p11tee_status env_check_client_key(const char *hex, size_t len, p11tee_error *err);
+
+/*
+ * A model key as attestation delivers it: 130 hex characters starting "04",
+ * or 128 without the prefix (then "04" is prepended); it must be a point on
+ * secp256k1. Error: P11TEE_E_MODEL_KEY_INVALID.
+ */
+p11tee_status env_parse_model_key(const char *hex, size_t len, uint8_t out[ENV_PUB_BYTES],
+                                  p11tee_error *err);
 
 #endif /* P11TEE_CRYPTO_H */

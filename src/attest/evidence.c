@@ -1,0 +1,291 @@
+/*
+ * Everything a client checks about an attestation before it trusts the key
+ * (PROTOCOL.md section 2): the server's statements, the key and its address,
+ * the TDX quote and its bindings, the policy's pins, the GPU evidence. Each
+ * check is recorded by name; attest_verdict() then applies the policy.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "attest/attest.h"
+#include "crypto/crypto.h"
+
+static int ev_hex_equals(strview hex, const uint8_t *bytes, size_t n)
+{
+    uint8_t buf[64];
+
+    return hex.p != NULL && hex.len == 2 * n && n <= sizeof(buf) &&
+           hex_decode(hex.p, hex.len, buf, sizeof(buf), NULL, NULL) == P11TEE_OK &&
+           memcmp(buf, bytes, n) == 0;
+}
+
+/* What the server says about itself: never sufficient, fatal when false. */
+static void ev_statements(const attest_evidence *ev, const attest_expect *ex, attest_report *rep)
+{
+    if (!ev->has_verified)
+        attest_report_add(rep, "server.verified", ATTEST_NOT_CHECKED, P11TEE_OK,
+                          "the response has no \"verified\" field");
+    else
+        attest_report_add(rep, "server.verified", ev->verified ? ATTEST_PASS : ATTEST_FAIL,
+                          P11TEE_E_ATTEST_NOT_VERIFIED, "server reports verified: %s",
+                          ev->verified ? "true (a hint; checked below)" : "false");
+    if (ex->nonce == NULL)
+        attest_report_add(rep, "nonce.echo", ATTEST_NOT_CHECKED, P11TEE_OK,
+                          "no nonce was given to compare with");
+    else if (ev->nonce.p == NULL)
+        attest_report_add(rep, "nonce.echo", ATTEST_NOT_CHECKED, P11TEE_OK,
+                          "the response does not echo the nonce");
+    else
+        attest_report_add(rep, "nonce.echo",
+                          ev_hex_equals(ev->nonce, ex->nonce, 32) ? ATTEST_PASS : ATTEST_FAIL,
+                          P11TEE_E_ATTEST_NONCE_MISMATCH, "%s",
+                          ev_hex_equals(ev->nonce, ex->nonce, 32)
+                              ? "the response echoes our nonce"
+                              : "the echoed nonce is not the one we sent (possible replay)");
+    if (ex->model == NULL || ev->model.p == NULL)
+        attest_report_add(rep, "model.echo", ATTEST_NOT_CHECKED, P11TEE_OK, "%s",
+                          ex->model == NULL ? "no model was given to compare with"
+                                            : "the response does not name its model");
+    else
+        attest_report_add(rep, "model.echo",
+                          strview_eq(ev->model, ex->model) ? ATTEST_PASS : ATTEST_FAIL,
+                          P11TEE_E_ATTEST_MODEL_MISMATCH, "attestation is for %.*s, asked for %s",
+                          (int)(ev->model.len > 128 ? 128 : ev->model.len), ev->model.p, ex->model);
+    if (ev->has_debug)
+        attest_report_add(rep, "debug.flag", ev->debug ? ATTEST_FAIL : ATTEST_PASS,
+                          P11TEE_E_ATTEST_DEBUG, "server reports debug: %s",
+                          ev->debug ? "true (debug mode: secrets are readable)" : "false");
+}
+
+/* The signing key (the E2EE model key) and the address it must hash to. */
+static void ev_key(const attest_evidence *ev, attest_outcome *out)
+{
+    attest_report *rep = &out->report;
+    p11tee_error e;
+    uint8_t claimed[ETH_ADDRESS_BYTES];
+    char mine[ETH_ADDRESS_TEXT];
+
+    if (ev->signing_key.p == NULL || env_parse_model_key(ev->signing_key.p, ev->signing_key.len,
+                                                         out->model_key, &e) != P11TEE_OK) {
+        attest_report_add(rep, "signing_key.format", ATTEST_FAIL, P11TEE_E_ATTEST_SIGNING_KEY, "%s",
+                          ev->signing_key.p == NULL ? "the response carries no signing key"
+                                                    : e.message);
+        return;
+    }
+    out->has_model_key = 1;
+    attest_report_add(rep, "signing_key.format", ATTEST_PASS, P11TEE_OK,
+                      "secp256k1 point from \"%s\" (%zu hex characters)", ev->signing_key_field,
+                      ev->signing_key.len);
+    if (eth_address_from_pubkey(out->model_key, ENV_PUB_BYTES, out->address, &e) != P11TEE_OK)
+        return;
+    out->has_address = 1;
+    eth_address_format(out->address, mine);
+    if (ev->signing_address.p == NULL)
+        attest_report_add(rep, "signing_address.binding", ATTEST_FAIL,
+                          P11TEE_E_ATTEST_ADDRESS_MISMATCH,
+                          "the response carries no signing_address (key hashes to %s)", mine);
+    else if (eth_address_parse(ev->signing_address.p, ev->signing_address.len, claimed, &e) !=
+             P11TEE_OK)
+        attest_report_add(rep, "signing_address.binding", ATTEST_FAIL,
+                          P11TEE_E_ATTEST_ADDRESS_MISMATCH, "signing_address: %s", e.message);
+    else
+        attest_report_add(rep, "signing_address.binding",
+                          memcmp(claimed, out->address, ETH_ADDRESS_BYTES) == 0 ? ATTEST_PASS
+                                                                                : ATTEST_FAIL,
+                          P11TEE_E_ATTEST_ADDRESS_MISMATCH,
+                          "Keccak-256 of the key gives %s; the response says %.*s", mine,
+                          (int)(ev->signing_address.len > 64 ? 64 : ev->signing_address.len),
+                          ev->signing_address.p);
+}
+
+static void ev_tdx_options(const attest_expect *ex, const attest_policy *pol,
+                           const attest_outcome *out, tdx_verify_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->at = ex->at;
+    o->collateral = ex->collateral != NULL ? ex->collateral : pol->collateral;
+    o->collateral_len = ex->collateral != NULL ? ex->collateral_len : pol->collateral_len;
+    o->extra_roots_pem = pol->tdx_test_roots;
+    o->extra_roots_len = pol->tdx_test_roots_len;
+    o->address = out->has_address ? out->address : NULL;
+    o->nonce = ex->nonce;
+    o->allow_nonce_sha256 = pol->allow_nonce_sha256;
+    o->accepted_tcb = pol->accepted_tcb;
+}
+
+/* Decode, parse and verify the quote; record why when it cannot be read. */
+static void ev_tdx(const attest_evidence *ev, const attest_expect *ex, const attest_policy *pol,
+                   attest_outcome *out)
+{
+    tdx_verify_opts o;
+    p11tee_error e;
+
+    if (ev->intel_quote.p == NULL && out->quote_buf == NULL) {
+        attest_report_add(&out->report, "tdx.quote.format", ATTEST_NOT_CHECKED,
+                          P11TEE_E_QUOTE_MISSING, "the attestation carries no TDX quote");
+        return;
+    }
+    if ((out->quote_buf == NULL &&
+         tdx_quote_decode(ev->intel_quote.p, ev->intel_quote.len, &out->quote_buf, &out->quote_len,
+                          &e) != P11TEE_OK) ||
+        tdx_quote_parse(out->quote_buf, out->quote_len, &out->quote, &e) != P11TEE_OK) {
+        attest_report_add(&out->report, "tdx.quote.format", ATTEST_FAIL,
+                          e.code == P11TEE_E_QUOTE_UNSUPPORTED ? e.code : P11TEE_E_QUOTE_FORMAT,
+                          "%s", e.message);
+        return;
+    }
+    out->has_quote = 1;
+    attest_report_add(&out->report, "tdx.quote.format", ATTEST_PASS, P11TEE_OK,
+                      "TDX quote v%u, %zu bytes, TDX %s body", out->quote.version, out->quote.used,
+                      out->quote.body_type == 3 ? "1.5" : "1.0");
+    ev_tdx_options(ex, pol, out, &o);
+    if (tdx_verify(&out->quote, &o, &out->report, &out->tdx, &e) == P11TEE_E_INTERNAL)
+        attest_report_add(&out->report, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_INTERNAL, "%s",
+                          e.message);
+}
+
+static void ev_pin(attest_report *rep, const char *name, int has_quote, const uint8_t *got,
+                   const uint8_t *want)
+{
+    char hex[2 * TDX_MR_BYTES + 1];
+
+    if (!has_quote) {
+        attest_report_add(rep, name, ATTEST_FAIL, P11TEE_E_MEASUREMENT,
+                          "the policy pins it but there is no readable quote");
+        return;
+    }
+    hex_encode(got, TDX_MR_BYTES, hex, sizeof(hex));
+    attest_report_add(rep, name,
+                      CRYPTO_memcmp(got, want, TDX_MR_BYTES) == 0 ? ATTEST_PASS : ATTEST_FAIL,
+                      P11TEE_E_MEASUREMENT, "%s %s the policy's pin", hex,
+                      CRYPTO_memcmp(got, want, TDX_MR_BYTES) == 0 ? "matches" : "differs from");
+}
+
+/* dstack: MRCONFIGID = 0x01 || SHA-256(app_compose) || zeros. */
+static void ev_mrconfigid_of(const uint8_t sha[32], uint8_t out[TDX_MR_BYTES])
+{
+    memset(out, 0, TDX_MR_BYTES);
+    out[0] = 0x01;
+    memcpy(out + 1, sha, 32);
+}
+
+static void ev_measurements(const attest_evidence *ev, const attest_policy *pol,
+                            attest_outcome *out)
+{
+    static const char *const rtmr_checks[4] = {"policy.rtmr0", "policy.rtmr1", "policy.rtmr2",
+                                               "policy.rtmr3"};
+    const tdx_quote *q = &out->quote;
+    uint8_t sha[32], want[TDX_MR_BYTES];
+    size_t i;
+
+    if (pol->pin_mrtd)
+        ev_pin(&out->report, "policy.mrtd", out->has_quote, q->mr_td, pol->mrtd);
+    for (i = 0; i < 4; i++)
+        if (pol->pin_rtmr[i])
+            ev_pin(&out->report, rtmr_checks[i], out->has_quote, q->rtmr[i], pol->rtmr[i]);
+    if (pol->pin_mrconfigid)
+        ev_pin(&out->report, "policy.mrconfigid", out->has_quote, q->mr_config_id, pol->mrconfigid);
+    if (pol->pin_app_compose) {
+        ev_mrconfigid_of(pol->app_compose_sha256, want);
+        ev_pin(&out->report, "policy.app_compose", out->has_quote, q->mr_config_id, want);
+    }
+    if (ev->app_compose.p != NULL && out->has_quote) {
+        SHA256((const uint8_t *)ev->app_compose.p, ev->app_compose.len, sha);
+        ev_mrconfigid_of(sha, want);
+        attest_report_add(
+            &out->report, "app_compose.binding",
+            memcmp(q->mr_config_id, want, TDX_MR_BYTES) == 0 ? ATTEST_PASS : ATTEST_FAIL,
+            P11TEE_E_MEASUREMENT, "MRCONFIGID %s SHA-256 of the app_compose sent",
+            memcmp(q->mr_config_id, want, TDX_MR_BYTES) == 0 ? "carries" : "does not carry");
+    }
+}
+
+/* GPUs in the payload, for the report (0 when it cannot be read). */
+static int ev_gpu_count(strview payload)
+{
+    json_object *root = NULL, *list = NULL, *inner = NULL;
+    int n = 0;
+
+    if (json_doc_parse(payload.p, payload.len, NV_PAYLOAD_MAX, "nvidia_payload", &root, NULL) !=
+        P11TEE_OK)
+        return 0;
+    if (json_object_is_type(root, json_type_string) &&
+        json_doc_parse(json_object_get_string(root), (size_t)json_object_get_string_len(root),
+                       NV_PAYLOAD_MAX, "nvidia_payload", &inner, NULL) == P11TEE_OK) {
+        json_object_put(root);
+        root = inner;
+    }
+    if (json_object_object_get_ex(root, "evidence_list", &list) &&
+        json_object_is_type(list, json_type_array))
+        n = (int)json_object_array_length(list);
+    json_object_put(root);
+    return n;
+}
+
+static void ev_nvidia(const attest_evidence *ev, const attest_expect *ex, const attest_policy *pol,
+                      attest_outcome *out)
+{
+    nv_options o;
+    p11tee_error e;
+    p11tee_status rc;
+
+    if (ev->nvidia_payload.p == NULL) {
+        attest_report_add(&out->report, "nvidia.payload", ATTEST_NOT_CHECKED, P11TEE_OK,
+                          "the attestation carries no NVIDIA GPU evidence");
+        return;
+    }
+    memset(&o, 0, sizeof(o));
+    o.at = ex->at;
+    o.nonce = ex->nonce;
+    o.extra_roots_pem = pol->nvidia_test_roots;
+    o.extra_roots_len = pol->nvidia_test_roots_len;
+    rc = nv_verify_text(ev->nvidia_payload.p, ev->nvidia_payload.len, &o, &out->report, &e);
+    if (rc == P11TEE_E_INTERNAL || rc == P11TEE_E_CONFIG)
+        attest_report_add(&out->report, "nvidia.chain", ATTEST_FAIL, rc, "%s", e.message);
+    out->gpu_count = ev_gpu_count(ev->nvidia_payload);
+}
+
+void attest_evaluate(const attest_evidence *ev, const attest_expect *ex, const attest_policy *pol,
+                     attest_outcome *out)
+{
+    attest_report_init(&out->report);
+    ev_statements(ev, ex, &out->report);
+    ev_key(ev, out);
+    ev_tdx(ev, ex, pol, out);
+    ev_measurements(ev, pol, out);
+    ev_nvidia(ev, ex, pol, out);
+}
+
+p11tee_status attest_evaluate_quote(const uint8_t *data, size_t len, const attest_expect *ex,
+                                    const attest_policy *pol, attest_outcome *out,
+                                    p11tee_error *err)
+{
+    attest_evidence none;
+    p11tee_status rc;
+
+    memset(&none, 0, sizeof(none));
+    attest_report_init(&out->report);
+    rc = tdx_quote_load(data, len, &out->quote_buf, &out->quote_len, err);
+    if (rc != P11TEE_OK) {
+        attest_report_add(&out->report, "tdx.quote.format", ATTEST_FAIL, rc, "%s",
+                          err != NULL ? err->message : p11tee_strerror(rc));
+        return rc;
+    }
+    ev_tdx(&none, ex, pol, out);
+    ev_measurements(&none, pol, out);
+    return P11TEE_OK;
+}
+
+void attest_outcome_free(attest_outcome *out)
+{
+    if (out == NULL)
+        return;
+    free(out->quote_buf);
+    out->quote_buf = NULL;
+    out->has_quote = 0;
+}

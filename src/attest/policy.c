@@ -1,0 +1,497 @@
+/*
+ * The attestation policy (docs/policy.md): which checks are required, which
+ * only must not fail, which are advisory; measurement pins; accepted TCB
+ * statuses; test roots. The built-in default is strict: every check is
+ * required except those that need collateral or NVIDIA's online services,
+ * and the server's own hints, which must not fail when present.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "attest/attest.h"
+#include "crypto/crypto.h"
+
+#define POLICY_FILE_MAX  (256u * 1024)
+#define POLICY_ROOTS_MAX (256u * 1024)
+
+static const attest_rule policy_defaults[] = {
+    {"*", ATTEST_REQUIRED},
+    /* The server's own statements: a hint, never sufficient, fatal when false. */
+    {"server.verified", ATTEST_IF_CHECKED},
+    {"nonce.echo", ATTEST_IF_CHECKED},
+    {"model.echo", ATTEST_IF_CHECKED},
+    {"debug.flag", ATTEST_IF_CHECKED},
+    {"app_compose.binding", ATTEST_IF_CHECKED},
+    /* Need a collateral file: enforced when one is given. */
+    {"tdx.collateral.*", ATTEST_IF_CHECKED},
+    {"tdx.pck.revocation", ATTEST_IF_CHECKED},
+    {"tdx.qe.identity", ATTEST_IF_CHECKED},
+    {"tdx.tcb.status", ATTEST_IF_CHECKED},
+    {"tdx.tdx_module", ATTEST_IF_CHECKED},
+    /* The named fallback: only recorded when the raw binding did not hold. */
+    {"tdx.reportdata.nonce_sha256", ATTEST_IF_CHECKED},
+    /* Need NVIDIA's online services: reported as not checked. */
+    {"nvidia.ocsp", ATTEST_IF_CHECKED},
+    {"nvidia.rim", ATTEST_IF_CHECKED},
+    /* Response signatures: the recovered address is what counts (PROTOCOL.md 3). */
+    {"signature.signing_address", ATTEST_ADVISORY},
+    {"signature.model", ATTEST_ADVISORY},
+    {"signature.request_hash", ATTEST_ADVISORY},
+    {"signature.response_hash", ATTEST_ADVISORY},
+};
+
+const char *attest_requirement_name(attest_requirement r)
+{
+    switch (r) {
+    case ATTEST_REQUIRED: return "required";
+    case ATTEST_IF_CHECKED: return "if-checked";
+    case ATTEST_ADVISORY: return "advisory";
+    }
+    return "?";
+}
+
+p11tee_status attest_policy_add_rule(attest_policy *p, const char *pattern, attest_requirement r,
+                                     p11tee_error *err)
+{
+    size_t n = strlen(pattern);
+
+    if (n == 0 || n >= ATTEST_NAME_MAX ||
+        strspn(pattern, "abcdefghijklmnopqrstuvwxyz0123456789_.*") != n ||
+        (strchr(pattern, '*') != NULL && strcmp(pattern, "*") != 0 &&
+         (n < 2 || strcmp(pattern + n - 2, ".*") != 0 || strchr(pattern, '*') != pattern + n - 1)))
+        return err_set(err, P11TEE_E_POLICY,
+                       "policy check pattern \"%s\" is not a check name, \"prefix.*\" or \"*\"",
+                       pattern);
+    if (p->nrules >= ATTEST_POLICY_RULES_MAX)
+        return err_set(err, P11TEE_E_POLICY, "policy has more than %d check rules",
+                       ATTEST_POLICY_RULES_MAX);
+    snprintf(p->rules[p->nrules].pattern, ATTEST_NAME_MAX, "%s", pattern);
+    p->rules[p->nrules++].req = r;
+    return P11TEE_OK;
+}
+
+/* How specific `pattern` is for `name`: -1 no match, else higher is more specific. */
+static int policy_match(const char *pattern, const char *name)
+{
+    size_t n = strlen(pattern);
+
+    if (strcmp(pattern, "*") == 0)
+        return 0;
+    if (n >= 2 && strcmp(pattern + n - 2, ".*") == 0)
+        return strncmp(name, pattern, n - 2) == 0 && (name[n - 2] == '\0' || name[n - 2] == '.')
+                   ? (int)n
+                   : -1;
+    return strcmp(pattern, name) == 0 ? 1000 : -1;
+}
+
+attest_requirement attest_policy_requirement(const attest_policy *p, const char *name)
+{
+    attest_requirement r = ATTEST_REQUIRED;
+    int best = -1, score;
+    size_t i;
+
+    /* Later rules (the file's) win ties over earlier ones (the defaults). */
+    for (i = 0; i < p->nrules; i++)
+        if ((score = policy_match(p->rules[i].pattern, name)) >= best && score >= 0) {
+            best = score;
+            r = p->rules[i].req;
+        }
+    return r;
+}
+
+static attest_policy *policy_new(void)
+{
+    attest_policy *p = calloc(1, sizeof(*p));
+    size_t i;
+
+    if (p == NULL)
+        return NULL;
+    for (i = 0; i < P11TEE_ARRAY_LEN(policy_defaults); i++)
+        p->rules[p->nrules++] = policy_defaults[i];
+    p->accepted_tcb = TDX_TCB_BIT(TDX_TCB_UP_TO_DATE);
+    p->tee_chat_requires_attestation = 1;
+    snprintf(p->source, sizeof(p->source), "built-in strict default");
+    return p;
+}
+
+p11tee_status attest_policy_default(attest_policy **out, p11tee_error *err)
+{
+    *out = policy_new();
+    return *out != NULL ? P11TEE_OK : err_set(err, P11TEE_E_NOMEM, "out of memory");
+}
+
+void attest_policy_free(attest_policy *p)
+{
+    if (p == NULL)
+        return;
+    free(p->tdx_test_roots);
+    free(p->nvidia_test_roots);
+    free(p->collateral);
+    free(p);
+}
+
+/* A file named by the policy, relative to the policy's own directory. */
+static p11tee_status policy_read(const char *base_dir, const char *name, size_t max, char **data,
+                                 size_t *len, p11tee_error *err)
+{
+    char path[4096];
+    FILE *f;
+    size_t n = 0, r;
+    char *d;
+
+    if (name[0] == '/' || base_dir == NULL)
+        snprintf(path, sizeof(path), "%s", name);
+    else
+        snprintf(path, sizeof(path), "%s/%s", base_dir, name);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return err_set(err, P11TEE_E_POLICY, "cannot open %s: %s", path, strerror(errno));
+    d = malloc(max + 1);
+    if (d == NULL) {
+        fclose(f);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory reading %s", path);
+    }
+    while (n <= max && (r = fread(d + n, 1, max + 1 - n, f)) > 0)
+        n += r;
+    fclose(f);
+    if (n > max) {
+        free(d);
+        return err_set(err, P11TEE_E_POLICY, "%s exceeds %zu bytes", path, max);
+    }
+    d[n] = '\0';
+    *data = d;
+    *len = n;
+    return P11TEE_OK;
+}
+
+/* Append the PEM certificates of `file` to *pem; refuse a file without one. */
+static p11tee_status policy_add_root(const char *base_dir, const char *file, char **pem,
+                                     size_t *pem_len, p11tee_error *err)
+{
+    char *data = NULL, *grown;
+    size_t len = 0;
+    BIO *bio;
+    X509 *cert;
+    p11tee_status rc = policy_read(base_dir, file, POLICY_ROOTS_MAX, &data, &len, err);
+
+    if (rc != P11TEE_OK)
+        return rc;
+    bio = BIO_new_mem_buf(data, (int)len);
+    cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    ERR_clear_error();
+    if (cert == NULL) {
+        free(data);
+        return err_set(err, P11TEE_E_POLICY, "test root %s holds no PEM certificate", file);
+    }
+    X509_free(cert);
+    grown = realloc(*pem, *pem_len + len + 2);
+    if (grown == NULL) {
+        free(data);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+    }
+    memcpy(grown + *pem_len, data, len);
+    grown[*pem_len + len] = '\n';
+    *pem_len += len + 1;
+    grown[*pem_len] = '\0';
+    *pem = grown;
+    free(data);
+    return P11TEE_OK;
+}
+
+static p11tee_status policy_roots(attest_policy *p, json_object *roots, const char *base_dir,
+                                  p11tee_error *err)
+{
+    json_object_iter it;
+    p11tee_status rc = P11TEE_OK;
+
+    json_object_object_foreachC(roots, it)
+    {
+        char **pem;
+        size_t *len, i;
+
+        if (strcmp(it.key, "tdx") == 0) {
+            pem = &p->tdx_test_roots;
+            len = &p->tdx_test_roots_len;
+        } else if (strcmp(it.key, "nvidia") == 0) {
+            pem = &p->nvidia_test_roots;
+            len = &p->nvidia_test_roots_len;
+        } else {
+            return err_set(err, P11TEE_E_POLICY, "test_roots has an unknown key \"%s\"", it.key);
+        }
+        if (!json_object_is_type(it.val, json_type_array))
+            return err_set(err, P11TEE_E_POLICY, "test_roots.%s must be a list of files", it.key);
+        for (i = 0; rc == P11TEE_OK && i < json_object_array_length(it.val); i++) {
+            json_object *f = json_object_array_get_idx(it.val, i);
+
+            if (!json_object_is_type(f, json_type_string))
+                return err_set(err, P11TEE_E_POLICY, "test_roots.%s[%zu] is not a file name",
+                               it.key, i);
+            rc = policy_add_root(base_dir, json_object_get_string(f), pem, len, err);
+        }
+        if (rc != P11TEE_OK)
+            return rc;
+    }
+    return P11TEE_OK;
+}
+
+static p11tee_status policy_checks(attest_policy *p, json_object *checks, p11tee_error *err)
+{
+    json_object_iter it;
+    p11tee_status rc;
+
+    json_object_object_foreachC(checks, it)
+    {
+        const char *v =
+            json_object_is_type(it.val, json_type_string) ? json_object_get_string(it.val) : "";
+        attest_requirement r;
+
+        if (strcmp(v, "required") == 0)
+            r = ATTEST_REQUIRED;
+        else if (strcmp(v, "if-checked") == 0)
+            r = ATTEST_IF_CHECKED;
+        else if (strcmp(v, "advisory") == 0)
+            r = ATTEST_ADVISORY;
+        else
+            return err_set(err, P11TEE_E_POLICY,
+                           "checks.%s must be \"required\", \"if-checked\" or \"advisory\"",
+                           it.key);
+        rc = attest_policy_add_rule(p, it.key, r, err);
+        if (rc != P11TEE_OK)
+            return rc;
+    }
+    return P11TEE_OK;
+}
+
+/* A hex pin of exactly `n` bytes. */
+static p11tee_status policy_pin(json_object *v, const char *name, uint8_t *out, size_t n,
+                                p11tee_error *err)
+{
+    const char *s = json_object_get_string(v);
+    size_t len = json_object_is_type(v, json_type_string) ? strlen(s) : 0;
+
+    if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+        len -= 2;
+    }
+    if (len != 2 * n || hex_decode(s, len, out, n, NULL, NULL) != P11TEE_OK)
+        return err_set(err, P11TEE_E_POLICY, "tdx.%s must be %zu hex characters", name, 2 * n);
+    return P11TEE_OK;
+}
+
+static p11tee_status policy_tcb(attest_policy *p, json_object *list, p11tee_error *err)
+{
+    size_t i;
+
+    if (!json_object_is_type(list, json_type_array) || json_object_array_length(list) == 0)
+        return err_set(err, P11TEE_E_POLICY,
+                       "tdx.accepted_tcb_statuses must be a non-empty list of Intel status names");
+    p->accepted_tcb = 0;
+    for (i = 0; i < json_object_array_length(list); i++) {
+        json_object *s = json_object_array_get_idx(list, i);
+        tdx_tcb_status st;
+
+        if (!json_object_is_type(s, json_type_string) ||
+            tdx_tcb_status_from_name(json_object_get_string(s), &st, NULL) != P11TEE_OK ||
+            st == TDX_TCB_UNKNOWN)
+            return err_set(err, P11TEE_E_POLICY,
+                           "tdx.accepted_tcb_statuses[%zu] is not an Intel TCB status name "
+                           "(UpToDate, SWHardeningNeeded, ...)",
+                           i);
+        p->accepted_tcb |= TDX_TCB_BIT(st);
+    }
+    return P11TEE_OK;
+}
+
+static const char *const policy_rtmr_names[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+
+/* app_compose pinned by digest or by the file itself (whose SHA-256 is taken). */
+static p11tee_status policy_app_compose(attest_policy *p, json_object *v, int is_file,
+                                        const char *base_dir, p11tee_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    p11tee_status rc;
+
+    if (p->pin_app_compose)
+        return err_set(err, P11TEE_E_POLICY,
+                       "tdx has both app_compose_sha256 and app_compose_file; keep one");
+    p->pin_app_compose = 1;
+    if (!is_file)
+        return policy_pin(v, "app_compose_sha256", p->app_compose_sha256, 32, err);
+    if (!json_object_is_type(v, json_type_string))
+        return err_set(err, P11TEE_E_POLICY, "tdx.app_compose_file must be a file name");
+    rc = policy_read(base_dir, json_object_get_string(v), POLICY_FILE_MAX, &data, &len, err);
+    if (rc == P11TEE_OK)
+        SHA256((const uint8_t *)data, len, p->app_compose_sha256);
+    free(data);
+    return rc;
+}
+
+static p11tee_status policy_tdx_member(attest_policy *p, const char *key, json_object *v,
+                                       const char *base_dir, p11tee_error *err)
+{
+    size_t i;
+
+    if (strcmp(key, "mrtd") == 0) {
+        p->pin_mrtd = 1;
+        return policy_pin(v, key, p->mrtd, TDX_MR_BYTES, err);
+    }
+    if (strcmp(key, "mrconfigid") == 0) {
+        p->pin_mrconfigid = 1;
+        return policy_pin(v, key, p->mrconfigid, TDX_MR_BYTES, err);
+    }
+    for (i = 0; i < 4; i++)
+        if (strcmp(key, policy_rtmr_names[i]) == 0) {
+            p->pin_rtmr[i] = 1;
+            return policy_pin(v, key, p->rtmr[i], TDX_MR_BYTES, err);
+        }
+    if (strcmp(key, "app_compose_sha256") == 0 || strcmp(key, "app_compose_file") == 0)
+        return policy_app_compose(p, v, strcmp(key, "app_compose_file") == 0, base_dir, err);
+    if (strcmp(key, "accepted_tcb_statuses") == 0)
+        return policy_tcb(p, v, err);
+    if (strcmp(key, "allow_nonce_sha256") == 0) {
+        if (!json_object_is_type(v, json_type_boolean))
+            return err_set(err, P11TEE_E_POLICY, "tdx.allow_nonce_sha256 must be true or false");
+        p->allow_nonce_sha256 = json_object_get_boolean(v);
+        return P11TEE_OK;
+    }
+    if (strcmp(key, "collateral_file") == 0) {
+        if (!json_object_is_type(v, json_type_string))
+            return err_set(err, P11TEE_E_POLICY, "tdx.collateral_file must be a file name");
+        return policy_read(base_dir, json_object_get_string(v), TDX_COLLATERAL_MAX, &p->collateral,
+                           &p->collateral_len, err);
+    }
+    return err_set(err, P11TEE_E_POLICY, "policy key tdx.%s is unknown (see docs/policy.md)", key);
+}
+
+static p11tee_status policy_member(attest_policy *p, const char *key, json_object *v,
+                                   const char *base_dir, p11tee_error *err)
+{
+    json_object_iter it;
+    p11tee_status rc = P11TEE_OK;
+
+    if (strcmp(key, "version") == 0)
+        return json_object_is_type(v, json_type_int) && json_object_get_int(v) == 1
+                   ? P11TEE_OK
+                   : err_set(err, P11TEE_E_POLICY, "policy version must be 1");
+    if (strcmp(key, "tee_chat_requires_attestation") == 0) {
+        if (!json_object_is_type(v, json_type_boolean))
+            return err_set(err, P11TEE_E_POLICY,
+                           "tee_chat_requires_attestation must be true or false");
+        p->tee_chat_requires_attestation = json_object_get_boolean(v);
+        return P11TEE_OK;
+    }
+    if (!json_object_is_type(v, json_type_object))
+        return err_set(err, P11TEE_E_POLICY,
+                       "policy key %s is unknown or not an object (see docs/policy.md)", key);
+    if (strcmp(key, "checks") == 0)
+        return policy_checks(p, v, err);
+    if (strcmp(key, "test_roots") == 0)
+        return policy_roots(p, v, base_dir, err);
+    if (strcmp(key, "tdx") != 0)
+        return err_set(err, P11TEE_E_POLICY, "policy key %s is unknown (see docs/policy.md)", key);
+    json_object_object_foreachC(v, it)
+    {
+        rc = policy_tdx_member(p, it.key, it.val, base_dir, err);
+        if (rc != P11TEE_OK)
+            return rc;
+    }
+    return P11TEE_OK;
+}
+
+p11tee_status attest_policy_parse(const char *json, size_t len, const char *base_dir,
+                                  attest_policy **out, p11tee_error *err)
+{
+    json_object *root = NULL;
+    json_object_iter it;
+    attest_policy *p;
+    p11tee_error jerr;
+    p11tee_status rc;
+
+    *out = NULL;
+    rc = json_doc_parse(json, len, POLICY_FILE_MAX, "policy", &root, &jerr);
+    if (rc != P11TEE_OK)
+        return err_set(err, P11TEE_E_POLICY, "%s", jerr.message);
+    if (!json_object_is_type(root, json_type_object)) {
+        json_object_put(root);
+        return err_set(err, P11TEE_E_POLICY, "policy must be a JSON object");
+    }
+    p = policy_new();
+    if (p == NULL) {
+        json_object_put(root);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+    }
+    json_object_object_foreachC(root, it)
+    {
+        rc = policy_member(p, it.key, it.val, base_dir, err);
+        if (rc != P11TEE_OK)
+            break;
+    }
+    json_object_put(root);
+    if (rc != P11TEE_OK) {
+        attest_policy_free(p);
+        return rc;
+    }
+    *out = p;
+    return P11TEE_OK;
+}
+
+p11tee_status attest_policy_load(const char *path, attest_policy **out, p11tee_error *err)
+{
+    char *data = NULL, *dir_copy;
+    size_t len = 0;
+    p11tee_status rc;
+
+    *out = NULL;
+    rc = policy_read(NULL, path, POLICY_FILE_MAX, &data, &len, err);
+    if (rc != P11TEE_OK)
+        return rc;
+    dir_copy = strdup(path);
+    if (dir_copy == NULL) {
+        free(data);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+    }
+    rc = attest_policy_parse(data, len, dirname(dir_copy), out, err);
+    free(dir_copy);
+    free(data);
+    if (rc == P11TEE_OK)
+        snprintf((*out)->source, sizeof((*out)->source), "%s", path);
+    else
+        err_detail(err, "in policy file %s", path);
+    return rc;
+}
+
+int attest_check_blocks(const attest_check *c, attest_requirement r)
+{
+    return (r == ATTEST_REQUIRED && c->result != ATTEST_PASS) ||
+           (r == ATTEST_IF_CHECKED && c->result == ATTEST_FAIL);
+}
+
+p11tee_status attest_verdict(const attest_report *rep, const attest_policy *p, p11tee_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < rep->count; i++) {
+        const attest_check *c = &rep->checks[i];
+
+        if (!attest_check_blocks(c, attest_policy_requirement(p, c->name)))
+            continue;
+        if (c->result == ATTEST_FAIL)
+            return err_set(err, c->code != P11TEE_OK ? c->code : P11TEE_E_ATTEST_REQUIRED,
+                           "attestation check %s failed: %s", c->name, c->reason);
+        return err_set(err, P11TEE_E_ATTEST_REQUIRED,
+                       "attestation check %s is required by the policy but was not performed: %s",
+                       c->name, c->reason);
+    }
+    return P11TEE_OK;
+}

@@ -1,0 +1,610 @@
+/*
+ * Offline verification of a parsed TDX quote (PROTOCOL.md sections 2 and 6):
+ * the quote and QE signatures, the QE report-data binding, the PCK chain to
+ * the Intel SGX Root CA built into this file, debug mode and the REPORTDATA
+ * binding of the signing address and nonce. Each finding is a named check
+ * in the attest_report; collateral.c adds TCB status and revocation.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "attest/attest.h"
+#include "crypto/crypto.h"
+
+/*
+ * Intel SGX Root CA (the same certificate Intel publishes and PCS chains end
+ * at). Trusted only after its DER hashes to intel_root_fp, so a corrupted
+ * build can never silently trust something else.
+ */
+static const char intel_root_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIICjzCCAjSgAwIBAgIUImUM1lqdNInzg7SVUr9QGzknBqwwCgYIKoZIzj0EAwIw\n"
+    "aDEaMBgGA1UEAwwRSW50ZWwgU0dYIFJvb3QgQ0ExGjAYBgNVBAoMEUludGVsIENv\n"
+    "cnBvcmF0aW9uMRQwEgYDVQQHDAtTYW50YSBDbGFyYTELMAkGA1UECAwCQ0ExCzAJ\n"
+    "BgNVBAYTAlVTMB4XDTE4MDUyMTEwNDUxMFoXDTQ5MTIzMTIzNTk1OVowaDEaMBgG\n"
+    "A1UEAwwRSW50ZWwgU0dYIFJvb3QgQ0ExGjAYBgNVBAoMEUludGVsIENvcnBvcmF0\n"
+    "aW9uMRQwEgYDVQQHDAtTYW50YSBDbGFyYTELMAkGA1UECAwCQ0ExCzAJBgNVBAYT\n"
+    "AlVTMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEC6nEwMDIYZOj/iPWsCzaEKi7\n"
+    "1OiOSLRFhWGjbnBVJfVnkY4u3IjkDYYL0MxO4mqsyYjlBalTVYxFP2sJBK5zlKOB\n"
+    "uzCBuDAfBgNVHSMEGDAWgBQiZQzWWp00ifODtJVSv1AbOScGrDBSBgNVHR8ESzBJ\n"
+    "MEegRaBDhkFodHRwczovL2NlcnRpZmljYXRlcy50cnVzdGVkc2VydmljZXMuaW50\n"
+    "ZWwuY29tL0ludGVsU0dYUm9vdENBLmRlcjAdBgNVHQ4EFgQUImUM1lqdNInzg7SV\n"
+    "Ur9QGzknBqwwDgYDVR0PAQH/BAQDAgEGMBIGA1UdEwEB/wQIMAYBAf8CAQEwCgYI\n"
+    "KoZIzj0EAwIDSQAwRgIhAOW/5QkR+S9CiSDcNoowLuPRLsWGf/Yi7GSX94BgwTwg\n"
+    "AiEA4J0lrHoMs+Xo5o/sX6O9QWxHRAvZUGOdRQ7cvqRXaqI=\n"
+    "-----END CERTIFICATE-----\n";
+
+/* SHA-256 of the DER: 44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3 */
+static const uint8_t intel_root_fp[32] = {
+    0x44, 0xa0, 0x19, 0x6b, 0x2b, 0x99, 0xf8, 0x89, 0xb8, 0xe1, 0x49, 0xe9, 0x5b, 0x80, 0x7a, 0x35,
+    0x0e, 0x74, 0x24, 0x96, 0x43, 0x99, 0xe8, 0x85, 0xa7, 0xcb, 0xb8, 0xcc, 0xfa, 0xb6, 0x74, 0xd3,
+};
+
+static const uint8_t intel_qe_vendor[16] = {
+    0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
+};
+
+const char *const tdx_check_names[TDX_CHECK_COUNT] = {
+    "tdx.quote.header",
+    "tdx.td.debug",
+    "tdx.reportdata.address",
+    "tdx.reportdata.nonce",
+    "tdx.reportdata.nonce_sha256",
+    "tdx.quote.signature",
+    "tdx.qe.reportdata",
+    "tdx.qe.signature",
+    "tdx.pck.chain",
+    /* TDX_COLLATERAL_FIRST: these need collateral */
+    "tdx.collateral.format",
+    "tdx.collateral.crl",
+    "tdx.pck.revocation",
+    "tdx.collateral.tcb_info",
+    "tdx.collateral.qe_identity",
+    "tdx.collateral.dates",
+    "tdx.collateral.fmspc",
+    "tdx.qe.identity",
+    "tdx.tdx_module",
+    "tdx.tcb.status",
+};
+
+STACK_OF(X509) *tdx_certs_from_pem(const char *pem, size_t len)
+{
+    STACK_OF(X509) *certs;
+    BIO *bio;
+    X509 *c;
+
+    /* The chain in a quote may end in NULs; PEM parsing stops at the last END line. */
+    while (len > 0 && pem[len - 1] == '\0')
+        len--;
+    if (len == 0 || len > TDX_COLLATERAL_MAX)
+        return NULL;
+    bio = BIO_new_mem_buf(pem, (int)len);
+    certs = sk_X509_new_null();
+    if (bio == NULL || certs == NULL) {
+        BIO_free(bio);
+        sk_X509_free(certs);
+        return NULL;
+    }
+    while ((c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+        if (!sk_X509_push(certs, c)) {
+            X509_free(c);
+            break;
+        }
+    /* The loop ends on "no start line": not an error. */
+    ERR_clear_error();
+    BIO_free(bio);
+    if (sk_X509_num(certs) == 0) {
+        sk_X509_free(certs);
+        return NULL;
+    }
+    return certs;
+}
+
+p11tee_status tdx_root_from_pem(const char *pem, const uint8_t fp[32], X509 **out,
+                                p11tee_error *err)
+{
+    STACK_OF(X509) *certs = tdx_certs_from_pem(pem, strlen(pem));
+    uint8_t md[32];
+    unsigned int mdlen = 0;
+
+    *out = NULL;
+    if (certs == NULL || sk_X509_num(certs) != 1)
+        goto bad;
+    if (!X509_digest(sk_X509_value(certs, 0), EVP_sha256(), md, &mdlen) || mdlen != 32 ||
+        CRYPTO_memcmp(md, fp, 32) != 0)
+        goto bad;
+    *out = sk_X509_shift(certs);
+    sk_X509_free(certs);
+    return P11TEE_OK;
+bad:
+    sk_X509_pop_free(certs, X509_free);
+    return err_set(err, P11TEE_E_INTERNAL,
+                   "the built-in Intel SGX Root CA does not match its pinned SHA-256 fingerprint: "
+                   "this p11tee build is corrupt, reinstall it");
+}
+
+p11tee_status tdx_root_check(p11tee_error *err)
+{
+    X509 *root;
+    p11tee_status rc = tdx_root_from_pem(intel_root_pem, intel_root_fp, &root, err);
+
+    X509_free(root);
+    return rc;
+}
+
+void tdx_time_text(time_t t, char out[32])
+{
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 32, "@%lld", (long long)t);
+}
+
+static void name_text(X509_NAME *name, char *out, size_t outlen)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    int n = 0;
+
+    out[0] = '\0';
+    if (bio == NULL)
+        return;
+    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV) >= 0)
+        n = BIO_read(bio, out, (int)outlen - 1);
+    out[n > 0 ? n : 0] = '\0';
+    BIO_free(bio);
+}
+
+void tdx_anchor_name(const tdx_trust *t, X509 *anchor, char *out, size_t outlen)
+{
+    char subject[160];
+
+    if (anchor != NULL && X509_cmp(anchor, t->intel_root) == 0) {
+        snprintf(out, outlen, "Intel SGX Root CA (built in, SHA-256 44a0196b...74d3)");
+        return;
+    }
+    name_text(anchor != NULL ? X509_get_subject_name(anchor) : NULL, subject, sizeof(subject));
+    snprintf(out, outlen, "TEST root %s", subject);
+}
+
+static STACK_OF(X509) *peer_intermediates(STACK_OF(X509) *untrusted)
+{
+    STACK_OF(X509) *out = sk_X509_new_null();
+    int i;
+
+    for (i = 0; out != NULL && i < sk_X509_num(untrusted); i++) {
+        X509 *c = sk_X509_value(untrusted, i);
+
+        /* Never let a root the peer carries become (or shadow) an anchor. */
+        if (X509_check_issued(c, c) == X509_V_OK)
+            continue;
+        if (!sk_X509_push(out, c)) {
+            sk_X509_free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static X509_STORE *trust_store(const tdx_trust *t)
+{
+    X509_STORE *store = X509_STORE_new();
+    int i;
+
+    if (store == NULL || !X509_STORE_add_cert(store, t->intel_root))
+        goto fail;
+    for (i = 0; i < sk_X509_num(t->extra); i++)
+        if (!X509_STORE_add_cert(store, sk_X509_value(t->extra, i)))
+            goto fail;
+    return store;
+fail:
+    X509_STORE_free(store);
+    return NULL;
+}
+
+int tdx_chain_verify(const tdx_trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
+                     STACK_OF(X509) **chain, char *why, size_t whylen)
+{
+    X509_STORE *store = trust_store(t);
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *inter = peer_intermediates(untrusted);
+    int ok = 0;
+
+    *chain = NULL;
+    if (store == NULL || ctx == NULL || inter == NULL ||
+        !X509_STORE_CTX_init(ctx, store, leaf, inter)) {
+        snprintf(why, whylen, "could not set up certificate verification");
+        goto done;
+    }
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), t->at);
+    if (X509_verify_cert(ctx) == 1) {
+        *chain = X509_STORE_CTX_get1_chain(ctx);
+        ok = *chain != NULL;
+    } else {
+        int e = X509_STORE_CTX_get_error(ctx);
+        char subject[160];
+
+        name_text(X509_STORE_CTX_get_current_cert(ctx) != NULL
+                      ? X509_get_subject_name(X509_STORE_CTX_get_current_cert(ctx))
+                      : NULL,
+                  subject, sizeof(subject));
+        snprintf(why, whylen, "%s (certificate %s, depth %d)", X509_verify_cert_error_string(e),
+                 subject[0] ? subject : "?", X509_STORE_CTX_get_error_depth(ctx));
+    }
+done:
+    ERR_clear_error();
+    sk_X509_free(inter);
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return ok;
+}
+
+int attest_ecdsa_verify_raw(EVP_PKEY *key, const char *digest, const uint8_t *msg, size_t len,
+                            const uint8_t *sig, size_t siglen)
+{
+    ECDSA_SIG *s = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(sig, (int)(siglen / 2), NULL);
+    BIGNUM *ss = BN_bin2bn(sig + siglen / 2, (int)(siglen / 2), NULL);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char *der = NULL;
+    int derlen = -1, ok = 0;
+
+    if (s != NULL && r != NULL && ss != NULL && ECDSA_SIG_set0(s, r, ss)) {
+        r = ss = NULL; /* owned by s now */
+        derlen = i2d_ECDSA_SIG(s, &der);
+    }
+    if (derlen > 0 && md != NULL &&
+        EVP_DigestVerifyInit_ex(md, NULL, digest, NULL, NULL, key, NULL) == 1)
+        ok = EVP_DigestVerify(md, der, (size_t)derlen, msg, len) == 1;
+    ERR_clear_error();
+    OPENSSL_free(der);
+    EVP_MD_CTX_free(md);
+    BN_free(r);
+    BN_free(ss);
+    ECDSA_SIG_free(s);
+    return ok;
+}
+
+/* The attestation key as carried: raw X || Y on P-256. NULL when not a curve point. */
+static EVP_PKEY *p256_from_raw(const uint8_t xy[64])
+{
+    char group[] = "prime256v1";
+    uint8_t point[65];
+    OSSL_PARAM params[3];
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *key = NULL;
+
+    point[0] = 0x04;
+    memcpy(point + 1, xy, 64);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point));
+    params[2] = OSSL_PARAM_construct_end();
+    if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        key = NULL;
+    ERR_clear_error();
+    EVP_PKEY_CTX_free(ctx);
+    return key;
+}
+
+static void check_header(const tdx_quote *q, attest_report *rep)
+{
+    if (CRYPTO_memcmp(q->qe_vendor_id, intel_qe_vendor, 16) != 0) {
+        attest_report_add(rep, "tdx.quote.header", ATTEST_FAIL, P11TEE_E_QUOTE_UNSUPPORTED,
+                          "QE vendor ID is not Intel's (939a7233f79c4ca9940a0db3957f0607)");
+        return;
+    }
+    attest_report_add(rep, "tdx.quote.header", ATTEST_PASS, P11TEE_OK,
+                      "version %u, attestation key type 2 (ECDSA P-256), TEE type 0x81 (TDX), "
+                      "Intel QE vendor, body TDX %s",
+                      q->version, q->body_type == 3 ? "1.5" : "1.0");
+}
+
+static void check_debug(const tdx_quote *q, attest_report *rep)
+{
+    char hex[17];
+
+    hex_encode(q->td_attributes, 8, hex, sizeof(hex));
+    if (q->td_attributes[0] & 0x01)
+        attest_report_add(rep, "tdx.td.debug", ATTEST_FAIL, P11TEE_E_ATTEST_DEBUG,
+                          "TDX debug mode detected: TDATTRIBUTES %s has bit 0 (DEBUG) set", hex);
+    else
+        attest_report_add(rep, "tdx.td.debug", ATTEST_PASS, P11TEE_OK,
+                          "TDATTRIBUTES %s: bit 0 (DEBUG) clear", hex);
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+
+    while (n-- > 0)
+        acc |= *p++;
+    return acc == 0;
+}
+
+static void check_address(const tdx_quote *q, const tdx_verify_opts *o, attest_report *rep)
+{
+    char want[2 * TDX_ADDRESS_BYTES + 1], got[2 * TDX_ADDRESS_BYTES + 1];
+
+    if (o->address == NULL) {
+        attest_report_add(rep, "tdx.reportdata.address", ATTEST_NOT_CHECKED, P11TEE_OK,
+                          "no expected signing address given");
+        return;
+    }
+    hex_encode(o->address, TDX_ADDRESS_BYTES, want, sizeof(want));
+    hex_encode(q->report_data, TDX_ADDRESS_BYTES, got, sizeof(got));
+    if (CRYPTO_memcmp(q->report_data, o->address, TDX_ADDRESS_BYTES) != 0)
+        attest_report_add(rep, "tdx.reportdata.address", ATTEST_FAIL, P11TEE_E_REPORTDATA_ADDRESS,
+                          "REPORTDATA[0:20] 0x%s is not the signing address 0x%s", got, want);
+    else if (!all_zero(q->report_data + TDX_ADDRESS_BYTES, 12))
+        attest_report_add(rep, "tdx.reportdata.address", ATTEST_FAIL, P11TEE_E_REPORTDATA_ADDRESS,
+                          "REPORTDATA[0:20] is the signing address but REPORTDATA[20:32] is not "
+                          "zero");
+    else
+        attest_report_add(rep, "tdx.reportdata.address", ATTEST_PASS, P11TEE_OK,
+                          "REPORTDATA[0:20] == signing address 0x%s, REPORTDATA[20:32] == 0", want);
+}
+
+/* SHA-256 of the nonce as sent on the wire: 64 lowercase hex characters. */
+static void nonce_text_hash(const uint8_t nonce[TDX_NONCE_BYTES], uint8_t md[32])
+{
+    char text[2 * TDX_NONCE_BYTES + 1];
+
+    hex_encode(nonce, TDX_NONCE_BYTES, text, sizeof(text));
+    SHA256((const unsigned char *)text, 2 * TDX_NONCE_BYTES, md);
+}
+
+static void check_nonce(const tdx_quote *q, const tdx_verify_opts *o, attest_report *rep)
+{
+    const uint8_t *rd = q->report_data + 32;
+    uint8_t md[32];
+    int hashed;
+
+    if (o->nonce == NULL) {
+        attest_report_add(rep, "tdx.reportdata.nonce", ATTEST_NOT_CHECKED, P11TEE_OK,
+                          "no nonce given");
+        attest_report_add(rep, "tdx.reportdata.nonce_sha256", ATTEST_NOT_CHECKED, P11TEE_OK,
+                          "no nonce given");
+        return;
+    }
+    if (CRYPTO_memcmp(rd, o->nonce, TDX_NONCE_BYTES) == 0) {
+        attest_report_add(rep, "tdx.reportdata.nonce", ATTEST_PASS, P11TEE_OK,
+                          "REPORTDATA[32:64] == nonce (raw 32 bytes)");
+        attest_report_add(rep, "tdx.reportdata.nonce_sha256", ATTEST_NOT_CHECKED, P11TEE_OK,
+                          "not needed: the raw nonce is bound");
+        return;
+    }
+    nonce_text_hash(o->nonce, md);
+    hashed = CRYPTO_memcmp(rd, md, 32) == 0;
+    if (hashed && o->allow_nonce_sha256) {
+        attest_report_add(rep, "tdx.reportdata.nonce", ATTEST_PASS, P11TEE_OK,
+                          "REPORTDATA[32:64] == SHA-256(nonce hex string), accepted by the "
+                          "fallback (see tdx.reportdata.nonce_sha256)");
+        attest_report_add(rep, "tdx.reportdata.nonce_sha256", ATTEST_PASS, P11TEE_OK,
+                          "fallback used: REPORTDATA[32:64] == SHA-256(nonce hex string)");
+    } else if (hashed) {
+        attest_report_add(rep, "tdx.reportdata.nonce", ATTEST_FAIL, P11TEE_E_REPORTDATA_NONCE,
+                          "REPORTDATA[32:64] is SHA-256(nonce hex string), not the raw nonce, "
+                          "and the SHA-256 fallback is not allowed");
+        attest_report_add(rep, "tdx.reportdata.nonce_sha256", ATTEST_FAIL,
+                          P11TEE_E_REPORTDATA_NONCE,
+                          "REPORTDATA[32:64] == SHA-256(nonce hex string) but the fallback is not "
+                          "allowed by policy");
+    } else {
+        attest_report_add(rep, "tdx.reportdata.nonce", ATTEST_FAIL, P11TEE_E_REPORTDATA_NONCE,
+                          "REPORTDATA[32:64] is neither the nonce nor SHA-256 of its hex string "
+                          "(possible replay)");
+        attest_report_add(rep, "tdx.reportdata.nonce_sha256", ATTEST_NOT_CHECKED, P11TEE_OK,
+                          "REPORTDATA[32:64] does not match this form either");
+    }
+}
+
+static void check_quote_signature(const tdx_quote *q, attest_report *rep)
+{
+    EVP_PKEY *key = p256_from_raw(q->attest_key);
+
+    if (key == NULL)
+        attest_report_add(rep, "tdx.quote.signature", ATTEST_FAIL, P11TEE_E_QUOTE_SIGNATURE,
+                          "the attestation key is not a valid P-256 point");
+    else if (!attest_ecdsa_verify_raw(key, "SHA256", q->signed_region.ptr, q->signed_region.len,
+                                      q->signature, 64))
+        attest_report_add(rep, "tdx.quote.signature", ATTEST_FAIL, P11TEE_E_QUOTE_SIGNATURE,
+                          "ECDSA P-256 signature over header||%sbody (%zu bytes) does not verify "
+                          "with the attestation key",
+                          q->version == 5 ? "descriptor||" : "", q->signed_region.len);
+    else
+        attest_report_add(rep, "tdx.quote.signature", ATTEST_PASS, P11TEE_OK,
+                          "attestation key signed header||%sbody (%zu bytes)",
+                          q->version == 5 ? "descriptor||" : "", q->signed_region.len);
+    EVP_PKEY_free(key);
+}
+
+static void check_qe_reportdata(const tdx_quote *q, attest_report *rep)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint8_t h[32];
+    int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(md, q->attest_key, 64) == 1 &&
+             EVP_DigestUpdate(md, q->qe_auth_data.ptr, q->qe_auth_data.len) == 1 &&
+             EVP_DigestFinal_ex(md, h, NULL) == 1;
+
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        attest_report_add(rep, "tdx.qe.reportdata", ATTEST_FAIL, P11TEE_E_CRYPTO,
+                          "could not compute SHA-256 of the attestation key and QE auth data");
+    else if (CRYPTO_memcmp(h, q->qe_report + 320, 32) != 0)
+        attest_report_add(rep, "tdx.qe.reportdata", ATTEST_FAIL, P11TEE_E_QE_REPORTDATA,
+                          "QE REPORTDATA[0:32] != SHA-256(attestation key || QE auth data): the QE "
+                          "did not certify this attestation key");
+    else
+        attest_report_add(rep, "tdx.qe.reportdata", ATTEST_PASS, P11TEE_OK,
+                          "QE REPORTDATA[0:32] == SHA-256(attestation key || QE auth data (%zu B))",
+                          q->qe_auth_data.len);
+}
+
+static void check_qe_signature(const tdx_quote *q, STACK_OF(X509) *certs, attest_report *rep)
+{
+    EVP_PKEY *key = certs != NULL ? X509_get0_pubkey(sk_X509_value(certs, 0)) : NULL;
+
+    if (key == NULL)
+        attest_report_add(rep, "tdx.qe.signature", ATTEST_NOT_CHECKED, P11TEE_OK,
+                          "the quote carries no readable PCK certificate");
+    else if (!attest_ecdsa_verify_raw(key, "SHA256", q->qe_report, TDX_QE_REPORT_BYTES,
+                                      q->qe_report_sig, 64))
+        attest_report_add(rep, "tdx.qe.signature", ATTEST_FAIL, P11TEE_E_QE_SIGNATURE,
+                          "ECDSA signature over the 384-byte QE report does not verify with the "
+                          "PCK leaf key");
+    else
+        attest_report_add(rep, "tdx.qe.signature", ATTEST_PASS, P11TEE_OK,
+                          "PCK leaf key signed the 384-byte QE report");
+    ERR_clear_error();
+}
+
+static int cn_is(X509 *cert, const char *a, const char *b)
+{
+    char cn[80];
+    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+
+    return n > 0 && (strcmp(cn, a) == 0 || (b != NULL && strcmp(cn, b) == 0));
+}
+
+static void chain_pass(const tdx_trust *t, STACK_OF(X509) *chain, tdx_pck *pck, attest_report *rep,
+                       tdx_verdict *v)
+{
+    char anchor[220], at[32];
+
+    pck->leaf = sk_X509_value(chain, 0);
+    pck->ca = sk_X509_value(chain, 1);
+    pck->anchor = sk_X509_value(chain, 2);
+    v->test_root = X509_cmp(pck->anchor, t->intel_root) != 0;
+    tdx_anchor_name(t, pck->anchor, anchor, sizeof(anchor));
+    tdx_time_text(t->at, at);
+    attest_report_add(
+        rep, "tdx.pck.chain", ATTEST_PASS, P11TEE_OK, "PCK leaf -> %s CA -> verified to %s at %s",
+        cn_is(pck->ca, "Intel SGX PCK Platform CA", NULL) ? "Platform" : "Processor", anchor, at);
+}
+
+static void check_pck_chain(const tdx_trust *t, STACK_OF(X509) *certs, STACK_OF(X509) **chain,
+                            tdx_pck *pck, attest_report *rep, tdx_verdict *v)
+{
+    char why[ATTEST_REASON_MAX - 40];
+
+    memset(pck, 0, sizeof(*pck));
+    if (certs == NULL) {
+        attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+                          "the quote's PCK chain holds no readable PEM certificate");
+        return;
+    }
+    if (!tdx_chain_verify(t, sk_X509_value(certs, 0), certs, chain, why, sizeof(why))) {
+        attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+                          "PCK chain does not verify to a trusted root: %s", why);
+        return;
+    }
+    if (sk_X509_num(*chain) != 3)
+        attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+                          "PCK chain has %d certificates, expected leaf, PCK CA and root",
+                          sk_X509_num(*chain));
+    else if (!cn_is(sk_X509_value(*chain, 0), "Intel SGX PCK Certificate", NULL))
+        attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+                          "PCK leaf subject CN is not \"Intel SGX PCK Certificate\"");
+    else if (!cn_is(sk_X509_value(*chain, 1), "Intel SGX PCK Platform CA",
+                    "Intel SGX PCK Processor CA"))
+        attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+                          "PCK intermediate is neither \"Intel SGX PCK Platform CA\" nor "
+                          "\"Intel SGX PCK Processor CA\"");
+    else
+        chain_pass(t, *chain, pck, rep, v);
+}
+
+static p11tee_status trust_init(tdx_trust *t, const tdx_verify_opts *o, p11tee_error *err)
+{
+    p11tee_status rc;
+
+    memset(t, 0, sizeof(*t));
+    t->at = o->at != 0 ? o->at : time(NULL);
+    rc = tdx_root_from_pem(intel_root_pem, intel_root_fp, &t->intel_root, err);
+    if (rc != P11TEE_OK)
+        return rc;
+    if (o->extra_roots_pem == NULL) {
+        t->extra = sk_X509_new_null();
+        if (t->extra == NULL)
+            return err_set(err, P11TEE_E_NOMEM, "out of memory");
+        return P11TEE_OK;
+    }
+    t->extra = tdx_certs_from_pem(o->extra_roots_pem, o->extra_roots_len);
+    if (t->extra == NULL)
+        return err_set(err, P11TEE_E_CONFIG,
+                       "the extra trusted roots hold no PEM certificate: check the policy's "
+                       "test roots");
+    return P11TEE_OK;
+}
+
+static void trust_free(tdx_trust *t)
+{
+    X509_free(t->intel_root);
+    sk_X509_pop_free(t->extra, X509_free);
+}
+
+/* The first failed "tdx." check decides the status. */
+static p11tee_status first_failure(const attest_report *rep, p11tee_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < rep->count; i++) {
+        const attest_check *c = &rep->checks[i];
+
+        if (c->result == ATTEST_FAIL && strncmp(c->name, "tdx.", 4) == 0)
+            return err_set(err, c->code, "TDX check %s failed: %s", c->name, c->reason);
+    }
+    return P11TEE_OK;
+}
+
+p11tee_status tdx_verify(const tdx_quote *q, const tdx_verify_opts *opts, attest_report *rep,
+                         tdx_verdict *verdict, p11tee_error *err)
+{
+    tdx_verdict v = {TDX_TCB_UNKNOWN, 0};
+    STACK_OF(X509) *certs, *chain = NULL;
+    tdx_trust t;
+    tdx_pck pck;
+    p11tee_status rc;
+
+    if (verdict != NULL)
+        *verdict = v;
+    if (q == NULL || q->signature == NULL || opts == NULL)
+        return err_set(err, P11TEE_E_INVALID_ARG, "tdx_verify needs a parsed quote and options");
+    rc = trust_init(&t, opts, err);
+    if (rc != P11TEE_OK) {
+        trust_free(&t);
+        return rc;
+    }
+    check_header(q, rep);
+    check_debug(q, rep);
+    check_address(q, opts, rep);
+    check_nonce(q, opts, rep);
+    check_quote_signature(q, rep);
+    check_qe_reportdata(q, rep);
+    certs = tdx_certs_from_pem((const char *)q->pck_chain.ptr, q->pck_chain.len);
+    check_qe_signature(q, certs, rep);
+    check_pck_chain(&t, certs, &chain, &pck, rep, &v);
+    tdx_check_collateral(q, opts, &t, &pck, rep, &v);
+    sk_X509_pop_free(chain, X509_free);
+    sk_X509_pop_free(certs, X509_free);
+    trust_free(&t);
+    if (verdict != NULL)
+        *verdict = v;
+    return first_failure(rep, err);
+}
