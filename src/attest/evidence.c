@@ -253,7 +253,7 @@ static void ev_nvidia(const attest_evidence *ev, const attest_expect *ex, const 
 void attest_evaluate(const attest_evidence *ev, const attest_expect *ex, const attest_policy *pol,
                      attest_outcome *out)
 {
-    attest_report_init(&out->report);
+    memset(out, 0, sizeof(*out)); /* "overwritten": nothing of a previous use survives */
     ev_statements(ev, ex, &out->report);
     ev_key(ev, out);
     ev_tdx(ev, ex, pol, out);
@@ -269,7 +269,7 @@ p11tee_status attest_evaluate_quote(const uint8_t *data, size_t len, const attes
     p11tee_status rc;
 
     memset(&none, 0, sizeof(none));
-    attest_report_init(&out->report);
+    memset(out, 0, sizeof(*out)); /* "overwritten": nothing of a previous use survives */
     rc = tdx_quote_load(data, len, &out->quote_buf, &out->quote_len, err);
     if (rc != P11TEE_OK) {
         attest_report_add(&out->report, "tdx.quote.format", ATTEST_FAIL, rc, "%s",
