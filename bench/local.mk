@@ -1,1 +1,15 @@
 # Benchmarks (make bench). Built on demand, never part of make check.
+# docs/PERFORMANCE.md has the results and the machine they were measured on.
+
+BENCH_BINS += bench/bench_provider
+EXTRA_PROGRAMS += bench/bench_provider
+CLEANFILES += bench/bench_provider
+bench_bench_provider_SOURCES = bench/bench_provider.c
+# It shares the provider tests' EVP helpers (tests/provider/provtest.c).
+bench_bench_provider_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests/provider
+bench_bench_provider_CFLAGS = $(TEST_CFLAGS) $(P11KIT_CFLAGS)
+bench_bench_provider_LDADD = libprovtest.la $(TEST_LDADD) $(LIBP11_LIBS) $(PTHREAD_LIBS)
+
+BENCH_RUNNERS += bench/run-provider.sh
+EXTRA_DIST += bench/run-provider.sh
+

@@ -8,10 +8,13 @@ libp11tee_core_la_SOURCES = \
 	src/crypto/crypto.h src/crypto/codec.c src/crypto/keys.c \
 	src/attest/attest.h src/attest/report.c src/attest/policy.c src/attest/evidence.c \
 	src/api/api.h src/common/json.c src/api/models.c src/api/attestation.c \
-	src/api/signature.c src/api/chat.c
+	src/api/signature.c src/api/chat.c \
+	src/hsm/hsm.h src/hsm/hsm.c
+# hsm.c includes provider/prov_api.h, the provider's interface to the library.
+libp11tee_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 libp11tee_core_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) \
 	$(SECP256K1_CFLAGS)
-libp11tee_core_la_LIBADD = $(CRYPTO_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(SECP256K1_LIBS) \
+libp11tee_core_la_LIBADD = libp11tee-prov.la $(CRYPTO_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(SECP256K1_LIBS) \
 	$(PTHREAD_LIBS)
 
 lib_LTLIBRARIES += libp11tee.la

@@ -67,4 +67,10 @@ p11tee_status hsm_derive(hsm_key *key, const uint8_t *peer, size_t peer_len, uin
 /* Destroys both token objects of the key. Accepts NULL. */
 void hsm_key_free(hsm_key *key);
 
+/*
+ * The status a reason code of the provider's errors stands for, `fallback`
+ * for reasons without one of their own (exposed for the tests).
+ */
+p11tee_status hsm_status_of_reason(int reason, p11tee_status fallback);
+
 #endif /* P11TEE_HSM_H */

@@ -1,0 +1,350 @@
+/*
+ * Token selection by RFC 7512 PKCS#11 URI, and the PIN sources. The URI is
+ * configuration, not network input, but it is parsed as strictly: every
+ * attribute known, every value bounded, every escape valid.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "prov.h"
+
+#define URI_SCHEME "pkcs11:"
+
+/* The attributes we select by, with CK_TOKEN_INFO's field sizes as bounds. */
+typedef struct uri_attr {
+    const char *name;
+    size_t offset; /* of the char * in prov_uri */
+    size_t max;
+} uri_attr;
+
+static const uri_attr uri_attrs[] = {
+    {"token", offsetof(prov_uri, token), 32},
+    {"serial", offsetof(prov_uri, serial), 16},
+    {"manufacturer", offsetof(prov_uri, manufacturer), 32},
+    {"model", offsetof(prov_uri, model), 16},
+    {"slot-id", offsetof(prov_uri, slotid), 20},
+    {"pin-value", offsetof(prov_uri, pin_value), PROV_PIN_MAX},
+    {"pin-source", offsetof(prov_uri, pin_source), 1024},
+};
+
+/*
+ * Percent-decode `in[0..len)` into a new string of at most `max` bytes.
+ * NUL and control bytes are refused, raw or escaped.
+ */
+static char *pct_decode(const char *in, size_t len, size_t max, const char **err)
+{
+    char *out = malloc(len + 1);
+    size_t i, n = 0;
+
+    if (out == NULL) {
+        *err = "out of memory";
+        return NULL;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+
+        if (c == '%') {
+            int hi, lo;
+
+            if (len - i < 3) {
+                *err = "truncated percent escape";
+                goto fail;
+            }
+            hi = OPENSSL_hexchar2int((unsigned char)in[i + 1]);
+            lo = OPENSSL_hexchar2int((unsigned char)in[i + 2]);
+            if (hi < 0 || lo < 0) {
+                *err = "invalid percent escape";
+                goto fail;
+            }
+            c = (unsigned char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (c < 0x20 || c == 0x7f) {
+            *err = "control character or NUL in a value";
+            goto fail;
+        }
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    if (n == 0) {
+        *err = "empty value";
+        goto fail;
+    }
+    if (n > max) {
+        *err = "value too long";
+        goto fail;
+    }
+    return out;
+fail:
+    OPENSSL_cleanse(out, len + 1);
+    free(out);
+    return NULL;
+}
+
+static const uri_attr *attr_find(const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < PROV_ARRAY_LEN(uri_attrs); i++)
+        if (strlen(uri_attrs[i].name) == len && memcmp(uri_attrs[i].name, name, len) == 0)
+            return &uri_attrs[i];
+    return NULL;
+}
+
+/* A CK_SLOT_ID in decimal: digits only, fits in unsigned long. */
+static int slot_id_valid(const char *s)
+{
+    char *end;
+    unsigned long long v;
+
+    if (s[0] < '0' || s[0] > '9')
+        return 0;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    return errno == 0 && *end == '\0' && v <= (unsigned long)-1;
+}
+
+/* One "name=value" of length `len`. */
+static int parse_attr(const char *s, size_t len, prov_uri *out, char *why, size_t whylen)
+{
+    const char *eq = memchr(s, '=', len);
+    const uri_attr *a;
+    const char *err = NULL;
+    char **slot;
+    char *v;
+
+    /* Not echoed: a stray component may be a PIN typed in the wrong place. */
+    if (eq == NULL) {
+        snprintf(why, whylen, "a component without '=' (attributes are name=value)");
+        return 0;
+    }
+    a = attr_find(s, (size_t)(eq - s));
+    if (a == NULL) {
+        snprintf(why, whylen,
+                 "unsupported attribute \"%.*s\" (supported: token, serial, manufacturer, model,"
+                 " slot-id, pin-value, pin-source)",
+                 (int)(eq - s > 40 ? 40 : eq - s), s);
+        return 0;
+    }
+    slot = (char **)((char *)out + a->offset);
+    if (*slot != NULL) {
+        snprintf(why, whylen, "attribute \"%s\" given twice", a->name);
+        return 0;
+    }
+    v = pct_decode(eq + 1, len - (size_t)(eq + 1 - s), a->max, &err);
+    if (v == NULL) {
+        snprintf(why, whylen, "attribute \"%s\": %s", a->name, err);
+        return 0;
+    }
+    *slot = v;
+    if (a->offset == offsetof(prov_uri, slotid) && !slot_id_valid(v)) {
+        snprintf(why, whylen, "attribute \"slot-id\" must be a decimal number");
+        return 0;
+    }
+    return 1;
+}
+
+/* Attributes of `s[0..len)` separated by `sep`; empty components are skipped. */
+static int parse_list(const char *s, size_t len, char sep, prov_uri *out, char *why, size_t whylen)
+{
+    while (len > 0) {
+        const char *end = memchr(s, sep, len);
+        size_t n = end != NULL ? (size_t)(end - s) : len;
+
+        if (n > 0 && !parse_attr(s, n, out, why, whylen))
+            return 0;
+        if (end == NULL)
+            break;
+        len -= n + 1;
+        s = end + 1;
+    }
+    return 1;
+}
+
+int prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen)
+{
+    size_t len, plen;
+    const char *q;
+
+    memset(out, 0, sizeof(*out));
+    if (text == NULL || text[0] == '\0') {
+        snprintf(why, whylen, "pkcs11-token is empty");
+        return 0;
+    }
+    len = strnlen(text, PROV_URI_MAX + 1);
+    if (len > PROV_URI_MAX) {
+        snprintf(why, whylen, "pkcs11-token is longer than %d bytes", PROV_URI_MAX);
+        return 0;
+    }
+    if (strncmp(text, URI_SCHEME, strlen(URI_SCHEME)) != 0) {
+        /* A plain label, taken verbatim. */
+        if (len > 32) {
+            snprintf(why, whylen, "token label is longer than 32 bytes");
+            return 0;
+        }
+        out->token = strdup(text);
+        if (out->token == NULL) {
+            snprintf(why, whylen, "out of memory");
+            return 0;
+        }
+        return 1;
+    }
+    text += strlen(URI_SCHEME);
+    len -= strlen(URI_SCHEME);
+    q = memchr(text, '?', len);
+    plen = q != NULL ? (size_t)(q - text) : len;
+    if (!parse_list(text, plen, ';', out, why, whylen) ||
+        (q != NULL && !parse_list(q + 1, len - plen - 1, '&', out, why, whylen))) {
+        prov_uri_clear(out);
+        return 0;
+    }
+    if (out->pin_value != NULL && out->pin_source != NULL) {
+        snprintf(why, whylen, "the token URI has both pin-value and pin-source: keep one");
+        prov_uri_clear(out);
+        return 0;
+    }
+    return 1;
+}
+
+void prov_uri_clear(prov_uri *uri)
+{
+    if (uri->pin_value != NULL)
+        OPENSSL_cleanse(uri->pin_value, strlen(uri->pin_value));
+    free(uri->token);
+    free(uri->serial);
+    free(uri->manufacturer);
+    free(uri->model);
+    free(uri->slotid);
+    free(uri->pin_value);
+    free(uri->pin_source);
+    memset(uri, 0, sizeof(*uri));
+}
+
+void prov_uri_redact(const char *text, char *out, size_t outlen)
+{
+    static const char key[] = "pin-value=";
+    size_t n = 0;
+    const char *p = text;
+
+    if (outlen == 0)
+        return;
+    while (*p != '\0' && n + 1 < outlen) {
+        int at_attr = p == text || p[-1] == ';' || p[-1] == '?' || p[-1] == '&' || p[-1] == ':';
+
+        if (at_attr && strncmp(p, key, sizeof(key) - 1) == 0) {
+            int w = snprintf(out + n, outlen - n, "%s***", key);
+
+            n = w < 0 || (size_t)w >= outlen - n ? outlen - 1 : n + (size_t)w;
+            p += sizeof(key) - 1;
+            while (*p != '\0' && *p != ';' && *p != '&' && *p != '?')
+                p++;
+            continue;
+        }
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+}
+
+/* The path of a pin-source: "file:" URI (file:/p or file:///p) or an absolute path. */
+static const char *pin_source_path(const char *src)
+{
+    if (strncmp(src, "file://", 7) == 0)
+        return src[7] == '/' ? src + 7 : NULL;
+    if (strncmp(src, "file:", 5) == 0)
+        return src[5] == '/' ? src + 5 : NULL;
+    return src[0] == '/' ? src : NULL;
+}
+
+/* Read the first line of `path` (without its line end) as the PIN. */
+static prov_pin_status pin_read_file(const char *path, char **pin, char *why, size_t whylen)
+{
+    char buf[PROV_PIN_MAX + 3];
+    size_t n = 0, line;
+    ssize_t r;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        snprintf(why, whylen, "cannot open the PIN file %s: %s", path, strerror(errno));
+        return PROV_PIN_BAD_SOURCE;
+    }
+    while (n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - n)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(why, whylen, "cannot read the PIN file %s: %s", path, strerror(errno));
+            close(fd);
+            OPENSSL_cleanse(buf, sizeof(buf));
+            return PROV_PIN_BAD_SOURCE;
+        }
+        n += (size_t)r;
+    }
+    close(fd);
+    for (line = 0; line < n && buf[line] != '\n' && buf[line] != '\r' && buf[line] != '\0';)
+        line++;
+    if (line == 0 || line > PROV_PIN_MAX || (line < n && buf[line] == '\0')) {
+        snprintf(why, whylen, "the PIN file %s %s", path,
+                 line == 0             ? "is empty"
+                 : line > PROV_PIN_MAX ? "holds a line longer than 256 bytes"
+                                       : "contains a NUL byte");
+        OPENSSL_cleanse(buf, sizeof(buf));
+        return PROV_PIN_BAD_SOURCE;
+    }
+    *pin = OPENSSL_strndup(buf, line);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    if (*pin == NULL) {
+        snprintf(why, whylen, "out of memory");
+        return PROV_PIN_BAD_SOURCE;
+    }
+    return PROV_PIN_OK;
+}
+
+prov_pin_status prov_pin_resolve(const prov_uri *uri, char **pin, char *why, size_t whylen)
+{
+    const char *env, *path;
+
+    *pin = NULL;
+    if (uri->pin_value != NULL) {
+        *pin = OPENSSL_strdup(uri->pin_value);
+        goto copied;
+    }
+    if (uri->pin_source != NULL) {
+        path = pin_source_path(uri->pin_source);
+        if (path == NULL) {
+            snprintf(why, whylen, "pin-source must be file:/absolute/path or an absolute path");
+            return PROV_PIN_BAD_SOURCE;
+        }
+        return pin_read_file(path, pin, why, whylen);
+    }
+    env = getenv("P11TEE_PIN");
+    if (env == NULL || env[0] == '\0') {
+        snprintf(why, whylen,
+                 "no PIN: add pin-source=file:/path (or pin-value=) to the token URI, or set"
+                 " P11TEE_PIN");
+        return PROV_PIN_NONE;
+    }
+    if (strlen(env) > PROV_PIN_MAX) {
+        snprintf(why, whylen, "P11TEE_PIN is longer than %d bytes", PROV_PIN_MAX);
+        return PROV_PIN_BAD_SOURCE;
+    }
+    *pin = OPENSSL_strdup(env);
+copied:
+    if (*pin == NULL) {
+        snprintf(why, whylen, "out of memory");
+        return PROV_PIN_BAD_SOURCE;
+    }
+    return PROV_PIN_OK;
+}
+
+void prov_pin_free(char *pin)
+{
+    if (pin != NULL)
+        OPENSSL_clear_free(pin, strlen(pin));
+}

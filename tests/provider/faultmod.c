@@ -1,0 +1,133 @@
+/*
+ * A PKCS#11 module for tests: SoftHSM ($SOFTHSM_MODULE) with one function
+ * made to misbehave, so that the provider's handling of token failures
+ * SoftHSM never shows can be tested. $P11TEE_FAULT, read when the module
+ * hands out its function list, picks the fault:
+ *   getfl=RV        C_GetFunctionList itself returns RV
+ *   init=RV         C_Initialize returns RV
+ *   slots=RV        C_GetSlotList returns RV
+ *   keygen=RV       C_GenerateKeyPair returns RV
+ *   login=RV        C_Login returns RV
+ *   derive-once=RV  the first C_DeriveKey returns RV, later ones work
+ *   create=RV       C_CreateObject returns RV
+ *   ecpoint=short   CKA_EC_POINT comes back as 3 bytes
+ *   ecpoint=offcurve  CKA_EC_POINT comes back with its last byte changed
+ * RV is a CK_RV in hex (0xa4 = CKR_PIN_LOCKED).
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Last: its compatibility macros rename identifiers such as `value`. */
+#include <p11-kit/pkcs11.h>
+
+static CK_FUNCTION_LIST real, mine;
+static CK_RV fault_rv;
+static int derive_failed_once;
+static const char *ecpoint_mode;
+
+static CK_RV fail_init(CK_VOID_PTR args)
+{
+    (void)args;
+    return fault_rv;
+}
+
+static CK_RV fail_slots(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR n)
+{
+    (void)present, (void)list, (void)n;
+    return fault_rv;
+}
+
+static CK_RV fail_keygen(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pn,
+                         CK_ATTRIBUTE_PTR kt, CK_ULONG kn, CK_OBJECT_HANDLE_PTR pub,
+                         CK_OBJECT_HANDLE_PTR priv)
+{
+    (void)s, (void)m, (void)pt, (void)pn, (void)kt, (void)kn, (void)pub, (void)priv;
+    return fault_rv;
+}
+
+static CK_RV fail_login(CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR pin, CK_ULONG n)
+{
+    (void)s, (void)u, (void)pin, (void)n;
+    return fault_rv;
+}
+
+static CK_RV fail_create(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+                         CK_OBJECT_HANDLE_PTR out)
+{
+    (void)s, (void)t, (void)n, (void)out;
+    return fault_rv;
+}
+
+static CK_RV fail_derive_once(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE base,
+                              CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR out)
+{
+    if (!derive_failed_once) {
+        derive_failed_once = 1;
+        return fault_rv;
+    }
+    return real.C_DeriveKey(s, m, base, t, n, out);
+}
+
+static CK_RV bad_ec_point(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+    CK_RV rv = real.C_GetAttributeValue(s, o, t, n);
+
+    if (rv != CKR_OK || n != 1 || t[0].type != CKA_EC_POINT || t[0].pValue == NULL)
+        return rv;
+    if (strcmp(ecpoint_mode, "short") == 0)
+        t[0].ulValueLen = 3;
+    else
+        ((unsigned char *)t[0].pValue)[t[0].ulValueLen - 1] ^= 0x01;
+    return rv;
+}
+
+/* 1 when `fault` is "name=RV"; RV goes to fault_rv. */
+static int fault_is(const char *fault, const char *name)
+{
+    size_t n = strlen(name);
+
+    if (strncmp(fault, name, n) != 0 || fault[n] != '=')
+        return 0;
+    fault_rv = strtoul(fault + n + 1, NULL, 16);
+    return 1;
+}
+
+CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
+{
+    const char *path = getenv("SOFTHSM_MODULE"), *fault = getenv("P11TEE_FAULT");
+    CK_C_GetFunctionList getfl;
+    CK_FUNCTION_LIST_PTR fl;
+    void *dl;
+
+    fault = fault != NULL ? fault : "";
+    if (fault_is(fault, "getfl"))
+        return fault_rv;
+    if (path == NULL || (dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL ||
+        (getfl = (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList")) == NULL ||
+        getfl(&fl) != CKR_OK)
+        return CKR_GENERAL_ERROR;
+    real = *fl;
+    mine = *fl;
+    mine.C_GetFunctionList = C_GetFunctionList;
+    if (fault_is(fault, "init"))
+        mine.C_Initialize = fail_init;
+    else if (fault_is(fault, "slots"))
+        mine.C_GetSlotList = fail_slots;
+    else if (fault_is(fault, "keygen"))
+        mine.C_GenerateKeyPair = fail_keygen;
+    else if (fault_is(fault, "login"))
+        mine.C_Login = fail_login;
+    else if (fault_is(fault, "derive-once"))
+        mine.C_DeriveKey = fail_derive_once;
+    else if (fault_is(fault, "create"))
+        mine.C_CreateObject = fail_create;
+    else if (strncmp(fault, "ecpoint=", 8) == 0) {
+        ecpoint_mode = fault + 8;
+        mine.C_GetAttributeValue = bad_ec_point;
+    }
+    *out = &mine;
+    return CKR_OK;
+}

@@ -1,0 +1,168 @@
+/*
+ * fork(): the child re-initialises the module, logs in again and generates
+ * and derives correctly; keys the parent made are refused in the child with
+ * KEY_STALE, and freeing them there leaves the parent's objects alone; the
+ * parent still works afterwards. Run twice: SoftHSM keeping its state in the
+ * child (its default) and resetting it (library.reset_on_fork = true, like a
+ * module that notices the fork).
+ *
+ * Each scenario runs in its own process, which loads the module first; the
+ * test process itself never does, so both scenarios start clean.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hsm/hsm.h"
+#include "provider/prov_api.h"
+#include "provtest.h"
+
+/* hsm_derive of `k` with a fresh software peer, compared with the default provider. */
+static int derive_ok(hsm_key *k)
+{
+    EVP_PKEY *s = pt_sw_key("secp256k1");
+    uint8_t kpub[HSM_PUBKEY_BYTES], spub[PT_POINT_MAX], x1[HSM_SECRET_MAX], x2[HSM_SECRET_MAX];
+    size_t kn = 0, sn = pt_pub(s, spub, sizeof(spub)), n = 0;
+    p11tee_error err;
+    int ok;
+
+    ok = hsm_key_public(k, kpub, sizeof(kpub), &kn, &err) == P11TEE_OK &&
+         hsm_derive(k, spub, sn, x1, sizeof(x1), &n, &err) == P11TEE_OK && n == 32 &&
+         pt_sw_derive(s, "secp256k1", kpub, kn, x2, sizeof(x2)) == 32 && memcmp(x1, x2, 32) == 0;
+    if (!ok)
+        fprintf(stderr, "[%d] derive: %s (%s)\n", (int)getpid(), err.message, err.detail);
+    EVP_PKEY_free(s);
+    return ok;
+}
+
+/* The same through EVP in a provider library context. */
+static int evp_derive_ok(OSSL_LIB_CTX *libctx, EVP_PKEY *k)
+{
+    EVP_PKEY *s = pt_sw_key("secp256k1"), *peer;
+    uint8_t kpub[PT_POINT_MAX], spub[PT_POINT_MAX], x1[PT_SECRET_MAX], x2[PT_SECRET_MAX];
+    size_t kn = pt_pub(k, kpub, sizeof(kpub)), sn = pt_pub(s, spub, sizeof(spub));
+    int ok;
+
+    peer = pt_token_peer(libctx, "secp256k1", spub, sn);
+    ok = peer != NULL && pt_token_derive(libctx, k, peer, x1, sizeof(x1)) == 32 &&
+         pt_sw_derive(s, "secp256k1", kpub, kn, x2, sizeof(x2)) == 32 && memcmp(x1, x2, 32) == 0;
+    EVP_PKEY_free(peer);
+    EVP_PKEY_free(s);
+    return ok;
+}
+
+/* What the child inherits. */
+typedef struct inherited {
+    hsm_ctx *h;
+    hsm_key *key;
+    OSSL_LIB_CTX *libctx;
+    OSSL_PROVIDER *prov;
+    EVP_PKEY *pkey;
+    pt_p11 *p;
+} inherited;
+
+/* In the child: the parent's keys are stale, new ones work, everything frees. */
+static void child(void *arg)
+{
+    inherited *in = arg;
+    EVP_PKEY *s = pt_sw_key("secp256k1"), *peer, *fresh;
+    uint8_t spub[PT_POINT_MAX], x[HSM_SECRET_MAX];
+    size_t sn = pt_pub(s, spub, sizeof(spub)), n = 0;
+    hsm_key *k = NULL;
+    p11tee_error err;
+    char text[512];
+
+    PT_CHECK(hsm_derive(in->key, spub, sn, x, sizeof(x), &n, &err) == P11TEE_E_KEY_STALE);
+    PT_CHECK(strstr(err.message, "before fork()") != NULL);
+    peer = pt_token_peer(in->libctx, "secp256k1", spub, sn);
+    PT_CHECK(peer != NULL);
+    PT_CHECK(pt_token_derive(in->libctx, in->pkey, peer, x, sizeof(x)) == 0);
+    PT_CHECK(pt_prov_error(text, sizeof(text)) == PROV_R_KEY_STALE);
+    PT_CHECK(hsm_key_generate(in->h, "secp256k1", &k, &err) == P11TEE_OK);
+    PT_CHECK(k != NULL && derive_ok(k));
+    fresh = pt_token_key(in->libctx, "secp256k1");
+    PT_CHECK(fresh != NULL && evp_derive_ok(in->libctx, fresh));
+    /* Freeing the parent's keys here must not touch the parent's objects. */
+    hsm_key_free(in->key);
+    EVP_PKEY_free(in->pkey);
+    hsm_key_free(k);
+    EVP_PKEY_free(fresh);
+    EVP_PKEY_free(peer);
+    EVP_PKEY_free(s);
+    pt_p11_abandon(in->p);
+    pt_libctx_free(in->libctx, in->prov);
+    hsm_ctx_free(in->h);
+}
+
+static void scenario(void *arg)
+{
+    const test_token *tok = arg;
+    hsm_config cfg = {tok->module, tok->uri};
+    inherited in = {0};
+    hsm_key *k2 = NULL;
+    long before;
+    p11tee_error err;
+
+    PT_CHECK(hsm_ctx_new(&cfg, &in.h, &err) == P11TEE_OK);
+    PT_CHECK(hsm_key_generate(in.h, "secp256k1", &in.key, &err) == P11TEE_OK);
+    PT_CHECK(derive_ok(in.key));
+    in.libctx = pt_libctx_new(tok->module, tok->uri, &in.prov);
+    in.pkey = pt_token_key(in.libctx, "secp256k1");
+    PT_CHECK(in.pkey != NULL && evp_derive_ok(in.libctx, in.pkey));
+    in.p = pt_p11_open(tok->module, tok->label);
+    PT_CHECK(in.p != NULL);
+    before = pt_p11_count(in.p);
+    PT_CHECK(pt_isolated(child, &in) == 0);
+    /* The parent's objects and sessions survived the child. */
+    PT_CHECK(pt_p11_count(in.p) == before);
+    PT_CHECK(derive_ok(in.key));
+    PT_CHECK(evp_derive_ok(in.libctx, in.pkey));
+    PT_CHECK(hsm_key_generate(in.h, "secp256k1", &k2, &err) == P11TEE_OK);
+    PT_CHECK(k2 != NULL && derive_ok(k2));
+    hsm_key_free(k2);
+    hsm_key_free(in.key);
+    EVP_PKEY_free(in.pkey);
+    PT_CHECK(pt_p11_count(in.p) == before - 4);
+    pt_p11_close(in.p);
+    pt_libctx_free(in.libctx, in.prov);
+    hsm_ctx_free(in.h);
+}
+
+/* Run the scenario in a process of its own against a fresh token. */
+static void run(const char *label, const char *conf_line)
+{
+    test_token tok;
+    int failures;
+
+    test_token_create(&tok, label);
+    if (conf_line != NULL)
+        pt_token_conf(&tok, conf_line);
+    failures = pt_isolated(scenario, &tok);
+    test_token_destroy(&tok);
+    assert_int_equal(failures, 0);
+}
+
+static void child_works_module_keeps_state(void **state)
+{
+    (void)state;
+    run("p11tee-fork-keep", NULL);
+}
+
+static void child_works_module_resets(void **state)
+{
+    (void)state;
+    run("p11tee-fork-reset", "library.reset_on_fork = true");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(child_works_module_keeps_state),
+        cmocka_unit_test(child_works_module_resets),
+    };
+
+    return TEST_MAIN(tests, NULL, NULL);
+}
