@@ -13,3 +13,7 @@ bench_bench_provider_LDADD = libprovtest.la $(TEST_LDADD) $(LIBP11_LIBS) $(PTHRE
 BENCH_RUNNERS += bench/run-provider.sh
 EXTRA_DIST += bench/run-provider.sh
 
+# A long E2EE stream through `p11tee chat` (tests/server, SoftHSM): chunks/s,
+# client CPU per chunk and the share of the client's work spent in the token.
+BENCH_RUNNERS += bench/stream.sh
+EXTRA_DIST += bench/stream.sh

@@ -30,8 +30,7 @@ static p11tee_status att_unwrap(json_object *root, const char *want_model, json_
         strview model;
 
         if (!json_object_is_type(e, json_type_object))
-            return err_set(err, P11TEE_E_JSON_FIELD, "model_attestations[%zu] is not an object",
-                           i);
+            return err_set(err, P11TEE_E_JSON_FIELD, "model_attestations[%zu] is not an object", i);
         rc = json_get_str(e, "model", 0, "model_attestations entry", &model, err);
         if (rc != P11TEE_OK)
             return rc;
@@ -44,8 +43,8 @@ static p11tee_status att_unwrap(json_object *root, const char *want_model, json_
     if (want_model == NULL)
         return err_set(err, P11TEE_E_JSON_FIELD,
                        "attestation holds %zu model attestations; name the model to pick one", n);
-    return err_set(err, P11TEE_E_ATTEST_MODEL_MISMATCH,
-                   "attestation holds no entry for model %s", want_model);
+    return err_set(err, P11TEE_E_ATTEST_MODEL_MISMATCH, "attestation holds no entry for model %s",
+                   want_model);
 }
 
 /* nvidia_payload arrives as a JSON string, or as the object itself. */

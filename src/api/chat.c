@@ -22,8 +22,8 @@ static p11tee_status chat_usage(json_object *root, api_usage *u, p11tee_error *e
     u->present = 1;
     rc = json_get_int(usage, "prompt_tokens", "usage", &present, &u->prompt_tokens, err);
     if (rc == P11TEE_OK)
-        rc = json_get_int(usage, "completion_tokens", "usage", &present, &u->completion_tokens,
-                         err);
+        rc =
+            json_get_int(usage, "completion_tokens", "usage", &present, &u->completion_tokens, err);
     if (rc == P11TEE_OK)
         rc = json_get_int(usage, "total_tokens", "usage", &present, &u->total_tokens, err);
     return rc;
@@ -80,8 +80,7 @@ p11tee_status api_parse_chat_chunk(json_object *root, api_chat_part *out, p11tee
     return chat_parse(root, "delta", out, err);
 }
 
-p11tee_status api_parse_chat_completion(json_object *root, api_chat_part *out,
-                                        p11tee_error *err)
+p11tee_status api_parse_chat_completion(json_object *root, api_chat_part *out, p11tee_error *err)
 {
     return chat_parse(root, "message", out, err);
 }

@@ -7,8 +7,7 @@
 #include "api/api.h"
 
 /* model_spec.capabilities.<flag>, false when absent. */
-static p11tee_status model_flag(json_object *caps, const char *flag, int *value,
-                                p11tee_error *err)
+static p11tee_status model_flag(json_object *caps, const char *flag, int *value, p11tee_error *err)
 {
     int present;
 
@@ -34,7 +33,7 @@ static p11tee_status model_parse_one(json_object *entry, api_model *m, p11tee_er
         rc = json_get_str(spec, "name", 0, "model_spec", &m->name, err);
     if (rc == P11TEE_OK)
         rc = json_get_int(spec, "availableContextTokens", "model_spec", &present,
-                         &m->context_tokens, err);
+                          &m->context_tokens, err);
     if (rc == P11TEE_OK)
         rc = json_get_obj(spec, "capabilities", json_type_object, 0, "model_spec", &caps, err);
     if (rc == P11TEE_OK)
@@ -51,8 +50,7 @@ static p11tee_status model_parse_one(json_object *entry, api_model *m, p11tee_er
     return rc;
 }
 
-p11tee_status api_parse_models(const char *buf, size_t len, api_model_list *out,
-                               p11tee_error *err)
+p11tee_status api_parse_models(const char *buf, size_t len, api_model_list *out, p11tee_error *err)
 {
     json_object *data = NULL;
     size_t i, n;
@@ -66,8 +64,8 @@ p11tee_status api_parse_models(const char *buf, size_t len, api_model_list *out,
         goto fail;
     n = json_object_array_length(data);
     if (n > API_MODELS_MAX) {
-        rc = err_set(err, P11TEE_E_TOO_LARGE, "models response lists %zu models, more than %d",
-                     n, API_MODELS_MAX);
+        rc = err_set(err, P11TEE_E_TOO_LARGE, "models response lists %zu models, more than %d", n,
+                     API_MODELS_MAX);
         goto fail;
     }
     out->items = calloc(n ? n : 1, sizeof(*out->items));

@@ -1,0 +1,240 @@
+/*
+ * libp11tee: a client for confidential-AI chat services whose private keys
+ * live in a PKCS#11 token. This header and <p11tee/error.h> are the whole
+ * public API.
+ *
+ * Ownership: objects come from *_new / *_fetch / p11tee_attest... and go to
+ * the matching *_free, which accepts NULL. Strings returned by getters are
+ * owned by the object they came from. Every fallible call returns a
+ * p11tee_status and, when given one, fills a p11tee_error.
+ */
+#ifndef P11TEE_H
+#define P11TEE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <p11tee/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define P11TEE_PUBKEY_BYTES 65 /* uncompressed secp256k1 point */
+#define P11TEE_NONCE_BYTES 32  /* attestation nonce */
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+const char *p11tee_version(void);
+
+/* ---- configuration -------------------------------------------------------- */
+
+typedef struct p11tee_config p11tee_config;
+
+p11tee_config *p11tee_config_new(void);
+void p11tee_config_free(p11tee_config *cfg);
+
+/*
+ * Set one option by name (the value is copied; NULL resets it):
+ *   base-url            API base URL (default https://api.venice.ai/api/v1)
+ *   api-key             the API key (kept in memory only, cleansed on free)
+ *   pkcs11-module       path of the PKCS#11 module
+ *   pkcs11-token        RFC 7512 token URI or label; the PIN comes from its
+ *                       pin-source=file:... or pin-value, else $P11TEE_PIN
+ *   policy-file         attestation policy (JSON, see docs/policy.md)
+ *   cacert              a CA file trusted in addition to the system roots
+ *   connect-timeout-ms  default 10000
+ *   idle-timeout-ms     longest silence inside a response, default 60000
+ *   timeout-ms          whole request, default 0 (none)
+ *   session-ttl-s       E2EE session reuse, default 600
+ *   allow-plaintext     "1": pass plaintext fields of an E2EE stream through,
+ *                       flagged, instead of stopping (default "0")
+ * Errors: P11TEE_E_CONFIG (unknown name or bad value).
+ */
+p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
+                                p11tee_error *err);
+
+/* Diagnostic lines for -v; never carry the API key or the PIN. */
+typedef void (*p11tee_log_fn)(void *userdata, const char *line);
+void p11tee_config_set_log(p11tee_config *cfg, p11tee_log_fn fn, void *userdata);
+
+/* ---- client --------------------------------------------------------------- */
+
+typedef struct p11tee_client p11tee_client;
+
+/*
+ * A client for one server. The token is opened on first use (the first
+ * E2EE chat), so listing models or attesting needs no token. The policy
+ * file, when configured, is loaded here (P11TEE_E_POLICY when invalid).
+ */
+p11tee_status p11tee_client_new(const p11tee_config *cfg, p11tee_client **out,
+                                p11tee_error *err);
+void p11tee_client_free(p11tee_client *client);
+
+/* ---- models --------------------------------------------------------------- */
+
+typedef struct p11tee_models p11tee_models;
+
+typedef struct p11tee_model_info {
+    const char *id;
+    const char *type;
+    const char *name;          /* may be NULL */
+    int e2ee;                  /* supportsE2EE */
+    int tee;                   /* supportsTeeAttestation (implied by e2ee) */
+    long long context_tokens;  /* 0 when unknown */
+} p11tee_model_info;
+
+/* GET /models; `type` as the API's ?type= (NULL: text models). */
+p11tee_status p11tee_models_fetch(p11tee_client *client, const char *type, p11tee_models **out,
+                                  p11tee_error *err);
+size_t p11tee_models_count(const p11tee_models *models);
+/* 0 on success, -1 when `index` is out of range. */
+int p11tee_models_get(const p11tee_models *models, size_t index, p11tee_model_info *info);
+/* The model's entry as the server sent it (JSON text). */
+const char *p11tee_models_json(const p11tee_models *models, size_t index);
+void p11tee_models_free(p11tee_models *models);
+
+/* ---- attestation ---------------------------------------------------------- */
+
+typedef struct p11tee_attestation p11tee_attestation;
+
+typedef enum p11tee_check_result {
+    P11TEE_CHECK_NOT_CHECKED = 0,
+    P11TEE_CHECK_PASS = 1,
+    P11TEE_CHECK_FAIL = 2,
+} p11tee_check_result;
+
+/* How the policy treats a check. */
+typedef enum p11tee_requirement {
+    P11TEE_REQUIRED = 0,   /* must pass */
+    P11TEE_IF_CHECKED = 1, /* must not fail; not checked is fine */
+    P11TEE_ADVISORY = 2,   /* reported only */
+} p11tee_requirement;
+
+typedef struct p11tee_check {
+    const char *name;   /* stable id, e.g. "tdx.quote.signature" */
+    p11tee_check_result result;
+    p11tee_requirement requirement;
+    int blocking;       /* this check makes the verdict fail */
+    p11tee_status code; /* why it failed */
+    const char *reason;
+} p11tee_check;
+
+/*
+ * Fetch the attestation of `model` with a fresh 32-byte nonce and verify it
+ * offline against the pinned roots and the policy. `*out` is set whenever
+ * the evidence could be parsed, also when the verdict fails, so that the
+ * report can be shown; the return value is the verdict (P11TEE_OK, or the
+ * code of the first blocking check).
+ */
+p11tee_status p11tee_attest(p11tee_client *client, const char *model, p11tee_attestation **out,
+                            p11tee_error *err);
+
+typedef struct p11tee_offline_options {
+    const char *model;         /* expected model (picks a NEAR model_attestations entry) */
+    const char *nonce_hex;     /* the nonce that was sent (64 hex), or NULL: not checked */
+    time_t at;                 /* verification time; 0 = now */
+    const char *collateral;    /* TDX collateral JSON file, or NULL */
+} p11tee_offline_options;
+
+/* Verify a saved attestation response (no network). Same contract as p11tee_attest(). */
+p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, size_t len,
+                                    const p11tee_offline_options *opts,
+                                    p11tee_attestation **out, p11tee_error *err);
+
+/* Parse and verify a bare TDX quote (binary, hex or base64). */
+p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data, size_t len,
+                                  const p11tee_offline_options *opts, p11tee_attestation **out,
+                                  p11tee_error *err);
+
+size_t p11tee_attestation_check_count(const p11tee_attestation *a);
+/* 0 on success, -1 when `index` is out of range. */
+int p11tee_attestation_check(const p11tee_attestation *a, size_t index, p11tee_check *out);
+
+/*
+ * A field of the attestation, or NULL: "model", "nonce", "signing_address",
+ * "signing_key", "tee_provider", "quote_version", "mrtd", "rtmr0".."rtmr3",
+ * "mrconfigid", "mrowner", "mrownerconfig", "mrseam", "td_attributes",
+ * "xfam", "reportdata", "tcb_status", "gpu_count".
+ */
+const char *p11tee_attestation_get(const p11tee_attestation *a, const char *field);
+
+/* The verdict again (as returned by the call that made `a`). */
+p11tee_status p11tee_attestation_verdict(const p11tee_attestation *a, p11tee_error *err);
+
+/* The whole report as JSON (malloc'd; free()). */
+char *p11tee_attestation_json(const p11tee_attestation *a);
+
+void p11tee_attestation_free(p11tee_attestation *a);
+
+/* ---- chat ----------------------------------------------------------------- */
+
+typedef enum p11tee_field {
+    P11TEE_FIELD_CONTENT = 0,
+    P11TEE_FIELD_REASONING = 1,
+} p11tee_field;
+
+typedef struct p11tee_chat_events {
+    /* The checks the policy requires have passed; nothing was sent before. */
+    void (*on_attested)(void *userdata, const p11tee_attestation *a);
+    /*
+     * Text as it arrives, decrypted for E2EE models. `plaintext` is 1 only
+     * for a field that arrived unencrypted inside an E2EE stream and was
+     * passed through because allow-plaintext is set. Return non-zero to
+     * stop the stream (the call then returns P11TEE_E_INVALID_ARG).
+     */
+    int (*on_text)(void *userdata, p11tee_field field, const char *text, size_t len,
+                   int plaintext);
+} p11tee_chat_events;
+
+typedef struct p11tee_chat_result p11tee_chat_result;
+
+/*
+ * Send an OpenAI-style chat request (JSON text with "model" and
+ * "messages"). The model's capability flags decide the path: E2EE models
+ * are attested, the request sealed in the token and the stream opened in
+ * the token; TEE models are attested (as the policy requires) and chat in
+ * the clear over TLS. `*out` is set as soon as the request was sent, also
+ * when the stream later fails (then it is marked incomplete).
+ */
+p11tee_status p11tee_chat(p11tee_client *client, const char *request_json, size_t len,
+                          const p11tee_chat_events *events, void *userdata,
+                          p11tee_chat_result **out, p11tee_error *err);
+
+const char *p11tee_chat_result_id(const p11tee_chat_result *r);
+const char *p11tee_chat_result_model(const p11tee_chat_result *r);
+const char *p11tee_chat_result_finish_reason(const p11tee_chat_result *r); /* may be NULL */
+int p11tee_chat_result_e2ee(const p11tee_chat_result *r);
+int p11tee_chat_result_incomplete(const p11tee_chat_result *r);
+size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r);
+/* The attestation the request relied on, or NULL (plain models). */
+const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_result *r);
+/* An OpenAI-style chat.completion object of what was received (malloc'd; free()). */
+char *p11tee_chat_result_json(const p11tee_chat_result *r);
+void p11tee_chat_result_free(p11tee_chat_result *r);
+
+/* ---- response signatures -------------------------------------------------- */
+
+typedef struct p11tee_signature_options {
+    const uint8_t *request;  /* the exact request body sent, or NULL */
+    size_t request_len;
+    const uint8_t *response; /* the exact response body received, or NULL */
+    size_t response_len;
+} p11tee_signature_options;
+
+/*
+ * Attest `model` (to learn its signing address), fetch the signature of
+ * `request_id` and check that it recovers to the attested address; hashes
+ * are compared when the bytes are given. The checks are reported like an
+ * attestation's; the return value is the verdict.
+ */
+p11tee_status p11tee_signature_verify(p11tee_client *client, const char *model,
+                                      const char *request_id,
+                                      const p11tee_signature_options *opts,
+                                      p11tee_attestation **out, p11tee_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* P11TEE_H */

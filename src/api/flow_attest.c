@@ -1,0 +1,250 @@
+/*
+ * Attestation flows: fetch with a fresh nonce and verify, verify a saved
+ * response or a bare quote offline, and check a response signature against
+ * the attested key.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "api/api.h"
+#include "crypto/crypto.h"
+#include "net/net.h"
+
+/* GET path, collected; the body is returned NUL-terminated in `resp`. */
+static p11tee_status flow_get(p11tee_client *c, const char *path, net_response *resp,
+                              p11tee_error *err)
+{
+    net_request req;
+
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.path = path;
+    return net_perform(c->net, &req, resp, err);
+}
+
+p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attestation **out,
+                               p11tee_error *err)
+{
+    uint8_t nonce[32];
+    char nonce_hex[65], esc[3 * 128 + 1], path[512];
+    attest_expect ex;
+    api_attestation parsed;
+    net_response resp;
+    p11tee_status rc;
+
+    *out = NULL;
+    if (!api_query_escape(model, esc, sizeof(esc)))
+        return err_set(err, P11TEE_E_INVALID_ARG, "model id is too long");
+    /* A fresh nonce per request: a replayed attestation cannot carry it. */
+    if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+        return err_openssl(err, P11TEE_E_CRYPTO, "no random bytes for the attestation nonce");
+    hex_encode(nonce, sizeof(nonce), nonce_hex, sizeof(nonce_hex));
+    snprintf(path, sizeof(path), "/tee/attestation?model=%s&nonce=%s", esc, nonce_hex);
+    api_log(c, "* attesting %s with nonce %s", model, nonce_hex);
+    rc = flow_get(c, path, &resp, err);
+    if (rc == P11TEE_OK)
+        rc =
+            api_parse_attestation((const char *)resp.body.data, resp.body.len, model, &parsed, err);
+    net_response_free(&resp);
+    if (rc != P11TEE_OK)
+        return rc;
+    memset(&ex, 0, sizeof(ex));
+    ex.model = model;
+    ex.nonce = nonce;
+    rc = api_attestation_build(&parsed, &ex, nonce_hex, c->policy, out, err);
+    api_attestation_free(&parsed);
+    api_log(c, "* attestation of %s: %s", model,
+            rc == P11TEE_OK ? "every required check passed" : "REFUSED");
+    return rc;
+}
+
+p11tee_status p11tee_attest(p11tee_client *client, const char *model, p11tee_attestation **out,
+                            p11tee_error *err)
+{
+    p11tee_error local;
+
+    return api_attest_model(client, model, out, err != NULL ? err : &local);
+}
+
+/* The policy of an offline verification: the configured file, or the default. */
+static p11tee_status flow_offline_policy(const p11tee_config *cfg, attest_policy **out,
+                                         p11tee_error *err)
+{
+    return cfg->policy_file != NULL ? attest_policy_load(cfg->policy_file, out, err)
+                                    : attest_policy_default(out, err);
+}
+
+/* Fill `ex` from the options; `nonce` and `*collateral` are the caller's storage. */
+static p11tee_status flow_offline_expect(const p11tee_offline_options *o, attest_expect *ex,
+                                         uint8_t nonce[32], char **collateral, p11tee_error *err)
+{
+    FILE *f;
+    size_t n = 0;
+
+    memset(ex, 0, sizeof(*ex));
+    *collateral = NULL;
+    if (o == NULL)
+        return P11TEE_OK;
+    ex->model = o->model;
+    ex->at = o->at;
+    if (o->nonce_hex != NULL) {
+        if (strlen(o->nonce_hex) != 64 ||
+            hex_decode(o->nonce_hex, 64, nonce, 32, NULL, NULL) != P11TEE_OK)
+            return err_set(err, P11TEE_E_INVALID_ARG, "the nonce must be 64 hex characters");
+        ex->nonce = nonce;
+    }
+    if (o->collateral == NULL)
+        return P11TEE_OK;
+    f = fopen(o->collateral, "rb");
+    *collateral = f != NULL ? malloc(TDX_COLLATERAL_MAX + 1) : NULL;
+    if (*collateral != NULL)
+        n = fread(*collateral, 1, TDX_COLLATERAL_MAX + 1, f);
+    if (f != NULL)
+        fclose(f);
+    if (*collateral == NULL || n > TDX_COLLATERAL_MAX) {
+        free(*collateral);
+        *collateral = NULL;
+        return err_set(err, P11TEE_E_IO, "cannot read collateral file %s (or it exceeds %d bytes)",
+                       o->collateral, TDX_COLLATERAL_MAX);
+    }
+    ex->collateral = *collateral;
+    ex->collateral_len = n;
+    return P11TEE_OK;
+}
+
+p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, size_t len,
+                                    const p11tee_offline_options *opts, p11tee_attestation **out,
+                                    p11tee_error *err)
+{
+    attest_policy *pol = NULL;
+    api_attestation parsed;
+    attest_expect ex;
+    uint8_t nonce[32];
+    char *collateral = NULL;
+    p11tee_error local;
+    p11tee_status rc;
+
+    if (err == NULL)
+        err = &local;
+    *out = NULL;
+    rc = flow_offline_expect(opts, &ex, nonce, &collateral, err);
+    if (rc == P11TEE_OK)
+        rc = flow_offline_policy(cfg, &pol, err);
+    if (rc == P11TEE_OK)
+        rc = api_parse_attestation(json, len, ex.model, &parsed, err);
+    if (rc == P11TEE_OK) {
+        rc = api_attestation_build(&parsed, &ex, opts ? opts->nonce_hex : NULL, pol, out, err);
+        if (*out != NULL) {
+            (*out)->owned_policy = pol;
+            pol = NULL;
+        }
+        api_attestation_free(&parsed);
+    }
+    attest_policy_free(pol);
+    free(collateral);
+    return rc;
+}
+
+p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data, size_t len,
+                                  const p11tee_offline_options *opts, p11tee_attestation **out,
+                                  p11tee_error *err)
+{
+    attest_policy *pol = NULL;
+    attest_expect ex;
+    uint8_t nonce[32];
+    char *collateral = NULL;
+    p11tee_attestation *a;
+    p11tee_error local;
+    p11tee_status rc;
+
+    if (err == NULL)
+        err = &local;
+    *out = NULL;
+    rc = flow_offline_expect(opts, &ex, nonce, &collateral, err);
+    if (rc == P11TEE_OK)
+        rc = flow_offline_policy(cfg, &pol, err);
+    /* A bare quote binds no key and no nonce of ours: REPORTDATA is shown, not judged. */
+    if (rc == P11TEE_OK)
+        rc = attest_policy_add_rule(pol, "tdx.reportdata.*", ATTEST_ADVISORY, err);
+    if (rc == P11TEE_OK && (a = calloc(1, sizeof(*a))) == NULL)
+        rc = err_set(err, P11TEE_E_NOMEM, "out of memory");
+    if (rc != P11TEE_OK) {
+        attest_policy_free(pol);
+        free(collateral);
+        return rc;
+    }
+    a->refs = 1;
+    a->policy = a->owned_policy = pol;
+    rc = attest_evaluate_quote(data, len, &ex, pol, &a->outcome, err);
+    free(collateral);
+    if (rc == P11TEE_OK) {
+        api_attestation_fill(a);
+        rc = api_attestation_judge(a, err);
+    }
+    *out = a;
+    return rc;
+}
+
+/* GET /tee/signature for `request_id`, checked against the attested address. */
+static p11tee_status flow_signature(p11tee_client *c, p11tee_attestation *a, const char *model,
+                                    const char *request_id, const p11tee_signature_options *o,
+                                    p11tee_error *err)
+{
+    char esc_model[3 * 128 + 1], esc_id[3 * 128 + 1], path[1024];
+    api_signature sig;
+    eth_response_sig in;
+    net_response resp;
+    p11tee_status rc;
+
+    if (!api_query_escape(model, esc_model, sizeof(esc_model)) ||
+        !api_query_escape(request_id, esc_id, sizeof(esc_id)))
+        return err_set(err, P11TEE_E_INVALID_ARG, "model or request id is too long");
+    snprintf(path, sizeof(path), "/tee/signature?model=%s&request_id=%s", esc_model, esc_id);
+    rc = flow_get(c, path, &resp, err);
+    if (rc == P11TEE_OK)
+        rc = api_parse_signature((const char *)resp.body.data, resp.body.len, &sig, err);
+    net_response_free(&resp);
+    if (rc != P11TEE_OK)
+        return rc;
+    memset(&in, 0, sizeof(in));
+    in.text = sig.text.p;
+    in.text_len = sig.text.len;
+    in.signature = sig.signature.p;
+    in.signature_len = sig.signature.len;
+    in.signing_address = sig.signing_address.p;
+    in.signing_address_len = sig.signing_address.len;
+    in.attested_address = a->outcome.address;
+    in.model = model;
+    if (o != NULL) {
+        in.request = o->request;
+        in.request_len = o->request_len;
+        in.response = o->response;
+        in.response_len = o->response_len;
+    }
+    eth_verify_response(&in, &a->outcome.report, NULL);
+    api_signature_free(&sig);
+    return api_attestation_judge(a, err);
+}
+
+p11tee_status p11tee_signature_verify(p11tee_client *client, const char *model,
+                                      const char *request_id, const p11tee_signature_options *opts,
+                                      p11tee_attestation **out, p11tee_error *err)
+{
+    p11tee_error local;
+    p11tee_status rc;
+
+    if (err == NULL)
+        err = &local;
+    rc = api_attest_model(client, model, out, err);
+    /* Without a trusted address there is nothing to compare the signer with. */
+    if (rc != P11TEE_OK)
+        return rc;
+    if (!(*out)->outcome.has_address)
+        return err_set(err, P11TEE_E_ATTEST_SIGNING_KEY, "the attestation yields no address");
+    return flow_signature(client, *out, model, request_id, opts, err);
+}

@@ -1,0 +1,320 @@
+/* Shared pieces of the p11tee command: messages, exit codes, configuration. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/cli.h"
+
+static void cli_vmsg(const char *level, const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fprintf(stderr, "p11tee: %s", level);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cli_vmsg("error: ", fmt, ap);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cli_vmsg("warning: ", fmt, ap);
+    va_end(ap);
+}
+
+void cli_note(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cli_vmsg("", fmt, ap);
+    va_end(ap);
+}
+
+int cli_exit_code(p11tee_status code)
+{
+    switch (p11tee_status_class_of(code)) {
+    case P11TEE_CLASS_OK: return CLI_EXIT_OK;
+    case P11TEE_CLASS_GENERAL: return CLI_EXIT_GENERAL;
+    case P11TEE_CLASS_TOKEN: return CLI_EXIT_TOKEN;
+    case P11TEE_CLASS_CRYPTO: return CLI_EXIT_CRYPTO;
+    case P11TEE_CLASS_NETWORK: return CLI_EXIT_NETWORK;
+    case P11TEE_CLASS_HTTP: return CLI_EXIT_HTTP;
+    case P11TEE_CLASS_ATTEST: return CLI_EXIT_ATTEST;
+    }
+    return CLI_EXIT_GENERAL;
+}
+
+int cli_fail(const p11tee_error *err)
+{
+    cli_error("%s", err->message[0] ? err->message : p11tee_strerror(err->code));
+    if (err->detail[0])
+        cli_note("  cause: %s", err->detail);
+    return cli_exit_code(err->code);
+}
+
+enum {
+    OPT_BASE_URL = 1000,
+    OPT_API_KEY_FILE,
+    OPT_TOKEN,
+    OPT_MODULE,
+    OPT_POLICY,
+    OPT_CACERT,
+    OPT_CONNECT_TIMEOUT,
+    OPT_IDLE_TIMEOUT,
+    OPT_MAX_TIME,
+};
+
+const struct option cli_global_options[] = {
+    {"base-url", required_argument, NULL, OPT_BASE_URL},
+    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"module", required_argument, NULL, OPT_MODULE},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"max-time", required_argument, NULL, OPT_MAX_TIME},
+    {"verbose", no_argument, NULL, 'v'},
+    {NULL, 0, NULL, 0},
+};
+
+void cli_options(const struct option *own, struct option out[CLI_OPTIONS_MAX])
+{
+    static const struct option help = {"help", no_argument, NULL, 'h'};
+    size_t n = 0, i;
+
+    for (i = 0; own[i].name != NULL && n < CLI_OPTIONS_MAX - 2; i++)
+        out[n++] = own[i];
+    for (i = 0; cli_global_options[i].name != NULL && n < CLI_OPTIONS_MAX - 2; i++)
+        out[n++] = cli_global_options[i];
+    out[n++] = help;
+    memset(&out[n], 0, sizeof(out[n]));
+}
+
+int cli_other_option(cli_global *g, int opt, const char *help)
+{
+    int r;
+
+    if (opt == 'h') {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    r = cli_global_option(g, opt, optarg);
+    if (r > 0)
+        return -1;
+    if (r == 0)
+        fputs(help, stderr);
+    return CLI_EXIT_USAGE;
+}
+
+/* A PIN on the command line would be visible to every user of the machine. */
+static int cli_token_has_pin(const char *uri)
+{
+    const char *q = strchr(uri, '?');
+
+    return q != NULL && (strstr(q, "pin-value=") != NULL);
+}
+
+int cli_global_option(cli_global *g, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_BASE_URL: g->base_url = arg; return 1;
+    case OPT_API_KEY_FILE: g->api_key_file = arg; return 1;
+    case OPT_TOKEN:
+        if (cli_token_has_pin(arg)) {
+            cli_error("--token must not carry pin-value: a PIN in the command line is visible "
+                      "to other users; use pin-source=file:PATH or $P11TEE_PIN");
+            return -1;
+        }
+        g->token = arg;
+        return 1;
+    case OPT_MODULE: g->module = arg; return 1;
+    case OPT_POLICY: g->policy = arg; return 1;
+    case OPT_CACERT: g->cacert = arg; return 1;
+    case OPT_CONNECT_TIMEOUT: g->connect_timeout = arg; return 1;
+    case OPT_IDLE_TIMEOUT: g->idle_timeout = arg; return 1;
+    case OPT_MAX_TIME: g->max_time = arg; return 1;
+    case 'v': g->verbose++; return 1;
+    default: return 0;
+    }
+}
+
+char *cli_read_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char *data;
+    size_t n = 0, r;
+
+    if (f == NULL) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    data = malloc(max + 1);
+    if (data == NULL) {
+        cli_error("out of memory reading %s", path);
+        if (f != stdin)
+            fclose(f);
+        return NULL;
+    }
+    while ((r = fread(data + n, 1, max + 1 - n, f)) > 0 && n + r <= max)
+        n += r;
+    if (r > 0 || ferror(f)) {
+        if (r > 0)
+            cli_error("%s is larger than %zu bytes", strcmp(path, "-") ? path : "input", max);
+        else
+            cli_error("cannot read %s: %s", path, strerror(errno));
+        free(data);
+        data = NULL;
+    } else {
+        data[n] = '\0';
+        *len = n;
+    }
+    if (f != stdin)
+        fclose(f);
+    return data;
+}
+
+/* The API key: --api-key-file, else $API_KEY_VENICE. Never from argv. */
+static int cli_api_key(const cli_global *g, p11tee_config *cfg, p11tee_error *err)
+{
+    const char *env = getenv("API_KEY_VENICE");
+    char *key;
+    size_t len = 0;
+    int rc;
+
+    if (g->api_key_file == NULL)
+        return env != NULL && env[0] != '\0'
+                   ? p11tee_config_set(cfg, "api-key", env, err)
+                   : P11TEE_OK;
+    key = cli_read_file(g->api_key_file, 4096, &len);
+    if (key == NULL)
+        return -1;
+    while (len > 0 && (key[len - 1] == '\n' || key[len - 1] == '\r' || key[len - 1] == ' '))
+        key[--len] = '\0';
+    rc = p11tee_config_set(cfg, "api-key", key, err);
+    memset(key, 0, len);
+    free(key);
+    return rc;
+}
+
+static void cli_log(void *userdata, const char *line)
+{
+    (void)userdata;
+    fprintf(stderr, "p11tee: * %s\n", line);
+}
+
+/* "5" or "2.5" seconds into milliseconds. */
+static int cli_set_seconds(p11tee_config *cfg, const char *name, const char *opt,
+                           const char *value, p11tee_error *err)
+{
+    char *end;
+    double s;
+    char ms[32];
+
+    if (value == NULL)
+        return P11TEE_OK;
+    errno = 0;
+    s = strtod(value, &end);
+    if (errno != 0 || end == value || *end != '\0' || s < 0 || s > 86400) {
+        cli_error("--%s wants seconds (0 to 86400), not \"%s\"", opt, value);
+        return -1;
+    }
+    snprintf(ms, sizeof(ms), "%.0f", s * 1000.0);
+    return p11tee_config_set(cfg, name, ms, err);
+}
+
+p11tee_config *cli_config(const cli_global *g, int *exit_code)
+{
+    p11tee_config *cfg = p11tee_config_new();
+    p11tee_error err;
+    const char *base = g->base_url ? g->base_url : getenv("VENICE_BASE_URL");
+    const char *token = g->token ? g->token : getenv("P11TEE_TOKEN");
+    const char *module = g->module ? g->module : getenv("P11TEE_MODULE");
+    int rc = P11TEE_OK;
+
+    p11tee_error_clear(&err);
+    if (cfg == NULL) {
+        cli_error("out of memory");
+        *exit_code = CLI_EXIT_GENERAL;
+        return NULL;
+    }
+    if (base != NULL && base[0] != '\0')
+        rc = p11tee_config_set(cfg, "base-url", base, &err);
+    if (rc == P11TEE_OK && token != NULL && token[0] != '\0')
+        rc = p11tee_config_set(cfg, "pkcs11-token", token, &err);
+    if (rc == P11TEE_OK && module != NULL && module[0] != '\0')
+        rc = p11tee_config_set(cfg, "pkcs11-module", module, &err);
+    if (rc == P11TEE_OK && g->policy != NULL)
+        rc = p11tee_config_set(cfg, "policy-file", g->policy, &err);
+    if (rc == P11TEE_OK && g->cacert != NULL)
+        rc = p11tee_config_set(cfg, "cacert", g->cacert, &err);
+    if (rc == P11TEE_OK)
+        rc = cli_set_seconds(cfg, "connect-timeout-ms", "connect-timeout", g->connect_timeout,
+                             &err);
+    if (rc == P11TEE_OK)
+        rc = cli_set_seconds(cfg, "idle-timeout-ms", "idle-timeout", g->idle_timeout, &err);
+    if (rc == P11TEE_OK)
+        rc = cli_set_seconds(cfg, "timeout-ms", "max-time", g->max_time, &err);
+    if (rc == P11TEE_OK)
+        rc = cli_api_key(g, cfg, &err);
+    if (rc != P11TEE_OK) {
+        *exit_code = rc < 0 ? CLI_EXIT_USAGE : cli_fail(&err);
+        p11tee_config_free(cfg);
+        return NULL;
+    }
+    if (g->verbose)
+        p11tee_config_set_log(cfg, cli_log, NULL);
+    return cfg;
+}
+
+p11tee_client *cli_client(const cli_global *g, p11tee_config **cfg_out, int *exit_code)
+{
+    p11tee_config *cfg = cli_config(g, exit_code);
+    p11tee_client *client = NULL;
+    p11tee_error err;
+
+    if (cfg == NULL)
+        return NULL;
+    p11tee_error_clear(&err);
+    if (p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
+        *exit_code = cli_fail(&err);
+        p11tee_config_free(cfg);
+        return NULL;
+    }
+    if (cfg_out != NULL)
+        *cfg_out = cfg;
+    else
+        p11tee_config_free(cfg);
+    return client;
+}
+
+time_t cli_parse_time(const char *s)
+{
+    struct tm tm;
+    char *end;
+    long long v;
+
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end != NULL && (strcmp(end, "Z") == 0 || *end == '\0'))
+        return timegm(&tm);
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno == 0 && end != s && *end == '\0' && v > 0)
+        return (time_t)v;
+    return (time_t)-1;
+}

@@ -1,0 +1,95 @@
+/*
+ * The p11tee command: one file per subcommand, all on the public API.
+ * Messages go through cli_error/cli_warn/cli_note; exit codes are the
+ * documented mapping of status classes (see docs/p11tee.1).
+ */
+#ifndef P11TEE_CLI_H
+#define P11TEE_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <p11tee/p11tee.h>
+
+/* Exit codes (docs/p11tee.1, EXIT STATUS). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_GENERAL = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_NETWORK = 3,
+    CLI_EXIT_HTTP = 4,
+    CLI_EXIT_ATTEST = 5,
+    CLI_EXIT_CRYPTO = 6,
+    CLI_EXIT_TOKEN = 7,
+};
+
+/* Options every subcommand accepts. */
+typedef struct cli_global {
+    const char *base_url;
+    const char *api_key_file;
+    const char *token;
+    const char *module;
+    const char *policy;
+    const char *cacert;
+    const char *connect_timeout;
+    const char *idle_timeout;
+    const char *max_time;
+    int verbose;
+} cli_global;
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Report `err` (message and detail) and return the exit code of its class. */
+int cli_fail(const p11tee_error *err);
+int cli_exit_code(p11tee_status code);
+
+/*
+ * Parse the global options shared by every command. Returns 1 when `opt`
+ * (a getopt_long result) was one of them, 0 otherwise, -1 on a bad value.
+ */
+int cli_global_option(cli_global *g, int opt, const char *arg);
+
+/* getopt_long entries of the global options (terminated by a zero entry). */
+extern const struct option cli_global_options[];
+/* Short options of the global set, for getopt_long's optstring. */
+#define CLI_GLOBAL_SHORT "hv"
+#define CLI_OPTIONS_MAX 40
+
+/* `out` = a command's own options, the global ones and --help (zero-terminated). */
+void cli_options(const struct option *own, struct option out[CLI_OPTIONS_MAX]);
+
+/*
+ * Handle one getopt_long result that is not a command option: -h prints
+ * `help` and returns CLI_EXIT_OK, a global option returns -1 (go on), anything
+ * else prints `help` to stderr and returns CLI_EXIT_USAGE.
+ */
+int cli_other_option(cli_global *g, int opt, const char *help);
+
+/* Build a config from the globals and the environment. NULL after reporting why. */
+p11tee_config *cli_config(const cli_global *g, int *exit_code);
+
+/* A client from the globals; NULL after reporting why (exit code in *exit_code). */
+p11tee_client *cli_client(const cli_global *g, p11tee_config **cfg_out, int *exit_code);
+
+/* Read a whole file or stdin ("-"), at most `max` bytes; NULL after reporting why. */
+char *cli_read_file(const char *path, size_t max, size_t *len);
+
+/* Print an attestation report as a table (checks, then measurements, then verdict). */
+void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title);
+
+/* A one-line summary of a passed attestation, for chat's stderr. */
+void cli_attestation_summary(FILE *out, const p11tee_attestation *a);
+
+/* Parse "2025-06-30T12:00:00Z" or seconds since the epoch. -1 when invalid. */
+time_t cli_parse_time(const char *s);
+
+int cmd_models(cli_global *g, int argc, char **argv);
+int cmd_attest(cli_global *g, int argc, char **argv);
+int cmd_chat(cli_global *g, int argc, char **argv);
+int cmd_signature(cli_global *g, int argc, char **argv);
+int cmd_quote(cli_global *g, int argc, char **argv);
+
+#endif /* P11TEE_CLI_H */

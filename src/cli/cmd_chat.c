@@ -1,0 +1,213 @@
+/* p11tee chat: one request, the answer streamed to stdout as it is decrypted. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+
+static const char chat_help[] =
+    "Usage: p11tee chat -m MODEL [--system TEXT] [--json] [--allow-plaintext] [--no-stream]\n"
+    "                   [PROMPT... | -]\n"
+    "  -m, --model MODEL   the model; e2ee models are attested and end-to-end encrypted\n"
+    "                      with keys in the token, tee models attested\n"
+    "  --system TEXT       a system message\n"
+    "  PROMPT              the user message; read from stdin when - or absent\n"
+    "  --json              print an OpenAI-style response object at the end instead of\n"
+    "                      streaming the text\n"
+    "  --allow-plaintext   pass plaintext fields of an E2EE stream through (marked on\n"
+    "                      stderr) instead of stopping with an error\n"
+    "  --no-stream         ask a non-E2EE model for one complete response\n"
+    "The decrypted answer goes to stdout; reasoning, the verification summary and the\n"
+    "request id go to stderr.\n";
+
+#define CHAT_PROMPT_MAX (4u * 1024 * 1024)
+
+typedef struct chat_state {
+    int json;
+    int printed;        /* bytes of content written to stdout */
+    int last_newline;   /* the last byte written to stdout was \n */
+    int in_reasoning;   /* reasoning text is open on stderr */
+    size_t plaintext;   /* fields passed through unencrypted */
+} chat_state;
+
+static void chat_on_attested(void *userdata, const p11tee_attestation *a)
+{
+    (void)userdata;
+    cli_attestation_summary(stderr, a);
+}
+
+static int chat_on_text(void *userdata, p11tee_field field, const char *text, size_t len,
+                        int plaintext)
+{
+    chat_state *st = userdata;
+
+    if (plaintext) {
+        if (st->plaintext++ == 0)
+            cli_warn("the server sent UNENCRYPTED text inside the E2EE stream; it is passed "
+                     "through because of --allow-plaintext");
+        fprintf(stderr, "p11tee: [unencrypted field of %zu bytes follows on stdout]\n", len);
+    }
+    if (st->json || len == 0)
+        return 0;
+    if (field == P11TEE_FIELD_REASONING) {
+        fwrite(text, 1, len, stderr);
+        st->in_reasoning = 1;
+        return 0;
+    }
+    if (st->in_reasoning) {
+        fputc('\n', stderr);
+        st->in_reasoning = 0;
+    }
+    fwrite(text, 1, len, stdout);
+    fflush(stdout);
+    st->printed = 1;
+    st->last_newline = text[len - 1] == '\n';
+    return 0;
+}
+
+/* {"model": M, "messages": [{system}, {user}], "stream": S} */
+static char *chat_request(const char *model, const char *system, const char *prompt,
+                          size_t prompt_len, int stream)
+{
+    json_object *req = json_object_new_object(), *msgs = json_object_new_array(), *m;
+    char *out = NULL;
+
+    json_object_object_add(req, "model", json_object_new_string(model));
+    if (system != NULL) {
+        m = json_object_new_object();
+        json_object_object_add(m, "role", json_object_new_string("system"));
+        json_object_object_add(m, "content", json_object_new_string(system));
+        json_object_array_add(msgs, m);
+    }
+    m = json_object_new_object();
+    json_object_object_add(m, "role", json_object_new_string("user"));
+    json_object_object_add(m, "content", json_object_new_string_len(prompt, (int)prompt_len));
+    json_object_array_add(msgs, m);
+    json_object_object_add(req, "messages", msgs);
+    json_object_object_add(req, "stream", json_object_new_boolean(stream));
+    out = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
+                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(req);
+    return out;
+}
+
+/* The prompt: the arguments joined by spaces, or stdin for "-" or none. */
+static char *chat_prompt(int argc, char **argv, size_t *len)
+{
+    size_t total = 0, i;
+    char *p;
+
+    if (argc == 0 || (argc == 1 && strcmp(argv[0], "-") == 0))
+        return cli_read_file("-", CHAT_PROMPT_MAX, len);
+    for (i = 0; i < (size_t)argc; i++)
+        total += strlen(argv[i]) + 1;
+    p = malloc(total);
+    if (p == NULL)
+        return NULL;
+    p[0] = '\0';
+    for (i = 0; i < (size_t)argc; i++) {
+        if (i > 0)
+            strcat(p, " ");
+        strcat(p, argv[i]);
+    }
+    *len = strlen(p);
+    return p;
+}
+
+static int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st,
+                       p11tee_chat_result *res)
+{
+    char *json;
+
+    if (st->in_reasoning)
+        fputc('\n', stderr);
+    if (st->printed && !st->last_newline)
+        fputc('\n', stdout);
+    fflush(stdout);
+    if (rc == P11TEE_OK && st->json && (json = p11tee_chat_result_json(res)) != NULL) {
+        puts(json);
+        free(json);
+    }
+    if (res != NULL)
+        cli_note("request %s (%s%s)", p11tee_chat_result_id(res) ? p11tee_chat_result_id(res)
+                                                                 : "without id",
+                 p11tee_chat_result_e2ee(res) ? "end-to-end encrypted, keys in the token"
+                                              : "not end-to-end encrypted",
+                 st->plaintext ? ", SOME FIELDS ARRIVED UNENCRYPTED" : "");
+    if (rc == P11TEE_OK)
+        return CLI_EXIT_OK;
+    if (st->printed)
+        cli_warn("the output above is incomplete");
+    return cli_fail(err);
+}
+
+int cmd_chat(cli_global *g, int argc, char **argv)
+{
+    static const struct option own[] = {{"model", required_argument, NULL, 'm'},
+                                        {"system", required_argument, NULL, 's'},
+                                        {"json", no_argument, NULL, 'j'},
+                                        {"allow-plaintext", no_argument, NULL, 'P'},
+                                        {"no-stream", no_argument, NULL, 'N'},
+                                        {NULL, 0, NULL, 0}};
+    static const p11tee_chat_events events = {chat_on_attested, chat_on_text};
+    struct option opts[CLI_OPTIONS_MAX];
+    const char *model = NULL, *system = NULL;
+    int opt, rc = CLI_EXIT_OK, allow_plaintext = 0, stream = 1;
+    chat_state st;
+    p11tee_config *cfg = NULL;
+    p11tee_client *client = NULL;
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    p11tee_status status;
+    char *prompt, *req;
+    size_t prompt_len = 0;
+
+    memset(&st, 0, sizeof(st));
+    cli_options(own, opts);
+    while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORT "m:", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'm': model = optarg; break;
+        case 's': system = optarg; break;
+        case 'j': st.json = 1; break;
+        case 'P': allow_plaintext = 1; break;
+        case 'N': stream = 0; break;
+        default:
+            if ((rc = cli_other_option(g, opt, chat_help)) >= 0)
+                return rc;
+        }
+    }
+    if (model == NULL) {
+        fputs(chat_help, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    prompt = chat_prompt(argc - optind, argv + optind, &prompt_len);
+    if (prompt == NULL)
+        return CLI_EXIT_GENERAL;
+    req = chat_request(model, system, prompt, prompt_len, stream);
+    free(prompt);
+    if (req == NULL)
+        return CLI_EXIT_GENERAL;
+    p11tee_error_clear(&err);
+    cfg = cli_config(g, &rc);
+    if (cfg != NULL && allow_plaintext) {
+        cli_warn("--allow-plaintext: unencrypted fields of an E2EE stream will be shown");
+        p11tee_config_set(cfg, "allow-plaintext", "1", NULL);
+    }
+    if (cfg == NULL || p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
+        if (cfg != NULL)
+            rc = cli_fail(&err);
+        p11tee_config_free(cfg);
+        free(req);
+        return rc;
+    }
+    status = p11tee_chat(client, req, strlen(req), &events, &st, &res, &err);
+    rc = chat_finish(status, &err, &st, res);
+    p11tee_chat_result_free(res);
+    p11tee_client_free(client);
+    p11tee_config_free(cfg);
+    free(req);
+    return rc;
+}

@@ -1,0 +1,81 @@
+/* p11tee signature: does a response signature come from the attested enclave key? */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char signature_help[] =
+    "Usage: p11tee signature -m MODEL REQUEST_ID [--request FILE] [--response FILE] [--json]\n"
+    "  -m, --model MODEL  the model that answered\n"
+    "  REQUEST_ID         the chat completion id (chatcmpl-...)\n"
+    "  --request FILE     the exact request body sent, to compare its SHA-256\n"
+    "  --response FILE    the exact response body received, to compare its SHA-256\n"
+    "  --json             the report as JSON\n"
+    "The model is attested first; the signature must recover to the attested address.\n";
+
+#define SIG_BODY_MAX (64u * 1024 * 1024)
+
+int cmd_signature(cli_global *g, int argc, char **argv)
+{
+    static const struct option own[] = {{"model", required_argument, NULL, 'm'},
+                                        {"request", required_argument, NULL, 'q'},
+                                        {"response", required_argument, NULL, 'r'},
+                                        {"json", no_argument, NULL, 'j'},
+                                        {NULL, 0, NULL, 0}};
+    struct option opts[CLI_OPTIONS_MAX];
+    const char *model = NULL, *req_file = NULL, *resp_file = NULL;
+    p11tee_signature_options o;
+    p11tee_attestation *a = NULL;
+    p11tee_client *client = NULL;
+    p11tee_error err;
+    p11tee_status verdict;
+    char *req = NULL, *resp = NULL, *text, title[512];
+    int opt, json = 0, rc = CLI_EXIT_OK;
+
+    memset(&o, 0, sizeof(o));
+    cli_options(own, opts);
+    while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORT "m:", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'm': model = optarg; break;
+        case 'q': req_file = optarg; break;
+        case 'r': resp_file = optarg; break;
+        case 'j': json = 1; break;
+        default:
+            if ((rc = cli_other_option(g, opt, signature_help)) >= 0)
+                return rc;
+        }
+    }
+    if (model == NULL || optind != argc - 1) {
+        fputs(signature_help, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if ((req_file != NULL &&
+         (req = cli_read_file(req_file, SIG_BODY_MAX, &o.request_len)) == NULL) ||
+        (resp_file != NULL &&
+         (resp = cli_read_file(resp_file, SIG_BODY_MAX, &o.response_len)) == NULL)) {
+        free(req);
+        return CLI_EXIT_GENERAL;
+    }
+    o.request = (const uint8_t *)req;
+    o.response = (const uint8_t *)resp;
+    client = cli_client(g, NULL, &rc);
+    if (client != NULL) {
+        p11tee_error_clear(&err);
+        verdict = p11tee_signature_verify(client, model, argv[optind], &o, &a, &err);
+        if (a != NULL && json && (text = p11tee_attestation_json(a)) != NULL) {
+            puts(text);
+            free(text);
+        } else if (a != NULL) {
+            snprintf(title, sizeof(title), "Signature of %s by %s", argv[optind], model);
+            cli_print_report(stdout, a, title);
+        }
+        rc = verdict == P11TEE_OK ? CLI_EXIT_OK : cli_fail(&err);
+    }
+    p11tee_attestation_free(a);
+    p11tee_client_free(client);
+    free(req);
+    free(resp);
+    return rc;
+}

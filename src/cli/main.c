@@ -1,0 +1,87 @@
+/* p11tee: chat with confidential-AI models, every private key in a PKCS#11 token. */
+#include "config.h"
+
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(cli_global *g, int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"models", cmd_models, "list models and their TEE / E2EE capabilities"},
+    {"attest", cmd_attest, "fetch and verify a model's attestation, or verify a saved one"},
+    {"chat", cmd_chat, "chat with a model (E2EE through the token for e2ee models)"},
+    {"signature", cmd_signature, "verify a response signature against the attested key"},
+    {"quote", cmd_quote, "parse and verify a bare Intel TDX quote"},
+};
+
+static void usage(FILE *out)
+{
+    size_t i;
+
+    fprintf(out, "Usage: p11tee [global options] COMMAND [options] [arguments]\n\nCommands:\n");
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\nGlobal options (also accepted after COMMAND):\n"
+            "  --base-url URL        API base URL ($VENICE_BASE_URL; default "
+            "https://api.venice.ai/api/v1)\n"
+            "  --api-key-file FILE   read the API key from FILE (default: $API_KEY_VENICE)\n"
+            "  --token URI           PKCS#11 token URI or label ($P11TEE_TOKEN); PIN via\n"
+            "                        pin-source=file:PATH in the URI or $P11TEE_PIN\n"
+            "  --module PATH         PKCS#11 module ($P11TEE_MODULE)\n"
+            "  --policy FILE         attestation policy (docs/policy.md); default: strict\n"
+            "  --cacert FILE         trust this CA in addition to the system roots\n"
+            "  --connect-timeout S   connect timeout in seconds (default 10)\n"
+            "  --idle-timeout S      longest silence inside a response (default 60)\n"
+            "  --max-time S          limit for a whole request (default: none)\n"
+            "  -v, --verbose         diagnostics on stderr (never the API key or the PIN)\n"
+            "  -h, --help            this help; COMMAND --help for a command's options\n"
+            "  --version             print the version\n"
+            "\nRun 'man p11tee' for exit codes and examples.\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option own[] = {{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    struct option opts[CLI_OPTIONS_MAX];
+    cli_global g;
+    size_t i;
+    int opt, r;
+
+    memset(&g, 0, sizeof(g));
+    cli_options(own, opts);
+    /* Global options before the command; stop at the first non-option. */
+    while ((opt = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+        if (opt == 'h') {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        }
+        if (opt == 'V') {
+            printf("p11tee %s\n", p11tee_version());
+            return CLI_EXIT_OK;
+        }
+        r = cli_global_option(&g, opt, optarg);
+        if (r <= 0) {
+            if (r == 0)
+                usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[optind], commands[i].name) == 0) {
+            int sub_argc = argc - optind;
+            char **sub_argv = argv + optind;
+
+            optind = 0; /* glibc: 0 re-initialises getopt, also its ordering mode */
+            return commands[i].run(&g, sub_argc, sub_argv);
+        }
+    cli_error("unknown command \"%s\" (try p11tee --help)", argv[optind]);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,78 @@
+/* How p11tee shows an attestation report. */
+#include "config.h"
+
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char *report_result(p11tee_check_result r)
+{
+    switch (r) {
+    case P11TEE_CHECK_PASS: return "pass";
+    case P11TEE_CHECK_FAIL: return "FAIL";
+    case P11TEE_CHECK_NOT_CHECKED: return "not checked";
+    }
+    return "?";
+}
+
+static const char *report_requirement(p11tee_requirement r)
+{
+    switch (r) {
+    case P11TEE_REQUIRED: return "required";
+    case P11TEE_IF_CHECKED: return "if checked";
+    case P11TEE_ADVISORY: return "advisory";
+    }
+    return "?";
+}
+
+static const char *const report_fields[] = {
+    "model",       "nonce",       "signing_address", "tee_provider", "quote_version",
+    "tcb_status",  "mrtd",        "rtmr0",           "rtmr1",        "rtmr2",
+    "rtmr3",       "mrconfigid",  "mrowner",         "mrownerconfig", "mrseam",
+    "td_attributes", "xfam",      "reportdata",      "gpu_count",
+};
+
+void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
+{
+    p11tee_check c;
+    p11tee_error err;
+    size_t i;
+
+    fprintf(out, "%s\n\n  %-34s %-12s %-11s %s\n", title, "CHECK", "RESULT", "POLICY", "DETAIL");
+    for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++)
+        fprintf(out, "  %-34s %-12s %-11s %s%s\n", c.name, report_result(c.result),
+                report_requirement(c.requirement), c.blocking ? "[blocks] " : "", c.reason);
+    fprintf(out, "\n");
+    for (i = 0; i < sizeof(report_fields) / sizeof(report_fields[0]); i++) {
+        const char *v = p11tee_attestation_get(a, report_fields[i]);
+
+        if (v != NULL)
+            fprintf(out, "  %-16s %s\n", report_fields[i], v);
+    }
+    p11tee_error_clear(&err);
+    if (p11tee_attestation_verdict(a, &err) == P11TEE_OK)
+        fprintf(out, "\nVerdict: PASS (every check the policy requires passed)\n");
+    else
+        fprintf(out, "\nVerdict: FAIL: %s\n", err.message);
+}
+
+void cli_attestation_summary(FILE *out, const p11tee_attestation *a)
+{
+    p11tee_check c;
+    size_t i, pass = 0, fail = 0, unchecked = 0;
+    const char *model = p11tee_attestation_get(a, "model");
+
+    for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++) {
+        if (c.result == P11TEE_CHECK_PASS)
+            pass++;
+        else if (c.result == P11TEE_CHECK_FAIL)
+            fail++;
+        else
+            unchecked++;
+    }
+    fprintf(out, "p11tee: verified: %s attested (%zu checks passed, %zu failed, %zu not checked",
+            model ? model : "model", pass, fail, unchecked);
+    if (p11tee_attestation_get(a, "tcb_status") != NULL)
+        fprintf(out, ", TCB %s", p11tee_attestation_get(a, "tcb_status"));
+    fprintf(out, ")\n");
+}

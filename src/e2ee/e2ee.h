@@ -1,0 +1,71 @@
+/*
+ * e2ee/: an E2EE session (attested model key + a session key pair whose
+ * private half lives in the token) and what it does to requests and
+ * streamed responses (PROTOCOL.md section 4).
+ */
+#ifndef P11TEE_E2EE_H
+#define P11TEE_E2EE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "common/common.h"
+#include "crypto/crypto.h"
+#include "hsm/hsm.h"
+
+#define E2EE_MODEL_MAX 128
+
+typedef struct e2ee_session {
+    hsm_ctx *hsm;                        /* borrowed: the client's token */
+    hsm_key *key;                        /* session key; private half in the token */
+    char client_pub_hex[2 * ENV_PUB_BYTES + 1];
+    uint8_t model_pub[ENV_PUB_BYTES];    /* normalised (04 prefix) */
+    char model_pub_header[2 * ENV_PUB_BYTES + 1]; /* as the attestation sent it */
+    char model[E2EE_MODEL_MAX];
+    time_t created;
+} e2ee_session;
+
+/*
+ * A session for `model` whose attested key is `model_key` (hex, 130 chars
+ * with 04 or 128 without): generates the session key pair in the token.
+ * Call only after the attestation checks the policy requires have passed.
+ */
+p11tee_status e2ee_session_new(hsm_ctx *hsm, const char *model, strview model_key,
+                               e2ee_session **out, p11tee_error *err);
+void e2ee_session_free(e2ee_session *s);
+
+/*
+ * Turn an OpenAI-style chat request into its E2EE form: refuse what E2EE
+ * cannot carry (stream:false, tools/functions, non-text content parts, web
+ * search) with P11TEE_E_E2EE_UNSUPPORTED before anything is sealed; seal
+ * every string content and every text part of every message (all roles)
+ * to the model key, each with a fresh token ephemeral key; set stream:true
+ * and venice_parameters (enable_e2ee, no Venice system prompt, web search
+ * off). `*out` is malloc'd JSON.
+ */
+p11tee_status e2ee_prepare_request(e2ee_session *s, const char *json, size_t len, char **out,
+                                   size_t *outlen, p11tee_error *err);
+
+/*
+ * Only the refusals of e2ee_prepare_request(), without a session: run
+ * before attesting, so a request E2EE cannot carry costs no round trip.
+ */
+p11tee_status e2ee_check_request(const char *json, size_t len, p11tee_error *err);
+
+/* The three E2EE headers, "Name: value", into `hdr` (caller's storage). */
+#define E2EE_HEADER_MAX 192
+void e2ee_headers(const e2ee_session *s, char hdr[3][E2EE_HEADER_MAX]);
+
+/*
+ * Open one streamed text field. A field that is not an envelope (not hex,
+ * or shorter than 186 characters) is a downgrade: refused with
+ * P11TEE_E_E2EE_PLAINTEXT unless `allow_plaintext`, in which case it is
+ * returned as is with *was_plaintext = 1. The result is NUL-terminated;
+ * free it with env_plaintext_free(*pt, *ptlen + 1).
+ */
+p11tee_status e2ee_open_field(e2ee_session *s, strview field, int allow_plaintext, uint8_t **pt,
+                              size_t *ptlen, int *was_plaintext, p11tee_error *err);
+
+#endif /* P11TEE_E2EE_H */

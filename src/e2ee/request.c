@@ -1,0 +1,233 @@
+/*
+ * E2EE requests: what E2EE cannot carry is refused before anything leaves
+ * the machine; every text the user or history supplies is sealed to the
+ * attested model key, one fresh token ephemeral key per field.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2ee/e2ee.h"
+
+#define WHAT "chat request"
+
+static p11tee_status req_refuse(p11tee_error *err, const char *what)
+{
+    return err_set(err, P11TEE_E_E2EE_UNSUPPORTED, "%s is not available with E2EE", what);
+}
+
+/* Keys whose presence (other than null/false) means function calling. */
+static const char *const req_function_keys[] = {"tools", "tool_choice", "functions",
+                                                "function_call", "parallel_tool_calls"};
+
+static int req_truthy(json_object *v)
+{
+    if (v == NULL)
+        return 0;
+    if (json_object_is_type(v, json_type_boolean))
+        return json_object_get_boolean(v);
+    if (json_object_is_type(v, json_type_string))
+        return strcmp(json_object_get_string(v), "off") != 0 &&
+               strcmp(json_object_get_string(v), "false") != 0 &&
+               json_object_get_string_len(v) > 0;
+    if (json_object_is_type(v, json_type_array))
+        return json_object_array_length(v) > 0;
+    return 1;
+}
+
+static p11tee_status req_check_top(json_object *root, p11tee_error *err)
+{
+    json_object *v = NULL, *vp = NULL;
+    size_t i;
+
+    if (!json_object_is_type(root, json_type_object))
+        return err_set(err, P11TEE_E_INVALID_ARG, "chat request is not a JSON object");
+    for (i = 0; i < P11TEE_ARRAY_LEN(req_function_keys); i++)
+        if (json_object_object_get_ex(root, req_function_keys[i], &v) && req_truthy(v))
+            return req_refuse(err, "function calling");
+    if (json_object_object_get_ex(root, "stream", &v) && v != NULL &&
+        !(json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v)))
+        return err_set(err, P11TEE_E_E2EE_UNSUPPORTED,
+                       "E2EE requires streaming: remove \"stream\": false from the request");
+    if (json_object_object_get_ex(root, "venice_parameters", &vp) && vp != NULL) {
+        if (!json_object_is_type(vp, json_type_object))
+            return err_set(err, P11TEE_E_INVALID_ARG, "venice_parameters is not an object");
+        if ((json_object_object_get_ex(vp, "enable_web_search", &v) && req_truthy(v)) ||
+            (json_object_object_get_ex(vp, "enable_web_scraping", &v) && req_truthy(v)) ||
+            (json_object_object_get_ex(vp, "enable_web_citations", &v) && req_truthy(v)))
+            return req_refuse(err, "web search");
+    }
+    return P11TEE_OK;
+}
+
+/* A content part: text is allowed (and sealed later); images, audio, files are not. */
+static p11tee_status req_check_part(json_object *part, size_t m, size_t i, p11tee_error *err)
+{
+    json_object *type = NULL, *text = NULL;
+
+    if (!json_object_is_type(part, json_type_object) ||
+        !json_object_object_get_ex(part, "type", &type) ||
+        !json_object_is_type(type, json_type_string))
+        return err_set(err, P11TEE_E_INVALID_ARG,
+                       "messages[%zu].content[%zu] is not a typed content part", m, i);
+    if (strcmp(json_object_get_string(type), "text") != 0)
+        return err_set(err, P11TEE_E_E2EE_UNSUPPORTED,
+                       "messages[%zu].content[%zu] is a \"%s\" part; only text is available "
+                       "with E2EE",
+                       m, i, json_object_get_string(type));
+    if (!json_object_object_get_ex(part, "text", &text) ||
+        !json_object_is_type(text, json_type_string))
+        return err_set(err, P11TEE_E_INVALID_ARG, "messages[%zu].content[%zu] has no text", m,
+                       i);
+    return P11TEE_OK;
+}
+
+static p11tee_status req_check_message(json_object *msg, size_t m, p11tee_error *err)
+{
+    json_object *role = NULL, *content = NULL, *v = NULL;
+    size_t i;
+    p11tee_status rc;
+
+    if (!json_object_is_type(msg, json_type_object) ||
+        !json_object_object_get_ex(msg, "role", &role) ||
+        !json_object_is_type(role, json_type_string))
+        return err_set(err, P11TEE_E_INVALID_ARG, "messages[%zu] has no role", m);
+    if (strcmp(json_object_get_string(role), "tool") == 0 ||
+        strcmp(json_object_get_string(role), "function") == 0 ||
+        (json_object_object_get_ex(msg, "tool_calls", &v) && req_truthy(v)) ||
+        (json_object_object_get_ex(msg, "function_call", &v) && req_truthy(v)))
+        return req_refuse(err, "function calling");
+    if (!json_object_object_get_ex(msg, "content", &content) || content == NULL)
+        return err_set(err, P11TEE_E_INVALID_ARG, "messages[%zu] has no content", m);
+    if (json_object_is_type(content, json_type_string))
+        return P11TEE_OK;
+    if (!json_object_is_type(content, json_type_array))
+        return err_set(err, P11TEE_E_INVALID_ARG,
+                       "messages[%zu].content is neither a string nor a list of parts", m);
+    for (i = 0; i < json_object_array_length(content); i++) {
+        rc = req_check_part(json_object_array_get_idx(content, i), m, i, err);
+        if (rc != P11TEE_OK)
+            return rc;
+    }
+    return P11TEE_OK;
+}
+
+static p11tee_status req_check(json_object *root, json_object **messages, p11tee_error *err)
+{
+    size_t m, n;
+    p11tee_status rc = req_check_top(root, err);
+
+    if (rc != P11TEE_OK)
+        return rc;
+    if (!json_object_object_get_ex(root, "messages", messages) ||
+        !json_object_is_type(*messages, json_type_array) ||
+        (n = json_object_array_length(*messages)) == 0)
+        return err_set(err, P11TEE_E_INVALID_ARG, "chat request has no messages");
+    for (m = 0; m < n; m++) {
+        rc = req_check_message(json_object_array_get_idx(*messages, m), m, err);
+        if (rc != P11TEE_OK)
+            return rc;
+    }
+    return P11TEE_OK;
+}
+
+p11tee_status e2ee_check_request(const char *json, size_t len, p11tee_error *err)
+{
+    json_object *root = NULL, *messages;
+    p11tee_status rc = json_doc_parse(json, len, JSON_DOC_MAX, WHAT, &root, err);
+
+    if (rc == P11TEE_OK)
+        rc = req_check(root, &messages, err);
+    json_object_put(root);
+    return rc;
+}
+
+/* Replace the string `key` of `obj` by its envelope. */
+static p11tee_status req_seal_member(e2ee_session *s, json_object *obj, const char *key,
+                                     p11tee_error *err)
+{
+    json_object *v = json_object_object_get(obj, key), *sealed;
+    char *hex = NULL;
+    size_t hexlen = 0;
+    p11tee_status rc;
+
+    rc = env_seal(s->hsm, s->model_pub, (const uint8_t *)json_object_get_string(v),
+                  (size_t)json_object_get_string_len(v), &hex, &hexlen, err);
+    if (rc != P11TEE_OK)
+        return rc;
+    sealed = json_object_new_string_len(hex, (int)hexlen);
+    free(hex);
+    if (sealed == NULL || json_object_object_add(obj, key, sealed) != 0) {
+        json_object_put(sealed);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory building the encrypted request");
+    }
+    return P11TEE_OK;
+}
+
+static p11tee_status req_seal_message(e2ee_session *s, json_object *msg, p11tee_error *err)
+{
+    json_object *content = json_object_object_get(msg, "content");
+    size_t i;
+    p11tee_status rc = P11TEE_OK;
+
+    if (json_object_is_type(content, json_type_string))
+        return req_seal_member(s, msg, "content", err);
+    for (i = 0; i < json_object_array_length(content) && rc == P11TEE_OK; i++)
+        rc = req_seal_member(s, json_object_array_get_idx(content, i), "text", err);
+    return rc;
+}
+
+static p11tee_status req_set_params(json_object *root, p11tee_error *err)
+{
+    json_object *vp = json_object_object_get(root, "venice_parameters");
+    int ok;
+
+    if (vp == NULL) {
+        vp = json_object_new_object();
+        if (vp == NULL || json_object_object_add(root, "venice_parameters", vp) != 0) {
+            json_object_put(vp);
+            return err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
+        }
+    }
+    ok = json_object_object_add(root, "stream", json_object_new_boolean(1)) == 0 &&
+         json_object_object_add(vp, "enable_e2ee", json_object_new_boolean(1)) == 0 &&
+         json_object_object_add(vp, "include_venice_system_prompt",
+                                json_object_new_boolean(0)) == 0 &&
+         json_object_object_add(vp, "enable_web_search", json_object_new_string("off")) == 0;
+    return ok ? P11TEE_OK : err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
+}
+
+p11tee_status e2ee_prepare_request(e2ee_session *s, const char *json, size_t len, char **out,
+                                   size_t *outlen, p11tee_error *err)
+{
+    json_object *root = NULL, *messages = NULL, *model;
+    const char *text;
+    size_t i, n = 0;
+    p11tee_status rc;
+
+    *out = NULL;
+    rc = json_doc_parse(json, len, JSON_DOC_MAX, WHAT, &root, err);
+    if (rc == P11TEE_OK)
+        rc = req_check(root, &messages, err);
+    if (rc == P11TEE_OK) {
+        model = json_object_new_string(s->model);
+        if (model == NULL || json_object_object_add(root, "model", model) != 0)
+            rc = err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
+    }
+    for (i = 0; rc == P11TEE_OK && i < json_object_array_length(messages); i++)
+        rc = req_seal_message(s, json_object_array_get_idx(messages, i), err);
+    if (rc == P11TEE_OK)
+        rc = req_set_params(root, err);
+    if (rc == P11TEE_OK) {
+        text = json_object_to_json_string_length(
+            root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+        *out = text != NULL ? strndup(text, n) : NULL;
+        if (*out == NULL)
+            rc = err_set(err, P11TEE_E_NOMEM, "out of memory serialising the request");
+        else if (outlen != NULL)
+            *outlen = n;
+    }
+    json_object_put(root);
+    return rc;
+}

@@ -1,0 +1,82 @@
+/* An E2EE session: the attested model key and a token session key pair. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2ee/e2ee.h"
+
+p11tee_status e2ee_session_new(hsm_ctx *hsm, const char *model, strview model_key,
+                               e2ee_session **out, p11tee_error *err)
+{
+    e2ee_session *s;
+    uint8_t pub[ENV_PUB_BYTES];
+    size_t publen = 0;
+    p11tee_status rc;
+
+    *out = NULL;
+    if (strlen(model) >= E2EE_MODEL_MAX)
+        return err_set(err, P11TEE_E_INVALID_ARG, "model id is longer than %d characters",
+                       E2EE_MODEL_MAX - 1);
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory creating an E2EE session");
+    s->hsm = hsm;
+    snprintf(s->model, sizeof(s->model), "%s", model);
+    rc = env_parse_model_key(model_key.p, model_key.len, s->model_pub, err);
+    if (rc == P11TEE_OK) {
+        memcpy(s->model_pub_header, model_key.p, model_key.len);
+        s->model_pub_header[model_key.len] = '\0';
+        rc = hsm_key_generate(hsm, "secp256k1", &s->key, err);
+    }
+    if (rc == P11TEE_OK)
+        rc = hsm_key_public(s->key, pub, sizeof(pub), &publen, err);
+    if (rc == P11TEE_OK && publen != ENV_PUB_BYTES)
+        rc = err_set(err, P11TEE_E_INTERNAL, "session public key has %zu bytes, not 65", publen);
+    if (rc != P11TEE_OK) {
+        e2ee_session_free(s);
+        return rc;
+    }
+    hex_encode(pub, ENV_PUB_BYTES, s->client_pub_hex, sizeof(s->client_pub_hex));
+    s->created = time(NULL);
+    *out = s;
+    return P11TEE_OK;
+}
+
+void e2ee_session_free(e2ee_session *s)
+{
+    if (s == NULL)
+        return;
+    hsm_key_free(s->key);
+    free(s);
+}
+
+void e2ee_headers(const e2ee_session *s, char hdr[3][E2EE_HEADER_MAX])
+{
+    snprintf(hdr[0], E2EE_HEADER_MAX, "X-Venice-TEE-Client-Pub-Key: %s", s->client_pub_hex);
+    snprintf(hdr[1], E2EE_HEADER_MAX, "X-Venice-TEE-Model-Pub-Key: %s", s->model_pub_header);
+    snprintf(hdr[2], E2EE_HEADER_MAX, "X-Venice-TEE-Signing-Algo: ecdsa");
+}
+
+p11tee_status e2ee_open_field(e2ee_session *s, strview field, int allow_plaintext, uint8_t **pt,
+                              size_t *ptlen, int *was_plaintext, p11tee_error *err)
+{
+    *pt = NULL;
+    *ptlen = 0;
+    *was_plaintext = 0;
+    if (env_is_ciphertext(field.p, field.len))
+        return env_open(s->key, field.p, field.len, pt, ptlen, err);
+    if (!allow_plaintext)
+        return err_set(err, P11TEE_E_E2EE_PLAINTEXT,
+                       "the server sent a plaintext field inside the encrypted stream "
+                       "(possible downgrade); it was not shown");
+    *pt = malloc(field.len + 1);
+    if (*pt == NULL)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+    memcpy(*pt, field.p, field.len);
+    (*pt)[field.len] = '\0';
+    *ptlen = field.len;
+    *was_plaintext = 1;
+    return P11TEE_OK;
+}

@@ -1,0 +1,186 @@
+#!/bin/sh
+# The p11tee command against the reference server: every happy path, the
+# usage errors, offline verification, and secrets kept out of every output.
+. "$top_srcdir/tests/integration/lib.sh"
+it_setup
+P="--policy $IT_POLICY"
+py=${PYTHON3:-/usr/bin/python3}
+
+# ---- usage ----------------------------------------------------------------
+it_run --version
+it_check_out "--version" "p11tee $(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")"
+for cmd in models attest chat signature quote; do
+    it_run "$cmd" --help
+    it_check_rc "$cmd --help exits 0" 0
+    it_check_grep "$cmd --help shows its usage" "$IT_OUT" "Usage: p11tee $cmd"
+done
+it_run
+it_check_rc "no command: usage error" 2
+it_run frobnicate
+it_check_rc "unknown command: usage error" 2
+it_run chat "no model given"
+it_check_rc "chat without -m: usage error" 2
+it_run models --bogus
+it_check_rc "unknown option: usage error" 2
+it_run --token "pkcs11:token=x?pin-value=$IT_PIN" models
+it_check_rc "a PIN on the command line is refused" 2
+it_check_grep "... saying why" "$IT_ERR" "visible to other users"
+it_check_no_grep "... without echoing it" "$IT_ERR" "$IT_PIN"
+
+# ---- models ---------------------------------------------------------------
+it_run $P models
+it_check_rc "models" 0
+it_check_grep "models lists the e2ee model" "$IT_OUT" "^$E2EE_MODEL .* yes   yes"
+it_check_grep "models lists the plain model without TEE" "$IT_OUT" "^$PLAIN_MODEL .* no    no"
+it_run $P models --e2ee
+it_check_eq "models --e2ee lists exactly the two E2EE models" \
+    "$(tail -n +2 "$IT_OUT" | cut -d' ' -f1 | sort | tr '\n' ' ')" \
+    "$THINK_MODEL $E2EE_MODEL "
+it_run $P models --tee --json
+it_check_eq "models --tee --json is JSON with the three TEE models" \
+    "$("$py" -c 'import json,sys; print(sorted(m["id"] for m in json.load(open(sys.argv[1]))))' "$IT_OUT")" \
+    "['$THINK_MODEL', '$E2EE_MODEL', '$TEE_MODEL']"
+it_run $P models --type image
+it_check_grep "models --type image" "$IT_OUT" "^p11tee-test-image "
+
+# ---- attest ---------------------------------------------------------------
+it_run $P attest "$E2EE_MODEL"
+it_check_rc "attest an e2ee model" 0
+it_check_grep "attest: verdict PASS" "$IT_OUT" "^Verdict: PASS"
+it_check_grep "attest: the quote chain ends at the named TEST root" "$IT_OUT" \
+    "tdx.pck.chain .* pass .*TEST root"
+it_check_grep "attest: GPU evidence verified to the TEST NVIDIA root" "$IT_OUT" \
+    "nvidia.chain .* pass .*TEST root"
+it_check_grep "attest: the nonce is bound in REPORTDATA" "$IT_OUT" "tdx.reportdata.nonce .* pass"
+it_check_grep "attest: measurements shown" "$IT_OUT" \
+    "mrtd .*e121cc4f249dd58e257423ef3a5837b62b3bf8592445d226ed398567b8add8b737cf4d22b905ff5e9a43702cf6da6c46"
+it_run $P attest "$TEE_MODEL" --json
+it_check_rc "attest --json a tee model" 0
+it_check_eq "attest --json: verdict pass, no failed check" \
+    "$("$py" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["verdict"], [c["name"] for c in r["checks"] if c["result"]=="fail"])' "$IT_OUT")" \
+    "pass []"
+it_run attest "$E2EE_MODEL"
+it_check_rc "attest without the test roots: attestation exit code" 5
+it_check_grep "... naming the PCK chain check" "$IT_ERR" "tdx.pck.chain failed"
+it_run $P attest "$PLAIN_MODEL"
+it_check_rc "attest a model without TEE: HTTP exit code" 4
+it_check_grep "... with the server's message" "$IT_ERR" "does not support TEE attestation"
+
+# ---- chat -----------------------------------------------------------------
+chats_before=$(it_stat chat_requests_reached_model)
+it_run $P chat -m "$E2EE_MODEL" "Hello from the token"
+it_check_rc "e2ee chat" 0
+it_check_out "e2ee chat: the decrypted answer on stdout" "$(it_answer "Hello from the token")"
+it_check_grep "e2ee chat: verification summary on stderr" "$IT_ERR" "verified: $E2EE_MODEL attested"
+it_check_grep "e2ee chat: request id on stderr" "$IT_ERR" "request chatcmpl-[0-9a-f]* (end-to-end encrypted, keys in the token)"
+it_check_eq "e2ee chat: the server decrypted exactly one prompt" \
+    "$(it_stat prompts_decrypted)" "1"
+request_id=$(sed -n 's/.*request \(chatcmpl-[0-9a-f]*\).*/\1/p' "$IT_ERR")
+
+it_run_stdin "a prompt from stdin" $P chat -m "$E2EE_MODEL" -
+it_check_out "e2ee chat with the prompt on stdin" "$(it_answer "a prompt from stdin")"
+it_run_stdin "multi-byte: héllo wörld ✓ 漢字" $P chat -m "$E2EE_MODEL" --system "be terse"
+it_check_out "e2ee chat, system message, multi-byte UTF-8 from stdin" \
+    "$(it_answer "multi-byte: héllo wörld ✓ 漢字")"
+it_run $P chat -m "$THINK_MODEL" think hard
+it_check_rc "e2ee reasoning model" 0
+it_check_out "reasoning model: the answer on stdout" "$(it_answer "think hard")"
+it_check_grep "reasoning model: decrypted reasoning on stderr" "$IT_ERR" "thinking: think hard"
+it_run $P chat -m "$E2EE_MODEL" --json "as json"
+it_check_eq "e2ee chat --json: an OpenAI-style object" \
+    "$("$py" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["object"], r["choices"][0]["message"]["content"], r["p11tee"]["e2ee"], r["usage"]["completion_tokens"])' "$IT_OUT")" \
+    "chat.completion $(it_answer "as json") True 8"
+it_run $P chat -m "$TEE_MODEL" "plain over TLS"
+it_check_rc "tee chat, streaming" 0
+it_check_out "tee chat: the answer" "$(it_answer "plain over TLS")"
+it_check_grep "tee chat: attested, said to be not end-to-end encrypted" "$IT_ERR" \
+    "not end-to-end encrypted"
+it_run $P chat -m "$TEE_MODEL" --no-stream "in one piece"
+it_check_out "tee chat, not streaming" "$(it_answer "in one piece")"
+before=$(it_stat requests.chat)
+attests_before=$(it_stat attestations_served)
+it_run $P chat -m "$E2EE_MODEL" --no-stream "must stream"
+it_check_rc "e2ee chat --no-stream is refused: crypto/E2EE exit code" 6
+it_check_grep "... as E2EE requires streaming" "$IT_ERR" "E2EE requires streaming"
+it_run $P chat -m "$PLAIN_MODEL" "no enclave"
+it_check_rc "chat with a model outside a TEE is refused" 4
+it_check_grep "... saying why" "$IT_ERR" "does not run in an attested enclave"
+it_run $P chat -m no-such-model "hello"
+it_check_rc "chat with an unknown model" 4
+it_check_eq "refused chats sent nothing and attested nothing" \
+    "$(it_stat requests.chat) $(it_stat attestations_served)" "$before $attests_before"
+
+# ---- signature ------------------------------------------------------------
+it_run $P signature -m "$E2EE_MODEL" "$request_id"
+it_check_rc "signature of the first chat" 0
+it_check_grep "signature recovers to the attested address" "$IT_OUT" "signature.recovered .* pass"
+it_run $P signature -m "$E2EE_MODEL" chatcmpl-00000000000000000000000000000000
+it_check_rc "signature of an unknown request: HTTP exit code" 4
+it_check_grep "... with the server's 404 message" "$IT_ERR" "Request id not found"
+
+# ---- offline verification -------------------------------------------------
+nonce=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+"$py" "$top_srcdir/tests/server/venice_ref.py" dump-attestation --model "$E2EE_MODEL" \
+    --nonce "$nonce" --state-dir "$REFSERVER_STATE" >"$TAP_TMP/att.json" 2>"$IT_ERR"
+"$py" "$top_srcdir/tests/server/venice_ref.py" dump-attestation --model "$E2EE_MODEL" \
+    --nonce "$nonce" --wrapper near --state-dir "$REFSERVER_STATE" >"$TAP_TMP/near.json" 2>>"$IT_ERR"
+it_run $P attest --input "$TAP_TMP/att.json" --model "$E2EE_MODEL" --nonce "$nonce"
+it_check_rc "attest --input with the nonce and model" 0
+it_check_grep "... offline title" "$IT_OUT" "(offline)"
+it_run $P attest --input "$TAP_TMP/near.json" --model "$E2EE_MODEL" --nonce "$nonce" --json
+it_check_rc "attest --input, NEAR wrapper" 0
+it_run $P attest --input "$TAP_TMP/att.json" --model "$E2EE_MODEL"
+it_check_rc "attest --input without the nonce: freshness is not proven" 5
+it_check_grep "... naming the nonce binding" "$IT_ERR" "tdx.reportdata.nonce is required"
+it_run $P attest --input "$TAP_TMP/att.json" --model "$E2EE_MODEL" \
+    --nonce 1111111111111111111111111111111111111111111111111111111111111111
+it_check_rc "attest --input with another nonce" 5
+it_check_grep "... names the nonce check" "$IT_ERR" "nonce"
+it_run $P attest --input "$TAP_TMP/att.json" --model "$TEE_MODEL" --nonce "$nonce"
+it_check_rc "attest --input for another model" 5
+it_check_grep "... names the model check" "$IT_ERR" "model.echo failed"
+"$py" "$top_srcdir/tests/server/venice_ref.py" build-quote --out "$TAP_TMP/quote.hex" \
+    --encoding hex0x --address 0x1111111111111111111111111111111111111111 --nonce "$nonce" \
+    --state-dir "$REFSERVER_STATE" 2>>"$IT_ERR"
+it_run $P quote "$TAP_TMP/quote.hex"
+it_check_rc "quote FILE (0x hex)" 0
+it_check_grep "quote shows REPORTDATA" "$IT_OUT" "reportdata .*11111111111111111111111111111111111111110000"
+it_run quote "$TAP_TMP/quote.hex" --json
+it_check_rc "quote without the test root fails the chain" 5
+
+# ---- secrets --------------------------------------------------------------
+it_run -v $P chat -m "$E2EE_MODEL" "verbose run"
+it_check_rc "-v chat" 0
+it_check_grep "-v shows the requests" "$IT_ERR" "POST"
+it_check_no_grep "-v never shows the API key (stderr)" "$IT_ERR" "$REFSERVER_API_KEY"
+it_check_no_grep "-v never shows the API key (stdout)" "$IT_OUT" "$REFSERVER_API_KEY"
+it_check_no_grep "-v never shows the PIN" "$IT_ERR" "$IT_PIN"
+P11TEE_PIN=$IT_PIN P11TEE_TOKEN=it-token it_run -v $P chat -m "$E2EE_MODEL" "pin from env"
+it_check_rc "the PIN from \$P11TEE_PIN, the token by label" 0
+it_check_no_grep "... and the PIN is never shown" "$IT_ERR" "$IT_PIN"
+printf 'wrong\n' >"$TAP_TMP/wrong-pin"
+P11TEE_TOKEN="pkcs11:token=it-token?pin-source=file:$TAP_TMP/wrong-pin" \
+    it_run $P chat -m "$E2EE_MODEL" "wrong pin"
+it_check_rc "a wrong PIN: token exit code" 7
+it_check_grep "... said plainly" "$IT_ERR" "PIN"
+P11TEE_TOKEN="pkcs11:token=no-such-token?pin-source=file:$TAP_TMP/pin" \
+    it_run $P chat -m "$E2EE_MODEL" "no token"
+it_check_rc "an unknown token: token exit code" 7
+P11TEE_MODULE=/nonexistent/libpkcs11.so it_run $P chat -m "$E2EE_MODEL" "no module"
+it_check_rc "a missing module: token exit code" 7
+env -u P11TEE_TOKEN -u P11TEE_MODULE "$top_builddir/p11tee" $P chat -m "$E2EE_MODEL" "no token" \
+    >"$IT_OUT" 2>"$IT_ERR" </dev/null && IT_RC=0 || IT_RC=$?
+it_check_rc "E2EE without a configured token: configuration error" 1
+it_check_grep "... saying what to configure" "$IT_ERR" "needs a PKCS#11 token"
+API_KEY_VENICE=not-the-key it_run $P models
+it_check_rc "a wrong API key: HTTP exit code" 4
+it_check_grep "... and what to do" "$IT_ERR" "401"
+it_check_no_grep "... without echoing the wrong key" "$IT_ERR" "not-the-key"
+printf '%s\n' "$REFSERVER_API_KEY" >"$TAP_TMP/key"
+env -u API_KEY_VENICE "$top_builddir/p11tee" --api-key-file "$TAP_TMP/key" $P models \
+    >"$IT_OUT" 2>"$IT_ERR" </dev/null && IT_RC=0 || IT_RC=$?
+it_check_rc "--api-key-file" 0
+it_check_eq "no failed token login or stray prompt reached the model" \
+    "$(it_stat chat_requests_reached_model)" "$((chats_before + 9))"
+
+tap_done

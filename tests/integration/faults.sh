@@ -1,0 +1,109 @@
+#!/bin/sh
+# Every fault switch of the reference server against the p11tee command: each
+# gives its own error and exit code, a failed attestation sends no prompt, and
+# no tampered or unverified text reaches stdout.
+. "$top_srcdir/tests/integration/lib.sh"
+it_setup
+P="--policy $IT_POLICY"
+
+fault() {
+    refserver_control "{\"clear_faults\": true, \"set_faults\": [\"$1\"]}" >/dev/null ||
+        { echo "cannot set fault $1" >&2; exit 99; }
+}
+
+# Attestation faults: `attest` names the check; `chat` refuses before sending.
+while read -r name check; do
+    fault "$name"
+    it_run $P attest "$E2EE_MODEL"
+    it_check_rc "$name: attest fails with the attestation exit code" 5
+    it_check_grep "$name: the report marks $check as FAIL" "$IT_OUT" "^  $check .* FAIL"
+    it_check_grep "$name: the error names $check" "$IT_ERR" "check $check failed"
+    sent=$(it_stat requests.chat)
+    it_run $P chat -m "$E2EE_MODEL" "secret prompt for $name"
+    it_check_rc "$name: chat is refused with the attestation exit code" 5
+    it_check_out "$name: nothing on stdout" ""
+    it_check_eq "$name: no chat request left the machine" "$(it_stat requests.chat)" "$sent"
+done <<'FAULTS'
+wrong-nonce nonce.echo
+wrong-model model.echo
+debug-td tdx.td.debug
+wrong-address signing_address.binding
+reportdata-nonce tdx.reportdata.nonce
+reportdata-address tdx.reportdata.address
+not-verified server.verified
+bad-quote-signature tdx.quote.signature
+bad-qe-signature tdx.qe.signature
+qe-reportdata tdx.qe.reportdata
+foreign-root tdx.pck.chain
+expired-pck tdx.pck.chain
+nvidia-bad-signature nvidia.evidence.signature
+nvidia-wrong-nonce nvidia.evidence.nonce
+FAULTS
+
+answer=$(it_answer "stream faults")
+# A proper prefix of the answer (possibly empty): what was verified before the fault.
+prefix_only() {
+    out=$(cat "$IT_OUT")
+    case "$answer" in
+    "$out"*) [ "$out" != "$answer" ] ;;
+    *) false ;;
+    esac
+}
+
+fault tamper-ciphertext
+it_run $P chat -m "$E2EE_MODEL" "stream faults"
+it_check_rc "tamper-ciphertext: crypto exit code" 6
+it_check_grep "tamper-ciphertext: the failed field is named" "$IT_ERR" "failed authentication"
+tap_check "tamper-ciphertext: stdout holds only the verified start of the answer" prefix_only
+it_check_grep "tamper-ciphertext: the output is flagged incomplete" "$IT_ERR" "output above is incomplete"
+
+fault plaintext-chunk
+it_run $P chat -m "$E2EE_MODEL" "stream faults"
+it_check_rc "plaintext-chunk: crypto exit code" 6
+it_check_grep "plaintext-chunk: named a downgrade" "$IT_ERR" "plaintext field inside the encrypted stream"
+tap_check "plaintext-chunk: the plaintext piece is not shown" prefix_only
+it_run $P chat -m "$E2EE_MODEL" --allow-plaintext "stream faults"
+it_check_rc "plaintext-chunk with --allow-plaintext: passes" 0
+it_check_out "... the whole answer on stdout" "$answer"
+it_check_grep "... the unencrypted field marked on stderr" "$IT_ERR" "UNENCRYPTED"
+it_check_grep "... and in the summary line" "$IT_ERR" "SOME FIELDS ARRIVED UNENCRYPTED"
+
+fault rotate-key
+attests=$(it_stat attestations_served)
+it_run -v $P chat -m "$E2EE_MODEL" "stream faults"
+it_check_rc "rotate-key: the chat re-attests once and succeeds" 0
+it_check_out "rotate-key: the answer" "$answer"
+it_check_grep "rotate-key: -v says why it attested again" "$IT_ERR" "model key changed"
+it_check_eq "rotate-key: exactly two attestations" "$(it_stat attestations_served)" \
+    "$((attests + 2))"
+
+fault drop-stream
+it_run $P chat -m "$E2EE_MODEL" "stream faults"
+it_check_rc "drop-stream: network exit code" 3
+tap_check "drop-stream: stdout holds only the start of the answer" prefix_only
+it_check_grep "drop-stream: flagged incomplete" "$IT_ERR" "output above is incomplete"
+
+fault stall-stream
+it_run $P --idle-timeout 1 chat -m "$E2EE_MODEL" "stream faults"
+it_check_rc "stall-stream: the idle timeout ends it with the network exit code" 3
+it_check_grep "stall-stream: said so" "$IT_ERR" "no data"
+tap_check "stall-stream: stdout holds only the start of the answer" prefix_only
+
+fault http-500
+it_run $P chat -m "$E2EE_MODEL" "stream faults"
+it_check_rc "http-500: HTTP exit code" 4
+it_check_grep "http-500: the server's message" "$IT_ERR" "HTTP 500"
+
+# The server killed in the middle of a stream.
+refserver_control '{"clear_faults": true, "chunk_delay_ms": 300}' >/dev/null
+"$top_builddir/p11tee" $P chat -m "$E2EE_MODEL" "stream faults" >"$IT_OUT" 2>"$IT_ERR" &
+chat=$!
+i=0
+while [ ! -s "$IT_OUT" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 "$REFSERVER_PID"
+IT_RC=0
+wait "$chat" || IT_RC=$?
+it_check_rc "server killed mid-stream: network exit code" 3
+tap_check "server killed mid-stream: only the start of the answer" prefix_only
+
+tap_done

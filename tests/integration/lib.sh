@@ -1,0 +1,97 @@
+# Fixture for the CLI integration tests: a throwaway SoftHSM token, the
+# reference server on 127.0.0.1, a policy that names the server's TEST roots,
+# and p11tee configured through the environment as a user would.
+#   it_setup [server flags...]   everything above; exports IT_* and P11TEE_*
+#   it_run ARGS...               p11tee ARGS; $IT_OUT, $IT_ERR files, $IT_RC
+#   it_stat KEY                  a number from /__stats (e.g. requests.chat)
+#   it_answer PROMPT             what the reference model answers (8 chunks)
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/refserver.sh"
+
+IT_PIN=4321
+E2EE_MODEL=e2ee-qwen3-5-122b-a10b
+THINK_MODEL=e2ee-qwen3-30b-thinking
+TEE_MODEL=tee-llama-3-3-70b
+PLAIN_MODEL=llama-3.2-3b
+
+it_setup() {
+    tap_tmpdir
+    [ -n "${SOFTHSM_MODULE:-}" ] && [ -r "$SOFTHSM_MODULE" ] ||
+        tap_skip_all "SoftHSMv2 module not found (install the Debian package softhsm2)"
+    "${PYTHON3:-/usr/bin/python3}" -c 'import cryptography' 2>/dev/null ||
+        tap_skip_all "${PYTHON3:-/usr/bin/python3} cannot import cryptography"
+    sh "$top_srcdir/tests/lib/mktoken.sh" "$TAP_TMP/token" it-token "$IT_PIN" 87654321 ||
+        { echo "mktoken.sh failed" >&2; exit 99; }
+    export SOFTHSM2_CONF="$TAP_TMP/token/softhsm2.conf"
+    printf '%s\n' "$IT_PIN" >"$TAP_TMP/pin"
+    chmod 600 "$TAP_TMP/pin"
+    refserver_start --state-dir "$TAP_TMP/server" "$@" ||
+        { echo "the reference server did not start" >&2; exit 99; }
+    cat >"$TAP_TMP/policy.json" <<POLICY
+{"version": 1,
+ "test_roots": {"tdx": ["$REFSERVER_STATE/sgx_test_root.pem"],
+                "nvidia": ["$REFSERVER_STATE/nvidia_test_root.pem"]}}
+POLICY
+    export VENICE_BASE_URL="$REFSERVER_URL" API_KEY_VENICE="$REFSERVER_API_KEY"
+    export P11TEE_MODULE="$SOFTHSM_MODULE"
+    export P11TEE_TOKEN="pkcs11:token=it-token?pin-source=file:$TAP_TMP/pin"
+    IT_POLICY="$TAP_TMP/policy.json"
+    IT_OUT="$TAP_TMP/stdout"
+    IT_ERR="$TAP_TMP/stderr"
+}
+
+it_run() {
+    IT_RC=0
+    "$top_builddir/p11tee" "$@" >"$IT_OUT" 2>"$IT_ERR" </dev/null || IT_RC=$?
+}
+
+# it_run with stdin from a string.
+it_run_stdin() {
+    input=$1
+    shift
+    IT_RC=0
+    printf '%s' "$input" | "$top_builddir/p11tee" "$@" >"$IT_OUT" 2>"$IT_ERR" || IT_RC=$?
+}
+
+it_stat() {
+    refserver_stats | "${PYTHON3:-/usr/bin/python3}" -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v.get(k, 0) if isinstance(v, dict) else 0
+print(v)' "$1"
+}
+
+it_answer() {
+    "${PYTHON3:-/usr/bin/python3}" -c '
+import sys
+base = orig = "echo: " + sys.argv[1]
+while len(base) < 8:
+    base = base + " " + orig
+sys.stdout.write(base)' "$1"
+}
+
+# Check helpers: each records one TAP result and shows what was seen on failure.
+it_check_rc() {
+    if [ "$IT_RC" -eq "$2" ]; then tap_ok "$1"; else
+        tap_fail "$1" "exit status $IT_RC, expected $2; stderr: $(head -c 600 "$IT_ERR")"
+    fi
+}
+it_check_out() {
+    if [ "$(cat "$IT_OUT")" = "$2" ]; then tap_ok "$1"; else
+        tap_fail "$1" "stdout: $(head -c 300 "$IT_OUT"); expected: $2"
+    fi
+}
+it_check_grep() {
+    if grep -q -- "$3" "$2"; then tap_ok "$1"; else
+        tap_fail "$1" "\"$3\" not in $(basename "$2"): $(head -c 600 "$2")"
+    fi
+}
+it_check_no_grep() {
+    if ! grep -q -- "$3" "$2"; then tap_ok "$1"; else
+        tap_fail "$1" "\"$3\" unexpectedly in $(basename "$2")"
+    fi
+}
+it_check_eq() {
+    if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_fail "$1" "got \"$2\", expected \"$3\""; fi
+}

@@ -1,0 +1,9 @@
+#!/bin/sh
+# libp11tee's public API against the reference server: the server and token
+# come from the shell fixture, the checks from tests/integration/test_library.
+. "$top_srcdir/tests/integration/lib.sh"
+it_setup
+export IT_POLICY REFSERVER_URL REFSERVER_API_KEY P11TEE_MODULE P11TEE_TOKEN
+rc=0
+"$top_builddir/tests/integration/test_library" || rc=$?
+exit "$rc"

@@ -1,0 +1,307 @@
+/*
+ * libp11tee through its public API alone, against the reference server that
+ * tests/integration/library.sh started: session reuse and its TTL, refusals
+ * before anything is sent, the caller stopping a stream, results, threads.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <p11tee/p11tee.h>
+
+#include "testlib.h"
+
+#define E2EE_MODEL "e2ee-qwen3-5-122b-a10b"
+#define TEE_MODEL "tee-llama-3-3-70b"
+
+typedef struct counter {
+    pthread_mutex_t lock;
+    int attestations; /* "* attesting" lines from the library's log */
+} counter;
+
+static void count_log(void *userdata, const char *line)
+{
+    counter *c = userdata;
+
+    pthread_mutex_lock(&c->lock);
+    if (strncmp(line, "* attesting ", 12) == 0)
+        c->attestations++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static p11tee_client *client_new(counter *c, const char *ttl)
+{
+    p11tee_config *cfg = p11tee_config_new();
+    p11tee_client *client = NULL;
+    p11tee_error err;
+
+    assert_non_null(cfg);
+    assert_int_equal(p11tee_config_set(cfg, "base-url", test_require_env("REFSERVER_URL"), &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "api-key", test_require_env("REFSERVER_API_KEY"),
+                                       &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "pkcs11-module", test_require_env("P11TEE_MODULE"),
+                                       &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "pkcs11-token", test_require_env("P11TEE_TOKEN"),
+                                       &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "policy-file", test_require_env("IT_POLICY"), &err),
+                     P11TEE_OK);
+    if (ttl != NULL)
+        assert_int_equal(p11tee_config_set(cfg, "session-ttl-s", ttl, &err), P11TEE_OK);
+    if (c != NULL) {
+        pthread_mutex_init(&c->lock, NULL);
+        c->attestations = 0;
+        p11tee_config_set_log(cfg, count_log, c);
+    }
+    if (p11tee_client_new(cfg, &client, &err) != P11TEE_OK)
+        fail_msg("p11tee_client_new: %s", err.message);
+    p11tee_config_free(cfg);
+    return client;
+}
+
+typedef struct text {
+    char buf[4096];
+    size_t len;
+    int stop_after; /* stop the stream after this many content fields (0: never) */
+    int fields;
+} text;
+
+static int collect(void *userdata, p11tee_field field, const char *s, size_t len, int plaintext)
+{
+    text *t = userdata;
+
+    assert_false(plaintext);
+    if (field != P11TEE_FIELD_CONTENT)
+        return 0;
+    assert_true(t->len + len < sizeof(t->buf));
+    memcpy(t->buf + t->len, s, len);
+    t->len += len;
+    t->buf[t->len] = '\0';
+    return t->stop_after != 0 && ++t->fields >= t->stop_after;
+}
+
+static const p11tee_chat_events events = {NULL, collect};
+
+static p11tee_status chat(p11tee_client *client, const char *model, const char *prompt, text *t,
+                          p11tee_chat_result **res, p11tee_error *err)
+{
+    char req[512];
+
+    snprintf(req, sizeof(req),
+             "{\"model\":\"%s\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
+             "\"%s\"}]}",
+             model, prompt);
+    return p11tee_chat(client, req, strlen(req), &events, t, res, err);
+}
+
+static void expect_answer(p11tee_client *client, const char *model, const char *prompt)
+{
+    text t = {.len = 0};
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    char want[512];
+
+    if (chat(client, model, prompt, &t, &res, &err) != P11TEE_OK)
+        fail_msg("chat with %s: %s", model, err.message);
+    snprintf(want, sizeof(want), "echo: %s", prompt);
+    assert_string_equal(t.buf, want);
+    assert_false(p11tee_chat_result_incomplete(res));
+    assert_non_null(p11tee_chat_result_attestation(res));
+    p11tee_chat_result_free(res);
+}
+
+static void session_reuse(void **state)
+{
+    counter c;
+    p11tee_client *client = client_new(&c, NULL);
+
+    (void)state;
+    expect_answer(client, E2EE_MODEL, "first of three");
+    expect_answer(client, E2EE_MODEL, "second of three");
+    expect_answer(client, E2EE_MODEL, "third of three");
+    assert_int_equal(c.attestations, 1);
+    expect_answer(client, TEE_MODEL, "tee one");
+    expect_answer(client, TEE_MODEL, "tee two");
+    assert_int_equal(c.attestations, 2);
+    p11tee_client_free(client);
+}
+
+static void session_ttl(void **state)
+{
+    counter c;
+    p11tee_client *client = client_new(&c, "0");
+
+    (void)state;
+    expect_answer(client, E2EE_MODEL, "ttl one");
+    expect_answer(client, E2EE_MODEL, "ttl two");
+    assert_int_equal(c.attestations, 2);
+    p11tee_client_free(client);
+}
+
+static void refused_before_sending(void **state)
+{
+    static const char tools[] = "{\"model\":\"" E2EE_MODEL "\",\"messages\":[{\"role\":\"user\","
+                                "\"content\":\"x\"}],\"tools\":[{\"type\":\"function\"}]}";
+    counter c;
+    p11tee_client *client = client_new(&c, NULL);
+    p11tee_chat_result *res = (p11tee_chat_result *)&c;
+    p11tee_error err;
+
+    (void)state;
+    assert_int_equal(p11tee_chat(client, tools, strlen(tools), &events, NULL, &res, &err),
+                     P11TEE_E_E2EE_UNSUPPORTED);
+    assert_null(res);
+    assert_int_equal(p11tee_chat(client, "{\"messages\":[]}", 15, &events, NULL, &res, &err),
+                     P11TEE_E_INVALID_ARG);
+    assert_int_equal(p11tee_chat(client, "not json", 8, &events, NULL, &res, NULL),
+                     P11TEE_E_INVALID_ARG);
+    assert_int_equal(c.attestations, 0);
+    p11tee_client_free(client);
+}
+
+static void caller_stops(void **state)
+{
+    p11tee_client *client = client_new(NULL, NULL);
+    text t = {.len = 0, .stop_after = 2};
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    char *json;
+
+    (void)state;
+    assert_int_equal(chat(client, E2EE_MODEL, "stop me after two pieces", &t, &res, &err),
+                     P11TEE_E_INVALID_ARG);
+    assert_non_null(res);
+    assert_true(p11tee_chat_result_incomplete(res));
+    assert_true(p11tee_chat_result_e2ee(res));
+    assert_true(t.len > 0 && t.len < strlen("echo: stop me after two pieces"));
+    json = p11tee_chat_result_json(res);
+    assert_non_null(strstr(json, "\"incomplete\": true"));
+    free(json);
+    p11tee_chat_result_free(res);
+    p11tee_client_free(client);
+}
+
+static void result_fields(void **state)
+{
+    p11tee_client *client = client_new(NULL, NULL);
+    text t = {.len = 0};
+    p11tee_chat_result *res = NULL;
+    const p11tee_attestation *a;
+    p11tee_check check;
+    char *json;
+
+    (void)state;
+    assert_int_equal(chat(client, E2EE_MODEL, "fields", &t, &res, NULL), P11TEE_OK);
+    assert_memory_equal(p11tee_chat_result_id(res), "chatcmpl-", 9);
+    assert_string_equal(p11tee_chat_result_model(res), E2EE_MODEL);
+    assert_string_equal(p11tee_chat_result_finish_reason(res), "stop");
+    assert_int_equal(p11tee_chat_result_plaintext_fields(res), 0);
+    a = p11tee_chat_result_attestation(res);
+    assert_int_equal(p11tee_attestation_verdict(a, NULL), P11TEE_OK);
+    assert_true(p11tee_attestation_check_count(a) > 20);
+    assert_int_equal(p11tee_attestation_check(a, 0, &check), 0);
+    assert_int_equal(p11tee_attestation_check(a, 10000, &check), -1);
+    assert_string_equal(p11tee_attestation_get(a, "model"), E2EE_MODEL);
+    assert_int_equal(strlen(p11tee_attestation_get(a, "nonce")), 64);
+    assert_null(p11tee_attestation_get(a, "no-such-field"));
+    json = p11tee_chat_result_json(res);
+    assert_non_null(strstr(json, "\"content\": \"echo: fields\""));
+    assert_non_null(strstr(json, "\"e2ee\": true"));
+    free(json);
+    p11tee_chat_result_free(res); /* the attestation outlives the client's cache entry */
+    p11tee_client_free(client);
+}
+
+static void config_errors(void **state)
+{
+    p11tee_config *cfg = p11tee_config_new();
+    p11tee_client *client = NULL;
+    p11tee_error err;
+
+    (void)state;
+    assert_int_equal(p11tee_config_set(cfg, "no-such-option", "1", &err), P11TEE_E_CONFIG);
+    assert_int_equal(p11tee_config_set(cfg, "idle-timeout-ms", "-5", &err), P11TEE_E_CONFIG);
+    assert_int_equal(p11tee_config_set(cfg, "idle-timeout-ms", "12x", &err), P11TEE_E_CONFIG);
+    assert_int_equal(p11tee_config_set(cfg, "allow-plaintext", "yes", &err), P11TEE_E_CONFIG);
+    assert_int_equal(p11tee_config_set(cfg, "base-url", "http://example.com/api", &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_client_new(cfg, &client, &err), P11TEE_E_CONFIG);
+    assert_null(client);
+    assert_int_equal(p11tee_config_set(cfg, "base-url", NULL, &err), P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "policy-file", "/nonexistent/policy.json", &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_client_new(cfg, &client, &err), P11TEE_E_POLICY);
+    p11tee_config_free(cfg);
+    p11tee_config_free(NULL);
+    p11tee_client_free(NULL);
+    p11tee_attestation_free(NULL);
+    p11tee_chat_result_free(NULL);
+    p11tee_models_free(NULL);
+}
+
+typedef struct worker {
+    p11tee_client *client;
+    int id;
+    int ok;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    char prompt[64], want[80];
+    int i;
+
+    w->ok = 1;
+    for (i = 0; i < 3; i++) {
+        text t = {.len = 0};
+        p11tee_chat_result *res = NULL;
+
+        snprintf(prompt, sizeof(prompt), "thread %d chat %d", w->id, i);
+        snprintf(want, sizeof(want), "echo: %s", prompt);
+        if (chat(w->client, E2EE_MODEL, prompt, &t, &res, NULL) != P11TEE_OK ||
+            strcmp(t.buf, want) != 0)
+            w->ok = 0;
+        p11tee_chat_result_free(res);
+    }
+    return NULL;
+}
+
+static void threads(void **state)
+{
+    counter c;
+    p11tee_client *client = client_new(&c, NULL);
+    pthread_t tid[4];
+    worker w[4];
+    int i;
+
+    (void)state;
+    expect_answer(client, E2EE_MODEL, "before the threads");
+    for (i = 0; i < 4; i++) {
+        w[i].client = client;
+        w[i].id = i;
+        assert_int_equal(pthread_create(&tid[i], NULL, work, &w[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(tid[i], NULL);
+        assert_true(w[i].ok);
+    }
+    assert_int_equal(c.attestations, 1);
+    p11tee_client_free(client);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(session_reuse),  cmocka_unit_test(session_ttl),
+        cmocka_unit_test(refused_before_sending), cmocka_unit_test(caller_stops),
+        cmocka_unit_test(result_fields),  cmocka_unit_test(config_errors),
+        cmocka_unit_test(threads),
+    };
+    return TEST_MAIN(tests, NULL, NULL);
+}
