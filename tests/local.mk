@@ -47,7 +47,8 @@ tests_unit_test_envelope_interop_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_envelope_interop_LDADD = $(TEST_LDADD)
 
 # The p11tee command against the reference server.
-EXTRA_DIST += tests/integration/lib.sh
+EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integration/faults.sh \
+	tests/integration/library.sh
 TESTS += tests/integration/cli.sh tests/integration/faults.sh
 TESTS += tests/integration/library.sh
 # Linked against the installed-style library: the public API must suffice.
