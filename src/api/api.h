@@ -167,6 +167,8 @@ void api_config_clear(p11tee_config *cfg);
 p11tee_status api_attestation_build(const api_attestation *parsed, const attest_expect *ex,
                                     const char *nonce_hex, const attest_policy *pol,
                                     p11tee_attestation **out, p11tee_error *err);
+/* An empty attestation judged by `pol` (which must outlive it), one reference. */
+p11tee_attestation *api_attestation_new(const attest_policy *pol);
 /* Set the fields the outcome determines (measurements, TCB status, policy). */
 void api_attestation_fill(p11tee_attestation *a);
 /* Re-apply the policy after checks were added (signature verification). */

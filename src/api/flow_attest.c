@@ -71,82 +71,83 @@ p11tee_status p11tee_attest(p11tee_client *client, const char *model, p11tee_att
     return api_attest_model(client, model, out, err != NULL ? err : &local);
 }
 
-/* The policy of an offline verification: the configured file, or the default. */
-static p11tee_status flow_offline_policy(const p11tee_config *cfg, attest_policy **out,
-                                         p11tee_error *err)
-{
-    return cfg->policy_file != NULL ? attest_policy_load(cfg->policy_file, out, err)
-                                    : attest_policy_default(out, err);
-}
+/* What an offline verification knows: the caller's expectations and the policy. */
+typedef struct flow_offline {
+    attest_expect ex;
+    uint8_t nonce[32];
+    char *collateral;
+    attest_policy *pol; /* handed to the attestation, or freed by flow_offline_end() */
+} flow_offline;
 
-/* Fill `ex` from the options; `nonce` and `*collateral` are the caller's storage. */
-static p11tee_status flow_offline_expect(const p11tee_offline_options *o, attest_expect *ex,
-                                         uint8_t nonce[32], char **collateral, p11tee_error *err)
+static p11tee_status flow_offline_collateral(const char *path, flow_offline *f, p11tee_error *err)
 {
-    FILE *f;
+    FILE *fp = fopen(path, "rb");
     size_t n = 0;
 
-    memset(ex, 0, sizeof(*ex));
-    *collateral = NULL;
-    if (o == NULL)
-        return P11TEE_OK;
-    ex->model = o->model;
-    ex->at = o->at;
-    if (o->nonce_hex != NULL) {
-        if (strlen(o->nonce_hex) != 64 ||
-            hex_decode(o->nonce_hex, 64, nonce, 32, NULL, NULL) != P11TEE_OK)
-            return err_set(err, P11TEE_E_INVALID_ARG, "the nonce must be 64 hex characters");
-        ex->nonce = nonce;
-    }
-    if (o->collateral == NULL)
-        return P11TEE_OK;
-    f = fopen(o->collateral, "rb");
-    *collateral = f != NULL ? malloc(TDX_COLLATERAL_MAX + 1) : NULL;
-    if (*collateral != NULL)
-        n = fread(*collateral, 1, TDX_COLLATERAL_MAX + 1, f);
-    if (f != NULL)
-        fclose(f);
-    if (*collateral == NULL || n > TDX_COLLATERAL_MAX) {
-        free(*collateral);
-        *collateral = NULL;
+    f->collateral = fp != NULL ? malloc(TDX_COLLATERAL_MAX + 1) : NULL;
+    if (f->collateral != NULL)
+        n = fread(f->collateral, 1, TDX_COLLATERAL_MAX + 1, fp);
+    if (fp != NULL)
+        fclose(fp);
+    if (f->collateral == NULL || n > TDX_COLLATERAL_MAX)
         return err_set(err, P11TEE_E_IO, "cannot read collateral file %s (or it exceeds %d bytes)",
-                       o->collateral, TDX_COLLATERAL_MAX);
-    }
-    ex->collateral = *collateral;
-    ex->collateral_len = n;
+                       path, TDX_COLLATERAL_MAX);
+    f->ex.collateral = f->collateral;
+    f->ex.collateral_len = n;
     return P11TEE_OK;
+}
+
+/* The options as expectations, and the configured policy (or the strict default). */
+static p11tee_status flow_offline_begin(const p11tee_config *cfg, const p11tee_offline_options *o,
+                                        flow_offline *f, p11tee_error *err)
+{
+    memset(f, 0, sizeof(*f));
+    if (o != NULL) {
+        f->ex.model = o->model;
+        f->ex.at = o->at;
+        if (o->nonce_hex != NULL) {
+            if (strlen(o->nonce_hex) != 64 ||
+                hex_decode(o->nonce_hex, 64, f->nonce, 32, NULL, NULL) != P11TEE_OK)
+                return err_set(err, P11TEE_E_INVALID_ARG, "the nonce must be 64 hex characters");
+            f->ex.nonce = f->nonce;
+        }
+        if (o->collateral != NULL && flow_offline_collateral(o->collateral, f, err) != P11TEE_OK)
+            return err->code;
+    }
+    return cfg->policy_file != NULL ? attest_policy_load(cfg->policy_file, &f->pol, err)
+                                    : attest_policy_default(&f->pol, err);
+}
+
+static void flow_offline_end(flow_offline *f)
+{
+    attest_policy_free(f->pol);
+    free(f->collateral);
 }
 
 p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, size_t len,
                                     const p11tee_offline_options *opts, p11tee_attestation **out,
                                     p11tee_error *err)
 {
-    attest_policy *pol = NULL;
+    flow_offline f;
     api_attestation parsed;
-    attest_expect ex;
-    uint8_t nonce[32];
-    char *collateral = NULL;
     p11tee_error local;
     p11tee_status rc;
 
     if (err == NULL)
         err = &local;
     *out = NULL;
-    rc = flow_offline_expect(opts, &ex, nonce, &collateral, err);
+    rc = flow_offline_begin(cfg, opts, &f, err);
     if (rc == P11TEE_OK)
-        rc = flow_offline_policy(cfg, &pol, err);
-    if (rc == P11TEE_OK)
-        rc = api_parse_attestation(json, len, ex.model, &parsed, err);
+        rc = api_parse_attestation(json, len, f.ex.model, &parsed, err);
     if (rc == P11TEE_OK) {
-        rc = api_attestation_build(&parsed, &ex, opts ? opts->nonce_hex : NULL, pol, out, err);
+        rc = api_attestation_build(&parsed, &f.ex, opts ? opts->nonce_hex : NULL, f.pol, out, err);
         if (*out != NULL) {
-            (*out)->owned_policy = pol;
-            pol = NULL;
+            (*out)->owned_policy = f.pol;
+            f.pol = NULL;
         }
         api_attestation_free(&parsed);
     }
-    attest_policy_free(pol);
-    free(collateral);
+    flow_offline_end(&f);
     return rc;
 }
 
@@ -154,40 +155,32 @@ p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data,
                                   const p11tee_offline_options *opts, p11tee_attestation **out,
                                   p11tee_error *err)
 {
-    attest_policy *pol = NULL;
-    attest_expect ex;
-    uint8_t nonce[32];
-    char *collateral = NULL;
-    p11tee_attestation *a;
+    flow_offline f;
+    p11tee_attestation *a = NULL;
     p11tee_error local;
     p11tee_status rc;
 
     if (err == NULL)
         err = &local;
     *out = NULL;
-    rc = flow_offline_expect(opts, &ex, nonce, &collateral, err);
-    if (rc == P11TEE_OK)
-        rc = flow_offline_policy(cfg, &pol, err);
+    rc = flow_offline_begin(cfg, opts, &f, err);
     /* A bare quote binds no key and no nonce of ours: REPORTDATA is shown, not judged. */
     if (rc == P11TEE_OK)
-        rc = attest_policy_add_rule(pol, "tdx.reportdata.*", ATTEST_ADVISORY, err);
-    if (rc == P11TEE_OK && (a = calloc(1, sizeof(*a))) == NULL)
+        rc = attest_policy_add_rule(f.pol, "tdx.reportdata.*", ATTEST_ADVISORY, err);
+    if (rc == P11TEE_OK && (a = api_attestation_new(f.pol)) == NULL)
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory");
     if (rc != P11TEE_OK) {
-        attest_policy_free(pol);
-        free(collateral);
+        flow_offline_end(&f);
         return rc;
     }
-    a->refs = 1;
-    a->policy = a->owned_policy = pol;
-    rc = attest_evaluate_quote(data, len, &ex, pol, &a->outcome, err);
-    free(collateral);
-    if (rc == P11TEE_OK) {
-        api_attestation_fill(a);
-        rc = api_attestation_judge(a, err);
-    }
+    a->owned_policy = f.pol;
+    f.pol = NULL;
+    /* A quote that cannot be read is recorded as a failed check: judge it like the rest. */
+    attest_evaluate_quote(data, len, &f.ex, a->policy, &a->outcome, &local);
+    flow_offline_end(&f); /* the collateral was read above */
+    api_attestation_fill(a);
     *out = a;
-    return rc;
+    return api_attestation_judge(a, err);
 }
 
 /* GET /tee/signature for `request_id`, checked against the attested address. */

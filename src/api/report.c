@@ -104,7 +104,7 @@ p11tee_status api_attestation_judge(p11tee_attestation *a, p11tee_error *err)
     return a->verdict.code;
 }
 
-static p11tee_attestation *att_new(const attest_policy *pol)
+p11tee_attestation *api_attestation_new(const attest_policy *pol)
 {
     p11tee_attestation *a = calloc(1, sizeof(*a));
 
@@ -119,7 +119,7 @@ p11tee_status api_attestation_build(const api_attestation *parsed, const attest_
                                     const char *nonce_hex, const attest_policy *pol,
                                     p11tee_attestation **out, p11tee_error *err)
 {
-    p11tee_attestation *a = att_new(pol);
+    p11tee_attestation *a = api_attestation_new(pol);
     attest_evidence ev;
     char num[16];
 

@@ -272,7 +272,9 @@ p11tee_status attest_evaluate_quote(const uint8_t *data, size_t len, const attes
     memset(out, 0, sizeof(*out)); /* "overwritten": nothing of a previous use survives */
     rc = tdx_quote_load(data, len, &out->quote_buf, &out->quote_len, err);
     if (rc != P11TEE_OK) {
-        attest_report_add(&out->report, "tdx.quote.format", ATTEST_FAIL, rc, "%s",
+        /* The check's code stays in the attestation class, whatever the decoder said. */
+        attest_report_add(&out->report, "tdx.quote.format", ATTEST_FAIL,
+                          rc == P11TEE_E_QUOTE_UNSUPPORTED ? rc : P11TEE_E_QUOTE_FORMAT, "%s",
                           err != NULL ? err->message : p11tee_strerror(rc));
         return rc;
     }

@@ -197,9 +197,8 @@ static int cli_api_key(const cli_global *g, p11tee_config *cfg, p11tee_error *er
     int rc;
 
     if (g->api_key_file == NULL)
-        return env != NULL && env[0] != '\0'
-                   ? p11tee_config_set(cfg, "api-key", env, err)
-                   : P11TEE_OK;
+        return env != NULL && env[0] != '\0' ? p11tee_config_set(cfg, "api-key", env, err)
+                                             : P11TEE_OK;
     key = cli_read_file(g->api_key_file, 4096, &len);
     if (key == NULL)
         return -1;
@@ -218,8 +217,8 @@ static void cli_log(void *userdata, const char *line)
 }
 
 /* "5" or "2.5" seconds into milliseconds. */
-static int cli_set_seconds(p11tee_config *cfg, const char *name, const char *opt,
-                           const char *value, p11tee_error *err)
+static int cli_set_seconds(p11tee_config *cfg, const char *name, const char *opt, const char *value,
+                           p11tee_error *err)
 {
     char *end;
     double s;
@@ -263,8 +262,8 @@ p11tee_config *cli_config(const cli_global *g, int *exit_code)
     if (rc == P11TEE_OK && g->cacert != NULL)
         rc = p11tee_config_set(cfg, "cacert", g->cacert, &err);
     if (rc == P11TEE_OK)
-        rc = cli_set_seconds(cfg, "connect-timeout-ms", "connect-timeout", g->connect_timeout,
-                             &err);
+        rc =
+            cli_set_seconds(cfg, "connect-timeout-ms", "connect-timeout", g->connect_timeout, &err);
     if (rc == P11TEE_OK)
         rc = cli_set_seconds(cfg, "idle-timeout-ms", "idle-timeout", g->idle_timeout, &err);
     if (rc == P11TEE_OK)
@@ -300,6 +299,15 @@ p11tee_client *cli_client(const cli_global *g, p11tee_config **cfg_out, int *exi
     else
         p11tee_config_free(cfg);
     return client;
+}
+
+int cli_time_option(const char *arg, time_t *out)
+{
+    *out = cli_parse_time(arg);
+    if (*out != (time_t)-1)
+        return 0;
+    cli_error("--at wants 2025-06-30T12:00:00Z or seconds since 1970, not \"%s\"", arg);
+    return -1;
 }
 
 time_t cli_parse_time(const char *s)

@@ -85,6 +85,8 @@ void cli_attestation_summary(FILE *out, const p11tee_attestation *a);
 
 /* Parse "2025-06-30T12:00:00Z" or seconds since the epoch. -1 when invalid. */
 time_t cli_parse_time(const char *s);
+/* cli_parse_time() for the --at option: 0, or -1 after saying what is wrong. */
+int cli_time_option(const char *arg, time_t *out);
 
 int cmd_models(cli_global *g, int argc, char **argv);
 int cmd_attest(cli_global *g, int argc, char **argv);

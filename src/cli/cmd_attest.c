@@ -108,17 +108,19 @@ int cmd_attest(cli_global *g, int argc, char **argv)
         switch (opt) {
         case 'i': input = optarg; break;
         case 'm': o.model = optarg; break;
-        case 'n': o.nonce_hex = optarg; offline_only = 1; break;
-        case 'c': o.collateral = optarg; offline_only = 1; break;
+        case 'n':
+            o.nonce_hex = optarg;
+            offline_only = 1;
+            break;
+        case 'c':
+            o.collateral = optarg;
+            offline_only = 1;
+            break;
         case 'j': json = 1; break;
         case 'a':
-            o.at = cli_parse_time(optarg);
             offline_only = 1;
-            if (o.at == (time_t)-1) {
-                cli_error("--at wants 2025-06-30T12:00:00Z or seconds since 1970, not \"%s\"",
-                          optarg);
+            if (cli_time_option(optarg, &o.at) != 0)
                 return CLI_EXIT_USAGE;
-            }
             break;
         default:
             if ((rc = cli_other_option(g, opt, attest_help)) >= 0)

@@ -36,12 +36,8 @@ int cmd_quote(cli_global *g, int argc, char **argv)
         case 'c': o.collateral = optarg; break;
         case 'j': json = 1; break;
         case 'a':
-            o.at = cli_parse_time(optarg);
-            if (o.at == (time_t)-1) {
-                cli_error("--at wants 2025-06-30T12:00:00Z or seconds since 1970, not \"%s\"",
-                          optarg);
+            if (cli_time_option(optarg, &o.at) != 0)
                 return CLI_EXIT_USAGE;
-            }
             break;
         default:
             if ((rc = cli_other_option(g, opt, quote_help)) >= 0)

@@ -147,6 +147,11 @@ it_check_rc "quote FILE (0x hex)" 0
 it_check_grep "quote shows REPORTDATA" "$IT_OUT" "reportdata .*11111111111111111111111111111111111111110000"
 it_run quote "$TAP_TMP/quote.hex" --json
 it_check_rc "quote without the test root fails the chain" 5
+printf 'not a quote at all\n' >"$TAP_TMP/garbage"
+it_run $P quote "$TAP_TMP/garbage"
+it_check_rc "quote of a file that is no quote: attestation exit code" 5
+it_check_grep "... the format check fails" "$IT_OUT" "tdx.quote.format .* FAIL"
+it_check_grep "... and so does the verdict" "$IT_OUT" "^Verdict: FAIL"
 
 # ---- secrets --------------------------------------------------------------
 it_run -v $P chat -m "$E2EE_MODEL" "verbose run"
