@@ -7,7 +7,8 @@ libp11tee_core_la_SOURCES = \
 	src/common/common.h src/common/err.c src/common/buf.c \
 	src/crypto/crypto.h src/crypto/codec.c src/crypto/keys.c src/crypto/envelope.c \
 	src/e2ee/e2ee.h src/e2ee/session.c src/e2ee/request.c \
-	src/attest/attest.h src/attest/report.c src/attest/policy.c src/attest/evidence.c \
+	src/attest/attest.h src/attest/report.c src/attest/pki.c src/attest/policy.c \
+	src/attest/evidence.c \
 	src/api/api.h src/common/json.c src/api/models.c src/api/attestation.c \
 	src/api/signature.c src/api/chat.c src/api/client.c src/api/report.c \
 	src/api/flow_attest.c src/api/flow_chat.c \

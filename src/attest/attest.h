@@ -56,6 +56,60 @@ const attest_check *attest_report_first_failure(const attest_report *rep);
 
 const char *attest_result_name(attest_result result);
 
+/*
+ * The first failed check whose name starts with `prefix` ("tdx."), as a
+ * status with `err` saying "<what> check <name> failed: <reason>"; P11TEE_OK
+ * when there is none.
+ */
+p11tee_status attest_report_first_failure_in(const attest_report *rep, const char *prefix,
+                                             const char *what, p11tee_error *err);
+
+/* ==== certificates and signatures shared by the verifiers (pki.c) ============ */
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/* Trust anchors and time of one verification. */
+typedef struct attest_trust {
+    X509 *root;            /* built in, fingerprint-checked */
+    const char *root_name; /* how reasons name it */
+    STACK_OF(X509) *extra; /* caller-given test roots (may be empty) */
+    time_t at;
+} attest_trust;
+
+/* Root from PEM, refused unless SHA-256(DER) == fp: P11TEE_E_INTERNAL naming `name`. */
+p11tee_status attest_root_from_pem(const char *pem, const uint8_t fp[32], const char *name,
+                                   X509 **out, p11tee_error *err);
+/*
+ * The built-in root (fingerprint-checked) plus the caller's test roots
+ * (PEM, may be NULL; none in it is P11TEE_E_CONFIG), at `at` (0: now).
+ */
+p11tee_status attest_trust_init(attest_trust *t, const char *root_pem, const uint8_t fp[32],
+                                const char *root_name, const char *extra_pem, size_t extra_len,
+                                time_t at, p11tee_error *err);
+void attest_trust_free(attest_trust *t);
+/* Every certificate of a PEM text, in order (NULL when there is none). */
+STACK_OF(X509) *attest_certs_from_pem(const char *pem, size_t len);
+/*
+ * Verify `leaf` over `untrusted` to a trust anchor at t->at; self-signed
+ * certificates in `untrusted` are ignored, so a root the peer carries is
+ * never trusted. 1 on success with `*chain` (leaf first, anchor last; free
+ * with sk_X509_pop_free(chain, X509_free)); 0 with `why` filled otherwise.
+ */
+int attest_chain_verify(const attest_trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
+                        STACK_OF(X509) **chain, char *why, size_t whylen);
+/* t->root_name for the built-in root, else "TEST root <subject>", for reasons. */
+void attest_anchor_name(const attest_trust *t, X509 *anchor, char *out, size_t outlen);
+/*
+ * ECDSA over msg with `digest` ("SHA256", "SHA384") and a raw r || s
+ * signature of `siglen` bytes (two equal halves), as TDX and NVIDIA evidence
+ * carry them. 1 when it verifies.
+ */
+int attest_ecdsa_verify_raw(EVP_PKEY *key, const char *digest, const uint8_t *msg, size_t len,
+                            const uint8_t *sig, size_t siglen);
+/* "2025-07-01T00:00:00Z" */
+void attest_time_text(time_t t, char out[32]);
+
 /* ==== TDX quotes (tdx.c, tdx_verify.c, collateral.c, tdx_tcb.c, tdx_pck.c) = */
 
 #include <openssl/evp.h>
@@ -202,13 +256,6 @@ extern const char *const tdx_check_names[TDX_CHECK_COUNT];
 
 /* -- internal to the TDX files (tdx*.c, collateral.c) -- */
 
-/* Trust anchors and time shared by the chain checks of one verification. */
-typedef struct tdx_trust {
-    X509 *intel_root;      /* built in, fingerprint-checked */
-    STACK_OF(X509) *extra; /* caller-given test roots (may be empty) */
-    time_t at;
-} tdx_trust;
-
 /* The PCK chain as verified (all NULL when it did not verify). */
 typedef struct tdx_pck {
     X509 *leaf;
@@ -216,32 +263,8 @@ typedef struct tdx_pck {
     X509 *anchor; /* the root it verified to */
 } tdx_pck;
 
-/* Root from PEM, refused unless SHA-256(DER) == fp: P11TEE_E_INTERNAL. */
-p11tee_status tdx_root_from_pem(const char *pem, const uint8_t fp[32], X509 **out,
-                                p11tee_error *err);
-/* Every certificate of a PEM text, in order (NULL when there is none). */
-STACK_OF(X509) *tdx_certs_from_pem(const char *pem, size_t len);
-/*
- * Verify `leaf` over `untrusted` to a trust anchor at t->at; self-signed
- * certificates in `untrusted` are ignored, so a root the peer carries is
- * never trusted. 1 on success with `*chain` (leaf first, anchor last; free
- * with sk_X509_pop_free(chain, X509_free)); 0 with `why` filled otherwise.
- */
-int tdx_chain_verify(const tdx_trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
-                     STACK_OF(X509) **chain, char *why, size_t whylen);
-/* "Intel SGX Root CA (built in, ...)" or "TEST root <subject>", for reasons. */
-void tdx_anchor_name(const tdx_trust *t, X509 *anchor, char *out, size_t outlen);
-/*
- * ECDSA over msg with `digest` ("SHA256", "SHA384") and a raw r || s
- * signature of `siglen` bytes (two equal halves), as TDX and NVIDIA evidence
- * carry them. 1 when it verifies. Shared by the attest/ verifiers.
- */
-int attest_ecdsa_verify_raw(EVP_PKEY *key, const char *digest, const uint8_t *msg, size_t len,
-                            const uint8_t *sig, size_t siglen);
-/* "2025-07-01T00:00:00Z" */
-void tdx_time_text(time_t t, char out[32]);
 /* The collateral checks (collateral.c): "tdx.collateral.*", "tdx.pck.revocation", ... */
-void tdx_check_collateral(const tdx_quote *q, const tdx_verify_opts *o, const tdx_trust *t,
+void tdx_check_collateral(const tdx_quote *q, const tdx_verify_opts *o, const attest_trust *t,
                           const tdx_pck *pck, attest_report *rep, tdx_verdict *v);
 /* The PCK certificate's SGX extension (tdx_pck.c). */
 typedef struct tdx_pck_tcb {
@@ -368,11 +391,9 @@ p11tee_status nv_root_check(p11tee_error *err);
 /* -- internal to nvidia.c and nvidia_verify.c -- */
 
 #define NV_ROOT_NAME "NVIDIA Device Identity CA (built in, SHA-256 102bf659...7b48)"
-/* The built-in root, refused unless its SHA-256 matches: P11TEE_E_INTERNAL. */
-p11tee_status nv_root_load(X509 **out, p11tee_error *err);
-/* nv_root_load() of a given PEM and fingerprint (the built-in ones, or a test's). */
-p11tee_status nv_root_from_pem(const char *pem, const uint8_t fp[32], X509 **out,
-                               p11tee_error *err);
+/* The built-in root and its pinned fingerprint, for attest_trust_init(). */
+extern const char nv_root_pem[];
+extern const uint8_t nv_root_fp[32];
 /* nv_fwid_from_ext() of the certificate's extension 2.23.133.5.4.1. */
 p11tee_status nv_cert_fwid(X509 *cert, uint8_t out[NV_FWID_BYTES], p11tee_error *err);
 

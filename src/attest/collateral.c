@@ -163,7 +163,7 @@ static void check_crls(const collateral *c, const tdx_pck *pck, time_t at, attes
                           "the PCK chain did not verify, so its CRL issuers are unknown");
         return;
     }
-    tdx_time_text(at, when);
+    attest_time_text(at, when);
     root_bad = crl_problem(c->root_crl, pck->anchor, at);
     pck_bad = crl_problem(c->pck_crl, pck->ca, at);
     if (root_bad != NULL)
@@ -211,9 +211,9 @@ static void check_revocation(const collateral *c, const tdx_pck *pck, attest_rep
  * under another root does not speak for this platform). The signer must not
  * be revoked by the root CRL when that CRL is trustworthy.
  */
-static STACK_OF(X509) *signing_chain(const collateral *c, const tdx_trust *t, const tdx_pck *pck,
-                                      const char *what, const attest_report *rep, char *why,
-                                      size_t wl)
+static STACK_OF(X509) *signing_chain(const collateral *c, const attest_trust *t, const tdx_pck *pck,
+                                     const char *what, const attest_report *rep, char *why,
+                                     size_t wl)
 {
     const attest_check *crl = attest_report_find(rep, "tdx.collateral.crl");
     char key[40], fail[160], a1[96], a2[96];
@@ -224,20 +224,20 @@ static STACK_OF(X509) *signing_chain(const collateral *c, const tdx_trust *t, co
 
     snprintf(key, sizeof(key), "%s_issuer_chain", what);
     text = tdx_json_str(c->root, key, &len);
-    certs = tdx_certs_from_pem(text, len);
+    certs = attest_certs_from_pem(text, len);
     if (certs == NULL) {
         snprintf(why, wl, "%s holds no PEM certificate", key);
         return NULL;
     }
-    if (!tdx_chain_verify(t, sk_X509_value(certs, 0), certs, &chain, fail, sizeof(fail)))
+    if (!attest_chain_verify(t, sk_X509_value(certs, 0), certs, &chain, fail, sizeof(fail)))
         snprintf(why, wl, "%s signing chain does not verify: %s", what, fail);
     sk_X509_pop_free(certs, X509_free);
     if (chain == NULL)
         return NULL;
     anchor = sk_X509_value(chain, sk_X509_num(chain) - 1);
-    tdx_anchor_name(t, anchor, a1, sizeof(a1));
+    attest_anchor_name(t, anchor, a1, sizeof(a1));
     if (pck->anchor != NULL && X509_cmp(anchor, pck->anchor) != 0) {
-        tdx_anchor_name(t, pck->anchor, a2, sizeof(a2));
+        attest_anchor_name(t, pck->anchor, a2, sizeof(a2));
         snprintf(why, wl, "%s is signed under %s but the PCK chain ends at %s", what, a1, a2);
     } else if (crl != NULL && crl->result == ATTEST_PASS &&
                revoked_by(c->root_crl, sk_X509_value(chain, 0))) {
@@ -252,7 +252,7 @@ static STACK_OF(X509) *signing_chain(const collateral *c, const tdx_trust *t, co
 }
 
 /* The raw ECDSA signature over the exact bytes of the JSON text. */
-static int check_signed(const collateral *c, const tdx_trust *t, const tdx_pck *pck,
+static int check_signed(const collateral *c, const attest_trust *t, const tdx_pck *pck,
                         const char *what, attest_report *rep)
 {
     char name[ATTEST_NAME_MAX], key[40], why[ATTEST_REASON_MAX];
@@ -289,7 +289,7 @@ static void not_checked_from(attest_report *rep, size_t from, const char *why)
         attest_report_add(rep, tdx_check_names[i], ATTEST_NOT_CHECKED, P11TEE_OK, "%s", why);
 }
 
-void tdx_check_collateral(const tdx_quote *q, const tdx_verify_opts *o, const tdx_trust *t,
+void tdx_check_collateral(const tdx_quote *q, const tdx_verify_opts *o, const attest_trust *t,
                           const tdx_pck *pck, attest_report *rep, tdx_verdict *v)
 {
     char why[ATTEST_REASON_MAX];

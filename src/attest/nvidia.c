@@ -34,23 +34,22 @@
  * verifier/certs/verifier_device_root.pem). Trusted only after its DER hashes
  * to nv_root_fp.
  */
-static const char nv_root_pem[] =
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIICCzCCAZCgAwIBAgIQLTZwscoQBBHB/sDoKgZbVDAKBggqhkjOPQQDAzA1MSIw\n"
-    "IAYDVQQDDBlOVklESUEgRGV2aWNlIElkZW50aXR5IENBMQ8wDQYDVQQKDAZOVklE\n"
-    "SUEwIBcNMjExMTA1MDAwMDAwWhgPOTk5OTEyMzEyMzU5NTlaMDUxIjAgBgNVBAMM\n"
-    "GU5WSURJQSBEZXZpY2UgSWRlbnRpdHkgQ0ExDzANBgNVBAoMBk5WSURJQTB2MBAG\n"
-    "ByqGSM49AgEGBSuBBAAiA2IABA5MFKM7+KViZljbQSlgfky/RRnEQScW9NDZF8SX\n"
-    "gAW96r6u/Ve8ZggtcYpPi2BS4VFu6KfEIrhN6FcHG7WP05W+oM+hxj7nyA1r1jkB\n"
-    "2Ry70YfThX3Ba1zOryOP+MJ9vaNjMGEwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8B\n"
-    "Af8EBAMCAQYwHQYDVR0OBBYEFFeF/4PyY8xlfWi3Olv0jUrL+0lfMB8GA1UdIwQY\n"
-    "MBaAFFeF/4PyY8xlfWi3Olv0jUrL+0lfMAoGCCqGSM49BAMDA2kAMGYCMQCPeFM3\n"
-    "TASsKQVaT+8S0sO9u97PVGCpE9d/I42IT7k3UUOLSR/qvJynVOD1vQKVXf0CMQC+\n"
-    "EY55WYoDBvs2wPAH1Gw4LbcwUN8QCff8bFmV4ZxjCRr4WXTLFHBKjbfneGSBWwA=\n"
-    "-----END CERTIFICATE-----\n";
+const char nv_root_pem[] = "-----BEGIN CERTIFICATE-----\n"
+                           "MIICCzCCAZCgAwIBAgIQLTZwscoQBBHB/sDoKgZbVDAKBggqhkjOPQQDAzA1MSIw\n"
+                           "IAYDVQQDDBlOVklESUEgRGV2aWNlIElkZW50aXR5IENBMQ8wDQYDVQQKDAZOVklE\n"
+                           "SUEwIBcNMjExMTA1MDAwMDAwWhgPOTk5OTEyMzEyMzU5NTlaMDUxIjAgBgNVBAMM\n"
+                           "GU5WSURJQSBEZXZpY2UgSWRlbnRpdHkgQ0ExDzANBgNVBAoMBk5WSURJQTB2MBAG\n"
+                           "ByqGSM49AgEGBSuBBAAiA2IABA5MFKM7+KViZljbQSlgfky/RRnEQScW9NDZF8SX\n"
+                           "gAW96r6u/Ve8ZggtcYpPi2BS4VFu6KfEIrhN6FcHG7WP05W+oM+hxj7nyA1r1jkB\n"
+                           "2Ry70YfThX3Ba1zOryOP+MJ9vaNjMGEwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8B\n"
+                           "Af8EBAMCAQYwHQYDVR0OBBYEFFeF/4PyY8xlfWi3Olv0jUrL+0lfMB8GA1UdIwQY\n"
+                           "MBaAFFeF/4PyY8xlfWi3Olv0jUrL+0lfMAoGCCqGSM49BAMDA2kAMGYCMQCPeFM3\n"
+                           "TASsKQVaT+8S0sO9u97PVGCpE9d/I42IT7k3UUOLSR/qvJynVOD1vQKVXf0CMQC+\n"
+                           "EY55WYoDBvs2wPAH1Gw4LbcwUN8QCff8bFmV4ZxjCRr4WXTLFHBKjbfneGSBWwA=\n"
+                           "-----END CERTIFICATE-----\n";
 
 /* SHA-256 of the DER: 102bf659d5419614c9d8e6aecebc80454eb26b1df6a769ac720b9a690b167b48 */
-static const uint8_t nv_root_fp[32] = {
+const uint8_t nv_root_fp[32] = {
     0x10, 0x2b, 0xf6, 0x59, 0xd5, 0x41, 0x96, 0x14, 0xc9, 0xd8, 0xe6, 0xae, 0xce, 0xbc, 0x80, 0x45,
     0x4e, 0xb2, 0x6b, 0x1d, 0xf6, 0xa7, 0x69, 0xac, 0x72, 0x0b, 0x9a, 0x69, 0x0b, 0x16, 0x7b, 0x48,
 };
@@ -245,39 +244,13 @@ static int is_p384(EVP_PKEY *key)
            strcmp(group, "secp384r1") == 0;
 }
 
-/* ECDSA/SHA-384 with a raw 96-byte r || s. */
-static int p384_verify(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t *sig)
-{
-    ECDSA_SIG *s = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, NV_SIG_BYTES / 2, NULL);
-    BIGNUM *ss = BN_bin2bn(sig + NV_SIG_BYTES / 2, NV_SIG_BYTES / 2, NULL);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char *der = NULL;
-    int derlen = -1, ok = 0;
-
-    if (s != NULL && r != NULL && ss != NULL && ECDSA_SIG_set0(s, r, ss)) {
-        r = ss = NULL; /* owned by s */
-        derlen = i2d_ECDSA_SIG(s, &der);
-    }
-    if (derlen > 0 && md != NULL &&
-        EVP_DigestVerifyInit_ex(md, NULL, "SHA384", NULL, NULL, key, NULL) == 1)
-        ok = EVP_DigestVerify(md, der, (size_t)derlen, msg, len) == 1;
-    ERR_clear_error();
-    OPENSSL_free(der);
-    EVP_MD_CTX_free(md);
-    BN_free(r);
-    BN_free(ss);
-    ECDSA_SIG_free(s);
-    return ok;
-}
-
 p11tee_status nv_report_verify(const uint8_t *ev, const nv_report *r, EVP_PKEY *key,
                                p11tee_error *err)
 {
     if (key == NULL || !is_p384(key))
         return err_set(err, P11TEE_E_NVIDIA_SIGNATURE,
                        "the leaf certificate's key is not an ECDSA P-384 key");
-    if (!p384_verify(key, ev, r->signed_len, r->signature))
+    if (!attest_ecdsa_verify_raw(key, "SHA384", ev, r->signed_len, r->signature, NV_SIG_BYTES))
         return err_set(err, P11TEE_E_NVIDIA_SIGNATURE,
                        "P-384 signature over %zu bytes of request and response does not verify "
                        "with the leaf certificate",
@@ -385,24 +358,10 @@ p11tee_status nv_cert_fwid(X509 *cert, uint8_t out[NV_FWID_BYTES], p11tee_error 
     return nv_fwid_from_ext(ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v), out, err);
 }
 
-p11tee_status nv_root_from_pem(const char *pem, const uint8_t fp[32], X509 **out, p11tee_error *err)
-{
-    if (tdx_root_from_pem(pem, fp, out, err) != P11TEE_OK)
-        return err_set(err, P11TEE_E_INTERNAL,
-                       "the built-in NVIDIA Device Identity CA does not match its pinned SHA-256 "
-                       "fingerprint: this p11tee build is corrupt, reinstall it");
-    return P11TEE_OK;
-}
-
-p11tee_status nv_root_load(X509 **out, p11tee_error *err)
-{
-    return nv_root_from_pem(nv_root_pem, nv_root_fp, out, err);
-}
-
 p11tee_status nv_root_check(p11tee_error *err)
 {
     X509 *root;
-    p11tee_status rc = nv_root_load(&root, err);
+    p11tee_status rc = attest_root_from_pem(nv_root_pem, nv_root_fp, NV_ROOT_NAME, &root, err);
 
     X509_free(root);
     return rc;

@@ -2,7 +2,7 @@
  * The nvidia_payload of an attestation (PROTOCOL.md section 2): its JSON,
  * and the "nvidia." checks over every GPU it carries. Parsing of one report,
  * its signature and the FWID extension are in nvidia.c; certificate chains go
- * through the attestation layer's shared verifier (tdx_chain_verify), which
+ * through the attestation layer's shared verifier (attest_chain_verify), which
  * never trusts a root the peer carries.
  */
 #include "config.h"
@@ -91,34 +91,17 @@ static p11tee_status read_payload(struct json_object *obj, nv_payload *p, p11tee
     return P11TEE_OK;
 }
 
-/* One JSON value filling `text` (whitespace may follow), at most NV_PAYLOAD_MAX bytes. */
+/* The payload's JSON text, through the strict parser; refusals are format errors. */
 static p11tee_status parse_json(const char *text, size_t len, struct json_object **out,
                                 p11tee_error *err)
 {
-    json_tokener *tok;
-    size_t end = 0;
+    p11tee_status rc = json_doc_parse(text, len, NV_PAYLOAD_MAX, "nvidia_payload", out, err);
 
-    *out = NULL;
-    if (len > NV_PAYLOAD_MAX)
-        return err_set(err, P11TEE_E_NVIDIA_FORMAT,
-                       "nvidia_payload of %zu bytes exceeds the %d allowed", len, NV_PAYLOAD_MAX);
-    tok = json_tokener_new_ex(16);
-    if (tok == NULL)
-        return err_set(err, P11TEE_E_NOMEM, "out of memory parsing nvidia_payload");
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    *out = json_tokener_parse_ex(tok, text, (int)len);
-    if (*out != NULL && json_tokener_get_error(tok) == json_tokener_success)
-        end = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    while (end < len &&
-           (text[end] == ' ' || text[end] == '\t' || text[end] == '\r' || text[end] == '\n'))
-        end++;
-    if (*out == NULL || end != len) {
-        json_object_put(*out);
-        *out = NULL;
-        return err_set(err, P11TEE_E_NVIDIA_FORMAT, "nvidia_payload is not one valid JSON value");
+    if (rc == P11TEE_E_JSON || rc == P11TEE_E_TOO_LARGE) {
+        rc = P11TEE_E_NVIDIA_FORMAT;
+        err->code = rc;
     }
-    return P11TEE_OK;
+    return rc;
 }
 
 /* ---- the checks, each over all GPUs --------------------------------------------------------- */
@@ -141,13 +124,13 @@ typedef struct nv_gpu {
     size_t ev_len;
     nv_report r;
     int parsed;
-    STACK_OF(X509) * certs; /* as carried, leaf first; NULL when unusable */
+    STACK_OF(X509) *certs; /* as carried, leaf first; NULL when unusable */
 } nv_gpu;
 
 typedef struct nv_run {
     const nv_options *opt;
     const nv_payload *p;
-    tdx_trust trust; /* the shared chain verifier's anchors: NVIDIA's root + test roots */
+    attest_trust trust; /* the shared chain verifier's anchors: NVIDIA's root + test roots */
     nv_check ck[CK_COUNT];
     size_t trailing;
     char anchor[ATTEST_REASON_MAX / 2]; /* weakest anchor a chain ended at */
@@ -203,7 +186,7 @@ static void gpu_decode(nv_run *run, size_t i, nv_gpu *g)
     }
     if (bytes_decode_any(in->certificate, in->certificate_len, NV_CHAIN_MAX, &pem, &pem_len, &e) ==
         P11TEE_OK)
-        g->certs = tdx_certs_from_pem((const char *)pem, pem_len);
+        g->certs = attest_certs_from_pem((const char *)pem, pem_len);
     free(pem);
     if (g->certs != NULL && sk_X509_num(g->certs) > NV_CHAIN_CERTS_MAX) {
         sk_X509_pop_free(g->certs, X509_free);
@@ -249,15 +232,10 @@ static void gpu_signature(nv_run *run, size_t i, const nv_gpu *g)
 
 static void anchor_name(nv_run *run, X509 *anchor)
 {
-    char subject[ATTEST_REASON_MAX / 2 - 16];
-
-    if (X509_cmp(anchor, run->trust.intel_root) == 0) {
-        if (run->anchor[0] == '\0')
-            snprintf(run->anchor, sizeof(run->anchor), "%s", NV_ROOT_NAME);
+    /* The weakest anchor is reported: a TEST root, once seen, stays named. */
+    if (X509_cmp(anchor, run->trust.root) == 0 && run->anchor[0] != '\0')
         return;
-    }
-    X509_NAME_oneline(X509_get_subject_name(anchor), subject, sizeof(subject));
-    snprintf(run->anchor, sizeof(run->anchor), "TEST root %s", subject);
+    attest_anchor_name(&run->trust, anchor, run->anchor, sizeof(run->anchor));
 }
 
 static void gpu_chain(nv_run *run, size_t i, const nv_gpu *g)
@@ -267,8 +245,8 @@ static void gpu_chain(nv_run *run, size_t i, const nv_gpu *g)
 
     if (g->certs == NULL)
         return; /* already failed in gpu_decode */
-    if (!tdx_chain_verify(&run->trust, sk_X509_value(g->certs, 0), g->certs, &chain, why,
-                          sizeof(why)))
+    if (!attest_chain_verify(&run->trust, sk_X509_value(g->certs, 0), g->certs, &chain, why,
+                             sizeof(why)))
         ck_fail(run, CK_CHAIN, i, P11TEE_E_NVIDIA_CHAIN,
                 "chain does not verify to the NVIDIA Device Identity CA: %s", why);
     else
@@ -327,7 +305,7 @@ static void pass_reason(nv_run *run, int c, char *out, size_t outlen)
                  "%zu P-384/SHA-384 report signature(s) verify with their leaf certificates", n);
         break;
     case CK_CHAIN:
-        tdx_time_text(run->trust.at, when);
+        attest_time_text(run->trust.at, when);
         snprintf(out, outlen, "%zu chain(s) verify to %s at %s", n, run->anchor, when);
         break;
     default: snprintf(out, outlen, "%zu leaf certificate FWID(s) equal their reports' FWID", n);
@@ -384,22 +362,9 @@ static void record_unusable(attest_report *rep, const p11tee_error *e)
 static p11tee_status trust_init(nv_run *run, p11tee_error *err)
 {
     const nv_options *o = run->opt;
-    p11tee_status rc;
 
-    run->trust.at = o->at != 0 ? o->at : time(NULL);
-    rc = nv_root_load(&run->trust.intel_root, err);
-    if (rc != P11TEE_OK)
-        return rc;
-    run->trust.extra = o->extra_roots_pem != NULL
-                           ? tdx_certs_from_pem(o->extra_roots_pem, o->extra_roots_len)
-                           : sk_X509_new_null();
-    if (run->trust.extra == NULL)
-        return err_set(err, o->extra_roots_pem != NULL ? P11TEE_E_CONFIG : P11TEE_E_NOMEM, "%s",
-                       o->extra_roots_pem != NULL
-                           ? "the extra trusted roots hold no PEM certificate: check the "
-                             "policy's test roots"
-                           : "out of memory");
-    return P11TEE_OK;
+    return attest_trust_init(&run->trust, nv_root_pem, nv_root_fp, NV_ROOT_NAME, o->extra_roots_pem,
+                             o->extra_roots_len, o->at, err);
 }
 
 static void check_gpus(nv_run *run, attest_report *rep)
@@ -419,20 +384,6 @@ static void check_gpus(nv_run *run, attest_report *rep)
         gpu_free(&g);
     }
     record_gpu_checks(run, rep);
-}
-
-/* The first failed "nvidia." check decides the status. */
-static p11tee_status first_failure(const attest_report *rep, p11tee_error *err)
-{
-    size_t i;
-
-    for (i = 0; i < rep->count; i++) {
-        const attest_check *c = &rep->checks[i];
-
-        if (c->result == ATTEST_FAIL && strncmp(c->name, "nvidia.", 7) == 0)
-            return err_set(err, c->code, "NVIDIA check %s failed: %s", c->name, c->reason);
-    }
-    return P11TEE_OK;
 }
 
 static p11tee_status verify_object(struct json_object *obj, const nv_options *opts,
@@ -455,10 +406,9 @@ static p11tee_status verify_object(struct json_object *obj, const nv_options *op
             check_gpus(&run, rep);
         }
         record_offline_limits(rep);
-        rc = first_failure(rep, err);
+        rc = attest_report_first_failure_in(rep, "nvidia.", "NVIDIA", err);
     }
-    X509_free(run.trust.intel_root);
-    sk_X509_pop_free(run.trust.extra, X509_free);
+    attest_trust_free(&run.trust);
     return rc;
 }
 
@@ -477,7 +427,7 @@ p11tee_status nv_verify(struct json_object *payload, const nv_options *opts, att
                        &inner, &e) != P11TEE_OK) {
             record_unusable(rep, &e);
             record_offline_limits(rep);
-            return first_failure(rep, err);
+            return attest_report_first_failure_in(rep, "nvidia.", "NVIDIA", err);
         }
         payload = inner;
     }
@@ -498,7 +448,7 @@ p11tee_status nv_verify_text(const char *text, size_t len, const nv_options *opt
     if (parse_json(text, len, &obj, &e) != P11TEE_OK) {
         record_unusable(rep, &e);
         record_offline_limits(rep);
-        return first_failure(rep, err);
+        return attest_report_first_failure_in(rep, "nvidia.", "NVIDIA", err);
     }
     rc = nv_verify(obj, opts, rep, err);
     json_object_put(obj);

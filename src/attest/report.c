@@ -66,6 +66,20 @@ const attest_check *attest_report_first_failure(const attest_report *rep)
     return NULL;
 }
 
+p11tee_status attest_report_first_failure_in(const attest_report *rep, const char *prefix,
+                                             const char *what, p11tee_error *err)
+{
+    size_t i, n = strlen(prefix);
+
+    for (i = 0; i < rep->count; i++) {
+        const attest_check *c = &rep->checks[i];
+
+        if (c->result == ATTEST_FAIL && strncmp(c->name, prefix, n) == 0)
+            return err_set(err, c->code, "%s check %s failed: %s", what, c->name, c->reason);
+    }
+    return P11TEE_OK;
+}
+
 const char *attest_result_name(attest_result result)
 {
     switch (result) {

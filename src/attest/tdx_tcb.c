@@ -119,7 +119,7 @@ static void check_dates(json_object *tcb, json_object *qe, time_t at, attest_rep
                           "TCB info or QE identity is not authentic (see their signature checks)");
         return;
     }
-    tdx_time_text(at, when);
+    attest_time_text(at, when);
     p1 = dates_problem(tcb, at, b1, sizeof(b1));
     p2 = dates_problem(qe, at, b2, sizeof(b2));
     if (p1 != NULL || p2 != NULL)

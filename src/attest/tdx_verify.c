@@ -50,6 +50,9 @@ static const char intel_root_pem[] =
     "-----END CERTIFICATE-----\n";
 
 /* SHA-256 of the DER: 44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3 */
+/* How reasons name the built-in root. */
+#define INTEL_ROOT_NAME "Intel SGX Root CA (built in, SHA-256 44a0196b...74d3)"
+
 static const uint8_t intel_root_fp[32] = {
     0x44, 0xa0, 0x19, 0x6b, 0x2b, 0x99, 0xf8, 0x89, 0xb8, 0xe1, 0x49, 0xe9, 0x5b, 0x80, 0x7a, 0x35,
     0x0e, 0x74, 0x24, 0x96, 0x43, 0x99, 0xe8, 0x85, 0xa7, 0xcb, 0xb8, 0xcc, 0xfa, 0xb6, 0x74, 0xd3,
@@ -82,201 +85,14 @@ const char *const tdx_check_names[TDX_CHECK_COUNT] = {
     "tdx.tcb.status",
 };
 
-STACK_OF(X509) *tdx_certs_from_pem(const char *pem, size_t len)
-{
-    STACK_OF(X509) *certs;
-    BIO *bio;
-    X509 *c;
-
-    /* The chain in a quote may end in NULs; PEM parsing stops at the last END line. */
-    while (len > 0 && pem[len - 1] == '\0')
-        len--;
-    if (len == 0 || len > TDX_COLLATERAL_MAX)
-        return NULL;
-    bio = BIO_new_mem_buf(pem, (int)len);
-    certs = sk_X509_new_null();
-    if (bio == NULL || certs == NULL) {
-        BIO_free(bio);
-        sk_X509_free(certs);
-        return NULL;
-    }
-    while ((c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-        if (!sk_X509_push(certs, c)) {
-            X509_free(c);
-            break;
-        }
-    /* The loop ends on "no start line": not an error. */
-    ERR_clear_error();
-    BIO_free(bio);
-    if (sk_X509_num(certs) == 0) {
-        sk_X509_free(certs);
-        return NULL;
-    }
-    return certs;
-}
-
-p11tee_status tdx_root_from_pem(const char *pem, const uint8_t fp[32], X509 **out,
-                                p11tee_error *err)
-{
-    STACK_OF(X509) *certs = tdx_certs_from_pem(pem, strlen(pem));
-    uint8_t md[32];
-    unsigned int mdlen = 0;
-
-    *out = NULL;
-    if (certs == NULL || sk_X509_num(certs) != 1)
-        goto bad;
-    if (!X509_digest(sk_X509_value(certs, 0), EVP_sha256(), md, &mdlen) || mdlen != 32 ||
-        CRYPTO_memcmp(md, fp, 32) != 0)
-        goto bad;
-    *out = sk_X509_shift(certs);
-    sk_X509_free(certs);
-    return P11TEE_OK;
-bad:
-    sk_X509_pop_free(certs, X509_free);
-    return err_set(err, P11TEE_E_INTERNAL,
-                   "the built-in Intel SGX Root CA does not match its pinned SHA-256 fingerprint: "
-                   "this p11tee build is corrupt, reinstall it");
-}
-
 p11tee_status tdx_root_check(p11tee_error *err)
 {
     X509 *root;
-    p11tee_status rc = tdx_root_from_pem(intel_root_pem, intel_root_fp, &root, err);
+    p11tee_status rc =
+        attest_root_from_pem(intel_root_pem, intel_root_fp, INTEL_ROOT_NAME, &root, err);
 
     X509_free(root);
     return rc;
-}
-
-void tdx_time_text(time_t t, char out[32])
-{
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, 32, "@%lld", (long long)t);
-}
-
-static void name_text(X509_NAME *name, char *out, size_t outlen)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    int n = 0;
-
-    out[0] = '\0';
-    if (bio == NULL)
-        return;
-    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV) >= 0)
-        n = BIO_read(bio, out, (int)outlen - 1);
-    out[n > 0 ? n : 0] = '\0';
-    BIO_free(bio);
-}
-
-void tdx_anchor_name(const tdx_trust *t, X509 *anchor, char *out, size_t outlen)
-{
-    char subject[160];
-
-    if (anchor != NULL && X509_cmp(anchor, t->intel_root) == 0) {
-        snprintf(out, outlen, "Intel SGX Root CA (built in, SHA-256 44a0196b...74d3)");
-        return;
-    }
-    name_text(anchor != NULL ? X509_get_subject_name(anchor) : NULL, subject, sizeof(subject));
-    snprintf(out, outlen, "TEST root %s", subject);
-}
-
-static STACK_OF(X509) *peer_intermediates(STACK_OF(X509) *untrusted)
-{
-    STACK_OF(X509) *out = sk_X509_new_null();
-    int i;
-
-    for (i = 0; out != NULL && i < sk_X509_num(untrusted); i++) {
-        X509 *c = sk_X509_value(untrusted, i);
-
-        /* Never let a root the peer carries become (or shadow) an anchor. */
-        if (X509_check_issued(c, c) == X509_V_OK)
-            continue;
-        if (!sk_X509_push(out, c)) {
-            sk_X509_free(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
-static X509_STORE *trust_store(const tdx_trust *t)
-{
-    X509_STORE *store = X509_STORE_new();
-    int i;
-
-    if (store == NULL || !X509_STORE_add_cert(store, t->intel_root))
-        goto fail;
-    for (i = 0; i < sk_X509_num(t->extra); i++)
-        if (!X509_STORE_add_cert(store, sk_X509_value(t->extra, i)))
-            goto fail;
-    return store;
-fail:
-    X509_STORE_free(store);
-    return NULL;
-}
-
-int tdx_chain_verify(const tdx_trust *t, X509 *leaf, STACK_OF(X509) *untrusted,
-                     STACK_OF(X509) **chain, char *why, size_t whylen)
-{
-    X509_STORE *store = trust_store(t);
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    STACK_OF(X509) *inter = peer_intermediates(untrusted);
-    int ok = 0;
-
-    *chain = NULL;
-    if (store == NULL || ctx == NULL || inter == NULL ||
-        !X509_STORE_CTX_init(ctx, store, leaf, inter)) {
-        snprintf(why, whylen, "could not set up certificate verification");
-        goto done;
-    }
-    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), t->at);
-    if (X509_verify_cert(ctx) == 1) {
-        *chain = X509_STORE_CTX_get1_chain(ctx);
-        ok = *chain != NULL;
-    } else {
-        int e = X509_STORE_CTX_get_error(ctx);
-        char subject[160];
-
-        name_text(X509_STORE_CTX_get_current_cert(ctx) != NULL
-                      ? X509_get_subject_name(X509_STORE_CTX_get_current_cert(ctx))
-                      : NULL,
-                  subject, sizeof(subject));
-        snprintf(why, whylen, "%s (certificate %s, depth %d)", X509_verify_cert_error_string(e),
-                 subject[0] ? subject : "?", X509_STORE_CTX_get_error_depth(ctx));
-    }
-done:
-    ERR_clear_error();
-    sk_X509_free(inter);
-    X509_STORE_CTX_free(ctx);
-    X509_STORE_free(store);
-    return ok;
-}
-
-int attest_ecdsa_verify_raw(EVP_PKEY *key, const char *digest, const uint8_t *msg, size_t len,
-                            const uint8_t *sig, size_t siglen)
-{
-    ECDSA_SIG *s = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, (int)(siglen / 2), NULL);
-    BIGNUM *ss = BN_bin2bn(sig + siglen / 2, (int)(siglen / 2), NULL);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char *der = NULL;
-    int derlen = -1, ok = 0;
-
-    if (s != NULL && r != NULL && ss != NULL && ECDSA_SIG_set0(s, r, ss)) {
-        r = ss = NULL; /* owned by s now */
-        derlen = i2d_ECDSA_SIG(s, &der);
-    }
-    if (derlen > 0 && md != NULL &&
-        EVP_DigestVerifyInit_ex(md, NULL, digest, NULL, NULL, key, NULL) == 1)
-        ok = EVP_DigestVerify(md, der, (size_t)derlen, msg, len) == 1;
-    ERR_clear_error();
-    OPENSSL_free(der);
-    EVP_MD_CTX_free(md);
-    BN_free(r);
-    BN_free(ss);
-    ECDSA_SIG_free(s);
-    return ok;
 }
 
 /* The attestation key as carried: raw X || Y on P-256. NULL when not a curve point. */
@@ -482,23 +298,23 @@ static int cn_is(X509 *cert, const char *a, const char *b)
     return n > 0 && (strcmp(cn, a) == 0 || (b != NULL && strcmp(cn, b) == 0));
 }
 
-static void chain_pass(const tdx_trust *t, STACK_OF(X509) *chain, tdx_pck *pck, attest_report *rep,
-                       tdx_verdict *v)
+static void chain_pass(const attest_trust *t, STACK_OF(X509) *chain, tdx_pck *pck,
+                       attest_report *rep, tdx_verdict *v)
 {
     char anchor[220], at[32];
 
     pck->leaf = sk_X509_value(chain, 0);
     pck->ca = sk_X509_value(chain, 1);
     pck->anchor = sk_X509_value(chain, 2);
-    v->test_root = X509_cmp(pck->anchor, t->intel_root) != 0;
-    tdx_anchor_name(t, pck->anchor, anchor, sizeof(anchor));
-    tdx_time_text(t->at, at);
+    v->test_root = X509_cmp(pck->anchor, t->root) != 0;
+    attest_anchor_name(t, pck->anchor, anchor, sizeof(anchor));
+    attest_time_text(t->at, at);
     attest_report_add(
         rep, "tdx.pck.chain", ATTEST_PASS, P11TEE_OK, "PCK leaf -> %s CA -> verified to %s at %s",
         cn_is(pck->ca, "Intel SGX PCK Platform CA", NULL) ? "Platform" : "Processor", anchor, at);
 }
 
-static void check_pck_chain(const tdx_trust *t, STACK_OF(X509) *certs, STACK_OF(X509) **chain,
+static void check_pck_chain(const attest_trust *t, STACK_OF(X509) *certs, STACK_OF(X509) **chain,
                             tdx_pck *pck, attest_report *rep, tdx_verdict *v)
 {
     char why[ATTEST_REASON_MAX - 40];
@@ -509,7 +325,7 @@ static void check_pck_chain(const tdx_trust *t, STACK_OF(X509) *certs, STACK_OF(
                           "the quote's PCK chain holds no readable PEM certificate");
         return;
     }
-    if (!tdx_chain_verify(t, sk_X509_value(certs, 0), certs, chain, why, sizeof(why))) {
+    if (!attest_chain_verify(t, sk_X509_value(certs, 0), certs, chain, why, sizeof(why))) {
         attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
                           "PCK chain does not verify to a trusted root: %s", why);
         return;
@@ -530,55 +346,12 @@ static void check_pck_chain(const tdx_trust *t, STACK_OF(X509) *certs, STACK_OF(
         chain_pass(t, *chain, pck, rep, v);
 }
 
-static p11tee_status trust_init(tdx_trust *t, const tdx_verify_opts *o, p11tee_error *err)
-{
-    p11tee_status rc;
-
-    memset(t, 0, sizeof(*t));
-    t->at = o->at != 0 ? o->at : time(NULL);
-    rc = tdx_root_from_pem(intel_root_pem, intel_root_fp, &t->intel_root, err);
-    if (rc != P11TEE_OK)
-        return rc;
-    if (o->extra_roots_pem == NULL) {
-        t->extra = sk_X509_new_null();
-        if (t->extra == NULL)
-            return err_set(err, P11TEE_E_NOMEM, "out of memory");
-        return P11TEE_OK;
-    }
-    t->extra = tdx_certs_from_pem(o->extra_roots_pem, o->extra_roots_len);
-    if (t->extra == NULL)
-        return err_set(err, P11TEE_E_CONFIG,
-                       "the extra trusted roots hold no PEM certificate: check the policy's "
-                       "test roots");
-    return P11TEE_OK;
-}
-
-static void trust_free(tdx_trust *t)
-{
-    X509_free(t->intel_root);
-    sk_X509_pop_free(t->extra, X509_free);
-}
-
-/* The first failed "tdx." check decides the status. */
-static p11tee_status first_failure(const attest_report *rep, p11tee_error *err)
-{
-    size_t i;
-
-    for (i = 0; i < rep->count; i++) {
-        const attest_check *c = &rep->checks[i];
-
-        if (c->result == ATTEST_FAIL && strncmp(c->name, "tdx.", 4) == 0)
-            return err_set(err, c->code, "TDX check %s failed: %s", c->name, c->reason);
-    }
-    return P11TEE_OK;
-}
-
 p11tee_status tdx_verify(const tdx_quote *q, const tdx_verify_opts *opts, attest_report *rep,
                          tdx_verdict *verdict, p11tee_error *err)
 {
     tdx_verdict v = {TDX_TCB_UNKNOWN, 0};
     STACK_OF(X509) *certs, *chain = NULL;
-    tdx_trust t;
+    attest_trust t;
     tdx_pck pck;
     p11tee_status rc;
 
@@ -586,9 +359,10 @@ p11tee_status tdx_verify(const tdx_quote *q, const tdx_verify_opts *opts, attest
         *verdict = v;
     if (q == NULL || q->signature == NULL || opts == NULL)
         return err_set(err, P11TEE_E_INVALID_ARG, "tdx_verify needs a parsed quote and options");
-    rc = trust_init(&t, opts, err);
+    rc = attest_trust_init(&t, intel_root_pem, intel_root_fp, INTEL_ROOT_NAME,
+                           opts->extra_roots_pem, opts->extra_roots_len, opts->at, err);
     if (rc != P11TEE_OK) {
-        trust_free(&t);
+        attest_trust_free(&t);
         return rc;
     }
     check_header(q, rep);
@@ -597,14 +371,14 @@ p11tee_status tdx_verify(const tdx_quote *q, const tdx_verify_opts *opts, attest
     check_nonce(q, opts, rep);
     check_quote_signature(q, rep);
     check_qe_reportdata(q, rep);
-    certs = tdx_certs_from_pem((const char *)q->pck_chain.ptr, q->pck_chain.len);
+    certs = attest_certs_from_pem((const char *)q->pck_chain.ptr, q->pck_chain.len);
     check_qe_signature(q, certs, rep);
     check_pck_chain(&t, certs, &chain, &pck, rep, &v);
     tdx_check_collateral(q, opts, &t, &pck, rep, &v);
     sk_X509_pop_free(chain, X509_free);
     sk_X509_pop_free(certs, X509_free);
-    trust_free(&t);
+    attest_trust_free(&t);
     if (verdict != NULL)
         *verdict = v;
-    return first_failure(rep, err);
+    return attest_report_first_failure_in(rep, "tdx.", "TDX", err);
 }

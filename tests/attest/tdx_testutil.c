@@ -48,20 +48,6 @@ static const char *python(void)
     return p != NULL && p[0] != '\0' ? p : "/usr/bin/python3";
 }
 
-int tdx_run(char *const argv[])
-{
-    pid_t pid = fork();
-    int status;
-
-    if (pid == 0) {
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
-}
-
 static char *builder_script(void)
 {
     const char *src = getenv("top_srcdir");
@@ -87,7 +73,7 @@ void tdx_builder_open(tdx_builder *b)
         return;
     }
     free(script);
-    if (tdx_run(check) != 0) {
+    if (test_run(check) != 0) {
         fprintf(stderr,
                 "%s cannot import cryptography (install python3-cryptography): "
                 "builder cases skip\n",
@@ -177,7 +163,7 @@ static void vbuild(uint8_t **quote, size_t *qlen, char **coll, size_t *clen, va_
         argv[n++] = "abababababababababababababababababababababababababababababababab";
     }
     argv[n] = NULL;
-    rc = tdx_run(argv);
+    rc = test_run(argv);
     if (rc != 0)
         fail_msg("build-quote exited with %d", rc);
     *quote = (uint8_t *)test_read_file(qpath, qlen);

@@ -51,8 +51,6 @@ void tdx_builder_close(tdx_builder *b);
 int tdx_setup(void **state);
 int tdx_teardown(void **state);
 
-/* Run argv[0] (a path) with argv; its exit status, -1 when it did not exit normally. */
-int tdx_run(char *const argv[]);
 
 /* The session's test root (PEM) to pin, once a build has made it. */
 const char *tdx_test_root(size_t *len);

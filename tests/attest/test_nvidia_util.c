@@ -97,20 +97,6 @@ const char *nv_reason(const attest_report *rep, const char *name)
     return c->reason;
 }
 
-static int run(char *const argv[])
-{
-    pid_t pid = fork();
-    int status;
-
-    if (pid == 0) {
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
-}
-
 struct json_object *nv_build(const char *dir, const uint8_t nonce[NV_NONCE_BYTES],
                              const char *const *args, char **root)
 {
@@ -144,7 +130,7 @@ struct json_object *nv_build(const char *dir, const uint8_t nonce[NV_NONCE_BYTES
     while (args != NULL && *args != NULL && n < 31)
         argv[n++] = (char *)*args++;
     argv[n] = NULL;
-    rc = run(argv);
+    rc = test_run(argv);
     if (rc != 0)
         fail_msg("build-nvidia exited with %d", rc);
     text = test_read_file(out, &len);

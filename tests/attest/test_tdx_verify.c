@@ -36,20 +36,20 @@ static void root_is_pinned(void **state)
     /* The same code path with another root: only the exact fingerprint loads it. */
     tdx_case_build(&c, NULL);
     pem = tdx_test_root(&len);
-    certs = tdx_certs_from_pem(pem, len);
+    certs = attest_certs_from_pem(pem, len);
     assert_non_null(certs);
     assert_int_equal(X509_digest(sk_X509_value(certs, 0), EVP_sha256(), fp, &n), 1);
     sk_X509_pop_free(certs, X509_free);
-    assert_int_equal(tdx_root_from_pem(pem, fp, &root, &err), P11TEE_OK);
+    assert_int_equal(attest_root_from_pem(pem, fp, "TEST", &root, &err), P11TEE_OK);
     X509_free(root);
     memcpy(wrong, fp, 32);
     wrong[31] ^= 1;
-    assert_int_equal(tdx_root_from_pem(pem, wrong, &root, &err), P11TEE_E_INTERNAL);
+    assert_int_equal(attest_root_from_pem(pem, wrong, "TEST", &root, &err), P11TEE_E_INTERNAL);
     assert_null(root);
     assert_non_null(strstr(err.message, "does not match its pinned SHA-256 fingerprint"));
     assert_int_not_equal(asprintf(&two, "%s%s", pem, pem), -1);
-    assert_int_equal(tdx_root_from_pem(two, fp, &root, &err), P11TEE_E_INTERNAL);
-    assert_int_equal(tdx_root_from_pem("", fp, &root, &err), P11TEE_E_INTERNAL);
+    assert_int_equal(attest_root_from_pem(two, fp, "TEST", &root, &err), P11TEE_E_INTERNAL);
+    assert_int_equal(attest_root_from_pem("", fp, "TEST", &root, &err), P11TEE_E_INTERNAL);
     free(two);
     tdx_case_free(&c);
 }

@@ -70,6 +70,20 @@ void test_rmtree(const char *path)
         nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+int test_run(char *const argv[])
+{
+    pid_t pid = fork();
+    int status;
+
+    if (pid == 0) {
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
 char *test_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -103,7 +117,6 @@ void test_token_create(test_token *t, const char *label)
 {
     const char *srcdir = test_require_env("top_srcdir");
     char *script, *conf;
-    pid_t pid;
     int status;
 
     memset(t, 0, sizeof(*t));
@@ -114,22 +127,23 @@ void test_token_create(test_token *t, const char *label)
     t->dir = test_mkdtemp();
     if (asprintf(&script, "%s/tests/lib/mktoken.sh", srcdir) < 0)
         abort();
-    pid = fork();
-    if (pid == 0) {
-        execl("/bin/sh", "sh", script, t->dir, t->label, TEST_PIN, TEST_SO_PIN, (char *)NULL);
-        _exit(127);
+    {
+        char *argv[] = {(char *)"/bin/sh", script, t->dir, t->label, (char *)TEST_PIN,
+                        (char *)TEST_SO_PIN, NULL};
+
+        status = test_run(argv);
     }
     free(script);
-    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) {
+    if (status < 0) {
         test_rmtree(t->dir);
         test_skip_all("could not run mktoken.sh");
     }
-    if (WEXITSTATUS(status) == 77) {
+    if (status == 77) {
         test_rmtree(t->dir);
         test_skip_all("softhsm2-util not found (install the Debian package softhsm2)");
     }
-    if (WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "mktoken.sh failed with status %d\n", WEXITSTATUS(status));
+    if (status != 0) {
+        fprintf(stderr, "mktoken.sh failed with status %d\n", status);
         test_rmtree(t->dir);
         exit(99);
     }

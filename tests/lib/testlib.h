@@ -30,6 +30,9 @@ const char *test_require_env(const char *name);
 char *test_mkdtemp(void);
 void test_rmtree(const char *path);
 
+/* Run argv[0] (a path) with argv and wait: its exit status, or -1. */
+int test_run(char *const argv[]);
+
 /* Read a whole file (NUL-terminated); NULL on error. */
 char *test_read_file(const char *path, size_t *len);
 
