@@ -11,33 +11,19 @@
 # Results go to stdout as a Markdown table (docs/PERFORMANCE.md keeps them).
 set -eu
 : "${top_srcdir:?run through make bench}" "${top_builddir:?run through make bench}"
-. "$top_srcdir/tests/lib/tap.sh"
-. "$top_srcdir/tests/lib/refserver.sh"
+. "$top_srcdir/tests/integration/lib.sh" # it_setup: token, server, policy, environment
 CHUNKS=${BENCH_CHUNKS:-5000}
 CG_SHORT=${BENCH_CG_SHORT:-200}
 CG_LONG=${BENCH_CG_LONG:-1200}
-MODEL=e2ee-qwen3-5-122b-a10b
+MODEL=$E2EE_MODEL
 
-tap_tmpdir
-sh "$top_srcdir/tests/lib/mktoken.sh" "$TAP_TMP/token" bench-token 1234 5678
-export SOFTHSM2_CONF="$TAP_TMP/token/softhsm2.conf"
-printf '1234\n' >"$TAP_TMP/pin"
-REFSERVER_LIFETIME=3600 refserver_start --state-dir "$TAP_TMP/server" --chunks "$CHUNKS"
-cat >"$TAP_TMP/policy.json" <<POLICY
-{"version": 1, "test_roots": {"tdx": ["$REFSERVER_STATE/sgx_test_root.pem"],
-                              "nvidia": ["$REFSERVER_STATE/nvidia_test_root.pem"]}}
-POLICY
-export VENICE_BASE_URL="$REFSERVER_URL" API_KEY_VENICE="$REFSERVER_API_KEY"
-export P11TEE_MODULE="$SOFTHSM_MODULE"
-export P11TEE_TOKEN="pkcs11:token=bench-token?pin-source=file:$TAP_TMP/pin"
+REFSERVER_LIFETIME=3600 it_setup --chunks "$CHUNKS"
 p11tee="$top_builddir/p11tee"
-chat() { "$p11tee" --policy "$TAP_TMP/policy.json" chat -m "$MODEL" "benchmark prompt"; }
-
-chat >/dev/null 2>&1 # warm up: caches, server key files
+"$p11tee" --policy "$IT_POLICY" chat -m "$MODEL" "benchmark prompt" >/dev/null 2>&1 # warm up
 best_wall=999999 best_cpu=0
 for run in 1 2 3; do
     /usr/bin/time -f '%e %U %S' -o "$TAP_TMP/time" sh -c \
-        "\"$p11tee\" --policy \"$TAP_TMP/policy.json\" chat -m $MODEL 'benchmark prompt' >/dev/null 2>&1"
+        "\"$p11tee\" --policy \"$IT_POLICY\" chat -m $MODEL 'benchmark prompt' >/dev/null 2>&1"
     read -r wall user sys <"$TAP_TMP/time"
     if awk -v w="$wall" -v b="$best_wall" 'BEGIN { exit !(w < b) }'; then
         best_wall=$wall
@@ -49,7 +35,7 @@ done
 cg_run() {
     refserver_control "{\"chunks\": $1}" >/dev/null
     "$top_builddir/libtool" --mode=execute valgrind --tool=callgrind \
-        --callgrind-out-file="$TAP_TMP/cg.$1" "$p11tee" --policy "$TAP_TMP/policy.json" \
+        --callgrind-out-file="$TAP_TMP/cg.$1" "$p11tee" --policy "$IT_POLICY" \
         chat -m "$MODEL" "benchmark prompt" >/dev/null 2>"$TAP_TMP/cg.$1.log"
     callgrind_annotate --inclusive=yes --threshold=100 "$TAP_TMP/cg.$1" >"$TAP_TMP/cg.$1.txt"
 }

@@ -15,8 +15,8 @@ packages=(
     openssl ca-certificates
     # the reference server: Debian's Python with the cryptography package
     python3 python3-cryptography
-    # perf counters for the benchmarks are optional; procps gives `ps` to tests
-    procps
+    # procps gives `ps` to tests; time (/usr/bin/time) measures CPU in `make bench`
+    procps time
 )
 
 missing=()
