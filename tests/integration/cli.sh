@@ -66,6 +66,61 @@ it_run $P attest "$PLAIN_MODEL"
 it_check_rc "attest a model without TEE: HTTP exit code" 4
 it_check_grep "... with the server's message" "$IT_ERR" "does not support TEE attestation"
 
+# ---- policy pins ----------------------------------------------------------
+mrtd=e121cc4f249dd58e257423ef3a5837b62b3bf8592445d226ed398567b8add8b737cf4d22b905ff5e9a43702cf6da6c46
+rtmr3=e6394ed2f1a180e8e44902fd232e18e7d298981f8aea1f844f0bb826522033cb0fb13326394c4d0eadc453775f4b68dd
+pin_policy() {
+    cat >"$TAP_TMP/pins.json" <<PINS
+{"version": 1,
+ "test_roots": {"tdx": ["$REFSERVER_STATE/sgx_test_root.pem"],
+                "nvidia": ["$REFSERVER_STATE/nvidia_test_root.pem"]},
+ "tdx": {"mrtd": "$1", "rtmr3": "$2"}}
+PINS
+}
+pin_policy "$mrtd" "$rtmr3"
+it_run --policy "$TAP_TMP/pins.json" attest "$E2EE_MODEL"
+it_check_rc "pinned MRTD and RTMR3 that match" 0
+it_check_grep "... each pin is a check of its own" "$IT_OUT" "policy.rtmr3 .* pass"
+pin_policy "$mrtd" "$(echo "$rtmr3" | sed 's/^e6/e7/')"
+sent=$(it_stat requests.chat)
+it_run --policy "$TAP_TMP/pins.json" attest "$E2EE_MODEL"
+it_check_rc "a pinned RTMR3 that differs: attestation exit code" 5
+it_check_grep "... names the pin" "$IT_ERR" "check policy.rtmr3 failed"
+it_run --policy "$TAP_TMP/pins.json" chat -m "$E2EE_MODEL" "pinned elsewhere"
+it_check_rc "... and chat refuses" 5
+it_check_eq "... sending nothing" "$(it_stat requests.chat)" "$sent"
+printf '{"wrong": "compose"}' >"$TAP_TMP/compose.json"
+cat >"$TAP_TMP/compose-policy.json" <<PINS
+{"version": 1,
+ "test_roots": {"tdx": ["$REFSERVER_STATE/sgx_test_root.pem"],
+                "nvidia": ["$REFSERVER_STATE/nvidia_test_root.pem"]},
+ "tdx": {"app_compose_file": "compose.json"}}
+PINS
+it_run --policy "$TAP_TMP/compose-policy.json" attest "$E2EE_MODEL"
+it_check_rc "an app_compose pin the quote does not carry" 5
+it_check_grep "... names it" "$IT_ERR" "check policy.app_compose failed"
+collateral_policy() {
+    cat >"$TAP_TMP/collateral-policy.json" <<PINS
+{"version": 1,
+ "test_roots": {"tdx": ["$REFSERVER_STATE/sgx_test_root.pem"],
+                "nvidia": ["$REFSERVER_STATE/nvidia_test_root.pem"]},
+ "tdx": {"app_compose_file": "$REFSERVER_STATE/app_compose.json",
+         "collateral_file": "$REFSERVER_STATE/tdx_collateral.json",
+         "accepted_tcb_statuses": ["$1"]}}
+PINS
+}
+collateral_policy UpToDate
+it_run --policy "$TAP_TMP/collateral-policy.json" attest "$E2EE_MODEL"
+it_check_rc "app_compose pinned and collateral from the policy" 0
+it_check_grep "... the app_compose pin holds" "$IT_OUT" "policy.app_compose .* pass"
+it_check_grep "... TCB status evaluated from the collateral" "$IT_OUT" "tdx.tcb.status .* pass"
+it_check_grep "... and shown" "$IT_OUT" "tcb_status .*UpToDate"
+it_check_grep "... revocation checked" "$IT_OUT" "tdx.pck.revocation .* pass"
+collateral_policy OutOfDate
+it_run --policy "$TAP_TMP/collateral-policy.json" attest "$E2EE_MODEL"
+it_check_rc "a TCB status the policy does not accept" 5
+it_check_grep "... names the TCB check" "$IT_ERR" "check tdx.tcb.status failed"
+
 # ---- chat -----------------------------------------------------------------
 chats_before=$(it_stat chat_requests_reached_model)
 it_run $P chat -m "$E2EE_MODEL" "Hello from the token"
