@@ -49,6 +49,9 @@ void p11tee_config_free(p11tee_config *cfg);
  *   session-ttl-s       E2EE session reuse, default 600
  *   allow-plaintext     "1": pass plaintext fields of an E2EE stream through,
  *                       flagged, instead of stopping (default "0")
+ *   record-exchange     "1": keep the exact request and response bodies of each
+ *                       chat (p11tee_chat_result_exchange()), to check response
+ *                       signature hashes later (default "0")
  * Errors: P11TEE_E_CONFIG (unknown name or bad value).
  */
 p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
@@ -207,6 +210,15 @@ const char *p11tee_chat_result_finish_reason(const p11tee_chat_result *r); /* ma
 int p11tee_chat_result_e2ee(const p11tee_chat_result *r);
 int p11tee_chat_result_incomplete(const p11tee_chat_result *r);
 size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r);
+/*
+ * With record-exchange: the exact request body sent and response body
+ * received (for a stream, every byte of the event stream), as the server's
+ * /tee/signature hashes them. 0 on success, -1 when not recorded (the option
+ * is off, or a body exceeded 64 MiB).
+ */
+int p11tee_chat_result_exchange(const p11tee_chat_result *r, const uint8_t **request,
+                                size_t *request_len, const uint8_t **response,
+                                size_t *response_len);
 /* The attestation the request relied on, or NULL (plain models). */
 const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_result *r);
 /* An OpenAI-style chat.completion object of what was received (malloc'd; free()). */

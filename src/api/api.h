@@ -123,6 +123,7 @@ struct p11tee_config {
     char *base_url, *api_key, *module, *token, *policy_file, *cacert;
     long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s;
     int allow_plaintext;
+    int record_exchange;
     p11tee_log_fn log;
     void *log_ud;
 };

@@ -106,6 +106,15 @@ static p11tee_status api_set_number(p11tee_config *cfg, size_t i, const char *va
     return P11TEE_OK;
 }
 
+static p11tee_status api_set_flag(const char *name, const char *value, int *flag,
+                                  p11tee_error *err)
+{
+    if (value != NULL && strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+        return err_set(err, P11TEE_E_CONFIG, "%s must be 0 or 1", name);
+    *flag = value != NULL && strcmp(value, "1") == 0;
+    return P11TEE_OK;
+}
+
 p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
                                 p11tee_error *err)
 {
@@ -129,12 +138,10 @@ p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char
     for (i = 0; i < P11TEE_ARRAY_LEN(api_number_options); i++)
         if (strcmp(name, api_number_options[i].name) == 0)
             return api_set_number(cfg, i, value != NULL ? value : "0", err);
-    if (strcmp(name, "allow-plaintext") == 0) {
-        if (value != NULL && strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
-            return err_set(err, P11TEE_E_CONFIG, "allow-plaintext must be 0 or 1");
-        cfg->allow_plaintext = value != NULL && strcmp(value, "1") == 0;
-        return P11TEE_OK;
-    }
+    if (strcmp(name, "allow-plaintext") == 0)
+        return api_set_flag(name, value, &cfg->allow_plaintext, err);
+    if (strcmp(name, "record-exchange") == 0)
+        return api_set_flag(name, value, &cfg->record_exchange, err);
     return err_set(err, P11TEE_E_CONFIG, "unknown configuration option \"%s\"", name);
 }
 

@@ -25,6 +25,8 @@ struct p11tee_chat_result {
     size_t plaintext_fields;
     api_usage usage;
     bytebuf content, reasoning;
+    bytebuf request, response; /* record-exchange: the exact bodies */
+    int recorded;              /* both bodies were kept whole */
     p11tee_attestation *att;
 };
 
@@ -33,6 +35,7 @@ typedef struct chat_stream {
     void *ud;
     e2ee_session *e2ee; /* NULL: the text fields arrive in the clear */
     int allow_plaintext;
+    int record;    /* keep the exact bodies (record-exchange) */
     p11tee_chat_result *res;
     json_doc_parser *json;
     sse_parser sse;
@@ -128,6 +131,24 @@ static p11tee_status chat_on_event(void *ctx, const sse_event *ev, p11tee_error 
     return rc;
 }
 
+/* Keep `data` for p11tee_chat_result_exchange(); past the bound, give up keeping. */
+static void chat_record(chat_stream *st, bytebuf *b, const void *data, size_t len)
+{
+    if (st->record && st->res->recorded && bytebuf_append(b, data, len) != P11TEE_OK) {
+        st->res->recorded = 0;
+        bytebuf_reset(b);
+    }
+}
+
+/* The stream's bytes: recorded as they are, then parsed. */
+static p11tee_status chat_sink(void *ctx, const uint8_t *data, size_t len, p11tee_error *err)
+{
+    chat_stream *st = ctx;
+
+    chat_record(st, &st->res->response, data, len);
+    return sse_feed(&st->sse, data, len, err);
+}
+
 static p11tee_chat_result *chat_result_new(int e2ee, p11tee_attestation *att)
 {
     p11tee_chat_result *r = calloc(1, sizeof(*r));
@@ -138,6 +159,8 @@ static p11tee_chat_result *chat_result_new(int e2ee, p11tee_attestation *att)
     r->att = api_attestation_ref(att);
     bytebuf_init(&r->content, CHAT_TEXT_MAX);
     bytebuf_init(&r->reasoning, CHAT_TEXT_MAX);
+    bytebuf_init(&r->request, CHAT_TEXT_MAX);
+    bytebuf_init(&r->response, CHAT_TEXT_MAX);
     return r;
 }
 
@@ -192,10 +215,17 @@ static p11tee_status chat_send(p11tee_client *c, chat_stream *st, const char *bo
     req.body = body;
     req.body_len = len;
     if (stream) {
-        req.sink = sse_sink;
-        req.sink_ctx = &st->sse;
+        req.sink = chat_sink;
+        req.sink_ctx = st;
     }
+    /* Each attempt records afresh: only the exchange that answered counts. */
+    st->res->recorded = st->record;
+    bytebuf_reset(&st->res->request);
+    bytebuf_reset(&st->res->response);
+    chat_record(st, &st->res->request, body, len);
     rc = net_perform(c->net, &req, &resp, err);
+    if (rc == P11TEE_OK && !stream)
+        chat_record(st, &st->res->response, resp.body.data, resp.body.len);
     rc = chat_http_error(st, &resp, rc, err);
     /* After [DONE] the answer is complete, whatever trails it. */
     if (rc == P11TEE_OK && stream && !st->done) {
@@ -300,6 +330,7 @@ p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
     st.ev = events;
     st.ud = userdata;
     st.allow_plaintext = c->cfg.allow_plaintext;
+    st.record = c->cfg.record_exchange;
     st.json = json_doc_parser_new();
     if (st.json == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory");
@@ -348,6 +379,19 @@ int p11tee_chat_result_incomplete(const p11tee_chat_result *r)
 size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r)
 {
     return r->plaintext_fields;
+}
+
+int p11tee_chat_result_exchange(const p11tee_chat_result *r, const uint8_t **request,
+                                size_t *request_len, const uint8_t **response,
+                                size_t *response_len)
+{
+    if (!r->recorded)
+        return -1;
+    *request = r->request.data;
+    *request_len = r->request.len;
+    *response = r->response.data;
+    *response_len = r->response.len;
+    return 0;
 }
 
 const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_result *r)
@@ -412,6 +456,8 @@ void p11tee_chat_result_free(p11tee_chat_result *r)
     free(r->finish_reason);
     bytebuf_free(&r->content);
     bytebuf_free(&r->reasoning);
+    bytebuf_free(&r->request);
+    bytebuf_free(&r->response);
     p11tee_attestation_free(r->att);
     free(r);
 }

@@ -1,8 +1,12 @@
 /* p11tee chat: one request, the answer streamed to stdout as it is decrypted. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -20,6 +24,9 @@ static const char chat_help[] =
     "  --allow-plaintext   pass plaintext fields of an E2EE stream through (marked on\n"
     "                      stderr) instead of stopping with an error\n"
     "  --no-stream         ask a non-E2EE model for one complete response\n"
+    "  --save-exchange DIR write the exact request and response bodies to\n"
+    "                      DIR/request.json and DIR/response.body (mode 0600), for\n"
+    "                      p11tee signature --request ... --response ...\n"
     "The decrypted answer goes to stdout; reasoning, the verification summary and the\n"
     "request id go to stderr.\n";
 
@@ -27,11 +34,48 @@ static const char chat_help[] =
 
 typedef struct chat_state {
     int json;
+    int tty_out, tty_err; /* where control characters are neutralised */
+    int held_c2[2];       /* a 0xC2 lead byte held back, per stream (0 out, 1 err) */
     int printed;        /* bytes of content written to stdout */
     int last_newline;   /* the last byte written to stdout was \n */
     int in_reasoning;   /* reasoning text is open on stderr */
     size_t plaintext;   /* fields passed through unencrypted */
 } chat_state;
+
+/*
+ * A hostile server could steer the user's terminal (hide text, set the
+ * clipboard, rewrite the screen) with control sequences inside the answer.
+ * On a terminal, C0 controls other than newline and tab, DEL, and C1
+ * controls (UTF-8 C2 80..C2 9F, also split across fields) become U+FFFD.
+ */
+static void chat_write(FILE *out, int tty, int *held_c2, const char *text, size_t len)
+{
+    static const char repl[] = "\xef\xbf\xbd";
+    size_t i;
+
+    if (!tty) {
+        fwrite(text, 1, len, out);
+        return;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+
+        if (*held_c2) {
+            *held_c2 = 0;
+            if (c >= 0x80 && c <= 0x9f) {
+                fputs(repl, out);
+                continue;
+            }
+            fputc(0xc2, out);
+        }
+        if (c == 0xc2)
+            *held_c2 = 1;
+        else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+            fputs(repl, out);
+        else
+            fputc(c, out);
+    }
+}
 
 static void chat_on_attested(void *userdata, const p11tee_attestation *a)
 {
@@ -53,7 +97,7 @@ static int chat_on_text(void *userdata, p11tee_field field, const char *text, si
     if (st->json || len == 0)
         return 0;
     if (field == P11TEE_FIELD_REASONING) {
-        fwrite(text, 1, len, stderr);
+        chat_write(stderr, st->tty_err, &st->held_c2[1], text, len);
         st->in_reasoning = 1;
         return 0;
     }
@@ -61,7 +105,7 @@ static int chat_on_text(void *userdata, p11tee_field field, const char *text, si
         fputc('\n', stderr);
         st->in_reasoning = 0;
     }
-    fwrite(text, 1, len, stdout);
+    chat_write(stdout, st->tty_out, &st->held_c2[0], text, len);
     fflush(stdout);
     st->printed = 1;
     st->last_newline = text[len - 1] == '\n';
@@ -117,11 +161,57 @@ static char *chat_prompt(int argc, char **argv, size_t *len)
     return p;
 }
 
+/* Write `len` bytes to DIR/NAME, readable by the owner only. */
+static int chat_save_file(const char *dir, const char *name, const uint8_t *data, size_t len)
+{
+    char path[4096];
+    int fd, ok;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        cli_error("cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    ok = len == 0 || write(fd, data, len) == (ssize_t)len;
+    if (close(fd) != 0 || !ok) {
+        cli_error("cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* --save-exchange: the bodies as the server's signature hashes them. */
+static int chat_save_exchange(const char *dir, const p11tee_chat_result *res)
+{
+    const uint8_t *req, *resp;
+    size_t req_len, resp_len;
+
+    if (res == NULL || p11tee_chat_result_exchange(res, &req, &req_len, &resp, &resp_len) != 0) {
+        cli_warn("the exchange was not recorded (a body exceeded 64 MiB, or nothing was sent)");
+        return -1;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        cli_error("cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (chat_save_file(dir, "request.json", req, req_len) != 0 ||
+        chat_save_file(dir, "response.body", resp, resp_len) != 0)
+        return -1;
+    cli_note("saved the exact request and response bodies in %s/", dir);
+    return 0;
+}
+
 static int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st,
                        p11tee_chat_result *res)
 {
     char *json;
 
+    /* A lead byte held to the end is no character: show it as one replaced. */
+    if (st->held_c2[0])
+        fputs("\xef\xbf\xbd", stdout);
+    if (st->held_c2[1])
+        fputs("\xef\xbf\xbd", stderr);
     if (st->in_reasoning)
         fputc('\n', stderr);
     if (st->printed && !st->last_newline)
@@ -151,10 +241,11 @@ int cmd_chat(cli_global *g, int argc, char **argv)
                                         {"json", no_argument, NULL, 'j'},
                                         {"allow-plaintext", no_argument, NULL, 'P'},
                                         {"no-stream", no_argument, NULL, 'N'},
+                                        {"save-exchange", required_argument, NULL, 'X'},
                                         {NULL, 0, NULL, 0}};
     static const p11tee_chat_events events = {chat_on_attested, chat_on_text};
     struct option opts[CLI_OPTIONS_MAX];
-    const char *model = NULL, *system = NULL;
+    const char *model = NULL, *system = NULL, *save = NULL;
     int opt, rc = CLI_EXIT_OK, allow_plaintext = 0, stream = 1;
     chat_state st;
     p11tee_config *cfg = NULL;
@@ -166,6 +257,8 @@ int cmd_chat(cli_global *g, int argc, char **argv)
     size_t prompt_len = 0;
 
     memset(&st, 0, sizeof(st));
+    st.tty_out = isatty(STDOUT_FILENO);
+    st.tty_err = isatty(STDERR_FILENO);
     cli_options(own, opts);
     while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORT "m:", opts, NULL)) != -1) {
         switch (opt) {
@@ -174,6 +267,7 @@ int cmd_chat(cli_global *g, int argc, char **argv)
         case 'j': st.json = 1; break;
         case 'P': allow_plaintext = 1; break;
         case 'N': stream = 0; break;
+        case 'X': save = optarg; break;
         default:
             if ((rc = cli_other_option(g, opt, chat_help)) >= 0)
                 return rc;
@@ -196,6 +290,8 @@ int cmd_chat(cli_global *g, int argc, char **argv)
         cli_warn("--allow-plaintext: unencrypted fields of an E2EE stream will be shown");
         p11tee_config_set(cfg, "allow-plaintext", "1", NULL);
     }
+    if (cfg != NULL && save != NULL)
+        p11tee_config_set(cfg, "record-exchange", "1", NULL);
     if (cfg == NULL || p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
         if (cfg != NULL)
             rc = cli_fail(&err);
@@ -205,6 +301,8 @@ int cmd_chat(cli_global *g, int argc, char **argv)
     }
     status = p11tee_chat(client, req, strlen(req), &events, &st, &res, &err);
     rc = chat_finish(status, &err, &st, res);
+    if (save != NULL && res != NULL && chat_save_exchange(save, res) != 0 && rc == CLI_EXIT_OK)
+        rc = CLI_EXIT_GENERAL;
     p11tee_chat_result_free(res);
     p11tee_client_free(client);
     p11tee_config_free(cfg);

@@ -165,10 +165,45 @@ it_check_rc "chat with an unknown model" 4
 it_check_eq "refused chats sent nothing and attested nothing" \
     "$(it_stat requests.chat) $(it_stat attestations_served)" "$before $attests_before"
 
+# A hostile answer must not drive the user's terminal: OSC 52 (clipboard), BEL, C1 CSI.
+evil=$(printf 'a\033]52;c;ZXZpbA==\007b\302\2332Jc')
+it_run $P chat -m "$E2EE_MODEL" "$evil"
+it_check_out "control characters reach a file or pipe unchanged" "$(it_answer "$evil")"
+if command -v script >/dev/null 2>&1; then
+    script -qec "\"$top_builddir/p11tee\" $P chat -m $E2EE_MODEL '$evil'" /dev/null \
+        >"$TAP_TMP/tty.out" 2>&1 </dev/null
+    it_check_no_grep "on a terminal, no ESC from the answer" "$TAP_TMP/tty.out" "$(printf '\033')"
+    it_check_no_grep "on a terminal, no BEL" "$TAP_TMP/tty.out" "$(printf '\007')"
+    it_check_no_grep "on a terminal, no C1 CSI" "$TAP_TMP/tty.out" "$(printf '\302\233')"
+    it_check_grep "... they are shown as U+FFFD" "$TAP_TMP/tty.out" "a$(printf '\357\277\275')]52;c"
+else
+    tap_skip "control characters neutralised on a terminal" "script(1) not found"
+fi
+
 # ---- signature ------------------------------------------------------------
 it_run $P signature -m "$E2EE_MODEL" "$request_id"
 it_check_rc "signature of the first chat" 0
 it_check_grep "signature recovers to the attested address" "$IT_OUT" "signature.recovered .* pass"
+it_run $P chat -m "$E2EE_MODEL" --save-exchange "$TAP_TMP/exchange" "keep the bytes"
+it_check_rc "chat --save-exchange" 0
+it_check_eq "... request and response bodies written, owner-only" \
+    "$(stat -c %a "$TAP_TMP/exchange/request.json") $(stat -c %a "$TAP_TMP/exchange/response.body")" \
+    "600 600"
+it_check_grep "... the saved request is the sealed one" "$TAP_TMP/exchange/request.json" \
+    '"enable_e2ee":true'
+it_check_no_grep "... which does not carry the prompt in the clear" \
+    "$TAP_TMP/exchange/request.json" "keep the bytes"
+saved_id=$(sed -n 's/.*request \(chatcmpl-[0-9a-f]*\).*/\1/p' "$IT_ERR")
+it_run $P signature -m "$E2EE_MODEL" "$saved_id" --request "$TAP_TMP/exchange/request.json" \
+    --response "$TAP_TMP/exchange/response.body"
+it_check_rc "signature with the saved bodies" 0
+it_check_grep "... the request hash matches" "$IT_OUT" "signature.request_hash .* pass"
+it_check_grep "... the response hash matches" "$IT_OUT" "signature.response_hash .* pass"
+printf 'x' >>"$TAP_TMP/exchange/response.body"
+it_run $P signature -m "$E2EE_MODEL" "$saved_id" --request "$TAP_TMP/exchange/request.json" \
+    --response "$TAP_TMP/exchange/response.body"
+it_check_rc "a response body that differs is reported, not fatal" 0
+it_check_grep "... as a failed advisory check" "$IT_OUT" "signature.response_hash .* FAIL .*advisory"
 it_run $P signature -m "$E2EE_MODEL" chatcmpl-00000000000000000000000000000000
 it_check_rc "signature of an unknown request: HTTP exit code" 4
 it_check_grep "... with the server's 404 message" "$IT_ERR" "Request id not found"
@@ -241,6 +276,6 @@ env -u API_KEY_VENICE "$top_builddir/p11tee" --api-key-file "$TAP_TMP/key" $P mo
     >"$IT_OUT" 2>"$IT_ERR" </dev/null && IT_RC=0 || IT_RC=$?
 it_check_rc "--api-key-file" 0
 it_check_eq "no failed token login or stray prompt reached the model" \
-    "$(it_stat chat_requests_reached_model)" "$((chats_before + 9))"
+    "$(it_stat chat_requests_reached_model)" "$((chats_before + 12))"
 
 tap_done
