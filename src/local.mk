@@ -35,3 +35,8 @@ p11tee_CPPFLAGS = -I$(top_srcdir)/include -I$(top_srcdir)/src
 p11tee_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 p11tee_LDADD = libp11tee.la $(JSONC_LIBS)
 dist_man_MANS += docs/p11tee.1
+
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = libp11tee.pc
+EXTRA_DIST += libp11tee.pc.in
+DISTCLEANFILES = libp11tee.pc
