@@ -15,9 +15,15 @@ set -u
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tap-run.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-"$@" >"$tmp/out" 2>"$tmp/err"
+# A hung test (a deadlock, a stalled server) must not stall the whole run:
+# past the limit it is killed and reported as an ERROR.
+limit=${P11TEE_TEST_TIMEOUT:-900}
+timeout --kill-after=10 "$limit" "$@" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 cat "$tmp/err" >&2
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    echo "tap-run: $* did not finish within $limit s (P11TEE_TEST_TIMEOUT) and was killed" >&2
+fi
 
 if [ "$rc" -eq 77 ] && ! grep -q '^1\.\.' "$tmp/out"; then
     reason=$(grep -v '^[[:space:]]*$' "$tmp/err" | tail -n 1)
