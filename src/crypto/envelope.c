@@ -135,8 +135,10 @@ static p11tee_status env_seal_raw(hsm_ctx *hsm, const uint8_t recipient[ENV_PUB_
     if (rc == P11TEE_OK)
         rc = env_derive_key(eph, recipient, aes_key, err);
     hsm_key_free(eph);
-    if (rc != P11TEE_OK)
+    if (rc != P11TEE_OK) {
+        OPENSSL_cleanse(aes_key, sizeof(aes_key)); /* HKDF may have written part of it */
         return rc;
+    }
     if (RAND_bytes(nonce, ENV_NONCE_BYTES) != 1)
         rc = err_openssl(err, P11TEE_E_CRYPTO, "no random bytes for the GCM nonce");
     else

@@ -29,16 +29,72 @@ static int req_truthy(json_object *v)
         return json_object_get_boolean(v);
     if (json_object_is_type(v, json_type_string))
         return strcmp(json_object_get_string(v), "off") != 0 &&
-               strcmp(json_object_get_string(v), "false") != 0 &&
-               json_object_get_string_len(v) > 0;
+               strcmp(json_object_get_string(v), "false") != 0 && json_object_get_string_len(v) > 0;
     if (json_object_is_type(v, json_type_array))
         return json_object_array_length(v) > 0;
     return 1;
 }
 
+/*
+ * Only message contents are encrypted; every other member of the request
+ * travels as it is. So only parameters known to carry no user text are let
+ * through (an allowlist: a new parameter is refused until it is known safe).
+ */
+static const char *const req_top_allowed[] = {
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "venice_parameters",
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "n",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "repetition_penalty",
+    "stop",
+    "logprobs",
+    "top_logprobs",
+    "response_format",
+    "reasoning_effort",
+};
+
+static int req_known(const char *key, const char *const *list, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(key, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static p11tee_status req_check_members(json_object *root, p11tee_error *err)
+{
+    json_object_iter it;
+
+    json_object_object_foreachC(root, it)
+    {
+        if (req_known(it.key, req_function_keys, P11TEE_ARRAY_LEN(req_function_keys)) ||
+            req_known(it.key, req_top_allowed, P11TEE_ARRAY_LEN(req_top_allowed)))
+            continue;
+        return err_set(err, P11TEE_E_E2EE_UNSUPPORTED,
+                       "request parameter \"%.64s\" would travel unencrypted (E2EE encrypts "
+                       "message contents only); remove it",
+                       it.key);
+    }
+    return P11TEE_OK;
+}
+
 static p11tee_status req_check_top(json_object *root, p11tee_error *err)
 {
     json_object *v = NULL, *vp = NULL;
+    p11tee_status rc;
     size_t i;
 
     if (!json_object_is_type(root, json_type_object))
@@ -46,6 +102,9 @@ static p11tee_status req_check_top(json_object *root, p11tee_error *err)
     for (i = 0; i < P11TEE_ARRAY_LEN(req_function_keys); i++)
         if (json_object_object_get_ex(root, req_function_keys[i], &v) && req_truthy(v))
             return req_refuse(err, "function calling");
+    rc = req_check_members(root, err);
+    if (rc != P11TEE_OK)
+        return rc;
     if (json_object_object_get_ex(root, "stream", &v) && v != NULL &&
         !(json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v)))
         return err_set(err, P11TEE_E_E2EE_UNSUPPORTED,
@@ -78,8 +137,23 @@ static p11tee_status req_check_part(json_object *part, size_t m, size_t i, p11te
                        m, i, json_object_get_string(type));
     if (!json_object_object_get_ex(part, "text", &text) ||
         !json_object_is_type(text, json_type_string))
-        return err_set(err, P11TEE_E_INVALID_ARG, "messages[%zu].content[%zu] has no text", m,
-                       i);
+        return err_set(err, P11TEE_E_INVALID_ARG, "messages[%zu].content[%zu] has no text", m, i);
+    return P11TEE_OK;
+}
+
+/* A name, a replayed reasoning_content, ...: anything but the content goes in clear. */
+static p11tee_status req_check_message_members(json_object *msg, size_t m, p11tee_error *err)
+{
+    json_object_iter it;
+
+    json_object_object_foreachC(msg, it)
+    {
+        if (strcmp(it.key, "role") != 0 && strcmp(it.key, "content") != 0)
+            return err_set(err, P11TEE_E_E2EE_UNSUPPORTED,
+                           "messages[%zu].%.64s would travel unencrypted (E2EE encrypts "
+                           "contents only); remove it",
+                           m, it.key);
+    }
     return P11TEE_OK;
 }
 
@@ -100,6 +174,9 @@ static p11tee_status req_check_message(json_object *msg, size_t m, p11tee_error 
         return req_refuse(err, "function calling");
     if (!json_object_object_get_ex(msg, "content", &content) || content == NULL)
         return err_set(err, P11TEE_E_INVALID_ARG, "messages[%zu] has no content", m);
+    rc = req_check_message_members(msg, m, err);
+    if (rc != P11TEE_OK)
+        return rc;
     if (json_object_is_type(content, json_type_string))
         return P11TEE_OK;
     if (!json_object_is_type(content, json_type_array))
@@ -192,8 +269,8 @@ static p11tee_status req_set_params(json_object *root, p11tee_error *err)
     }
     ok = json_object_object_add(root, "stream", json_object_new_boolean(1)) == 0 &&
          json_object_object_add(vp, "enable_e2ee", json_object_new_boolean(1)) == 0 &&
-         json_object_object_add(vp, "include_venice_system_prompt",
-                                json_object_new_boolean(0)) == 0 &&
+         json_object_object_add(vp, "include_venice_system_prompt", json_object_new_boolean(0)) ==
+             0 &&
          json_object_object_add(vp, "enable_web_search", json_object_new_string("off")) == 0;
     return ok ? P11TEE_OK : err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
 }

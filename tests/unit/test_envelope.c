@@ -174,6 +174,19 @@ static void malformed(void **state)
     free(hex);
 }
 
+static void open_refuses_oversized(void **state)
+{
+    size_t n = 2 * (ENV_OVERHEAD + (size_t)ENV_MAX_PLAINTEXT + 1);
+    char *hex = malloc(n + 1);
+
+    (void)state;
+    assert_non_null(hex);
+    memset(hex, 'a', n);
+    hex[n] = '\0';
+    refuse(key, hex, P11TEE_E_TOO_LARGE);
+    free(hex);
+}
+
 static void seal_refusals(void **state)
 {
     uint8_t bad_pub[ENV_PUB_BYTES];
@@ -316,6 +329,15 @@ static void request_refusals(void **state)
         {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"venice_parameters\":"
          "{\"enable_web_search\":true}}",
          P11TEE_E_E2EE_UNSUPPORTED, "web search"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\",\"name\":\"alice-ssn-123\"}]}",
+         P11TEE_E_E2EE_UNSUPPORTED, "messages[0].name would travel unencrypted"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\","
+         "\"content\":\"a\",\"reasoning_content\":\"private thoughts\"}]}",
+         P11TEE_E_E2EE_UNSUPPORTED, "messages[1].reasoning_content would travel unencrypted"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"user\":\"alice@example.com\"}",
+         P11TEE_E_E2EE_UNSUPPORTED, "parameter \"user\" would travel unencrypted"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"prompt\":\"secret\"}",
+         P11TEE_E_E2EE_UNSUPPORTED, "parameter \"prompt\" would travel unencrypted"},
         {"{\"messages\":[]}", P11TEE_E_INVALID_ARG, "no messages"},
         {"{\"messages\":[{\"content\":\"a\"}]}", P11TEE_E_INVALID_ARG, "no role"},
         {"{\"messages\":[{\"role\":\"user\"}]}", P11TEE_E_INVALID_ARG, "no content"},
@@ -344,7 +366,8 @@ static void request_refusals(void **state)
     {
         static const char ok[] =
             "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"stream\":true,"
-            "\"tools\":[],\"venice_parameters\":{\"enable_web_search\":false}}";
+            "\"tools\":[],\"venice_parameters\":{\"enable_web_search\":false},"
+            "\"temperature\":0.2,\"max_tokens\":64,\"seed\":7,\"stop\":[\"\\n\\n\"]}";
 
         assert_int_equal(e2ee_check_request(ok, strlen(ok), &err), P11TEE_OK);
     }
@@ -396,6 +419,7 @@ int main(void)
         cmocka_unit_test(round_trips),      cmocka_unit_test(wire_layout),
         cmocka_unit_test(tampering),        cmocka_unit_test(malformed),
         cmocka_unit_test(seal_refusals),    cmocka_unit_test(key_validators),
+        cmocka_unit_test(open_refuses_oversized),
         cmocka_unit_test(request_sealing),  cmocka_unit_test(request_refusals),
         cmocka_unit_test(stream_fields),
     };
