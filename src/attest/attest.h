@@ -107,6 +107,8 @@ void attest_anchor_name(const attest_trust *t, X509 *anchor, char *out, size_t o
  */
 int attest_ecdsa_verify_raw(EVP_PKEY *key, const char *digest, const uint8_t *msg, size_t len,
                             const uint8_t *sig, size_t siglen);
+/* 1 when the certificate's subject common name is exactly `cn`. */
+int attest_cert_cn_is(X509 *cert, const char *cn);
 /* "2025-07-01T00:00:00Z" */
 void attest_time_text(time_t t, char out[32]);
 

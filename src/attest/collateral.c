@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "attest/attest.h"
 #include "crypto/crypto.h"
@@ -239,6 +240,15 @@ static STACK_OF(X509) *signing_chain(const collateral *c, const attest_trust *t,
     if (pck->anchor != NULL && X509_cmp(anchor, pck->anchor) != 0) {
         attest_anchor_name(t, pck->anchor, a2, sizeof(a2));
         snprintf(why, wl, "%s is signed under %s but the PCK chain ends at %s", what, a1, a2);
+    } else if (sk_X509_num(chain) != 2 ||
+               !attest_cert_cn_is(sk_X509_value(chain, 0), "Intel SGX TCB Signing") ||
+               X509_check_ca(sk_X509_value(chain, 0)) != 0) {
+        /* As Intel's verifier: only the TCB Signing certificate, issued by the root itself,
+         * speaks for TCB levels; a PCK key (any platform's) must not. */
+        snprintf(why, wl,
+                 "%s is not signed by an \"Intel SGX TCB Signing\" end-entity certificate "
+                 "issued by the root (chain of %d)",
+                 what, sk_X509_num(chain));
     } else if (crl != NULL && crl->result == ATTEST_PASS &&
                revoked_by(c->root_crl, sk_X509_value(chain, 0))) {
         snprintf(why, wl, "%s signing certificate is revoked by the root CA CRL", what);

@@ -118,6 +118,21 @@ static void ev_tdx_options(const attest_expect *ex, const attest_policy *pol,
     o->accepted_tcb = pol->accepted_tcb;
 }
 
+/*
+ * A verifier that could not run (its trust anchors could not be set up)
+ * records nothing; every check it owes then fails, so that nothing missing
+ * can let the verdict pass.
+ */
+static void ev_tdx_complete(attest_report *rep, const p11tee_error *e)
+{
+    size_t i;
+
+    for (i = 0; i < TDX_CHECK_COUNT; i++)
+        if (attest_report_find(rep, tdx_check_names[i]) == NULL)
+            attest_report_add(rep, tdx_check_names[i], ATTEST_FAIL, P11TEE_E_ATTEST_REQUIRED,
+                              "the TDX verification could not run: %s", e->message);
+}
+
 /* Decode, parse and verify the quote; record why when it cannot be read. */
 static void ev_tdx(const attest_evidence *ev, const attest_expect *ex, const attest_policy *pol,
                    attest_outcome *out)
@@ -144,9 +159,9 @@ static void ev_tdx(const attest_evidence *ev, const attest_expect *ex, const att
                       "TDX quote v%u, %zu bytes, TDX %s body", out->quote.version, out->quote.used,
                       out->quote.body_type == 3 ? "1.5" : "1.0");
     ev_tdx_options(ex, pol, out, &o);
-    if (tdx_verify(&out->quote, &o, &out->report, &out->tdx, &e) == P11TEE_E_INTERNAL)
-        attest_report_add(&out->report, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_INTERNAL, "%s",
-                          e.message);
+    p11tee_error_clear(&e);
+    if (tdx_verify(&out->quote, &o, &out->report, &out->tdx, &e) != P11TEE_OK)
+        ev_tdx_complete(&out->report, &e);
 }
 
 static void ev_pin(attest_report *rep, const char *name, int has_quote, const uint8_t *got,
@@ -245,8 +260,9 @@ static void ev_nvidia(const attest_evidence *ev, const attest_expect *ex, const 
     o.extra_roots_pem = pol->nvidia_test_roots;
     o.extra_roots_len = pol->nvidia_test_roots_len;
     rc = nv_verify_text(ev->nvidia_payload.p, ev->nvidia_payload.len, &o, &out->report, &e);
-    if (rc == P11TEE_E_INTERNAL || rc == P11TEE_E_CONFIG)
-        attest_report_add(&out->report, "nvidia.chain", ATTEST_FAIL, rc, "%s", e.message);
+    if (rc == P11TEE_E_INTERNAL || rc == P11TEE_E_CONFIG || rc == P11TEE_E_NOMEM)
+        attest_report_add(&out->report, "nvidia.chain", ATTEST_FAIL, P11TEE_E_ATTEST_REQUIRED,
+                          "the NVIDIA verification could not run: %s", e.message);
     out->gpu_count = ev_gpu_count(ev->nvidia_payload);
 }
 

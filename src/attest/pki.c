@@ -15,6 +15,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -105,6 +106,15 @@ void attest_trust_free(attest_trust *t)
     X509_free(t->root);
     sk_X509_pop_free(t->extra, X509_free);
     memset(t, 0, sizeof(*t));
+}
+
+int attest_cert_cn_is(X509 *cert, const char *cn)
+{
+    char got[80];
+    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, got,
+                                      sizeof(got));
+
+    return n > 0 && strcmp(got, cn) == 0;
 }
 
 void attest_time_text(time_t t, char out[32])

@@ -194,6 +194,11 @@ static p11tee_status policy_add_root(const char *base_dir, const char *file, cha
         return err_set(err, P11TEE_E_POLICY, "test root %s holds no PEM certificate", file);
     }
     X509_free(cert);
+    if (*pem_len + len + 1 > TDX_COLLATERAL_MAX) {
+        free(data);
+        return err_set(err, P11TEE_E_POLICY, "the policy's test roots exceed %d bytes in total",
+                       TDX_COLLATERAL_MAX);
+    }
     grown = realloc(*pem, *pem_len + len + 2);
     if (grown == NULL) {
         free(data);

@@ -467,6 +467,7 @@ static void rate_tcb(json_object *tcb, const tdx_quote *q, const tdx_pck_tcb *pc
     int found = levels != NULL ? tcb_level(levels, pck, q->tee_tcb_svn, &sgx_lvl, &tdx_lvl) : -1;
     char acc[160], adv[96];
     tdx_tcb_status level, final;
+    const char *tcb_date;
 
     if (found < 0) {
         attest_report_add(rep, "tdx.tcb.status", ATTEST_FAIL, P11TEE_E_COLLATERAL,
@@ -483,13 +484,16 @@ static void rate_tcb(json_object *tcb, const tdx_quote *q, const tdx_pck_tcb *pc
     }
     level = status_field(tdx_lvl);
     final = converge(converge(level, mod), qe);
+    tcb_date = tdx_json_str(tdx_lvl, "tcbDate", NULL);
+    if (tcb_date == NULL)
+        tcb_date = "?";
     v->tcb = final;
     accepted_text(accepted, acc, sizeof(acc));
     advisories_text(tdx_lvl, adv, sizeof(adv));
     if (accepted & TDX_TCB_BIT(final))
         attest_report_add(rep, "tdx.tcb.status", ATTEST_PASS, P11TEE_OK,
                           "%s (level of %s: %s, TDX module %s, QE %s; advisories %s)",
-                          tdx_tcb_status_name(final), tdx_json_str(tdx_lvl, "tcbDate", NULL),
+                          tdx_tcb_status_name(final), tcb_date,
                           tdx_tcb_status_name(level), tdx_tcb_status_name(mod),
                           tdx_tcb_status_name(qe), adv);
     else

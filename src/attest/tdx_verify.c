@@ -292,10 +292,7 @@ static void check_qe_signature(const tdx_quote *q, STACK_OF(X509) *certs, attest
 
 static int cn_is(X509 *cert, const char *a, const char *b)
 {
-    char cn[80];
-    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
-
-    return n > 0 && (strcmp(cn, a) == 0 || (b != NULL && strcmp(cn, b) == 0));
+    return attest_cert_cn_is(cert, a) || (b != NULL && attest_cert_cn_is(cert, b));
 }
 
 static void chain_pass(const attest_trust *t, STACK_OF(X509) *chain, tdx_pck *pck,

@@ -346,11 +346,11 @@ static void generated_signing_chain_errors(void **state)
     tdx_case_set_collateral(&c, tdx_coll_set(coll, "qe_identity_signature", "00112233"));
     tdx_case_expect(&c, "tdx.collateral.qe_identity", P11TEE_E_COLLATERAL,
                     "qe_identity_signature is not 64 bytes of hex");
-    /* The PCK CA's chain is a valid chain, but not of the key that signed the TCB info. */
+    /* The PCK CA's chain verifies to the root, but a PCK CA does not sign TCB info. */
     chain = tdx_coll_get(coll, "pck_crl_issuer_chain");
     tdx_case_set_collateral(&c, tdx_coll_set(coll, "tcb_info_issuer_chain", chain));
     tdx_case_expect(&c, "tdx.collateral.tcb_info", P11TEE_E_COLLATERAL,
-                    "tcb_info_signature does not verify");
+                    "not signed by an \"Intel SGX TCB Signing\" end-entity certificate");
     free(chain);
     free(coll);
     tdx_case_free(&c);
@@ -512,6 +512,40 @@ static void tcb_signer_revoked(void **state)
     tdx_case_free(&c);
 }
 
+/* Only Intel's TCB Signing certificate speaks for TCB levels, never a PCK key. */
+static void tcb_info_signed_by_pck_key(void **state)
+{
+    EVP_PKEY *pck_key = tdx_pki_key("sgx_pck");
+    X509 *pck = tdx_pki_cert("sgx_pck"), *ca = tdx_pki_cert("sgx_pck_ca");
+    char *text, *chain, *c1, *c2, *c3, hex[129];
+    uint8_t sig[64];
+    tdx_case c;
+
+    (void)state;
+    tdx_case_build(&c, NULL);
+    text = tdx_coll_get(c.coll, "tcb_info");
+    tdx_sign_raw(pck_key, (const uint8_t *)text, strlen(text), sig);
+    hex_encode(sig, 64, hex, sizeof(hex));
+    chain = tdx_pem_of(pck, ca, NULL);
+    c1 = tdx_coll_set(c.coll, "tcb_info_signature", hex);
+    c2 = tdx_coll_set(c1, "tcb_info_issuer_chain", chain);
+    c3 = strdup(c2);
+    tdx_case_set_collateral(&c, c3);
+    assert_int_equal(tdx_case_run(&c), P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.collateral.tcb_info", ATTEST_FAIL, P11TEE_E_COLLATERAL);
+    tdx_assert_reason(&c.rep, "tdx.collateral.tcb_info",
+                      "not signed by an \"Intel SGX TCB Signing\" end-entity certificate");
+    tdx_expect(&c.rep, "tdx.tcb.status", ATTEST_NOT_CHECKED, P11TEE_OK);
+    free(text);
+    free(chain);
+    free(c1);
+    free(c2);
+    X509_free(pck);
+    X509_free(ca);
+    EVP_PKEY_free(pck_key);
+    tdx_case_free(&c);
+}
+
 /* TD report fields the collateral judges, changed and the quote re-signed. */
 static void module_fields(void **state)
 {
@@ -592,6 +626,7 @@ int main(void)
         cmocka_unit_test(generated_expired_collateral),
         cmocka_unit_test(generated_tcb_statuses),
         cmocka_unit_test(generated_resigned_collateral),
+        cmocka_unit_test(tcb_info_signed_by_pck_key),
         cmocka_unit_test(generated_no_tcb_level),
         cmocka_unit_test(collateral_under_other_root),
         cmocka_unit_test(generated_signing_chain_errors),

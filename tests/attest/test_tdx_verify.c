@@ -389,6 +389,44 @@ static void bad_arguments(void **state)
     tdx_case_free(&c);
 }
 
+/*
+ * A verifier whose trust anchors cannot be set up records nothing itself;
+ * the evidence checks must then fail every check it owes, never pass.
+ */
+static void evidence_when_the_verifier_cannot_run(void **state)
+{
+    uint8_t *q;
+    size_t qlen, i;
+    char *coll;
+    size_t clen;
+    attest_policy *p;
+    attest_expect ex;
+    attest_outcome out;
+    p11tee_error err;
+
+    (void)state;
+    tdx_build(&q, &qlen, &coll, &clen, NULL);
+    assert_int_equal(attest_policy_default(&p, NULL), P11TEE_OK);
+    p->tdx_test_roots = strdup("not a certificate"); /* what the policy loader would refuse */
+    p->tdx_test_roots_len = strlen(p->tdx_test_roots);
+    memset(&ex, 0, sizeof(ex));
+    ex.at = TDX_BUILD_AT;
+    assert_int_equal(attest_evaluate_quote(q, qlen, &ex, p, &out, &err), P11TEE_OK);
+    for (i = 0; i < TDX_CHECK_COUNT; i++) {
+        const attest_check *c = attest_report_find(&out.report, tdx_check_names[i]);
+
+        assert_non_null(c);
+        assert_int_equal(c->result, ATTEST_FAIL);
+        assert_int_equal(c->code, P11TEE_E_ATTEST_REQUIRED);
+        assert_non_null(strstr(c->reason, "could not run"));
+    }
+    assert_int_equal(attest_verdict(&out.report, p, &err), P11TEE_E_ATTEST_REQUIRED);
+    attest_outcome_free(&out);
+    attest_policy_free(p);
+    free(q);
+    free(coll);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +445,7 @@ int main(void)
         cmocka_unit_test(attestation_key_off_curve),
         cmocka_unit_test(foreign_qe_vendor),
         cmocka_unit_test(bad_arguments),
+        cmocka_unit_test(evidence_when_the_verifier_cannot_run),
     };
     return TEST_MAIN(tests, tdx_setup, tdx_teardown);
 }
