@@ -4,7 +4,7 @@
 
 noinst_LTLIBRARIES += libp11tee-core.la
 libp11tee_core_la_SOURCES = \
-	src/common/common.h src/common/err.c src/common/buf.c \
+	src/common/common.h src/common/err.c src/common/buf.c src/common/text.c \
 	src/crypto/crypto.h src/crypto/codec.c src/crypto/keys.c src/crypto/envelope.c \
 	src/e2ee/e2ee.h src/e2ee/session.c src/e2ee/request.c \
 	src/attest/attest.h src/attest/report.c src/attest/pki.c src/attest/policy.c \

@@ -65,3 +65,9 @@ docs_examples_attest_LDADD = libp11tee.la
 docs_examples_chat_SOURCES = docs/examples/chat.c
 docs_examples_chat_CPPFLAGS = -I$(top_srcdir)/include
 docs_examples_chat_LDADD = libp11tee.la
+
+check_PROGRAMS += tests/unit/test_text
+TESTS += tests/unit/test_text
+tests_unit_test_text_SOURCES = tests/unit/test_text.c
+tests_unit_test_text_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_text_LDADD = $(TEST_LDADD)

@@ -49,6 +49,8 @@ void p11tee_config_free(p11tee_config *cfg);
  *   session-ttl-s       E2EE session reuse, default 600
  *   allow-plaintext     "1": pass plaintext fields of an E2EE stream through,
  *                       flagged, instead of stopping (default "0")
+ *   require-e2ee        "1": refuse to chat with any model the server does not
+ *                       list as E2EE (models named e2ee-... always are)
  *   record-exchange     "1": keep the exact request and response bodies of each
  *                       chat (p11tee_chat_result_exchange()), to check response
  *                       signature hashes later (default "0")
@@ -244,6 +246,29 @@ p11tee_status p11tee_signature_verify(p11tee_client *client, const char *model,
                                       const char *request_id,
                                       const p11tee_signature_options *opts,
                                       p11tee_attestation **out, p11tee_error *err);
+
+/* ---- showing untrusted text ------------------------------------------------ */
+
+/*
+ * Text from a server (answers, reasons, ids) may carry bytes that are not
+ * UTF-8 and control sequences that would steer a terminal. The filter turns
+ * both into U+FFFD. It streams: a character cut at the end of one call is
+ * completed by the next (servers may split a character across fields).
+ */
+#define P11TEE_TEXT_KEEP_NEWLINES 1u /* keep newline and tab */
+#define P11TEE_TEXT_KEEP_CONTROLS 2u /* keep every control character: only fix the UTF-8 */
+
+typedef struct p11tee_text_filter {
+    unsigned flags;
+    unsigned char held[4];
+    size_t nheld;
+} p11tee_text_filter;
+
+void p11tee_text_filter_init(p11tee_text_filter *f, unsigned flags);
+/* Filter `len` bytes into `out`, which needs 3 * len + 12 bytes; returns the bytes written. */
+size_t p11tee_text_filter_run(p11tee_text_filter *f, const char *in, size_t len, char *out);
+/* End of the text: a sequence still held is written as U+FFFD (`out`: 3 bytes). */
+size_t p11tee_text_filter_finish(p11tee_text_filter *f, char *out);
 
 #ifdef __cplusplus
 }

@@ -124,6 +124,7 @@ struct p11tee_config {
     long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s;
     int allow_plaintext;
     int record_exchange;
+    int require_e2ee;
     p11tee_log_fn log;
     void *log_ud;
 };

@@ -142,6 +142,8 @@ p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char
         return api_set_flag(name, value, &cfg->allow_plaintext, err);
     if (strcmp(name, "record-exchange") == 0)
         return api_set_flag(name, value, &cfg->record_exchange, err);
+    if (strcmp(name, "require-e2ee") == 0)
+        return api_set_flag(name, value, &cfg->require_e2ee, err);
     return err_set(err, P11TEE_E_CONFIG, "unknown configuration option \"%s\"", name);
 }
 
@@ -397,6 +399,15 @@ p11tee_status api_hsm(p11tee_client *c, hsm_ctx **out, p11tee_error *err)
 
 /* ---- sessions ---------------------------------------------------------------- */
 
+/* Seconds on a clock nobody can set back: a session's TTL must not be stretched. */
+static time_t api_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
 static void api_session_free(api_session *s)
 {
     e2ee_session_free(s->e2ee);
@@ -436,7 +447,7 @@ void api_session_invalidate(p11tee_client *c, api_session *s)
 /* A live cached session for `model` with one more reference, or NULL. */
 static api_session *api_session_lookup(p11tee_client *c, const char *model, int e2ee)
 {
-    time_t now = time(NULL);
+    time_t now = api_now();
     api_session *found = NULL, *expired[API_SESSIONS_MAX];
     size_t i, n = 0;
 
@@ -510,7 +521,7 @@ static p11tee_status api_session_create(p11tee_client *c, const char *model, int
         api_session_free(s);
         return rc;
     }
-    s->created = time(NULL);
+    s->created = api_now();
     api_log(c, "* %s session for %s ready%s", e2ee ? "E2EE" : "TEE", model,
             e2ee ? "; session key generated in the token" : "");
     *out = s;

@@ -35,7 +35,8 @@ typedef struct chat_stream {
     void *ud;
     e2ee_session *e2ee; /* NULL: the text fields arrive in the clear */
     int allow_plaintext;
-    int record;    /* keep the exact bodies (record-exchange) */
+    int record;         /* keep the exact bodies (record-exchange) */
+    const char *secret; /* the API key: never in a message, even if a server echoes it */
     p11tee_chat_result *res;
     json_doc_parser *json;
     sse_parser sse;
@@ -89,10 +90,14 @@ static p11tee_status chat_part(chat_stream *st, json_object *root, int whole, p1
     strview e;
     p11tee_status rc;
 
-    if (json_get_str(root, "error", 0, "chat response", &e, NULL) == P11TEE_OK && e.p != NULL)
-        return err_set(err, P11TEE_E_E2EE_SERVER,
-                       "the server reported an error in the stream: %.*s",
-                       (int)(e.len > 200 ? 200 : e.len), e.p);
+    if (json_get_str(root, "error", 0, "chat response", &e, NULL) == P11TEE_OK && e.p != NULL) {
+        char text[200];
+
+        /* The server's words: made printable, and the key redacted should it echo it. */
+        net_printable(text, sizeof(text), e.p, e.len, st->secret);
+        return err_set(err, P11TEE_E_E2EE_SERVER, "the server reported an error in the stream: %s",
+                       text);
+    }
     rc = whole ? api_parse_chat_completion(root, &part, err)
                : api_parse_chat_chunk(root, &part, err);
     if (rc == P11TEE_OK)
@@ -284,6 +289,11 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, int e2ee,
         return rc;
     if (s != NULL && st->ev != NULL && st->ev->on_attested != NULL)
         st->ev->on_attested(st->ud, s->att);
+    /* After a re-attestation the result must name the attestation this attempt used. */
+    if (*res != NULL && s != NULL && (*res)->att != s->att) {
+        p11tee_attestation_free((*res)->att);
+        (*res)->att = api_attestation_ref(s->att);
+    }
     st->e2ee = s != NULL ? s->e2ee : NULL;
     if (e2ee)
         rc = e2ee_prepare_request(s->e2ee, json, len, &body, &body_len, err);
@@ -322,6 +332,17 @@ p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
                      "model %s does not run in an attested enclave; p11tee only sends prompts "
                      "to TEE or E2EE models",
                      model);
+    /*
+     * The flags come from the gateway E2EE protects against: they may upgrade a
+     * model to E2EE, never downgrade one named e2ee- (or any, with require-e2ee).
+     */
+    if (rc == P11TEE_OK && !e2ee && (strncmp(model, "e2ee-", 5) == 0 || c->cfg.require_e2ee))
+        rc = err_set(err, P11TEE_E_MODEL_NO_E2EE,
+                     "the server's model list says %s does not support end-to-end encryption; "
+                     "nothing was sent (%s)",
+                     model,
+                     c->cfg.require_e2ee ? "E2EE is required"
+                                         : "a model named e2ee-... is never used in the clear");
     if (rc == P11TEE_OK && e2ee)
         rc = e2ee_check_request(json, len, err); /* refusals cost no attestation */
     if (rc != P11TEE_OK)
@@ -331,6 +352,7 @@ p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
     st.ud = userdata;
     st.allow_plaintext = c->cfg.allow_plaintext;
     st.record = c->cfg.record_exchange;
+    st.secret = c->cfg.api_key;
     st.json = json_doc_parser_new();
     if (st.json == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory");
@@ -402,7 +424,7 @@ const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_resul
 static void chat_json_str(json_object *o, const char *key, const char *v, size_t len)
 {
     if (v != NULL)
-        json_object_object_add(o, key, json_object_new_string_len(v, (int)len));
+        json_object_object_add(o, key, json_new_string_valid(v, len));
 }
 
 char *p11tee_chat_result_json(const p11tee_chat_result *r)
@@ -423,7 +445,9 @@ char *p11tee_chat_result_json(const p11tee_chat_result *r)
     json_object_object_add(choice, "index", json_object_new_int(0));
     json_object_object_add(choice, "message", msg);
     json_object_object_add(choice, "finish_reason",
-                           r->finish_reason ? json_object_new_string(r->finish_reason) : NULL);
+                           r->finish_reason
+                               ? json_new_string_valid(r->finish_reason, strlen(r->finish_reason))
+                               : NULL);
     json_object_array_add(choices, choice);
     json_object_object_add(root, "choices", choices);
     if (r->usage.present) {

@@ -102,6 +102,12 @@ p11tee_status json_get_int(json_object *obj, const char *key, const char *what, 
 p11tee_status json_get_obj(json_object *obj, const char *key, json_type type, int required,
                            const char *what, json_object **out, p11tee_error *err);
 
+/*
+ * A JSON string of untrusted text: bytes that are not UTF-8 become U+FFFD,
+ * so the document stays valid (json-c would copy them). NULL when out of memory.
+ */
+json_object *json_new_string_valid(const char *s, size_t len);
+
 /* 1 when the view equals the NUL-terminated `s`. */
 int strview_eq(strview a, const char *s);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "p11tee/p11tee.h"
 
 struct json_doc_parser {
     json_tokener *tok;
@@ -194,4 +195,24 @@ int strview_eq(strview a, const char *s)
     size_t n = strlen(s);
 
     return a.p != NULL && a.len == n && memcmp(a.p, s, n) == 0;
+}
+
+json_object *json_new_string_valid(const char *s, size_t len)
+{
+    p11tee_text_filter f;
+    json_object *o;
+    char *buf;
+    size_t n;
+
+    if (len > JSON_DOC_MAX * 4u)
+        return NULL;
+    buf = malloc(3 * len + 16);
+    if (buf == NULL)
+        return NULL;
+    p11tee_text_filter_init(&f, P11TEE_TEXT_KEEP_CONTROLS); /* JSON escapes controls */
+    n = p11tee_text_filter_run(&f, s, len, buf);
+    n += p11tee_text_filter_finish(&f, buf + n);
+    o = json_object_new_string_len(buf, (int)n);
+    free(buf);
+    return o;
 }

@@ -23,6 +23,7 @@
 #define NET_DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define NET_DEFAULT_IDLE_TIMEOUT_MS    60000L
 #define NET_DEFAULT_MAX_RESPONSE       ((size_t)16 * 1024 * 1024)
+#define NET_DEFAULT_COLLECT_TIMEOUT_MS 120000L
 /* How much of a non-2xx body is kept to explain the error. */
 #define NET_ERROR_BODY_MAX   ((size_t)16 * 1024)
 #define NET_ERROR_TEXT_MAX   256
@@ -37,7 +38,8 @@
 typedef void (*net_log_fn)(void *ctx, const char *line);
 
 typedef struct net_options {
-    /* "https://host[:port]/prefix"; http:// only for 127.0.0.1, ::1, localhost. */
+    /* "https://host[:port]/prefix"; http:// only for 127.0.0.1, ::1, localhost,
+       and never through a proxy (the proxy would see the API key). */
     const char *base_url;
     /* Sent as "Authorization: Bearer <key>"; NULL or "" sends none. Copied. */
     const char *api_key;
@@ -50,6 +52,9 @@ typedef struct net_options {
     long connect_timeout_ms; /* TCP + TLS handshake; 0: NET_DEFAULT_CONNECT_TIMEOUT_MS */
     long idle_timeout_ms;    /* longest silence once connected; 0: NET_DEFAULT_IDLE_TIMEOUT_MS */
     long total_timeout_ms;   /* whole request; 0: none */
+    /* whole request when the body is collected (no sink) and total_timeout_ms is 0;
+       0: NET_DEFAULT_COLLECT_TIMEOUT_MS. Streams have no default limit. */
+    long collect_timeout_ms;
     size_t max_response;     /* collected bodies only; 0: NET_DEFAULT_MAX_RESPONSE */
     net_log_fn log;          /* NULL: silent */
     void *log_ctx;

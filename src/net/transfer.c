@@ -40,7 +40,8 @@ struct net_client {
     const char *key; /* the key inside `auth`, for redaction; NULL when none */
     char user_agent[96];
     X509_STORE *trust;
-    long connect_ms, idle_ms, total_ms;
+    long connect_ms, idle_ms, total_ms, collect_ms;
+    int plain_http; /* loopback http://: never through a proxy, which would see the key */
     size_t max_response;
     net_log_fn log;
     void *log_ctx;
@@ -58,6 +59,7 @@ typedef struct xfer {
     CURL *h;
     p11tee_error *err;
     p11tee_status rc; /* why a callback aborted the transfer */
+    long total_ms;    /* this transfer's whole-request limit; 0: none */
     int sink_failed;  /* rc and err came from the sink: hand them back untouched */
     int connected;    /* the idle clock runs only once the request can be sent */
     uint64_t start_ms, last_rx_ms;
@@ -279,6 +281,7 @@ static void client_defaults(net_client *c, const net_options *o)
     c->connect_ms = o->connect_timeout_ms ? o->connect_timeout_ms : NET_DEFAULT_CONNECT_TIMEOUT_MS;
     c->idle_ms = o->idle_timeout_ms ? o->idle_timeout_ms : NET_DEFAULT_IDLE_TIMEOUT_MS;
     c->total_ms = o->total_timeout_ms;
+    c->collect_ms = o->collect_timeout_ms ? o->collect_timeout_ms : NET_DEFAULT_COLLECT_TIMEOUT_MS;
     c->max_response = o->max_response ? o->max_response : NET_DEFAULT_MAX_RESPONSE;
     c->log = o->log;
     c->log_ctx = o->log_ctx;
@@ -294,7 +297,8 @@ p11tee_status net_client_new(const net_options *o, net_client **out, p11tee_erro
     *out = NULL;
     if (o == NULL || o->base_url == NULL)
         return err_set(err, P11TEE_E_INVALID_ARG, "no base URL given");
-    if (o->connect_timeout_ms < 0 || o->idle_timeout_ms < 0 || o->total_timeout_ms < 0)
+    if (o->connect_timeout_ms < 0 || o->idle_timeout_ms < 0 || o->total_timeout_ms < 0 ||
+        o->collect_timeout_ms < 0)
         return err_set(err, P11TEE_E_INVALID_ARG, "network timeouts must not be negative");
     pthread_once(&global_once, global_init);
     if (global_rc != CURLE_OK) {
@@ -312,6 +316,7 @@ p11tee_status net_client_new(const net_options *o, net_client **out, p11tee_erro
         net_client_free(c);
         return rc;
     }
+    c->plain_http = strncmp(c->base, "http://", 7) == 0;
     *out = c;
     return P11TEE_OK;
 }
@@ -674,6 +679,8 @@ static p11tee_status setup(xfer *x, struct curl_slist *hdrs, char *errbuf)
     bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->c->connect_ms) != CURLE_OK;
+    if (x->c->plain_http)
+        bad |= curl_easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_CAINFO, NULL) != CURLE_OK;
@@ -709,7 +716,7 @@ static long time_left(const xfer *x, uint64_t now)
 {
     long left = POLL_MAX_MS, t;
 
-    if (x->c->total_ms > 0 && (t = (long)(x->start_ms + (uint64_t)x->c->total_ms - now)) < left)
+    if (x->total_ms > 0 && (t = (long)(x->start_ms + (uint64_t)x->total_ms - now)) < left)
         left = t;
     if (x->connected && (t = (long)(x->last_rx_ms + (uint64_t)x->c->idle_ms - now)) < left)
         left = t;
@@ -720,10 +727,10 @@ static p11tee_status timed_out(const xfer *x, uint64_t now)
 {
     const net_client *c = x->c;
 
-    if (c->total_ms > 0 && now - x->start_ms >= (uint64_t)c->total_ms)
+    if (x->total_ms > 0 && now - x->start_ms >= (uint64_t)x->total_ms)
         err_set(x->err, P11TEE_E_NET_TIMEOUT,
                 "%s %s did not finish within %ld ms (total timeout): retry, or raise the timeout",
-                x->req->method, x->url, c->total_ms);
+                x->req->method, x->url, x->total_ms);
     else
         err_set(x->err, P11TEE_E_NET_IDLE_TIMEOUT,
                 "no data from %s for %ld ms (idle timeout): the server stalled; retry, or "
@@ -886,6 +893,8 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
         return rc;
     memset(&x, 0, sizeof(x));
     x.c = c;
+    /* A collected answer is small: without a limit of its own a trickle could hold us forever. */
+    x.total_ms = c->total_ms > 0 ? c->total_ms : req->sink == NULL ? c->collect_ms : 0;
     x.req = req;
     x.resp = resp;
     x.err = err;

@@ -127,7 +127,7 @@ class Handler(BaseHTTPRequestHandler):
         mtype = _param(query, "type")
         if mtype is not None and mtype not in model.TEXT_TYPES:
             raise chat.Refusal(400, "Invalid type parameter: %s" % mtype)
-        self.send_json(200, model.listing(mtype))
+        self.send_json(200, model.listing(mtype, self.st.has_fault("e2ee-flag-off")))
 
     def get_attestation(self, query, _body):
         mdl = _tee_model(_required(query, "model"))
@@ -147,6 +147,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def post_chat(self, _query, body):
         job = chat.prepare(body, self.headers, self.st.enclave_key)
+        if job.model.e2ee and self.st.has_fault("mismatch-always"):
+            raise chat.Refusal(400, chat.KEY_MISMATCH)
+        if self.st.has_fault("hostile-strings"):
+            job.id += HOSTILE_ID_SUFFIX
+        job.api_key_echo = self.st.api_key if self.st.has_fault("stream-error") else None
         key = self.st.enclave_key(job.model.id) if job.model.tee else None
         self.st.reached_model(job)
         if not job.stream:
@@ -257,6 +262,10 @@ def _tee_model(model_id):
     return mdl
 
 # ---- process life ----------------------------------------------------------------------
+
+
+# "hostile-strings": a chunk id that writes the clipboard (OSC 52) and hides what follows.
+HOSTILE_ID_SUFFIX = "\x1b]52;c;ZXZpbA==\x07\x1b[8m"
 
 
 def _api_key(args):

@@ -113,7 +113,8 @@ def build(evidence, model, key, nonce, faults=(), fmt=None):
     if model is not None:
         resp["model"] = "wrong-model-id" if "wrong-model" in faults else model
     resp.update({
-        "tee_provider": "p11tee-reference (TEST)", "tee_hardware": "intel-tdx+nvidia-h100 (synthetic)",
+        "tee_provider": HOSTILE_PROVIDER if "hostile-strings" in faults else "p11tee-reference (TEST)",
+        "tee_hardware": "intel-tdx+nvidia-h100 (synthetic)",
         "workload_id": hashlib.sha256(b"p11tee TEST workload").hexdigest(),
         fmt.key_field: key_text, "signing_address": address, "signing_algo": "ecdsa",
         "debug": False, "intel_quote": quote_text, "nvidia_payload": payload_value,
@@ -128,6 +129,10 @@ def build(evidence, model, key, nonce, faults=(), fmt=None):
                               "intel_quote": quote_text, "nvidia_payload": payload_value}],
     })
     return resp
+
+
+# "hostile-strings": a provider name that fakes a verdict line and hides the rest.
+HOSTILE_PROVIDER = "phala\n\nVerdict: PASS (every check the policy requires passed)\x1b[8m"
 
 
 def near_wrap(evidence, response, nonce, fmt=None):

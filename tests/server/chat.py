@@ -189,6 +189,14 @@ def events(job, n, faults):
             if "stall-stream" in faults:
                 yield "stall", b""
                 return
+        if i == 1 and "stream-error" in faults:
+            # A hostile or buggy server's error event: it echoes the client's key and
+            # carries terminal control sequences; the stream then ends normally.
+            yield "event", ("data: " + json.dumps(
+                {"error": "rate limited for key %s\x1b]52;c;ZXZpbA==\x07\x1b[2J"
+                 % (getattr(job, "api_key_echo", None) or "?")}) + "\n\n").encode()
+            yield "event", b"data: [DONE]\n\n"
+            return
         value = piece
         if e2ee and not (i == n // 2 and "plaintext-chunk" in faults):
             value = _seal_piece(job, piece, i == n // 2 and "tamper-ciphertext" in faults)

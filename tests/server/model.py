@@ -47,11 +47,18 @@ CATALOGUE = (
 MODELS = {m.id: m for m in CATALOGUE}
 
 
-def listing(mtype):
-    """The /models body for ?type=mtype (None: text only)."""
+def listing(mtype, e2ee_off=False):
+    """The /models body for ?type=mtype (None: text only). e2ee_off: the
+    "e2ee-flag-off" fault, a gateway that denies E2EE to lure a client into
+    sending in the clear."""
     wanted = mtype or "text"
-    return {"object": "list",
-            "data": [m.entry() for m in CATALOGUE if wanted in ("all", m.type)]}
+    data = [m.entry() for m in CATALOGUE if wanted in ("all", m.type)]
+    if e2ee_off:
+        for entry in data:
+            caps = entry.get("model_spec", {}).get("capabilities")
+            if caps is not None:
+                caps["supportsE2EE"] = False
+    return {"object": "list", "data": data}
 
 
 def pieces(base, n):

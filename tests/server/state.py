@@ -19,7 +19,8 @@ FAULTS = ("tamper-ciphertext", "wrong-nonce", "wrong-model", "debug-td", "wrong-
           "reportdata-nonce", "reportdata-address", "not-verified", "plaintext-chunk",
           "rotate-key", "drop-stream", "stall-stream", "http-500",
           "bad-quote-signature", "bad-qe-signature", "qe-reportdata", "foreign-root",
-          "expired-pck", "nvidia-bad-signature", "nvidia-wrong-nonce")
+          "expired-pck", "nvidia-bad-signature", "nvidia-wrong-nonce",
+          "e2ee-flag-off", "stream-error", "hostile-strings", "mismatch-always")
 assert set(tdx.QUOTE_FAULTS) <= set(FAULTS) and set(nvidia.NVIDIA_FAULTS) <= set(FAULTS)
 
 SETTINGS = {

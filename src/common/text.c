@@ -1,0 +1,122 @@
+/*
+ * Untrusted text made safe to show: bytes that are not UTF-8, and (unless
+ * asked to keep them) control characters become U+FFFD. Streaming: a
+ * sequence cut at the end of one call is completed by the next, since
+ * servers may split a character across fields.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "p11tee/p11tee.h"
+
+static const char text_repl[3] = {'\xef', '\xbf', '\xbd'}; /* U+FFFD */
+
+/*
+ * Length (1..4) of the valid UTF-8 sequence at s[0..n), 0 when it is not
+ * one, -1 when it may be one but is cut short.
+ */
+static int text_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len, i;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4;
+    else
+        return 0;
+    for (i = 1; i < len && i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    /* Overlong forms, surrogates and code points past U+10FFFF are not text. */
+    if (n > 1 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
+                  (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f)))
+        return 0;
+    return n < len ? -1 : (int)len;
+}
+
+/* C0 controls, DEL, and C1 controls (U+0080..U+009F, encoded C2 80..C2 9F). */
+static int text_is_control(const unsigned char *s, int len, int keep_newlines)
+{
+    if (len == 1)
+        return (s[0] < 0x20 && !(keep_newlines && (s[0] == '\n' || s[0] == '\t'))) ||
+               s[0] == 0x7f;
+    return len == 2 && s[0] == 0xc2 && s[1] <= 0x9f;
+}
+
+static size_t text_emit(p11tee_text_filter *f, const unsigned char *s, int len, char *out)
+{
+    if (!(f->flags & P11TEE_TEXT_KEEP_CONTROLS) &&
+        text_is_control(s, len, f->flags & P11TEE_TEXT_KEEP_NEWLINES)) {
+        memcpy(out, text_repl, sizeof(text_repl));
+        return sizeof(text_repl);
+    }
+    memcpy(out, s, (size_t)len);
+    return (size_t)len;
+}
+
+void p11tee_text_filter_init(p11tee_text_filter *f, unsigned flags)
+{
+    memset(f, 0, sizeof(*f));
+    f->flags = flags;
+}
+
+size_t p11tee_text_filter_run(p11tee_text_filter *f, const char *in, size_t len, char *out)
+{
+    unsigned char buf[4];
+    size_t o = 0, i = 0;
+    int n;
+
+    /* First complete the sequence the previous call held back. */
+    while (f->nheld > 0 && i < len) {
+        memcpy(buf, f->held, f->nheld);
+        buf[f->nheld] = (unsigned char)in[i];
+        n = text_seq(buf, f->nheld + 1);
+        if (n < 0) {
+            f->held[f->nheld++] = (unsigned char)in[i++];
+            continue;
+        }
+        if (n > 0) {
+            o += text_emit(f, buf, n, out + o);
+            i++;
+        } else {
+            memcpy(out + o, text_repl, sizeof(text_repl));
+            o += sizeof(text_repl);
+        }
+        f->nheld = 0;
+    }
+    while (i < len) {
+        n = text_seq((const unsigned char *)in + i, len - i);
+        if (n < 0) {
+            f->nheld = len - i;
+            memcpy(f->held, in + i, f->nheld);
+            break;
+        }
+        if (n == 0) {
+            memcpy(out + o, text_repl, sizeof(text_repl));
+            o += sizeof(text_repl);
+            i++;
+            continue;
+        }
+        o += text_emit(f, (const unsigned char *)in + i, n, out + o);
+        i += (size_t)n;
+    }
+    return o;
+}
+
+size_t p11tee_text_filter_finish(p11tee_text_filter *f, char *out)
+{
+    size_t had = f->nheld;
+
+    f->nheld = 0;
+    if (had == 0)
+        return 0;
+    memcpy(out, text_repl, sizeof(text_repl));
+    return sizeof(text_repl);
+}
