@@ -9,11 +9,35 @@
 
 #include "cli/cli.h"
 
+void cli_put_text(FILE *out, const char *text, size_t len, unsigned flags)
+{
+    p11tee_text_filter f;
+    char *buf = malloc(3 * len + 16);
+    size_t n;
+
+    if (buf == NULL)
+        return;
+    p11tee_text_filter_init(&f, flags);
+    n = p11tee_text_filter_run(&f, text, len, buf);
+    n += p11tee_text_filter_finish(&f, buf + n);
+    fwrite(buf, 1, n, out);
+    free(buf);
+}
+
+void cli_put_line(FILE *out, const char *text)
+{
+    cli_put_text(out, text != NULL ? text : "", text != NULL ? strlen(text) : 0, 0);
+}
+
+/* Messages quote servers (errors, ids): one line, no control characters, always. */
 static void cli_vmsg(const char *level, const char *fmt, va_list ap)
 {
+    char line[2048];
+
+    vsnprintf(line, sizeof(line), fmt, ap);
     fflush(stdout);
     fprintf(stderr, "p11tee: %s", level);
-    vfprintf(stderr, fmt, ap);
+    cli_put_line(stderr, line);
     fputc('\n', stderr);
 }
 
@@ -121,12 +145,32 @@ int cli_other_option(cli_global *g, int opt, const char *help)
     return CLI_EXIT_USAGE;
 }
 
-/* A PIN on the command line would be visible to every user of the machine. */
+static int cli_hex(char c)
+{
+    return (c >= '0' && c <= '9')                   ? c - '0'
+           : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                    : -1;
+}
+
+/*
+ * A PIN on the command line would be visible to every user of the machine.
+ * Looked for anywhere in the URI (path or query), also percent-encoded.
+ */
 static int cli_token_has_pin(const char *uri)
 {
-    const char *q = strchr(uri, '?');
+    char decoded[4096];
+    size_t i = 0, o = 0;
 
-    return q != NULL && (strstr(q, "pin-value=") != NULL);
+    while (uri[i] != '\0' && o < sizeof(decoded) - 1) {
+        if (uri[i] == '%' && cli_hex(uri[i + 1]) >= 0 && cli_hex(uri[i + 2]) >= 0) {
+            decoded[o++] = (char)(cli_hex(uri[i + 1]) << 4 | cli_hex(uri[i + 2]));
+            i += 3;
+        } else {
+            decoded[o++] = uri[i++];
+        }
+    }
+    decoded[o] = '\0';
+    return strcasestr(decoded, "pin-value") != NULL || uri[i] != '\0';
 }
 
 int cli_global_option(cli_global *g, int opt, const char *arg)

@@ -42,6 +42,14 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Print untrusted text (from a server): bytes that are not UTF-8 and control
+ * characters become U+FFFD (flags: P11TEE_TEXT_KEEP_NEWLINES, ...).
+ * cli_put_line() is the one-line form used for every server string in reports.
+ */
+void cli_put_text(FILE *out, const char *text, size_t len, unsigned flags);
+void cli_put_line(FILE *out, const char *text);
+
 /* Report `err` (message and detail) and return the exit code of its class. */
 int cli_fail(const p11tee_error *err);
 int cli_exit_code(p11tee_status code);
@@ -56,7 +64,7 @@ int cli_global_option(cli_global *g, int opt, const char *arg);
 extern const struct option cli_global_options[];
 /* Short options of the global set, for getopt_long's optstring. */
 #define CLI_GLOBAL_SHORT "hv"
-#define CLI_OPTIONS_MAX 40
+#define CLI_OPTIONS_MAX  40
 
 /* `out` = a command's own options, the global ones and --help (zero-terminated). */
 void cli_options(const struct option *own, struct option out[CLI_OPTIONS_MAX]);

@@ -111,6 +111,11 @@ int cmd_attest(cli_global *g, int argc, char **argv)
         case 'n':
             o.nonce_hex = optarg;
             offline_only = 1;
+            if (strlen(optarg) != 64 || strspn(optarg, "0123456789abcdefABCDEF") != 64) {
+                cli_error("--nonce wants the 64 hex characters that were sent, not \"%.80s\"",
+                          optarg);
+                return CLI_EXIT_USAGE;
+            }
             break;
         case 'c':
             o.collateral = optarg;

@@ -13,12 +13,14 @@
 #include "cli/cli.h"
 
 static const char chat_help[] =
-    "Usage: p11tee chat -m MODEL [--system TEXT] [--json] [--allow-plaintext] [--no-stream]\n"
-    "                   [PROMPT... | -]\n"
+    "Usage: p11tee chat -m MODEL [--system TEXT] [--json] [--e2ee] [--allow-plaintext]\n"
+    "                   [--no-stream] [--save-exchange DIR] [PROMPT... | -]\n"
     "  -m, --model MODEL   the model; e2ee models are attested and end-to-end encrypted\n"
     "                      with keys in the token, tee models attested\n"
     "  --system TEXT       a system message\n"
-    "  PROMPT              the user message; read from stdin when - or absent\n"
+    "  PROMPT              the user message; read from stdin when - or absent (a prompt\n"
+    "                      on the command line is visible to other local users)\n"
+    "  --e2ee              refuse to send unless the model is end-to-end encrypted\n"
     "  --json              print an OpenAI-style response object at the end instead of\n"
     "                      streaming the text\n"
     "  --allow-plaintext   pass plaintext fields of an E2EE stream through (marked on\n"
@@ -34,47 +36,42 @@ static const char chat_help[] =
 
 typedef struct chat_state {
     int json;
-    int tty_out, tty_err; /* where control characters are neutralised */
-    int held_c2[2];       /* a 0xC2 lead byte held back, per stream (0 out, 1 err) */
-    int printed;        /* bytes of content written to stdout */
-    int last_newline;   /* the last byte written to stdout was \n */
-    int in_reasoning;   /* reasoning text is open on stderr */
-    size_t plaintext;   /* fields passed through unencrypted */
+    int tty_out, tty_err;       /* where control characters are neutralised */
+    p11tee_text_filter text[2]; /* per stream (0: stdout, 1: stderr), on terminals */
+    int printed;                /* bytes of content written to stdout */
+    int last_newline;           /* the last byte written to stdout was \n */
+    int in_reasoning;           /* reasoning text is open on stderr */
+    size_t plaintext;           /* fields passed through unencrypted */
 } chat_state;
 
 /*
  * A hostile server could steer the user's terminal (hide text, set the
  * clipboard, rewrite the screen) with control sequences inside the answer.
- * On a terminal, C0 controls other than newline and tab, DEL, and C1
- * controls (UTF-8 C2 80..C2 9F, also split across fields) become U+FFFD.
+ * On a terminal they become U+FFFD (newline and tab stay); a character split
+ * across two fields is completed, not broken. Files and pipes get the bytes.
  */
-static void chat_write(FILE *out, int tty, int *held_c2, const char *text, size_t len)
+static void chat_write(FILE *out, int tty, p11tee_text_filter *f, const char *text, size_t len)
 {
-    static const char repl[] = "\xef\xbf\xbd";
-    size_t i;
+    char *buf;
+    size_t n;
 
     if (!tty) {
         fwrite(text, 1, len, out);
         return;
     }
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
+    buf = malloc(3 * len + 16);
+    if (buf == NULL)
+        return;
+    n = p11tee_text_filter_run(f, text, len, buf);
+    fwrite(buf, 1, n, out);
+    free(buf);
+}
 
-        if (*held_c2) {
-            *held_c2 = 0;
-            if (c >= 0x80 && c <= 0x9f) {
-                fputs(repl, out);
-                continue;
-            }
-            fputc(0xc2, out);
-        }
-        if (c == 0xc2)
-            *held_c2 = 1;
-        else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-            fputs(repl, out);
-        else
-            fputc(c, out);
-    }
+static void chat_write_end(FILE *out, p11tee_text_filter *f)
+{
+    char tail[4];
+
+    fwrite(tail, 1, p11tee_text_filter_finish(f, tail), out);
 }
 
 static void chat_on_attested(void *userdata, const p11tee_attestation *a)
@@ -97,7 +94,7 @@ static int chat_on_text(void *userdata, p11tee_field field, const char *text, si
     if (st->json || len == 0)
         return 0;
     if (field == P11TEE_FIELD_REASONING) {
-        chat_write(stderr, st->tty_err, &st->held_c2[1], text, len);
+        chat_write(stderr, st->tty_err, &st->text[1], text, len);
         st->in_reasoning = 1;
         return 0;
     }
@@ -105,7 +102,7 @@ static int chat_on_text(void *userdata, p11tee_field field, const char *text, si
         fputc('\n', stderr);
         st->in_reasoning = 0;
     }
-    chat_write(stdout, st->tty_out, &st->held_c2[0], text, len);
+    chat_write(stdout, st->tty_out, &st->text[0], text, len);
     fflush(stdout);
     st->printed = 1;
     st->last_newline = text[len - 1] == '\n';
@@ -165,12 +162,19 @@ static char *chat_prompt(int argc, char **argv, size_t *len)
 static int chat_save_file(const char *dir, const char *name, const uint8_t *data, size_t len)
 {
     char path[4096];
+    struct stat st;
     int fd, ok;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         cli_error("cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* A file that existed keeps its mode on O_CREAT: make it ours alone before writing. */
+    if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || fchmod(fd, 0600) != 0) {
+        cli_error("%s is not owned by this user or cannot be made private", path);
+        close(fd);
         return -1;
     }
     ok = len == 0 || write(fd, data, len) == (ssize_t)len;
@@ -186,6 +190,7 @@ static int chat_save_exchange(const char *dir, const p11tee_chat_result *res)
 {
     const uint8_t *req, *resp;
     size_t req_len, resp_len;
+    struct stat st;
 
     if (res == NULL || p11tee_chat_result_exchange(res, &req, &req_len, &resp, &resp_len) != 0) {
         cli_warn("the exchange was not recorded (a body exceeded 64 MiB, or nothing was sent)");
@@ -193,6 +198,12 @@ static int chat_save_exchange(const char *dir, const p11tee_chat_result *res)
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         cli_error("cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    /* Others must not be able to swap the files (the request may be a TEE prompt in clear). */
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        cli_error("%s must be a directory of this user that nobody else can write to", dir);
         return -1;
     }
     if (chat_save_file(dir, "request.json", req, req_len) != 0 ||
@@ -207,11 +218,9 @@ static int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st
 {
     char *json;
 
-    /* A lead byte held to the end is no character: show it as one replaced. */
-    if (st->held_c2[0])
-        fputs("\xef\xbf\xbd", stdout);
-    if (st->held_c2[1])
-        fputs("\xef\xbf\xbd", stderr);
+    /* A character still incomplete at the end is no character: shown replaced. */
+    chat_write_end(stdout, &st->text[0]);
+    chat_write_end(stderr, &st->text[1]);
     if (st->in_reasoning)
         fputc('\n', stderr);
     if (st->printed && !st->last_newline)
@@ -222,8 +231,8 @@ static int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st
         free(json);
     }
     if (res != NULL)
-        cli_note("request %s (%s%s)", p11tee_chat_result_id(res) ? p11tee_chat_result_id(res)
-                                                                 : "without id",
+        cli_note("request %s (%s%s)",
+                 p11tee_chat_result_id(res) ? p11tee_chat_result_id(res) : "without id",
                  p11tee_chat_result_e2ee(res) ? "end-to-end encrypted, keys in the token"
                                               : "not end-to-end encrypted",
                  st->plaintext ? ", SOME FIELDS ARRIVED UNENCRYPTED" : "");
@@ -236,17 +245,15 @@ static int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st
 
 int cmd_chat(cli_global *g, int argc, char **argv)
 {
-    static const struct option own[] = {{"model", required_argument, NULL, 'm'},
-                                        {"system", required_argument, NULL, 's'},
-                                        {"json", no_argument, NULL, 'j'},
-                                        {"allow-plaintext", no_argument, NULL, 'P'},
-                                        {"no-stream", no_argument, NULL, 'N'},
-                                        {"save-exchange", required_argument, NULL, 'X'},
-                                        {NULL, 0, NULL, 0}};
+    static const struct option own[] = {
+        {"model", required_argument, NULL, 'm'}, {"system", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},        {"allow-plaintext", no_argument, NULL, 'P'},
+        {"no-stream", no_argument, NULL, 'N'},   {"save-exchange", required_argument, NULL, 'X'},
+        {"e2ee", no_argument, NULL, 'E'},        {NULL, 0, NULL, 0}};
     static const p11tee_chat_events events = {chat_on_attested, chat_on_text};
     struct option opts[CLI_OPTIONS_MAX];
     const char *model = NULL, *system = NULL, *save = NULL;
-    int opt, rc = CLI_EXIT_OK, allow_plaintext = 0, stream = 1;
+    int opt, rc = CLI_EXIT_OK, allow_plaintext = 0, stream = 1, require_e2ee = 0;
     chat_state st;
     p11tee_config *cfg = NULL;
     p11tee_client *client = NULL;
@@ -259,6 +266,8 @@ int cmd_chat(cli_global *g, int argc, char **argv)
     memset(&st, 0, sizeof(st));
     st.tty_out = isatty(STDOUT_FILENO);
     st.tty_err = isatty(STDERR_FILENO);
+    p11tee_text_filter_init(&st.text[0], P11TEE_TEXT_KEEP_NEWLINES);
+    p11tee_text_filter_init(&st.text[1], P11TEE_TEXT_KEEP_NEWLINES);
     cli_options(own, opts);
     while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORT "m:", opts, NULL)) != -1) {
         switch (opt) {
@@ -268,6 +277,7 @@ int cmd_chat(cli_global *g, int argc, char **argv)
         case 'P': allow_plaintext = 1; break;
         case 'N': stream = 0; break;
         case 'X': save = optarg; break;
+        case 'E': require_e2ee = 1; break;
         default:
             if ((rc = cli_other_option(g, opt, chat_help)) >= 0)
                 return rc;
@@ -292,6 +302,8 @@ int cmd_chat(cli_global *g, int argc, char **argv)
     }
     if (cfg != NULL && save != NULL)
         p11tee_config_set(cfg, "record-exchange", "1", NULL);
+    if (cfg != NULL && require_e2ee)
+        p11tee_config_set(cfg, "require-e2ee", "1", NULL);
     if (cfg == NULL || p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
         if (cfg != NULL)
             rc = cli_fail(&err);

@@ -17,6 +17,20 @@ static int models_wanted(const p11tee_model_info *m, int e2ee, int tee)
     return (!e2ee || m->e2ee) && (!tee || m->tee);
 }
 
+/* One table row; ids and types come from the server: printed through the filter. */
+static void models_row(const p11tee_model_info *m)
+{
+    char id[41], type[11];
+
+    snprintf(id, sizeof(id), "%s", m->id);
+    snprintf(type, sizeof(type), "%s", m->type ? m->type : "-");
+    cli_put_line(stdout, id);
+    printf("%*s ", (int)(40 - strlen(id)), "");
+    cli_put_line(stdout, type);
+    printf("%*s %-5s %-5s %lld\n", (int)(10 - strlen(type)), "", m->tee ? "yes" : "no",
+           m->e2ee ? "yes" : "no", m->context_tokens);
+}
+
 static void models_print(const p11tee_models *list, int e2ee, int tee, int json)
 {
     p11tee_model_info m;
@@ -32,8 +46,7 @@ static void models_print(const p11tee_models *list, int e2ee, int tee, int json)
         if (json)
             printf("%s\n  %s", shown ? "," : "", p11tee_models_json(list, i));
         else
-            printf("%-40s %-10s %-5s %-5s %lld\n", m.id, m.type ? m.type : "-",
-                   m.tee ? "yes" : "no", m.e2ee ? "yes" : "no", m.context_tokens);
+            models_row(&m);
         shown++;
     }
     if (json)

@@ -24,23 +24,22 @@ static void usage(FILE *out)
     fprintf(out, "Usage: p11tee [global options] COMMAND [options] [arguments]\n\nCommands:\n");
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\nGlobal options (also accepted after COMMAND):\n"
-            "  --base-url URL        API base URL ($VENICE_BASE_URL; default "
-            "https://api.venice.ai/api/v1)\n"
-            "  --api-key-file FILE   read the API key from FILE (default: $API_KEY_VENICE)\n"
-            "  --token URI           PKCS#11 token URI or label ($P11TEE_TOKEN); PIN via\n"
-            "                        pin-source=file:PATH in the URI or $P11TEE_PIN\n"
-            "  --module PATH         PKCS#11 module ($P11TEE_MODULE)\n"
-            "  --policy FILE         attestation policy (docs/policy.md); default: strict\n"
-            "  --cacert FILE         trust this CA in addition to the system roots\n"
-            "  --connect-timeout S   connect timeout in seconds (default 10)\n"
-            "  --idle-timeout S      longest silence inside a response (default 60)\n"
-            "  --max-time S          limit for a whole request (default: none)\n"
-            "  -v, --verbose         diagnostics on stderr (never the API key or the PIN)\n"
-            "  -h, --help            this help; COMMAND --help for a command's options\n"
-            "  --version             print the version\n"
-            "\nRun 'man p11tee' for exit codes and examples.\n");
+    fprintf(out, "\nGlobal options (also accepted after COMMAND):\n"
+                 "  --base-url URL        API base URL ($VENICE_BASE_URL; default "
+                 "https://api.venice.ai/api/v1)\n"
+                 "  --api-key-file FILE   read the API key from FILE (default: $API_KEY_VENICE)\n"
+                 "  --token URI           PKCS#11 token URI or label ($P11TEE_TOKEN); PIN via\n"
+                 "                        pin-source=file:PATH in the URI or $P11TEE_PIN\n"
+                 "  --module PATH         PKCS#11 module ($P11TEE_MODULE)\n"
+                 "  --policy FILE         attestation policy (docs/policy.md); default: strict\n"
+                 "  --cacert FILE         trust this CA in addition to the system roots\n"
+                 "  --connect-timeout S   connect timeout in seconds (default 10)\n"
+                 "  --idle-timeout S      longest silence inside a response (default 60)\n"
+                 "  --max-time S          limit for a whole request (default: none)\n"
+                 "  -v, --verbose         diagnostics on stderr (never the API key or the PIN)\n"
+                 "  -h, --help            this help; COMMAND --help for a command's options\n"
+                 "  --version             print the version\n"
+                 "\nRun 'man p11tee' for exit codes and examples.\n");
 }
 
 int main(int argc, char **argv)

@@ -26,10 +26,10 @@ static const char *report_requirement(p11tee_requirement r)
 }
 
 static const char *const report_fields[] = {
-    "model",       "nonce",       "signing_address", "tee_provider", "quote_version",
-    "tcb_status",  "mrtd",        "rtmr0",           "rtmr1",        "rtmr2",
-    "rtmr3",       "mrconfigid",  "mrowner",         "mrownerconfig", "mrseam",
-    "td_attributes", "xfam",      "reportdata",      "gpu_count",
+    "model",         "nonce",      "signing_address", "tee_provider",  "quote_version",
+    "tcb_status",    "mrtd",       "rtmr0",           "rtmr1",         "rtmr2",
+    "rtmr3",         "mrconfigid", "mrowner",         "mrownerconfig", "mrseam",
+    "td_attributes", "xfam",       "reportdata",      "gpu_count",
 };
 
 void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
@@ -39,21 +39,31 @@ void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
     size_t i;
 
     fprintf(out, "%s\n\n  %-34s %-12s %-11s %s\n", title, "CHECK", "RESULT", "POLICY", "DETAIL");
-    for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++)
-        fprintf(out, "  %-34s %-12s %-11s %s%s\n", c.name, report_result(c.result),
-                report_requirement(c.requirement), c.blocking ? "[blocks] " : "", c.reason);
+    for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++) {
+        /* Reasons and fields quote the server: one line each, no control characters. */
+        fprintf(out, "  %-34s %-12s %-11s %s", c.name, report_result(c.result),
+                report_requirement(c.requirement), c.blocking ? "[blocks] " : "");
+        cli_put_line(out, c.reason);
+        fputc('\n', out);
+    }
     fprintf(out, "\n");
     for (i = 0; i < sizeof(report_fields) / sizeof(report_fields[0]); i++) {
         const char *v = p11tee_attestation_get(a, report_fields[i]);
 
-        if (v != NULL)
-            fprintf(out, "  %-16s %s\n", report_fields[i], v);
+        if (v == NULL)
+            continue;
+        fprintf(out, "  %-16s ", report_fields[i]);
+        cli_put_line(out, v);
+        fputc('\n', out);
     }
     p11tee_error_clear(&err);
-    if (p11tee_attestation_verdict(a, &err) == P11TEE_OK)
+    if (p11tee_attestation_verdict(a, &err) == P11TEE_OK) {
         fprintf(out, "\nVerdict: PASS (every check the policy requires passed)\n");
-    else
-        fprintf(out, "\nVerdict: FAIL: %s\n", err.message);
+    } else {
+        fprintf(out, "\nVerdict: FAIL: ");
+        cli_put_line(out, err.message);
+        fputc('\n', out);
+    }
 }
 
 void cli_attestation_summary(FILE *out, const p11tee_attestation *a)
@@ -70,9 +80,13 @@ void cli_attestation_summary(FILE *out, const p11tee_attestation *a)
         else
             unchecked++;
     }
-    fprintf(out, "p11tee: verified: %s attested (%zu checks passed, %zu failed, %zu not checked",
-            model ? model : "model", pass, fail, unchecked);
-    if (p11tee_attestation_get(a, "tcb_status") != NULL)
-        fprintf(out, ", TCB %s", p11tee_attestation_get(a, "tcb_status"));
+    fprintf(out, "p11tee: verified: ");
+    cli_put_line(out, model ? model : "model");
+    fprintf(out, " attested (%zu checks passed, %zu failed, %zu not checked", pass, fail,
+            unchecked);
+    if (p11tee_attestation_get(a, "tcb_status") != NULL) {
+        fprintf(out, ", TCB ");
+        cli_put_line(out, p11tee_attestation_get(a, "tcb_status"));
+    }
     fprintf(out, ")\n");
 }

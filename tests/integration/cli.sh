@@ -26,6 +26,12 @@ it_run --token "pkcs11:token=x?pin-value=$IT_PIN" models
 it_check_rc "a PIN on the command line is refused" 2
 it_check_grep "... saying why" "$IT_ERR" "visible to other users"
 it_check_no_grep "... without echoing it" "$IT_ERR" "$IT_PIN"
+it_run --token "pkcs11:token=x;pin-value=$IT_PIN" models
+it_check_rc "a PIN in the URI's path part is refused too" 2
+it_run --token "pkcs11:token=x?pin%2Dvalue=$IT_PIN" models
+it_check_rc "... and a percent-encoded one" 2
+it_run attest --input /dev/null --nonce 1234
+it_check_rc "a malformed --nonce: usage error" 2
 
 # ---- models ---------------------------------------------------------------
 it_run $P models
@@ -199,6 +205,16 @@ it_run $P signature -m "$E2EE_MODEL" "$saved_id" --request "$TAP_TMP/exchange/re
 it_check_rc "signature with the saved bodies" 0
 it_check_grep "... the request hash matches" "$IT_OUT" "signature.request_hash .* pass"
 it_check_grep "... the response hash matches" "$IT_OUT" "signature.response_hash .* pass"
+mkdir -m 700 "$TAP_TMP/mine"
+printf 'old' >"$TAP_TMP/mine/request.json"
+chmod 666 "$TAP_TMP/mine/request.json"
+it_run $P chat -m "$E2EE_MODEL" --save-exchange "$TAP_TMP/mine" "again"
+it_check_eq "--save-exchange makes an existing file private" \
+    "$(stat -c %a "$TAP_TMP/mine/request.json")" "600"
+mkdir -m 777 "$TAP_TMP/shared"
+it_run $P chat -m "$E2EE_MODEL" --save-exchange "$TAP_TMP/shared" "shared dir"
+it_check_rc "--save-exchange refuses a directory others can write" 1
+it_check_grep "... saying why" "$IT_ERR" "nobody else can write to"
 printf 'x' >>"$TAP_TMP/exchange/response.body"
 it_run $P signature -m "$E2EE_MODEL" "$saved_id" --request "$TAP_TMP/exchange/request.json" \
     --response "$TAP_TMP/exchange/response.body"
@@ -276,6 +292,6 @@ env -u API_KEY_VENICE "$top_builddir/p11tee" --api-key-file "$TAP_TMP/key" $P mo
     >"$IT_OUT" 2>"$IT_ERR" </dev/null && IT_RC=0 || IT_RC=$?
 it_check_rc "--api-key-file" 0
 it_check_eq "no failed token login or stray prompt reached the model" \
-    "$(it_stat chat_requests_reached_model)" "$((chats_before + 12))"
+    "$(it_stat chat_requests_reached_model)" "$((chats_before + 14))"
 
 tap_done

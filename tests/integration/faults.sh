@@ -41,11 +41,12 @@ nvidia-wrong-nonce nvidia.evidence.nonce
 FAULTS
 
 answer=$(it_answer "stream faults")
-# A proper prefix of the answer (possibly empty): what was verified before the fault.
+# A proper, non-empty prefix of the answer: what was verified before the fault was shown,
+# nothing from the fault on.
 prefix_only() {
     out=$(cat "$IT_OUT")
     case "$answer" in
-    "$out"*) [ "$out" != "$answer" ] ;;
+    "$out"*) [ -n "$out" ] && [ "$out" != "$answer" ] ;;
     *) false ;;
     esac
 }
@@ -93,6 +94,47 @@ fault http-500
 it_run $P chat -m "$E2EE_MODEL" "stream faults"
 it_check_rc "http-500: HTTP exit code" 4
 it_check_grep "http-500: the server's message" "$IT_ERR" "HTTP 500"
+
+# The gateway denies E2EE for an e2ee- model: nothing may leave in the clear.
+fault e2ee-flag-off
+sent=$(it_stat requests.chat)
+it_run $P chat -m "$E2EE_MODEL" "secret for a downgraded model"
+it_check_rc "e2ee-flag-off: refused with the HTTP/API exit code" 4
+it_check_grep "e2ee-flag-off: says why" "$IT_ERR" "does not support end-to-end encryption; nothing was sent"
+it_check_eq "e2ee-flag-off: no chat request left the machine" "$(it_stat requests.chat)" "$sent"
+refserver_control '{"clear_faults": true}' >/dev/null
+it_run $P chat -m "$TEE_MODEL" --e2ee "tee with --e2ee"
+it_check_rc "--e2ee refuses a model without E2EE" 4
+it_check_eq "... sending nothing" "$(it_stat requests.chat)" "$sent"
+
+# A server error inside the stream echoes the key and carries control sequences.
+fault stream-error
+it_run $P chat -m "$E2EE_MODEL" "stream faults"
+it_check_rc "stream-error: HTTP/API exit code" 4
+it_check_grep "stream-error: the server's error is shown" "$IT_ERR" "reported an error in the stream: rate limited"
+it_check_no_grep "stream-error: the API key is not" "$IT_ERR" "$REFSERVER_API_KEY"
+it_check_no_grep "stream-error: no ESC reaches stderr" "$IT_ERR" "$(printf '\033')"
+it_check_no_grep "stream-error: no BEL either" "$IT_ERR" "$(printf '\007')"
+
+# Hostile strings in the attestation and the chat ids.
+fault hostile-strings
+it_run $P attest "$E2EE_MODEL"
+it_check_eq "hostile-strings: exactly one verdict line" "$(grep -c '^Verdict:' "$IT_OUT")" "1"
+it_check_no_grep "hostile-strings: no ESC in the report" "$IT_OUT" "$(printf '\033')"
+it_run $P chat -m "$E2EE_MODEL" "stream faults"
+it_check_rc "hostile-strings: the chat itself works" 0
+it_check_no_grep "hostile-strings: the hostile id carries no ESC to stderr" "$IT_ERR" "$(printf '\033')"
+it_check_no_grep "hostile-strings: nor BEL" "$IT_ERR" "$(printf '\007')"
+
+# The server never accepts the attested key: one re-attestation, then a clear error.
+fault mismatch-always
+attests=$(it_stat attestations_served)
+it_run $P chat -m "$E2EE_MODEL" "stream faults"
+it_check_rc "mismatch-always: HTTP/API exit code after one retry" 4
+it_check_grep "mismatch-always: says so" "$IT_ERR" "no longer accepts the attested model key"
+it_check_eq "mismatch-always: exactly one re-attestation" "$(it_stat attestations_served)" \
+    "$((attests + 2))"
+it_check_out "mismatch-always: nothing on stdout" ""
 
 # The server killed in the middle of a stream.
 refserver_control '{"clear_faults": true, "chunk_delay_ms": 300}' >/dev/null

@@ -116,6 +116,52 @@ static void expect_answer(p11tee_client *client, const char *model, const char *
     p11tee_chat_result_free(res);
 }
 
+typedef struct keys_seen {
+    char key[2][160];
+    int n;
+} keys_seen;
+
+static void remember_key(void *userdata, const p11tee_attestation *a)
+{
+    keys_seen *k = userdata;
+
+    if (k->n < 2)
+        snprintf(k->key[k->n++], sizeof(k->key[0]), "%s", p11tee_attestation_get(a, "signing_key"));
+}
+
+static int ignore_text(void *userdata, p11tee_field field, const char *s, size_t len, int pt)
+{
+    (void)userdata;
+    (void)field;
+    (void)s;
+    (void)len;
+    (void)pt;
+    return 0;
+}
+
+/* Runs first: library.sh armed rotate-key, so the first chat meets a key mismatch. */
+static void rotation_names_the_new_attestation(void **state)
+{
+    static const p11tee_chat_events ev = {remember_key, ignore_text};
+    static const char req[] = "{\"model\":\"" E2EE_MODEL "\",\"messages\":[{\"role\":"
+                              "\"user\",\"content\":\"rotate\"}]}";
+    p11tee_client *client = client_new(NULL, NULL);
+    p11tee_chat_result *res = NULL;
+    keys_seen k;
+    p11tee_error err;
+
+    (void)state;
+    memset(&k, 0, sizeof(k));
+    if (p11tee_chat(client, req, strlen(req), &ev, &k, &res, &err) != P11TEE_OK)
+        fail_msg("chat across a key rotation: %s", err.message);
+    assert_int_equal(k.n, 2); /* attested, mismatch, attested again */
+    assert_string_not_equal(k.key[0], k.key[1]);
+    assert_string_equal(p11tee_attestation_get(p11tee_chat_result_attestation(res), "signing_key"),
+                        k.key[1]);
+    p11tee_chat_result_free(res);
+    p11tee_client_free(client);
+}
+
 static void session_reuse(void **state)
 {
     counter c;
@@ -298,6 +344,7 @@ static void threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rotation_names_the_new_attestation),
         cmocka_unit_test(session_reuse),  cmocka_unit_test(session_ttl),
         cmocka_unit_test(refused_before_sending), cmocka_unit_test(caller_stops),
         cmocka_unit_test(result_fields),  cmocka_unit_test(config_errors),
