@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/params.h>
 
 #include "prov.h"
 
@@ -17,6 +19,8 @@ static OSSL_FUNC_keyexch_set_peer_fn ecdh_set_peer;
 static OSSL_FUNC_keyexch_derive_fn ecdh_derive;
 static OSSL_FUNC_keyexch_freectx_fn ecdh_freectx;
 static OSSL_FUNC_keyexch_dupctx_fn ecdh_dupctx;
+static OSSL_FUNC_keyexch_set_ctx_params_fn ecdh_set_ctx_params;
+static OSSL_FUNC_keyexch_settable_ctx_params_fn ecdh_settable_ctx_params;
 
 /* The keys stay owned by their EVP_PKEYs, which EVP keeps alive with the context. */
 typedef struct ecdh_ctx {
@@ -38,12 +42,55 @@ static void *ecdh_newctx(void *provctx)
     return e;
 }
 
+/* A KDF parameter of OpenSSL's ECDH that we refuse (kdf-type is handled apart). */
+static int is_kdf_param(const char *key)
+{
+    return strcmp(key, OSSL_EXCHANGE_PARAM_KDF_DIGEST) == 0 ||
+           strcmp(key, OSSL_EXCHANGE_PARAM_KDF_DIGEST_PROPS) == 0 ||
+           strcmp(key, OSSL_EXCHANGE_PARAM_KDF_OUTLEN) == 0 ||
+           strcmp(key, OSSL_EXCHANGE_PARAM_KDF_UKM) == 0;
+}
+
+/*
+ * The token gives the plain X coordinate. A KDF asked for (X9.63 and its
+ * digest, output length, UKM) is refused: ignoring it would hand the raw
+ * secret to a caller that expects a derived key. kdf-type "" (no KDF) is
+ * what OpenSSL means by default; the cofactor mode changes nothing on our
+ * curves, all of cofactor 1. Other parameters are ignored, as OpenSSL does.
+ */
+static int ecdh_params_ok(ecdh_ctx *e, const OSSL_PARAM params[])
+{
+    const OSSL_PARAM *p;
+    const char *kdf = NULL;
+    int mode;
+
+    for (p = params; p != NULL && p->key != NULL; p++) {
+        if (is_kdf_param(p->key) ||
+            (strcmp(p->key, OSSL_EXCHANGE_PARAM_KDF_TYPE) == 0 &&
+             (!OSSL_PARAM_get_utf8_string_ptr(p, &kdf) || kdf[0] != '\0'))) {
+            PROV_RAISE(e->ctx, PROV_R_NOT_SUPPORTED,
+                       "ECDH parameter %s is not supported: the token gives the plain shared"
+                       " secret (apply a KDF to it yourself)",
+                       p->key);
+            return 0;
+        }
+        if (strcmp(p->key, OSSL_EXCHANGE_PARAM_EC_ECDH_COFACTOR_MODE) == 0 &&
+            (!OSSL_PARAM_get_int(p, &mode) || mode < -1 || mode > 1)) {
+            PROV_RAISE(e->ctx, PROV_R_NOT_SUPPORTED, "ECDH parameter %s must be -1, 0 or 1",
+                       p->key);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int ecdh_init(void *vctx, void *provkey, const OSSL_PARAM params[])
 {
     ecdh_ctx *e = vctx;
     const prov_key *key = provkey;
 
-    (void)params;
+    if (!ecdh_params_ok(e, params))
+        return 0;
     if (key == NULL || key->priv == PROV_NO_HANDLE) {
         PROV_RAISE(e->ctx, PROV_R_NO_PRIVATE_KEY,
                    "ECDH needs a key whose private half is in the token");
@@ -120,6 +167,23 @@ static void *ecdh_dupctx(void *vctx)
     return d;
 }
 
+static int ecdh_set_ctx_params(void *vctx, const OSSL_PARAM params[])
+{
+    return ecdh_params_ok(vctx, params);
+}
+
+static const OSSL_PARAM *ecdh_settable_ctx_params(void *vctx, void *provctx)
+{
+    static const OSSL_PARAM settable[] = {
+        OSSL_PARAM_int(OSSL_EXCHANGE_PARAM_EC_ECDH_COFACTOR_MODE, NULL),
+        OSSL_PARAM_utf8_string(OSSL_EXCHANGE_PARAM_KDF_TYPE, NULL, 0),
+        OSSL_PARAM_END,
+    };
+
+    (void)vctx, (void)provctx;
+    return settable;
+}
+
 const OSSL_DISPATCH prov_keyexch_ecdh_functions[] = {
     {OSSL_FUNC_KEYEXCH_NEWCTX, (void (*)(void))ecdh_newctx},
     {OSSL_FUNC_KEYEXCH_INIT, (void (*)(void))ecdh_init},
@@ -127,5 +191,7 @@ const OSSL_DISPATCH prov_keyexch_ecdh_functions[] = {
     {OSSL_FUNC_KEYEXCH_DERIVE, (void (*)(void))ecdh_derive},
     {OSSL_FUNC_KEYEXCH_FREECTX, (void (*)(void))ecdh_freectx},
     {OSSL_FUNC_KEYEXCH_DUPCTX, (void (*)(void))ecdh_dupctx},
+    {OSSL_FUNC_KEYEXCH_SET_CTX_PARAMS, (void (*)(void))ecdh_set_ctx_params},
+    {OSSL_FUNC_KEYEXCH_SETTABLE_CTX_PARAMS, (void (*)(void))ecdh_settable_ctx_params},
     {0, NULL},
 };

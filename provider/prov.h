@@ -84,7 +84,9 @@ int prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen);
 void prov_uri_clear(prov_uri *uri);
 /*
  * Copy `text` into `out` with the value of every pin-value attribute
- * replaced by "***", for messages. Always NUL-terminates; truncates.
+ * replaced by "***", for messages. Components are split exactly as
+ * prov_uri_parse() splits them, so no part of a PIN is shown. Always
+ * NUL-terminates; truncates.
  */
 void prov_uri_redact(const char *text, char *out, size_t outlen);
 

@@ -5,9 +5,10 @@
  * function list (the same dlopen handle, hence the same initialised module
  * and the same per-process login) on sessions this file opens and pools.
  *
- * A module is shared by every provider instance of the process that names
- * it (libp11 finalises the module and closes all of a slot's sessions when
- * it lets go, which would pull the rug from under another instance).
+ * A module is shared by every provider instance of the process that loads
+ * it, whatever path names it (libp11 finalises the module and closes all of
+ * a slot's sessions when it lets go, which would pull the rug from under
+ * another instance).
  */
 #include "config.h"
 
@@ -136,9 +137,9 @@ typedef struct prov_login {
 
 typedef struct prov_module {
     struct prov_module *next;
-    char *path;
+    char *path; /* the path that loaded it; others may name the same file */
     unsigned int refs;
-    void *dl;
+    void *dl; /* the registry's key: one record per loaded module */
     CK_FUNCTION_LIST_PTR fl;
     PKCS11_CTX *p11;
     PKCS11_SLOT *slots;
@@ -166,24 +167,34 @@ static CK_RV libp11_rv(void)
     return rv;
 }
 
-/* dlopen + C_GetFunctionList, with a message that says which step failed. */
-static int module_open_dl(prov_module *m, char *why, size_t whylen)
+/*
+ * dlopen the module at `path`. A symlink or any other path to the same file
+ * gives the same handle. RTLD_NODELETE keeps the module mapped after its last
+ * release (see exit_handler_cover).
+ */
+static int module_dlopen(const char *path, void **dl, char *why, size_t whylen)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        snprintf(why, whylen, "PKCS#11 module %s: %s; check pkcs11-module", path, strerror(errno));
+        return PROV_R_MODULE_LOAD;
+    }
+    *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    if (*dl == NULL) {
+        snprintf(why, whylen, "cannot load PKCS#11 module %s: %s", path, dlerror());
+        return PROV_R_MODULE_LOAD;
+    }
+    return 0;
+}
+
+/* C_GetFunctionList, with a message that says what failed. */
+static int module_functions(prov_module *m, char *why, size_t whylen)
 {
     CK_C_GetFunctionList getfl;
-    struct stat st;
     char nb[24];
     CK_RV rv;
 
-    if (stat(m->path, &st) != 0) {
-        snprintf(why, whylen, "PKCS#11 module %s: %s; check pkcs11-module", m->path,
-                 strerror(errno));
-        return PROV_R_MODULE_LOAD;
-    }
-    m->dl = dlopen(m->path, RTLD_NOW | RTLD_LOCAL);
-    if (m->dl == NULL) {
-        snprintf(why, whylen, "cannot load PKCS#11 module %s: %s", m->path, dlerror());
-        return PROV_R_MODULE_LOAD;
-    }
     getfl = (CK_C_GetFunctionList)dlsym(m->dl, "C_GetFunctionList");
     if (getfl == NULL) {
         snprintf(why, whylen, "%s is not a PKCS#11 module (no C_GetFunctionList)", m->path);
@@ -266,9 +277,9 @@ static void module_free(prov_module *m)
 /*
  * At exit, OpenSSL tears providers down from its own atexit handler, which
  * runs after the C++ static destructors of a module loaded later (SoftHSM
- * crashes in C_CloseSession then). This handler, registered after each
- * module load, runs before them: it finalises the modules and tells the
- * teardown code not to call them any more.
+ * crashes in C_CloseAllSessions then). This handler runs before them: it
+ * finalises the modules and tells the teardown code not to call them any
+ * more. It may be registered more than once; a second run does nothing.
  */
 static void modules_at_exit(void)
 {
@@ -281,14 +292,52 @@ static void modules_at_exit(void)
     pthread_mutex_unlock(&modules_lock);
 }
 
-/* The module at `path`, loaded on first use. Called with modules_lock held. */
-static int module_acquire(const char *path, prov_module **out, char *why, size_t whylen)
+/* Modules the exit handler was registered after; modules_lock held. */
+static void *exit_covered[8];
+static size_t exit_ncovered;
+
+/*
+ * Exit handlers run in reverse order of registration, and a module's static
+ * destructors are registered when it is loaded, so modules_at_exit must be
+ * registered after that. Modules stay mapped (RTLD_NODELETE): a module is
+ * loaded once per process, so one registration per module suffices, however
+ * often clients open and release it. (Registering only once per process
+ * would be wrong: a module unloaded and loaded again would register its
+ * destructors after our handler.) modules_lock held.
+ */
+static void exit_handler_cover(const prov_ctx *ctx, const prov_module *m)
+{
+    size_t i;
+
+    for (i = 0; i < exit_ncovered; i++)
+        if (exit_covered[i] == m->dl)
+            return;
+    if (atexit(modules_at_exit) != 0) {
+        prov_debug(ctx, "atexit failed: the modules are not finalised at exit");
+        return;
+    }
+    prov_debug(ctx, "exit handler registered after loading %s", m->path);
+    /* Past 8 distinct modules, every load registers again: correct, only longer. */
+    if (exit_ncovered < PROV_ARRAY_LEN(exit_covered))
+        exit_covered[exit_ncovered++] = m->dl;
+}
+
+/*
+ * The module at `path`, loaded on first use; the same record for any path
+ * that loads the same module. Called with modules_lock held.
+ */
+static int module_acquire(const prov_ctx *ctx, const char *path, prov_module **out, char *why,
+                          size_t whylen)
 {
     prov_module *m;
-    int reason;
+    void *dl;
+    int reason = module_dlopen(path, &dl, why, whylen);
 
+    if (reason != 0)
+        return reason;
     for (m = modules; m != NULL; m = m->next) {
-        if (strcmp(m->path, path) == 0) {
+        if (m->dl == dl) {
+            dlclose(dl); /* the record holds one reference */
             m->refs++;
             *out = m;
             return 0;
@@ -297,10 +346,12 @@ static int module_acquire(const char *path, prov_module **out, char *why, size_t
     m = calloc(1, sizeof(*m));
     if (m == NULL || (m->path = strdup(path)) == NULL) {
         free(m);
+        dlclose(dl);
         snprintf(why, whylen, "out of memory");
         return PROV_R_NOMEM;
     }
-    reason = module_open_dl(m, why, whylen);
+    m->dl = dl;
+    reason = module_functions(m, why, whylen);
     if (reason == 0)
         reason = module_open_p11(m, why, whylen);
     if (reason != 0) {
@@ -311,7 +362,8 @@ static int module_acquire(const char *path, prov_module **out, char *why, size_t
     m->next = modules;
     modules = m;
     *out = m;
-    atexit(modules_at_exit);
+    prov_debug(ctx, "loaded PKCS#11 module %s", path);
+    exit_handler_cover(ctx, m);
     return 0;
 }
 
@@ -437,8 +489,10 @@ static int slot_matches(PKCS11_SLOT *s, const prov_uri *u)
     return 1;
 }
 
-static int find_slot(prov_token *t, const prov_uri *u, const char *shown, char *why, size_t whylen)
+static int find_slot(const prov_ctx *ctx, const prov_uri *u, const char *shown, char *why,
+                     size_t whylen)
 {
+    prov_token *t = ctx->token;
     unsigned int i, n = 0;
     size_t used;
 
@@ -457,7 +511,7 @@ static int find_slot(prov_token *t, const prov_uri *u, const char *shown, char *
         return PROV_R_TOKEN_AMBIGUOUS;
     }
     used = (size_t)snprintf(why, whylen, "no initialised token matches %s in %s; present:", shown,
-                            t->mod->path);
+                            ctx->module_path);
     for (i = 0; i < t->mod->nslots && used < whylen; i++) {
         const PKCS11_TOKEN *tk = t->mod->slots[i].token;
 
@@ -565,9 +619,12 @@ static int token_open_first(prov_ctx *ctx, char *why, size_t whylen)
     }
     prov_uri_redact(ctx->token_uri, shown, sizeof(shown));
     pthread_mutex_lock(&modules_lock);
-    reason = module_acquire(ctx->module_path, &t->mod, why, whylen);
+    reason = module_acquire(ctx, ctx->module_path, &t->mod, why, whylen);
+    /* A child whose first instance is this one: the module is still the parent's. */
     if (reason == 0)
-        reason = find_slot(t, &uri, shown, why, whylen);
+        reason = module_reinit_child(ctx, t->mod, why, whylen);
+    if (reason == 0)
+        reason = find_slot(ctx, &uri, shown, why, whylen);
     if (reason == 0) {
         switch (prov_pin_resolve(&uri, &t->pin, why, whylen)) {
         case PROV_PIN_OK: reason = login(t, why, whylen); break;
@@ -689,6 +746,22 @@ static void session_put(prov_ctx *ctx, CK_SESSION_HANDLE s, CK_RV last_rv)
         t->idle[t->nidle++] = s;
     pthread_cond_signal(&t->idle_cond);
     pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * Close a session for good: the token destroys the session objects it
+ * created, a secret C_DestroyObject left behind and any key pair generated
+ * in it (those keys then report KEY_STALE). The login survives: libp11 keeps
+ * the session it logged in with. 1 if the token closed it.
+ */
+static int session_close(prov_ctx *ctx, CK_SESSION_HANDLE s)
+{
+    CK_RV rv = ctx->token->mod->fl->C_CloseSession(s);
+    char nb[24];
+
+    prov_debug(ctx, "C_CloseSession: %s", prov_ckr_name(rv, nb));
+    session_put(ctx, s, CKR_SESSION_CLOSED); /* out of the pool either way */
+    return rv == CKR_OK;
 }
 
 /* ---- objects ------------------------------------------------------------- */
@@ -885,6 +958,29 @@ int prov_token_import_private(prov_ctx *ctx, const prov_curve *c, const unsigned
     return 1;
 }
 
+/*
+ * Destroy the derived secret, a readable object. If the token will not, its
+ * session is closed instead, which destroys it; if even that fails, the
+ * secret may remain: the derive fails. Returns the session to the pool or
+ * closes it; `*rv` and `*step` become the failure to report, if any.
+ */
+static void secret_destroy(prov_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE secret, CK_RV *rv,
+                           const char **step)
+{
+    CK_RV drv = ctx->token->mod->fl->C_DestroyObject(s, secret);
+    char nb[24];
+
+    if (drv == CKR_OK) {
+        session_put(ctx, s, *rv);
+        return;
+    }
+    prov_debug(ctx, "C_DestroyObject(derived secret): %s", prov_ckr_name(drv, nb));
+    if (!session_close(ctx, s) && *rv == CKR_OK) {
+        *rv = drv;
+        *step = "C_DestroyObject(derived secret) and C_CloseSession";
+    }
+}
+
 /* C_DeriveKey into a 32-byte (field size) secret object, read it, destroy it. */
 int prov_token_derive(prov_ctx *ctx, const prov_key *key, const unsigned char *peer,
                       size_t peer_len, unsigned char *out)
@@ -918,9 +1014,10 @@ int prov_token_derive(prov_ctx *ctx, const prov_key *key, const unsigned char *p
         rv = fl->C_GetAttributeValue(s, secret, &val, 1);
         if (rv == CKR_OK && val.ulValueLen != vlen)
             rv = CKR_DATA_LEN_RANGE;
-        fl->C_DestroyObject(s, secret);
+        secret_destroy(ctx, s, secret, &rv, &step);
+    } else {
+        session_put(ctx, s, rv);
     }
-    session_put(ctx, s, rv);
     if (rv != CKR_OK) {
         OPENSSL_cleanse(out, vlen);
         /* A private key the token no longer knows: gone with its session, or destroyed. */

@@ -112,12 +112,36 @@ static int slot_id_valid(const char *s)
     return errno == 0 && *end == '\0' && v <= (unsigned long)-1;
 }
 
+/*
+ * The other attribute names RFC 7512 defines. They are public vocabulary, so
+ * an error may name them; any other name may be a PIN typed in the wrong
+ * place and is never shown.
+ */
+static const char *const rfc7512_unsupported[] = {
+    "id",          "library-description", "library-manufacturer", "library-version",
+    "object",      "slot-description",    "slot-manufacturer",    "type",
+    "module-name", "module-path",
+};
+
+#define URI_SUPPORTED                                                                              \
+    "supported: token, serial, manufacturer, model, slot-id, pin-value, pin-source"
+
+static const char *rfc7512_name(const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < PROV_ARRAY_LEN(rfc7512_unsupported); i++)
+        if (strlen(rfc7512_unsupported[i]) == len && memcmp(rfc7512_unsupported[i], name, len) == 0)
+            return rfc7512_unsupported[i];
+    return NULL;
+}
+
 /* One "name=value" of length `len`. */
 static int parse_attr(const char *s, size_t len, prov_uri *out, char *why, size_t whylen)
 {
     const char *eq = memchr(s, '=', len);
     const uri_attr *a;
-    const char *err = NULL;
+    const char *err = NULL, *known;
     char **slot;
     char *v;
 
@@ -128,10 +152,13 @@ static int parse_attr(const char *s, size_t len, prov_uri *out, char *why, size_
     }
     a = attr_find(s, (size_t)(eq - s));
     if (a == NULL) {
-        snprintf(why, whylen,
-                 "unsupported attribute \"%.*s\" (supported: token, serial, manufacturer, model,"
-                 " slot-id, pin-value, pin-source)",
-                 (int)(eq - s > 40 ? 40 : eq - s), s);
+        known = rfc7512_name(s, (size_t)(eq - s));
+        if (known != NULL)
+            snprintf(why, whylen, "unsupported attribute \"%s\" (" URI_SUPPORTED ")", known);
+        else
+            snprintf(why, whylen,
+                     "an unknown attribute (its name is not shown: it may be a misplaced "
+                     "PIN; " URI_SUPPORTED ")");
         return 0;
     }
     slot = (char **)((char *)out + a->offset);
@@ -152,27 +179,64 @@ static int parse_attr(const char *s, size_t len, prov_uri *out, char *why, size_
     return 1;
 }
 
-/* Attributes of `s[0..len)` separated by `sep`; empty components are skipped. */
-static int parse_list(const char *s, size_t len, char sep, prov_uri *out, char *why, size_t whylen)
+/*
+ * A component of a URI, empty ones included; `lead` is the separator before
+ * it ('\0' for the first one of the path). Returns 0 to stop the walk.
+ */
+typedef int (*uri_part_fn)(const char *s, size_t len, char lead, void *arg);
+
+/* The components of `s[0..len)` separated by `sep`, the first one led by `lead`. */
+static int walk_list(const char *s, size_t len, char sep, char lead, uri_part_fn fn, void *arg)
 {
-    while (len > 0) {
+    for (;;) {
         const char *end = memchr(s, sep, len);
         size_t n = end != NULL ? (size_t)(end - s) : len;
 
-        if (n > 0 && !parse_attr(s, n, out, why, whylen))
+        if (!fn(s, n, lead, arg))
             return 0;
         if (end == NULL)
-            break;
+            return 1;
         len -= n + 1;
         s = end + 1;
+        lead = sep;
     }
-    return 1;
+}
+
+/*
+ * Every component of the URI body (after "pkcs11:"): the path split on ';'
+ * up to the first '?', then the query split on '&'. The parser and the
+ * redaction both walk this way, so that whatever the parser takes as a
+ * pin-value is exactly what the redaction hides.
+ */
+static int uri_walk(const char *body, size_t len, uri_part_fn fn, void *arg)
+{
+    const char *q = memchr(body, '?', len);
+    size_t plen = q != NULL ? (size_t)(q - body) : len;
+
+    if (!walk_list(body, plen, ';', '\0', fn, arg))
+        return 0;
+    return q == NULL || walk_list(q + 1, len - plen - 1, '&', '?', fn, arg);
+}
+
+typedef struct parse_state {
+    prov_uri *out;
+    char *why;
+    size_t whylen;
+} parse_state;
+
+/* Empty components are skipped. */
+static int parse_part(const char *s, size_t len, char lead, void *arg)
+{
+    parse_state *st = arg;
+
+    (void)lead;
+    return len == 0 || parse_attr(s, len, st->out, st->why, st->whylen);
 }
 
 int prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen)
 {
-    size_t len, plen;
-    const char *q;
+    parse_state st = {out, why, whylen};
+    size_t len;
 
     memset(out, 0, sizeof(*out));
     if (text == NULL || text[0] == '\0') {
@@ -197,12 +261,7 @@ int prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen)
         }
         return 1;
     }
-    text += strlen(URI_SCHEME);
-    len -= strlen(URI_SCHEME);
-    q = memchr(text, '?', len);
-    plen = q != NULL ? (size_t)(q - text) : len;
-    if (!parse_list(text, plen, ';', out, why, whylen) ||
-        (q != NULL && !parse_list(q + 1, len - plen - 1, '&', out, why, whylen))) {
+    if (!uri_walk(text + strlen(URI_SCHEME), len - strlen(URI_SCHEME), parse_part, &st)) {
         prov_uri_clear(out);
         return 0;
     }
@@ -228,29 +287,52 @@ void prov_uri_clear(prov_uri *uri)
     memset(uri, 0, sizeof(*uri));
 }
 
-void prov_uri_redact(const char *text, char *out, size_t outlen)
+/* A bounded output string; cap >= 1, always NUL-terminated, truncates. */
+typedef struct redact_buf {
+    char *s;
+    size_t cap, n;
+} redact_buf;
+
+static void redact_add(redact_buf *b, const char *s, size_t len)
+{
+    size_t room = b->cap - 1 - b->n;
+
+    if (len > room)
+        len = room;
+    memcpy(b->s + b->n, s, len);
+    b->n += len;
+    b->s[b->n] = '\0';
+}
+
+static int redact_part(const char *s, size_t len, char lead, void *arg)
 {
     static const char key[] = "pin-value=";
-    size_t n = 0;
-    const char *p = text;
+    redact_buf *b = arg;
+
+    if (lead != '\0')
+        redact_add(b, &lead, 1);
+    if (len >= sizeof(key) - 1 && memcmp(s, key, sizeof(key) - 1) == 0)
+        redact_add(b, "pin-value=***", strlen("pin-value=***"));
+    else
+        redact_add(b, s, len);
+    return 1;
+}
+
+void prov_uri_redact(const char *text, char *out, size_t outlen)
+{
+    redact_buf b = {out, outlen, 0};
+    size_t len = strlen(text), scheme = strlen(URI_SCHEME);
 
     if (outlen == 0)
         return;
-    while (*p != '\0' && n + 1 < outlen) {
-        int at_attr = p == text || p[-1] == ';' || p[-1] == '?' || p[-1] == '&' || p[-1] == ':';
-
-        if (at_attr && strncmp(p, key, sizeof(key) - 1) == 0) {
-            int w = snprintf(out + n, outlen - n, "%s***", key);
-
-            n = w < 0 || (size_t)w >= outlen - n ? outlen - 1 : n + (size_t)w;
-            p += sizeof(key) - 1;
-            while (*p != '\0' && *p != ';' && *p != '&' && *p != '?')
-                p++;
-            continue;
-        }
-        out[n++] = *p++;
+    out[0] = '\0';
+    /* A plain label is taken verbatim by the parser: it holds no PIN. */
+    if (strncmp(text, URI_SCHEME, scheme) != 0) {
+        redact_add(&b, text, len);
+        return;
     }
-    out[n] = '\0';
+    redact_add(&b, text, scheme);
+    uri_walk(text + scheme, len - scheme, redact_part, &b);
 }
 
 /* The path of a pin-source: "file:" URI (file:/p or file:///p) or an absolute path. */

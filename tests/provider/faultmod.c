@@ -10,13 +10,19 @@
  *   login=RV        C_Login returns RV
  *   derive-once=RV  the first C_DeriveKey returns RV, later ones work
  *   create=RV       C_CreateObject returns RV
+ *   destroy-once=RV the first C_DestroyObject returns RV (and destroys nothing)
+ *   destroy-close-once=RV  the same, and the first C_CloseSession returns RV too
  *   ecpoint=short   CKA_EC_POINT comes back as 3 bytes
  *   ecpoint=offcurve  CKA_EC_POINT comes back with its last byte changed
- * RV is a CK_RV in hex (0xa4 = CKR_PIN_LOCKED).
+ *   value=short     CKA_VALUE is written but its length comes back one short
+ *   none            no fault: SoftHSM as it is, with the calls counted
+ * RV is a CK_RV in hex (0xa4 = CKR_PIN_LOCKED). Whatever the fault, the
+ * calls of C_OpenSession and C_Login are counted: faultmod_calls().
  */
 #include "config.h"
 
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +31,29 @@
 
 static CK_FUNCTION_LIST real, mine;
 static CK_RV fault_rv;
-static int derive_failed_once;
+static int derive_failed_once, destroy_failed_once, close_failed_once;
 static const char *ecpoint_mode;
+static _Atomic unsigned long open_calls, login_calls;
+static int login_fails;
+
+/* How often C_OpenSession or C_Login was called since the module was loaded. */
+unsigned long faultmod_calls(const char *name);
+
+unsigned long faultmod_calls(const char *name)
+{
+    if (strcmp(name, "C_OpenSession") == 0)
+        return atomic_load(&open_calls);
+    if (strcmp(name, "C_Login") == 0)
+        return atomic_load(&login_calls);
+    return 0;
+}
+
+static CK_RV count_open(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
+                        CK_SESSION_HANDLE_PTR s)
+{
+    atomic_fetch_add(&open_calls, 1);
+    return real.C_OpenSession(slot, flags, app, notify, s);
+}
 
 static CK_RV fail_init(CK_VOID_PTR args)
 {
@@ -48,10 +75,10 @@ static CK_RV fail_keygen(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_P
     return fault_rv;
 }
 
-static CK_RV fail_login(CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR pin, CK_ULONG n)
+static CK_RV count_login(CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR pin, CK_ULONG n)
 {
-    (void)s, (void)u, (void)pin, (void)n;
-    return fault_rv;
+    atomic_fetch_add(&login_calls, 1);
+    return login_fails ? fault_rv : real.C_Login(s, u, pin, n);
 }
 
 static CK_RV fail_create(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n,
@@ -71,6 +98,24 @@ static CK_RV fail_derive_once(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT
     return real.C_DeriveKey(s, m, base, t, n, out);
 }
 
+static CK_RV fail_destroy_once(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o)
+{
+    if (!destroy_failed_once) {
+        destroy_failed_once = 1;
+        return fault_rv;
+    }
+    return real.C_DestroyObject(s, o);
+}
+
+static CK_RV fail_close_once(CK_SESSION_HANDLE s)
+{
+    if (!close_failed_once) {
+        close_failed_once = 1;
+        return fault_rv;
+    }
+    return real.C_CloseSession(s);
+}
+
 static CK_RV bad_ec_point(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n)
 {
     CK_RV rv = real.C_GetAttributeValue(s, o, t, n);
@@ -81,6 +126,17 @@ static CK_RV bad_ec_point(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_
         t[0].ulValueLen = 3;
     else
         ((unsigned char *)t[0].pValue)[t[0].ulValueLen - 1] ^= 0x01;
+    return rv;
+}
+
+/* The value is written in full; only its length is misreported. */
+static CK_RV short_value(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+    CK_RV rv = real.C_GetAttributeValue(s, o, t, n);
+
+    if (rv == CKR_OK && n == 1 && t[0].type == CKA_VALUE && t[0].pValue != NULL &&
+        t[0].ulValueLen > 0)
+        t[0].ulValueLen--;
     return rv;
 }
 
@@ -112,6 +168,8 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
     real = *fl;
     mine = *fl;
     mine.C_GetFunctionList = C_GetFunctionList;
+    mine.C_OpenSession = count_open;
+    mine.C_Login = count_login;
     if (fault_is(fault, "init"))
         mine.C_Initialize = fail_init;
     else if (fault_is(fault, "slots"))
@@ -119,11 +177,18 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
     else if (fault_is(fault, "keygen"))
         mine.C_GenerateKeyPair = fail_keygen;
     else if (fault_is(fault, "login"))
-        mine.C_Login = fail_login;
+        login_fails = 1;
     else if (fault_is(fault, "derive-once"))
         mine.C_DeriveKey = fail_derive_once;
     else if (fault_is(fault, "create"))
         mine.C_CreateObject = fail_create;
+    else if (fault_is(fault, "destroy-once"))
+        mine.C_DestroyObject = fail_destroy_once;
+    else if (fault_is(fault, "destroy-close-once")) {
+        mine.C_DestroyObject = fail_destroy_once;
+        mine.C_CloseSession = fail_close_once;
+    } else if (strcmp(fault, "value=short") == 0)
+        mine.C_GetAttributeValue = short_value;
     else if (strncmp(fault, "ecpoint=", 8) == 0) {
         ecpoint_mode = fault + 8;
         mine.C_GetAttributeValue = bad_ec_point;

@@ -24,7 +24,8 @@ PROV_C_TESTS = \
 	tests/provider/test_prov_errors \
 	tests/provider/test_prov_threads \
 	tests/provider/test_prov_fork \
-	tests/provider/test_prov_faults
+	tests/provider/test_prov_faults \
+	tests/provider/test_prov_lifecycle
 
 check_PROGRAMS += $(PROV_C_TESTS)
 TESTS += $(PROV_C_TESTS) tests/provider/openssl-tool.sh
@@ -66,3 +67,8 @@ tests_provider_test_prov_faults_CPPFLAGS = $(PROVTEST_CPPFLAGS)
 tests_provider_test_prov_faults_CFLAGS = $(TEST_CFLAGS)
 tests_provider_test_prov_faults_LDADD = $(PROVTEST_LDADD)
 EXTRA_tests_provider_test_prov_faults_DEPENDENCIES = tests/provider/faultmod.la
+
+tests_provider_test_prov_lifecycle_SOURCES = tests/provider/test_prov_lifecycle.c
+tests_provider_test_prov_lifecycle_CPPFLAGS = $(PROVTEST_CPPFLAGS)
+tests_provider_test_prov_lifecycle_CFLAGS = $(TEST_CFLAGS)
+tests_provider_test_prov_lifecycle_LDADD = $(PROVTEST_LDADD)

@@ -220,6 +220,38 @@ size_t pt_sw_derive(EVP_PKEY *priv, const char *curve, const uint8_t *peer, size
     return n;
 }
 
+int pt_hsm_derive_ok(hsm_key *k)
+{
+    EVP_PKEY *s = pt_sw_key("secp256k1");
+    uint8_t kpub[HSM_PUBKEY_BYTES], spub[PT_POINT_MAX], x1[HSM_SECRET_MAX], x2[HSM_SECRET_MAX];
+    size_t kn = 0, sn = s != NULL ? pt_pub(s, spub, sizeof(spub)) : 0, n = 0;
+    p11tee_error err = {0};
+    int ok;
+
+    ok = sn != 0 && hsm_key_public(k, kpub, sizeof(kpub), &kn, &err) == P11TEE_OK &&
+         hsm_derive(k, spub, sn, x1, sizeof(x1), &n, &err) == P11TEE_OK && n == 32 &&
+         pt_sw_derive(s, "secp256k1", kpub, kn, x2, sizeof(x2)) == 32 && memcmp(x1, x2, 32) == 0;
+    if (!ok)
+        fprintf(stderr, "[%d] derive: %s (%s)\n", (int)getpid(), err.message, err.detail);
+    EVP_PKEY_free(s);
+    return ok;
+}
+
+long pt_fault_calls(const char *module, const char *fn)
+{
+    void *dl = dlopen(module, RTLD_NOW | RTLD_NOLOAD);
+    unsigned long (*calls)(const char *) = NULL;
+    long n = -1;
+
+    if (dl != NULL)
+        *(void **)&calls = dlsym(dl, "faultmod_calls");
+    if (calls != NULL)
+        n = (long)calls(fn);
+    if (dl != NULL)
+        dlclose(dl);
+    return n;
+}
+
 int pt_prov_error(char *text, size_t cap)
 {
     unsigned long e;
@@ -350,13 +382,17 @@ int pt_p11_find_pair(pt_p11 *p, const uint8_t *pub, size_t len, unsigned long *p
     CK_ATTRIBUTE idattr = {CKA_ID, id, sizeof(id)};
     CK_ATTRIBUTE by_id[] = {{CKA_CLASS, &privc, sizeof(privc)}, {CKA_ID, id, 0}};
     CK_OBJECT_HANDLE h;
+    size_t hdr;
 
     if (len > PT_POINT_MAX || len < 2)
         return 0;
-    der[0] = 0x04; /* OCTET STRING around the point */
-    der[1] = (unsigned char)len;
-    memcpy(der + 2, pub, len);
-    by_point[1].ulValueLen = len + 2;
+    /* DER OCTET STRING around the point: short length form below 128 bytes (P-521's is 133). */
+    der[0] = 0x04;
+    hdr = len < 0x80 ? 2 : 3;
+    der[1] = len < 0x80 ? (unsigned char)len : 0x81;
+    der[2] = (unsigned char)len;
+    memcpy(der + hdr, pub, len);
+    by_point[1].ulValueLen = hdr + len;
     if (find(p, by_point, 2, &h, 1) != 1)
         return 0;
     *pubobj = h;
@@ -374,10 +410,10 @@ int pt_p11_destroy(pt_p11 *p, unsigned long obj)
     return p->fl->C_DestroyObject(p->s, obj) == CKR_OK;
 }
 
-long pt_p11_private_keys(pt_p11 *p, unsigned long *objs, size_t cap)
+long pt_p11_objects(pt_p11 *p, unsigned long cls, unsigned long *objs, size_t cap)
 {
-    CK_OBJECT_CLASS privc = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE t = {CKA_CLASS, &privc, sizeof(privc)};
+    CK_OBJECT_CLASS c = cls;
+    CK_ATTRIBUTE t = {CKA_CLASS, &c, sizeof(c)};
 
     return find(p, &t, 1, objs, cap);
 }

@@ -82,6 +82,18 @@ size_t pt_pub(const EVP_PKEY *pkey, uint8_t *out, size_t cap);
 /* Default-provider ECDH of `priv` with the encoded point `peer`; the length, 0 on failure. */
 size_t pt_sw_derive(EVP_PKEY *priv, const char *curve, const uint8_t *peer, size_t peer_len,
                     uint8_t *out, size_t cap);
+/*
+ * hsm_derive of the secp256k1 token key `k` with a fresh software peer,
+ * compared with the default provider; 1 if equal (else the reason on stderr).
+ * Thread-safe.
+ */
+int pt_hsm_derive_ok(hsm_key *k);
+
+/*
+ * How often faultmod.so, loaded as `module`, saw `fn` (C_OpenSession or
+ * C_Login) called in this process; -1 if it is not loaded.
+ */
+long pt_fault_calls(const char *module, const char *fn);
 
 /*
  * The reason of the first error the provider raised that is on the queue
@@ -102,6 +114,7 @@ typedef struct pt_attrs {
 
 #define PT_CKO_PUBLIC_KEY          2UL
 #define PT_CKO_PRIVATE_KEY         3UL
+#define PT_CKO_SECRET_KEY          4UL
 #define PT_CKR_OK                  0UL
 #define PT_CKR_ATTRIBUTE_SENSITIVE 0x11UL
 
@@ -118,8 +131,8 @@ int pt_p11_find_pair(pt_p11 *p, const uint8_t *pub, size_t len, unsigned long *p
                      unsigned long *privobj);
 /* C_DestroyObject behind the provider's back; 1 if the token did it. */
 int pt_p11_destroy(pt_p11 *p, unsigned long obj);
-/* Handles of every private key object (at most `cap`); their number, -1 on error. */
-long pt_p11_private_keys(pt_p11 *p, unsigned long *objs, size_t cap);
+/* Handles of every object of class `cls` (at most `cap`); their number, -1 on error. */
+long pt_p11_objects(pt_p11 *p, unsigned long cls, unsigned long *objs, size_t cap);
 /* The attributes the tests check; 0 on error. */
 int pt_p11_attrs(pt_p11 *p, unsigned long obj, pt_attrs *a);
 

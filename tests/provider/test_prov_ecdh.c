@@ -1,7 +1,8 @@
 /*
  * ECDH in the token gives the same bytes as OpenSSL's default provider:
  * token key x software key in both directions for >= 200 random pairs, two
- * token keys with each other, the other curves, and a known answer.
+ * token keys with each other, the other curves, and a known answer. A KDF
+ * asked of the exchange is refused, never silently skipped.
  */
 #include "config.h"
 
@@ -10,6 +11,9 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
 
 #include "hsm/hsm.h"
 #include "provider/prov_api.h"
@@ -146,6 +150,53 @@ static void default_provider_peer_is_accepted(void **state)
     EVP_PKEY_free(s);
 }
 
+/* The raw X coordinate is all the token gives: KDF parameters are refused, "no KDF" is not. */
+static void kdf_parameters_refused(void **state)
+{
+    EVP_PKEY *t = pt_token_key(fx.libctx, "secp256k1"), *s = pt_sw_key("secp256k1");
+    uint8_t tpub[PT_POINT_MAX], ukm[4] = {1, 2, 3, 4}, x1[PT_SECRET_MAX], x2[PT_SECRET_MAX];
+    size_t tn = pt_pub(t, tpub, sizeof(tpub)), outlen = 32, n;
+    int cofactor = 1;
+    OSSL_PARAM kdf_type[] = {OSSL_PARAM_utf8_string("kdf-type", "X963KDF", 0), OSSL_PARAM_END};
+    OSSL_PARAM kdf_digest[] = {OSSL_PARAM_utf8_string("kdf-digest", "SHA256", 0), OSSL_PARAM_END};
+    OSSL_PARAM kdf_outlen[] = {OSSL_PARAM_size_t("kdf-outlen", &outlen), OSSL_PARAM_END};
+    OSSL_PARAM kdf_ukm[] = {OSSL_PARAM_octet_string("kdf-ukm", ukm, sizeof(ukm)), OSSL_PARAM_END};
+    OSSL_PARAM *refused[] = {kdf_type, kdf_digest, kdf_outlen, kdf_ukm};
+    OSSL_PARAM none[] = {
+        OSSL_PARAM_utf8_string("kdf-type", "", 0),
+        OSSL_PARAM_int("ecdh-cofactor-mode", &cofactor),
+        OSSL_PARAM_END,
+    };
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(fx.libctx, t, PROV_PROPQ);
+    char text[512], want[64];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        assert_int_not_equal(EVP_PKEY_derive_init_ex(c, refused[i]), 1);
+        assert_int_equal(pt_prov_error(text, sizeof(text)), PROV_R_NOT_SUPPORTED);
+        snprintf(want, sizeof(want), "ECDH parameter %s is not supported", refused[i][0].key);
+        assert_non_null(strstr(text, want));
+    }
+    /* "No KDF" and the cofactor mode (all our curves have cofactor 1) are what OpenSSL means. */
+    assert_int_equal(EVP_PKEY_derive_init_ex(c, none), 1);
+    assert_int_equal(EVP_PKEY_derive_set_peer_ex(c, s, 0), 1);
+    /* ... and after init, through EVP_PKEY_CTX_set_params, the same refusal. */
+    assert_int_not_equal(EVP_PKEY_CTX_set_params(c, kdf_type), 1);
+    assert_int_equal(pt_prov_error(text, sizeof(text)), PROV_R_NOT_SUPPORTED);
+    assert_int_not_equal(EVP_PKEY_CTX_set_ecdh_kdf_type(c, EVP_PKEY_ECDH_KDF_X9_63), 1);
+    assert_int_equal(pt_prov_error(text, sizeof(text)), PROV_R_NOT_SUPPORTED);
+    assert_int_equal(EVP_PKEY_CTX_set_params(c, none), 1);
+    n = sizeof(x1);
+    assert_int_equal(EVP_PKEY_derive(c, x1, &n), 1);
+    assert_int_equal(n, 32);
+    assert_int_equal(pt_sw_derive(s, "secp256k1", tpub, tn, x2, sizeof(x2)), 32);
+    assert_memory_equal(x1, x2, 32);
+    EVP_PKEY_CTX_free(c);
+    EVP_PKEY_free(t);
+    EVP_PKEY_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +204,7 @@ int main(void)
         cmocka_unit_test(token_matches_default_provider_other_curves),
         cmocka_unit_test(scalar_one_gives_peer_x),
         cmocka_unit_test(default_provider_peer_is_accepted),
+        cmocka_unit_test(kdf_parameters_refused),
     };
 
     return TEST_MAIN(tests, setup, teardown);

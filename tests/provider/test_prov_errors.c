@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hsm/hsm.h"
 #include "provider/prov.h"
@@ -49,11 +50,23 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Neither text may contain the PIN, nor an unredacted pin-value. */
+/* A PIN of the current case whose every 5-byte piece must stay out of all texts. */
+static const char *hidden_pin;
+
+/* Neither text may contain the PIN, nor an unredacted pin-value, nor a piece of hidden_pin. */
 static void assert_no_secret(const char *text)
 {
+    char piece[6];
+    size_t i;
+
     assert_null(strstr(text, WRONG_PIN));
     assert_null(strstr(text, "pin-value=" TEST_PIN));
+    for (i = 0; hidden_pin != NULL && i + 5 <= strlen(hidden_pin); i++) {
+        memcpy(piece, hidden_pin + i, 5);
+        piece[5] = '\0';
+        if (strstr(text, piece) != NULL)
+            fail_msg("\"%s\" (of the PIN) shown in: %s", piece, text);
+    }
 }
 
 /*
@@ -107,6 +120,41 @@ static void wrong_pin_while_logged_in(void **state)
     hsm_ctx_free(good);
 }
 
+/*
+ * The same module named by two paths (a symlink) is one module: the second
+ * configuration's wrong PIN is compared with the login and refused, and
+ * freeing it does not finalise the module under the first.
+ */
+static void module_named_by_two_paths(void **state)
+{
+    char alias[512];
+    hsm_config cfg = {tok.module, tok.uri}, acfg = {alias, tok.uri};
+    hsm_ctx *first, *second;
+    hsm_key *k, *k2;
+    p11tee_error err;
+
+    (void)state;
+    snprintf(alias, sizeof(alias), "%s/alias-pkcs11.so", tok.dir);
+    assert_int_equal(symlink(tok.module, alias), 0);
+    assert_int_equal(hsm_ctx_new(&cfg, &first, &err), P11TEE_OK);
+    assert_int_equal(hsm_key_generate(first, "secp256k1", &k, &err), P11TEE_OK);
+    open_fails(alias, uri_wrong_pin, PROV_R_PIN_INCORRECT, P11TEE_E_PIN_INCORRECT,
+               "differs from the one this process logged in with");
+    assert_int_equal(hsm_ctx_new(&acfg, &second, &err), P11TEE_OK);
+    assert_int_equal(hsm_key_generate(second, "secp256k1", &k2, &err), P11TEE_OK);
+    assert_true(pt_hsm_derive_ok(k2));
+    hsm_key_free(k2);
+    hsm_ctx_free(second);
+    /* The first configuration still works: same key, new keys. */
+    assert_true(pt_hsm_derive_ok(k));
+    assert_int_equal(hsm_key_generate(first, "secp256k1", &k2, &err), P11TEE_OK);
+    assert_true(pt_hsm_derive_ok(k2));
+    hsm_key_free(k2);
+    hsm_key_free(k);
+    hsm_ctx_free(first);
+    assert_int_equal(unlink(alias), 0);
+}
+
 static void missing_module_file(void **state)
 {
     char path[512];
@@ -131,6 +179,19 @@ static void module_file_not_a_library(void **state)
 
 static void unknown_token(void **state)
 {
+    /* PINs holding the other separators: the whole value is hidden, as the parser reads it. */
+    static const struct {
+        const char *uri, *pin, *shown;
+    } odd[] = {
+        {"pkcs11:token=no-such-token?pin-value=Sup3r?Secret-PIN", "Sup3r?Secret-PIN",
+         "matches pkcs11:token=no-such-token?pin-value=*** in "},
+        {"pkcs11:token=no-such-token?pin-value=Qz7;Hidden;Pin42", "Qz7;Hidden;Pin42",
+         "matches pkcs11:token=no-such-token?pin-value=*** in "},
+        {"pkcs11:pin-value=Xy9&Covert&Pin7;token=no-such-token", "Xy9&Covert&Pin7",
+         "matches pkcs11:pin-value=***;token=no-such-token in "},
+    };
+    size_t i;
+
     (void)state;
     open_fails(tok.module, "pkcs11:token=no-such-token?pin-value=" TEST_PIN, PROV_R_TOKEN_NOT_FOUND,
                P11TEE_E_TOKEN_NOT_FOUND,
@@ -138,6 +199,12 @@ static void unknown_token(void **state)
     /* The message names the tokens that are there. */
     open_fails(tok.module, "pkcs11:serial=0000", PROV_R_TOKEN_NOT_FOUND, P11TEE_E_TOKEN_NOT_FOUND,
                "\"p11tee-errors\"");
+    for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        hidden_pin = odd[i].pin;
+        open_fails(tok.module, odd[i].uri, PROV_R_TOKEN_NOT_FOUND, P11TEE_E_TOKEN_NOT_FOUND,
+                   odd[i].shown);
+        hidden_pin = NULL;
+    }
 }
 
 static void invalid_uri(void **state)
@@ -149,9 +216,15 @@ static void invalid_uri(void **state)
                "invalid percent escape");
     open_fails(tok.module, "pkcs11:token=a?pin-value=1&pin-source=file:/x", PROV_R_TOKEN_URI,
                P11TEE_E_TOKEN_URI, "both pin-value and pin-source");
-    /* A PIN in the wrong place is not echoed. */
+    /* A PIN in the wrong place is not echoed, with or without '='. */
     open_fails(tok.module, "pkcs11:token=a?" WRONG_PIN, PROV_R_TOKEN_URI, P11TEE_E_TOKEN_URI,
                "a component without '='");
+    open_fails(tok.module, "pkcs11:token=a?" WRONG_PIN "=", PROV_R_TOKEN_URI, P11TEE_E_TOKEN_URI,
+               "an unknown attribute (its name is not shown");
+    hidden_pin = "s3cr3tPIN";
+    open_fails(tok.module, "pkcs11:token=demo?s3cr3tPIN=", PROV_R_TOKEN_URI, P11TEE_E_TOKEN_URI,
+               "an unknown attribute");
+    hidden_pin = NULL;
 }
 
 static void no_pin(void **state)
@@ -489,6 +562,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(wrong_pin),
         cmocka_unit_test(wrong_pin_while_logged_in),
+        cmocka_unit_test(module_named_by_two_paths),
         cmocka_unit_test(missing_module_file),
         cmocka_unit_test(module_file_not_a_library),
         cmocka_unit_test(unknown_token),

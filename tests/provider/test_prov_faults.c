@@ -3,8 +3,10 @@
  * the PKCS#11 call and its CK_RV, and leaves no object or secret behind.
  * SoftHSM refuses ECDH when its configuration (slots.mechanisms) says so;
  * the failures SoftHSM never shows (a locked PIN, a refused or malformed
- * key pair, a session that disappears) come from faultmod.so, SoftHSM with
- * one function made to misbehave ($P11TEE_FAULT).
+ * key pair, a session that disappears, a secret it will not destroy, a
+ * misreported secret length) come from faultmod.so, SoftHSM with one
+ * function made to misbehave ($P11TEE_FAULT), which also counts the calls of
+ * C_OpenSession and C_Login (a wrong PIN is tried once).
  *
  * Both read their configuration once per process, so each scenario runs in
  * a process of its own, started before this one ever loads the module.
@@ -34,37 +36,80 @@ static hsm_ctx *open_ctx(const scenario *sc)
     return h;
 }
 
+/* A context, a token key in it and a software peer: what the derive scenarios start from. */
+typedef struct keyed {
+    hsm_ctx *h;
+    hsm_key *k;
+    EVP_PKEY *s;
+    uint8_t spub[PT_POINT_MAX];
+    size_t sn;
+} keyed;
+
+static void keyed_open(const scenario *sc, keyed *ky)
+{
+    p11tee_error err;
+
+    ky->s = pt_sw_key("secp256k1");
+    ky->sn = pt_pub(ky->s, ky->spub, sizeof(ky->spub));
+    ky->h = open_ctx(sc);
+    ky->k = NULL;
+    PT_CHECK(ky->h != NULL && hsm_key_generate(ky->h, "secp256k1", &ky->k, &err) == P11TEE_OK);
+}
+
+/* hsm_derive of the key with the peer into `x`, prefilled with 0xaa; its status. */
+static p11tee_status keyed_derive(keyed *ky, uint8_t x[HSM_SECRET_MAX], p11tee_error *err)
+{
+    size_t n = 0;
+
+    memset(x, 0xaa, HSM_SECRET_MAX);
+    return hsm_derive(ky->k, ky->spub, ky->sn, x, HSM_SECRET_MAX, &n, err);
+}
+
+static void keyed_close(keyed *ky)
+{
+    hsm_key_free(ky->k);
+    hsm_ctx_free(ky->h);
+    EVP_PKEY_free(ky->s);
+}
+
+/* Secret key objects the process sees in the token (a derived secret left behind). */
+static long secret_objects(const scenario *sc)
+{
+    pt_p11 *p = pt_p11_open(sc->module, sc->tok->label);
+    long n = p != NULL ? pt_p11_objects(p, PT_CKO_SECRET_KEY, NULL, 0) : -1;
+
+    pt_p11_close(p);
+    return n;
+}
+
 static void no_derive(void *arg)
 {
     const scenario *sc = arg;
     OSSL_PROVIDER *prov = NULL;
     OSSL_LIB_CTX *libctx;
-    EVP_PKEY *s = pt_sw_key("secp256k1"), *t, *peer;
-    uint8_t spub[PT_POINT_MAX], x[HSM_SECRET_MAX], zero[HSM_SECRET_MAX] = {0};
-    size_t sn = pt_pub(s, spub, sizeof(spub)), n = 0;
-    hsm_ctx *h = open_ctx(sc);
-    hsm_key *k = NULL;
+    EVP_PKEY *t, *peer;
+    uint8_t x[HSM_SECRET_MAX], zero[HSM_SECRET_MAX] = {0};
     p11tee_error err;
     char text[512];
+    keyed ky;
 
-    PT_CHECK(hsm_key_generate(h, "secp256k1", &k, &err) == P11TEE_OK);
-    memset(x, 0xaa, sizeof(x));
-    PT_CHECK(hsm_derive(k, spub, sn, x, sizeof(x), &n, &err) == P11TEE_E_DERIVE);
+    keyed_open(sc, &ky);
+    PT_CHECK(keyed_derive(&ky, x, &err) == P11TEE_E_DERIVE);
     PT_CHECK(strstr(err.message, "C_DeriveKey on token \"p11tee-faults\"") != NULL);
     PT_CHECK(strstr(err.message, "CKR_MECHANISM_INVALID") != NULL);
     PT_CHECK(memcmp(x, zero, sizeof(x)) == 0); /* cleansed, not left half-written */
     libctx = pt_libctx_new(sc->module, sc->tok->uri, &prov);
     t = pt_token_key(libctx, "secp256k1");
-    peer = pt_token_peer(libctx, "secp256k1", spub, sn);
+    peer = pt_token_peer(libctx, "secp256k1", ky.spub, ky.sn);
     PT_CHECK(t != NULL && peer != NULL);
+    memset(x, 0xaa, sizeof(x));
     PT_CHECK(pt_token_derive(libctx, t, peer, x, sizeof(x)) == 0);
     PT_CHECK(pt_prov_error(text, sizeof(text)) == PROV_R_DERIVE);
+    PT_CHECK(memcmp(x, zero, 32) == 0); /* EVP_PKEY_derive's buffer, cleansed by the provider */
     EVP_PKEY_free(peer);
     EVP_PKEY_free(t);
     pt_libctx_free(libctx, prov);
-    hsm_key_free(k);
-    hsm_ctx_free(h);
-    EVP_PKEY_free(s);
+    keyed_close(&ky);
 }
 
 /* Opening the token fails: hsm with `code`, the provider with `reason`, both saying `needle`. */
@@ -159,27 +204,27 @@ static void ec_point_off_curve(void *arg)
     keygen_fails(arg, P11TEE_E_KEYGEN, "the token returned a public point not on secp256k1");
 }
 
-/* A session the token says is gone leaves the pool; the next derive gets a new one. */
+/*
+ * A session the token says is gone leaves the pool; the next derive gets a
+ * new one. (faultmod only says so: the real session is still valid, so only
+ * the count of C_OpenSession shows that it was not used again.)
+ */
 static void session_lost(void *arg)
 {
     const scenario *sc = arg;
-    EVP_PKEY *s = pt_sw_key("secp256k1");
-    uint8_t spub[PT_POINT_MAX], kpub[HSM_PUBKEY_BYTES], x[HSM_SECRET_MAX], y[HSM_SECRET_MAX];
-    size_t sn = pt_pub(s, spub, sizeof(spub)), kn = 0, n = 0;
-    hsm_ctx *h = open_ctx(sc);
-    hsm_key *k = NULL;
+    uint8_t x[HSM_SECRET_MAX];
     p11tee_error err;
+    long opens;
+    keyed ky;
 
-    PT_CHECK(hsm_key_generate(h, "secp256k1", &k, &err) == P11TEE_OK);
-    PT_CHECK(hsm_key_public(k, kpub, sizeof(kpub), &kn, &err) == P11TEE_OK);
-    PT_CHECK(hsm_derive(k, spub, sn, x, sizeof(x), &n, &err) == P11TEE_E_DERIVE);
+    keyed_open(sc, &ky);
+    opens = pt_fault_calls(sc->module, "C_OpenSession");
+    PT_CHECK(opens > 0);
+    PT_CHECK(keyed_derive(&ky, x, &err) == P11TEE_E_DERIVE);
     PT_CHECK(strstr(err.message, "CKR_SESSION_HANDLE_INVALID") != NULL);
-    PT_CHECK(hsm_derive(k, spub, sn, x, sizeof(x), &n, &err) == P11TEE_OK && n == 32);
-    PT_CHECK(pt_sw_derive(s, "secp256k1", kpub, kn, y, sizeof(y)) == 32);
-    PT_CHECK(memcmp(x, y, 32) == 0);
-    hsm_key_free(k);
-    hsm_ctx_free(h);
-    EVP_PKEY_free(s);
+    PT_CHECK(pt_hsm_derive_ok(ky.k));
+    PT_CHECK(pt_fault_calls(sc->module, "C_OpenSession") == opens + 1);
+    keyed_close(&ky);
 }
 
 /* The token refuses to take a private scalar (what openssl pkeyutl hands over). */
@@ -203,6 +248,100 @@ static void create_refused(void *arg)
     OSSL_PARAM_free(params); /* a throwaway software key */
     EVP_PKEY_CTX_free(c);
     EVP_PKEY_free(s);
+    pt_libctx_free(libctx, prov);
+}
+
+/*
+ * C_DestroyObject refuses the derived secret (a readable object): its
+ * session is closed instead, so no secret object remains. The derive still
+ * gives the right secret; the key pair made in that session went with it
+ * (KEY_STALE), and the process is still logged in for new keys.
+ */
+static void secret_not_destroyed(void *arg)
+{
+    const scenario *sc = arg;
+    uint8_t x[HSM_SECRET_MAX];
+    hsm_key *k2 = NULL;
+    p11tee_error err;
+    keyed ky;
+
+    keyed_open(sc, &ky);
+    PT_CHECK(ky.k != NULL && pt_hsm_derive_ok(ky.k));
+    PT_CHECK(keyed_derive(&ky, x, &err) == P11TEE_E_KEY_STALE);
+    PT_CHECK(hsm_key_generate(ky.h, "secp256k1", &k2, &err) == P11TEE_OK);
+    PT_CHECK(k2 != NULL && pt_hsm_derive_ok(k2));
+    PT_CHECK(secret_objects(sc) == 0);
+    hsm_key_free(k2);
+    keyed_close(&ky);
+}
+
+/*
+ * Neither C_DestroyObject nor C_CloseSession gets rid of the derived secret:
+ * the derive fails (the secret may remain in the token) and says so; the
+ * session left the pool, the key (its session still open) still works.
+ */
+static void secret_stuck(void *arg)
+{
+    const scenario *sc = arg;
+    uint8_t x[HSM_SECRET_MAX], zero[HSM_SECRET_MAX] = {0};
+    p11tee_error err;
+    keyed ky;
+
+    keyed_open(sc, &ky);
+    PT_CHECK(keyed_derive(&ky, x, &err) == P11TEE_E_DERIVE);
+    PT_CHECK(strstr(err.message, "C_DestroyObject(derived secret) and C_CloseSession on token "
+                                 "\"p11tee-faults\": CKR_DEVICE_ERROR") != NULL);
+    PT_CHECK(memcmp(x, zero, sizeof(x)) == 0);
+    PT_CHECK(pt_hsm_derive_ok(ky.k));
+    keyed_close(&ky);
+}
+
+/*
+ * The token writes the secret but misreports its length: EVP_PKEY_derive
+ * fails and the caller's buffer holds nothing of the secret.
+ */
+static void secret_length_wrong(void *arg)
+{
+    const scenario *sc = arg;
+    OSSL_PROVIDER *prov = NULL;
+    OSSL_LIB_CTX *libctx = pt_libctx_new(sc->module, sc->tok->uri, &prov);
+    EVP_PKEY *s = pt_sw_key("secp256k1"), *t = pt_token_key(libctx, "secp256k1");
+    uint8_t x[PT_SECRET_MAX], zero[PT_SECRET_MAX] = {0};
+    char text[512];
+
+    PT_CHECK(t != NULL);
+    memset(x, 0xaa, sizeof(x));
+    PT_CHECK(pt_token_derive(libctx, t, s, x, sizeof(x)) == 0);
+    PT_CHECK(pt_prov_error(text, sizeof(text)) == PROV_R_DERIVE);
+    PT_CHECK(strstr(text, "C_GetAttributeValue(CKA_VALUE) on token \"p11tee-faults\": "
+                          "CKR_DATA_LEN_RANGE") != NULL);
+    PT_CHECK(memcmp(x, zero, 32) == 0);
+    PT_CHECK(secret_objects(sc) == 0);
+    EVP_PKEY_free(t);
+    EVP_PKEY_free(s);
+    pt_libctx_free(libctx, prov);
+}
+
+/* A failed login is remembered: self tests and keygen raise it again, C_Login runs once. */
+static void wrong_pin_tried_once(void *arg)
+{
+    const scenario *sc = arg;
+    OSSL_PROVIDER *prov = NULL;
+    OSSL_LIB_CTX *libctx;
+    char uri[256], text[512];
+    int i;
+
+    snprintf(uri, sizeof(uri), "pkcs11:token=%s?pin-value=Wr0ng-7391", sc->tok->label);
+    libctx = pt_libctx_new(sc->module, uri, &prov);
+    PT_CHECK(libctx != NULL);
+    for (i = 0; i < 2; i++) {
+        PT_CHECK(OSSL_PROVIDER_self_test(prov) != 1);
+        PT_CHECK(pt_prov_error(text, sizeof(text)) == PROV_R_PIN_INCORRECT);
+        PT_CHECK(strstr(text, "(C_Login: CKR_PIN_INCORRECT)") != NULL);
+    }
+    PT_CHECK(pt_token_key(libctx, "secp256k1") == NULL);
+    PT_CHECK(pt_prov_error(text, sizeof(text)) == PROV_R_PIN_INCORRECT);
+    PT_CHECK(pt_fault_calls(sc->module, "C_Login") == 1);
     pt_libctx_free(libctx, prov);
 }
 
@@ -250,6 +389,10 @@ static fault_case short_point = {"ecpoint=short", NULL, ec_point_short};
 static fault_case off_curve = {"ecpoint=offcurve", NULL, ec_point_off_curve};
 static fault_case lost = {"derive-once=0xb3", NULL, session_lost};
 static fault_case no_create = {"create=0x31", NULL, create_refused};
+static fault_case no_destroy = {"destroy-once=0x30", NULL, secret_not_destroyed};
+static fault_case stuck = {"destroy-close-once=0x30", NULL, secret_stuck};
+static fault_case short_value = {"value=short", NULL, secret_length_wrong};
+static fault_case counted = {"none", NULL, wrong_pin_tried_once};
 
 int main(void)
 {
@@ -266,6 +409,10 @@ int main(void)
         {"token_returns_off_curve_point", run, NULL, NULL, &off_curve},
         {"token_loses_a_session", run, NULL, NULL, &lost},
         {"token_refuses_a_private_scalar", run, NULL, NULL, &no_create},
+        {"token_keeps_the_derived_secret", run, NULL, NULL, &no_destroy},
+        {"token_keeps_the_secret_and_the_session", run, NULL, NULL, &stuck},
+        {"token_misreports_the_secret_length", run, NULL, NULL, &short_value},
+        {"wrong_pin_is_tried_once", run, NULL, NULL, &counted},
     };
 
     return TEST_MAIN(tests, NULL, NULL);

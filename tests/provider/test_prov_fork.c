@@ -2,15 +2,18 @@
  * fork(): the child re-initialises the module, logs in again and generates
  * and derives correctly; keys the parent made are refused in the child with
  * KEY_STALE, and freeing them there leaves the parent's objects alone; the
- * parent still works afterwards. Run twice: SoftHSM keeping its state in the
- * child (its default) and resetting it (library.reset_on_fork = true, like a
- * module that notices the fork).
+ * parent still works afterwards. A child whose first context is a new one
+ * (not the inherited one) re-initialises the module too, with OS locking:
+ * several threads generate and derive in it. Run twice: SoftHSM keeping its
+ * state in the child (its default) and resetting it (library.reset_on_fork =
+ * true, like a module that notices the fork).
  *
  * Each scenario runs in its own process, which loads the module first; the
  * test process itself never does, so both scenarios start clean.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,24 +22,6 @@
 #include "hsm/hsm.h"
 #include "provider/prov_api.h"
 #include "provtest.h"
-
-/* hsm_derive of `k` with a fresh software peer, compared with the default provider. */
-static int derive_ok(hsm_key *k)
-{
-    EVP_PKEY *s = pt_sw_key("secp256k1");
-    uint8_t kpub[HSM_PUBKEY_BYTES], spub[PT_POINT_MAX], x1[HSM_SECRET_MAX], x2[HSM_SECRET_MAX];
-    size_t kn = 0, sn = pt_pub(s, spub, sizeof(spub)), n = 0;
-    p11tee_error err;
-    int ok;
-
-    ok = hsm_key_public(k, kpub, sizeof(kpub), &kn, &err) == P11TEE_OK &&
-         hsm_derive(k, spub, sn, x1, sizeof(x1), &n, &err) == P11TEE_OK && n == 32 &&
-         pt_sw_derive(s, "secp256k1", kpub, kn, x2, sizeof(x2)) == 32 && memcmp(x1, x2, 32) == 0;
-    if (!ok)
-        fprintf(stderr, "[%d] derive: %s (%s)\n", (int)getpid(), err.message, err.detail);
-    EVP_PKEY_free(s);
-    return ok;
-}
 
 /* The same through EVP in a provider library context. */
 static int evp_derive_ok(OSSL_LIB_CTX *libctx, EVP_PKEY *k)
@@ -82,7 +67,7 @@ static void child(void *arg)
     PT_CHECK(pt_token_derive(in->libctx, in->pkey, peer, x, sizeof(x)) == 0);
     PT_CHECK(pt_prov_error(text, sizeof(text)) == PROV_R_KEY_STALE);
     PT_CHECK(hsm_key_generate(in->h, "secp256k1", &k, &err) == P11TEE_OK);
-    PT_CHECK(k != NULL && derive_ok(k));
+    PT_CHECK(k != NULL && pt_hsm_derive_ok(k));
     fresh = pt_token_key(in->libctx, "secp256k1");
     PT_CHECK(fresh != NULL && evp_derive_ok(in->libctx, fresh));
     /* Freeing the parent's keys here must not touch the parent's objects. */
@@ -97,6 +82,61 @@ static void child(void *arg)
     hsm_ctx_free(in->h);
 }
 
+#define CHILD_THREADS 8
+
+typedef struct worker {
+    pthread_t tid;
+    hsm_ctx *h;
+    int iterations, failures;
+} worker;
+
+/* Key generation and ECDH, every secret checked. */
+static void *work(void *arg)
+{
+    worker *w = arg;
+    int i;
+
+    for (i = 0; i < w->iterations; i++) {
+        hsm_key *k = NULL;
+        p11tee_error err;
+
+        if (hsm_key_generate(w->h, "secp256k1", &k, &err) != P11TEE_OK || !pt_hsm_derive_ok(k))
+            w->failures++;
+        hsm_key_free(k);
+    }
+    return NULL;
+}
+
+/*
+ * In a child that never touches the inherited context: a new one (the
+ * module record is still the parent's), used by several threads at once.
+ */
+static void child_new_context_threads(void *arg)
+{
+    const test_token *tok = arg;
+    hsm_config cfg = {tok->module, tok->uri};
+    worker w[CHILD_THREADS];
+    p11tee_error err;
+    hsm_ctx *h = NULL;
+    int i, failures = 0;
+
+    PT_CHECK(hsm_ctx_new(&cfg, &h, &err) == P11TEE_OK);
+    if (h == NULL)
+        return;
+    memset(w, 0, sizeof(w));
+    for (i = 0; i < CHILD_THREADS; i++) {
+        w[i].h = h;
+        w[i].iterations = pt_quick() ? 3 : 20;
+        PT_CHECK(pthread_create(&w[i].tid, NULL, work, &w[i]) == 0);
+    }
+    for (i = 0; i < CHILD_THREADS; i++) {
+        PT_CHECK(pthread_join(w[i].tid, NULL) == 0);
+        failures += w[i].failures;
+    }
+    PT_CHECK(failures == 0);
+    hsm_ctx_free(h);
+}
+
 static void scenario(void *arg)
 {
     const test_token *tok = arg;
@@ -108,7 +148,7 @@ static void scenario(void *arg)
 
     PT_CHECK(hsm_ctx_new(&cfg, &in.h, &err) == P11TEE_OK);
     PT_CHECK(hsm_key_generate(in.h, "secp256k1", &in.key, &err) == P11TEE_OK);
-    PT_CHECK(derive_ok(in.key));
+    PT_CHECK(pt_hsm_derive_ok(in.key));
     in.libctx = pt_libctx_new(tok->module, tok->uri, &in.prov);
     in.pkey = pt_token_key(in.libctx, "secp256k1");
     PT_CHECK(in.pkey != NULL && evp_derive_ok(in.libctx, in.pkey));
@@ -116,12 +156,13 @@ static void scenario(void *arg)
     PT_CHECK(in.p != NULL);
     before = pt_p11_count(in.p);
     PT_CHECK(pt_isolated(child, &in) == 0);
-    /* The parent's objects and sessions survived the child. */
+    PT_CHECK(pt_isolated(child_new_context_threads, (void *)tok) == 0);
+    /* The parent's objects and sessions survived the children. */
     PT_CHECK(pt_p11_count(in.p) == before);
-    PT_CHECK(derive_ok(in.key));
+    PT_CHECK(pt_hsm_derive_ok(in.key));
     PT_CHECK(evp_derive_ok(in.libctx, in.pkey));
     PT_CHECK(hsm_key_generate(in.h, "secp256k1", &k2, &err) == P11TEE_OK);
-    PT_CHECK(k2 != NULL && derive_ok(k2));
+    PT_CHECK(k2 != NULL && pt_hsm_derive_ok(k2));
     hsm_key_free(k2);
     hsm_key_free(in.key);
     EVP_PKEY_free(in.pkey);

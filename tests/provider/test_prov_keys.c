@@ -85,6 +85,32 @@ static void generated_keys_are_sensitive_session_objects(void **state)
     pt_p11_close(p);
 }
 
+/* The same on every curve, P-521 included (its 133-byte point has a long DER length). */
+static void keys_on_every_curve_are_sensitive(void **state)
+{
+    pt_p11 *p = pt_p11_open(fx.tok.module, fx.tok.label);
+    static const size_t point_len[] = {65, 65, 97, 133}; /* as `curves` */
+    uint8_t pub[PT_POINT_MAX];
+    unsigned long pubobj, privobj;
+    pt_attrs a;
+    size_t i, n;
+
+    (void)state;
+    assert_non_null(p);
+    for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+        EVP_PKEY *k = pt_token_key(fx.libctx, curves[i]);
+
+        assert_non_null(k);
+        n = pt_pub(k, pub, sizeof(pub));
+        assert_int_equal(n, point_len[i]);
+        assert_true(pt_p11_find_pair(p, pub, n, &pubobj, &privobj));
+        assert_true(pt_p11_attrs(p, privobj, &a));
+        assert_private_attrs(&a, 1);
+        EVP_PKEY_free(k);
+    }
+    pt_p11_close(p);
+}
+
 /* `pkcs11-tool --list-objects` on the test token; its stdout in `out`. */
 static int list_objects(char *out, size_t cap)
 {
@@ -268,14 +294,14 @@ static void imported_scalar_is_a_sensitive_session_object(void **state)
     (void)state;
     assert_non_null(p);
     baseline = pt_p11_count(p);
-    nbefore = pt_p11_private_keys(p, before, 8);
+    nbefore = pt_p11_objects(p, PT_CKO_PRIVATE_KEY, before, 8);
     assert_int_equal(EVP_PKEY_todata(s, EVP_PKEY_KEYPAIR, &params), 1);
     assert_int_equal(EVP_PKEY_fromdata_init(c), 1);
     assert_int_equal(EVP_PKEY_fromdata(c, &k, EVP_PKEY_KEYPAIR, params), 1);
     OSSL_PARAM_free(params); /* a throwaway software key */
     EVP_PKEY_CTX_free(c);
     assert_int_equal(pt_p11_count(p), baseline + 1);
-    nafter = pt_p11_private_keys(p, after, 8);
+    nafter = pt_p11_objects(p, PT_CKO_PRIVATE_KEY, after, 8);
     assert_int_equal(nafter, nbefore + 1);
     for (i = 0; i < nafter; i++) {
         for (j = 0; j < nbefore && before[j] != after[i]; j++)
@@ -433,6 +459,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(generated_keys_are_sensitive_session_objects),
+        cmocka_unit_test(keys_on_every_curve_are_sensitive),
         cmocka_unit_test(second_process_sees_no_object),
         cmocka_unit_test(second_process_listing_is_meaningful),
         cmocka_unit_test(params_match_default_provider),

@@ -1,7 +1,9 @@
 /*
  * One token context used by 8 threads at once: 500 keygen+derive each, and
- * derives that share one key; every secret is checked against the default
- * provider. (cmocka is not thread-safe: workers count, main asserts.)
+ * derives that share one key; then 20 threads, more than the pool's 8
+ * sessions, so that threads wait for a session. Every secret is checked
+ * against the default provider. (cmocka is not thread-safe: workers count,
+ * main asserts.)
  */
 #include "config.h"
 
@@ -13,7 +15,7 @@
 #include "hsm/hsm.h"
 #include "provtest.h"
 
-#define THREADS 8
+#define THREADS_MAX 20
 
 static pt_fixture fx;
 
@@ -96,20 +98,21 @@ static void *work(void *arg)
     return NULL;
 }
 
-static void run(int iterations, hsm_key *shared)
+static void run(int threads, int iterations, hsm_key *shared)
 {
-    worker w[THREADS];
+    worker w[THREADS_MAX];
     int i;
 
+    assert_true(threads <= THREADS_MAX);
     memset(w, 0, sizeof(w));
-    for (i = 0; i < THREADS; i++) {
+    for (i = 0; i < threads; i++) {
         w[i].iterations = iterations;
         w[i].shared = shared;
         assert_int_equal(pthread_create(&w[i].tid, NULL, work, &w[i]), 0);
     }
-    for (i = 0; i < THREADS; i++)
+    for (i = 0; i < threads; i++)
         assert_int_equal(pthread_join(w[i].tid, NULL), 0);
-    for (i = 0; i < THREADS; i++) {
+    for (i = 0; i < threads; i++) {
         if (w[i].failures > 0)
             fprintf(stderr, "thread %d: %d failures, first: %s\n", i, w[i].failures,
                     w[i].first_failure);
@@ -121,18 +124,31 @@ static void run(int iterations, hsm_key *shared)
 static void eight_threads_keygen_and_derive(void **state)
 {
     (void)state;
-    run(pt_quick() ? 10 : 500, NULL);
+    run(8, pt_quick() ? 10 : 500, NULL);
 }
 
-static void eight_threads_share_one_key(void **state)
+/* `threads` threads derive `iterations` times each with one shared token key. */
+static void run_shared(int threads, int iterations)
 {
     hsm_key *k;
     p11tee_error err;
 
-    (void)state;
     assert_int_equal(hsm_key_generate(fx.hctx, "secp256k1", &k, &err), P11TEE_OK);
-    run(pt_quick() ? 5 : 50, k);
+    run(threads, iterations, k);
     hsm_key_free(k);
+}
+
+static void eight_threads_share_one_key(void **state)
+{
+    (void)state;
+    run_shared(8, pt_quick() ? 5 : 50);
+}
+
+/* More threads than sessions: the pool makes them wait (its condition variable). */
+static void twenty_threads_wait_for_sessions(void **state)
+{
+    (void)state;
+    run_shared(20, pt_quick() ? 3 : 20);
 }
 
 int main(void)
@@ -140,6 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(eight_threads_keygen_and_derive),
         cmocka_unit_test(eight_threads_share_one_key),
+        cmocka_unit_test(twenty_threads_wait_for_sessions),
     };
 
     return TEST_MAIN(tests, setup, teardown);

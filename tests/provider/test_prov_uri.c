@@ -86,6 +86,8 @@ static void uri_refusals(void **state)
         {"pkcs11:token=a?1234", "a component without '='"},
         {"pkcs11:object=k", "unsupported attribute \"object\""},
         {"pkcs11:token=a?module-path=/x", "unsupported attribute \"module-path\""},
+        {"pkcs11:token=demo?s3cr3tPIN=", "an unknown attribute (its name is not shown"},
+        {"pkcs11:tokn=demo", "an unknown attribute (its name is not shown"},
         {"pkcs11:token=a;token=b", "attribute \"token\" given twice"},
         {"pkcs11:token=", "attribute \"token\": empty value"},
         {"pkcs11:token=a%2", "attribute \"token\": truncated percent escape"},
@@ -110,6 +112,10 @@ static void uri_refusals(void **state)
         assert_non_null(strstr(why, bad[i].why));
         assert_null(u.token);
     }
+    /* An unknown name is not echoed, not even in part. */
+    assert_false(prov_uri_parse("pkcs11:token=demo?s3cr3tPIN=", &u, why, sizeof(why)));
+    assert_null(strstr(why, "s3"));
+    assert_null(strstr(why, "PIN="));
 }
 
 static void uri_length_bound(void **state)
@@ -145,6 +151,40 @@ static void redaction(void **state)
     prov_uri_redact("pkcs11:pin-value=secret", tiny, sizeof(tiny));
     assert_null(strstr(tiny, "secret"));
     assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
+}
+
+/* PINs that hold the other separators: hidden whole, exactly as the parser reads them. */
+static void redaction_follows_the_parser(void **state)
+{
+    static const struct {
+        const char *uri, *pin, *shown;
+    } cases[] = {
+        {"pkcs11:token=typo?pin-value=Sup3r?Secret-PIN", "Sup3r?Secret-PIN",
+         "pkcs11:token=typo?pin-value=***"},
+        {"pkcs11:token=typo?pin-value=ab;cd;ef", "ab;cd;ef", "pkcs11:token=typo?pin-value=***"},
+        {"pkcs11:pin-value=ab&cd&ef;token=typo", "ab&cd&ef", "pkcs11:pin-value=***;token=typo"},
+        {"pkcs11:token=typo?pin-value=a%3fb&serial=1", "a?b",
+         "pkcs11:token=typo?pin-value=***&serial=1"},
+        {"pkcs11:;token=typo;?&pin-value=x?y&", "x?y", "pkcs11:;token=typo;?&pin-value=***&"},
+        {"pkcs11:?pin-value=p", "p", "pkcs11:?pin-value=***"},
+    };
+    char out[128], why[256];
+    prov_uri u;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_true(prov_uri_parse(cases[i].uri, &u, why, sizeof(why)));
+        assert_string_equal(u.pin_value, cases[i].pin);
+        prov_uri_clear(&u);
+        prov_uri_redact(cases[i].uri, out, sizeof(out));
+        assert_string_equal(out, cases[i].shown);
+    }
+    /* A plain label is shown as it is: the parser takes no PIN from it. */
+    prov_uri_redact("my token", out, sizeof(out));
+    assert_string_equal(out, "my token");
+    prov_uri_redact("pkcs11:token=a", out, 1);
+    assert_string_equal(out, "");
 }
 
 /* Write `data` (len bytes) to dir/name; returns the path (static buffer). */
@@ -316,6 +356,7 @@ int main(void)
         cmocka_unit_test(uri_refusals),
         cmocka_unit_test(uri_length_bound),
         cmocka_unit_test(redaction),
+        cmocka_unit_test(redaction_follows_the_parser),
         cmocka_unit_test(pin_sources),
         cmocka_unit_test(pin_source_refusals),
         cmocka_unit_test(ckr_names_and_login_reasons),
