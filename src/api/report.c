@@ -247,14 +247,13 @@ static json_object *att_json_checks(const p11tee_attestation *a)
     p11tee_check c;
     size_t i;
     static const char *const results[] = {"not checked", "pass", "fail"};
-    static const char *const reqs[] = {"required", "if-checked", "advisory"};
 
     for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++) {
         json_object *o = json_object_new_object();
 
         att_json_add(o, "name", json_object_new_string(c.name));
         att_json_add(o, "result", json_object_new_string(results[c.result]));
-        att_json_add(o, "requirement", json_object_new_string(reqs[c.requirement]));
+        att_json_add(o, "requirement", json_object_new_string(attest_requirement_name(a->req[i])));
         att_json_add(o, "blocking", json_object_new_boolean(c.blocking));
         att_json_add(o, "reason", json_new_string_valid(c.reason, strlen(c.reason)));
         if (c.result == P11TEE_CHECK_FAIL)

@@ -82,18 +82,3 @@ void bytebuf_free(bytebuf *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
-
-char *bytebuf_take(bytebuf *b, size_t *len)
-{
-    char *out;
-
-    if (b->data == NULL && bytebuf_reserve(b, 0) != P11TEE_OK)
-        return NULL;
-    out = (char *)b->data;
-    out[b->len] = '\0';
-    if (len != NULL)
-        *len = b->len;
-    b->data = NULL;
-    b->len = b->cap = 0;
-    return out;
-}

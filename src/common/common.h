@@ -59,8 +59,6 @@ p11tee_status bytebuf_append_str(bytebuf *b, const char *s);
 void bytebuf_reset(bytebuf *b);
 /* Frees the storage; the contents are cleansed first (they may be plaintext). */
 void bytebuf_free(bytebuf *b);
-/* Hands the storage to the caller (NUL-terminated) and leaves `b` empty. */
-char *bytebuf_take(bytebuf *b, size_t *len);
 
 /* Bounds on what a peer may make us parse. */
 #define JSON_DOC_MAX   (4u * 1024 * 1024) /* one JSON document */
