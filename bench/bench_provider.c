@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * bench_provider MODE THREADS SECONDS: one measurement, one line of output
  * "MODE THREADS ops ops/s us/op cpu-us/op". us/op is the wall time one
@@ -35,7 +37,7 @@
 
 #include "hsm/hsm.h"
 #include "provider/prov_api.h"
-#include "provtest.h"
+#include "tests/provider/provtest.h"
 
 /* Last: its compatibility macros rename identifiers such as `value`. */
 #include <p11-kit/pkcs11.h>

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # Benchmarks (make bench). Built on demand, never part of make check.
 # docs/PERFORMANCE.md has the results and the machine they were measured on.
 
@@ -6,9 +8,6 @@ EXTRA_PROGRAMS += bench/bench_provider
 CLEANFILES += bench/bench_provider
 bench_bench_provider_SOURCES = bench/bench_provider.c
 # It shares the provider tests' EVP helpers (tests/provider/provtest.c).
-bench_bench_provider_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests/provider
-bench_bench_provider_CFLAGS = $(TEST_CFLAGS) $(P11KIT_CFLAGS)
-bench_bench_provider_LDADD = libprovtest.la $(TEST_LDADD) $(LIBP11_LIBS) $(PTHREAD_LIBS)
 
 BENCH_RUNNERS += bench/run-provider.sh
 EXTRA_DIST += bench/run-provider.sh

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # The provider benchmark (make bench): ECDH and key generation through raw
 # PKCS#11, the p11tee provider (EVP), the library's hsm_* path and the
 # default provider, with 1 and 2 threads, on a throwaway SoftHSM token.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # make bench: a long E2EE stream from the reference server, decrypted by
 # `p11tee chat` through a throwaway SoftHSM token.
 #   - wall time and client CPU (user+sys, getrusage via /usr/bin/time) for

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* The named curves the provider offers, and validation of peer points. */
 #include "config.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * KEYEXCH "ECDH": the shared secret (the X coordinate, as OpenSSL's
  * default ECDH) computed by the token with the key's private object.

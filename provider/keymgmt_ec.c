@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * KEYMGMT "EC": keys generated in the token (private half a sensitive,
  * non-extractable session object), public keys imported for ECDH peers,

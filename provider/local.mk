@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # The p11tee OpenSSL 3 provider: a convenience archive linked into
 # libp11tee (loaded there as a built-in into a private OSSL_LIB_CTX), and the
 # loadable module p11tee.so installed into OpenSSL's modules directory.
@@ -7,7 +9,7 @@ libp11tee_prov_la_SOURCES = \
 	provider/prov_api.h provider/prov.h \
 	provider/provider.c provider/token.c provider/uri.c provider/curve.c \
 	provider/keymgmt_ec.c provider/keyexch_ecdh.c
-libp11tee_prov_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(LIBP11_CFLAGS) $(P11KIT_CFLAGS)
+libp11tee_prov_la_CFLAGS = $(AM_CFLAGS) $(LIBP11_CFLAGS)
 libp11tee_prov_la_LIBADD = $(LIBP11_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 
 modules_LTLIBRARIES += p11tee.la
@@ -15,5 +17,3 @@ p11tee_la_SOURCES =
 p11tee_la_LIBADD = libp11tee-prov.la
 p11tee_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-export-symbols-regex '^OSSL_provider_init$$'
-
-include $(top_srcdir)/tests/provider/local.mk

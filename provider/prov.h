@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Internals of the p11tee provider: KEYMGMT "EC" and KEYEXCH "ECDH" whose
  * private keys live in a PKCS#11 token. Only this directory speaks PKCS#11.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * What libp11tee (src/hsm/) may know about the p11tee provider: its name,
  * the reason codes it raises, and how a built-in copy receives its

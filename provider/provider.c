@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * The p11tee provider: entry points (loadable module and built-in),
  * configuration, error reporting, algorithm tables, self test.

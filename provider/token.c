@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * PKCS#11 plumbing. libp11 loads the module, enumerates the slots and logs
  * in; libp11 0.4.12 cannot generate EC keys, make session objects or hand

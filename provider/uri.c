@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Token selection by RFC 7512 PKCS#11 URI, and the PIN sources. The URI is
  * configuration, not network input, but it is parsed as strictly: every

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # scripts/check.sh: install what is missing, build p11tee twice out of tree
 # (normal, then AddressSanitizer + UndefinedBehaviorSanitizer), run every
 # test in both, memcheck the provider tests, check that the release tarball

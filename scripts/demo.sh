@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # scripts/demo.sh: from a bare Debian 12 machine to an attested, end-to-end
 # encrypted answer, with every private key inside a throwaway SoftHSM token.
 #

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # Install what p11tee needs to build, test and run its demo on Debian 12.
 # Idempotent: only packages that are not installed yet are fetched, and
 # `apt-get update` runs only when something is missing.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * attest: verify a model's attestation with libp11tee and print each check.
  *   cc attest.c -o attest $(pkg-config --cflags --libs libp11tee)   (or -lp11tee)

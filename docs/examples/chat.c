@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * chat: one end-to-end encrypted question, every private key in a PKCS#11 token.
  *   cc chat.c -o chat -lp11tee

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * p11tee status codes and the error object every fallible call fills.
  *
@@ -125,7 +127,7 @@ typedef enum p11tee_status_class {
 } p11tee_status_class;
 
 #define P11TEE_ERROR_MESSAGE_MAX 256
-#define P11TEE_ERROR_DETAIL_MAX 512
+#define P11TEE_ERROR_DETAIL_MAX  512
 
 /*
  * What went wrong, for a person. `message` is one line that says what failed

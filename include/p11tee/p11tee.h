@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * libp11tee: a client for confidential-AI chat services whose private keys
  * live in a PKCS#11 token. This header and <p11tee/error.h> are the whole
@@ -22,7 +24,7 @@ extern "C" {
 #endif
 
 #define P11TEE_PUBKEY_BYTES 65 /* uncompressed secp256k1 point */
-#define P11TEE_NONCE_BYTES 32  /* attestation nonce */
+#define P11TEE_NONCE_BYTES  32 /* attestation nonce */
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 const char *p11tee_version(void);
@@ -72,8 +74,7 @@ typedef struct p11tee_client p11tee_client;
  * E2EE chat), so listing models or attesting needs no token. The policy
  * file, when configured, is loaded here (P11TEE_E_POLICY when invalid).
  */
-p11tee_status p11tee_client_new(const p11tee_config *cfg, p11tee_client **out,
-                                p11tee_error *err);
+p11tee_status p11tee_client_new(const p11tee_config *cfg, p11tee_client **out, p11tee_error *err);
 void p11tee_client_free(p11tee_client *client);
 
 /* ---- models --------------------------------------------------------------- */
@@ -83,10 +84,10 @@ typedef struct p11tee_models p11tee_models;
 typedef struct p11tee_model_info {
     const char *id;
     const char *type;
-    const char *name;          /* may be NULL */
-    int e2ee;                  /* supportsE2EE */
-    int tee;                   /* supportsTeeAttestation (implied by e2ee) */
-    long long context_tokens;  /* 0 when unknown */
+    const char *name;         /* may be NULL */
+    int e2ee;                 /* supportsE2EE */
+    int tee;                  /* supportsTeeAttestation (implied by e2ee) */
+    long long context_tokens; /* 0 when unknown */
 } p11tee_model_info;
 
 /* GET /models; `type` as the API's ?type= (NULL: text models). */
@@ -117,7 +118,7 @@ typedef enum p11tee_requirement {
 } p11tee_requirement;
 
 typedef struct p11tee_check {
-    const char *name;   /* stable id, e.g. "tdx.quote.signature" */
+    const char *name; /* stable id, e.g. "tdx.quote.signature" */
     p11tee_check_result result;
     p11tee_requirement requirement;
     int blocking;       /* this check makes the verdict fail */
@@ -136,16 +137,16 @@ p11tee_status p11tee_attest(p11tee_client *client, const char *model, p11tee_att
                             p11tee_error *err);
 
 typedef struct p11tee_offline_options {
-    const char *model;         /* expected model (picks a NEAR model_attestations entry) */
-    const char *nonce_hex;     /* the nonce that was sent (64 hex), or NULL: not checked */
-    time_t at;                 /* verification time; 0 = now */
-    const char *collateral;    /* TDX collateral JSON file, or NULL */
+    const char *model;      /* expected model (picks a NEAR model_attestations entry) */
+    const char *nonce_hex;  /* the nonce that was sent (64 hex), or NULL: not checked */
+    time_t at;              /* verification time; 0 = now */
+    const char *collateral; /* TDX collateral JSON file, or NULL */
 } p11tee_offline_options;
 
 /* Verify a saved attestation response (no network). Same contract as p11tee_attest(). */
 p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, size_t len,
-                                    const p11tee_offline_options *opts,
-                                    p11tee_attestation **out, p11tee_error *err);
+                                    const p11tee_offline_options *opts, p11tee_attestation **out,
+                                    p11tee_error *err);
 
 /* Parse and verify a bare TDX quote (binary, hex or base64). */
 p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data, size_t len,
@@ -188,8 +189,7 @@ typedef struct p11tee_chat_events {
      * passed through because allow-plaintext is set. Return non-zero to
      * stop the stream (the call then returns P11TEE_E_INVALID_ARG).
      */
-    int (*on_text)(void *userdata, p11tee_field field, const char *text, size_t len,
-                   int plaintext);
+    int (*on_text)(void *userdata, p11tee_field field, const char *text, size_t len, int plaintext);
 } p11tee_chat_events;
 
 typedef struct p11tee_chat_result p11tee_chat_result;
@@ -230,7 +230,7 @@ void p11tee_chat_result_free(p11tee_chat_result *r);
 /* ---- response signatures -------------------------------------------------- */
 
 typedef struct p11tee_signature_options {
-    const uint8_t *request;  /* the exact request body sent, or NULL */
+    const uint8_t *request; /* the exact request body sent, or NULL */
     size_t request_len;
     const uint8_t *response; /* the exact response body received, or NULL */
     size_t response_len;
@@ -243,8 +243,7 @@ typedef struct p11tee_signature_options {
  * attestation's; the return value is the verdict.
  */
 p11tee_status p11tee_signature_verify(p11tee_client *client, const char *model,
-                                      const char *request_id,
-                                      const p11tee_signature_options *opts,
+                                      const char *request_id, const p11tee_signature_options *opts,
                                       p11tee_attestation **out, p11tee_error *err);
 
 /* ---- showing untrusted text ------------------------------------------------ */

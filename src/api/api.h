@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * api/: the JSON of the Venice API (PROTOCOL.md sections 1-5), parsed where
  * the bytes enter. Every parser is a pure function over a caller's buffer:

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * GET /tee/attestation: the union of the fields live servers send
  * (PROTOCOL.md section 2). Only presence and types are checked here; what
@@ -21,7 +23,7 @@ static p11tee_status att_unwrap(json_object *root, const char *want_model, json_
     p11tee_status rc;
 
     *entry = root;
-    rc = json_get_obj(root, "model_attestations", json_type_array, 0, WHAT, &list, err);
+    rc = sjson_get_obj(root, "model_attestations", json_type_array, 0, WHAT, &list, err);
     if (rc != P11TEE_OK || list == NULL)
         return rc;
     n = json_object_array_length(list);
@@ -31,7 +33,7 @@ static p11tee_status att_unwrap(json_object *root, const char *want_model, json_
 
         if (!json_object_is_type(e, json_type_object))
             return err_set(err, P11TEE_E_JSON_FIELD, "model_attestations[%zu] is not an object", i);
-        rc = json_get_str(e, "model", 0, "model_attestations entry", &model, err);
+        rc = sjson_get_str(e, "model", 0, "model_attestations entry", &model, err);
         if (rc != P11TEE_OK)
             return rc;
         if ((want_model != NULL && strview_eq(model, want_model)) ||
@@ -57,7 +59,7 @@ static p11tee_status att_nvidia(api_attestation *a, p11tee_error *err)
     if (!json_object_object_get_ex(a->entry, "nvidia_payload", &v) || v == NULL)
         return P11TEE_OK;
     if (json_object_is_type(v, json_type_string))
-        return json_get_str(a->entry, "nvidia_payload", 0, WHAT, &a->nvidia_payload, err);
+        return sjson_get_str(a->entry, "nvidia_payload", 0, WHAT, &a->nvidia_payload, err);
     if (!json_object_is_type(v, json_type_object))
         return err_set(err, P11TEE_E_JSON_FIELD,
                        "attestation field \"nvidia_payload\" is neither a string nor an object");
@@ -74,15 +76,15 @@ static p11tee_status att_nvidia(api_attestation *a, p11tee_error *err)
 static p11tee_status att_app_compose(api_attestation *a, p11tee_error *err)
 {
     json_object *info = NULL, *tcb = NULL;
-    p11tee_status rc = json_get_str(a->entry, "app_compose", 0, WHAT, &a->app_compose, err);
+    p11tee_status rc = sjson_get_str(a->entry, "app_compose", 0, WHAT, &a->app_compose, err);
 
     if (rc != P11TEE_OK || a->app_compose.p != NULL)
         return rc;
-    rc = json_get_obj(a->entry, "info", json_type_object, 0, WHAT, &info, err);
+    rc = sjson_get_obj(a->entry, "info", json_type_object, 0, WHAT, &info, err);
     if (rc == P11TEE_OK)
-        rc = json_get_obj(info, "tcb_info", json_type_object, 0, "attestation info", &tcb, err);
+        rc = sjson_get_obj(info, "tcb_info", json_type_object, 0, "attestation info", &tcb, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(tcb, "app_compose", 0, "attestation tcb_info", &a->app_compose, err);
+        rc = sjson_get_str(tcb, "app_compose", 0, "attestation tcb_info", &a->app_compose, err);
     return rc;
 }
 
@@ -91,32 +93,32 @@ static p11tee_status att_fields(api_attestation *a, p11tee_error *err)
     json_object *e = a->entry;
     p11tee_status rc;
 
-    rc = json_get_bool(e, "verified", WHAT, &a->has_verified, &a->verified, err);
+    rc = sjson_get_bool(e, "verified", WHAT, &a->has_verified, &a->verified, err);
     if (rc == P11TEE_OK)
-        rc = json_get_bool(e, "debug", WHAT, &a->has_debug, &a->debug, err);
+        rc = sjson_get_bool(e, "debug", WHAT, &a->has_debug, &a->debug, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(e, "nonce", 0, WHAT, &a->nonce, err);
+        rc = sjson_get_str(e, "nonce", 0, WHAT, &a->nonce, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(e, "model", 0, WHAT, &a->model, err);
+        rc = sjson_get_str(e, "model", 0, WHAT, &a->model, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(e, "signing_key", 0, WHAT, &a->signing_key, err);
+        rc = sjson_get_str(e, "signing_key", 0, WHAT, &a->signing_key, err);
     a->signing_key_field = "signing_key";
     if (rc == P11TEE_OK && a->signing_key.p == NULL) {
-        rc = json_get_str(e, "signing_public_key", 0, WHAT, &a->signing_key, err);
+        rc = sjson_get_str(e, "signing_public_key", 0, WHAT, &a->signing_key, err);
         a->signing_key_field = "signing_public_key";
     }
     if (rc == P11TEE_OK)
-        rc = json_get_str(e, "signing_address", 0, WHAT, &a->signing_address, err);
+        rc = sjson_get_str(e, "signing_address", 0, WHAT, &a->signing_address, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(e, "signing_algo", 0, WHAT, &a->signing_algo, err);
+        rc = sjson_get_str(e, "signing_algo", 0, WHAT, &a->signing_algo, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(e, "intel_quote", 0, WHAT, &a->intel_quote, err);
+        rc = sjson_get_str(e, "intel_quote", 0, WHAT, &a->intel_quote, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(e, "tee_provider", 0, WHAT, &a->tee_provider, err);
+        rc = sjson_get_str(e, "tee_provider", 0, WHAT, &a->tee_provider, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(e, "tee_hardware", 0, WHAT, &a->tee_hardware, err);
+        rc = sjson_get_str(e, "tee_hardware", 0, WHAT, &a->tee_hardware, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(e, "workload_id", 0, WHAT, &a->workload_id, err);
+        rc = sjson_get_str(e, "workload_id", 0, WHAT, &a->workload_id, err);
     if (rc == P11TEE_OK)
         rc = att_nvidia(a, err);
     if (rc == P11TEE_OK)
@@ -130,7 +132,7 @@ p11tee_status api_parse_attestation(const char *buf, size_t len, const char *wan
     p11tee_status rc;
 
     memset(out, 0, sizeof(*out));
-    rc = json_doc_parse(buf, len, JSON_DOC_MAX, WHAT, &out->root, err);
+    rc = sjson_parse(buf, len, SJSON_DOC_MAX, WHAT, &out->root, err);
     if (rc == P11TEE_OK && !json_object_is_type(out->root, json_type_object))
         rc = err_set(err, P11TEE_E_JSON_FIELD, "attestation response is not a JSON object");
     if (rc == P11TEE_OK)

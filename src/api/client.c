@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Configuration, the client, model capabilities and the session cache.
  * The token is opened at the first E2EE chat, so that listing models or
@@ -106,8 +108,7 @@ static p11tee_status api_set_number(p11tee_config *cfg, size_t i, const char *va
     return P11TEE_OK;
 }
 
-static p11tee_status api_set_flag(const char *name, const char *value, int *flag,
-                                  p11tee_error *err)
+static p11tee_status api_set_flag(const char *name, const char *value, int *flag, p11tee_error *err)
 {
     if (value != NULL && strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
         return err_set(err, P11TEE_E_CONFIG, "%s must be 0 or 1", name);

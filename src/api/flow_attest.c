@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Attestation flows: fetch with a fresh nonce and verify, verify a saved
  * response or a bare quote offline, and check a response signature against

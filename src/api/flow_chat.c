@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Chat: the model's capability flags choose the path. E2EE models: attest,
  * seal every content field in the token, open every streamed field in the
@@ -38,7 +40,7 @@ typedef struct chat_stream {
     int record;         /* keep the exact bodies (record-exchange) */
     const char *secret; /* the API key: never in a message, even if a server echoes it */
     p11tee_chat_result *res;
-    json_doc_parser *json;
+    sjson_parser *json;
     sse_parser sse;
     int done;      /* data: [DONE] seen */
     int delivered; /* text handed to the caller */
@@ -77,7 +79,7 @@ static p11tee_status chat_deliver(chat_stream *st, p11tee_field field, strview v
         stop = st->ev->on_text(st->ud, field, pt != NULL ? (const char *)pt : v.p, len, plain);
     st->delivered = 1;
     if (pt != NULL)
-        env_plaintext_free(pt, len + 1);
+        envelope_plaintext_free(pt, len + 1);
     if (rc == P11TEE_OK && stop)
         rc = err_set(err, P11TEE_E_INVALID_ARG, "the caller stopped the stream");
     return rc;
@@ -90,7 +92,7 @@ static p11tee_status chat_part(chat_stream *st, json_object *root, int whole, p1
     strview e;
     p11tee_status rc;
 
-    if (json_get_str(root, "error", 0, "chat response", &e, NULL) == P11TEE_OK && e.p != NULL) {
+    if (sjson_get_str(root, "error", 0, "chat response", &e, NULL) == P11TEE_OK && e.p != NULL) {
         char text[200];
 
         /* The server's words: made printable, and the key redacted should it echo it. */
@@ -129,7 +131,7 @@ static p11tee_status chat_on_event(void *ctx, const sse_event *ev, p11tee_error 
         st->done = 1;
         return P11TEE_OK;
     }
-    rc = json_doc_parser_parse(st->json, ev->data, ev->data_len, "stream chunk", &root, err);
+    rc = sjson_parser_parse(st->json, ev->data, ev->data_len, "stream chunk", &root, err);
     if (rc == P11TEE_OK)
         rc = chat_part(st, root, 0, err);
     json_object_put(root);
@@ -239,8 +241,8 @@ static p11tee_status chat_send(p11tee_client *c, chat_stream *st, const char *bo
                      "the stream ended without [DONE]: the answer may be cut short");
     }
     if (rc == P11TEE_OK && !stream)
-        rc = json_doc_parse((const char *)resp.body.data, resp.body.len, JSON_DOC_MAX,
-                            "chat response", &root, err);
+        rc = sjson_parse((const char *)resp.body.data, resp.body.len, SJSON_DOC_MAX,
+                         "chat response", &root, err);
     if (rc == P11TEE_OK && !stream)
         rc = chat_part(st, root, 1, err);
     json_object_put(root);
@@ -255,12 +257,12 @@ static p11tee_status chat_request_info(const char *json, size_t len, char *model
     json_object *root = NULL;
     strview m;
     int present;
-    p11tee_status rc = json_doc_parse(json, len, JSON_DOC_MAX, "chat request", &root, err);
+    p11tee_status rc = sjson_parse(json, len, SJSON_DOC_MAX, "chat request", &root, err);
 
     if (rc == P11TEE_OK)
-        rc = json_get_str(root, "model", 1, "chat request", &m, err);
+        rc = sjson_get_str(root, "model", 1, "chat request", &m, err);
     if (rc == P11TEE_OK)
-        rc = json_get_bool(root, "stream", "chat request", &present, stream, err);
+        rc = sjson_get_bool(root, "stream", "chat request", &present, stream, err);
     if (rc == P11TEE_OK && (m.len == 0 || m.len >= cap))
         rc = err_set(err, P11TEE_E_INVALID_ARG, "the request's model id is empty or too long");
     if (rc == P11TEE_OK)
@@ -353,7 +355,7 @@ p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
     st.allow_plaintext = c->cfg.allow_plaintext;
     st.record = c->cfg.record_exchange;
     st.secret = c->cfg.api_key;
-    st.json = json_doc_parser_new();
+    st.json = sjson_parser_new();
     if (st.json == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory");
     stream = e2ee || stream;
@@ -369,7 +371,7 @@ p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
     if (rc != P11TEE_OK && *out != NULL)
         (*out)->incomplete = 1;
     sse_free(&st.sse);
-    json_doc_parser_free(st.json);
+    sjson_parser_free(st.json);
     return rc;
 }
 
@@ -404,8 +406,7 @@ size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r)
 }
 
 int p11tee_chat_result_exchange(const p11tee_chat_result *r, const uint8_t **request,
-                                size_t *request_len, const uint8_t **response,
-                                size_t *response_len)
+                                size_t *request_len, const uint8_t **response, size_t *response_len)
 {
     if (!r->recorded)
         return -1;
@@ -424,7 +425,7 @@ const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_resul
 static void chat_json_str(json_object *o, const char *key, const char *v, size_t len)
 {
     if (v != NULL)
-        json_object_object_add(o, key, json_new_string_valid(v, len));
+        json_object_object_add(o, key, sjson_new_string_valid(v, len));
 }
 
 char *p11tee_chat_result_json(const p11tee_chat_result *r)
@@ -446,7 +447,7 @@ char *p11tee_chat_result_json(const p11tee_chat_result *r)
     json_object_object_add(choice, "message", msg);
     json_object_object_add(choice, "finish_reason",
                            r->finish_reason
-                               ? json_new_string_valid(r->finish_reason, strlen(r->finish_reason))
+                               ? sjson_new_string_valid(r->finish_reason, strlen(r->finish_reason))
                                : NULL);
     json_object_array_add(choices, choice);
     json_object_object_add(root, "choices", choices);

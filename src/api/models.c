@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* GET /models: the model list and each model's capability flags. */
 #include "config.h"
 
@@ -11,7 +13,7 @@ static p11tee_status model_flag(json_object *caps, const char *flag, int *value,
 {
     int present;
 
-    return json_get_bool(caps, flag, "model capabilities", &present, value, err);
+    return sjson_get_bool(caps, flag, "model capabilities", &present, value, err);
 }
 
 static p11tee_status model_parse_one(json_object *entry, api_model *m, p11tee_error *err)
@@ -24,18 +26,18 @@ static p11tee_status model_parse_one(json_object *entry, api_model *m, p11tee_er
     m->json = entry;
     if (!json_object_is_type(entry, json_type_object))
         return err_set(err, P11TEE_E_JSON_FIELD, "models list entry is not an object");
-    rc = json_get_str(entry, "id", 1, "model", &m->id, err);
+    rc = sjson_get_str(entry, "id", 1, "model", &m->id, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(entry, "type", 0, "model", &m->type, err);
+        rc = sjson_get_str(entry, "type", 0, "model", &m->type, err);
     if (rc == P11TEE_OK)
-        rc = json_get_obj(entry, "model_spec", json_type_object, 0, "model", &spec, err);
+        rc = sjson_get_obj(entry, "model_spec", json_type_object, 0, "model", &spec, err);
     if (rc == P11TEE_OK)
-        rc = json_get_str(spec, "name", 0, "model_spec", &m->name, err);
+        rc = sjson_get_str(spec, "name", 0, "model_spec", &m->name, err);
     if (rc == P11TEE_OK)
-        rc = json_get_int(spec, "availableContextTokens", "model_spec", &present,
-                          &m->context_tokens, err);
+        rc = sjson_get_int(spec, "availableContextTokens", "model_spec", &present,
+                           &m->context_tokens, err);
     if (rc == P11TEE_OK)
-        rc = json_get_obj(spec, "capabilities", json_type_object, 0, "model_spec", &caps, err);
+        rc = sjson_get_obj(spec, "capabilities", json_type_object, 0, "model_spec", &caps, err);
     if (rc == P11TEE_OK)
         rc = model_flag(caps, "supportsE2EE", &m->supports_e2ee, err);
     if (rc == P11TEE_OK)
@@ -57,9 +59,9 @@ p11tee_status api_parse_models(const char *buf, size_t len, api_model_list *out,
     p11tee_status rc;
 
     memset(out, 0, sizeof(*out));
-    rc = json_doc_parse(buf, len, JSON_DOC_MAX, "models response", &out->root, err);
+    rc = sjson_parse(buf, len, SJSON_DOC_MAX, "models response", &out->root, err);
     if (rc == P11TEE_OK)
-        rc = json_get_obj(out->root, "data", json_type_array, 1, "models response", &data, err);
+        rc = sjson_get_obj(out->root, "data", json_type_array, 1, "models response", &data, err);
     if (rc != P11TEE_OK)
         goto fail;
     n = json_object_array_length(data);

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* The public attestation object: the checks, the policy's view of them, the fields. */
 #include "config.h"
 
@@ -255,7 +257,7 @@ static json_object *att_json_checks(const p11tee_attestation *a)
         att_json_add(o, "result", json_object_new_string(results[c.result]));
         att_json_add(o, "requirement", json_object_new_string(attest_requirement_name(a->req[i])));
         att_json_add(o, "blocking", json_object_new_boolean(c.blocking));
-        att_json_add(o, "reason", json_new_string_valid(c.reason, strlen(c.reason)));
+        att_json_add(o, "reason", sjson_new_string_valid(c.reason, strlen(c.reason)));
         if (c.result == P11TEE_CHECK_FAIL)
             att_json_add(o, "error", json_object_new_string(p11tee_strerror(c.code)));
         json_object_array_add(list, o);
@@ -273,12 +275,12 @@ char *p11tee_attestation_json(const p11tee_attestation *a)
                  json_object_new_string(a->verdict.code == P11TEE_OK ? "pass" : "fail"));
     if (a->verdict.code != P11TEE_OK)
         att_json_add(root, "error",
-                     json_new_string_valid(a->verdict.message, strlen(a->verdict.message)));
+                     sjson_new_string_valid(a->verdict.message, strlen(a->verdict.message)));
     att_json_add(root, "checks", att_json_checks(a));
     for (i = 0; i < P11TEE_ARRAY_LEN(att_field_names); i++)
         if (a->fields[i] != NULL)
             att_json_add(fields, att_field_names[i],
-                         json_new_string_valid(a->fields[i], strlen(a->fields[i])));
+                         sjson_new_string_valid(a->fields[i], strlen(a->fields[i])));
     att_json_add(root, "fields", fields);
     out = strdup(json_object_to_json_string_ext(
         root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * attest/: offline verification of what a confidential-AI server presents.
  * Every verifier records its findings in an attest_report, check by check
@@ -23,11 +25,11 @@ typedef enum attest_result {
 } attest_result;
 
 #define ATTEST_MAX_CHECKS 96
-#define ATTEST_NAME_MAX 48
+#define ATTEST_NAME_MAX   48
 #define ATTEST_REASON_MAX 256
 
 typedef struct attest_check {
-    char name[ATTEST_NAME_MAX];     /* stable id, e.g. "tdx.quote.signature" */
+    char name[ATTEST_NAME_MAX]; /* stable id, e.g. "tdx.quote.signature" */
     attest_result result;
     p11tee_status code;             /* why it failed; P11TEE_OK otherwise */
     char reason[ATTEST_REASON_MAX]; /* one line for a person */
@@ -278,7 +280,7 @@ typedef struct tdx_pck_tcb {
 /* 1 when `leaf` carries a complete, well-formed SGX extension; 0 otherwise. */
 int tdx_pck_tcb_read(X509 *leaf, tdx_pck_tcb *out);
 struct json_object;
-/* The string member `key` of `obj` with its length, or NULL (json_get_str()). */
+/* The string member `key` of `obj` with its length, or NULL (sjson_get_str()). */
 const char *tdx_json_str(struct json_object *obj, const char *key, size_t *len);
 /*
  * What authentic TCB info and QE identity say about the quote (tdx_tcb.c):
@@ -299,16 +301,16 @@ void tdx_check_tcb(const tdx_quote *q, X509 *pck_leaf, struct json_object *tcb_i
 struct json_object;
 
 /* PROTOCOL.md section 7. SPDM integers are little-endian. */
-#define NV_NONCE_BYTES 32
+#define NV_NONCE_BYTES   32
 #define NV_REQUEST_BYTES 37 /* GET_MEASUREMENTS with a nonce and a slot */
-#define NV_SIG_BYTES 96     /* P-384 r || s */
-#define NV_FWID_BYTES 48    /* SHA-384 */
-#define NV_OPAQUE_FWID 20   /* opaque-data field id of the FWID (nvtrust's numbering) */
+#define NV_SIG_BYTES     96 /* P-384 r || s */
+#define NV_FWID_BYTES    48 /* SHA-384 */
+#define NV_OPAQUE_FWID   20 /* opaque-data field id of the FWID (nvtrust's numbering) */
 /* Bounds on what a peer can make us decode; one real GPU report is about 4 KB. */
-#define NV_MAX_GPUS 16
-#define NV_PAYLOAD_MAX (1024 * 1024) /* payload JSON text */
-#define NV_EVIDENCE_MAX (64 * 1024)  /* one decoded report */
-#define NV_CHAIN_MAX (64 * 1024)     /* one decoded PEM chain */
+#define NV_MAX_GPUS        16
+#define NV_PAYLOAD_MAX     (1024 * 1024) /* payload JSON text */
+#define NV_EVIDENCE_MAX    (64 * 1024)   /* one decoded report */
+#define NV_CHAIN_MAX       (64 * 1024)   /* one decoded PEM chain */
 #define NV_CHAIN_CERTS_MAX 8
 
 /*
@@ -403,17 +405,17 @@ p11tee_status nv_cert_fwid(X509 *cert, uint8_t out[NV_FWID_BYTES], p11tee_error 
 
 /* ==== Ethereum: Keccak-256, addresses, EIP-191 (eth.c) ====================== */
 
-#define ETH_HASH_BYTES 32
+#define ETH_HASH_BYTES    32
 #define ETH_ADDRESS_BYTES 20
-#define ETH_ADDRESS_TEXT 43 /* "0x" + 40 hex + NUL */
-#define ETH_PUBKEY_BYTES 65 /* 04 || X || Y */
-#define ETH_SIG_BYTES 65    /* r || s || v */
-#define ETH_KECCAK_RATE 136 /* bytes: Keccak[c=512] */
+#define ETH_ADDRESS_TEXT  43   /* "0x" + 40 hex + NUL */
+#define ETH_PUBKEY_BYTES  65   /* 04 || X || Y */
+#define ETH_SIG_BYTES     65   /* r || s || v */
+#define ETH_KECCAK_RATE   136  /* bytes: Keccak[c=512] */
 #define ETH_KECCAK_DOMAIN 0x01 /* original Keccak padding (Ethereum) */
-#define ETH_SHA3_DOMAIN 0x06   /* FIPS 202 SHA3-256 */
+#define ETH_SHA3_DOMAIN   0x06 /* FIPS 202 SHA3-256 */
 /* Longest signed text accepted: two SHA-256 hex digests and a model id. */
 #define ETH_SIGNED_TEXT_MAX 512
-#define ETH_MODEL_MAX 256
+#define ETH_MODEL_MAX       256
 
 /* The Keccak[c=512] sponge (keccak.c); `domain` picks Keccak-256 or SHA3-256. */
 typedef struct eth_keccak {
@@ -460,8 +462,7 @@ typedef struct eth_signature {
  * "0x" (optional) + 130 hex digits of r || s || v, v in {27, 28} or {0, 1}.
  * Error: P11TEE_E_SIGNATURE_FORMAT.
  */
-p11tee_status eth_signature_parse(const char *s, size_t len, eth_signature *sig,
-                                  p11tee_error *err);
+p11tee_status eth_signature_parse(const char *s, size_t len, eth_signature *sig, p11tee_error *err);
 
 /*
  * The address whose key made `sig` over the 32-byte `hash` (libsecp256k1's
@@ -489,7 +490,7 @@ p11tee_status eth_signed_text_parse(const char *text, size_t len, eth_signed_tex
 
 /* A /tee/signature response and what the client knows, for eth_verify_response(). */
 typedef struct eth_response_sig {
-    const char *text;      /* "text" as received */
+    const char *text; /* "text" as received */
     size_t text_len;
     const char *signature; /* "signature" (or its "value" in the object form) */
     size_t signature_len;
@@ -551,10 +552,10 @@ typedef struct attest_policy {
     size_t tdx_test_roots_len;
     char *nvidia_test_roots;
     size_t nvidia_test_roots_len;
-    char *collateral;       /* TDX collateral JSON, from tdx.collateral_file */
+    char *collateral; /* TDX collateral JSON, from tdx.collateral_file */
     size_t collateral_len;
     int tee_chat_requires_attestation; /* default 1 */
-    char source[256];       /* "built-in strict default" or the file's path */
+    char source[256];                  /* "built-in strict default" or the file's path */
 } attest_policy;
 
 p11tee_status attest_policy_default(attest_policy **out, p11tee_error *err);
@@ -575,8 +576,7 @@ int attest_check_blocks(const attest_check *c, attest_requirement r);
  * failure) or P11TEE_E_ATTEST_REQUIRED (a required check not performed),
  * with a message naming the check.
  */
-p11tee_status attest_verdict(const attest_report *rep, const attest_policy *p,
-                             p11tee_error *err);
+p11tee_status attest_verdict(const attest_report *rep, const attest_policy *p, p11tee_error *err);
 
 /* What a server sent (views into the caller's parsed response). */
 typedef struct attest_evidence {
@@ -611,8 +611,8 @@ typedef struct attest_outcome {
 } attest_outcome;
 
 /* Run every check of PROTOCOL.md section 2 and record it; `out` is overwritten. */
-void attest_evaluate(const attest_evidence *ev, const attest_expect *ex,
-                     const attest_policy *pol, attest_outcome *out);
+void attest_evaluate(const attest_evidence *ev, const attest_expect *ex, const attest_policy *pol,
+                     attest_outcome *out);
 /* A bare quote (binary, hex or base64): authenticity checks and the policy's pins. */
 p11tee_status attest_evaluate_quote(const uint8_t *data, size_t len, const attest_expect *ex,
                                     const attest_policy *pol, attest_outcome *out,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * TDX collateral (the JSON shape dcap-qvl and PCCS clients store): the PCK
  * and root CRLs, and the signed TCB info and QE identity. This file checks
@@ -37,7 +39,7 @@ const char *tdx_json_str(json_object *obj, const char *key, size_t *len)
 {
     strview v;
 
-    if (json_get_str(obj, key, 1, "TDX collateral", &v, NULL) != P11TEE_OK)
+    if (sjson_get_str(obj, key, 1, "TDX collateral", &v, NULL) != P11TEE_OK)
         return NULL;
     if (len != NULL)
         *len = v.len;
@@ -71,8 +73,7 @@ static json_object *signed_json(json_object *root, const char *key)
     const char *text = tdx_json_str(root, key, &len);
     json_object *obj = NULL;
 
-    if (text != NULL &&
-        json_doc_parse(text, len, TDX_COLLATERAL_MAX, key, &obj, NULL) == P11TEE_OK &&
+    if (text != NULL && sjson_parse(text, len, TDX_COLLATERAL_MAX, key, &obj, NULL) == P11TEE_OK &&
         !json_object_is_type(obj, json_type_object)) {
         json_object_put(obj);
         obj = NULL;
@@ -88,8 +89,7 @@ static int collateral_parse(collateral *c, const char *text, size_t len, char *w
     const char *s;
 
     memset(c, 0, sizeof(*c));
-    if (json_doc_parse(text, len, TDX_COLLATERAL_MAX, "the collateral", &c->root, &err) !=
-        P11TEE_OK) {
+    if (sjson_parse(text, len, TDX_COLLATERAL_MAX, "the collateral", &c->root, &err) != P11TEE_OK) {
         snprintf(why, wl, "%s", err.message);
         return 0;
     }

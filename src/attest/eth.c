@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Ethereum conventions for response signatures (PROTOCOL.md section 3):
  * addresses of secp256k1 keys, EIP-55 checksums, the EIP-191 personal

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Everything a client checks about an attestation before it trusts the key
  * (PROTOCOL.md section 2): the server's statements, the key and its address,
@@ -70,8 +72,8 @@ static void ev_key(const attest_evidence *ev, attest_outcome *out)
     uint8_t claimed[ETH_ADDRESS_BYTES];
     char mine[ETH_ADDRESS_TEXT];
 
-    if (ev->signing_key.p == NULL || env_parse_model_key(ev->signing_key.p, ev->signing_key.len,
-                                                         out->model_key, &e) != P11TEE_OK) {
+    if (ev->signing_key.p == NULL ||
+        key_parse_model(ev->signing_key.p, ev->signing_key.len, out->model_key, &e) != P11TEE_OK) {
         attest_report_add(rep, "signing_key.format", ATTEST_FAIL, P11TEE_E_ATTEST_SIGNING_KEY, "%s",
                           ev->signing_key.p == NULL ? "the response carries no signing key"
                                                     : e.message);
@@ -81,7 +83,7 @@ static void ev_key(const attest_evidence *ev, attest_outcome *out)
     attest_report_add(rep, "signing_key.format", ATTEST_PASS, P11TEE_OK,
                       "secp256k1 point from \"%s\" (%zu hex characters)", ev->signing_key_field,
                       ev->signing_key.len);
-    if (eth_address_from_pubkey(out->model_key, ENV_PUB_BYTES, out->address, &e) != P11TEE_OK)
+    if (eth_address_from_pubkey(out->model_key, P11TEE_PUBKEY_BYTES, out->address, &e) != P11TEE_OK)
         return;
     out->has_address = 1;
     eth_address_format(out->address, mine);
@@ -226,12 +228,12 @@ static int ev_gpu_count(strview payload)
     json_object *root = NULL, *list = NULL, *inner = NULL;
     int n = 0;
 
-    if (json_doc_parse(payload.p, payload.len, NV_PAYLOAD_MAX, "nvidia_payload", &root, NULL) !=
+    if (sjson_parse(payload.p, payload.len, NV_PAYLOAD_MAX, "nvidia_payload", &root, NULL) !=
         P11TEE_OK)
         return 0;
     if (json_object_is_type(root, json_type_string) &&
-        json_doc_parse(json_object_get_string(root), (size_t)json_object_get_string_len(root),
-                       NV_PAYLOAD_MAX, "nvidia_payload", &inner, NULL) == P11TEE_OK) {
+        sjson_parse(json_object_get_string(root), (size_t)json_object_get_string_len(root),
+                    NV_PAYLOAD_MAX, "nvidia_payload", &inner, NULL) == P11TEE_OK) {
         json_object_put(root);
         root = inner;
     }

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Keccak-256 as Ethereum uses it: the Keccak[c=512] sponge (rate 136 bytes)
  * over the Keccak-f[1600] permutation of FIPS 202, with the padding of the

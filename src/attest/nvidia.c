@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Offline verification of NVIDIA GPU evidence (PROTOCOL.md sections 2 and
  * 7): each GPU report is an SPDM 1.1 GET_MEASUREMENTS request and its signed

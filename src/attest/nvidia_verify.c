@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * The nvidia_payload of an attestation (PROTOCOL.md section 2): its JSON,
  * and the "nvidia." checks over every GPU it carries. Parsing of one report,
@@ -95,7 +97,7 @@ static p11tee_status read_payload(struct json_object *obj, nv_payload *p, p11tee
 static p11tee_status parse_json(const char *text, size_t len, struct json_object **out,
                                 p11tee_error *err)
 {
-    p11tee_status rc = json_doc_parse(text, len, NV_PAYLOAD_MAX, "nvidia_payload", out, err);
+    p11tee_status rc = sjson_parse(text, len, NV_PAYLOAD_MAX, "nvidia_payload", out, err);
 
     if (rc == P11TEE_E_JSON || rc == P11TEE_E_TOO_LARGE) {
         rc = P11TEE_E_NVIDIA_FORMAT;

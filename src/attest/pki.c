@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * X.509 and ECDSA helpers shared by the TDX and NVIDIA verifiers: a
  * built-in root trusted only after its DER hashes to a pinned fingerprint,
@@ -111,8 +113,8 @@ void attest_trust_free(attest_trust *t)
 int attest_cert_cn_is(X509 *cert, const char *cn)
 {
     char got[80];
-    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, got,
-                                      sizeof(got));
+    int n =
+        X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, got, sizeof(got));
 
     return n > 0 && strcmp(got, cn) == 0;
 }

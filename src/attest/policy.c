@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * The attestation policy (docs/policy.md): which checks are required, which
  * only must not fail, which are advisory; measurement pins; accepted TCB
@@ -424,7 +426,7 @@ p11tee_status attest_policy_parse(const char *json, size_t len, const char *base
     p11tee_status rc;
 
     *out = NULL;
-    rc = json_doc_parse(json, len, POLICY_FILE_MAX, "policy", &root, &jerr);
+    rc = sjson_parse(json, len, POLICY_FILE_MAX, "policy", &root, &jerr);
     if (rc != P11TEE_OK)
         return err_set(err, P11TEE_E_POLICY, "%s", jerr.message);
     if (!json_object_is_type(root, json_type_object)) {

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * TDX quotes: bounded parsing of quote v4/v5 and their transport forms.
  * Pure functions over the caller's bytes; nothing here trusts a length

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * The SGX extension of a PCK certificate (OID 1.2.840.113741.1.13.1):
  * FMSPC, PCE-ID and the platform's SGX TCB (16 component SVNs and PCESVN).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * What verified TDX collateral says about one quote: collateral dates, the
  * platform (FMSPC, PCE-ID and SGX TCB from the PCK certificate's SGX
@@ -493,9 +495,8 @@ static void rate_tcb(json_object *tcb, const tdx_quote *q, const tdx_pck_tcb *pc
     if (accepted & TDX_TCB_BIT(final))
         attest_report_add(rep, "tdx.tcb.status", ATTEST_PASS, P11TEE_OK,
                           "%s (level of %s: %s, TDX module %s, QE %s; advisories %s)",
-                          tdx_tcb_status_name(final), tcb_date,
-                          tdx_tcb_status_name(level), tdx_tcb_status_name(mod),
-                          tdx_tcb_status_name(qe), adv);
+                          tdx_tcb_status_name(final), tcb_date, tdx_tcb_status_name(level),
+                          tdx_tcb_status_name(mod), tdx_tcb_status_name(qe), adv);
     else
         attest_report_add(rep, "tdx.tcb.status", ATTEST_FAIL, P11TEE_E_TCB_STATUS,
                           "TCB status %s is not accepted (accepted: %s; level %s, TDX module %s, "

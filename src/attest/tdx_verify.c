@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Offline verification of a parsed TDX quote (PROTOCOL.md sections 2 and 6):
  * the quote and QE signatures, the QE report-data binding, the PCK chain to

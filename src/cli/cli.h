@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * The p11tee command: one file per subcommand, all on the public API.
  * Messages go through cli_error/cli_warn/cli_note; exit codes are the

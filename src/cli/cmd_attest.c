@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* p11tee attest: verify a model's attestation now, or a saved one offline. */
 #include "config.h"
 

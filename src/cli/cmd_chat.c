@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* p11tee chat: one request, the answer streamed to stdout as it is decrypted. */
 #include "config.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* p11tee signature: does a response signature come from the attested enclave key? */
 #include "config.h"
 

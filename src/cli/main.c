@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* p11tee: chat with confidential-AI models, every private key in a PKCS#11 token. */
 #include "config.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Internal helpers shared by every layer of libp11tee: filling the error
  * object, and a bounded growable byte buffer. Not part of the public API.
@@ -61,8 +63,8 @@ void bytebuf_reset(bytebuf *b);
 void bytebuf_free(bytebuf *b);
 
 /* Bounds on what a peer may make us parse. */
-#define JSON_DOC_MAX   (4u * 1024 * 1024) /* one JSON document */
-#define JSON_DOC_DEPTH 24                 /* nesting */
+#define SJSON_DOC_MAX   (4u * 1024 * 1024) /* one JSON document */
+#define SJSON_DOC_DEPTH 24                 /* nesting */
 
 /* A view of a JSON string: p == NULL when the field is absent. */
 typedef struct strview {
@@ -70,41 +72,41 @@ typedef struct strview {
     size_t len;
 } strview;
 
-/* ---- json.c: strict, bounded JSON and typed field access (json-c) ------- */
+/* ---- sjson.c: strict, bounded JSON and typed field access over json-c ---- */
 
 /*
  * Parse exactly `len` bytes as one JSON value (trailing bytes refused), at
- * most `max` bytes and JSON_DOC_DEPTH levels. `what` names the document in
+ * most `max` bytes and SJSON_DOC_DEPTH levels. `what` names the document in
  * errors ("attestation response"). Errors: P11TEE_E_JSON, P11TEE_E_TOO_LARGE.
  */
-p11tee_status json_doc_parse(const char *buf, size_t len, size_t max, const char *what,
-                             json_object **out, p11tee_error *err);
+p11tee_status sjson_parse(const char *buf, size_t len, size_t max, const char *what,
+                          json_object **out, p11tee_error *err);
 
 /* A reusable parser for many small documents (stream chunks). */
-typedef struct json_doc_parser json_doc_parser;
-json_doc_parser *json_doc_parser_new(void);
-void json_doc_parser_free(json_doc_parser *p);
-p11tee_status json_doc_parser_parse(json_doc_parser *p, const char *buf, size_t len,
-                                    const char *what, json_object **out, p11tee_error *err);
+typedef struct sjson_parser sjson_parser;
+sjson_parser *sjson_parser_new(void);
+void sjson_parser_free(sjson_parser *p);
+p11tee_status sjson_parser_parse(sjson_parser *p, const char *buf, size_t len, const char *what,
+                                 json_object **out, p11tee_error *err);
 
 /*
  * Field getters. A missing field is fine unless `required`; a field of the
  * wrong type is always P11TEE_E_JSON_FIELD, named as `what`.`key`.
  */
-p11tee_status json_get_str(json_object *obj, const char *key, int required, const char *what,
-                           strview *out, p11tee_error *err);
-p11tee_status json_get_bool(json_object *obj, const char *key, const char *what, int *present,
-                            int *value, p11tee_error *err);
-p11tee_status json_get_int(json_object *obj, const char *key, const char *what, int *present,
-                           int64_t *value, p11tee_error *err);
-p11tee_status json_get_obj(json_object *obj, const char *key, json_type type, int required,
-                           const char *what, json_object **out, p11tee_error *err);
+p11tee_status sjson_get_str(json_object *obj, const char *key, int required, const char *what,
+                            strview *out, p11tee_error *err);
+p11tee_status sjson_get_bool(json_object *obj, const char *key, const char *what, int *present,
+                             int *value, p11tee_error *err);
+p11tee_status sjson_get_int(json_object *obj, const char *key, const char *what, int *present,
+                            int64_t *value, p11tee_error *err);
+p11tee_status sjson_get_obj(json_object *obj, const char *key, json_type type, int required,
+                            const char *what, json_object **out, p11tee_error *err);
 
 /*
  * A JSON string of untrusted text: bytes that are not UTF-8 become U+FFFD,
  * so the document stays valid (json-c would copy them). NULL when out of memory.
  */
-json_object *json_new_string_valid(const char *s, size_t len);
+json_object *sjson_new_string_valid(const char *s, size_t len);
 
 /* 1 when the view equals the NUL-terminated `s`. */
 int strview_eq(strview a, const char *s);

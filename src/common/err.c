@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* Status strings and the error object. */
 #include "config.h"
 
@@ -86,7 +88,8 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_NVIDIA_FORMAT: return "NVIDIA evidence is malformed";
     case P11TEE_E_NVIDIA_NONCE: return "NVIDIA evidence does not carry the nonce";
     case P11TEE_E_NVIDIA_SIGNATURE: return "NVIDIA evidence signature is invalid";
-    case P11TEE_E_NVIDIA_CHAIN: return "NVIDIA certificate chain does not verify to the pinned root";
+    case P11TEE_E_NVIDIA_CHAIN:
+        return "NVIDIA certificate chain does not verify to the pinned root";
     case P11TEE_E_NVIDIA_FWID: return "NVIDIA certificate FWID does not match the report";
     case P11TEE_E_POLICY: return "attestation policy is invalid";
     case P11TEE_E_MEASUREMENT: return "measurement does not match the policy";
@@ -94,7 +97,8 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_SIGNATURE_FORMAT: return "response signature is malformed";
     case P11TEE_E_SIGNATURE_MISMATCH: return "response signature is not from the attested key";
     case P11TEE_E_QUOTE_MISSING: return "attestation carries no TDX quote";
-    case P11TEE_E_ADDRESS_FORMAT: return "Ethereum address is malformed or fails its EIP-55 checksum";
+    case P11TEE_E_ADDRESS_FORMAT:
+        return "Ethereum address is malformed or fails its EIP-55 checksum";
     case P11TEE_E_TDX_MODULE: return "TDX module identity does not match the TCB info";
     }
     return "unknown status";

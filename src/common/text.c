@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Untrusted text made safe to show: bytes that are not UTF-8, and (unless
  * asked to keep them) control characters become U+FFFD. Streaming: a
@@ -45,8 +47,7 @@ static int text_seq(const unsigned char *s, size_t n)
 static int text_is_control(const unsigned char *s, int len, int keep_newlines)
 {
     if (len == 1)
-        return (s[0] < 0x20 && !(keep_newlines && (s[0] == '\n' || s[0] == '\t'))) ||
-               s[0] == 0x7f;
+        return (s[0] < 0x20 && !(keep_newlines && (s[0] == '\n' || s[0] == '\t'))) || s[0] == 0x7f;
     return len == 2 && s[0] == 0xc2 && s[1] <= 0x9f;
 }
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Strict, bounded codecs for bytes that arrive from the network: hex (either
  * case, optional 0x in the "any" decoder only), base64 and base64url.
@@ -53,8 +55,8 @@ int hex_is_valid(const char *in, size_t inlen)
     return 1;
 }
 
-p11tee_status hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap,
-                         size_t *outlen, p11tee_error *err)
+p11tee_status hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap, size_t *outlen,
+                         p11tee_error *err)
 {
     size_t i;
 
@@ -116,8 +118,8 @@ static p11tee_status b64_decode_one(const char *in, size_t inlen, int url, uint8
         pad++;
     data_len = inlen - pad;
     if ((!url || pad > 0) && inlen % 4 != 0)
-        return err_set(err, P11TEE_E_BASE64_INVALID,
-                       "base64 length %zu is not a multiple of 4", inlen);
+        return err_set(err, P11TEE_E_BASE64_INVALID, "base64 length %zu is not a multiple of 4",
+                       inlen);
     if (data_len % 4 == 1)
         return err_set(err, P11TEE_E_BASE64_INVALID, "base64 has a dangling character");
     if (data_len / 4 * 3 + (data_len % 4 ? data_len % 4 - 1 : 0) > outcap)

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * crypto/: strict codecs for network bytes, and (envelope.c) the E2EE
  * envelope of PROTOCOL.md section 4 whose every ECDH runs in the token.
@@ -7,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "p11tee/p11tee.h"
 
 #include "common/common.h"
 #include "hsm/hsm.h"
@@ -27,8 +31,8 @@ int hex_is_valid(const char *in, size_t inlen);
  * at most `outcap` bytes. Errors: P11TEE_E_HEX_ODD_LENGTH,
  * P11TEE_E_HEX_INVALID, P11TEE_E_TOO_LARGE.
  */
-p11tee_status hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap,
-                         size_t *outlen, p11tee_error *err);
+p11tee_status hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap, size_t *outlen,
+                         p11tee_error *err);
 
 typedef enum b64_variant {
     B64_STD, /* RFC 4648 section 4, padding required */
@@ -53,15 +57,15 @@ p11tee_status bytes_decode_any(const char *in, size_t inlen, size_t max, uint8_t
 
 /* ---- envelope (envelope.c), PROTOCOL.md section 4 ---------------------- */
 
-#define ENV_PUB_BYTES 65   /* uncompressed secp256k1 point */
-#define ENV_NONCE_BYTES 12
-#define ENV_TAG_BYTES 16
-#define ENV_KEY_BYTES 32
-#define ENV_OVERHEAD (ENV_PUB_BYTES + ENV_NONCE_BYTES + ENV_TAG_BYTES) /* 93 */
-#define ENV_MIN_HEX (2 * ENV_OVERHEAD)                                 /* 186 */
+#define ENVELOPE_NONCE_BYTES 12
+#define ENVELOPE_TAG_BYTES   16
+#define ENVELOPE_KEY_BYTES   32
+/* 93 bytes around the ciphertext, so at least 186 hex characters on the wire. */
+#define ENVELOPE_OVERHEAD (P11TEE_PUBKEY_BYTES + ENVELOPE_NONCE_BYTES + ENVELOPE_TAG_BYTES)
+#define ENVELOPE_MIN_HEX  (2 * ENVELOPE_OVERHEAD)
 /* Largest plaintext sealed or opened: bounds what one field can make us allocate. */
-#define ENV_MAX_PLAINTEXT (8u * 1024 * 1024)
-#define ENV_HKDF_INFO "ecdsa_encryption"
+#define ENVELOPE_MAX_PLAINTEXT (8u * 1024 * 1024)
+#define ENVELOPE_HKDF_INFO     "ecdsa_encryption"
 
 /*
  * Seal `pt` to `recipient` (65-byte uncompressed secp256k1 point): a fresh
@@ -70,38 +74,39 @@ p11tee_status bytes_decode_any(const char *in, size_t inlen, size_t max, uint8_t
  * `*hex_out` (malloc'd, NUL-terminated) is lowercase hex of
  * eph_pub || nonce || ciphertext || tag.
  */
-p11tee_status env_seal(hsm_ctx *hsm, const uint8_t recipient[ENV_PUB_BYTES], const uint8_t *pt,
-                       size_t ptlen, char **hex_out, size_t *hexlen, p11tee_error *err);
+p11tee_status envelope_seal(hsm_ctx *hsm, const uint8_t recipient[P11TEE_PUBKEY_BYTES],
+                            const uint8_t *pt, size_t ptlen, char **hex_out, size_t *hexlen,
+                            p11tee_error *err);
 
 /*
  * Open an envelope addressed to `key` (whose private half is in the token).
  * `*pt_out` is malloc'd with a NUL after the `*ptlen` bytes; free it with
- * env_plaintext_free(). On any failure nothing is returned: a wrong tag never
+ * envelope_plaintext_free(). On any failure nothing is returned: a wrong tag never
  * yields partial plaintext. Errors: P11TEE_E_CIPHERTEXT_NOT_HEX,
  * P11TEE_E_HEX_ODD_LENGTH, P11TEE_E_ENVELOPE_SHORT, P11TEE_E_TOO_LARGE,
  * P11TEE_E_ENVELOPE_EPHEMERAL, P11TEE_E_ENVELOPE_AUTH, token errors.
  */
-p11tee_status env_open(hsm_key *key, const char *hex, size_t hexlen, uint8_t **pt_out,
-                       size_t *ptlen, p11tee_error *err);
+p11tee_status envelope_open(hsm_key *key, const char *hex, size_t hexlen, uint8_t **pt_out,
+                            size_t *ptlen, p11tee_error *err);
 
-/* Cleanse and free a plaintext returned by env_open(). Accepts NULL. */
-void env_plaintext_free(uint8_t *pt, size_t ptlen);
+/* Cleanse and free a plaintext returned by envelope_open(). Accepts NULL. */
+void envelope_plaintext_free(uint8_t *pt, size_t ptlen);
 
-/* 1 when `s` is hex of at least ENV_MIN_HEX characters (an envelope, not plaintext). */
-int env_is_ciphertext(const char *s, size_t len);
+/* 1 when `s` is hex of at least ENVELOPE_MIN_HEX characters (an envelope, not plaintext). */
+int envelope_is_ciphertext(const char *s, size_t len);
 
 /*
  * The client key as sent in X-Venice-TEE-Client-Pub-Key: exactly 130 hex
  * characters starting "04". Error: P11TEE_E_CLIENT_KEY_INVALID.
  */
-p11tee_status env_check_client_key(const char *hex, size_t len, p11tee_error *err);
+p11tee_status key_check_client(const char *hex, size_t len, p11tee_error *err);
 
 /*
  * A model key as attestation delivers it: 130 hex characters starting "04",
  * or 128 without the prefix (then "04" is prepended); it must be a point on
  * secp256k1. Error: P11TEE_E_MODEL_KEY_INVALID.
  */
-p11tee_status env_parse_model_key(const char *hex, size_t len, uint8_t out[ENV_PUB_BYTES],
-                                  p11tee_error *err);
+p11tee_status key_parse_model(const char *hex, size_t len, uint8_t out[P11TEE_PUBKEY_BYTES],
+                              p11tee_error *err);
 
 #endif /* P11TEE_CRYPTO_H */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Validators for the keys and fields of the E2EE protocol (PROTOCOL.md
  * section 4): pure functions over untrusted text, no token involved.
@@ -10,14 +12,14 @@
 
 #include "crypto/crypto.h"
 
-int env_is_ciphertext(const char *s, size_t len)
+int envelope_is_ciphertext(const char *s, size_t len)
 {
-    return len >= ENV_MIN_HEX && hex_is_valid(s, len);
+    return len >= ENVELOPE_MIN_HEX && hex_is_valid(s, len);
 }
 
-p11tee_status env_check_client_key(const char *hex, size_t len, p11tee_error *err)
+p11tee_status key_check_client(const char *hex, size_t len, p11tee_error *err)
 {
-    if (len != 2 * ENV_PUB_BYTES || hex[0] != '0' || hex[1] != '4' || !hex_is_valid(hex, len))
+    if (len != 2 * P11TEE_PUBKEY_BYTES || hex[0] != '0' || hex[1] != '4' || !hex_is_valid(hex, len))
         return err_set(err, P11TEE_E_CLIENT_KEY_INVALID,
                        "client public key must be 130 hex characters starting with 04 "
                        "(got %zu characters)",
@@ -26,11 +28,11 @@ p11tee_status env_check_client_key(const char *hex, size_t len, p11tee_error *er
 }
 
 /* 1 when `pt` is a point on secp256k1 (default provider arithmetic, public data only). */
-static int env_on_curve(const uint8_t pt[ENV_PUB_BYTES])
+static int envelope_on_curve(const uint8_t pt[P11TEE_PUBKEY_BYTES])
 {
     EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_secp256k1);
     EC_POINT *p = g != NULL ? EC_POINT_new(g) : NULL;
-    int ok = p != NULL && EC_POINT_oct2point(g, p, pt, ENV_PUB_BYTES, NULL) == 1;
+    int ok = p != NULL && EC_POINT_oct2point(g, p, pt, P11TEE_PUBKEY_BYTES, NULL) == 1;
 
     EC_POINT_free(p);
     EC_GROUP_free(g);
@@ -38,23 +40,23 @@ static int env_on_curve(const uint8_t pt[ENV_PUB_BYTES])
     return ok;
 }
 
-p11tee_status env_parse_model_key(const char *hex, size_t len, uint8_t out[ENV_PUB_BYTES],
-                                  p11tee_error *err)
+p11tee_status key_parse_model(const char *hex, size_t len, uint8_t out[P11TEE_PUBKEY_BYTES],
+                              p11tee_error *err)
 {
     size_t off = 0;
 
-    if (len == 2 * ENV_PUB_BYTES - 2) {
+    if (len == 2 * P11TEE_PUBKEY_BYTES - 2) {
         out[0] = 0x04;
         off = 1;
-    } else if (len != 2 * ENV_PUB_BYTES || hex[0] != '0' || hex[1] != '4') {
+    } else if (len != 2 * P11TEE_PUBKEY_BYTES || hex[0] != '0' || hex[1] != '4') {
         return err_set(err, P11TEE_E_MODEL_KEY_INVALID,
                        "model public key must be 130 hex characters starting with 04, or 128 "
                        "without the prefix (got %zu characters)",
                        len);
     }
-    if (hex_decode(hex, len, out + off, ENV_PUB_BYTES - off, NULL, NULL) != P11TEE_OK)
+    if (hex_decode(hex, len, out + off, P11TEE_PUBKEY_BYTES - off, NULL, NULL) != P11TEE_OK)
         return err_set(err, P11TEE_E_MODEL_KEY_INVALID, "model public key is not valid hex");
-    if (!env_on_curve(out))
+    if (!envelope_on_curve(out))
         return err_set(err, P11TEE_E_MODEL_KEY_INVALID,
                        "model public key is not a point on secp256k1");
     return P11TEE_OK;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * e2ee/: an E2EE session (attested model key + a session key pair whose
  * private half lives in the token) and what it does to requests and
@@ -18,11 +20,11 @@
 #define E2EE_MODEL_MAX 128
 
 typedef struct e2ee_session {
-    hsm_ctx *hsm;                        /* borrowed: the client's token */
-    hsm_key *key;                        /* session key; private half in the token */
-    char client_pub_hex[2 * ENV_PUB_BYTES + 1];
-    uint8_t model_pub[ENV_PUB_BYTES];    /* normalised (04 prefix) */
-    char model_pub_header[2 * ENV_PUB_BYTES + 1]; /* as the attestation sent it */
+    hsm_ctx *hsm; /* borrowed: the client's token */
+    hsm_key *key; /* session key; private half in the token */
+    char client_pub_hex[2 * P11TEE_PUBKEY_BYTES + 1];
+    uint8_t model_pub[P11TEE_PUBKEY_BYTES];             /* normalised (04 prefix) */
+    char model_pub_header[2 * P11TEE_PUBKEY_BYTES + 1]; /* as the attestation sent it */
     char model[E2EE_MODEL_MAX];
     time_t created;
 } e2ee_session;
@@ -63,7 +65,7 @@ void e2ee_headers(const e2ee_session *s, char hdr[3][E2EE_HEADER_MAX]);
  * or shorter than 186 characters) is a downgrade: refused with
  * P11TEE_E_E2EE_PLAINTEXT unless `allow_plaintext`, in which case it is
  * returned as is with *was_plaintext = 1. The result is NUL-terminated;
- * free it with env_plaintext_free(*pt, *ptlen + 1).
+ * free it with envelope_plaintext_free(*pt, *ptlen + 1).
  */
 p11tee_status e2ee_open_field(e2ee_session *s, strview field, int allow_plaintext, uint8_t **pt,
                               size_t *ptlen, int *was_plaintext, p11tee_error *err);

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * E2EE requests: what E2EE cannot carry is refused before anything leaves
  * the machine; every text the user or history supplies is sealed to the
@@ -212,7 +214,7 @@ static p11tee_status req_check(json_object *root, json_object **messages, p11tee
 p11tee_status e2ee_check_request(const char *json, size_t len, p11tee_error *err)
 {
     json_object *root = NULL, *messages;
-    p11tee_status rc = json_doc_parse(json, len, JSON_DOC_MAX, WHAT, &root, err);
+    p11tee_status rc = sjson_parse(json, len, SJSON_DOC_MAX, WHAT, &root, err);
 
     if (rc == P11TEE_OK)
         rc = req_check(root, &messages, err);
@@ -229,8 +231,8 @@ static p11tee_status req_seal_member(e2ee_session *s, json_object *obj, const ch
     size_t hexlen = 0;
     p11tee_status rc;
 
-    rc = env_seal(s->hsm, s->model_pub, (const uint8_t *)json_object_get_string(v),
-                  (size_t)json_object_get_string_len(v), &hex, &hexlen, err);
+    rc = envelope_seal(s->hsm, s->model_pub, (const uint8_t *)json_object_get_string(v),
+                       (size_t)json_object_get_string_len(v), &hex, &hexlen, err);
     if (rc != P11TEE_OK)
         return rc;
     sealed = json_object_new_string_len(hex, (int)hexlen);
@@ -284,7 +286,7 @@ p11tee_status e2ee_prepare_request(e2ee_session *s, const char *json, size_t len
     p11tee_status rc;
 
     *out = NULL;
-    rc = json_doc_parse(json, len, JSON_DOC_MAX, WHAT, &root, err);
+    rc = sjson_parse(json, len, SJSON_DOC_MAX, WHAT, &root, err);
     if (rc == P11TEE_OK)
         rc = req_check(root, &messages, err);
     if (rc == P11TEE_OK) {

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* An E2EE session: the attested model key and a token session key pair. */
 #include "config.h"
 
@@ -11,7 +13,7 @@ p11tee_status e2ee_session_new(hsm_ctx *hsm, const char *model, strview model_ke
                                e2ee_session **out, p11tee_error *err)
 {
     e2ee_session *s;
-    uint8_t pub[ENV_PUB_BYTES];
+    uint8_t pub[P11TEE_PUBKEY_BYTES];
     size_t publen = 0;
     p11tee_status rc;
 
@@ -24,7 +26,7 @@ p11tee_status e2ee_session_new(hsm_ctx *hsm, const char *model, strview model_ke
         return err_set(err, P11TEE_E_NOMEM, "out of memory creating an E2EE session");
     s->hsm = hsm;
     snprintf(s->model, sizeof(s->model), "%s", model);
-    rc = env_parse_model_key(model_key.p, model_key.len, s->model_pub, err);
+    rc = key_parse_model(model_key.p, model_key.len, s->model_pub, err);
     if (rc == P11TEE_OK) {
         memcpy(s->model_pub_header, model_key.p, model_key.len);
         s->model_pub_header[model_key.len] = '\0';
@@ -32,13 +34,13 @@ p11tee_status e2ee_session_new(hsm_ctx *hsm, const char *model, strview model_ke
     }
     if (rc == P11TEE_OK)
         rc = hsm_key_public(s->key, pub, sizeof(pub), &publen, err);
-    if (rc == P11TEE_OK && publen != ENV_PUB_BYTES)
+    if (rc == P11TEE_OK && publen != P11TEE_PUBKEY_BYTES)
         rc = err_set(err, P11TEE_E_INTERNAL, "session public key has %zu bytes, not 65", publen);
     if (rc != P11TEE_OK) {
         e2ee_session_free(s);
         return rc;
     }
-    hex_encode(pub, ENV_PUB_BYTES, s->client_pub_hex, sizeof(s->client_pub_hex));
+    hex_encode(pub, P11TEE_PUBKEY_BYTES, s->client_pub_hex, sizeof(s->client_pub_hex));
     s->created = time(NULL);
     *out = s;
     return P11TEE_OK;
@@ -65,8 +67,8 @@ p11tee_status e2ee_open_field(e2ee_session *s, strview field, int allow_plaintex
     *pt = NULL;
     *ptlen = 0;
     *was_plaintext = 0;
-    if (env_is_ciphertext(field.p, field.len))
-        return env_open(s->key, field.p, field.len, pt, ptlen, err);
+    if (envelope_is_ciphertext(field.p, field.len))
+        return envelope_open(s->key, field.p, field.len, pt, ptlen, err);
     if (!allow_plaintext)
         return err_set(err, P11TEE_E_E2EE_PLAINTEXT,
                        "the server sent a plaintext field inside the encrypted stream "

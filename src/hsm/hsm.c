@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * hsm/: keys in the PKCS#11 token through the p11tee provider, which this
  * file loads as a built-in into a private OSSL_LIB_CTX (so that the token's

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * hsm/: the only code that knows the p11tee provider exists. It loads the
  * provider into a private OSSL_LIB_CTX and uses it through EVP alone
@@ -48,8 +50,7 @@ void hsm_ctx_free(hsm_ctx *ctx);
  * sensitive, non-extractable session object. Thread-safe on one ctx.
  * Errors: P11TEE_E_CURVE_UNSUPPORTED, P11TEE_E_KEYGEN, P11TEE_E_KEY_STALE.
  */
-p11tee_status hsm_key_generate(hsm_ctx *ctx, const char *curve, hsm_key **out,
-                               p11tee_error *err);
+p11tee_status hsm_key_generate(hsm_ctx *ctx, const char *curve, hsm_key **out, p11tee_error *err);
 
 /* The uncompressed public point; `out` needs HSM_PUBKEY_BYTES (65) for 256-bit curves. */
 p11tee_status hsm_key_public(const hsm_key *key, uint8_t *out, size_t outcap, size_t *outlen,

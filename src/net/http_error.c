@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Pure helpers of the transfer layer: turning untrusted bytes (error bodies,
  * header lines) into one printable, bounded line with the API key
@@ -88,15 +90,15 @@ static int error_text_of(json_object *root, strview *text, json_object **details
 
     if (!json_object_is_type(root, json_type_object))
         return 0;
-    json_get_obj(root, "error", json_type_object, 0, "error body", &e, &ignored);
+    sjson_get_obj(root, "error", json_type_object, 0, "error body", &e, &ignored);
     if (!json_object_object_get_ex(root, "details", details) && e != NULL)
         json_object_object_get_ex(e, "details", details);
-    if (json_get_str(root, "error", 0, "error body", text, &ignored) == P11TEE_OK && text->p)
+    if (sjson_get_str(root, "error", 0, "error body", text, &ignored) == P11TEE_OK && text->p)
         return 1;
-    if (e != NULL && json_get_str(e, "message", 0, "error body", text, &ignored) == P11TEE_OK &&
+    if (e != NULL && sjson_get_str(e, "message", 0, "error body", text, &ignored) == P11TEE_OK &&
         text->p)
         return 1;
-    return json_get_str(root, "message", 0, "error body", text, &ignored) == P11TEE_OK &&
+    return sjson_get_str(root, "message", 0, "error body", text, &ignored) == P11TEE_OK &&
            text->p != NULL;
 }
 
@@ -112,7 +114,7 @@ p11tee_status net_http_error(long status, const void *body, size_t len, const ch
 
     /* A body that is not JSON is explained by an excerpt instead. */
     if (len > 0)
-        json_doc_parse(body, len, NET_ERROR_BODY_MAX, "error body", &root, &ignored);
+        sjson_parse(body, len, NET_ERROR_BODY_MAX, "error body", &root, &ignored);
     if (root != NULL && error_text_of(root, &msg, &details))
         net_printable(text, textcap, msg.p, msg.len, secret);
     else

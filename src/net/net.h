@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * net/: HTTP transfers over libcurl (transfer.c) and the incremental
  * Server-Sent Events parser (sse.c). Only this layer includes curl.
@@ -55,8 +57,8 @@ typedef struct net_options {
     /* whole request when the body is collected (no sink) and total_timeout_ms is 0;
        0: NET_DEFAULT_COLLECT_TIMEOUT_MS. Streams have no default limit. */
     long collect_timeout_ms;
-    size_t max_response;     /* collected bodies only; 0: NET_DEFAULT_MAX_RESPONSE */
-    net_log_fn log;          /* NULL: silent */
+    size_t max_response; /* collected bodies only; 0: NET_DEFAULT_MAX_RESPONSE */
+    net_log_fn log;      /* NULL: silent */
     void *log_ctx;
 } net_options;
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Incremental Server-Sent Events parser after the WHATWG HTML "event stream
  * interpretation" rules. It is a byte-level state machine: all state that a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * HTTP transfers over libcurl's multi interface. We drive the transfer
  * ourselves (curl_multi_poll in a loop) so that the idle timeout is measured

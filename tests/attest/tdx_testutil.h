@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Shared by the TDX tests: real-world vectors ($P11TEE_VECTORS/tdx), quotes
  * made by the reference server's builder (tests/server/venice_ref.py
@@ -50,7 +52,6 @@ void tdx_builder_close(tdx_builder *b);
 /* cmocka group fixtures opening and closing the session the TDX helpers below use. */
 int tdx_setup(void **state);
 int tdx_teardown(void **state);
-
 
 /* The session's test root (PEM) to pin, once a build has made it. */
 const char *tdx_test_root(size_t *len);

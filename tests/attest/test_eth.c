@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Keccak-256, Ethereum addresses, EIP-191 and response-signature checks:
  * published known answers first, then every refusal by its code.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * NVIDIA GPU evidence: parsing by structure (every refusal named), the FWID
  * extension forms, the payload's JSON, and NVIDIA's real sample report and
@@ -518,11 +520,13 @@ static void root_is_pinned(void **state)
     assert_non_null(root);
     X509_free(root);
     /* any other certificate, or none, under the pinned fingerprint is an internal error */
-    assert_int_equal(attest_root_from_pem(pem, wrong_fp, NV_ROOT_NAME, &root, &err), P11TEE_E_INTERNAL);
+    assert_int_equal(attest_root_from_pem(pem, wrong_fp, NV_ROOT_NAME, &root, &err),
+                     P11TEE_E_INTERNAL);
     assert_null(root);
     assert_non_null(strstr(err.message, "NVIDIA Device Identity CA (built in"));
     assert_non_null(strstr(err.message, "does not match its pinned SHA-256 fingerprint"));
-    assert_int_equal(attest_root_from_pem("not PEM", wrong_fp, NV_ROOT_NAME, &root, &err), P11TEE_E_INTERNAL);
+    assert_int_equal(attest_root_from_pem("not PEM", wrong_fp, NV_ROOT_NAME, &root, &err),
+                     P11TEE_E_INTERNAL);
     free(pem);
 }
 

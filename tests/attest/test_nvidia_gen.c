@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * NVIDIA payloads from the reference server's builder (tests/server/venice_ref.py
  * build-nvidia, written independently of this code): a valid payload checks

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Shared by the NVIDIA tests: real-world vectors ($P11TEE_VECTORS/nvidia),
  * nvidia_payload objects built around evidence and chains, and a verify

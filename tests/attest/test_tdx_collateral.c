@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * TDX collateral: the dcap-qvl vector at pinned times, and the reference
  * server's collateral with one fault each, edited and re-signed with its

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * TDX quote parsing: the real-world vectors field by field, the transport
  * forms, and refusal of every truncated or inconsistent input (under ASan
@@ -548,16 +550,11 @@ static void null_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parses_vectors),
-        cmocka_unit_test(hex_file_decodes),
-        cmocka_unit_test(transport_forms),
-        cmocka_unit_test(transport_refusals),
-        cmocka_unit_test(malformed_vector),
-        cmocka_unit_test(malformed_generated),
-        cmocka_unit_test(v5_descriptor),
-        cmocka_unit_test(random_corruption),
-        cmocka_unit_test(tcb_status_names),
-        cmocka_unit_test(null_input),
+        cmocka_unit_test(parses_vectors),   cmocka_unit_test(hex_file_decodes),
+        cmocka_unit_test(transport_forms),  cmocka_unit_test(transport_refusals),
+        cmocka_unit_test(malformed_vector), cmocka_unit_test(malformed_generated),
+        cmocka_unit_test(v5_descriptor),    cmocka_unit_test(random_corruption),
+        cmocka_unit_test(tcb_status_names), cmocka_unit_test(null_input),
     };
     return TEST_MAIN(tests, tdx_setup, group_teardown);
 }

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Offline TDX quote verification without collateral: the real-world vectors
  * (Intel chain, the DEBUG quote, the v5 quote) and the reference server's

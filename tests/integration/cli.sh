@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # The p11tee command against the reference server: every happy path, the
 # usage errors, offline verification, and secrets kept out of every output.
 . "$top_srcdir/tests/integration/lib.sh"

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # Every fault switch of the reference server against the p11tee command: each
 # gives its own error and exit code, a failed attestation sends no prompt, and
 # no tampered or unverified text reaches stdout.

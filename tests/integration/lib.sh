@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # Fixture for the CLI integration tests: a throwaway SoftHSM token, the
 # reference server on 127.0.0.1, a policy that names the server's TEST roots,
 # and p11tee configured through the environment as a user would.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # libp11tee's public API against the reference server: the server and token
 # come from the shell fixture, the checks from tests/integration/test_library.
 . "$top_srcdir/tests/integration/lib.sh"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * libp11tee through its public API alone, against the reference server that
  * tests/integration/library.sh started: session reuse and its TTL, refusals
@@ -15,7 +17,7 @@
 #include "testlib.h"
 
 #define E2EE_MODEL "e2ee-qwen3-5-122b-a10b"
-#define TEE_MODEL "tee-llama-3-3-70b"
+#define TEE_MODEL  "tee-llama-3-3-70b"
 
 typedef struct counter {
     pthread_mutex_t lock;
@@ -41,14 +43,12 @@ static p11tee_client *client_new(counter *c, const char *ttl)
     assert_non_null(cfg);
     assert_int_equal(p11tee_config_set(cfg, "base-url", test_require_env("REFSERVER_URL"), &err),
                      P11TEE_OK);
-    assert_int_equal(p11tee_config_set(cfg, "api-key", test_require_env("REFSERVER_API_KEY"),
-                                       &err),
+    assert_int_equal(p11tee_config_set(cfg, "api-key", test_require_env("REFSERVER_API_KEY"), &err),
                      P11TEE_OK);
-    assert_int_equal(p11tee_config_set(cfg, "pkcs11-module", test_require_env("P11TEE_MODULE"),
-                                       &err),
-                     P11TEE_OK);
-    assert_int_equal(p11tee_config_set(cfg, "pkcs11-token", test_require_env("P11TEE_TOKEN"),
-                                       &err),
+    assert_int_equal(
+        p11tee_config_set(cfg, "pkcs11-module", test_require_env("P11TEE_MODULE"), &err),
+        P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "pkcs11-token", test_require_env("P11TEE_TOKEN"), &err),
                      P11TEE_OK);
     assert_int_equal(p11tee_config_set(cfg, "policy-file", test_require_env("IT_POLICY"), &err),
                      P11TEE_OK);
@@ -275,8 +275,7 @@ static void config_errors(void **state)
     assert_int_equal(p11tee_config_set(cfg, "idle-timeout-ms", "-5", &err), P11TEE_E_CONFIG);
     assert_int_equal(p11tee_config_set(cfg, "idle-timeout-ms", "12x", &err), P11TEE_E_CONFIG);
     assert_int_equal(p11tee_config_set(cfg, "allow-plaintext", "yes", &err), P11TEE_E_CONFIG);
-    assert_int_equal(p11tee_config_set(cfg, "base-url", "http://example.com/api", &err),
-                     P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "base-url", "http://example.com/api", &err), P11TEE_OK);
     assert_int_equal(p11tee_client_new(cfg, &client, &err), P11TEE_E_CONFIG);
     assert_null(client);
     assert_int_equal(p11tee_config_set(cfg, "base-url", NULL, &err), P11TEE_OK);
@@ -345,9 +344,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rotation_names_the_new_attestation),
-        cmocka_unit_test(session_reuse),  cmocka_unit_test(session_ttl),
-        cmocka_unit_test(refused_before_sending), cmocka_unit_test(caller_stops),
-        cmocka_unit_test(result_fields),  cmocka_unit_test(config_errors),
+        cmocka_unit_test(session_reuse),
+        cmocka_unit_test(session_ttl),
+        cmocka_unit_test(refused_before_sending),
+        cmocka_unit_test(caller_stops),
+        cmocka_unit_test(result_fields),
+        cmocka_unit_test(config_errors),
         cmocka_unit_test(threads),
     };
     return TEST_MAIN(tests, NULL, NULL);

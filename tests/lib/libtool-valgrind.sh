@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # libtool-valgrind.sh VALGRIND [FLAGS...] PROGRAM [ARGS...]
 # Run a test program under valgrind. Programs built by libtool may be shell
 # wrappers; `libtool --mode=execute` runs valgrind on the real binary.

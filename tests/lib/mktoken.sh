@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # mktoken.sh DIR LABEL PIN SO-PIN
 # Create a throwaway SoftHSMv2 token under DIR (DIR/softhsm2.conf and
 # DIR/tokens). Use it with SOFTHSM2_CONF=DIR/softhsm2.conf; rm -rf DIR

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # Shell fixture: the local Venice reference server (tests/server) for client tests.
 #
 #   . "$top_srcdir/tests/lib/refserver.sh"

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # Run one test program for automake's TAP driver (the LOG_COMPILER).
 #
 # Conventions every p11tee test follows (C with cmocka, shell, Python):

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # TAP helpers for shell tests. Source it, call the checks, end with tap_done.
 #   tap_ok DESC / tap_fail DESC [DIAG]   record one result
 #   tap_check DESC CMD...                pass when CMD exits 0

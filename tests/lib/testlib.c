@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 #include "config.h"
 
 #include <errno.h>
@@ -128,7 +130,7 @@ void test_token_create(test_token *t, const char *label)
     if (asprintf(&script, "%s/tests/lib/mktoken.sh", srcdir) < 0)
         abort();
     {
-        char *argv[] = {(char *)"/bin/sh", script, t->dir, t->label, (char *)TEST_PIN,
+        char *argv[] = {(char *)"/bin/sh",   script, t->dir, t->label, (char *)TEST_PIN,
                         (char *)TEST_SO_PIN, NULL};
 
         status = test_run(argv);

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Shared helpers for p11tee's C tests: cmocka in TAP mode, whole-file skips,
  * and throwaway SoftHSMv2 tokens (created by tests/lib/mktoken.sh, the same
@@ -14,7 +16,7 @@
 #include <cmocka.h>
 
 /* Run one cmocka group with TAP output; returns the number of failures. */
-#define TEST_MAIN(tests, setup, teardown) \
+#define TEST_MAIN(tests, setup, teardown)                                                          \
     test_run_group(#tests, tests, sizeof(tests) / sizeof((tests)[0]), setup, teardown)
 
 int test_run_group(const char *name, const struct CMUnitTest *tests, size_t count,
@@ -36,14 +38,14 @@ int test_run(char *const argv[]);
 /* Read a whole file (NUL-terminated); NULL on error. */
 char *test_read_file(const char *path, size_t *len);
 
-#define TEST_PIN "1234"
+#define TEST_PIN    "1234"
 #define TEST_SO_PIN "5678"
 
 typedef struct test_token {
     char *dir;          /* temp dir holding the token and its conf */
     const char *module; /* SoftHSMv2 module path */
     char label[33];
-    char uri[256];      /* pkcs11:token=<label>?pin-value=1234 */
+    char uri[256]; /* pkcs11:token=<label>?pin-value=1234 */
 } test_token;
 
 /*

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Support for the transfer tests: netfixture.py servers started as child
  * processes, a raw HTTP GET for side-channel requests, a thread-safe

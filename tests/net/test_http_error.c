@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * The pure text helpers of the transfer layer: printable, bounded, redacted
  * copies of untrusted bytes, and non-2xx bodies turned into the server's

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * The SSE parser: a table of event streams, each fed whole, at every single
  * split point, byte by byte and in seeded random chunks. Every way of

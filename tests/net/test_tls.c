@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Transfers over TLS against tests/net/netfixture.py: verification always
  * on, --cacert adding a trust anchor to the system roots (which the test

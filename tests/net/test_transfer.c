@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Transfers over plain HTTP against tests/net/netfixture.py: bodies,
  * streaming, HTTP errors, limits, timeouts, dropped connections, proxies,

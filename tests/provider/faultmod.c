@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * A PKCS#11 module for tests: SoftHSM ($SOFTHSM_MODULE) with one function
  * made to misbehave, so that the provider's handling of token failures

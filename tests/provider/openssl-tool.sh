@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # The loadable module p11tee.so through the openssl tool, configured by an
 # openssl.cnf in the test's temp dir: it is listed with its algorithms, it
 # derives the same secret as the default provider (and the derive really

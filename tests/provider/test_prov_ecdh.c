@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * ECDH in the token gives the same bytes as OpenSSL's default provider:
  * token key x software key in both directions for >= 200 random pairs, two

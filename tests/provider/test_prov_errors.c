@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Every failure the issue lists is a distinct, clear error, both as the
  * provider's ERR reason and as the library's p11tee_error, and no message

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Failures the token itself reports: each surfaces as its own error, names
  * the PKCS#11 call and its CK_RV, and leaves no object or secret behind.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * fork(): the child re-initialises the module, logs in again and generates
  * and derives correctly; keys the parent made are refused in the child with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * Keys the provider makes are what the issue promises: sensitive,
  * non-extractable session objects that vanish when freed, read back

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * A process that opens and frees token contexts many times (each time the
  * module is loaded and finalised again) registers the provider's exit

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * One token context used by 8 threads at once: 500 keygen+derive each, and
  * derives that share one key; then 20 threads, more than the pool's 8

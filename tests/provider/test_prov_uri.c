@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * The provider's pure parts: RFC 7512 token URIs (every attribute,
  * percent-decoding, every refusal), PIN redaction, PIN sources, the

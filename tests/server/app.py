@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """The HTTP server: endpoints of PROTOCOL.md on 127.0.0.1, fault switches,
 /__control and /__stats. Run through `venice_ref.py [serve]`."""
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """The GET /tee/attestation response (PROTOCOL.md section 2), shared by the
 HTTP server and `venice_ref.py dump-attestation`, and the --state-dir files
 the client tests pin."""

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """POST /chat/completions: request checks (PROTOCOL.md sections 4 and 5) and
 the answer, streamed as SSE events or as one JSON object."""
 

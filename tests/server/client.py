@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """Talk to a running server: the one HTTP request helper of the Python tests,
 and `venice_ref.py control|stats` (used by tests/lib/refserver.sh, so that
 shell tests need no curl binary)."""

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """TDX collateral for the test PKI, in the JSON shape Intel PCS/PCCS data takes
 in ../shared/vectors/tdx/dcap-qvl_tdx_quote_collateral.json: TCB info and QE
 identity as JSON *strings* with hex r||s signatures by the TCB signing cert,

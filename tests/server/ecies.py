@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """The E2EE envelope of PROTOCOL.md section 4, server side, and the JSON-lines
 interop tool the C tests drive (`venice_ref.py ecies`).
 

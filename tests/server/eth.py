@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """Ethereum-style keys on secp256k1: addresses, EIP-191 personal_sign, ecrecover.
 
 cryptography signs and verifies ECDSA on secp256k1 but cannot produce or use

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """Keccak-256 as Ethereum uses it, in pure Python.
 
 hashlib.sha3_256 is FIPS 202 SHA3-256: same permutation and rate, but its

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # The local Venice reference server (Python + python3-cryptography), its
 # evidence builders, and their self-tests. See tests/server/README.md.
 
@@ -10,5 +12,5 @@ REFSERVER_PY = tests/server/venice_ref.py tests/server/app.py tests/server/state
 
 TESTS += tests/server/test_builders.py tests/server/selftest.py tests/server/test_fixture.sh
 EXTRA_DIST += $(REFSERVER_PY) tests/server/README.md tests/server/test_builders.py \
-	tests/server/selftest.py tests/server/test_fixture.sh tests/lib/refserver.sh
+	tests/server/selftest.py tests/server/test_fixture.sh
 

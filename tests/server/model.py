@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """The model catalogue (GET /models) and the deterministic built-in model.
 
 The model's rule (README.md, "The deterministic model"): the answer is

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """Synthetic NVIDIA Hopper GPU evidence, PROTOCOL.md section 7.
 
 Each GPU's evidence is an SPDM 1.1 GET_MEASUREMENTS request (37 bytes) and

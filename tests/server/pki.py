@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """Test certificate authorities: a tiny DER encoder, certificate builders and a
 key store that keeps a test PKI across processes (so that many quotes or GPU
 reports can chain to one pinned test root).

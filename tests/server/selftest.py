@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """Self-test of the reference server (TAP): a Python client against a started
 server, covering every endpoint, every refusal (status and exact message),
 every fault's observable effect, the quote and GPU evidence it serves

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """A small E2EE chat client for the self-test: attests, seals request fields
 to the model key, reads the SSE stream raw (so drops and stalls show as such)
 and opens every field with the session key."""

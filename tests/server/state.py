@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """Everything the server remembers, behind one lock: settings and faults,
 the enclave keys, chat records for /tee/signature, and the counters of
 /__stats."""

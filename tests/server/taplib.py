@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """TAP output and a started reference server for the Python tests.
 
 Conventions (tests/lib/tap-run.sh): TAP on stdout, diagnostics on stderr,

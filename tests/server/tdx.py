@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """Synthetic Intel TDX quotes (version 4, TDX 1.0 body), PROTOCOL.md section 6.
 
 A test PKI stands in for Intel's: a root whose subject says TEST, an

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """Offline self-test of the reference server's pieces (TAP): Keccak-256 and
 EIP-191 known answers, the ECIES interop tool, and the evidence builders
 (build-quote with collateral, build-nvidia, dump-attestation), each output

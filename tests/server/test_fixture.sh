@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 # The shell fixture tests/lib/refserver.sh: start, exported variables, the pinned
 # roots, an authenticated request, control, stats, stop.
 . "$top_srcdir/tests/lib/tap.sh"

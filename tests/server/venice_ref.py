@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """p11tee's local Venice reference server and its evidence builders.
 
   venice_ref.py [serve] [server flags]      the HTTP server (see README.md)

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
 """Independent checks of what the builders emit, for the self-test: parse a TDX
 quote per PROTOCOL.md section 6 and NVIDIA evidence per section 7, verify
 their signatures and chains with cryptography. Each check raises

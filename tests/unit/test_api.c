@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* The API's JSON parsers: every observed form accepted, every refusal named. */
 #include "config.h"
 
@@ -87,13 +89,13 @@ static void json_bounds(void **state)
         deep[i] = '[';
     for (i = 100; i < 200; i++)
         deep[i] = ']';
-    assert_int_equal(json_doc_parse(deep, sizeof(deep), 1024, "doc", &o, &err), P11TEE_E_JSON);
+    assert_int_equal(sjson_parse(deep, sizeof(deep), 1024, "doc", &o, &err), P11TEE_E_JSON);
     assert_non_null(strstr(err.message, "too deep"));
-    assert_int_equal(json_doc_parse(S("{\"a\":1}"), 3, "doc", &o, &err), P11TEE_E_TOO_LARGE);
-    assert_int_equal(json_doc_parse(S(" {\"a\":1} \n"), 64, "doc", &o, &err), P11TEE_OK);
+    assert_int_equal(sjson_parse(S("{\"a\":1}"), 3, "doc", &o, &err), P11TEE_E_TOO_LARGE);
+    assert_int_equal(sjson_parse(S(" {\"a\":1} \n"), 64, "doc", &o, &err), P11TEE_OK);
     json_object_put(o);
     /* An embedded NUL ends nothing: the length is the contract. */
-    assert_int_equal(json_doc_parse("{\"a\":1}\0{", 9, 64, "doc", &o, &err), P11TEE_E_JSON);
+    assert_int_equal(sjson_parse("{\"a\":1}\0{", 9, 64, "doc", &o, &err), P11TEE_E_JSON);
 }
 
 static const char att_json[] =
@@ -121,8 +123,7 @@ static void attestation_fields(void **state)
     assert_true(strview_eq(a.tee_provider, "phala"));
     assert_true(strview_eq(a.app_compose, "{}"));
     /* the object form of nvidia_payload is handed on as JSON text */
-    assert_int_equal(json_doc_parse(a.nvidia_payload.p, a.nvidia_payload.len, 1024, "nv", &nv,
-                                    &err),
+    assert_int_equal(sjson_parse(a.nvidia_payload.p, a.nvidia_payload.len, 1024, "nv", &nv, &err),
                      P11TEE_OK);
     assert_non_null(json_object_object_get(nv, "arch"));
     json_object_put(nv);
@@ -152,8 +153,7 @@ static void attestation_near_wrapper(void **state)
     assert_int_equal(api_parse_attestation(S(near), "b", &a, &err), P11TEE_OK);
     assert_true(strview_eq(a.signing_address, "0x2"));
     api_attestation_free(&a);
-    assert_int_equal(api_parse_attestation(S(near), "c", &a, &err),
-                     P11TEE_E_ATTEST_MODEL_MISMATCH);
+    assert_int_equal(api_parse_attestation(S(near), "c", &a, &err), P11TEE_E_ATTEST_MODEL_MISMATCH);
     assert_int_equal(api_parse_attestation(S(near), NULL, &a, &err), P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "name the model"));
     assert_int_equal(api_parse_attestation(S(one), NULL, &a, &err), P11TEE_OK);
@@ -166,8 +166,12 @@ static void attestation_near_wrapper(void **state)
 static void attestation_refusals(void **state)
 {
     static const char *bad[] = {
-        "{\"verified\":\"true\"}", "{\"debug\":0}",          "{\"nonce\":12}",
-        "{\"signing_key\":[]}",    "{\"nvidia_payload\":5}", "{\"intel_quote\":{}}",
+        "{\"verified\":\"true\"}",
+        "{\"debug\":0}",
+        "{\"nonce\":12}",
+        "{\"signing_key\":[]}",
+        "{\"nvidia_payload\":5}",
+        "{\"intel_quote\":{}}",
         "[]",
     };
     api_attestation a;
@@ -218,10 +222,10 @@ static void chat_parts(void **state)
     p11tee_error err;
 
     (void)state;
-    assert_int_equal(json_doc_parse(S("{\"id\":\"chatcmpl-1\",\"model\":\"m\",\"choices\":[{"
-                                      "\"delta\":{\"role\":\"assistant\",\"content\":\"hi\","
-                                      "\"reasoning_content\":\"r\"},\"finish_reason\":null}]}"),
-                                    1024, "chunk", &o, &err),
+    assert_int_equal(sjson_parse(S("{\"id\":\"chatcmpl-1\",\"model\":\"m\",\"choices\":[{"
+                                   "\"delta\":{\"role\":\"assistant\",\"content\":\"hi\","
+                                   "\"reasoning_content\":\"r\"},\"finish_reason\":null}]}"),
+                                 1024, "chunk", &o, &err),
                      P11TEE_OK);
     assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_OK);
     assert_true(strview_eq(p.id, "chatcmpl-1"));
@@ -232,9 +236,9 @@ static void chat_parts(void **state)
     assert_false(p.usage.present);
     json_object_put(o);
 
-    assert_int_equal(json_doc_parse(S("{\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":"
-                                      "3,\"completion_tokens\":4,\"total_tokens\":7}}"),
-                                    1024, "chunk", &o, &err),
+    assert_int_equal(sjson_parse(S("{\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":"
+                                   "3,\"completion_tokens\":4,\"total_tokens\":7}}"),
+                                 1024, "chunk", &o, &err),
                      P11TEE_OK);
     assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_OK);
     assert_true(p.usage.present);
@@ -242,18 +246,18 @@ static void chat_parts(void **state)
     assert_null(p.content.p);
     json_object_put(o);
 
-    assert_int_equal(json_doc_parse(S("{\"choices\":[{\"message\":{\"content\":\"whole\"},"
-                                      "\"finish_reason\":\"stop\"}]}"),
-                                    1024, "completion", &o, &err),
+    assert_int_equal(sjson_parse(S("{\"choices\":[{\"message\":{\"content\":\"whole\"},"
+                                   "\"finish_reason\":\"stop\"}]}"),
+                                 1024, "completion", &o, &err),
                      P11TEE_OK);
     assert_int_equal(api_parse_chat_completion(o, &p, &err), P11TEE_OK);
     assert_true(strview_eq(p.content, "whole"));
     assert_true(strview_eq(p.finish_reason, "stop"));
     json_object_put(o);
 
-    assert_int_equal(json_doc_parse(S("{\"choices\":[{\"delta\":{\"content\":5}}]}"), 1024,
-                                    "chunk", &o, &err),
-                     P11TEE_OK);
+    assert_int_equal(
+        sjson_parse(S("{\"choices\":[{\"delta\":{\"content\":5}}]}"), 1024, "chunk", &o, &err),
+        P11TEE_OK);
     assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "content"));
     json_object_put(o);
@@ -261,7 +265,7 @@ static void chat_parts(void **state)
 
 static void parser_reuse(void **state)
 {
-    json_doc_parser *p = json_doc_parser_new();
+    sjson_parser *p = sjson_parser_new();
     json_object *o;
     p11tee_error err;
     int i;
@@ -269,14 +273,12 @@ static void parser_reuse(void **state)
     (void)state;
     assert_non_null(p);
     for (i = 0; i < 3; i++) {
-        assert_int_equal(json_doc_parser_parse(p, S("{\"a\":[1,2]}"), "chunk", &o, &err),
-                         P11TEE_OK);
+        assert_int_equal(sjson_parser_parse(p, S("{\"a\":[1,2]}"), "chunk", &o, &err), P11TEE_OK);
         json_object_put(o);
-        assert_int_equal(json_doc_parser_parse(p, S("{\"a\":"), "chunk", &o, &err),
-                         P11TEE_E_JSON);
+        assert_int_equal(sjson_parser_parse(p, S("{\"a\":"), "chunk", &o, &err), P11TEE_E_JSON);
     }
-    json_doc_parser_free(p);
-    json_doc_parser_free(NULL);
+    sjson_parser_free(p);
+    sjson_parser_free(NULL);
 }
 
 int main(void)

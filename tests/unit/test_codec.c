@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* Codecs for network bytes: exact results, and every refusal named. */
 #include "config.h"
 
@@ -59,10 +61,18 @@ static void b64_known_answers(void **state)
         b64_variant v;
         const char *out;
     } kat[] = {
-        {"", B64_STD, ""},         {"Zg==", B64_STD, "f"},     {"Zm8=", B64_STD, "fo"},
-        {"Zm9v", B64_STD, "foo"},  {"Zm9vYg==", B64_STD, "foob"}, {"Zm9vYmE=", B64_STD, "fooba"},
-        {"Zm9vYmFy", B64_STD, "foobar"}, {"Zg", B64_URL, "f"}, {"Zm8", B64_URL, "fo"},
-        {"Zm8=", B64_URL, "fo"},   {"Zg", B64_ANY, "f"},        {"Zm9vYmFy", B64_ANY, "foobar"},
+        {"", B64_STD, ""},
+        {"Zg==", B64_STD, "f"},
+        {"Zm8=", B64_STD, "fo"},
+        {"Zm9v", B64_STD, "foo"},
+        {"Zm9vYg==", B64_STD, "foob"},
+        {"Zm9vYmE=", B64_STD, "fooba"},
+        {"Zm9vYmFy", B64_STD, "foobar"},
+        {"Zg", B64_URL, "f"},
+        {"Zm8", B64_URL, "fo"},
+        {"Zm8=", B64_URL, "fo"},
+        {"Zg", B64_ANY, "f"},
+        {"Zm9vYmFy", B64_ANY, "foobar"},
     };
     uint8_t out[16];
     size_t i, n;
@@ -70,9 +80,9 @@ static void b64_known_answers(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
-        assert_int_equal(b64_decode(kat[i].in, strlen(kat[i].in), kat[i].v, out, sizeof(out), &n,
-                                    &err),
-                         P11TEE_OK);
+        assert_int_equal(
+            b64_decode(kat[i].in, strlen(kat[i].in), kat[i].v, out, sizeof(out), &n, &err),
+            P11TEE_OK);
         assert_int_equal(n, strlen(kat[i].out));
         assert_memory_equal(out, kat[i].out, n);
     }
@@ -101,24 +111,23 @@ static void b64_alphabets(void **state)
 
 static void b64_refusals(void **state)
 {
-    static const char *bad_std[] = {"Zg", "Zg=", "Z===", "Zm9v\n", "Zh==", "Zm9=", "Z", "Zm9v=",
-                                    "====", "Zg==Zg=="};
+    static const char *bad_std[] = {
+        "Zg", "Zg=", "Z===", "Zm9v\n", "Zh==", "Zm9=", "Z", "Zm9v=", "====", "Zg==Zg=="};
     uint8_t out[16];
     size_t i, n;
     p11tee_error err;
 
     (void)state;
     for (i = 0; i < sizeof(bad_std) / sizeof(bad_std[0]); i++)
-        assert_int_equal(b64_decode(bad_std[i], strlen(bad_std[i]), B64_STD, out, sizeof(out), &n,
-                                    &err),
-                         P11TEE_E_BASE64_INVALID);
+        assert_int_equal(
+            b64_decode(bad_std[i], strlen(bad_std[i]), B64_STD, out, sizeof(out), &n, &err),
+            P11TEE_E_BASE64_INVALID);
     assert_int_equal(b64_decode("Zm9vYmFy", 8, B64_STD, out, 5, &n, &err), P11TEE_E_TOO_LARGE);
 }
 
 static void decode_any_forms(void **state)
 {
-    static const char *forms[] = {"666f6f626172", "0x666f6f626172", "0X666F6F626172",
-                                  "Zm9vYmFy"};
+    static const char *forms[] = {"666f6f626172", "0x666f6f626172", "0X666F6F626172", "Zm9vYmFy"};
     uint8_t *out;
     size_t i, n;
     p11tee_error err;
@@ -140,8 +149,7 @@ static void decode_any_forms(void **state)
     assert_null(out);
     assert_int_equal(bytes_decode_any("0x666", 5, 64, &out, &n, &err), P11TEE_E_HEX_ODD_LENGTH);
     assert_int_equal(bytes_decode_any("", 0, 64, &out, &n, &err), P11TEE_E_INVALID_ARG);
-    assert_int_equal(bytes_decode_any("666f6f626172", 12, 5, &out, &n, &err),
-                     P11TEE_E_TOO_LARGE);
+    assert_int_equal(bytes_decode_any("666f6f626172", 12, 5, &out, &n, &err), P11TEE_E_TOO_LARGE);
     assert_int_equal(bytes_decode_any("not base64!", 11, 64, &out, &n, &err),
                      P11TEE_E_BASE64_INVALID);
 }
@@ -157,8 +165,9 @@ static void strerror_covers_every_code(void **state)
         assert_non_null(s);
         if (strcmp(s, "unknown status") != 0)
             assert_int_equal(p11tee_status_class_of((p11tee_status)c),
-                             c == 0 ? P11TEE_CLASS_OK : c / 100 == 1 ? P11TEE_CLASS_GENERAL
-                                                                     : (p11tee_status_class)(c / 100));
+                             c == 0         ? P11TEE_CLASS_OK
+                             : c / 100 == 1 ? P11TEE_CLASS_GENERAL
+                                            : (p11tee_status_class)(c / 100));
     }
     assert_string_equal(p11tee_strerror(P11TEE_E_PIN_INCORRECT), "the token rejected the PIN");
     assert_int_equal(p11tee_status_class_of(P11TEE_E_ATTEST_DEBUG), P11TEE_CLASS_ATTEST);
@@ -167,14 +176,10 @@ static void strerror_covers_every_code(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hex_round_trip),
-        cmocka_unit_test(hex_encode_refuses_small_buffer),
-        cmocka_unit_test(hex_errors_are_named),
-        cmocka_unit_test(b64_known_answers),
-        cmocka_unit_test(b64_alphabets),
-        cmocka_unit_test(b64_refusals),
-        cmocka_unit_test(decode_any_forms),
-        cmocka_unit_test(strerror_covers_every_code),
+        cmocka_unit_test(hex_round_trip),       cmocka_unit_test(hex_encode_refuses_small_buffer),
+        cmocka_unit_test(hex_errors_are_named), cmocka_unit_test(b64_known_answers),
+        cmocka_unit_test(b64_alphabets),        cmocka_unit_test(b64_refusals),
+        cmocka_unit_test(decode_any_forms),     cmocka_unit_test(strerror_covers_every_code),
     };
     return TEST_MAIN(tests, NULL, NULL);
 }

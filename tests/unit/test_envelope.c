@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * The E2EE envelope and request sealing, every ECDH in a throwaway SoftHSM
  * token: round trips, the wire layout, and every refusal with its code and
@@ -14,10 +16,10 @@
 
 static test_token token;
 static hsm_ctx *hsm;
-static hsm_key *key;     /* the recipient ("client session key") */
-static hsm_key *other;   /* someone else's key */
-static uint8_t key_pub[ENV_PUB_BYTES];
-static char key_pub_hex[2 * ENV_PUB_BYTES + 1];
+static hsm_key *key;   /* the recipient ("client session key") */
+static hsm_key *other; /* someone else's key */
+static uint8_t key_pub[P11TEE_PUBKEY_BYTES];
+static char key_pub_hex[2 * P11TEE_PUBKEY_BYTES + 1];
 
 static int setup(void **state)
 {
@@ -52,15 +54,16 @@ static char *seal(const void *pt, size_t len)
     char *hex = NULL;
     size_t hexlen = 0;
 
-    assert_int_equal(env_seal(hsm, key_pub, pt, len, &hex, &hexlen, NULL), P11TEE_OK);
-    assert_int_equal(hexlen, 2 * (ENV_OVERHEAD + len));
+    assert_int_equal(envelope_seal(hsm, key_pub, pt, len, &hex, &hexlen, NULL), P11TEE_OK);
+    assert_int_equal(hexlen, 2 * (ENVELOPE_OVERHEAD + len));
     assert_int_equal(strlen(hex), hexlen);
     return hex;
 }
 
 static void round_trips(void **state)
 {
-    static const char *const msgs[] = {"", "a", "héllo wörld ✓ 漢字 🙂", "0123456789abcdef"};
+    static const char *const msgs[] = {"", "a", "héllo wörld ✓ 漢字 🙂",
+                                       "0123456789abcdef"};
     uint8_t *pt, big[70000];
     size_t i, len;
     char *hex;
@@ -68,19 +71,19 @@ static void round_trips(void **state)
     (void)state;
     for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
         hex = seal(msgs[i], strlen(msgs[i]));
-        assert_int_equal(env_open(key, hex, strlen(hex), &pt, &len, NULL), P11TEE_OK);
+        assert_int_equal(envelope_open(key, hex, strlen(hex), &pt, &len, NULL), P11TEE_OK);
         assert_int_equal(len, strlen(msgs[i]));
         assert_memory_equal(pt, msgs[i], len);
         assert_int_equal(pt[len], '\0');
-        env_plaintext_free(pt, len + 1);
+        envelope_plaintext_free(pt, len + 1);
         free(hex);
     }
     test_random(big, sizeof(big));
     hex = seal(big, sizeof(big));
-    assert_int_equal(env_open(key, hex, strlen(hex), &pt, &len, NULL), P11TEE_OK);
+    assert_int_equal(envelope_open(key, hex, strlen(hex), &pt, &len, NULL), P11TEE_OK);
     assert_int_equal(len, sizeof(big));
     assert_memory_equal(pt, big, len);
-    env_plaintext_free(pt, len + 1);
+    envelope_plaintext_free(pt, len + 1);
     free(hex);
 }
 
@@ -95,9 +98,10 @@ static void wire_layout(void **state)
         assert_true((a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f'));
     assert_memory_equal(a, "04", 2);
     /* a fresh ephemeral key and a fresh nonce per field */
-    assert_memory_not_equal(a, b, 2 * ENV_PUB_BYTES);
-    assert_memory_not_equal(a + 2 * ENV_PUB_BYTES, b + 2 * ENV_PUB_BYTES, 2 * ENV_NONCE_BYTES);
-    assert_true(env_is_ciphertext(a, strlen(a)));
+    assert_memory_not_equal(a, b, 2 * P11TEE_PUBKEY_BYTES);
+    assert_memory_not_equal(a + 2 * P11TEE_PUBKEY_BYTES, b + 2 * P11TEE_PUBKEY_BYTES,
+                            2 * ENVELOPE_NONCE_BYTES);
+    assert_true(envelope_is_ciphertext(a, strlen(a)));
     free(a);
     free(b);
 }
@@ -109,7 +113,7 @@ static void refuse(hsm_key *k, const char *hex, p11tee_status code)
     size_t len = 99;
     p11tee_error err;
 
-    assert_int_equal(env_open(k, hex, strlen(hex), &pt, &len, &err), code);
+    assert_int_equal(envelope_open(k, hex, strlen(hex), &pt, &len, &err), code);
     assert_int_equal(err.code, code);
     assert_null(pt);
     assert_int_equal(len, 0);
@@ -124,10 +128,10 @@ static void tampering(void **state)
 {
     char *hex = seal("attack at dawn", 14);
     size_t n = strlen(hex), at;
-    const size_t positions[] = {2 * ENV_PUB_BYTES,                      /* nonce */
-                                2 * (ENV_PUB_BYTES + ENV_NONCE_BYTES),  /* ciphertext */
-                                n - 1,                                  /* tag */
-                                n - 2 * ENV_TAG_BYTES};
+    const size_t positions[] = {2 * P11TEE_PUBKEY_BYTES,                          /* nonce */
+                                2 * (P11TEE_PUBKEY_BYTES + ENVELOPE_NONCE_BYTES), /* ciphertext */
+                                n - 1,                                            /* tag */
+                                n - 2 * ENVELOPE_TAG_BYTES};
 
     (void)state;
     refuse(other, hex, P11TEE_E_ENVELOPE_AUTH); /* the wrong key */
@@ -157,18 +161,19 @@ static void malformed(void **state)
     t = strndup(hex, strlen(hex) - 1);
     refuse(key, t, P11TEE_E_HEX_ODD_LENGTH);
     free(t);
-    t = strndup(hex, ENV_MIN_HEX - 2);
+    t = strndup(hex, ENVELOPE_MIN_HEX - 2);
     refuse(key, t, P11TEE_E_ENVELOPE_SHORT);
     free(t);
     /* the shortest envelope is an empty plaintext: 186 characters, accepted by shape */
-    assert_int_equal(env_open(key, hex, ENV_MIN_HEX, &pt, &len, &err), P11TEE_E_ENVELOPE_AUTH);
+    assert_int_equal(envelope_open(key, hex, ENVELOPE_MIN_HEX, &pt, &len, &err),
+                     P11TEE_E_ENVELOPE_AUTH);
     /* compressed-point prefix, and a point off the curve */
     t = strdup(hex);
     t[1] = '2';
     refuse(key, t, P11TEE_E_ENVELOPE_EPHEMERAL);
     memcpy(t, "04", 2);
-    memset(t + 2, '0', 2 * (ENV_PUB_BYTES - 1) - 1);
-    t[2 * ENV_PUB_BYTES - 1] = '1';
+    memset(t + 2, '0', 2 * (P11TEE_PUBKEY_BYTES - 1) - 1);
+    t[2 * P11TEE_PUBKEY_BYTES - 1] = '1';
     refuse(key, t, P11TEE_E_ENVELOPE_EPHEMERAL);
     free(t);
     free(hex);
@@ -176,7 +181,7 @@ static void malformed(void **state)
 
 static void open_refuses_oversized(void **state)
 {
-    size_t n = 2 * (ENV_OVERHEAD + (size_t)ENV_MAX_PLAINTEXT + 1);
+    size_t n = 2 * (ENVELOPE_OVERHEAD + (size_t)ENVELOPE_MAX_PLAINTEXT + 1);
     char *hex = malloc(n + 1);
 
     (void)state;
@@ -189,47 +194,45 @@ static void open_refuses_oversized(void **state)
 
 static void seal_refusals(void **state)
 {
-    uint8_t bad_pub[ENV_PUB_BYTES];
+    uint8_t bad_pub[P11TEE_PUBKEY_BYTES];
     char *hex = (char *)"x";
     p11tee_error err;
 
     (void)state;
     memcpy(bad_pub, key_pub, sizeof(bad_pub));
     bad_pub[64] ^= 1; /* off the curve */
-    assert_int_equal(env_seal(hsm, bad_pub, (const uint8_t *)"a", 1, &hex, NULL, &err),
+    assert_int_equal(envelope_seal(hsm, bad_pub, (const uint8_t *)"a", 1, &hex, NULL, &err),
                      P11TEE_E_PEER_OFF_CURVE);
     assert_null(hex);
-    assert_int_equal(env_seal(hsm, key_pub, (const uint8_t *)"a", ENV_MAX_PLAINTEXT + 1, &hex,
-                              NULL, &err),
+    assert_int_equal(envelope_seal(hsm, key_pub, (const uint8_t *)"a", ENVELOPE_MAX_PLAINTEXT + 1,
+                                   &hex, NULL, &err),
                      P11TEE_E_TOO_LARGE);
 }
 
 static void key_validators(void **state)
 {
-    uint8_t out[ENV_PUB_BYTES];
+    uint8_t out[P11TEE_PUBKEY_BYTES];
     char upper[131];
     p11tee_error err;
     size_t i;
 
     (void)state;
-    assert_int_equal(env_check_client_key(key_pub_hex, 130, &err), P11TEE_OK);
-    assert_int_equal(env_check_client_key(key_pub_hex + 2, 128, &err),
-                     P11TEE_E_CLIENT_KEY_INVALID);
-    assert_int_equal(env_check_client_key("02abcd", 6, &err), P11TEE_E_CLIENT_KEY_INVALID);
-    assert_int_equal(env_parse_model_key(key_pub_hex, 130, out, &err), P11TEE_OK);
-    assert_memory_equal(out, key_pub, ENV_PUB_BYTES);
-    assert_int_equal(env_parse_model_key(key_pub_hex + 2, 128, out, &err), P11TEE_OK);
-    assert_memory_equal(out, key_pub, ENV_PUB_BYTES);
+    assert_int_equal(key_check_client(key_pub_hex, 130, &err), P11TEE_OK);
+    assert_int_equal(key_check_client(key_pub_hex + 2, 128, &err), P11TEE_E_CLIENT_KEY_INVALID);
+    assert_int_equal(key_check_client("02abcd", 6, &err), P11TEE_E_CLIENT_KEY_INVALID);
+    assert_int_equal(key_parse_model(key_pub_hex, 130, out, &err), P11TEE_OK);
+    assert_memory_equal(out, key_pub, P11TEE_PUBKEY_BYTES);
+    assert_int_equal(key_parse_model(key_pub_hex + 2, 128, out, &err), P11TEE_OK);
+    assert_memory_equal(out, key_pub, P11TEE_PUBKEY_BYTES);
     for (i = 0; i <= 130; i++)
         upper[i] = (char)(key_pub_hex[i] >= 'a' ? key_pub_hex[i] - 32 : key_pub_hex[i]);
-    assert_int_equal(env_parse_model_key(upper, 130, out, &err), P11TEE_OK);
-    assert_int_equal(env_parse_model_key(key_pub_hex, 129, out, &err),
-                     P11TEE_E_MODEL_KEY_INVALID);
+    assert_int_equal(key_parse_model(upper, 130, out, &err), P11TEE_OK);
+    assert_int_equal(key_parse_model(key_pub_hex, 129, out, &err), P11TEE_E_MODEL_KEY_INVALID);
     upper[0] = '0';
     upper[1] = '3';
-    assert_int_equal(env_parse_model_key(upper, 130, out, &err), P11TEE_E_MODEL_KEY_INVALID);
-    assert_false(env_is_ciphertext("abc", 3));
-    assert_false(env_is_ciphertext(key_pub_hex, 130));
+    assert_int_equal(key_parse_model(upper, 130, out, &err), P11TEE_E_MODEL_KEY_INVALID);
+    assert_false(envelope_is_ciphertext("abc", 3));
+    assert_false(envelope_is_ciphertext(key_pub_hex, 130));
 }
 
 /* The request as the model would see it: open every envelope with `key`. */
@@ -240,13 +243,14 @@ static void open_member(json_object *obj, const char *member, const char *want)
     size_t len;
 
     assert_non_null(v);
-    assert_true(env_is_ciphertext(json_object_get_string(v), (size_t)json_object_get_string_len(v)));
-    assert_int_equal(env_open(key, json_object_get_string(v), (size_t)json_object_get_string_len(v),
-                              &pt, &len, NULL),
+    assert_true(
+        envelope_is_ciphertext(json_object_get_string(v), (size_t)json_object_get_string_len(v)));
+    assert_int_equal(envelope_open(key, json_object_get_string(v),
+                                   (size_t)json_object_get_string_len(v), &pt, &len, NULL),
                      P11TEE_OK);
     assert_int_equal(len, strlen(want));
     assert_memory_equal(pt, want, len);
-    env_plaintext_free(pt, len + 1);
+    envelope_plaintext_free(pt, len + 1);
 }
 
 static void request_sealing(void **state)
@@ -268,15 +272,15 @@ static void request_sealing(void **state)
     /* the "model key" is the token key, so this test can open what it sealed */
     assert_int_equal(e2ee_session_new(hsm, "e2ee-test", (strview){key_pub_hex, 130}, &s, NULL),
                      P11TEE_OK);
-    assert_int_equal(env_check_client_key(s->client_pub_hex, 130, NULL), P11TEE_OK);
+    assert_int_equal(key_check_client(s->client_pub_hex, 130, NULL), P11TEE_OK);
     assert_int_equal(e2ee_prepare_request(s, req, strlen(req), &out, &len, NULL), P11TEE_OK);
-    assert_int_equal(json_doc_parse(out, len, JSON_DOC_MAX, "request", &root, NULL), P11TEE_OK);
-    assert_string_equal(json_object_get_string(json_object_object_get(root, "model")),
-                        "e2ee-test");
+    assert_int_equal(sjson_parse(out, len, SJSON_DOC_MAX, "request", &root, NULL), P11TEE_OK);
+    assert_string_equal(json_object_get_string(json_object_object_get(root, "model")), "e2ee-test");
     assert_true(json_object_get_boolean(json_object_object_get(root, "stream")));
     vp = json_object_object_get(root, "venice_parameters");
     assert_true(json_object_get_boolean(json_object_object_get(vp, "enable_e2ee")));
-    assert_false(json_object_get_boolean(json_object_object_get(vp, "include_venice_system_prompt")));
+    assert_false(
+        json_object_get_boolean(json_object_object_get(vp, "include_venice_system_prompt")));
     assert_string_equal(json_object_get_string(json_object_object_get(vp, "enable_web_search")),
                         "off");
     assert_string_equal(json_object_get_string(json_object_object_get(vp, "character_slug")), "x");
@@ -357,9 +361,9 @@ static void request_refusals(void **state)
         assert_int_equal(e2ee_check_request(bad[i].json, strlen(bad[i].json), &err), bad[i].code);
         if (strstr(err.message, bad[i].needle) == NULL)
             fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err.message, bad[i].needle);
-        assert_int_equal(e2ee_prepare_request(s, bad[i].json, strlen(bad[i].json), &out, NULL,
-                                              &err),
-                         bad[i].code);
+        assert_int_equal(
+            e2ee_prepare_request(s, bad[i].json, strlen(bad[i].json), &out, NULL, &err),
+            bad[i].code);
         assert_null(out);
     }
     /* explicit stream:true, web search off or false, empty tools: all fine */
@@ -378,7 +382,7 @@ static void stream_fields(void **state)
 {
     e2ee_session *s;
     char *hex;
-    uint8_t *pt, pub[ENV_PUB_BYTES];
+    uint8_t *pt, pub[P11TEE_PUBKEY_BYTES];
     size_t len;
     int plain;
     p11tee_error err;
@@ -389,13 +393,14 @@ static void stream_fields(void **state)
     assert_string_equal(s->model_pub_header, key_pub_hex + 2); /* sent back as received */
     /* the server seals to the session key */
     assert_int_equal(hex_decode(s->client_pub_hex, 130, pub, sizeof(pub), NULL, NULL), P11TEE_OK);
-    assert_int_equal(env_seal(hsm, pub, (const uint8_t *)"chunk", 5, &hex, NULL, NULL), P11TEE_OK);
+    assert_int_equal(envelope_seal(hsm, pub, (const uint8_t *)"chunk", 5, &hex, NULL, NULL),
+                     P11TEE_OK);
     assert_int_equal(e2ee_open_field(s, (strview){hex, strlen(hex)}, 0, &pt, &len, &plain, &err),
                      P11TEE_OK);
     assert_int_equal(len, 5);
     assert_memory_equal(pt, "chunk", 5);
     assert_false(plain);
-    env_plaintext_free(pt, len + 1);
+    envelope_plaintext_free(pt, len + 1);
     free(hex);
     assert_int_equal(e2ee_open_field(s, (strview){"sneaky", 6}, 0, &pt, &len, &plain, &err),
                      P11TEE_E_E2EE_PLAINTEXT);
@@ -405,7 +410,7 @@ static void stream_fields(void **state)
                      P11TEE_OK);
     assert_true(plain);
     assert_string_equal((char *)pt, "sneaky");
-    env_plaintext_free(pt, len + 1);
+    envelope_plaintext_free(pt, len + 1);
     /* a bad model key is refused before any key is generated */
     e2ee_session_free(s);
     assert_int_equal(e2ee_session_new(hsm, "m", (strview){"04abc", 5}, &s, &err),
@@ -416,11 +421,15 @@ static void stream_fields(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(round_trips),      cmocka_unit_test(wire_layout),
-        cmocka_unit_test(tampering),        cmocka_unit_test(malformed),
-        cmocka_unit_test(seal_refusals),    cmocka_unit_test(key_validators),
+        cmocka_unit_test(round_trips),
+        cmocka_unit_test(wire_layout),
+        cmocka_unit_test(tampering),
+        cmocka_unit_test(malformed),
+        cmocka_unit_test(seal_refusals),
+        cmocka_unit_test(key_validators),
         cmocka_unit_test(open_refuses_oversized),
-        cmocka_unit_test(request_sealing),  cmocka_unit_test(request_refusals),
+        cmocka_unit_test(request_sealing),
+        cmocka_unit_test(request_refusals),
         cmocka_unit_test(stream_fields),
     };
     return TEST_MAIN(tests, setup, teardown);

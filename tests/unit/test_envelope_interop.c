@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /*
  * The C envelope (every ECDH in a SoftHSM token) against the reference
  * server's independent Python implementation (venice_ref.py ecies): C seals
@@ -17,7 +19,7 @@
 #include "testlib.h"
 
 #define MESSAGES 520
-#define BIG (1024 * 1024)
+#define BIG      (1024 * 1024)
 
 static test_token token;
 static hsm_ctx *hsm;
@@ -74,9 +76,9 @@ static json_object *tool_call(json_object *req)
     json_object_put(req);
     n = getline(&line, &cap, from_py);
     assert_true(n > 0);
-    assert_int_equal(json_doc_parse(line, (size_t)n - 1, 64 * 1024 * 1024, "tool answer",
-                                    &answer, NULL),
-                     P11TEE_OK);
+    assert_int_equal(
+        sjson_parse(line, (size_t)n - 1, 64 * 1024 * 1024, "tool answer", &answer, NULL),
+        P11TEE_OK);
     free(line);
     return answer;
 }
@@ -165,7 +167,7 @@ static void c_seals_python_opens(void **state)
 {
     json_object *kp = tool_call(req2("keygen", NULL, NULL, NULL, NULL)), *ans;
     char *priv = strdup(field(kp, "priv")), *env, *want;
-    uint8_t pub[ENV_PUB_BYTES], *m;
+    uint8_t pub[P11TEE_PUBKEY_BYTES], *m;
     size_t i, len;
 
     (void)state;
@@ -173,7 +175,7 @@ static void c_seals_python_opens(void **state)
     json_object_put(kp);
     for (i = 0; i < MESSAGES; i++) {
         m = message(i, &len);
-        assert_int_equal(env_seal(hsm, pub, m, len, &env, NULL, NULL), P11TEE_OK);
+        assert_int_equal(envelope_seal(hsm, pub, m, len, &env, NULL, NULL), P11TEE_OK);
         ans = tool_call(req2("open", "priv", priv, "envelope", env));
         want = hex_of(m, len);
         assert_string_equal(field(ans, "plaintext"), want);
@@ -195,7 +197,7 @@ static void c_seals_python_opens(void **state)
 static void python_seals_c_opens(void **state)
 {
     hsm_key *key;
-    uint8_t pub[ENV_PUB_BYTES], *m, *pt;
+    uint8_t pub[P11TEE_PUBKEY_BYTES], *m, *pt;
     char *pubhex, *mhex;
     json_object *ans;
     const char *env;
@@ -211,10 +213,10 @@ static void python_seals_c_opens(void **state)
         /* the 128-character form of the key as well as the 130 */
         ans = tool_call(req2("seal", "to", i % 2 ? pubhex + 2 : pubhex, "plaintext", mhex));
         env = field(ans, "envelope");
-        assert_int_equal(env_open(key, env, strlen(env), &pt, &ptlen, NULL), P11TEE_OK);
+        assert_int_equal(envelope_open(key, env, strlen(env), &pt, &ptlen, NULL), P11TEE_OK);
         assert_int_equal(ptlen, len);
         assert_memory_equal(pt, m, len);
-        env_plaintext_free(pt, ptlen + 1);
+        envelope_plaintext_free(pt, ptlen + 1);
         json_object_put(ans);
         free(mhex);
         free(m);

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* The attestation policy and the evidence checks that do not need a quote. */
 #include "config.h"
 
@@ -77,7 +79,8 @@ static void refusals(void **state)
          "0000000000000000000000000000000000000000000000000000000000000000\","
          "\"app_compose_file\":\"x\"}}",
          "keep one"},
-        {"{\"tdx\":{\"collateral_file\":\"/nonexistent/c.json\"}}", "cannot open /nonexistent/c.json"},
+        {"{\"tdx\":{\"collateral_file\":\"/nonexistent/c.json\"}}",
+         "cannot open /nonexistent/c.json"},
         {"{\"test_roots\":{\"amd\":[]}}", "unknown key \"amd\""},
         {"{\"test_roots\":{\"tdx\":\"root.pem\"}}", "list of files"},
         {"{\"version\":2}", "version must be 1"},
@@ -126,19 +129,19 @@ static void pins_and_files(void **state)
     /* SHA-256 of {"services":{}} is d8bb5768...98366 (sha256sum) */
     assert_int_equal(p->app_compose_sha256[0], 0xd8);
     assert_int_equal(p->app_compose_sha256[31], 0x66);
-    assert_int_equal(p->accepted_tcb, TDX_TCB_BIT(TDX_TCB_UP_TO_DATE) |
-                                          TDX_TCB_BIT(TDX_TCB_SW_HARDENING_NEEDED));
+    assert_int_equal(p->accepted_tcb,
+                     TDX_TCB_BIT(TDX_TCB_UP_TO_DATE) | TDX_TCB_BIT(TDX_TCB_SW_HARDENING_NEEDED));
     assert_true(p->allow_nonce_sha256);
     assert_false(p->tee_chat_requires_attestation);
     attest_policy_free(p);
 
-    assert_int_equal(attest_policy_parse(S("{\"test_roots\":{\"tdx\":[\"not-a-cert.pem\"]}}"), dir,
-                                         &p, &err),
-                     P11TEE_E_POLICY);
+    assert_int_equal(
+        attest_policy_parse(S("{\"test_roots\":{\"tdx\":[\"not-a-cert.pem\"]}}"), dir, &p, &err),
+        P11TEE_E_POLICY);
     assert_non_null(strstr(err.message, "holds no PEM certificate"));
     if (vectors != NULL && vectors[0] != '\0') {
-        snprintf(json, sizeof(json), "{\"test_roots\":{\"nvidia\":[\"%s/tdx/intel_sgx_root_ca.pem\"]}}",
-                 vectors);
+        snprintf(json, sizeof(json),
+                 "{\"test_roots\":{\"nvidia\":[\"%s/tdx/intel_sgx_root_ca.pem\"]}}", vectors);
         if (attest_policy_parse(S(json), dir, &p, &err) == P11TEE_OK) {
             assert_non_null(strstr(p->nvidia_test_roots, "BEGIN CERTIFICATE"));
             attest_policy_free(p);
@@ -176,8 +179,7 @@ static void evidence_base(attest_evidence *ev)
 {
     memset(ev, 0, sizeof(*ev));
     ev->has_verified = ev->verified = 1;
-    ev->nonce = (strview){"0A0B0C0D0E0F101112131415161718191A1B1C1D1E1F20212223242526272829",
-                          64};
+    ev->nonce = (strview){"0A0B0C0D0E0F101112131415161718191A1B1C1D1E1F20212223242526272829", 64};
     ev->model = (strview){"e2ee-test", 9};
     ev->signing_key = (strview){key1, 130};
     ev->signing_key_field = "signing_key";
@@ -220,8 +222,7 @@ static void evidence_statements(void **state)
     /* no quote, no GPU evidence: the strict default refuses, naming the quote */
     assert_int_equal(attest_report_find(&out.report, "tdx.quote.format")->result,
                      ATTEST_NOT_CHECKED);
-    assert_int_equal(attest_report_find(&out.report, "nvidia.payload")->result,
-                     ATTEST_NOT_CHECKED);
+    assert_int_equal(attest_report_find(&out.report, "nvidia.payload")->result, ATTEST_NOT_CHECKED);
     assert_int_equal(attest_verdict(&out.report, p, &err), P11TEE_E_ATTEST_REQUIRED);
     assert_non_null(strstr(err.message, "tdx.quote.format"));
     attest_outcome_free(&out);
@@ -240,8 +241,7 @@ static void evidence_statements(void **state)
 
     evidence_base(&ev);
     ev.verified = 0;
-    assert_int_equal(evaluate(&ev, p, &out, "server.verified")->code,
-                     P11TEE_E_ATTEST_NOT_VERIFIED);
+    assert_int_equal(evaluate(&ev, p, &out, "server.verified")->code, P11TEE_E_ATTEST_NOT_VERIFIED);
     assert_int_equal(attest_verdict(&out.report, p, &err), P11TEE_E_ATTEST_NOT_VERIFIED);
     attest_outcome_free(&out);
 
@@ -333,10 +333,10 @@ static void evidence_quote_and_pins(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults),          cmocka_unit_test(rules_and_specificity),
-        cmocka_unit_test(refusals),          cmocka_unit_test(pins_and_files),
-        cmocka_unit_test(verdicts),          cmocka_unit_test(evidence_statements),
-        cmocka_unit_test(evidence_key),      cmocka_unit_test(evidence_quote_and_pins),
+        cmocka_unit_test(defaults),     cmocka_unit_test(rules_and_specificity),
+        cmocka_unit_test(refusals),     cmocka_unit_test(pins_and_files),
+        cmocka_unit_test(verdicts),     cmocka_unit_test(evidence_statements),
+        cmocka_unit_test(evidence_key), cmocka_unit_test(evidence_quote_and_pins),
     };
     return TEST_MAIN(tests, NULL, NULL);
 }

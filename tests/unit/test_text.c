@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* The text filter: what reaches a terminal or a JSON document is UTF-8 without controls. */
 #include "config.h"
 
@@ -53,10 +55,14 @@ static const struct {
 } cases[] = {
     {"plain text", 0, "plain text"},
     {"h\xc3\xa9llo \xe6\xbc\xa2 \xf0\x9f\x99\x82", 0, "h\xc3\xa9llo \xe6\xbc\xa2 \xf0\x9f\x99\x82"},
-    {"a\x1b]52;c;ZXZpbA==\x07" "b", 0, "a" R "]52;c;ZXZpbA==" R "b"},
+    {"a\x1b]52;c;ZXZpbA==\x07"
+     "b",
+     0, "a" R "]52;c;ZXZpbA==" R "b"},
     {"line\nnext\ttab\r", 0, "line" R "next" R "tab" R},
     {"line\nnext\ttab\r", P11TEE_TEXT_KEEP_NEWLINES, "line\nnext\ttab" R},
-    {"csi\xc2\x9b" "2J nbsp\xc2\xa0", 0, "csi" R "2J nbsp\xc2\xa0"},
+    {"csi\xc2\x9b"
+     "2J nbsp\xc2\xa0",
+     0, "csi" R "2J nbsp\xc2\xa0"},
     {"del\x7f", 0, "del" R},
     {"bad\xff\x80", 0, "bad" R R},
     {"overlong\xc0\x80\xe0\x80\x80", 0, "overlong" R R R R R},

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
 /* Strict, bounded JSON parsing and typed field access over json-c. */
 #include "config.h"
 
@@ -7,20 +9,20 @@
 #include "common/common.h"
 #include "p11tee/p11tee.h"
 
-struct json_doc_parser {
+struct sjson_parser {
     json_tokener *tok;
 };
 
-static p11tee_status json_run(json_tokener *tok, const char *buf, size_t len, const char *what,
-                              json_object **out, p11tee_error *err)
+static p11tee_status sjson_run(json_tokener *tok, const char *buf, size_t len, const char *what,
+                               json_object **out, p11tee_error *err)
 {
     json_object *root;
     enum json_tokener_error jerr;
 
     *out = NULL;
-    if (len > JSON_DOC_MAX || len > (size_t)INT32_MAX)
+    if (len > SJSON_DOC_MAX || len > (size_t)INT32_MAX)
         return err_set(err, P11TEE_E_TOO_LARGE, "%s of %zu bytes exceeds the %u bytes allowed",
-                       what, len, JSON_DOC_MAX);
+                       what, len, SJSON_DOC_MAX);
     json_tokener_reset(tok);
     root = json_tokener_parse_ex(tok, buf, (int)len);
     jerr = json_tokener_get_error(tok);
@@ -44,17 +46,17 @@ static p11tee_status json_run(json_tokener *tok, const char *buf, size_t len, co
     return P11TEE_OK;
 }
 
-static json_tokener *json_new_tokener(void)
+static json_tokener *sjson_new_tokener(void)
 {
-    json_tokener *tok = json_tokener_new_ex(JSON_DOC_DEPTH);
+    json_tokener *tok = json_tokener_new_ex(SJSON_DOC_DEPTH);
 
     if (tok != NULL)
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     return tok;
 }
 
-p11tee_status json_doc_parse(const char *buf, size_t len, size_t max, const char *what,
-                             json_object **out, p11tee_error *err)
+p11tee_status sjson_parse(const char *buf, size_t len, size_t max, const char *what,
+                          json_object **out, p11tee_error *err)
 {
     json_tokener *tok;
     p11tee_status rc;
@@ -63,26 +65,26 @@ p11tee_status json_doc_parse(const char *buf, size_t len, size_t max, const char
     if (len > max)
         return err_set(err, P11TEE_E_TOO_LARGE, "%s of %zu bytes exceeds the %zu bytes allowed",
                        what, len, max);
-    tok = json_new_tokener();
+    tok = sjson_new_tokener();
     if (tok == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory parsing %s", what);
-    rc = json_run(tok, buf, len, what, out, err);
+    rc = sjson_run(tok, buf, len, what, out, err);
     json_tokener_free(tok);
     return rc;
 }
 
-json_doc_parser *json_doc_parser_new(void)
+sjson_parser *sjson_parser_new(void)
 {
-    json_doc_parser *p = calloc(1, sizeof(*p));
+    sjson_parser *p = calloc(1, sizeof(*p));
 
-    if (p != NULL && (p->tok = json_new_tokener()) == NULL) {
+    if (p != NULL && (p->tok = sjson_new_tokener()) == NULL) {
         free(p);
         p = NULL;
     }
     return p;
 }
 
-void json_doc_parser_free(json_doc_parser *p)
+void sjson_parser_free(sjson_parser *p)
 {
     if (p == NULL)
         return;
@@ -90,13 +92,13 @@ void json_doc_parser_free(json_doc_parser *p)
     free(p);
 }
 
-p11tee_status json_doc_parser_parse(json_doc_parser *p, const char *buf, size_t len,
-                                    const char *what, json_object **out, p11tee_error *err)
+p11tee_status sjson_parser_parse(sjson_parser *p, const char *buf, size_t len, const char *what,
+                                 json_object **out, p11tee_error *err)
 {
-    return json_run(p->tok, buf, len, what, out, err);
+    return sjson_run(p->tok, buf, len, what, out, err);
 }
 
-static const char *json_type_word(json_type t)
+static const char *sjson_type_word(json_type t)
 {
     switch (t) {
     case json_type_null: return "null";
@@ -111,7 +113,7 @@ static const char *json_type_word(json_type t)
 }
 
 /* The member `key`, or NULL when absent or JSON null. */
-static json_object *json_member(json_object *obj, const char *key)
+static json_object *sjson_member(json_object *obj, const char *key)
 {
     json_object *v = NULL;
 
@@ -121,17 +123,17 @@ static json_object *json_member(json_object *obj, const char *key)
     return v;
 }
 
-static p11tee_status json_wrong_type(const char *what, const char *key, json_object *v,
-                                     const char *want, p11tee_error *err)
+static p11tee_status sjson_wrong_type(const char *what, const char *key, json_object *v,
+                                      const char *want, p11tee_error *err)
 {
     return err_set(err, P11TEE_E_JSON_FIELD, "%s field \"%s\" is %s, expected %s", what, key,
-                   json_type_word(json_object_get_type(v)), want);
+                   sjson_type_word(json_object_get_type(v)), want);
 }
 
-p11tee_status json_get_str(json_object *obj, const char *key, int required, const char *what,
-                           strview *out, p11tee_error *err)
+p11tee_status sjson_get_str(json_object *obj, const char *key, int required, const char *what,
+                            strview *out, p11tee_error *err)
 {
-    json_object *v = json_member(obj, key);
+    json_object *v = sjson_member(obj, key);
 
     out->p = NULL;
     out->len = 0;
@@ -139,53 +141,53 @@ p11tee_status json_get_str(json_object *obj, const char *key, int required, cons
         return required ? err_set(err, P11TEE_E_JSON_FIELD, "%s has no \"%s\" field", what, key)
                         : P11TEE_OK;
     if (!json_object_is_type(v, json_type_string))
-        return json_wrong_type(what, key, v, "a string", err);
+        return sjson_wrong_type(what, key, v, "a string", err);
     out->p = json_object_get_string(v);
     out->len = (size_t)json_object_get_string_len(v);
     return P11TEE_OK;
 }
 
-p11tee_status json_get_bool(json_object *obj, const char *key, const char *what, int *present,
-                            int *value, p11tee_error *err)
+p11tee_status sjson_get_bool(json_object *obj, const char *key, const char *what, int *present,
+                             int *value, p11tee_error *err)
 {
-    json_object *v = json_member(obj, key);
+    json_object *v = sjson_member(obj, key);
 
     *present = v != NULL;
     *value = 0;
     if (v == NULL)
         return P11TEE_OK;
     if (!json_object_is_type(v, json_type_boolean))
-        return json_wrong_type(what, key, v, "a boolean", err);
+        return sjson_wrong_type(what, key, v, "a boolean", err);
     *value = json_object_get_boolean(v);
     return P11TEE_OK;
 }
 
-p11tee_status json_get_int(json_object *obj, const char *key, const char *what, int *present,
-                           int64_t *value, p11tee_error *err)
+p11tee_status sjson_get_int(json_object *obj, const char *key, const char *what, int *present,
+                            int64_t *value, p11tee_error *err)
 {
-    json_object *v = json_member(obj, key);
+    json_object *v = sjson_member(obj, key);
 
     *present = v != NULL;
     *value = 0;
     if (v == NULL)
         return P11TEE_OK;
     if (!json_object_is_type(v, json_type_int))
-        return json_wrong_type(what, key, v, "an integer", err);
+        return sjson_wrong_type(what, key, v, "an integer", err);
     *value = json_object_get_int64(v);
     return P11TEE_OK;
 }
 
-p11tee_status json_get_obj(json_object *obj, const char *key, json_type type, int required,
-                           const char *what, json_object **out, p11tee_error *err)
+p11tee_status sjson_get_obj(json_object *obj, const char *key, json_type type, int required,
+                            const char *what, json_object **out, p11tee_error *err)
 {
-    json_object *v = json_member(obj, key);
+    json_object *v = sjson_member(obj, key);
 
     *out = NULL;
     if (v == NULL)
         return required ? err_set(err, P11TEE_E_JSON_FIELD, "%s has no \"%s\" field", what, key)
                         : P11TEE_OK;
     if (!json_object_is_type(v, type))
-        return json_wrong_type(what, key, v, json_type_word(type), err);
+        return sjson_wrong_type(what, key, v, sjson_type_word(type), err);
     *out = v;
     return P11TEE_OK;
 }
@@ -197,14 +199,14 @@ int strview_eq(strview a, const char *s)
     return a.p != NULL && a.len == n && memcmp(a.p, s, n) == 0;
 }
 
-json_object *json_new_string_valid(const char *s, size_t len)
+json_object *sjson_new_string_valid(const char *s, size_t len)
 {
     p11tee_text_filter f;
     json_object *o;
     char *buf;
     size_t n;
 
-    if (len > JSON_DOC_MAX * 4u)
+    if (len > SJSON_DOC_MAX * 4u)
         return NULL;
     buf = malloc(3 * len + 16);
     if (buf == NULL)

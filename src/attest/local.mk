@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
+# src/attest: every trust decision (docs/DESIGN.md, "Trust decisions"):
+# the check report and policy, TDX quotes and collateral, NVIDIA evidence,
+# Keccak and EIP-191 signatures.
+libp11tee_core_la_SOURCES += src/attest/attest.h src/attest/report.c src/attest/pki.c \
+	src/attest/policy.c src/attest/evidence.c \
+	src/attest/tdx.c src/attest/tdx_verify.c src/attest/collateral.c src/attest/tdx_tcb.c \
+	src/attest/tdx_pck.c \
+	src/attest/nvidia.c src/attest/nvidia_verify.c \
+	src/attest/eth.c src/attest/keccak.c

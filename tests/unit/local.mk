@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
+# Unit tests of the library's layers; test_envelope runs against a throwaway
+# SoftHSM token, test_envelope_interop against the reference server's Python
+# envelope.
+UNIT_TESTS = tests/unit/test_codec tests/unit/test_api tests/unit/test_policy \
+	tests/unit/test_envelope tests/unit/test_envelope_interop tests/unit/test_text
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
