@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * net/: HTTP transfers over libcurl (transfer.c) and the incremental
- * Server-Sent Events parser (sse.c). Only this layer includes curl.
+ * net/: HTTP transfers over libcurl (client.c, trust.c, request.c, log.c,
+ * transfer.c; their shared internals are in transfer.h, private to the layer)
+ * and the incremental Server-Sent Events parser (sse.c). Only this layer
+ * includes curl; this is the one header it offers.
  *
  * Transfers: a net_client holds what every request shares (base URL, API key,
  * trust anchors, timeouts, log callback); net_perform() runs one request and
@@ -20,7 +22,7 @@
 
 #include "common/common.h"
 
-/* ==== transfers (transfer.c) ============================================== */
+/* ==== transfers (client.c ... transfer.c) ================================== */
 
 #define NET_DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define NET_DEFAULT_IDLE_TIMEOUT_MS    60000L
