@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "api/api.h"
 #include "common/common.h"
 #include "crypto/crypto.h"
 #include "hsm/hsm.h"
