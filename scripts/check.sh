@@ -3,8 +3,11 @@
 # Copyright (C) 2026 The p11tee authors
 # scripts/check.sh: install what is missing, build p11tee twice out of tree
 # (normal, then AddressSanitizer + UndefinedBehaviorSanitizer), run every
-# test in both, memcheck the provider tests, check that the release tarball
-# builds, and end with one line: "N passed, N failed[, N skipped]".
+# test in both (the lint tests among them: licence lines, the include rules
+# of docs/DESIGN.md, the man page against --help), memcheck the provider
+# tests, check that the release tarball builds, and end with one line:
+# "N passed, N failed[, N skipped]". The clang-format check is a step of its
+# own, counted once, before anything is built.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,9 +68,33 @@ suite() {
     tally "$builds/$name/$log" "$name $target"
 }
 
+# Every tracked .c and .h as clang-format writes it (tests/lint/format.sh is
+# the same check inside make check, where it skips without clang-format).
+format_check() {
+    local files n
+    if ! command -v clang-format >/dev/null 2>&1; then
+        step_failed "clang-format: not installed (scripts/install-deps.sh installs it)"
+        return
+    fi
+    files=$(git ls-files '*.c' '*.h' 2>/dev/null) && [ -n "$files" ] ||
+        files=$(find include src provider tests bench docs/examples -name '*.[ch]' | sort)
+    n=$(echo "$files" | wc -l)
+    echo "check: clang-format --dry-run --Werror over $n files"
+    mkdir -p "$builds"
+    # shellcheck disable=SC2086 # one file name per word
+    if clang-format --dry-run --Werror $files >"$builds/format.out" 2>&1; then
+        passed=$((passed + 1))
+    else
+        grep -E '^[^ ]+:[0-9]+:[0-9]+: error' "$builds/format.out" | head -n 40 >&2
+        step_failed "clang-format: $(grep -cE ': error' "$builds/format.out") places differ" \
+            "(fix: clang-format -i FILE...)"
+    fi
+}
+
 start=$(date +%s)
 scripts/install-deps.sh || step_failed "install-deps.sh"
 ./autogen.sh >/dev/null 2>&1 || step_failed "autogen.sh"
+format_check
 
 if build normal; then
     suite normal check test-suite.log

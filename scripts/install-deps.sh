@@ -19,6 +19,8 @@ packages=(
     python3 python3-cryptography
     # procps gives `ps` to tests; time (/usr/bin/time) measures CPU in `make bench`
     procps time
+    # the format check of scripts/check.sh and tests/lint/format.sh
+    clang-format
 )
 
 missing=()
