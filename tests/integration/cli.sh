@@ -18,22 +18,38 @@ for cmd in models attest chat signature quote; do
 done
 it_run
 it_check_rc "no command: usage error" 2
+it_check_says "... the usage on stderr" "$IT_ERR" \
+    "Usage: p11tee [global options] COMMAND [options] [arguments]"
+it_check_empty "... nothing on stdout" "$IT_OUT"
 it_run frobnicate
 it_check_rc "unknown command: usage error" 2
+it_check_says "... naming the command" "$IT_ERR" \
+    'p11tee: error: unknown command "frobnicate" (try p11tee --help)'
 it_run chat "no model given"
 it_check_rc "chat without -m: usage error" 2
+it_check_grep "... the chat usage on stderr" "$IT_ERR" "^Usage: p11tee chat -m MODEL "
+it_check_empty "... nothing on stdout" "$IT_OUT"
 it_run models --bogus
 it_check_rc "unknown option: usage error" 2
+it_check_says "... naming the option" "$IT_ERR" "models: unrecognized option '--bogus'"
+it_check_grep "... then the command's usage" "$IT_ERR" "^Usage: p11tee models "
 it_run --token "pkcs11:token=x?pin-value=$IT_PIN" models
 it_check_rc "a PIN on the command line is refused" 2
 it_check_grep "... saying why" "$IT_ERR" "visible to other users"
 it_check_no_grep "... without echoing it" "$IT_ERR" "$IT_PIN"
+pin_refused='p11tee: error: --token must not carry pin-value: a PIN in the command line is visible to other users; use pin-source=file:PATH or $P11TEE_PIN'
+it_check_says "... the whole message" "$IT_ERR" "$pin_refused"
 it_run --token "pkcs11:token=x;pin-value=$IT_PIN" models
 it_check_rc "a PIN in the URI's path part is refused too" 2
+it_check_says "... with the same message" "$IT_ERR" "$pin_refused"
+it_check_no_grep "... not echoing the PIN" "$IT_ERR" "$IT_PIN"
 it_run --token "pkcs11:token=x?pin%2Dvalue=$IT_PIN" models
 it_check_rc "... and a percent-encoded one" 2
+it_check_says "... with the same message" "$IT_ERR" "$pin_refused"
 it_run attest --input /dev/null --nonce 1234
 it_check_rc "a malformed --nonce: usage error" 2
+it_check_says "... saying what it wants" "$IT_ERR" \
+    'p11tee: error: --nonce wants the 64 hex characters that were sent, not "1234"'
 
 # ---- models ---------------------------------------------------------------
 it_run $P models
@@ -96,6 +112,8 @@ it_check_rc "a pinned RTMR3 that differs: attestation exit code" 5
 it_check_grep "... names the pin" "$IT_ERR" "check policy.rtmr3 failed"
 it_run --policy "$TAP_TMP/pins.json" chat -m "$E2EE_MODEL" "pinned elsewhere"
 it_check_rc "... and chat refuses" 5
+it_check_grep "... naming the pin" "$IT_ERR" "check policy.rtmr3 failed"
+it_check_empty "... with nothing on stdout" "$IT_OUT"
 it_check_eq "... sending nothing" "$(it_stat requests.chat)" "$sent"
 printf '{"wrong": "compose"}' >"$TAP_TMP/compose.json"
 cat >"$TAP_TMP/compose-policy.json" <<PINS
@@ -170,6 +188,8 @@ it_check_rc "chat with a model outside a TEE is refused" 4
 it_check_grep "... saying why" "$IT_ERR" "does not run in an attested enclave"
 it_run $P chat -m no-such-model "hello"
 it_check_rc "chat with an unknown model" 4
+it_check_says "... named, with where to look" "$IT_ERR" \
+    "p11tee: error: model no-such-model is not in the server's model list (see p11tee models)"
 it_check_eq "refused chats sent nothing and attested nothing" \
     "$(it_stat requests.chat) $(it_stat attestations_served)" "$before $attests_before"
 
@@ -194,6 +214,7 @@ it_check_rc "signature of the first chat" 0
 it_check_grep "signature recovers to the attested address" "$IT_OUT" "signature.recovered .* pass"
 it_run $P chat -m "$E2EE_MODEL" --save-exchange "$TAP_TMP/exchange" "keep the bytes"
 it_check_rc "chat --save-exchange" 0
+it_check_out "... the answer on stdout" "$(it_answer "keep the bytes")"
 it_check_eq "... request and response bodies written, owner-only" \
     "$(stat -c %a "$TAP_TMP/exchange/request.json") $(stat -c %a "$TAP_TMP/exchange/response.body")" \
     "600 600"
@@ -211,6 +232,8 @@ mkdir -m 700 "$TAP_TMP/mine"
 printf 'old' >"$TAP_TMP/mine/request.json"
 chmod 666 "$TAP_TMP/mine/request.json"
 it_run $P chat -m "$E2EE_MODEL" --save-exchange "$TAP_TMP/mine" "again"
+it_check_rc "--save-exchange into a directory with an old file" 0
+it_check_out "... the answer on stdout" "$(it_answer "again")"
 it_check_eq "--save-exchange makes an existing file private" \
     "$(stat -c %a "$TAP_TMP/mine/request.json")" "600"
 mkdir -m 777 "$TAP_TMP/shared"
@@ -237,13 +260,16 @@ it_check_rc "attest --input with the nonce and model" 0
 it_check_grep "... offline title" "$IT_OUT" "(offline)"
 it_run $P attest --input "$TAP_TMP/near.json" --model "$E2EE_MODEL" --nonce "$nonce" --json
 it_check_rc "attest --input, NEAR wrapper" 0
+it_check_eq "... the JSON report's verdict passes" \
+    "$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$IT_OUT")" \
+    "pass"
 it_run $P attest --input "$TAP_TMP/att.json" --model "$E2EE_MODEL"
 it_check_rc "attest --input without the nonce: freshness is not proven" 5
 it_check_grep "... naming the nonce binding" "$IT_ERR" "tdx.reportdata.nonce is required"
 it_run $P attest --input "$TAP_TMP/att.json" --model "$E2EE_MODEL" \
     --nonce 1111111111111111111111111111111111111111111111111111111111111111
 it_check_rc "attest --input with another nonce" 5
-it_check_grep "... names the nonce check" "$IT_ERR" "nonce"
+it_check_grep "... names the nonce check" "$IT_ERR" "check nonce.echo failed: .*possible replay"
 it_run $P attest --input "$TAP_TMP/att.json" --model "$TEE_MODEL" --nonce "$nonce"
 it_check_rc "attest --input for another model" 5
 it_check_grep "... names the model check" "$IT_ERR" "model.echo failed"
@@ -255,6 +281,11 @@ it_check_rc "quote FILE (0x hex)" 0
 it_check_grep "quote shows REPORTDATA" "$IT_OUT" "reportdata .*11111111111111111111111111111111111111110000"
 it_run quote "$TAP_TMP/quote.hex" --json
 it_check_rc "quote without the test root fails the chain" 5
+it_check_grep "... the error names the chain check" "$IT_ERR" \
+    "attestation check tdx.pck.chain failed: PCK chain does not verify to a trusted root"
+it_check_eq "... the JSON report's verdict fails" \
+    "$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$IT_OUT")" \
+    "fail"
 printf 'not a quote at all\n' >"$TAP_TMP/garbage"
 it_run $P quote "$TAP_TMP/garbage"
 it_check_rc "quote of a file that is no quote: attestation exit code" 5
@@ -264,23 +295,32 @@ it_check_grep "... and so does the verdict" "$IT_OUT" "^Verdict: FAIL"
 # ---- secrets --------------------------------------------------------------
 it_run -v $P chat -m "$E2EE_MODEL" "verbose run"
 it_check_rc "-v chat" 0
+it_check_out "... the answer on stdout" "$(it_answer "verbose run")"
 it_check_grep "-v shows the requests" "$IT_ERR" "POST"
 it_check_no_grep "-v never shows the API key (stderr)" "$IT_ERR" "$REFSERVER_API_KEY"
 it_check_no_grep "-v never shows the API key (stdout)" "$IT_OUT" "$REFSERVER_API_KEY"
 it_check_no_grep "-v never shows the PIN" "$IT_ERR" "$IT_PIN"
 P11TEE_PIN=$IT_PIN P11TEE_TOKEN=it-token it_run -v $P chat -m "$E2EE_MODEL" "pin from env"
 it_check_rc "the PIN from \$P11TEE_PIN, the token by label" 0
+it_check_out "... the answer on stdout" "$(it_answer "pin from env")"
 it_check_no_grep "... and the PIN is never shown" "$IT_ERR" "$IT_PIN"
 printf 'wrong\n' >"$TAP_TMP/wrong-pin"
 P11TEE_TOKEN="pkcs11:token=it-token?pin-source=file:$TAP_TMP/wrong-pin" \
     it_run $P chat -m "$E2EE_MODEL" "wrong pin"
 it_check_rc "a wrong PIN: token exit code" 7
 it_check_grep "... said plainly" "$IT_ERR" "PIN"
+it_check_says "... the token's answer and what to check" "$IT_ERR" \
+    'p11tee: error: login to token "it-token" failed (C_Login: CKR_PIN_INCORRECT): check pin-value, pin-source or P11TEE_PIN'
+it_check_empty "... nothing on stdout" "$IT_OUT"
 P11TEE_TOKEN="pkcs11:token=no-such-token?pin-source=file:$TAP_TMP/pin" \
     it_run $P chat -m "$E2EE_MODEL" "no token"
 it_check_rc "an unknown token: token exit code" 7
+it_check_grep "... naming the URI and the tokens present" "$IT_ERR" \
+    '^p11tee: error: no initialised token matches pkcs11:token=no-such-token?.*; present: "it-token"$'
 P11TEE_MODULE=/nonexistent/libpkcs11.so it_run $P chat -m "$E2EE_MODEL" "no module"
 it_check_rc "a missing module: token exit code" 7
+it_check_says "... naming the module and the setting" "$IT_ERR" \
+    "p11tee: error: PKCS#11 module /nonexistent/libpkcs11.so: No such file or directory; check pkcs11-module"
 env -u P11TEE_TOKEN -u P11TEE_MODULE "$top_builddir/p11tee" $P chat -m "$E2EE_MODEL" "no token" \
     >"$IT_OUT" 2>"$IT_ERR" </dev/null && IT_RC=0 || IT_RC=$?
 it_check_rc "E2EE without a configured token: configuration error" 1
@@ -293,6 +333,7 @@ printf '%s\n' "$REFSERVER_API_KEY" >"$TAP_TMP/key"
 env -u API_KEY_VENICE "$top_builddir/p11tee" --api-key-file "$TAP_TMP/key" $P models \
     >"$IT_OUT" 2>"$IT_ERR" </dev/null && IT_RC=0 || IT_RC=$?
 it_check_rc "--api-key-file" 0
+it_check_grep "... the models are listed" "$IT_OUT" "^$E2EE_MODEL .* yes   yes"
 it_check_eq "no failed token login or stray prompt reached the model" \
     "$(it_stat chat_requests_reached_model)" "$((chats_before + 14))"
 

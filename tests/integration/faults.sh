@@ -83,6 +83,8 @@ it_check_eq "rotate-key: exactly two attestations" "$(it_stat attestations_serve
 fault drop-stream
 it_run $P chat -m "$E2EE_MODEL" "stream faults"
 it_check_rc "drop-stream: network exit code" 3
+it_check_grep "drop-stream: the connection broke, said so" "$IT_ERR" \
+    "^p11tee: error: the connection to .*/chat/completions broke before the response was complete: retry$"
 tap_check "drop-stream: stdout holds only the start of the answer" prefix_only
 it_check_grep "drop-stream: flagged incomplete" "$IT_ERR" "output above is incomplete"
 
@@ -90,12 +92,17 @@ fault stall-stream
 it_run $P --idle-timeout 1 chat -m "$E2EE_MODEL" "stream faults"
 it_check_rc "stall-stream: the idle timeout ends it with the network exit code" 3
 it_check_grep "stall-stream: said so" "$IT_ERR" "no data"
+it_check_grep "stall-stream: naming the limit and what to do" "$IT_ERR" \
+    "for 1000 ms (idle timeout): the server stalled; retry, or raise the idle timeout$"
 tap_check "stall-stream: stdout holds only the start of the answer" prefix_only
 
 fault http-500
 it_run $P chat -m "$E2EE_MODEL" "stream faults"
 it_check_rc "http-500: HTTP exit code" 4
 it_check_grep "http-500: the server's message" "$IT_ERR" "HTTP 500"
+it_check_says "http-500: the whole message" "$IT_ERR" \
+    "p11tee: error: server answered HTTP 500: Internal server error"
+it_check_out "http-500: nothing on stdout" ""
 
 # The gateway denies E2EE for an e2ee- model: nothing may leave in the clear.
 fault e2ee-flag-off
@@ -107,6 +114,8 @@ it_check_eq "e2ee-flag-off: no chat request left the machine" "$(it_stat request
 refserver_control '{"clear_faults": true}' >/dev/null
 it_run $P chat -m "$TEE_MODEL" --e2ee "tee with --e2ee"
 it_check_rc "--e2ee refuses a model without E2EE" 4
+it_check_says "... saying why" "$IT_ERR" \
+    "p11tee: error: the server's model list says $TEE_MODEL does not support end-to-end encryption; nothing was sent (E2EE is required)"
 it_check_eq "... sending nothing" "$(it_stat requests.chat)" "$sent"
 
 # A server error inside the stream echoes the key and carries control sequences.
@@ -121,6 +130,7 @@ it_check_no_grep "stream-error: no BEL either" "$IT_ERR" "$(printf '\007')"
 # Hostile strings in the attestation and the chat ids.
 fault hostile-strings
 it_run $P attest "$E2EE_MODEL"
+it_check_rc "hostile-strings: the attestation itself passes" 0
 it_check_eq "hostile-strings: exactly one verdict line" "$(grep -c '^Verdict:' "$IT_OUT")" "1"
 it_check_no_grep "hostile-strings: no ESC in the report" "$IT_OUT" "$(printf '\033')"
 it_run $P chat -m "$E2EE_MODEL" "stream faults"
@@ -140,6 +150,7 @@ it_check_out "mismatch-always: nothing on stdout" ""
 
 # The server killed in the middle of a stream.
 refserver_control '{"clear_faults": true, "chunk_delay_ms": 300}' >/dev/null
+: >"$IT_OUT"
 "$top_builddir/p11tee" $P chat -m "$E2EE_MODEL" "stream faults" >"$IT_OUT" 2>"$IT_ERR" &
 chat=$!
 i=0
@@ -148,6 +159,8 @@ kill -9 "$REFSERVER_PID"
 IT_RC=0
 wait "$chat" || IT_RC=$?
 it_check_rc "server killed mid-stream: network exit code" 3
+it_check_grep "server killed mid-stream: the connection broke, said so" "$IT_ERR" \
+    "broke before the response was complete: retry$"
 tap_check "server killed mid-stream: only the start of the answer" prefix_only
 
 tap_done

@@ -7,6 +7,8 @@
 #   it_run ARGS...               p11tee ARGS; $IT_OUT, $IT_ERR files, $IT_RC
 #   it_stat KEY                  a number from /__stats (e.g. requests.chat)
 #   it_answer PROMPT             what the reference model answers (8 chunks)
+#   it_check_*                   one TAP result each: the exit status, stdout,
+#                                a pattern, a whole line, an empty file, values
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/refserver.sh"
 
@@ -92,6 +94,17 @@ it_check_grep() {
 it_check_no_grep() {
     if ! grep -q -- "$3" "$2"; then tap_ok "$1"; else
         tap_fail "$1" "\"$3\" unexpectedly in $(basename "$2")"
+    fi
+}
+# FILE holds TEXT as one whole line (no pattern: the message exactly).
+it_check_says() {
+    if grep -qxF -- "$3" "$2"; then tap_ok "$1"; else
+        tap_fail "$1" "no line \"$3\" in $(basename "$2"): $(head -c 600 "$2")"
+    fi
+}
+it_check_empty() {
+    if [ ! -s "$2" ]; then tap_ok "$1"; else
+        tap_fail "$1" "$(basename "$2") is not empty: $(head -c 300 "$2")"
     fi
 }
 it_check_eq() {
