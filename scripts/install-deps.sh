@@ -21,6 +21,8 @@ packages=(
     procps time
     # the format check of scripts/check.sh and tests/lint/format.sh
     clang-format
+    # the completions test runs zsh's completion
+    zsh
 )
 
 missing=()
