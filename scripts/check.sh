@@ -5,7 +5,8 @@
 # (normal, then AddressSanitizer + UndefinedBehaviorSanitizer), run every
 # test in both (the lint tests among them: licence lines, the include rules
 # of docs/DESIGN.md, the man page against --help), memcheck the provider
-# tests, check that the release tarball builds, and end with one line:
+# tests, check that the release tarball builds, build the Debian packages
+# and run p11tee from them, and end with one line:
 # "N passed, N failed[, N skipped]". The clang-format check is a step of its
 # own, counted once, before anything is built.
 set -uo pipefail
@@ -91,6 +92,30 @@ format_check() {
     fi
 }
 
+# deb_smoke DIR: unpack the packages in DIR (debug symbols aside) into a
+# scratch root and run what they install from there: p11tee --version, and
+# the provider from OpenSSL's modules directory inside the root.
+deb_smoke() {
+    local dir=$1 root="$builds/deb-root" deb version multiarch moddir out
+    rm -rf "$root" && mkdir -p "$root" || return 1
+    for deb in "$dir"/*.deb; do
+        case $deb in *-dbgsym_*) continue ;; esac
+        dpkg -x "$deb" "$root" || return 1
+    done
+    version=$(sed -n 's/^AC_INIT(\[p11tee\], \[\([^]]*\)\].*/\1/p' configure.ac)
+    multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+    out=$(LD_LIBRARY_PATH="$root/usr/lib/$multiarch" "$root/usr/bin/p11tee" --version 2>&1)
+    echo "check: [deb] p11tee --version from the unpacked packages: $out"
+    [ "$out" = "p11tee $version" ] || return 1
+    moddir=$(pkg-config --variable=modulesdir libcrypto)
+    out=$(env -u OPENSSL_CONF openssl list -providers -provider-path "$root$moddir" -provider p11tee 2>&1)
+    grep -q 'name: p11tee PKCS#11 provider' <<<"$out" || {
+        echo "check: [deb] the packaged p11tee.so does not load from $moddir: $out" >&2
+        return 1
+    }
+    echo "check: [deb] the packaged provider loads from OpenSSL's modules directory ($moddir)"
+}
+
 start=$(date +%s)
 scripts/install-deps.sh || step_failed "install-deps.sh"
 ./autogen.sh >/dev/null 2>&1 || step_failed "autogen.sh"
@@ -115,6 +140,16 @@ if build sanitizers --enable-sanitizers; then
 else
     step_failed "sanitizer build"
 fi
+
+deb_start=$(date +%s)
+echo "check: [deb] scripts/package-deb.sh, then the packages unpacked into a scratch root"
+if scripts/package-deb.sh "$builds/deb" >"$builds/deb.out" 2>&1 && deb_smoke "$builds/deb"; then
+    passed=$((passed + 1))
+else
+    tail -n 30 "$builds/deb.out" >&2
+    step_failed "Debian packages"
+fi
+echo "check: [deb] $(($(date +%s) - deb_start)) s"
 
 echo "check: finished in $(($(date +%s) - start)) s"
 summary="$passed passed, $failed failed"

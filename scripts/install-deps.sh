@@ -21,8 +21,8 @@ packages=(
     procps time
     # the format check of scripts/check.sh and tests/lint/format.sh
     clang-format
-    # the completions test runs zsh's completion
-    zsh
+    # the completions test runs zsh's completion; scripts/package-deb.sh builds .deb files
+    zsh debhelper dpkg-dev
 )
 
 missing=()
