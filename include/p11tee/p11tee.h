@@ -7,8 +7,20 @@
  *
  * Ownership: objects come from *_new / *_fetch / p11tee_attest... and go to
  * the matching *_free, which accepts NULL. Strings returned by getters are
- * owned by the object they came from. Every fallible call returns a
+ * owned by the object they came from. An attestation is reference counted:
+ * p11tee_attestation_ref() keeps one that was lent (by a chat result or the
+ * on_attested callback) for as long as the caller needs it, and every
+ * reference goes to p11tee_attestation_free(). Every fallible call returns a
  * p11tee_status and, when given one, fills a p11tee_error.
+ *
+ * Threads: a p11tee_client may be used by any number of threads at once
+ * (chat, attest, models, signatures); they share its token, its model list
+ * and its attested sessions, and the log callback may then be called from
+ * several threads. An attestation never changes once returned, so any
+ * thread may read it, and references may be taken and dropped on any
+ * thread. A p11tee_config, a p11tee_models list and a p11tee_chat_result
+ * belong to one thread at a time. Free a client only when no call on it is
+ * running.
  */
 #ifndef P11TEE_H
 #define P11TEE_H
@@ -168,9 +180,18 @@ const char *p11tee_attestation_get(const p11tee_attestation *a, const char *fiel
 /* The verdict again (as returned by the call that made `a`). */
 p11tee_status p11tee_attestation_verdict(const p11tee_attestation *a, p11tee_error *err);
 
-/* The whole report as JSON (malloc'd; free()). */
+/* The whole report as JSON (malloc'd; free(); NULL when out of memory). */
 char *p11tee_attestation_json(const p11tee_attestation *a);
 
+/*
+ * One more reference to `a` (returned), to be dropped with
+ * p11tee_attestation_free(): so an attestation lent by a chat result or a
+ * callback outlives them, and the client too. Only the reference count
+ * changes (atomically), hence the const argument.
+ */
+p11tee_attestation *p11tee_attestation_ref(const p11tee_attestation *a);
+
+/* Drop a reference; the last one frees the attestation. Accepts NULL. */
 void p11tee_attestation_free(p11tee_attestation *a);
 
 /* ---- chat ----------------------------------------------------------------- */
@@ -181,7 +202,10 @@ typedef enum p11tee_field {
 } p11tee_field;
 
 typedef struct p11tee_chat_events {
-    /* The checks the policy requires have passed; nothing was sent before. */
+    /*
+     * The checks the policy requires have passed; nothing was sent before.
+     * `a` is lent for the call (p11tee_attestation_ref() keeps it).
+     */
     void (*on_attested)(void *userdata, const p11tee_attestation *a);
     /*
      * Text as it arrives, decrypted for E2EE models. `plaintext` is 1 only
@@ -221,7 +245,10 @@ size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r);
 int p11tee_chat_result_exchange(const p11tee_chat_result *r, const uint8_t **request,
                                 size_t *request_len, const uint8_t **response,
                                 size_t *response_len);
-/* The attestation the request relied on, or NULL (plain models). */
+/*
+ * The attestation the request relied on, or NULL (plain models); lent while
+ * `r` lives (p11tee_attestation_ref() keeps it longer).
+ */
 const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_result *r);
 /* An OpenAI-style chat.completion object of what was received (malloc'd; free()). */
 char *p11tee_chat_result_json(const p11tee_chat_result *r);

@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * api/: the JSON of the Venice API (PROTOCOL.md sections 1-5), parsed where
- * the bytes enter. Every parser is a pure function over a caller's buffer:
- * bounded input size and nesting depth, exact types, a named field in every
- * error. Parsed strings are views into the json-c tree the result owns.
+ * api/: the library's public objects and what they need. From the bottom
+ * up: the JSON of the Venice API (PROTOCOL.md sections 1-5), parsed where
+ * the bytes enter by pure functions over a caller's buffer (bounded size and
+ * depth, exact types, a named field in every error; parsed strings are views
+ * into the json-c tree the result owns); the shared objects and their
+ * reference counts (policy, attestation); the client and its lock contract;
+ * the flows (models, attestation, sessions, chat). A file calls only files
+ * listed before it here, and client.c sits on top.
  */
 #ifndef P11TEE_API_H
 #define P11TEE_API_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -50,18 +57,8 @@ const api_model *api_model_find(const api_model_list *l, const char *id);
 typedef struct api_attestation {
     json_object *root;
     json_object *entry; /* the attestation object (inside a wrapper, if any) */
-    int has_verified, verified;
-    int has_debug, debug;
-    strview nonce;
-    strview model;
-    strview signing_key; /* from signing_key or signing_public_key, as received */
-    const char *signing_key_field;
-    strview signing_address;
-    strview signing_algo;
-    strview intel_quote;
-    strview nvidia_payload; /* the JSON text, whether sent as a string or an object */
-    strview tee_provider, tee_hardware, workload_id;
-    strview app_compose;        /* from app_compose or info.tcb_info.app_compose */
+    attest_evidence ev; /* what attest/ judges: views into `root` (or nvidia_payload_owned) */
+    strview signing_algo, tee_provider, tee_hardware, workload_id; /* shown, not judged */
     char *nvidia_payload_owned; /* backing store when it came as an object */
 } api_attestation;
 
@@ -113,9 +110,86 @@ typedef struct api_chat_part {
 p11tee_status api_parse_chat_chunk(json_object *root, api_chat_part *out, p11tee_error *err);
 p11tee_status api_parse_chat_completion(json_object *root, api_chat_part *out, p11tee_error *err);
 
-/* ---- the public API's objects (client.c, report.c, flow_*.c) ------------- */
+/* ---- reference counts --------------------------------------------------------- */
 
-#include <pthread.h>
+/*
+ * One style for every shared object of this layer (the policy, sessions,
+ * attestations): x_ref() adds a reference and returns the object, x_free()
+ * drops one and destroys the object with the last. The count is atomic, so
+ * references are taken and dropped on any thread without a lock.
+ */
+typedef atomic_uint api_refs;
+
+static inline void api_refs_init(api_refs *r)
+{
+    atomic_init(r, 1u);
+}
+
+static inline void api_refs_get(api_refs *r)
+{
+    atomic_fetch_add_explicit(r, 1u, memory_order_relaxed);
+}
+
+/* 1 when this dropped the last reference. */
+static inline int api_refs_put(api_refs *r)
+{
+    return atomic_fetch_sub_explicit(r, 1u, memory_order_acq_rel) == 1u;
+}
+
+/* ---- policy_ref.c: the policy, shared ------------------------------------------ */
+
+/* A loaded policy: read-only once made, shared by the client and every attestation it judged. */
+typedef struct api_policy {
+    api_refs refs;
+    attest_policy *rules;
+} api_policy;
+
+/* Take ownership of `rules` (freed on failure) as a shared policy, one reference. */
+p11tee_status api_policy_new(attest_policy *rules, api_policy **out, p11tee_error *err);
+/* The policy file's rules, or the strict default when `path` is NULL (P11TEE_E_POLICY). */
+p11tee_status api_policy_load(const char *path, attest_policy **out, p11tee_error *err);
+api_policy *api_policy_ref(api_policy *p);
+void api_policy_free(api_policy *p);
+
+/* ---- report.c: the public attestation object ------------------------------------ */
+
+#define API_MODEL_MAX 128 /* longest model id a chat or a session names, with its NUL */
+
+/*
+ * p11tee_attestation: the verifier's outcome and the response it judged,
+ * owned by the object and read by every getter. Made in two steps, because
+ * the verifier writes into it: api_attestation_alloc(), attest_evaluate*()
+ * into a->outcome, api_attestation_seal(). Immutable once sealed and judged
+ * (only its reference count changes), so any thread may read it.
+ */
+#define API_ATT_TEXT_MAX (2 * TDX_REPORTDATA_BYTES + 1) /* longest rendered field */
+#define API_ATT_FIELDS   21
+
+struct p11tee_attestation {
+    api_refs refs;
+    api_policy *policy;                     /* the policy that judges it (one reference) */
+    attest_outcome outcome;                 /* the verifier's findings */
+    api_attestation response;               /* the server's response; all zero for a bare quote */
+    char *model;                            /* the model asked for; NULL: the response's */
+    char nonce[2 * P11TEE_NONCE_BYTES + 1]; /* the nonce sent (hex); "": the response's */
+    p11tee_error verdict;
+    char text[API_ATT_FIELDS][API_ATT_TEXT_MAX]; /* quote fields as text, rendered at sealing */
+};
+
+/* An empty attestation judged by `pol` (it takes a reference); NULL when out of memory. */
+p11tee_attestation *api_attestation_alloc(api_policy *pol);
+/*
+ * Finish an attestation whose outcome is filled: `response` (may be NULL)
+ * moves into it (`*response` is left empty); `model` and `nonce_hex` (may
+ * be NULL) say what the client asked for. P11TEE_E_NOMEM leaves `a` to be
+ * freed by the caller; nothing is ever left out silently.
+ */
+p11tee_status api_attestation_seal(p11tee_attestation *a, api_attestation *response,
+                                   const char *model, const char *nonce_hex, p11tee_error *err);
+/* Apply the policy (again, after checks were added): the verdict, also kept in `a`. */
+p11tee_status api_attestation_judge(p11tee_attestation *a, p11tee_error *err);
+
+/* ---- the client (client.c, config.c, http.c) ----------------------------------- */
 
 struct hsm_ctx;
 struct net_client;
@@ -131,76 +205,122 @@ struct p11tee_config {
     void *log_ud;
 };
 
-/* An attested E2EE (or TEE) session for one model, shared by reference. */
+/* An attested E2EE (or TEE) session for one model. */
 typedef struct api_session {
-    char model[128];
-    struct e2ee_session *e2ee; /* NULL for TEE (non-E2EE) models */
-    p11tee_attestation *att;   /* the attestation it rests on (one reference) */
-    time_t created;
-    unsigned refs; /* the cache's and each chat's; under client->lock */
+    api_refs refs; /* the cache's, a flight's and each chat's */
+    char model[API_MODEL_MAX];
+    int e2ee;
+    struct e2ee_session *e2ee_session; /* NULL for TEE (non-E2EE) models */
+    p11tee_attestation *att;           /* the attestation it rests on (one reference) */
+    time_t created;                    /* monotonic seconds */
 } api_session;
 
-#define API_SESSIONS_MAX 16
+#define API_SESSIONS_MAX   16
+#define API_FLIGHT_KEY_MAX (API_MODEL_MAX + 16)
 
+/*
+ * One call in progress that other threads wait for instead of repeating it
+ * (flight.c): opening the token, fetching /models, attesting a model.
+ */
+typedef struct api_flight {
+    struct api_flight *next;
+    char key[API_FLIGHT_KEY_MAX];
+    int landed;       /* the leader published rc, err and result */
+    unsigned holders; /* the leader and every waiter; the last one frees it */
+    p11tee_status rc;
+    p11tee_error err;
+    void *result; /* a reference the flight holds (sessions), or NULL */
+} api_flight;
+
+/*
+ * The lock contract. `cfg`, `net` and `policy` are set at creation and
+ * read-only afterwards (the network client is thread-safe on its own).
+ * Everything after `lock` is guarded by it, and while it is held there is no
+ * network or token I/O, no callback into the caller, and no object is freed
+ * whose last reference might do token I/O: functions named *_locked expect
+ * it held, and references dropped under it are collected and released after
+ * unlocking. Waiters wait on `landed` (see flight.c).
+ */
 struct p11tee_client {
     struct p11tee_config cfg; /* a deep copy */
     struct net_client *net;
-    attest_policy *policy;
-    pthread_mutex_t lock; /* guards everything below */
-    struct hsm_ctx *hsm;  /* opened at the first E2EE chat */
-    api_model_list models;
+    api_policy *policy;
+    pthread_mutex_t lock;
+    pthread_cond_t landed; /* a flight landed */
+    api_flight *flights;
+    struct hsm_ctx *hsm;   /* set once, by the token's flight */
+    api_model_list models; /* set once, by the /models flight */
     int have_models;
     api_session *sessions[API_SESSIONS_MAX];
 };
 
-struct p11tee_attestation {
-    attest_outcome outcome;
-    attest_requirement req[ATTEST_MAX_CHECKS];
-    const attest_policy *policy; /* the client's or a caller's, for recomputing */
-    attest_policy *owned_policy; /* set when the attestation owns it (offline use) */
-    p11tee_error verdict;
-    char *fields[24]; /* see p11tee_attestation_get(); NULL when absent */
-    unsigned refs;    /* atomic */
-};
-
-void api_log(const p11tee_client *c, const char *fmt, ...) P11TEE_PRINTF(2, 3);
+/* config.c */
 p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11tee_error *err);
 void api_config_clear(p11tee_config *cfg);
 
-/* Build an attestation object from a parsed response; the verdict is returned. */
-p11tee_status api_attestation_build(const api_attestation *parsed, const attest_expect *ex,
-                                    const char *nonce_hex, const attest_policy *pol,
-                                    p11tee_attestation **out, p11tee_error *err);
-/* An empty attestation judged by `pol` (which must outlive it), one reference. */
-p11tee_attestation *api_attestation_new(const attest_policy *pol);
-/* Set the fields the outcome determines (measurements, TCB status, policy). */
-void api_attestation_fill(p11tee_attestation *a);
-/* Re-apply the policy after checks were added (signature verification). */
-p11tee_status api_attestation_judge(p11tee_attestation *a, p11tee_error *err);
-p11tee_attestation *api_attestation_ref(p11tee_attestation *a);
-/* Set a string field by name (copied); used by the flows. */
-p11tee_status api_attestation_set(p11tee_attestation *a, const char *field, const char *value,
-                                  size_t len);
+/* http.c: what every request shares. The log callback runs on the calling thread. */
+void api_log(const p11tee_client *c, const char *fmt, ...) P11TEE_PRINTF(2, 3);
+/* GET path, collected (net_response_free() it). */
+struct net_response;
+p11tee_status api_get(p11tee_client *c, const char *path, struct net_response *resp,
+                      p11tee_error *err);
+/* Percent-encode `in` for a query string into `out`; 0 when it does not fit. */
+int api_query_escape(const char *in, char *out, size_t cap);
 
-/* Fetch and verify a model's attestation with a fresh nonce (client.c's net). */
-p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attestation **out,
-                               p11tee_error *err);
+/* flight.c (all under c->lock) */
+/* Join the flight for `key`, or start one (*lead = 1: run it, then land it); NULL: no memory. */
+api_flight *api_flight_join_locked(p11tee_client *c, const char *key, int *lead);
+/* Wait until the flight landed; c->lock is released while waiting. */
+void api_flight_wait_locked(p11tee_client *c, api_flight *f);
+/* The leader's outcome, for every holder; later callers start a new flight. */
+void api_flight_land_locked(p11tee_client *c, api_flight *f, p11tee_status rc,
+                            const p11tee_error *err, void *result);
+/* The landed status, with its error copied to `err`. */
+p11tee_status api_flight_status_locked(const api_flight *f, p11tee_error *err);
+/* Let go; the last holder frees the flight and gets its result to release after unlocking. */
+void *api_flight_leave_locked(api_flight *f);
 
-/* The capability flags of `model` (fetching /models once per client). */
+/* token.c: the token, opened once, on first use (waiters share the outcome). */
+p11tee_status api_hsm(p11tee_client *c, struct hsm_ctx **out, p11tee_error *err);
+
+/* flow_models.c: the capability flags of `model` (/models fetched once per client). */
 p11tee_status api_model_caps(p11tee_client *c, const char *model, int *e2ee, int *tee,
                              p11tee_error *err);
 
-/* The token, opened on first use. */
-p11tee_status api_hsm(p11tee_client *c, struct hsm_ctx **out, p11tee_error *err);
+/* flow_attest.c: fetch and verify a model's attestation with a fresh nonce. */
+p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attestation **out,
+                               p11tee_error *err);
 
-/* An attested session for `model` (cached until its TTL), one reference for the caller. */
+/* route.c */
+typedef enum api_chat_mode {
+    API_CHAT_TEE = 1,  /* attested as the policy says, then plain chat over TLS */
+    API_CHAT_E2EE = 2, /* attested, sealed and opened in the token */
+} api_chat_mode;
+
+/*
+ * How a chat with `model` goes, given the server's capability flags. The
+ * flags come from the gateway E2EE protects against, so they may upgrade a
+ * chat to E2EE but never downgrade one: a model named e2ee-* is never sent
+ * in the clear, nor is any model with `require_e2ee`. Errors:
+ * P11TEE_E_MODEL_NO_TEE, P11TEE_E_MODEL_NO_E2EE (nothing was sent).
+ */
+p11tee_status api_chat_route(const char *model, int flag_e2ee, int flag_tee, int require_e2ee,
+                             api_chat_mode *mode, p11tee_error *err);
+
+/*
+ * sessions.c: the session cache. api_session_get() returns a live cached
+ * session or makes one; of the threads asking at once for the same model
+ * one attests and the others wait for it (a failure is handed to each of
+ * them and not cached). A session lives until session-ttl-s or a key
+ * mismatch. api_session_free() may do token I/O: never under c->lock.
+ */
 p11tee_status api_session_get(p11tee_client *c, const char *model, int e2ee, api_session **out,
                               p11tee_error *err);
-void api_session_release(p11tee_client *c, api_session *s);
+api_session *api_session_ref(api_session *s);
+void api_session_free(api_session *s);
 /* Drop `s` from the cache (the enclave key changed); the caller's reference stays. */
 void api_session_invalidate(p11tee_client *c, api_session *s);
-
-/* Percent-encode `in` for a query string into `out`; 0 when it does not fit. */
-int api_query_escape(const char *in, char *out, size_t cap);
+/* Empty the cache (the client is going away). */
+void api_sessions_clear(p11tee_client *c);
 
 #endif /* P11TEE_API_H */

@@ -59,7 +59,7 @@ static p11tee_status att_nvidia(api_attestation *a, p11tee_error *err)
     if (!json_object_object_get_ex(a->entry, "nvidia_payload", &v) || v == NULL)
         return P11TEE_OK;
     if (json_object_is_type(v, json_type_string))
-        return sjson_get_str(a->entry, "nvidia_payload", 0, WHAT, &a->nvidia_payload, err);
+        return sjson_get_str(a->entry, "nvidia_payload", 0, WHAT, &a->ev.nvidia_payload, err);
     if (!json_object_is_type(v, json_type_object))
         return err_set(err, P11TEE_E_JSON_FIELD,
                        "attestation field \"nvidia_payload\" is neither a string nor an object");
@@ -67,8 +67,8 @@ static p11tee_status att_nvidia(api_attestation *a, p11tee_error *err)
     a->nvidia_payload_owned = text != NULL ? strndup(text, len) : NULL;
     if (a->nvidia_payload_owned == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory copying nvidia_payload");
-    a->nvidia_payload.p = a->nvidia_payload_owned;
-    a->nvidia_payload.len = len;
+    a->ev.nvidia_payload.p = a->nvidia_payload_owned;
+    a->ev.nvidia_payload.len = len;
     return P11TEE_OK;
 }
 
@@ -76,15 +76,15 @@ static p11tee_status att_nvidia(api_attestation *a, p11tee_error *err)
 static p11tee_status att_app_compose(api_attestation *a, p11tee_error *err)
 {
     json_object *info = NULL, *tcb = NULL;
-    p11tee_status rc = sjson_get_str(a->entry, "app_compose", 0, WHAT, &a->app_compose, err);
+    p11tee_status rc = sjson_get_str(a->entry, "app_compose", 0, WHAT, &a->ev.app_compose, err);
 
-    if (rc != P11TEE_OK || a->app_compose.p != NULL)
+    if (rc != P11TEE_OK || a->ev.app_compose.p != NULL)
         return rc;
     rc = sjson_get_obj(a->entry, "info", json_type_object, 0, WHAT, &info, err);
     if (rc == P11TEE_OK)
         rc = sjson_get_obj(info, "tcb_info", json_type_object, 0, "attestation info", &tcb, err);
     if (rc == P11TEE_OK)
-        rc = sjson_get_str(tcb, "app_compose", 0, "attestation tcb_info", &a->app_compose, err);
+        rc = sjson_get_str(tcb, "app_compose", 0, "attestation tcb_info", &a->ev.app_compose, err);
     return rc;
 }
 
@@ -93,26 +93,26 @@ static p11tee_status att_fields(api_attestation *a, p11tee_error *err)
     json_object *e = a->entry;
     p11tee_status rc;
 
-    rc = sjson_get_bool(e, "verified", WHAT, &a->has_verified, &a->verified, err);
+    rc = sjson_get_bool(e, "verified", WHAT, &a->ev.has_verified, &a->ev.verified, err);
     if (rc == P11TEE_OK)
-        rc = sjson_get_bool(e, "debug", WHAT, &a->has_debug, &a->debug, err);
+        rc = sjson_get_bool(e, "debug", WHAT, &a->ev.has_debug, &a->ev.debug, err);
     if (rc == P11TEE_OK)
-        rc = sjson_get_str(e, "nonce", 0, WHAT, &a->nonce, err);
+        rc = sjson_get_str(e, "nonce", 0, WHAT, &a->ev.nonce, err);
     if (rc == P11TEE_OK)
-        rc = sjson_get_str(e, "model", 0, WHAT, &a->model, err);
+        rc = sjson_get_str(e, "model", 0, WHAT, &a->ev.model, err);
     if (rc == P11TEE_OK)
-        rc = sjson_get_str(e, "signing_key", 0, WHAT, &a->signing_key, err);
-    a->signing_key_field = "signing_key";
-    if (rc == P11TEE_OK && a->signing_key.p == NULL) {
-        rc = sjson_get_str(e, "signing_public_key", 0, WHAT, &a->signing_key, err);
-        a->signing_key_field = "signing_public_key";
+        rc = sjson_get_str(e, "signing_key", 0, WHAT, &a->ev.signing_key, err);
+    a->ev.signing_key_field = "signing_key";
+    if (rc == P11TEE_OK && a->ev.signing_key.p == NULL) {
+        rc = sjson_get_str(e, "signing_public_key", 0, WHAT, &a->ev.signing_key, err);
+        a->ev.signing_key_field = "signing_public_key";
     }
     if (rc == P11TEE_OK)
-        rc = sjson_get_str(e, "signing_address", 0, WHAT, &a->signing_address, err);
+        rc = sjson_get_str(e, "signing_address", 0, WHAT, &a->ev.signing_address, err);
     if (rc == P11TEE_OK)
         rc = sjson_get_str(e, "signing_algo", 0, WHAT, &a->signing_algo, err);
     if (rc == P11TEE_OK)
-        rc = sjson_get_str(e, "intel_quote", 0, WHAT, &a->intel_quote, err);
+        rc = sjson_get_str(e, "intel_quote", 0, WHAT, &a->ev.intel_quote, err);
     if (rc == P11TEE_OK)
         rc = sjson_get_str(e, "tee_provider", 0, WHAT, &a->tee_provider, err);
     if (rc == P11TEE_OK)

@@ -17,23 +17,38 @@
 #include "crypto/crypto.h"
 #include "net/net.h"
 
-/* GET path, collected; the body is returned NUL-terminated in `resp`. */
-static p11tee_status flow_get(p11tee_client *c, const char *path, net_response *resp,
-                              p11tee_error *err)
+/*
+ * The verifier's outcome of `response` (moved into the attestation) under
+ * `pol`, as a sealed and judged public object; the verdict is returned. Only
+ * an allocation failure leaves `*out` NULL.
+ */
+static p11tee_status flow_judge(api_attestation *response, const attest_expect *ex,
+                                const char *nonce_hex, api_policy *pol, p11tee_attestation **out,
+                                p11tee_error *err)
 {
-    net_request req;
+    p11tee_attestation *a = api_attestation_alloc(pol);
+    p11tee_status rc;
 
-    memset(&req, 0, sizeof(req));
-    req.method = "GET";
-    req.path = path;
-    return net_perform(c->net, &req, resp, err);
+    *out = NULL;
+    if (a == NULL) {
+        api_attestation_free(response);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+    }
+    attest_evaluate(&response->ev, ex, pol->rules, &a->outcome);
+    rc = api_attestation_seal(a, response, ex->model, nonce_hex, err);
+    if (rc != P11TEE_OK) {
+        p11tee_attestation_free(a);
+        return rc;
+    }
+    *out = a;
+    return api_attestation_judge(a, err);
 }
 
 p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attestation **out,
                                p11tee_error *err)
 {
-    uint8_t nonce[32];
-    char nonce_hex[65], esc[3 * 128 + 1], path[512];
+    uint8_t nonce[P11TEE_NONCE_BYTES];
+    char nonce_hex[2 * P11TEE_NONCE_BYTES + 1], esc[3 * API_MODEL_MAX + 1], path[512];
     attest_expect ex;
     api_attestation parsed;
     net_response resp;
@@ -48,7 +63,7 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
     hex_encode(nonce, sizeof(nonce), nonce_hex, sizeof(nonce_hex));
     snprintf(path, sizeof(path), "/tee/attestation?model=%s&nonce=%s", esc, nonce_hex);
     api_log(c, "* attesting %s with nonce %s", model, nonce_hex);
-    rc = flow_get(c, path, &resp, err);
+    rc = api_get(c, path, &resp, err);
     if (rc == P11TEE_OK)
         rc =
             api_parse_attestation((const char *)resp.body.data, resp.body.len, model, &parsed, err);
@@ -58,8 +73,7 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
     memset(&ex, 0, sizeof(ex));
     ex.model = model;
     ex.nonce = nonce;
-    rc = api_attestation_build(&parsed, &ex, nonce_hex, c->policy, out, err);
-    api_attestation_free(&parsed);
+    rc = flow_judge(&parsed, &ex, nonce_hex, c->policy, out, err);
     api_log(c, "* attestation of %s: %s", model,
             rc == P11TEE_OK ? "every required check passed" : "REFUSED");
     return rc;
@@ -76,9 +90,9 @@ p11tee_status p11tee_attest(p11tee_client *client, const char *model, p11tee_att
 /* What an offline verification knows: the caller's expectations and the policy. */
 typedef struct flow_offline {
     attest_expect ex;
-    uint8_t nonce[32];
+    uint8_t nonce[P11TEE_NONCE_BYTES];
     char *collateral;
-    attest_policy *pol; /* handed to the attestation, or freed by flow_offline_end() */
+    attest_policy *rules; /* the configured policy, until it is shared */
 } flow_offline;
 
 static p11tee_status flow_offline_collateral(const char *path, flow_offline *f, p11tee_error *err)
@@ -108,22 +122,31 @@ static p11tee_status flow_offline_begin(const p11tee_config *cfg, const p11tee_o
         f->ex.model = o->model;
         f->ex.at = o->at;
         if (o->nonce_hex != NULL) {
-            if (strlen(o->nonce_hex) != 64 ||
-                hex_decode(o->nonce_hex, 64, f->nonce, 32, NULL, NULL) != P11TEE_OK)
+            if (strlen(o->nonce_hex) != 2 * P11TEE_NONCE_BYTES ||
+                hex_decode(o->nonce_hex, 2 * P11TEE_NONCE_BYTES, f->nonce, P11TEE_NONCE_BYTES, NULL,
+                           NULL) != P11TEE_OK)
                 return err_set(err, P11TEE_E_INVALID_ARG, "the nonce must be 64 hex characters");
             f->ex.nonce = f->nonce;
         }
         if (o->collateral != NULL && flow_offline_collateral(o->collateral, f, err) != P11TEE_OK)
             return err->code;
     }
-    return cfg->policy_file != NULL ? attest_policy_load(cfg->policy_file, &f->pol, err)
-                                    : attest_policy_default(&f->pol, err);
+    return api_policy_load(cfg->policy_file, &f->rules, err);
 }
 
 static void flow_offline_end(flow_offline *f)
 {
-    attest_policy_free(f->pol);
+    attest_policy_free(f->rules);
     free(f->collateral);
+}
+
+/* The policy rules of `f`, shared from now on (f->rules is handed over). */
+static p11tee_status flow_offline_policy(flow_offline *f, api_policy **out, p11tee_error *err)
+{
+    attest_policy *rules = f->rules;
+
+    f->rules = NULL;
+    return api_policy_new(rules, out, err);
 }
 
 p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, size_t len,
@@ -132,6 +155,7 @@ p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, 
 {
     flow_offline f;
     api_attestation parsed;
+    api_policy *pol = NULL;
     p11tee_error local;
     p11tee_status rc;
 
@@ -140,15 +164,12 @@ p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, 
     *out = NULL;
     rc = flow_offline_begin(cfg, opts, &f, err);
     if (rc == P11TEE_OK)
+        rc = flow_offline_policy(&f, &pol, err);
+    if (rc == P11TEE_OK)
         rc = api_parse_attestation(json, len, f.ex.model, &parsed, err);
-    if (rc == P11TEE_OK) {
-        rc = api_attestation_build(&parsed, &f.ex, opts ? opts->nonce_hex : NULL, f.pol, out, err);
-        if (*out != NULL) {
-            (*out)->owned_policy = f.pol;
-            f.pol = NULL;
-        }
-        api_attestation_free(&parsed);
-    }
+    if (rc == P11TEE_OK)
+        rc = flow_judge(&parsed, &f.ex, opts ? opts->nonce_hex : NULL, pol, out, err);
+    api_policy_free(pol);
     flow_offline_end(&f);
     return rc;
 }
@@ -158,6 +179,7 @@ p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data,
                                   p11tee_error *err)
 {
     flow_offline f;
+    api_policy *pol = NULL;
     p11tee_attestation *a = NULL;
     p11tee_error local;
     p11tee_status rc;
@@ -168,19 +190,22 @@ p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data,
     rc = flow_offline_begin(cfg, opts, &f, err);
     /* A bare quote binds no key and no nonce of ours: REPORTDATA is shown, not judged. */
     if (rc == P11TEE_OK)
-        rc = attest_policy_add_rule(f.pol, "tdx.reportdata.*", ATTEST_ADVISORY, err);
-    if (rc == P11TEE_OK && (a = api_attestation_new(f.pol)) == NULL)
+        rc = attest_policy_add_rule(f.rules, "tdx.reportdata.*", ATTEST_ADVISORY, err);
+    if (rc == P11TEE_OK)
+        rc = flow_offline_policy(&f, &pol, err);
+    if (rc == P11TEE_OK && (a = api_attestation_alloc(pol)) == NULL)
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory");
+    api_policy_free(pol);
+    if (rc == P11TEE_OK) {
+        /* A quote that cannot be read is recorded as a failed check: judge it like the rest. */
+        attest_evaluate_quote(data, len, &f.ex, a->policy->rules, &a->outcome, &local);
+        rc = api_attestation_seal(a, NULL, NULL, NULL, err);
+    }
+    flow_offline_end(&f);
     if (rc != P11TEE_OK) {
-        flow_offline_end(&f);
+        p11tee_attestation_free(a);
         return rc;
     }
-    a->owned_policy = f.pol;
-    f.pol = NULL;
-    /* A quote that cannot be read is recorded as a failed check: judge it like the rest. */
-    attest_evaluate_quote(data, len, &f.ex, a->policy, &a->outcome, &local);
-    flow_offline_end(&f); /* the collateral was read above */
-    api_attestation_fill(a);
     *out = a;
     return api_attestation_judge(a, err);
 }
@@ -200,7 +225,7 @@ static p11tee_status flow_signature(p11tee_client *c, p11tee_attestation *a, con
         !api_query_escape(request_id, esc_id, sizeof(esc_id)))
         return err_set(err, P11TEE_E_INVALID_ARG, "model or request id is too long");
     snprintf(path, sizeof(path), "/tee/signature?model=%s&request_id=%s", esc_model, esc_id);
-    rc = flow_get(c, path, &resp, err);
+    rc = api_get(c, path, &resp, err);
     if (rc == P11TEE_OK)
         rc = api_parse_signature((const char *)resp.body.data, resp.body.len, &sig, err);
     net_response_free(&resp);

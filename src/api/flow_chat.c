@@ -163,7 +163,7 @@ static p11tee_chat_result *chat_result_new(int e2ee, p11tee_attestation *att)
     if (r == NULL)
         return NULL;
     r->e2ee = e2ee;
-    r->att = api_attestation_ref(att);
+    r->att = p11tee_attestation_ref(att);
     bytebuf_init(&r->content, CHAT_TEXT_MAX);
     bytebuf_init(&r->reasoning, CHAT_TEXT_MAX);
     bytebuf_init(&r->request, CHAT_TEXT_MAX);
@@ -285,7 +285,7 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, int e2ee,
     size_t body_len = len;
     p11tee_status rc = P11TEE_OK;
 
-    if (e2ee || c->policy->tee_chat_requires_attestation)
+    if (e2ee || c->policy->rules->tee_chat_requires_attestation)
         rc = api_session_get(c, model, e2ee, &s, err);
     if (rc != P11TEE_OK)
         return rc;
@@ -294,11 +294,11 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, int e2ee,
     /* After a re-attestation the result must name the attestation this attempt used. */
     if (*res != NULL && s != NULL && (*res)->att != s->att) {
         p11tee_attestation_free((*res)->att);
-        (*res)->att = api_attestation_ref(s->att);
+        (*res)->att = p11tee_attestation_ref(s->att);
     }
-    st->e2ee = s != NULL ? s->e2ee : NULL;
+    st->e2ee = s != NULL ? s->e2ee_session : NULL;
     if (e2ee)
-        rc = e2ee_prepare_request(s->e2ee, json, len, &body, &body_len, err);
+        rc = e2ee_prepare_request(s->e2ee_session, json, len, &body, &body_len, err);
     if (rc == P11TEE_OK && *res == NULL &&
         (*res = chat_result_new(e2ee, s != NULL ? s->att : NULL)) == NULL)
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory");
@@ -309,7 +309,7 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, int e2ee,
     if (rc == P11TEE_E_E2EE_MODEL_KEY_MISMATCH)
         api_session_invalidate(c, s);
     free(body);
-    api_session_release(c, s);
+    api_session_free(s);
     return rc;
 }
 
@@ -317,8 +317,9 @@ p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
                           const p11tee_chat_events *events, void *userdata,
                           p11tee_chat_result **out, p11tee_error *err)
 {
-    char model[128];
-    int e2ee = 0, tee = 0, stream = 0;
+    char model[API_MODEL_MAX];
+    int flag_e2ee = 0, flag_tee = 0, e2ee, stream = 0;
+    api_chat_mode mode = API_CHAT_TEE;
     chat_stream st;
     p11tee_error local;
     p11tee_status rc;
@@ -328,23 +329,10 @@ p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
     *out = NULL;
     rc = chat_request_info(json, len, model, sizeof(model), &stream, err);
     if (rc == P11TEE_OK)
-        rc = api_model_caps(c, model, &e2ee, &tee, err);
-    if (rc == P11TEE_OK && !tee)
-        rc = err_set(err, P11TEE_E_MODEL_NO_TEE,
-                     "model %s does not run in an attested enclave; p11tee only sends prompts "
-                     "to TEE or E2EE models",
-                     model);
-    /*
-     * The flags come from the gateway E2EE protects against: they may upgrade a
-     * model to E2EE, never downgrade one named e2ee- (or any, with require-e2ee).
-     */
-    if (rc == P11TEE_OK && !e2ee && (strncmp(model, "e2ee-", 5) == 0 || c->cfg.require_e2ee))
-        rc = err_set(err, P11TEE_E_MODEL_NO_E2EE,
-                     "the server's model list says %s does not support end-to-end encryption; "
-                     "nothing was sent (%s)",
-                     model,
-                     c->cfg.require_e2ee ? "E2EE is required"
-                                         : "a model named e2ee-... is never used in the clear");
+        rc = api_model_caps(c, model, &flag_e2ee, &flag_tee, err);
+    if (rc == P11TEE_OK)
+        rc = api_chat_route(model, flag_e2ee, flag_tee, c->cfg.require_e2ee, &mode, err);
+    e2ee = rc == P11TEE_OK && mode == API_CHAT_E2EE;
     if (rc == P11TEE_OK && e2ee)
         rc = e2ee_check_request(json, len, err); /* refusals cost no attestation */
     if (rc != P11TEE_OK)

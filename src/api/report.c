@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
-/* The public attestation object: the checks, the policy's view of them, the fields. */
+/*
+ * The public attestation object. It owns what the verifier found (the
+ * attest_outcome: checks, quote, key) and the response that was judged, and
+ * every getter reads from those: there is no second copy of a check, a
+ * requirement or a field. Quote fields are rendered as text once, when the
+ * object is sealed, into storage inside it, so a getter never allocates and
+ * a sealed object never changes.
+ */
 #include "config.h"
 
 #include <stdio.h>
@@ -10,175 +17,147 @@
 #include "api/api.h"
 #include "crypto/crypto.h"
 
-static const char *const att_field_names[] = {
-    "model",         "nonce",      "signing_address", "signing_key",   "tee_provider",
-    "quote_version", "mrtd",       "rtmr0",           "rtmr1",         "rtmr2",
-    "rtmr3",         "mrconfigid", "mrowner",         "mrownerconfig", "mrseam",
-    "td_attributes", "xfam",       "reportdata",      "tcb_status",    "gpu_count",
-    "policy",
+/* Where each field of p11tee_attestation_get() comes from. */
+typedef enum att_source {
+    ATT_MODEL,         /* the model asked for, else the response's */
+    ATT_NONCE,         /* the nonce sent, else the response's */
+    ATT_RESPONSE,      /* a string of the response: offset of its strview in api_attestation */
+    ATT_QUOTE_HEX,     /* quote bytes as hex: offset and size in tdx_quote */
+    ATT_QUOTE_VERSION, /* the quote's version */
+    ATT_TCB_STATUS,    /* Intel's name of the TCB status, when evaluated */
+    ATT_GPU_COUNT,     /* GPUs in the NVIDIA payload, when there is one */
+    ATT_POLICY,        /* where the policy came from */
+} att_source;
+
+typedef struct att_field {
+    const char *name;
+    att_source source;
+    size_t offset, size;
+} att_field;
+
+#define ATT_RESPONSE_FIELD(name, member)                                                           \
+    {                                                                                              \
+        name, ATT_RESPONSE, offsetof(api_attestation, member), 0                                   \
+    }
+#define ATT_QUOTE_FIELD(name, member)                                                              \
+    {                                                                                              \
+        name, ATT_QUOTE_HEX, offsetof(tdx_quote, member), sizeof(((tdx_quote *)0)->member)         \
+    }
+
+/* In the order p11tee_attestation_json() lists them. */
+static const att_field att_fields[] = {
+    {"model", ATT_MODEL, 0, 0},
+    {"nonce", ATT_NONCE, 0, 0},
+    ATT_RESPONSE_FIELD("signing_address", ev.signing_address),
+    ATT_RESPONSE_FIELD("signing_key", ev.signing_key),
+    ATT_RESPONSE_FIELD("tee_provider", tee_provider),
+    {"quote_version", ATT_QUOTE_VERSION, 0, 0},
+    ATT_QUOTE_FIELD("mrtd", mr_td),
+    ATT_QUOTE_FIELD("rtmr0", rtmr[0]),
+    ATT_QUOTE_FIELD("rtmr1", rtmr[1]),
+    ATT_QUOTE_FIELD("rtmr2", rtmr[2]),
+    ATT_QUOTE_FIELD("rtmr3", rtmr[3]),
+    ATT_QUOTE_FIELD("mrconfigid", mr_config_id),
+    ATT_QUOTE_FIELD("mrowner", mr_owner),
+    ATT_QUOTE_FIELD("mrownerconfig", mr_owner_config),
+    ATT_QUOTE_FIELD("mrseam", mr_seam),
+    ATT_QUOTE_FIELD("td_attributes", td_attributes),
+    ATT_QUOTE_FIELD("xfam", xfam),
+    ATT_QUOTE_FIELD("reportdata", report_data),
+    {"tcb_status", ATT_TCB_STATUS, 0, 0},
+    {"gpu_count", ATT_GPU_COUNT, 0, 0},
+    {"policy", ATT_POLICY, 0, 0},
 };
 
-static int att_field_index(const char *field)
+_Static_assert(P11TEE_ARRAY_LEN(att_fields) == API_ATT_FIELDS, "one text slot per field");
+_Static_assert(2 * TDX_REPORTDATA_BYTES + 1 == API_ATT_TEXT_MAX,
+               "the widest quote field, REPORTDATA, fits a text slot");
+_Static_assert(TDX_REPORTDATA_BYTES >= TDX_MR_BYTES, "every other quote field is narrower");
+
+static int att_field_index(const char *name)
 {
     size_t i;
 
-    for (i = 0; i < P11TEE_ARRAY_LEN(att_field_names); i++)
-        if (strcmp(att_field_names[i], field) == 0)
+    for (i = 0; i < P11TEE_ARRAY_LEN(att_fields); i++)
+        if (strcmp(att_fields[i].name, name) == 0)
             return (int)i;
     return -1;
 }
 
-p11tee_status api_attestation_set(p11tee_attestation *a, const char *field, const char *value,
-                                  size_t len)
+/* The text of the rendered fields; "" when the outcome has no value for it. */
+static void att_render(p11tee_attestation *a, size_t i)
 {
-    int i = att_field_index(field);
-    char *copy;
+    const att_field *f = &att_fields[i];
+    const attest_outcome *o = &a->outcome;
+    char *out = a->text[i];
 
-    if (i < 0 || value == NULL)
-        return P11TEE_OK;
-    copy = strndup(value, len);
-    if (copy == NULL)
-        return P11TEE_E_NOMEM;
-    free(a->fields[i]);
-    a->fields[i] = copy;
-    return P11TEE_OK;
+    out[0] = '\0';
+    if (f->source == ATT_GPU_COUNT && a->response.ev.nvidia_payload.p != NULL)
+        snprintf(out, API_ATT_TEXT_MAX, "%d", o->gpu_count);
+    if (!o->has_quote)
+        return;
+    if (f->source == ATT_QUOTE_HEX)
+        hex_encode((const uint8_t *)&o->quote + f->offset, f->size, out, API_ATT_TEXT_MAX);
+    else if (f->source == ATT_QUOTE_VERSION)
+        snprintf(out, API_ATT_TEXT_MAX, "%u", o->quote.version);
 }
 
-static void att_set_hex(p11tee_attestation *a, const char *field, const uint8_t *v, size_t n)
+p11tee_attestation *api_attestation_alloc(api_policy *pol)
 {
-    char hex[2 * 64 + 1];
+    p11tee_attestation *a = calloc(1, sizeof(*a));
 
-    hex_encode(v, n, hex, sizeof(hex));
-    api_attestation_set(a, field, hex, 2 * n);
+    if (a != NULL) {
+        api_refs_init(&a->refs);
+        a->policy = api_policy_ref(pol);
+    }
+    return a;
 }
 
-static void att_set_str(p11tee_attestation *a, const char *field, const char *s)
+p11tee_status api_attestation_seal(p11tee_attestation *a, api_attestation *response,
+                                   const char *model, const char *nonce_hex, p11tee_error *err)
 {
-    if (s != NULL)
-        api_attestation_set(a, field, s, strlen(s));
-}
-
-static void att_set_view(p11tee_attestation *a, const char *field, strview v)
-{
-    if (v.p != NULL)
-        api_attestation_set(a, field, v.p, v.len);
-}
-
-void api_attestation_fill(p11tee_attestation *a)
-{
-    static const char *const rtmr[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
-    const tdx_quote *q = &a->outcome.quote;
-    char num[32];
     size_t i;
 
-    if (!a->outcome.has_quote) {
-        att_set_str(a, "policy", a->policy->source);
-        return;
+    if (response != NULL) {
+        a->response = *response;
+        memset(response, 0, sizeof(*response));
     }
-    snprintf(num, sizeof(num), "%u", q->version);
-    att_set_str(a, "quote_version", num);
-    att_set_hex(a, "mrtd", q->mr_td, TDX_MR_BYTES);
-    for (i = 0; i < 4; i++)
-        att_set_hex(a, rtmr[i], q->rtmr[i], TDX_MR_BYTES);
-    att_set_hex(a, "mrconfigid", q->mr_config_id, TDX_MR_BYTES);
-    att_set_hex(a, "mrowner", q->mr_owner, TDX_MR_BYTES);
-    att_set_hex(a, "mrownerconfig", q->mr_owner_config, TDX_MR_BYTES);
-    att_set_hex(a, "mrseam", q->mr_seam, TDX_MR_BYTES);
-    att_set_hex(a, "td_attributes", q->td_attributes, sizeof(q->td_attributes));
-    att_set_hex(a, "xfam", q->xfam, sizeof(q->xfam));
-    att_set_hex(a, "reportdata", q->report_data, TDX_REPORTDATA_BYTES);
-    if (a->outcome.tdx.tcb != TDX_TCB_UNKNOWN)
-        att_set_str(a, "tcb_status", tdx_tcb_status_name(a->outcome.tdx.tcb));
-    att_set_str(a, "policy", a->policy->source);
+    if (nonce_hex != NULL)
+        snprintf(a->nonce, sizeof(a->nonce), "%s", nonce_hex);
+    for (i = 0; i < P11TEE_ARRAY_LEN(att_fields); i++)
+        att_render(a, i);
+    if (model != NULL && (a->model = strdup(model)) == NULL)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory keeping the attestation's model id");
+    return P11TEE_OK;
 }
 
 p11tee_status api_attestation_judge(p11tee_attestation *a, p11tee_error *err)
 {
-    const attest_report *rep = &a->outcome.report;
-    size_t i;
-
-    for (i = 0; i < rep->count; i++)
-        a->req[i] = attest_policy_requirement(a->policy, rep->checks[i].name);
     p11tee_error_clear(&a->verdict);
-    attest_verdict(rep, a->policy, &a->verdict);
+    attest_verdict(&a->outcome.report, a->policy->rules, &a->verdict);
     if (err != NULL && a->verdict.code != P11TEE_OK)
         *err = a->verdict;
     return a->verdict.code;
 }
 
-p11tee_attestation *api_attestation_new(const attest_policy *pol)
+p11tee_attestation *p11tee_attestation_ref(const p11tee_attestation *a)
 {
-    p11tee_attestation *a = calloc(1, sizeof(*a));
+    /* Only the count changes, atomically: every attestation handed out was allocated writable. */
+    p11tee_attestation *w = (p11tee_attestation *)a;
 
-    if (a != NULL) {
-        a->refs = 1;
-        a->policy = pol;
-    }
-    return a;
-}
-
-p11tee_status api_attestation_build(const api_attestation *parsed, const attest_expect *ex,
-                                    const char *nonce_hex, const attest_policy *pol,
-                                    p11tee_attestation **out, p11tee_error *err)
-{
-    p11tee_attestation *a = api_attestation_new(pol);
-    attest_evidence ev;
-    char num[16];
-
-    *out = NULL;
-    if (a == NULL)
-        return err_set(err, P11TEE_E_NOMEM, "out of memory");
-    memset(&ev, 0, sizeof(ev));
-    ev.has_verified = parsed->has_verified;
-    ev.verified = parsed->verified;
-    ev.has_debug = parsed->has_debug;
-    ev.debug = parsed->debug;
-    ev.nonce = parsed->nonce;
-    ev.model = parsed->model;
-    ev.signing_key = parsed->signing_key;
-    ev.signing_key_field = parsed->signing_key_field;
-    ev.signing_address = parsed->signing_address;
-    ev.intel_quote = parsed->intel_quote;
-    ev.nvidia_payload = parsed->nvidia_payload;
-    ev.app_compose = parsed->app_compose;
-    attest_evaluate(&ev, ex, pol, &a->outcome);
-    if (ex->model != NULL)
-        att_set_str(a, "model", ex->model);
-    else
-        att_set_view(a, "model", parsed->model);
-    if (nonce_hex != NULL)
-        att_set_str(a, "nonce", nonce_hex);
-    else
-        att_set_view(a, "nonce", parsed->nonce);
-    att_set_view(a, "signing_address", parsed->signing_address);
-    att_set_view(a, "signing_key", parsed->signing_key);
-    att_set_view(a, "tee_provider", parsed->tee_provider);
-    api_attestation_fill(a);
-    if (parsed->nvidia_payload.p != NULL) {
-        snprintf(num, sizeof(num), "%d", a->outcome.gpu_count);
-        att_set_str(a, "gpu_count", num);
-    }
-    *out = a;
-    return api_attestation_judge(a, err);
-}
-
-p11tee_attestation *api_attestation_ref(p11tee_attestation *a)
-{
-    if (a != NULL)
-        __atomic_add_fetch(&a->refs, 1, __ATOMIC_RELAXED);
-    return a;
+    if (w != NULL)
+        api_refs_get(&w->refs);
+    return w;
 }
 
 void p11tee_attestation_free(p11tee_attestation *a)
 {
-    size_t i;
-
-    if (a == NULL || __atomic_sub_fetch(&a->refs, 1, __ATOMIC_ACQ_REL) != 0)
+    if (a == NULL || !api_refs_put(&a->refs))
         return;
     attest_outcome_free(&a->outcome);
-    for (i = 0; i < P11TEE_ARRAY_LEN(a->fields); i++)
-        free(a->fields[i]);
-    attest_policy_free(a->owned_policy);
+    api_attestation_free(&a->response);
+    free(a->model);
+    api_policy_free(a->policy);
     free(a);
 }
 
@@ -207,27 +186,58 @@ static p11tee_requirement att_requirement(attest_requirement r)
     return P11TEE_REQUIRED;
 }
 
-int p11tee_attestation_check(const p11tee_attestation *a, size_t index, p11tee_check *out)
+/* Check `index` as the public API shows it, and the policy's requirement for it. */
+static int att_check(const p11tee_attestation *a, size_t index, p11tee_check *out,
+                     attest_requirement *req)
 {
     const attest_check *c;
 
     if (index >= a->outcome.report.count)
         return -1;
     c = &a->outcome.report.checks[index];
+    *req = attest_policy_requirement(a->policy->rules, c->name);
     out->name = c->name;
     out->result = att_result(c->result);
-    out->requirement = att_requirement(a->req[index]);
-    out->blocking = attest_check_blocks(c, a->req[index]);
+    out->requirement = att_requirement(*req);
+    out->blocking = attest_check_blocks(c, *req);
     out->code = c->code;
     out->reason = c->reason;
     return 0;
+}
+
+int p11tee_attestation_check(const p11tee_attestation *a, size_t index, p11tee_check *out)
+{
+    attest_requirement req;
+
+    return att_check(a, index, out, &req);
+}
+
+static const char *att_value(const p11tee_attestation *a, size_t i)
+{
+    const att_field *f = &att_fields[i];
+    const api_attestation *r = &a->response;
+
+    switch (f->source) {
+    case ATT_MODEL: return a->model != NULL ? a->model : r->ev.model.p;
+    case ATT_NONCE: return a->nonce[0] != '\0' ? a->nonce : r->ev.nonce.p;
+    case ATT_RESPONSE: return ((const strview *)((const char *)r + f->offset))->p;
+    case ATT_TCB_STATUS:
+        return a->outcome.has_quote && a->outcome.tdx.tcb != TDX_TCB_UNKNOWN
+                   ? tdx_tcb_status_name(a->outcome.tdx.tcb)
+                   : NULL;
+    case ATT_POLICY: return a->policy->rules->source;
+    case ATT_QUOTE_HEX:
+    case ATT_QUOTE_VERSION:
+    case ATT_GPU_COUNT: return a->text[i][0] != '\0' ? a->text[i] : NULL;
+    }
+    return NULL;
 }
 
 const char *p11tee_attestation_get(const p11tee_attestation *a, const char *field)
 {
     int i = att_field_index(field);
 
-    return i < 0 ? NULL : a->fields[i];
+    return i < 0 ? NULL : att_value(a, (size_t)i);
 }
 
 p11tee_status p11tee_attestation_verdict(const p11tee_attestation *a, p11tee_error *err)
@@ -247,15 +257,16 @@ static json_object *att_json_checks(const p11tee_attestation *a)
 {
     json_object *list = json_object_new_array();
     p11tee_check c;
+    attest_requirement req;
     size_t i;
     static const char *const results[] = {"not checked", "pass", "fail"};
 
-    for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++) {
+    for (i = 0; att_check(a, i, &c, &req) == 0; i++) {
         json_object *o = json_object_new_object();
 
         att_json_add(o, "name", json_object_new_string(c.name));
         att_json_add(o, "result", json_object_new_string(results[c.result]));
-        att_json_add(o, "requirement", json_object_new_string(attest_requirement_name(a->req[i])));
+        att_json_add(o, "requirement", json_object_new_string(attest_requirement_name(req)));
         att_json_add(o, "blocking", json_object_new_boolean(c.blocking));
         att_json_add(o, "reason", sjson_new_string_valid(c.reason, strlen(c.reason)));
         if (c.result == P11TEE_CHECK_FAIL)
@@ -277,10 +288,12 @@ char *p11tee_attestation_json(const p11tee_attestation *a)
         att_json_add(root, "error",
                      sjson_new_string_valid(a->verdict.message, strlen(a->verdict.message)));
     att_json_add(root, "checks", att_json_checks(a));
-    for (i = 0; i < P11TEE_ARRAY_LEN(att_field_names); i++)
-        if (a->fields[i] != NULL)
-            att_json_add(fields, att_field_names[i],
-                         sjson_new_string_valid(a->fields[i], strlen(a->fields[i])));
+    for (i = 0; i < P11TEE_ARRAY_LEN(att_fields); i++) {
+        const char *v = att_value(a, i);
+
+        if (v != NULL)
+            att_json_add(fields, att_fields[i].name, sjson_new_string_valid(v, strlen(v)));
+    }
     att_json_add(root, "fields", fields);
     out = strdup(json_object_to_json_string_ext(
         root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));

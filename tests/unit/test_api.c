@@ -112,19 +112,20 @@ static void attestation_fields(void **state)
 
     (void)state;
     assert_int_equal(api_parse_attestation(S(att_json), NULL, &a, &err), P11TEE_OK);
-    assert_true(a.has_verified && a.verified);
-    assert_true(a.has_debug && !a.debug);
-    assert_true(strview_eq(a.nonce, "ab"));
-    assert_true(strview_eq(a.model, "e2ee-qwen"));
-    assert_true(strview_eq(a.signing_key, "1234"));
-    assert_string_equal(a.signing_key_field, "signing_public_key");
-    assert_true(strview_eq(a.signing_address, "0xabc"));
-    assert_true(strview_eq(a.intel_quote, "0400"));
+    assert_true(a.ev.has_verified && a.ev.verified);
+    assert_true(a.ev.has_debug && !a.ev.debug);
+    assert_true(strview_eq(a.ev.nonce, "ab"));
+    assert_true(strview_eq(a.ev.model, "e2ee-qwen"));
+    assert_true(strview_eq(a.ev.signing_key, "1234"));
+    assert_string_equal(a.ev.signing_key_field, "signing_public_key");
+    assert_true(strview_eq(a.ev.signing_address, "0xabc"));
+    assert_true(strview_eq(a.ev.intel_quote, "0400"));
     assert_true(strview_eq(a.tee_provider, "phala"));
-    assert_true(strview_eq(a.app_compose, "{}"));
+    assert_true(strview_eq(a.ev.app_compose, "{}"));
     /* the object form of nvidia_payload is handed on as JSON text */
-    assert_int_equal(sjson_parse(a.nvidia_payload.p, a.nvidia_payload.len, 1024, "nv", &nv, &err),
-                     P11TEE_OK);
+    assert_int_equal(
+        sjson_parse(a.ev.nvidia_payload.p, a.ev.nvidia_payload.len, 1024, "nv", &nv, &err),
+        P11TEE_OK);
     assert_non_null(json_object_object_get(nv, "arch"));
     json_object_put(nv);
     api_attestation_free(&a);
@@ -133,10 +134,10 @@ static void attestation_fields(void **state)
                                              "\"{\\\"nonce\\\":1}\",\"app_compose\":\"x\"}"),
                                            NULL, &a, &err),
                      P11TEE_OK);
-    assert_string_equal(a.signing_key_field, "signing_key");
-    assert_true(strview_eq(a.nvidia_payload, "{\"nonce\":1}"));
-    assert_true(strview_eq(a.app_compose, "x"));
-    assert_false(a.has_verified);
+    assert_string_equal(a.ev.signing_key_field, "signing_key");
+    assert_true(strview_eq(a.ev.nvidia_payload, "{\"nonce\":1}"));
+    assert_true(strview_eq(a.ev.app_compose, "x"));
+    assert_false(a.ev.has_verified);
     api_attestation_free(&a);
 }
 
@@ -151,13 +152,13 @@ static void attestation_near_wrapper(void **state)
 
     (void)state;
     assert_int_equal(api_parse_attestation(S(near), "b", &a, &err), P11TEE_OK);
-    assert_true(strview_eq(a.signing_address, "0x2"));
+    assert_true(strview_eq(a.ev.signing_address, "0x2"));
     api_attestation_free(&a);
     assert_int_equal(api_parse_attestation(S(near), "c", &a, &err), P11TEE_E_ATTEST_MODEL_MISMATCH);
     assert_int_equal(api_parse_attestation(S(near), NULL, &a, &err), P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "name the model"));
     assert_int_equal(api_parse_attestation(S(one), NULL, &a, &err), P11TEE_OK);
-    assert_true(strview_eq(a.nonce, "n"));
+    assert_true(strview_eq(a.ev.nonce, "n"));
     api_attestation_free(&a);
     assert_int_equal(api_parse_attestation(S("{\"model_attestations\":[3]}"), "a", &a, &err),
                      P11TEE_E_JSON_FIELD);

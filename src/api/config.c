@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/* The configuration: options by name, and the deep copy a client keeps. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "api/api.h"
+
+p11tee_config *p11tee_config_new(void)
+{
+    p11tee_config *cfg = calloc(1, sizeof(*cfg));
+
+    if (cfg == NULL)
+        return NULL;
+    cfg->connect_timeout_ms = 10000;
+    cfg->idle_timeout_ms = 60000;
+    cfg->session_ttl_s = 600;
+    return cfg;
+}
+
+static void api_secret_free(char *s)
+{
+    if (s != NULL) {
+        OPENSSL_cleanse(s, strlen(s));
+        free(s);
+    }
+}
+
+void api_config_clear(p11tee_config *cfg)
+{
+    free(cfg->base_url);
+    api_secret_free(cfg->api_key);
+    free(cfg->module);
+    api_secret_free(cfg->token); /* a URI may carry pin-value */
+    free(cfg->policy_file);
+    free(cfg->cacert);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+void p11tee_config_free(p11tee_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    api_config_clear(cfg);
+    free(cfg);
+}
+
+static const struct {
+    const char *name;
+    size_t offset;
+    int secret;
+} api_string_options[] = {
+    {"base-url", offsetof(p11tee_config, base_url), 0},
+    {"api-key", offsetof(p11tee_config, api_key), 1},
+    {"pkcs11-module", offsetof(p11tee_config, module), 0},
+    {"pkcs11-token", offsetof(p11tee_config, token), 1},
+    {"policy-file", offsetof(p11tee_config, policy_file), 0},
+    {"cacert", offsetof(p11tee_config, cacert), 0},
+};
+
+static const struct {
+    const char *name;
+    size_t offset;
+    long max;
+} api_number_options[] = {
+    {"connect-timeout-ms", offsetof(p11tee_config, connect_timeout_ms), 86400000L},
+    {"idle-timeout-ms", offsetof(p11tee_config, idle_timeout_ms), 86400000L},
+    {"timeout-ms", offsetof(p11tee_config, timeout_ms), 86400000L},
+    {"session-ttl-s", offsetof(p11tee_config, session_ttl_s), 86400L},
+};
+
+static p11tee_status api_set_number(p11tee_config *cfg, size_t i, const char *value,
+                                    p11tee_error *err)
+{
+    long *field = (long *)((char *)cfg + api_number_options[i].offset);
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || v < 0 || v > api_number_options[i].max)
+        return err_set(err, P11TEE_E_CONFIG, "%s must be a whole number from 0 to %ld, not \"%s\"",
+                       api_number_options[i].name, api_number_options[i].max, value);
+    *field = v;
+    return P11TEE_OK;
+}
+
+static p11tee_status api_set_flag(const char *name, const char *value, int *flag, p11tee_error *err)
+{
+    if (value != NULL && strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+        return err_set(err, P11TEE_E_CONFIG, "%s must be 0 or 1", name);
+    *flag = value != NULL && strcmp(value, "1") == 0;
+    return P11TEE_OK;
+}
+
+p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
+                                p11tee_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < P11TEE_ARRAY_LEN(api_string_options); i++) {
+        char **field = (char **)((char *)cfg + api_string_options[i].offset);
+        char *copy = NULL;
+
+        if (strcmp(name, api_string_options[i].name) != 0)
+            continue;
+        if (value != NULL && (copy = strdup(value)) == NULL)
+            return err_set(err, P11TEE_E_NOMEM, "out of memory");
+        if (api_string_options[i].secret)
+            api_secret_free(*field);
+        else
+            free(*field);
+        *field = copy;
+        return P11TEE_OK;
+    }
+    for (i = 0; i < P11TEE_ARRAY_LEN(api_number_options); i++)
+        if (strcmp(name, api_number_options[i].name) == 0)
+            return api_set_number(cfg, i, value != NULL ? value : "0", err);
+    if (strcmp(name, "allow-plaintext") == 0)
+        return api_set_flag(name, value, &cfg->allow_plaintext, err);
+    if (strcmp(name, "record-exchange") == 0)
+        return api_set_flag(name, value, &cfg->record_exchange, err);
+    if (strcmp(name, "require-e2ee") == 0)
+        return api_set_flag(name, value, &cfg->require_e2ee, err);
+    return err_set(err, P11TEE_E_CONFIG, "unknown configuration option \"%s\"", name);
+}
+
+void p11tee_config_set_log(p11tee_config *cfg, p11tee_log_fn fn, void *userdata)
+{
+    cfg->log = fn;
+    cfg->log_ud = userdata;
+}
+
+static char *api_dup(const char *s, int *ok)
+{
+    char *d = s != NULL ? strdup(s) : NULL;
+
+    if (s != NULL && d == NULL)
+        *ok = 0;
+    return d;
+}
+
+p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11tee_error *err)
+{
+    int ok = 1;
+
+    *dst = *src;
+    dst->base_url = api_dup(src->base_url, &ok);
+    dst->api_key = api_dup(src->api_key, &ok);
+    dst->module = api_dup(src->module, &ok);
+    dst->token = api_dup(src->token, &ok);
+    dst->policy_file = api_dup(src->policy_file, &ok);
+    dst->cacert = api_dup(src->cacert, &ok);
+    if (!ok) {
+        api_config_clear(dst);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+    }
+    return P11TEE_OK;
+}

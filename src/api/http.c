@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/* What every request of the flows shares: the -v log, collected GETs, query escaping. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "net/net.h"
+
+void api_log(const p11tee_client *c, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    if (c->cfg.log == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    c->cfg.log(c->cfg.log_ud, line);
+}
+
+p11tee_status api_get(p11tee_client *c, const char *path, net_response *resp, p11tee_error *err)
+{
+    net_request req;
+
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.path = path;
+    return net_perform(c->net, &req, resp, err);
+}
+
+int api_query_escape(const char *in, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (; *in != '\0'; in++) {
+        unsigned char ch = (unsigned char)*in;
+        int plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~';
+
+        if (o + (plain ? 1 : 3) >= cap)
+            return 0;
+        if (plain) {
+            out[o++] = (char)ch;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[ch >> 4];
+            out[o++] = hex[ch & 15];
+        }
+    }
+    out[o] = '\0';
+    return 1;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * The policy, shared by reference: the client holds one, and so does every
+ * attestation it judged, so that a report can be read (and its
+ * requirements named) after the client is gone.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "api/api.h"
+
+p11tee_status api_policy_load(const char *path, attest_policy **out, p11tee_error *err)
+{
+    return path != NULL ? attest_policy_load(path, out, err) : attest_policy_default(out, err);
+}
+
+p11tee_status api_policy_new(attest_policy *rules, api_policy **out, p11tee_error *err)
+{
+    api_policy *p = calloc(1, sizeof(*p));
+
+    *out = NULL;
+    if (p == NULL) {
+        attest_policy_free(rules);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+    }
+    api_refs_init(&p->refs);
+    p->rules = rules;
+    *out = p;
+    return P11TEE_OK;
+}
+
+api_policy *api_policy_ref(api_policy *p)
+{
+    if (p != NULL)
+        api_refs_get(&p->refs);
+    return p;
+}
+
+void api_policy_free(api_policy *p)
+{
+    if (p == NULL || !api_refs_put(&p->refs))
+        return;
+    attest_policy_free(p->rules);
+    free(p);
+}
