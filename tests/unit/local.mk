@@ -4,6 +4,11 @@
 # SoftHSM token, test_envelope_interop against the reference server's Python
 # envelope.
 UNIT_TESTS = tests/unit/test_codec tests/unit/test_api tests/unit/test_policy \
-	tests/unit/test_envelope tests/unit/test_envelope_interop tests/unit/test_text
+	tests/unit/test_envelope tests/unit/test_envelope_interop tests/unit/test_text \
+	tests/unit/test_report
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
+# test_report makes the library's allocations fail on demand: its own
+# malloc, calloc, realloc, strdup and strndup stand in for the C library's.
+tests_unit_test_report_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
+	-Wl,--wrap=strdup,--wrap=strndup
