@@ -6,9 +6,9 @@
 # test in both (the lint tests among them: licence lines, the include rules
 # of docs/DESIGN.md, the man page against --help), memcheck the provider
 # tests, check that the release tarball builds, build the Debian packages
-# and run p11tee from them, and end with one line:
-# "N passed, N failed[, N skipped]". The clang-format check is a step of its
-# own, counted once, before anything is built.
+# and run p11tee from them, run the thread tests in a ThreadSanitizer build,
+# and end with one line: "N passed, N failed[, N skipped]". The clang-format
+# check is a step of its own, counted once, before anything is built.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +43,8 @@ tally() {
     grep -E '^(FAIL|ERROR|XPASS):' "$log" | head -n 50 || true
 }
 
-# build NAME CONFIGURE-ARGS... : configure and build into _build/NAME.
+# build NAME CONFIGURE-ARGS... : configure and build into _build/NAME
+# ($make_targets, when set, instead of everything).
 build() {
     local name=$1 dir="$builds/$1"
     shift
@@ -53,8 +54,9 @@ build() {
         tail -n 30 "$dir/configure.out" >&2
         return 1
     }
-    echo "check: [$name] make"
-    (cd "$dir" && make -j"$jobs" >make.out 2>&1) || {
+    echo "check: [$name] make ${make_targets:-}"
+    # shellcheck disable=SC2086 # a list of targets
+    (cd "$dir" && make -j"$jobs" ${make_targets:-} >make.out 2>&1) || {
         grep -E 'error|Error' "$dir/make.out" | head -n 40 >&2
         return 1
     }
@@ -150,6 +152,17 @@ else
     step_failed "Debian packages"
 fi
 echo "check: [deb] $(($(date +%s) - deb_start)) s"
+
+# ThreadSanitizer needs a build of its own (it cannot run with ASan); there
+# only the thread tests run (tests/threads: make check-threads), on the
+# library alone.
+tsan_start=$(date +%s)
+if make_targets=libp11tee-core.la build tsan --enable-tsan; then
+    suite tsan check-threads test-suite.log
+else
+    step_failed "ThreadSanitizer build"
+fi
+echo "check: [tsan] took $(($(date +%s) - tsan_start)) s"
 
 echo "check: finished in $(($(date +%s) - start)) s"
 summary="$passed passed, $failed failed"
