@@ -298,10 +298,11 @@ static void *run_thread(void *arg)
 
 static void setup_provider(void)
 {
+    prov_builtin_config pcfg = {.module = module, .token = token_uri};
     OSSL_PROVIDER *prov;
 
     libctx = OSSL_LIB_CTX_new();
-    if (libctx == NULL || !prov_builtin_config_set(libctx, module, token_uri) ||
+    if (libctx == NULL || !prov_builtin_config_set(libctx, &pcfg) ||
         !OSSL_PROVIDER_add_builtin(libctx, PROV_NAME, prov_builtin_init) ||
         (prov = OSSL_PROVIDER_load(libctx, PROV_NAME)) == NULL ||
         OSSL_PROVIDER_self_test(prov) != 1)
@@ -311,7 +312,7 @@ static void setup_provider(void)
 
 static void setup_hsm(void)
 {
-    hsm_config cfg = {module, token_uri};
+    hsm_config cfg = {.module = module, .token = token_uri};
     p11tee_error err;
 
     if (hsm_ctx_new(&cfg, &hctx, &err) != P11TEE_OK ||

@@ -108,45 +108,44 @@ static int coords_reduced(const BIGNUM *p, const BIGNUM *x, const BIGNUM *y)
     return BN_cmp(x, p) < 0 && BN_cmp(y, p) < 0;
 }
 
-int prov_point_check(const prov_ctx *ctx, const prov_curve *c, const unsigned char *pt, size_t len)
+prov_status prov_point_check(const prov_ctx *ctx, const prov_curve *c, const unsigned char *pt,
+                             size_t len)
 {
     const EC_GROUP *group = prov_group(ctx, c);
     size_t want = prov_curve_point_len(c);
     BIGNUM *x = NULL, *y = NULL;
     EC_POINT *p = NULL;
-    int ok = 0;
+    prov_status rc;
 
-    if (pt == NULL || len != want || pt[0] != 0x04) {
-        PROV_RAISE(ctx, PROV_R_PEER_MALFORMED,
-                   "peer point on %s must be %zu bytes starting 04 (uncompressed), got %zu bytes"
-                   " starting %02x",
-                   c->name, want, len, pt != NULL && len > 0 ? pt[0] : 0);
-        return 0;
-    }
+    if (pt == NULL || len != want || pt[0] != 0x04)
+        return PROV_RAISE(ctx, PROV_R_PEER_MALFORMED,
+                          "peer point on %s must be %zu bytes starting 04 (uncompressed), got %zu "
+                          "bytes starting %02x",
+                          c->name, want, len, pt != NULL && len > 0 ? pt[0] : 0);
     x = BN_bin2bn(pt + 1, (int)c->field_bytes, NULL);
     y = BN_bin2bn(pt + 1 + c->field_bytes, (int)c->field_bytes, NULL);
     p = EC_POINT_new(group);
     if (x == NULL || y == NULL || p == NULL) {
-        PROV_RAISE(ctx, PROV_R_NOMEM, "out of memory while checking a peer point");
+        rc = PROV_RAISE(ctx, PROV_R_NOMEM, "out of memory while checking a peer point");
         goto done;
     }
     if (!coords_reduced(EC_GROUP_get0_field(group), x, y)) {
-        PROV_RAISE(ctx, PROV_R_PEER_MALFORMED,
-                   "peer point on %s has a coordinate not below the field prime", c->name);
+        rc = PROV_RAISE(ctx, PROV_R_PEER_MALFORMED,
+                        "peer point on %s has a coordinate not below the field prime", c->name);
         goto done;
     }
     /* Sets only points that satisfy the curve equation; its own error is ours to report. */
     ERR_set_mark();
     if (!EC_POINT_set_affine_coordinates(group, p, x, y, NULL)) {
         ERR_pop_to_mark();
-        PROV_RAISE(ctx, PROV_R_PEER_OFF_CURVE, "peer point is not on %s", c->name);
+        rc = PROV_RAISE(ctx, PROV_R_PEER_OFF_CURVE, "peer point is not on %s", c->name);
         goto done;
     }
     ERR_pop_to_mark();
-    ok = 1;
+    rc = PROV_R_OK;
 done:
     BN_free(x);
     BN_free(y);
     EC_POINT_free(p);
-    return ok;
+    return rc;
 }

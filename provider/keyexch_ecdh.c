@@ -74,16 +74,16 @@ static int ecdh_params_ok(ecdh_ctx *e, const OSSL_PARAM params[])
                        "ECDH parameter %s is not supported: the token gives the plain shared"
                        " secret (apply a KDF to it yourself)",
                        p->key);
-            return 0;
+            return PROV_OSSL_ERR;
         }
         if (strcmp(p->key, OSSL_EXCHANGE_PARAM_EC_ECDH_COFACTOR_MODE) == 0 &&
             (!OSSL_PARAM_get_int(p, &mode) || mode < -1 || mode > 1)) {
             PROV_RAISE(e->ctx, PROV_R_NOT_SUPPORTED, "ECDH parameter %s must be -1, 0 or 1",
                        p->key);
-            return 0;
+            return PROV_OSSL_ERR;
         }
     }
-    return 1;
+    return PROV_OSSL_OK;
 }
 
 static int ecdh_init(void *vctx, void *provkey, const OSSL_PARAM params[])
@@ -92,17 +92,17 @@ static int ecdh_init(void *vctx, void *provkey, const OSSL_PARAM params[])
     const prov_key *key = provkey;
 
     if (!ecdh_params_ok(e, params))
-        return 0;
+        return PROV_OSSL_ERR;
     if (key == NULL || key->priv == PROV_NO_HANDLE) {
         PROV_RAISE(e->ctx, PROV_R_NO_PRIVATE_KEY,
                    "ECDH needs a key whose private half is in the token");
-        return 0;
+        return PROV_OSSL_ERR;
     }
-    if (!prov_key_check_current(e->ctx, key))
-        return 0;
+    if (prov_key_check_current(e->ctx, key) != PROV_R_OK)
+        return PROV_OSSL_ERR;
     e->key = key;
     e->peer = NULL;
-    return 1;
+    return PROV_OSSL_OK;
 }
 
 static int ecdh_set_peer(void *vctx, void *provkey)
@@ -112,15 +112,15 @@ static int ecdh_set_peer(void *vctx, void *provkey)
 
     if (peer == NULL || peer->pub_len == 0) {
         PROV_RAISE(e->ctx, PROV_R_PEER_MALFORMED, "the peer key has no public point");
-        return 0;
+        return PROV_OSSL_ERR;
     }
     if (e->key != NULL && peer->curve != e->key->curve) {
         PROV_RAISE(e->ctx, PROV_R_PEER_MALFORMED, "the peer key is on %s, the key on %s",
                    peer->curve->name, e->key->curve->name);
-        return 0;
+        return PROV_OSSL_ERR;
     }
     e->peer = peer;
-    return 1;
+    return PROV_OSSL_OK;
 }
 
 static int ecdh_derive(void *vctx, unsigned char *secret, size_t *secretlen, size_t outlen)
@@ -130,22 +130,22 @@ static int ecdh_derive(void *vctx, unsigned char *secret, size_t *secretlen, siz
 
     if (e->key == NULL || e->peer == NULL) {
         PROV_RAISE(e->ctx, PROV_R_DERIVE, "ECDH needs EVP_PKEY_derive_init and a peer first");
-        return 0;
+        return PROV_OSSL_ERR;
     }
     n = e->key->curve->field_bytes;
     if (secret == NULL) {
         *secretlen = n;
-        return 1;
+        return PROV_OSSL_OK;
     }
     if (outlen < n) {
         PROV_RAISE(e->ctx, PROV_R_BUFFER_TOO_SMALL, "the %s secret needs %zu bytes, got %zu",
                    e->key->curve->name, n, outlen);
-        return 0;
+        return PROV_OSSL_ERR;
     }
-    if (!prov_token_derive(e->ctx, e->key, e->peer->pub, e->peer->pub_len, secret))
-        return 0;
+    if (prov_key_derive(e->ctx, e->key, e->peer->pub, e->peer->pub_len, secret) != PROV_R_OK)
+        return PROV_OSSL_ERR;
     *secretlen = n;
-    return 1;
+    return PROV_OSSL_OK;
 }
 
 static void ecdh_freectx(void *vctx)

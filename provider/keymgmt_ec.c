@@ -65,7 +65,7 @@ static void ec_free(void *keydata)
 
     if (key == NULL)
         return;
-    prov_token_destroy(key->ctx, key);
+    prov_key_destroy(key->ctx, key);
     OPENSSL_clear_free(key, sizeof(*key));
 }
 
@@ -110,11 +110,11 @@ static int ec_gen_set_params(void *vgen, const OSSL_PARAM params[])
     const OSSL_PARAM *p;
 
     if (params == NULL)
-        return 1;
+        return PROV_OSSL_OK;
     p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_GROUP_NAME);
     if (p != NULL && (g->curve = curve_param(g->ctx, p)) == NULL)
-        return 0;
-    return 1;
+        return PROV_OSSL_ERR;
+    return PROV_OSSL_OK;
 }
 
 static const OSSL_PARAM *ec_gen_settable_params(void *vgen, void *provctx)
@@ -148,7 +148,7 @@ static void *ec_gen(void *vgen, OSSL_CALLBACK *cb, void *cbarg)
         return NULL;
     }
     key = ec_new(g->ctx);
-    if (key != NULL && !prov_token_generate(g->ctx, g->curve, key)) {
+    if (key != NULL && prov_key_generate(g->ctx, g->curve, key) != PROV_R_OK) {
         ec_free(key);
         key = NULL;
     }
@@ -166,7 +166,7 @@ static int ec_has(const void *keydata, int selection)
     int ok = 1;
 
     if (key == NULL)
-        return 0;
+        return PROV_OSSL_ERR;
     if (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY)
         ok &= key->pub_len > 0;
     if (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY)
@@ -182,9 +182,9 @@ static int ec_match(const void *keydata1, const void *keydata2, int selection)
     const prov_key *a = keydata1, *b = keydata2;
 
     if (a->curve != b->curve)
-        return 0;
+        return PROV_OSSL_ERR;
     if ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0)
-        return 1;
+        return PROV_OSSL_OK;
     return a->pub_len > 0 && a->pub_len == b->pub_len &&
            CRYPTO_memcmp(a->pub, b->pub, a->pub_len) == 0;
 }
@@ -197,7 +197,7 @@ static int ec_validate(const void *keydata, int selection, int checktype)
     (void)checktype;
     if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && key->priv != PROV_NO_HANDLE &&
         !prov_key_is_current(key))
-        return 0;
+        return PROV_OSSL_ERR;
     return ec_has(keydata, selection);
 }
 
@@ -233,7 +233,7 @@ static int import_private(prov_key *key, const OSSL_PARAM *p)
         PROV_RAISE(key->ctx, PROV_R_KEY_IMPORT,
                    "the private scalar does not belong to the public point given with it");
     } else {
-        ok = prov_token_import_private(key->ctx, key->curve, scalar, n, key);
+        ok = prov_key_import_private(key->ctx, key->curve, scalar, n, key) == PROV_R_OK;
     }
     OPENSSL_cleanse(scalar, sizeof(scalar));
     BN_clear_free(bn);
@@ -247,13 +247,13 @@ static int set_public(prov_key *key, const OSSL_PARAM *p)
 
     if (!OSSL_PARAM_get_octet_string_ptr(p, &pt, &len)) {
         PROV_RAISE(key->ctx, PROV_R_PEER_MALFORMED, "the public key must be an octet string");
-        return 0;
+        return PROV_OSSL_ERR;
     }
-    if (!prov_point_check(key->ctx, key->curve, pt, len))
-        return 0;
+    if (prov_point_check(key->ctx, key->curve, pt, len) != PROV_R_OK)
+        return PROV_OSSL_ERR;
     memcpy(key->pub, pt, len);
     key->pub_len = len;
-    return 1;
+    return PROV_OSSL_OK;
 }
 
 /*
@@ -266,31 +266,31 @@ static int ec_import(void *keydata, int selection, const OSSL_PARAM params[])
     const OSSL_PARAM *group, *pub, *priv;
 
     if (key == NULL)
-        return 0;
+        return PROV_OSSL_ERR;
     if (key->pub_len > 0 || key->priv != PROV_NO_HANDLE) {
         PROV_RAISE(key->ctx, PROV_R_KEY_IMPORT, "import into a key that already holds one");
-        return 0;
+        return PROV_OSSL_ERR;
     }
     group = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_GROUP_NAME);
     pub = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_PUB_KEY);
     priv = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_PRIV_KEY);
     if (group == NULL) {
         PROV_RAISE(key->ctx, PROV_R_KEY_IMPORT, "key import needs the group (curve name)");
-        return 0;
+        return PROV_OSSL_ERR;
     }
     if ((key->curve = curve_param(key->ctx, group)) == NULL)
-        return 0;
+        return PROV_OSSL_ERR;
     if ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0)
-        return 1;
+        return PROV_OSSL_OK;
     if (pub == NULL) {
         PROV_RAISE(key->ctx, PROV_R_KEY_IMPORT, "key import needs the public point");
-        return 0;
+        return PROV_OSSL_ERR;
     }
     if (!set_public(key, pub))
-        return 0;
+        return PROV_OSSL_ERR;
     if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && priv != NULL)
         return import_private(key, priv);
-    return 1;
+    return PROV_OSSL_OK;
 }
 
 static const OSSL_PARAM *ec_import_types(int selection)
@@ -313,17 +313,17 @@ static int ec_export(void *keydata, int selection, OSSL_CALLBACK *cb, void *cbar
     size_t n = 0;
 
     if (key == NULL)
-        return 0;
+        return PROV_OSSL_ERR;
     if (key->curve == NULL) {
         PROV_RAISE(key->ctx, PROV_R_NOT_SUPPORTED, "the key is empty: nothing to export");
-        return 0;
+        return PROV_OSSL_ERR;
     }
     if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && key->priv != PROV_NO_HANDLE) {
         PROV_RAISE(key->ctx, PROV_R_EXPORT_REFUSED,
                    "the %s private key is a non-extractable token object: export the public key"
                    " only",
                    key->curve->name);
-        return 0;
+        return PROV_OSSL_ERR;
     }
     out[n++] =
         OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)key->curve->name, 0);
@@ -377,20 +377,40 @@ static const char *fill_params(const prov_key *key, OSSL_PARAM params[])
     return NULL;
 }
 
+/* PROV_KEY_ATTRIBUTES: read back from the token when asked for (`p11tee token check`). */
+static int attributes_param(prov_key *key, OSSL_PARAM params[])
+{
+    OSSL_PARAM *p = OSSL_PARAM_locate(params, PROV_KEY_ATTRIBUTES);
+    char attrs[sizeof(PROV_KEY_ATTRIBUTES_PROMISED) + 64];
+
+    if (p == NULL)
+        return PROV_OSSL_OK;
+    if (prov_key_attributes(key->ctx, key, attrs, sizeof(attrs)) != PROV_R_OK)
+        return PROV_OSSL_ERR;
+    if (!OSSL_PARAM_set_utf8_string(p, attrs)) {
+        PROV_RAISE(key->ctx, PROV_R_BUFFER_TOO_SMALL,
+                   "parameter %s has the wrong type or too small a buffer", PROV_KEY_ATTRIBUTES);
+        return PROV_OSSL_ERR;
+    }
+    return PROV_OSSL_OK;
+}
+
 static int ec_get_params(void *keydata, OSSL_PARAM params[])
 {
     prov_key *key = keydata;
     const char *bad;
 
     if (key->curve == NULL)
-        return 1;
+        return PROV_OSSL_OK;
+    if (!attributes_param(key, params))
+        return PROV_OSSL_ERR;
     bad = fill_params(key, params);
     if (bad != NULL) {
         PROV_RAISE(key->ctx, PROV_R_BUFFER_TOO_SMALL,
                    "parameter %s has the wrong type or too small a buffer", bad);
-        return 0;
+        return PROV_OSSL_ERR;
     }
-    return 1;
+    return PROV_OSSL_OK;
 }
 
 static const OSSL_PARAM *ec_gettable_params(void *provctx)
@@ -402,6 +422,7 @@ static const OSSL_PARAM *ec_gettable_params(void *provctx)
         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
         OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
         OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+        OSSL_PARAM_utf8_string(PROV_KEY_ATTRIBUTES, NULL, 0),
         OSSL_PARAM_END,
     };
 
@@ -416,12 +437,12 @@ static int ec_set_params(void *keydata, const OSSL_PARAM params[])
     const OSSL_PARAM *p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY);
 
     if (p == NULL)
-        return 1;
+        return PROV_OSSL_OK;
     if (key->curve == NULL || key->priv != PROV_NO_HANDLE) {
         PROV_RAISE(key->ctx, PROV_R_KEY_IMPORT,
                    key->curve == NULL ? "set the group before the public key"
                                       : "the public point of a token key pair cannot change");
-        return 0;
+        return PROV_OSSL_ERR;
     }
     return set_public(key, p);
 }

@@ -6,11 +6,12 @@
 
 noinst_LTLIBRARIES += libp11tee-prov.la
 libp11tee_prov_la_SOURCES = \
-	provider/prov_api.h provider/prov.h \
-	provider/provider.c provider/token.c provider/uri.c provider/curve.c \
-	provider/keymgmt_ec.c provider/keyexch_ecdh.c
-libp11tee_prov_la_CFLAGS = $(AM_CFLAGS) $(LIBP11_CFLAGS)
-libp11tee_prov_la_LIBADD = $(LIBP11_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+	provider/prov_api.h provider/prov.h provider/token.h \
+	provider/provider.c provider/keymgmt_ec.c provider/keyexch_ecdh.c provider/curve.c \
+	provider/uri.c provider/pin.c \
+	provider/interface.c provider/module.c provider/locate.c provider/slot.c \
+	provider/session.c provider/token.c provider/objects.c
+libp11tee_prov_la_LIBADD = $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 
 modules_LTLIBRARIES += p11tee.la
 p11tee_la_SOURCES =

@@ -2,14 +2,28 @@
 /* Copyright (C) 2026 The p11tee authors */
 /*
  * Internals of the p11tee provider: KEYMGMT "EC" and KEYEXCH "ECDH" whose
- * private keys live in a PKCS#11 token. Only this directory speaks PKCS#11.
+ * private keys live in a PKCS#11 token. Only this directory speaks PKCS#11,
+ * and inside it only the token layer (token.h) includes pkcs11.h.
  *
- *   provider.c      init, configuration, errors, query_operation, self_test
- *   token.c         module, token and login (libp11), sessions, fork, objects
- *   uri.c           RFC 7512 token URIs and PIN sources
- *   curve.c         supported curves and peer point validation
+ *   provider.c      init, configuration, errors, query_operation, self test
  *   keymgmt_ec.c    KEYMGMT "EC"
  *   keyexch_ecdh.c  KEYEXCH "ECDH"
+ *   curve.c         supported curves and peer point validation
+ *   uri.c           RFC 7512 token URIs
+ *   pin.c           PIN sources
+ *   token layer (token.h):
+ *     interface.c   one thin wrapper per PKCS#11 call, CK_RV names and reports
+ *     module.c      the process's modules: registry, C_Initialize, fork, exit
+ *     locate.c      which module file: pkcs11-module, module-path, module-name
+ *     slot.c        the token a URI selects, its flags, login and PIN rules
+ *     session.c     the session pool of a provider instance
+ *     token.c       a provider instance's token: open, reopen after fork, info
+ *     objects.c     keys: generate, import, derive, destroy, attributes
+ *
+ * Return conventions. OpenSSL entry points (the dispatch functions and the
+ * helpers that compute their result) return int: PROV_OSSL_OK (1) or
+ * PROV_OSSL_ERR (0). Internal functions return a prov_status: PROV_R_OK (0)
+ * or the reason of the error they raised. Predicates are named *_is_*.
  */
 #ifndef P11TEE_PROV_H
 #define P11TEE_PROV_H
@@ -32,6 +46,13 @@
 #endif
 
 #define PROV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#define PROV_OSSL_OK  1
+#define PROV_OSSL_ERR 0
+typedef enum prov_reason prov_status;
+
+/* One message of the provider: a line, never a PIN. */
+#define PROV_MSG_MAX 400
 
 /* ---- curves (curve.c) ---------------------------------------------------- */
 
@@ -60,7 +81,7 @@ const prov_curve *prov_curve_by_oid(const unsigned char *der, size_t len);
 /* Length of an uncompressed point on `c`: 1 + 2 * field_bytes. */
 size_t prov_curve_point_len(const prov_curve *c);
 
-/* ---- URIs and PINs (uri.c) ----------------------------------------------- */
+/* ---- URIs (uri.c) and PINs (pin.c) --------------------------------------- */
 
 #define PROV_URI_MAX 2048
 #define PROV_PIN_MAX 256
@@ -72,6 +93,8 @@ typedef struct prov_uri {
     char *manufacturer;
     char *model;
     char *slotid; /* slot-id: decimal CK_SLOT_ID, validated */
+    char *module_name;
+    char *module_path;
     char *pin_value;
     char *pin_source; /* "file:/path" or "/path" */
 } prov_uri;
@@ -79,9 +102,10 @@ typedef struct prov_uri {
 /*
  * Parse an RFC 7512 URI ("pkcs11:token=x;serial=y?pin-source=file:/p") or,
  * when `text` does not start with "pkcs11:", a plain token label. On error
- * returns 0 and writes a one-line reason (never a PIN) into `why`.
+ * returns PROV_R_TOKEN_URI and writes a one-line reason (never a PIN) into
+ * `why`.
  */
-int prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen);
+prov_status prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen);
 /* Frees the fields; the PIN value is cleansed first. */
 void prov_uri_clear(prov_uri *uri);
 /*
@@ -99,10 +123,13 @@ typedef enum prov_pin_status {
 } prov_pin_status;
 
 /*
- * The PIN for `uri`: pin-value, else the first line of the pin-source file,
- * else $P11TEE_PIN. `*pin` is malloc'd; free it with prov_pin_free().
+ * The PIN for `uri`: pin-value, else the first line of the pin-source file
+ * (refused when group or others may read it), else $P11TEE_PIN. `*pin` is
+ * malloc'd; free it with prov_pin_free().
  */
 prov_pin_status prov_pin_resolve(const prov_uri *uri, char **pin, char *why, size_t whylen);
+/* Where prov_pin_resolve() takes the PIN from, in words ("P11TEE_PIN"). */
+void prov_pin_origin(const prov_uri *uri, char *out, size_t outlen);
 void prov_pin_free(char *pin);
 
 /* ---- the provider context (provider.c) ----------------------------------- */
@@ -114,21 +141,33 @@ typedef struct prov_ctx {
     OSSL_FUNC_core_new_error_fn *core_new_error;
     OSSL_FUNC_core_set_error_debug_fn *core_set_error_debug;
     OSSL_FUNC_core_vset_error_fn *core_vset_error;
-    char *module_path;                  /* pkcs11-module */
-    char *token_uri;                    /* pkcs11-token (may hold a pin-value: never print it) */
+    char *module_path; /* pkcs11-module (NULL: the URI names the module) */
+    char *token_uri;   /* pkcs11-token (may hold a pin-value: never print it) */
+    char *module_word; /* how messages name pkcs11-module ("--module") */
+    char *token_word;  /* how messages name pkcs11-token ("--token") */
+    char *force_word;  /* how messages name the force-final-pin-try setting */
+    int force_final_pin_try;
+    prov_pin_prompt_fn pin_prompt;
+    void *pin_prompt_arg;
+    prov_warn_fn warn;
+    void *warn_arg;
     int debug;                          /* P11TEE_PROV_DEBUG set */
     EC_GROUP *groups[PROV_CURVE_COUNT]; /* for peer validation, by prov_curves index */
     prov_token *token;
 } prov_ctx;
 
-/* Raise an error on the core's queue with file/line/function. */
-void prov_raise_at(const prov_ctx *ctx, const char *file, int line, const char *func, int reason,
-                   const char *fmt, ...) PROV_PRINTF(6, 7);
+/* Raise an error on the core's queue with file/line/function; returns `reason`. */
+prov_status prov_raise_at(const prov_ctx *ctx, const char *file, int line, const char *func,
+                          prov_status reason, const char *fmt, ...) PROV_PRINTF(6, 7);
 #define PROV_RAISE(ctx, reason, ...)                                                               \
     prov_raise_at((ctx), __FILE__, __LINE__, __func__, (reason), __VA_ARGS__)
 
 /* Debug trace on stderr when P11TEE_PROV_DEBUG is set; a no-op otherwise. */
 void prov_debug(const prov_ctx *ctx, const char *fmt, ...) PROV_PRINTF(2, 3);
+/* 1 when P11TEE_PROV_DEBUG asks for the trace. */
+int prov_debug_is_on(void);
+/* A warning for the user: the configured callback, else the debug trace. */
+void prov_warn(const prov_ctx *ctx, const char *fmt, ...) PROV_PRINTF(2, 3);
 
 /* The EC_GROUP of `c` in this provider context. */
 const EC_GROUP *prov_group(const prov_ctx *ctx, const prov_curve *c);
@@ -136,25 +175,27 @@ const EC_GROUP *prov_group(const prov_ctx *ctx, const prov_curve *c);
 /*
  * Validate an encoded peer point on `c`: uncompressed, the right length,
  * coordinates below the field prime (else PROV_R_PEER_MALFORMED) and on the
- * curve (else PROV_R_PEER_OFF_CURVE). Raises and returns 0 on failure.
+ * curve (else PROV_R_PEER_OFF_CURVE). Raises on failure.
  */
-int prov_point_check(const prov_ctx *ctx, const prov_curve *c, const unsigned char *pt, size_t len);
+prov_status prov_point_check(const prov_ctx *ctx, const prov_curve *c, const unsigned char *pt,
+                             size_t len);
 
-/* ---- the token (token.c) ------------------------------------------------- */
+/* ---- the token and its keys (token layer) ------------------------------- */
 
 /*
- * token.c alone includes pkcs11.h (whose compatibility macros rename common
- * identifiers such as `value` and `params`); elsewhere a CK_RV or an object
- * handle is an unsigned long, as the header defines them.
+ * Outside the token layer a CK_RV or an object handle is an unsigned long,
+ * as pkcs11.h defines them (its compatibility macros rename common
+ * identifiers such as `value` and `params`, so only the layer includes it).
  */
 #define PROV_NO_HANDLE 0UL /* CK_INVALID_HANDLE */
 
 /* Name of a CK_RV ("CKR_PIN_INCORRECT"), or "CKR_0x..." in `buf`. */
 const char *prov_ckr_name(unsigned long rv, char buf[24]);
 /* The reason a failed C_Login maps to. */
-int prov_login_reason(unsigned long rv);
+prov_status prov_login_reason(unsigned long rv);
 
-int prov_token_new(prov_ctx *ctx);
+/* PROV_R_OK, or PROV_R_NOMEM. */
+prov_status prov_token_new(prov_ctx *ctx);
 /* Closes sessions and releases the module; keys must be freed before. */
 void prov_token_free(prov_ctx *ctx);
 /*
@@ -163,7 +204,9 @@ void prov_token_free(prov_ctx *ctx);
  * a failure is remembered and raised again, so that a wrong PIN is not
  * retried against the token's retry counter.
  */
-int prov_token_open(prov_ctx *ctx);
+prov_status prov_token_open(prov_ctx *ctx);
+/* The PROV_INFO_* parameters of the open token into `params` (none when closed). */
+prov_status prov_token_get_params(prov_ctx *ctx, OSSL_PARAM params[]);
 
 /* A token key: the public point and, unless public-only, the two objects. */
 typedef struct prov_key {
@@ -177,22 +220,27 @@ typedef struct prov_key {
 } prov_key;
 
 /* Generate a key pair as session objects; fills priv, pubobj, pub, pid. */
-int prov_token_generate(prov_ctx *ctx, const prov_curve *c, prov_key *key);
+prov_status prov_key_generate(prov_ctx *ctx, const prov_curve *c, prov_key *key);
 /*
  * Make a sensitive, non-extractable session object from a private scalar
  * (for keys another provider hands over; p11tee itself never does this).
  */
-int prov_token_import_private(prov_ctx *ctx, const prov_curve *c, const unsigned char *scalar,
-                              size_t len, prov_key *key);
+prov_status prov_key_import_private(prov_ctx *ctx, const prov_curve *c, const unsigned char *scalar,
+                                    size_t len, prov_key *key);
 /* ECDH: writes c->field_bytes of X coordinate into `out`. */
-int prov_token_derive(prov_ctx *ctx, const prov_key *key, const unsigned char *peer,
-                      size_t peer_len, unsigned char *out);
+prov_status prov_key_derive(prov_ctx *ctx, const prov_key *key, const unsigned char *peer,
+                            size_t peer_len, unsigned char *out);
 /* Destroy the key's objects if this process made them; never raises. */
-void prov_token_destroy(prov_ctx *ctx, prov_key *key);
-/* 1 when the key's objects belong to this process. */
+void prov_key_destroy(prov_ctx *ctx, prov_key *key);
+/*
+ * The private key's attributes as the token reports them, in the form of
+ * PROV_KEY_ATTRIBUTES_PROMISED, into `out`.
+ */
+prov_status prov_key_attributes(prov_ctx *ctx, const prov_key *key, char *out, size_t outlen);
+/* Whether the key's objects belong to this process. */
 int prov_key_is_current(const prov_key *key);
 /* The same, raising PROV_R_KEY_STALE when they don't. */
-int prov_key_check_current(prov_ctx *ctx, const prov_key *key);
+prov_status prov_key_check_current(prov_ctx *ctx, const prov_key *key);
 
 /* ---- dispatch tables ------------------------------------------------------ */
 

@@ -52,21 +52,30 @@ static const OSSL_ITEM reason_strings[] = {
     {PROV_R_BUFFER_TOO_SMALL, "output buffer too small"},
     {PROV_R_NOT_SUPPORTED, "operation not supported by p11tee"},
     {PROV_R_NOMEM, "out of memory"},
+    {PROV_R_PIN_FINAL_TRY, "token PIN on its final try"},
     {0, NULL},
 };
 
-void prov_raise_at(const prov_ctx *ctx, const char *file, int line, const char *func, int reason,
-                   const char *fmt, ...)
+prov_status prov_raise_at(const prov_ctx *ctx, const char *file, int line, const char *func,
+                          prov_status reason, const char *fmt, ...)
 {
     va_list ap;
 
     if (ctx == NULL || ctx->core_new_error == NULL)
-        return;
+        return reason;
     ctx->core_new_error(ctx->handle);
     ctx->core_set_error_debug(ctx->handle, file, line, func);
     va_start(ap, fmt);
     ctx->core_vset_error(ctx->handle, (uint32_t)reason, fmt, ap);
     va_end(ap);
+    return reason;
+}
+
+int prov_debug_is_on(void)
+{
+    const char *dbg = getenv("P11TEE_PROV_DEBUG");
+
+    return dbg != NULL && dbg[0] != '\0' && strcmp(dbg, "0") != 0;
 }
 
 void prov_debug(const prov_ctx *ctx, const char *fmt, ...)
@@ -82,17 +91,34 @@ void prov_debug(const prov_ctx *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
+void prov_warn(const prov_ctx *ctx, const char *fmt, ...)
+{
+    char text[PROV_MSG_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (ctx->warn != NULL)
+        ctx->warn(ctx->warn_arg, text);
+    else
+        prov_debug(ctx, "warning: %s", text);
+}
+
 /* ---- configuration handed to the built-in provider ----------------------- */
 
+/* A registered configuration: a deep copy of what hsm passed. */
 typedef struct builtin_cfg {
     struct builtin_cfg *next;
     const OSSL_LIB_CTX *libctx;
-    char *module;
-    char *token; /* may hold a pin-value */
+    prov_builtin_config c; /* strings owned; the token may hold a pin-value */
 } builtin_cfg;
 
-static pthread_mutex_t builtin_lock = PTHREAD_MUTEX_INITIALIZER;
-static builtin_cfg *builtin_cfgs;
+/* The registered configurations; `lock` guards the list. */
+static struct {
+    pthread_mutex_t lock;
+    builtin_cfg *list;
+} builtins = {PTHREAD_MUTEX_INITIALIZER, NULL};
 
 static void str_clear_free(char *s)
 {
@@ -105,50 +131,87 @@ static char *str_dup_opt(const char *s)
     return s != NULL ? OPENSSL_strdup(s) : NULL;
 }
 
-/* Unlink and free the entry of `libctx`. builtin_lock held. */
-static void builtin_remove(const OSSL_LIB_CTX *libctx)
+static void cfg_strings_free(prov_builtin_config *c)
+{
+    str_clear_free((char *)c->module);
+    str_clear_free((char *)c->token);
+    str_clear_free((char *)c->module_word);
+    str_clear_free((char *)c->token_word);
+    str_clear_free((char *)c->force_word);
+}
+
+/* Deep copy; 0 when out of memory (then nothing is kept). */
+static int cfg_copy(prov_builtin_config *dst, const prov_builtin_config *src)
+{
+    const char *const *from[] = {&src->module, &src->token, &src->module_word, &src->token_word,
+                                 &src->force_word};
+    const char **to[] = {&dst->module, &dst->token, &dst->module_word, &dst->token_word,
+                         &dst->force_word};
+    size_t i;
+    int ok = 1;
+
+    *dst = *src;
+    for (i = 0; i < PROV_ARRAY_LEN(to); i++) {
+        *to[i] = str_dup_opt(*from[i]);
+        ok &= *from[i] == NULL || *to[i] != NULL;
+    }
+    if (!ok)
+        cfg_strings_free(dst);
+    return ok;
+}
+
+/* Unlink and free the entry of `libctx`. builtins.lock held. */
+static void builtin_remove_unlocked(const OSSL_LIB_CTX *libctx)
 {
     builtin_cfg **pp, *c;
 
-    for (pp = &builtin_cfgs; (c = *pp) != NULL; pp = &c->next) {
+    for (pp = &builtins.list; (c = *pp) != NULL; pp = &c->next) {
         if (c->libctx == libctx) {
             *pp = c->next;
-            str_clear_free(c->module);
-            str_clear_free(c->token);
+            cfg_strings_free(&c->c);
             free(c);
             return;
         }
     }
 }
 
-int prov_builtin_config_set(const OSSL_LIB_CTX *libctx, const char *module, const char *token)
+int prov_builtin_config_set(const OSSL_LIB_CTX *libctx, const prov_builtin_config *cfg)
 {
     builtin_cfg *c = calloc(1, sizeof(*c));
 
-    if (c == NULL)
-        return 0;
-    c->libctx = libctx;
-    c->module = str_dup_opt(module);
-    c->token = str_dup_opt(token);
-    if ((module != NULL && c->module == NULL) || (token != NULL && c->token == NULL)) {
-        str_clear_free(c->module);
-        str_clear_free(c->token);
+    if (c == NULL || !cfg_copy(&c->c, cfg)) {
         free(c);
-        return 0;
+        return PROV_OSSL_ERR;
     }
-    pthread_mutex_lock(&builtin_lock);
-    builtin_remove(libctx);
-    c->next = builtin_cfgs;
-    builtin_cfgs = c;
-    pthread_mutex_unlock(&builtin_lock);
-    return 1;
+    c->libctx = libctx;
+    pthread_mutex_lock(&builtins.lock);
+    builtin_remove_unlocked(libctx);
+    c->next = builtins.list;
+    builtins.list = c;
+    pthread_mutex_unlock(&builtins.lock);
+    return PROV_OSSL_OK;
 }
 
 void prov_builtin_config_clear(const OSSL_LIB_CTX *libctx)
 {
-    pthread_mutex_lock(&builtin_lock);
-    builtin_remove(libctx);
-    pthread_mutex_unlock(&builtin_lock);
+    pthread_mutex_lock(&builtins.lock);
+    builtin_remove_unlocked(libctx);
+    pthread_mutex_unlock(&builtins.lock);
+}
+
+/* Take the configuration's settings into the provider context. */
+static void ctx_configure(prov_ctx *ctx, const prov_builtin_config *c)
+{
+    ctx->module_path = str_dup_opt(c->module);
+    ctx->token_uri = str_dup_opt(c->token);
+    ctx->module_word = str_dup_opt(c->module_word);
+    ctx->token_word = str_dup_opt(c->token_word);
+    ctx->force_word = str_dup_opt(c->force_word);
+    ctx->force_final_pin_try = c->force_final_pin_try;
+    ctx->pin_prompt = c->pin_prompt;
+    ctx->pin_prompt_arg = c->pin_prompt_arg;
+    ctx->warn = c->warn;
+    ctx->warn_arg = c->warn_arg;
 }
 
 /* Copy the registered configuration of `libctx`; 0 if there is none. */
@@ -157,34 +220,50 @@ static int builtin_config_get(const OSSL_LIB_CTX *libctx, prov_ctx *ctx)
     builtin_cfg *c;
     int found = 0;
 
-    pthread_mutex_lock(&builtin_lock);
-    for (c = builtin_cfgs; c != NULL && !found; c = c->next) {
+    pthread_mutex_lock(&builtins.lock);
+    for (c = builtins.list; c != NULL && !found; c = c->next) {
         if (c->libctx == libctx) {
-            ctx->module_path = str_dup_opt(c->module);
-            ctx->token_uri = str_dup_opt(c->token);
+            ctx_configure(ctx, &c->c);
             found = 1;
         }
     }
-    pthread_mutex_unlock(&builtin_lock);
+    pthread_mutex_unlock(&builtins.lock);
     return found;
 }
 
-/* pkcs11-module and pkcs11-token from the openssl.cnf provider section. */
+/* pkcs11-module, pkcs11-token and pkcs11-force-final-pin-try from openssl.cnf. */
 static int core_config_get(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_fn *get,
                            prov_ctx *ctx)
 {
-    char *module = NULL, *token = NULL;
+    char *module = NULL, *token = NULL, *force = NULL;
     OSSL_PARAM p[] = {
         OSSL_PARAM_utf8_ptr(PROV_PARAM_MODULE, &module, 0),
         OSSL_PARAM_utf8_ptr(PROV_PARAM_TOKEN, &token, 0),
+        OSSL_PARAM_utf8_ptr(PROV_PARAM_FINAL_TRY, &force, 0),
         OSSL_PARAM_END,
     };
+    prov_builtin_config c = {0};
 
     if (get == NULL || !get(handle, p))
-        return 0;
-    ctx->module_path = str_dup_opt(module);
-    ctx->token_uri = str_dup_opt(token);
-    return 1;
+        return PROV_OSSL_ERR;
+    c.module = module;
+    c.token = token;
+    c.force_final_pin_try = force != NULL && strcmp(force, "1") == 0;
+    ctx_configure(ctx, &c);
+    return PROV_OSSL_OK;
+}
+
+/* Messages name the settings as the user gave them; by default, their parameter names. */
+static int words_default(prov_ctx *ctx)
+{
+    char **w[] = {&ctx->module_word, &ctx->token_word, &ctx->force_word};
+    const char *dflt[] = {PROV_PARAM_MODULE, PROV_PARAM_TOKEN, PROV_PARAM_FINAL_TRY "=1"};
+    size_t i;
+
+    for (i = 0; i < PROV_ARRAY_LEN(w); i++)
+        if (*w[i] == NULL && (*w[i] = OPENSSL_strdup(dflt[i])) == NULL)
+            return PROV_OSSL_ERR;
+    return PROV_OSSL_OK;
 }
 
 /* ---- entry points -------------------------------------------------------- */
@@ -218,6 +297,15 @@ static const OSSL_PARAM *prov_gettable_params(void *vctx)
         OSSL_PARAM_DEFN(OSSL_PROV_PARAM_VERSION, OSSL_PARAM_UTF8_PTR, NULL, 0),
         OSSL_PARAM_DEFN(OSSL_PROV_PARAM_BUILDINFO, OSSL_PARAM_UTF8_PTR, NULL, 0),
         OSSL_PARAM_DEFN(OSSL_PROV_PARAM_STATUS, OSSL_PARAM_INTEGER, NULL, 0),
+        OSSL_PARAM_DEFN(PROV_INFO_MODULE, OSSL_PARAM_UTF8_STRING, NULL, 0),
+        OSSL_PARAM_DEFN(PROV_INFO_LIBRARY, OSSL_PARAM_UTF8_STRING, NULL, 0),
+        OSSL_PARAM_DEFN(PROV_INFO_SLOT, OSSL_PARAM_UTF8_STRING, NULL, 0),
+        OSSL_PARAM_DEFN(PROV_INFO_LABEL, OSSL_PARAM_UTF8_STRING, NULL, 0),
+        OSSL_PARAM_DEFN(PROV_INFO_SERIAL, OSSL_PARAM_UTF8_STRING, NULL, 0),
+        OSSL_PARAM_DEFN(PROV_INFO_MODEL, OSSL_PARAM_UTF8_STRING, NULL, 0),
+        OSSL_PARAM_DEFN(PROV_INFO_MANUFACTURER, OSSL_PARAM_UTF8_STRING, NULL, 0),
+        OSSL_PARAM_DEFN(PROV_INFO_FLAGS, OSSL_PARAM_UTF8_STRING, NULL, 0),
+        OSSL_PARAM_DEFN(PROV_INFO_PIN_FROM, OSSL_PARAM_UTF8_STRING, NULL, 0),
         OSSL_PARAM_END,
     };
 
@@ -245,11 +333,11 @@ static int prov_get_params(void *vctx, OSSL_PARAM params[])
     p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_STATUS);
     if (p != NULL && !OSSL_PARAM_set_int(p, 1))
         goto bad;
-    return 1;
+    return prov_token_get_params(vctx, params) == PROV_R_OK ? PROV_OSSL_OK : PROV_OSSL_ERR;
 bad:
     PROV_RAISE((prov_ctx *)vctx, PROV_R_NOT_SUPPORTED, "provider parameter %s has the wrong type",
                p->key);
-    return 0;
+    return PROV_OSSL_ERR;
 }
 
 static const OSSL_ITEM *prov_get_reason_strings(void *vctx)
@@ -263,7 +351,7 @@ static int prov_self_test(void *vctx)
 {
     prov_ctx *ctx = vctx;
 
-    return prov_token_open(ctx);
+    return prov_token_open(ctx) == PROV_R_OK ? PROV_OSSL_OK : PROV_OSSL_ERR;
 }
 
 static void prov_teardown(void *vctx)
@@ -278,6 +366,9 @@ static void prov_teardown(void *vctx)
         EC_GROUP_free(ctx->groups[i]);
     str_clear_free(ctx->module_path);
     str_clear_free(ctx->token_uri);
+    str_clear_free(ctx->module_word);
+    str_clear_free(ctx->token_word);
+    str_clear_free(ctx->force_word);
     free(ctx);
 }
 
@@ -317,9 +408,9 @@ static int groups_new(prov_ctx *ctx)
     for (i = 0; i < PROV_CURVE_COUNT; i++) {
         ctx->groups[i] = EC_GROUP_new_by_curve_name(prov_curves[i].nid);
         if (ctx->groups[i] == NULL)
-            return 0;
+            return PROV_OSSL_ERR;
     }
-    return 1;
+    return PROV_OSSL_OK;
 }
 
 /*
@@ -332,26 +423,25 @@ static int prov_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
     OSSL_FUNC_core_get_params_fn *get_params = NULL;
     OSSL_FUNC_core_get_libctx_fn *get_libctx = NULL;
     prov_ctx *ctx = calloc(1, sizeof(*ctx));
-    const char *dbg = getenv("P11TEE_PROV_DEBUG");
 
     if (ctx == NULL)
-        return 0;
+        return PROV_OSSL_ERR;
     ctx->handle = handle;
     core_functions(in, ctx, &get_params, &get_libctx);
-    ctx->debug = dbg != NULL && dbg[0] != '\0' && strcmp(dbg, "0") != 0;
+    ctx->debug = prov_debug_is_on();
     if (!(builtin && get_libctx != NULL &&
           builtin_config_get((const OSSL_LIB_CTX *)get_libctx(handle), ctx)))
         core_config_get(handle, get_params, ctx);
-    if (!groups_new(ctx) || !prov_token_new(ctx)) {
+    if (!words_default(ctx) || !groups_new(ctx) || prov_token_new(ctx) != PROV_R_OK) {
         PROV_RAISE(ctx, PROV_R_NOMEM, "out of memory while loading the provider");
         prov_teardown(ctx);
-        return 0;
+        return PROV_OSSL_ERR;
     }
     prov_debug(ctx, "loaded (%s), module %s", builtin ? "built-in" : "module",
                ctx->module_path != NULL ? ctx->module_path : "(not set)");
     *out = prov_functions;
     *provctx = ctx;
-    return 1;
+    return PROV_OSSL_OK;
 }
 
 int prov_builtin_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,

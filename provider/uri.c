@@ -1,18 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * Token selection by RFC 7512 PKCS#11 URI, and the PIN sources. The URI is
- * configuration, not network input, but it is parsed as strictly: every
- * attribute known, every value bounded, every escape valid.
+ * Token selection by RFC 7512 PKCS#11 URI. The URI is configuration, not
+ * network input, but it is parsed as strictly: every attribute known, every
+ * value bounded, every escape valid.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -33,6 +31,8 @@ static const uri_attr uri_attrs[] = {
     {"manufacturer", offsetof(prov_uri, manufacturer), 32},
     {"model", offsetof(prov_uri, model), 16},
     {"slot-id", offsetof(prov_uri, slotid), 20},
+    {"module-name", offsetof(prov_uri, module_name), 64},
+    {"module-path", offsetof(prov_uri, module_path), 1024},
     {"pin-value", offsetof(prov_uri, pin_value), PROV_PIN_MAX},
     {"pin-source", offsetof(prov_uri, pin_source), 1024},
 };
@@ -120,13 +120,14 @@ static int slot_id_valid(const char *s)
  * place and is never shown.
  */
 static const char *const rfc7512_unsupported[] = {
-    "id",          "library-description", "library-manufacturer", "library-version",
-    "object",      "slot-description",    "slot-manufacturer",    "type",
-    "module-name", "module-path",
+    "id",     "library-description", "library-manufacturer", "library-version",
+    "object", "slot-description",    "slot-manufacturer",    "type",
 };
 
 #define URI_SUPPORTED                                                                              \
-    "supported: token, serial, manufacturer, model, slot-id, pin-value, pin-source"
+    "supported: token, serial, manufacturer, model, slot-id, module-name, module-path, "           \
+    "pin-value, "                                                                                  \
+    "pin-source"
 
 static const char *rfc7512_name(const char *name, size_t len)
 {
@@ -139,7 +140,7 @@ static const char *rfc7512_name(const char *name, size_t len)
 }
 
 /* One "name=value" of length `len`. */
-static int parse_attr(const char *s, size_t len, prov_uri *out, char *why, size_t whylen)
+static prov_status parse_attr(const char *s, size_t len, prov_uri *out, char *why, size_t whylen)
 {
     const char *eq = memchr(s, '=', len);
     const uri_attr *a;
@@ -150,7 +151,7 @@ static int parse_attr(const char *s, size_t len, prov_uri *out, char *why, size_
     /* Not echoed: a stray component may be a PIN typed in the wrong place. */
     if (eq == NULL) {
         snprintf(why, whylen, "a component without '=' (attributes are name=value)");
-        return 0;
+        return PROV_R_TOKEN_URI;
     }
     a = attr_find(s, (size_t)(eq - s));
     if (a == NULL) {
@@ -161,29 +162,30 @@ static int parse_attr(const char *s, size_t len, prov_uri *out, char *why, size_
             snprintf(why, whylen,
                      "an unknown attribute (its name is not shown: it may be a misplaced "
                      "PIN; " URI_SUPPORTED ")");
-        return 0;
+        return PROV_R_TOKEN_URI;
     }
     slot = (char **)((char *)out + a->offset);
     if (*slot != NULL) {
         snprintf(why, whylen, "attribute \"%s\" given twice", a->name);
-        return 0;
+        return PROV_R_TOKEN_URI;
     }
     v = pct_decode(eq + 1, len - (size_t)(eq + 1 - s), a->max, &err);
     if (v == NULL) {
         snprintf(why, whylen, "attribute \"%s\": %s", a->name, err);
-        return 0;
+        return PROV_R_TOKEN_URI;
     }
     *slot = v;
     if (a->offset == offsetof(prov_uri, slotid) && !slot_id_valid(v)) {
         snprintf(why, whylen, "attribute \"slot-id\" must be a decimal number");
-        return 0;
+        return PROV_R_TOKEN_URI;
     }
-    return 1;
+    return PROV_R_OK;
 }
 
 /*
  * A component of a URI, empty ones included; `lead` is the separator before
- * it ('\0' for the first one of the path). Returns 0 to stop the walk.
+ * it ('\0' for the first one of the path). Returns 0 to stop the walk (a
+ * callback's "go on" flag, not a status).
  */
 typedef int (*uri_part_fn)(const char *s, size_t len, char lead, void *arg);
 
@@ -232,10 +234,10 @@ static int parse_part(const char *s, size_t len, char lead, void *arg)
     parse_state *st = arg;
 
     (void)lead;
-    return len == 0 || parse_attr(s, len, st->out, st->why, st->whylen);
+    return len == 0 || parse_attr(s, len, st->out, st->why, st->whylen) == PROV_R_OK;
 }
 
-int prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen)
+prov_status prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen)
 {
     parse_state st = {out, why, whylen};
     size_t len;
@@ -243,36 +245,36 @@ int prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen)
     memset(out, 0, sizeof(*out));
     if (text == NULL || text[0] == '\0') {
         snprintf(why, whylen, "pkcs11-token is empty");
-        return 0;
+        return PROV_R_TOKEN_URI;
     }
     len = strnlen(text, PROV_URI_MAX + 1);
     if (len > PROV_URI_MAX) {
         snprintf(why, whylen, "pkcs11-token is longer than %d bytes", PROV_URI_MAX);
-        return 0;
+        return PROV_R_TOKEN_URI;
     }
     if (strncmp(text, URI_SCHEME, strlen(URI_SCHEME)) != 0) {
         /* A plain label, taken verbatim. */
         if (len > 32) {
             snprintf(why, whylen, "token label is longer than 32 bytes");
-            return 0;
+            return PROV_R_TOKEN_URI;
         }
         out->token = strdup(text);
         if (out->token == NULL) {
             snprintf(why, whylen, "out of memory");
-            return 0;
+            return PROV_R_TOKEN_URI;
         }
-        return 1;
+        return PROV_R_OK;
     }
     if (!uri_walk(text + strlen(URI_SCHEME), len - strlen(URI_SCHEME), parse_part, &st)) {
         prov_uri_clear(out);
-        return 0;
+        return PROV_R_TOKEN_URI;
     }
     if (out->pin_value != NULL && out->pin_source != NULL) {
         snprintf(why, whylen, "the token URI has both pin-value and pin-source: keep one");
         prov_uri_clear(out);
-        return 0;
+        return PROV_R_TOKEN_URI;
     }
-    return 1;
+    return PROV_R_OK;
 }
 
 void prov_uri_clear(prov_uri *uri)
@@ -284,6 +286,8 @@ void prov_uri_clear(prov_uri *uri)
     free(uri->manufacturer);
     free(uri->model);
     free(uri->slotid);
+    free(uri->module_name);
+    free(uri->module_path);
     free(uri->pin_value);
     free(uri->pin_source);
     memset(uri, 0, sizeof(*uri));
@@ -335,100 +339,4 @@ void prov_uri_redact(const char *text, char *out, size_t outlen)
     }
     redact_add(&b, text, scheme);
     uri_walk(text + scheme, len - scheme, redact_part, &b);
-}
-
-/* The path of a pin-source: "file:" URI (file:/p or file:///p) or an absolute path. */
-static const char *pin_source_path(const char *src)
-{
-    if (strncmp(src, "file://", 7) == 0)
-        return src[7] == '/' ? src + 7 : NULL;
-    if (strncmp(src, "file:", 5) == 0)
-        return src[5] == '/' ? src + 5 : NULL;
-    return src[0] == '/' ? src : NULL;
-}
-
-/* Read the first line of `path` (without its line end) as the PIN. */
-static prov_pin_status pin_read_file(const char *path, char **pin, char *why, size_t whylen)
-{
-    char buf[PROV_PIN_MAX + 3];
-    size_t n = 0, line;
-    ssize_t r;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0) {
-        snprintf(why, whylen, "cannot open the PIN file %s: %s", path, strerror(errno));
-        return PROV_PIN_BAD_SOURCE;
-    }
-    while (n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - n)) != 0) {
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(why, whylen, "cannot read the PIN file %s: %s", path, strerror(errno));
-            close(fd);
-            OPENSSL_cleanse(buf, sizeof(buf));
-            return PROV_PIN_BAD_SOURCE;
-        }
-        n += (size_t)r;
-    }
-    close(fd);
-    for (line = 0; line < n && buf[line] != '\n' && buf[line] != '\r' && buf[line] != '\0';)
-        line++;
-    if (line == 0 || line > PROV_PIN_MAX || (line < n && buf[line] == '\0')) {
-        snprintf(why, whylen, "the PIN file %s %s", path,
-                 line == 0             ? "is empty"
-                 : line > PROV_PIN_MAX ? "holds a line longer than 256 bytes"
-                                       : "contains a NUL byte");
-        OPENSSL_cleanse(buf, sizeof(buf));
-        return PROV_PIN_BAD_SOURCE;
-    }
-    *pin = OPENSSL_strndup(buf, line);
-    OPENSSL_cleanse(buf, sizeof(buf));
-    if (*pin == NULL) {
-        snprintf(why, whylen, "out of memory");
-        return PROV_PIN_BAD_SOURCE;
-    }
-    return PROV_PIN_OK;
-}
-
-prov_pin_status prov_pin_resolve(const prov_uri *uri, char **pin, char *why, size_t whylen)
-{
-    const char *env, *path;
-
-    *pin = NULL;
-    if (uri->pin_value != NULL) {
-        *pin = OPENSSL_strdup(uri->pin_value);
-        goto copied;
-    }
-    if (uri->pin_source != NULL) {
-        path = pin_source_path(uri->pin_source);
-        if (path == NULL) {
-            snprintf(why, whylen, "pin-source must be file:/absolute/path or an absolute path");
-            return PROV_PIN_BAD_SOURCE;
-        }
-        return pin_read_file(path, pin, why, whylen);
-    }
-    env = getenv("P11TEE_PIN");
-    if (env == NULL || env[0] == '\0') {
-        snprintf(why, whylen,
-                 "no PIN: add pin-source=file:/path (or pin-value=) to the token URI, or set"
-                 " P11TEE_PIN");
-        return PROV_PIN_NONE;
-    }
-    if (strlen(env) > PROV_PIN_MAX) {
-        snprintf(why, whylen, "P11TEE_PIN is longer than %d bytes", PROV_PIN_MAX);
-        return PROV_PIN_BAD_SOURCE;
-    }
-    *pin = OPENSSL_strdup(env);
-copied:
-    if (*pin == NULL) {
-        snprintf(why, whylen, "out of memory");
-        return PROV_PIN_BAD_SOURCE;
-    }
-    return PROV_PIN_OK;
-}
-
-void prov_pin_free(char *pin)
-{
-    if (pin != NULL)
-        OPENSSL_clear_free(pin, strlen(pin));
 }

@@ -44,6 +44,7 @@ typedef enum p11tee_status {
     P11TEE_E_TOKEN = 212,
     P11TEE_E_KEY_STALE = 213,
     P11TEE_E_TOKEN_URI = 214,
+    P11TEE_E_PIN_FINAL_TRY = 215,
 
     /* 3xx: envelope, codecs, E2EE integrity (P11TEE_CLASS_CRYPTO) */
     P11TEE_E_HEX_ODD_LENGTH = 300,

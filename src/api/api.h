@@ -24,6 +24,7 @@
 #include "attest/attest.h"
 #include "common/common.h"
 #include "p11tee/p11tee.h"
+#include "p11tee/token.h"
 
 /* Bounds on what the server may make us parse. */
 #define API_MODELS_MAX 4096 /* entries in /models */
@@ -195,8 +196,19 @@ struct hsm_ctx;
 struct net_client;
 struct e2ee_session;
 
+/* The token settings beyond module and token (token_check.c). */
+typedef struct api_token_config {
+    char *module_origin, *token_origin, *force_origin; /* how messages name them */
+    int force_final_pin_try;
+    p11tee_pin_prompt_fn pin_prompt;
+    void *pin_prompt_ud;
+    p11tee_log_fn warn;
+    void *warn_ud;
+} api_token_config;
+
 struct p11tee_config {
     char *base_url, *api_key, *module, *token, *policy_file, *cacert;
+    api_token_config tok;
     long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s;
     int allow_plaintext;
     int record_exchange;
@@ -282,6 +294,21 @@ void *api_flight_leave_locked(api_flight *f);
 
 /* token.c: the token, opened once, on first use (waiters share the outcome). */
 p11tee_status api_hsm(p11tee_client *c, struct hsm_ctx **out, p11tee_error *err);
+
+/* ---- token settings and the token check (token_check.c, token_report.c) ----- */
+
+struct hsm_config;
+/*
+ * The token part of `cfg` as the hsm layer takes it (borrowed strings);
+ * P11TEE_E_CONFIG, saying what `purpose` needs, when no token is named.
+ */
+p11tee_status api_hsm_config(const p11tee_config *cfg, const char *purpose, struct hsm_config *hc,
+                             p11tee_error *err);
+/* "force-final-pin-try": 1 if `name` was a token option (then *rc is its result). */
+int api_token_option_is_set(p11tee_config *cfg, const char *name, const char *value,
+                            p11tee_status *rc, p11tee_error *err);
+p11tee_status api_token_config_copy(const api_token_config *src, api_token_config *dst);
+void api_token_config_clear(api_token_config *tok);
 
 /* flow_models.c: the capability flags of `model` (/models fetched once per client). */
 p11tee_status api_model_caps(p11tee_client *c, const char *model, int *e2ee, int *tee,

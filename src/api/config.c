@@ -39,6 +39,7 @@ void api_config_clear(p11tee_config *cfg)
     api_secret_free(cfg->token); /* a URI may carry pin-value */
     free(cfg->policy_file);
     free(cfg->cacert);
+    api_token_config_clear(&cfg->tok);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -101,6 +102,7 @@ static p11tee_status api_set_flag(const char *name, const char *value, int *flag
 p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
                                 p11tee_error *err)
 {
+    p11tee_status rc;
     size_t i;
 
     for (i = 0; i < P11TEE_ARRAY_LEN(api_string_options); i++) {
@@ -127,6 +129,8 @@ p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char
         return api_set_flag(name, value, &cfg->record_exchange, err);
     if (strcmp(name, "require-e2ee") == 0)
         return api_set_flag(name, value, &cfg->require_e2ee, err);
+    if (api_token_option_is_set(cfg, name, value, &rc, err))
+        return rc;
     return err_set(err, P11TEE_E_CONFIG, "unknown configuration option \"%s\"", name);
 }
 
@@ -156,6 +160,7 @@ p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11t
     dst->token = api_dup(src->token, &ok);
     dst->policy_file = api_dup(src->policy_file, &ok);
     dst->cacert = api_dup(src->cacert, &ok);
+    ok &= api_token_config_copy(&src->tok, &dst->tok) == P11TEE_OK;
     if (!ok) {
         api_config_clear(dst);
         return err_set(err, P11TEE_E_NOMEM, "out of memory");

@@ -14,17 +14,13 @@
 static p11tee_status token_open(p11tee_client *c, hsm_ctx **out, p11tee_error *err)
 {
     hsm_config hc;
-    p11tee_status rc;
+    p11tee_status rc = api_hsm_config(&c->cfg, "E2EE", &hc, err);
 
-    hc.module = c->cfg.module;
-    hc.token = c->cfg.token;
-    if (hc.module == NULL || hc.token == NULL)
-        return err_set(err, P11TEE_E_CONFIG,
-                       "E2EE needs a PKCS#11 token: give the module and the token "
-                       "(--module/--token or P11TEE_MODULE/P11TEE_TOKEN)");
-    rc = hsm_ctx_new(&hc, out, err);
     if (rc == P11TEE_OK)
-        api_log(c, "* token opened (module %s)", hc.module);
+        rc = hsm_ctx_new(&hc, out, err);
+    if (rc == P11TEE_OK)
+        api_log(c, "* token opened (module %s)",
+                hc.module != NULL ? hc.module : "named by the token URI");
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -102,6 +103,7 @@ enum {
     OPT_CONNECT_TIMEOUT,
     OPT_IDLE_TIMEOUT,
     OPT_MAX_TIME,
+    OPT_FORCE_FINAL_PIN_TRY,
 };
 
 const struct option cli_global_options[] = {
@@ -114,6 +116,7 @@ const struct option cli_global_options[] = {
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-time", required_argument, NULL, OPT_MAX_TIME},
+    {"force-final-pin-try", no_argument, NULL, OPT_FORCE_FINAL_PIN_TRY},
     {"verbose", no_argument, NULL, 'v'},
     {NULL, 0, NULL, 0},
 };
@@ -194,6 +197,7 @@ int cli_global_option(cli_global *g, int opt, const char *arg)
     case OPT_CONNECT_TIMEOUT: g->connect_timeout = arg; return 1;
     case OPT_IDLE_TIMEOUT: g->idle_timeout = arg; return 1;
     case OPT_MAX_TIME: g->max_time = arg; return 1;
+    case OPT_FORCE_FINAL_PIN_TRY: g->force_final_pin_try = 1; return 1;
     case 'v': g->verbose++; return 1;
     default: return 0;
     }
@@ -245,6 +249,9 @@ static int cli_api_key(const cli_global *g, p11tee_config *cfg, p11tee_error *er
     if (g->api_key_file == NULL)
         return env != NULL && env[0] != '\0' ? p11tee_config_set(cfg, "api-key", env, err)
                                              : P11TEE_OK;
+    if (strcmp(g->api_key_file, "-") != 0 &&
+        cli_file_private(g->api_key_file, "the API key file") != 0)
+        return -1;
     key = cli_read_file(g->api_key_file, 4096, &len);
     if (key == NULL)
         return -1;
@@ -260,6 +267,69 @@ static void cli_log(void *userdata, const char *line)
 {
     (void)userdata;
     fprintf(stderr, "p11tee: * %s\n", line);
+}
+
+static void cli_token_warning(void *userdata, const char *line)
+{
+    (void)userdata;
+    cli_warn("%s", line);
+}
+
+int cli_file_private(const char *path, const char *what)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        cli_error("cannot open %s %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+        return 0;
+    cli_error("%s %s is open to group or others (mode %04o): run chmod 600 %s", what, path,
+              (unsigned)(st.st_mode & 07777), path);
+    return -1;
+}
+
+/* How a message names a setting: the option or the variable it came from, else both. */
+static const char *cli_origin(const char *option_value, const char *option, const char *var)
+{
+    const char *env = getenv(var);
+
+    if (option_value != NULL)
+        return option;
+    if (env != NULL && env[0] != '\0')
+        return var;
+    return strcmp(var, "P11TEE_TOKEN") == 0 ? "--token (or P11TEE_TOKEN)"
+                                            : "--module (or P11TEE_MODULE)";
+}
+
+/*
+ * The token settings: where module and token came from (so that errors
+ * name --token or P11TEE_TOKEN, as the user gave them), the final PIN try,
+ * the prompt on the terminal and the warnings.
+ */
+static int cli_token_config(const cli_global *g, p11tee_config *cfg, const char *token,
+                            const char *module, p11tee_error *err)
+{
+    int rc = P11TEE_OK;
+
+    if (token != NULL && token[0] != '\0')
+        rc = p11tee_config_set(cfg, "pkcs11-token", token, err);
+    if (rc == P11TEE_OK && module != NULL && module[0] != '\0')
+        rc = p11tee_config_set(cfg, "pkcs11-module", module, err);
+    if (rc == P11TEE_OK)
+        rc = p11tee_config_set_origin(cfg, "pkcs11-token",
+                                      cli_origin(g->token, "--token", "P11TEE_TOKEN"), err);
+    if (rc == P11TEE_OK)
+        rc = p11tee_config_set_origin(cfg, "pkcs11-module",
+                                      cli_origin(g->module, "--module", "P11TEE_MODULE"), err);
+    if (rc == P11TEE_OK)
+        rc = p11tee_config_set_origin(cfg, "force-final-pin-try", "--force-final-pin-try", err);
+    if (rc == P11TEE_OK && g->force_final_pin_try)
+        rc = p11tee_config_set(cfg, "force-final-pin-try", "1", err);
+    p11tee_config_set_pin_prompt(cfg, cli_pin_prompt, NULL);
+    p11tee_config_set_warn(cfg, cli_token_warning, NULL);
+    return rc;
 }
 
 /* "5" or "2.5" seconds into milliseconds. */
@@ -299,10 +369,8 @@ p11tee_config *cli_config(const cli_global *g, int *exit_code)
     }
     if (base != NULL && base[0] != '\0')
         rc = p11tee_config_set(cfg, "base-url", base, &err);
-    if (rc == P11TEE_OK && token != NULL && token[0] != '\0')
-        rc = p11tee_config_set(cfg, "pkcs11-token", token, &err);
-    if (rc == P11TEE_OK && module != NULL && module[0] != '\0')
-        rc = p11tee_config_set(cfg, "pkcs11-module", module, &err);
+    if (rc == P11TEE_OK)
+        rc = cli_token_config(g, cfg, token, module, &err);
     if (rc == P11TEE_OK && g->policy != NULL)
         rc = p11tee_config_set(cfg, "policy-file", g->policy, &err);
     if (rc == P11TEE_OK && g->cacert != NULL)

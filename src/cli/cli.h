@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <p11tee/p11tee.h>
+#include <p11tee/token.h>
 
 /* Exit codes (docs/p11tee.1, EXIT STATUS). */
 enum {
@@ -38,6 +39,7 @@ typedef struct cli_global {
     const char *idle_timeout;
     const char *max_time;
     int verbose;
+    int force_final_pin_try;
 } cli_global;
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -84,6 +86,19 @@ p11tee_config *cli_config(const cli_global *g, int *exit_code);
 /* A client from the globals; NULL after reporting why (exit code in *exit_code). */
 p11tee_client *cli_client(const cli_global *g, p11tee_config **cfg_out, int *exit_code);
 
+/*
+ * Ask for the token PIN on /dev/tty without echo (a p11tee_pin_prompt_fn);
+ * -1 without a terminal (prompt.c).
+ */
+int cli_pin_prompt(void *userdata, const char *token, char *pin, size_t cap);
+
+/*
+ * 0 when only its owner may access the file at `path` (as ssh wants of a
+ * private key file); else -1 after saying which chmod fixes it. `what`
+ * names the file ("the API key file").
+ */
+int cli_file_private(const char *path, const char *what);
+
 /* Read a whole file or stdin ("-"), at most `max` bytes; NULL after reporting why. */
 char *cli_read_file(const char *path, size_t max, size_t *len);
 
@@ -103,5 +118,6 @@ int cmd_attest(cli_global *g, int argc, char **argv);
 int cmd_chat(cli_global *g, int argc, char **argv);
 int cmd_signature(cli_global *g, int argc, char **argv);
 int cmd_quote(cli_global *g, int argc, char **argv);
+int cmd_token(cli_global *g, int argc, char **argv);
 
 #endif /* P11TEE_CLI_H */

@@ -17,6 +17,7 @@ static const struct {
     {"chat", cmd_chat, "chat with a model (E2EE through the token for e2ee models)"},
     {"signature", cmd_signature, "verify a response signature against the attested key"},
     {"quote", cmd_quote, "parse and verify a bare Intel TDX quote"},
+    {"token", cmd_token, "check the PKCS#11 token: keys, ECDH, how many streams it sustains"},
 };
 
 static void usage(FILE *out)
@@ -31,8 +32,11 @@ static void usage(FILE *out)
                  "https://api.venice.ai/api/v1)\n"
                  "  --api-key-file FILE   read the API key from FILE (default: $API_KEY_VENICE)\n"
                  "  --token URI           PKCS#11 token URI or label ($P11TEE_TOKEN); PIN via\n"
-                 "                        pin-source=file:PATH in the URI or $P11TEE_PIN\n"
-                 "  --module PATH         PKCS#11 module ($P11TEE_MODULE)\n"
+                 "                        pin-source=file:PATH in the URI, $P11TEE_PIN, or typed\n"
+                 "                        on the terminal when asked\n"
+                 "  --module PATH         PKCS#11 module ($P11TEE_MODULE; or module-path= /\n"
+                 "                        module-name= in the token URI)\n"
+                 "  --force-final-pin-try log in even when the token allows one more PIN try\n"
                  "  --policy FILE         attestation policy (docs/policy.md); default: strict\n"
                  "  --cacert FILE         trust this CA in addition to the system roots\n"
                  "  --connect-timeout S   connect timeout in seconds (default 10)\n"

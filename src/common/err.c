@@ -37,6 +37,7 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_TOKEN: return "PKCS#11 token operation failed";
     case P11TEE_E_KEY_STALE: return "key handle is no longer valid in this process";
     case P11TEE_E_TOKEN_URI: return "invalid PKCS#11 token URI";
+    case P11TEE_E_PIN_FINAL_TRY: return "the token allows one more PIN attempt only";
     case P11TEE_E_HEX_ODD_LENGTH: return "hex string has an odd length";
     case P11TEE_E_HEX_INVALID: return "invalid hex character";
     case P11TEE_E_BASE64_INVALID: return "invalid base64";

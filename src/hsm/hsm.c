@@ -18,23 +18,7 @@
 #include <openssl/params.h>
 #include <openssl/provider.h>
 
-#include "hsm/hsm.h"
-#include "provider/prov_api.h"
-
-#define HSM_POINT_MAX 133 /* uncompressed P-521 point */
-
-struct hsm_ctx {
-    OSSL_LIB_CTX *libctx;
-    OSSL_PROVIDER *prov;
-};
-
-struct hsm_key {
-    hsm_ctx *ctx;
-    EVP_PKEY *pkey;
-    char curve[32]; /* the provider's group name */
-    size_t pub_len;
-    uint8_t pub[HSM_POINT_MAX];
-};
+#include "hsm/hsm_int.h"
 
 /* How each provider reason reads as a status; 0: the caller's fallback. */
 static const struct {
@@ -61,9 +45,11 @@ static const struct {
     {PROV_R_NO_PRIVATE_KEY, P11TEE_E_DERIVE},
     {PROV_R_BUFFER_TOO_SMALL, P11TEE_E_INVALID_ARG},
     {PROV_R_NOMEM, P11TEE_E_NOMEM},
+    {PROV_R_PIN_FINAL_TRY, P11TEE_E_PIN_FINAL_TRY},
 };
 
-p11tee_status hsm_status_of_reason(int reason, p11tee_status fallback)
+/* The status a reason of the provider's errors stands for; `fallback` for the others. */
+static p11tee_status status_of_reason(int reason, p11tee_status fallback)
 {
     size_t i;
 
@@ -73,47 +59,83 @@ p11tee_status hsm_status_of_reason(int reason, p11tee_status fallback)
     return fallback;
 }
 
-/* An error the provider raised: the oldest or, failing that, the newest. */
-static int provider_error(int *reason, const char **data)
-{
-    unsigned long e;
-    int flags = 0;
-    const char *lib;
+/* One entry of the error queue, copied out of it. */
+typedef struct queued_error {
+    int ours; /* raised by the provider */
+    int reason;
+    char text[P11TEE_ERROR_MESSAGE_MAX]; /* the provider's text, or OpenSSL's line */
+} queued_error;
 
-    e = ERR_peek_error_all(NULL, NULL, NULL, data, &flags);
-    lib = e != 0 ? ERR_lib_error_string(e) : NULL;
-    if (lib == NULL || strcmp(lib, PROV_NAME) != 0) {
-        e = ERR_peek_last_error_all(NULL, NULL, NULL, data, &flags);
-        lib = e != 0 ? ERR_lib_error_string(e) : NULL;
+#define QUEUE_MAX 8
+
+/* Drain the queue into `q` (at most QUEUE_MAX, the rest dropped); the count. */
+static size_t queue_take(queued_error *q)
+{
+    const char *data, *lib;
+    unsigned long e;
+    size_t n = 0, i;
+    int flags, ours, have_ours = 0;
+
+    while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+        lib = ERR_lib_error_string(e);
+        ours = lib != NULL && strcmp(lib, PROV_NAME) == 0;
+        /* When the queue is long, the provider's first error still gets the last place. */
+        if (n == QUEUE_MAX && (!ours || have_ours))
+            continue;
+        i = n < QUEUE_MAX ? n++ : QUEUE_MAX - 1;
+        have_ours |= ours;
+        q[i].ours = ours;
+        q[i].reason = ERR_GET_REASON(e);
+        if (ours && (flags & ERR_TXT_STRING) && data != NULL && data[0] != '\0')
+            snprintf(q[i].text, sizeof(q[i].text), "%s", data);
+        else
+            ERR_error_string_n(e, q[i].text, sizeof(q[i].text));
     }
-    if (lib == NULL || strcmp(lib, PROV_NAME) != 0)
-        return 0;
-    if (!(flags & ERR_TXT_STRING) || *data == NULL)
-        *data = "";
-    *reason = ERR_GET_REASON(e);
-    return 1;
+    return n;
 }
 
-/*
- * Fill `err` from the error queue: the provider's reason picks the code
- * (else `fallback`), its text is the message; the whole queue goes to
- * the detail. The provider never puts a PIN in its texts.
- */
-static p11tee_status fail(p11tee_error *err, p11tee_status fallback, const char *what)
+p11tee_status hsm_fail(p11tee_error *err, p11tee_status fallback, const char *what)
 {
-    char text[P11TEE_ERROR_MESSAGE_MAX];
-    const char *data = NULL;
-    int reason = 0;
+    queued_error q[QUEUE_MAX];
+    size_t n = queue_take(q), i, pick = n, used = 0;
+    p11tee_status code = fallback;
 
-    if (!provider_error(&reason, &data))
-        return err_openssl(err, fallback, "%s", what);
-    /* The queue owns `data`; copy it before err_openssl drains the queue. */
-    snprintf(text, sizeof(text), "%s", data[0] != '\0' ? data : what);
-    return err_openssl(err, hsm_status_of_reason(reason, fallback), "%s", text);
+    for (i = 0; i < n && pick == n; i++)
+        if (q[i].ours)
+            pick = i;
+    if (pick < n)
+        code = status_of_reason(q[pick].reason, fallback);
+    err_set(err, code, "%s", pick < n ? q[pick].text : what);
+    if (err == NULL)
+        return code;
+    for (i = 0; i < n && used < sizeof(err->detail); i++) {
+        if (i == pick || strcmp(q[i].text, err->message) == 0)
+            continue;
+        used += (size_t)snprintf(err->detail + used, sizeof(err->detail) - used, "%s%s",
+                                 used ? "; " : "", q[i].text);
+    }
+    return code;
+}
+
+/* The provider's configuration from ours: the same fields under their provider names. */
+static void builtin_config(const hsm_config *cfg, prov_builtin_config *pc)
+{
+    memset(pc, 0, sizeof(*pc));
+    pc->module = cfg->module;
+    pc->token = cfg->token;
+    pc->module_word = cfg->module_word;
+    pc->token_word = cfg->token_word;
+    pc->force_word = cfg->force_word;
+    pc->force_final_pin_try = cfg->force_final_pin_try;
+    pc->pin_prompt = cfg->pin_prompt;
+    pc->pin_prompt_arg = cfg->pin_prompt_arg;
+    pc->warn = cfg->warn;
+    pc->warn_arg = cfg->warn_arg;
 }
 
 p11tee_status hsm_ctx_new(const hsm_config *cfg, hsm_ctx **out, p11tee_error *err)
 {
+    prov_builtin_config pc;
     hsm_ctx *ctx;
     p11tee_status rc = P11TEE_OK;
 
@@ -125,7 +147,8 @@ p11tee_status hsm_ctx_new(const hsm_config *cfg, hsm_ctx **out, p11tee_error *er
         free(ctx);
         return err_openssl(err, P11TEE_E_NOMEM, "out of memory for the token context");
     }
-    if (!prov_builtin_config_set(ctx->libctx, cfg->module, cfg->token)) {
+    builtin_config(cfg, &pc);
+    if (!prov_builtin_config_set(ctx->libctx, &pc)) {
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory for the provider configuration");
     } else if (!OSSL_PROVIDER_add_builtin(ctx->libctx, PROV_NAME, prov_builtin_init) ||
                (ctx->prov = OSSL_PROVIDER_load(ctx->libctx, PROV_NAME)) == NULL) {
@@ -135,7 +158,7 @@ p11tee_status hsm_ctx_new(const hsm_config *cfg, hsm_ctx **out, p11tee_error *er
     prov_builtin_config_clear(ctx->libctx);
     /* The self test opens the token and logs in: configuration errors show now. */
     if (rc == P11TEE_OK && OSSL_PROVIDER_self_test(ctx->prov) != 1)
-        rc = fail(err, P11TEE_E_TOKEN, "the PKCS#11 token could not be opened");
+        rc = hsm_fail(err, P11TEE_E_TOKEN, "the PKCS#11 token could not be opened");
     if (rc != P11TEE_OK) {
         hsm_ctx_free(ctx);
         return rc;
@@ -154,7 +177,7 @@ void hsm_ctx_free(hsm_ctx *ctx)
     free(ctx);
 }
 
-static EVP_PKEY_CTX *ec_ctx(hsm_ctx *ctx)
+EVP_PKEY_CTX *hsm_ec_ctx(hsm_ctx *ctx)
 {
     return EVP_PKEY_CTX_new_from_name(ctx->libctx, "EC", PROV_PROPQ);
 }
@@ -166,7 +189,7 @@ static p11tee_status key_describe(hsm_key *key, p11tee_error *err)
                                          sizeof(key->pub), &key->pub_len) ||
         !EVP_PKEY_get_utf8_string_param(key->pkey, OSSL_PKEY_PARAM_GROUP_NAME, key->curve,
                                         sizeof(key->curve), NULL))
-        return fail(err, P11TEE_E_KEYGEN, "the new key's public point could not be read");
+        return hsm_fail(err, P11TEE_E_KEYGEN, "the new key's public point could not be read");
     return P11TEE_OK;
 }
 
@@ -183,13 +206,13 @@ p11tee_status hsm_key_generate(hsm_ctx *ctx, const char *curve, hsm_key **out, p
     if (key == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory for a key");
     key->ctx = ctx;
-    gen = ec_ctx(ctx);
+    gen = hsm_ec_ctx(ctx);
     if (gen == NULL || EVP_PKEY_keygen_init(gen) != 1)
-        rc = fail(err, P11TEE_E_PROVIDER_LOAD, "the provider offers no EC key generation");
+        rc = hsm_fail(err, P11TEE_E_PROVIDER_LOAD, "the provider offers no EC key generation");
     else if (EVP_PKEY_CTX_set_group_name(gen, curve) != 1)
-        rc = fail(err, P11TEE_E_CURVE_UNSUPPORTED, "the curve is not supported");
+        rc = hsm_fail(err, P11TEE_E_CURVE_UNSUPPORTED, "the curve is not supported");
     else if (EVP_PKEY_generate(gen, &key->pkey) != 1)
-        rc = fail(err, P11TEE_E_KEYGEN, "key generation in the token failed");
+        rc = hsm_fail(err, P11TEE_E_KEYGEN, "key generation in the token failed");
     else
         rc = key_describe(key, err);
     EVP_PKEY_CTX_free(gen);
@@ -223,13 +246,13 @@ static p11tee_status peer_key(hsm_key *key, const uint8_t *peer, size_t peer_len
         OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer, peer_len),
         OSSL_PARAM_END,
     };
-    EVP_PKEY_CTX *pc = ec_ctx(key->ctx);
+    EVP_PKEY_CTX *pc = hsm_ec_ctx(key->ctx);
     p11tee_status rc = P11TEE_OK;
 
     *out = NULL;
     if (pc == NULL || EVP_PKEY_fromdata_init(pc) != 1 ||
         EVP_PKEY_fromdata(pc, out, EVP_PKEY_PUBLIC_KEY, params) != 1)
-        rc = fail(err, P11TEE_E_PEER_MALFORMED, "the peer public key was refused");
+        rc = hsm_fail(err, P11TEE_E_PEER_MALFORMED, "the peer public key was refused");
     EVP_PKEY_CTX_free(pc);
     return rc;
 }
@@ -253,7 +276,7 @@ p11tee_status hsm_derive(hsm_key *key, const uint8_t *peer, size_t peer_len, uin
         EVP_PKEY_derive_set_peer_ex(dc, peer_pkey, 0) != 1 ||
         EVP_PKEY_derive(dc, secret, &n) != 1) {
         OPENSSL_cleanse(secret, secret_cap);
-        rc = fail(err, P11TEE_E_DERIVE, "ECDH in the token failed");
+        rc = hsm_fail(err, P11TEE_E_DERIVE, "ECDH in the token failed");
     } else {
         *secret_len = n;
     }

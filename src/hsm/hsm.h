@@ -20,14 +20,33 @@
 #define HSM_SECRET_MAX 66
 
 /*
+ * Asked for the PIN when the token needs one and the configuration gives
+ * none; `token` names the token. Writes a NUL-terminated PIN into `pin`
+ * (at most cap - 1 bytes) and returns 0, or returns -1 when no PIN can be
+ * had (no terminal).
+ */
+typedef int (*hsm_pin_prompt_fn)(void *arg, const char *token, char *pin, size_t cap);
+/* A warning for the user (a token whose PIN retry count is low). */
+typedef void (*hsm_warn_fn)(void *arg, const char *text);
+
+/*
  * Token selection. The names match the provider's configuration parameters
  * (and openssl.cnf): "pkcs11-module" and "pkcs11-token".
  */
 typedef struct hsm_config {
-    const char *module; /* pkcs11-module: path of the PKCS#11 module */
+    const char *module; /* pkcs11-module: path of the PKCS#11 module, or NULL when the
+                           token URI names it (module-path=, module-name=) */
     const char *token;  /* pkcs11-token: RFC 7512 URI or a plain token label;
                            the PIN comes from its pin-source / pin-value
                            attribute or, failing that, from $P11TEE_PIN */
+    /* How messages name the settings ("--module", "--token",
+       "--force-final-pin-try"); NULL: the configuration's names. */
+    const char *module_word, *token_word, *force_word;
+    int force_final_pin_try;      /* log in even when the token allows one more try only */
+    hsm_pin_prompt_fn pin_prompt; /* NULL: no prompt */
+    void *pin_prompt_arg;
+    hsm_warn_fn warn; /* NULL: warnings go nowhere */
+    void *warn_arg;
 } hsm_config;
 
 typedef struct hsm_ctx hsm_ctx;
@@ -39,7 +58,7 @@ typedef struct hsm_key hsm_key;
  * unknown token, wrong PIN) surface here and not at first use. Errors:
  * P11TEE_E_PROVIDER_LOAD, P11TEE_E_MODULE_LOAD, P11TEE_E_TOKEN_NOT_FOUND,
  * P11TEE_E_TOKEN_URI, P11TEE_E_PIN_MISSING, P11TEE_E_PIN_INCORRECT,
- * P11TEE_E_PIN_LOCKED, P11TEE_E_LOGIN.
+ * P11TEE_E_PIN_LOCKED, P11TEE_E_PIN_FINAL_TRY, P11TEE_E_LOGIN.
  */
 p11tee_status hsm_ctx_new(const hsm_config *cfg, hsm_ctx **out, p11tee_error *err);
 void hsm_ctx_free(hsm_ctx *ctx);
@@ -68,10 +87,34 @@ p11tee_status hsm_derive(hsm_key *key, const uint8_t *peer, size_t peer_len, uin
 /* Destroys both token objects of the key. Accepts NULL. */
 void hsm_key_free(hsm_key *key);
 
+/* ---- what `p11tee token check` asks (check.c) ------------------------------ */
+
+/* The open token as the provider describes it; empty strings when unknown. */
+typedef struct hsm_token_info {
+    char module[512];  /* the module file loaded */
+    char library[160]; /* its CK_INFO: description, version, manufacturer */
+    char slot[24], label[33], serial[17], model[17], manufacturer[33];
+    char flags[160];   /* "login-required pin-count-low ..." */
+    char pin_from[80]; /* where the PIN came from, in words */
+} hsm_token_info;
+
+p11tee_status hsm_token_describe(hsm_ctx *ctx, hsm_token_info *out, p11tee_error *err);
+
 /*
- * The status a reason code of the provider's errors stands for, `fallback`
- * for reasons without one of their own (exposed for the tests).
+ * The key's private-half attributes as the token reports them
+ * ("CKA_TOKEN=FALSE CKA_PRIVATE=TRUE ..."), and what DESIGN.md promises for
+ * a generated key (HSM_KEY_ATTRIBUTES_PROMISED has the same form).
  */
-p11tee_status hsm_status_of_reason(int reason, p11tee_status fallback);
+p11tee_status hsm_key_attributes(const hsm_key *key, char *out, size_t outcap, p11tee_error *err);
+extern const char HSM_KEY_ATTRIBUTES_PROMISED[];
+
+/*
+ * ECDH through the session pool from `threads` threads at once for about
+ * `ms` milliseconds, each with its own token key and a software peer;
+ * `*derives` counts those done and `*elapsed_ms` the time they took. Any
+ * failure stops the run and is returned.
+ */
+p11tee_status hsm_derive_rate(hsm_ctx *ctx, unsigned threads, unsigned ms, unsigned long *derives,
+                              double *elapsed_ms, p11tee_error *err);
 
 #endif /* P11TEE_HSM_H */

@@ -304,23 +304,22 @@ P11TEE_PIN=$IT_PIN P11TEE_TOKEN=it-token it_run -v $P chat -m "$E2EE_MODEL" "pin
 it_check_rc "the PIN from \$P11TEE_PIN, the token by label" 0
 it_check_out "... the answer on stdout" "$(it_answer "pin from env")"
 it_check_no_grep "... and the PIN is never shown" "$IT_ERR" "$IT_PIN"
-printf 'wrong\n' >"$TAP_TMP/wrong-pin"
+(umask 077 && printf 'wrong\n' >"$TAP_TMP/wrong-pin")
 P11TEE_TOKEN="pkcs11:token=it-token?pin-source=file:$TAP_TMP/wrong-pin" \
     it_run $P chat -m "$E2EE_MODEL" "wrong pin"
 it_check_rc "a wrong PIN: token exit code" 7
-it_check_grep "... said plainly" "$IT_ERR" "PIN"
-it_check_says "... the token's answer and what to check" "$IT_ERR" \
-    'p11tee: error: login to token "it-token" failed (C_Login: CKR_PIN_INCORRECT): check pin-value, pin-source or P11TEE_PIN'
+it_check_grep "... the token's answer, the token named and what to check" "$IT_ERR" \
+    "^p11tee: error: login to token \"it-token\" (slot [0-9]*, serial [0-9a-f]*, model SoftHSM v2) failed (C_Login: CKR_PIN_INCORRECT): check the PIN from the PIN file $TAP_TMP/wrong-pin; a wrong PIN is not tried again\$"
 it_check_empty "... nothing on stdout" "$IT_OUT"
 P11TEE_TOKEN="pkcs11:token=no-such-token?pin-source=file:$TAP_TMP/pin" \
     it_run $P chat -m "$E2EE_MODEL" "no token"
 it_check_rc "an unknown token: token exit code" 7
 it_check_grep "... naming the URI and the tokens present" "$IT_ERR" \
-    '^p11tee: error: no initialised token matches pkcs11:token=no-such-token?.*; present: "it-token"$'
+    '^p11tee: error: no initialised token matches pkcs11:token=no-such-token?.*; present: "it-token" (slot [0-9]*, serial [0-9a-f]*, model SoftHSM v2)$'
 P11TEE_MODULE=/nonexistent/libpkcs11.so it_run $P chat -m "$E2EE_MODEL" "no module"
 it_check_rc "a missing module: token exit code" 7
 it_check_says "... naming the module and the setting" "$IT_ERR" \
-    "p11tee: error: PKCS#11 module /nonexistent/libpkcs11.so: No such file or directory; check pkcs11-module"
+    "p11tee: error: PKCS#11 module /nonexistent/libpkcs11.so: No such file or directory; check P11TEE_MODULE"
 env -u P11TEE_TOKEN -u P11TEE_MODULE "$top_builddir/p11tee" $P chat -m "$E2EE_MODEL" "no token" \
     >"$IT_OUT" 2>"$IT_ERR" </dev/null && IT_RC=0 || IT_RC=$?
 it_check_rc "E2EE without a configured token: configuration error" 1
@@ -329,11 +328,18 @@ API_KEY_VENICE=not-the-key it_run $P models
 it_check_rc "a wrong API key: HTTP exit code" 4
 it_check_grep "... and what to do" "$IT_ERR" "401"
 it_check_no_grep "... without echoing the wrong key" "$IT_ERR" "not-the-key"
-printf '%s\n' "$REFSERVER_API_KEY" >"$TAP_TMP/key"
+(umask 077 && printf '%s\n' "$REFSERVER_API_KEY" >"$TAP_TMP/key")
 env -u API_KEY_VENICE "$top_builddir/p11tee" --api-key-file "$TAP_TMP/key" $P models \
     >"$IT_OUT" 2>"$IT_ERR" </dev/null && IT_RC=0 || IT_RC=$?
 it_check_rc "--api-key-file" 0
 it_check_grep "... the models are listed" "$IT_OUT" "^$E2EE_MODEL .* yes   yes"
+chmod 640 "$TAP_TMP/key"
+env -u API_KEY_VENICE "$top_builddir/p11tee" --api-key-file "$TAP_TMP/key" $P models \
+    >"$IT_OUT" 2>"$IT_ERR" </dev/null && IT_RC=0 || IT_RC=$?
+it_check_rc "an API key file others may read is refused: usage error" 2
+it_check_says "... with the chmod to run" "$IT_ERR" \
+    "p11tee: error: the API key file $TAP_TMP/key is open to group or others (mode 0640): run chmod 600 $TAP_TMP/key"
+it_check_empty "... and nothing on stdout" "$IT_OUT"
 it_check_eq "no failed token login or stray prompt reached the model" \
     "$(it_stat chat_requests_reached_model)" "$((chats_before + 14))"
 

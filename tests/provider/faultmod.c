@@ -20,6 +20,13 @@
  *   none            no fault: SoftHSM as it is, with the calls counted
  * RV is a CK_RV in hex (0xa4 = CKR_PIN_LOCKED). Whatever the fault, the
  * calls of C_OpenSession and C_Login are counted: faultmod_calls().
+ *
+ * Token flags SoftHSM never reports: $P11TEE_FAULT_TOKEN_FLAGS (hex) is
+ * OR'ed into what C_GetTokenInfo says (0x100 PROTECTED_AUTHENTICATION_PATH,
+ * 0x10000 USER_PIN_COUNT_LOW, 0x20000 USER_PIN_FINAL_TRY, 0x40000
+ * USER_PIN_LOCKED). A reader's PIN pad: C_Login with a NULL PIN logs in
+ * with $P11TEE_FAULT_PINPAD (what the user would type on the pad), counted
+ * as "C_Login(NULL)".
  */
 #include "config.h"
 
@@ -35,10 +42,11 @@ static CK_FUNCTION_LIST real, mine;
 static CK_RV fault_rv;
 static int derive_failed_once, destroy_failed_once, close_failed_once;
 static const char *ecpoint_mode;
-static _Atomic unsigned long open_calls, login_calls;
+static _Atomic unsigned long open_calls, login_calls, pinpad_calls;
 static int login_fails;
+static CK_FLAGS extra_flags;
 
-/* How often C_OpenSession or C_Login was called since the module was loaded. */
+/* How often C_OpenSession, C_Login or C_Login(NULL) was called since the module was loaded. */
 unsigned long faultmod_calls(const char *name);
 
 unsigned long faultmod_calls(const char *name)
@@ -47,7 +55,18 @@ unsigned long faultmod_calls(const char *name)
         return atomic_load(&open_calls);
     if (strcmp(name, "C_Login") == 0)
         return atomic_load(&login_calls);
+    if (strcmp(name, "C_Login(NULL)") == 0)
+        return atomic_load(&pinpad_calls);
     return 0;
+}
+
+static CK_RV flagged_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+    CK_RV rv = real.C_GetTokenInfo(slot, info);
+
+    if (rv == CKR_OK)
+        info->flags |= extra_flags;
+    return rv;
 }
 
 static CK_RV count_open(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
@@ -79,8 +98,18 @@ static CK_RV fail_keygen(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_P
 
 static CK_RV count_login(CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR pin, CK_ULONG n)
 {
+    const char *pad = getenv("P11TEE_FAULT_PINPAD");
+
     atomic_fetch_add(&login_calls, 1);
-    return login_fails ? fault_rv : real.C_Login(s, u, pin, n);
+    if (login_fails)
+        return fault_rv;
+    if (pin == NULL) {
+        atomic_fetch_add(&pinpad_calls, 1);
+        if (pad == NULL)
+            return CKR_PIN_INCORRECT;
+        return real.C_Login(s, u, (CK_UTF8CHAR_PTR)pad, strlen(pad));
+    }
+    return real.C_Login(s, u, pin, n);
 }
 
 static CK_RV fail_create(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n,
@@ -156,6 +185,7 @@ static int fault_is(const char *fault, const char *name)
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 {
     const char *path = getenv("SOFTHSM_MODULE"), *fault = getenv("P11TEE_FAULT");
+    const char *flags = getenv("P11TEE_FAULT_TOKEN_FLAGS");
     CK_C_GetFunctionList getfl;
     CK_FUNCTION_LIST_PTR fl;
     void *dl;
@@ -172,6 +202,8 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
     mine.C_GetFunctionList = C_GetFunctionList;
     mine.C_OpenSession = count_open;
     mine.C_Login = count_login;
+    mine.C_GetTokenInfo = flagged_token_info;
+    extra_flags = flags != NULL ? strtoul(flags, NULL, 16) : 0;
     if (fault_is(fault, "init"))
         mine.C_Initialize = fail_init;
     else if (fault_is(fault, "slots"))

@@ -22,10 +22,12 @@ PROV_C_TESTS = \
 	tests/provider/test_prov_threads \
 	tests/provider/test_prov_fork \
 	tests/provider/test_prov_faults \
-	tests/provider/test_prov_lifecycle
+	tests/provider/test_prov_lifecycle \
+	tests/provider/test_prov_pin
 
 check_PROGRAMS += $(PROV_C_TESTS)
 TESTS += $(PROV_C_TESTS) tests/provider/openssl-tool.sh
 VALGRIND_TESTS += $(PROV_C_TESTS)
 EXTRA_DIST += tests/provider/openssl-tool.sh
 EXTRA_tests_provider_test_prov_faults_DEPENDENCIES = tests/provider/faultmod.la
+EXTRA_tests_provider_test_prov_pin_DEPENDENCIES = tests/provider/faultmod.la

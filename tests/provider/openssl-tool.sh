@@ -120,7 +120,8 @@ done
 # With the wrong PIN no derive reaches the token, and the PIN is not shown.
 if P11TEE_PROV_DEBUG=1 ossl badpin pkeyutl -derive -inkey "$t/a.pem" -peerkey "$t/b.pub.pem" \
     -propquery '?provider=p11tee' -out "$t/bad.bin"; [ -s "$t/err" ] &&
-    has err 'login to token "p11tee-tool" failed (C_Login: CKR_PIN_INCORRECT)' &&
+    has err 'login to token "p11tee-tool" (slot ' &&
+    has err 'failed (C_Login: CKR_PIN_INCORRECT): check the PIN from the PIN file' &&
     ! has err "C_DeriveKey" && ! has err wr0ng-PIN-x7; then
     tap_ok "wrong PIN: login refused, no derive in the token, PIN not shown"
 else

@@ -24,9 +24,10 @@
 OSSL_LIB_CTX *pt_libctx_new(const char *module, const char *token, OSSL_PROVIDER **prov)
 {
     OSSL_LIB_CTX *libctx = OSSL_LIB_CTX_new();
+    prov_builtin_config cfg = {.module = module, .token = token};
 
     *prov = NULL;
-    if (libctx == NULL || !prov_builtin_config_set(libctx, module, token) ||
+    if (libctx == NULL || !prov_builtin_config_set(libctx, &cfg) ||
         !OSSL_PROVIDER_add_builtin(libctx, PROV_NAME, prov_builtin_init))
         goto fail;
     *prov = OSSL_PROVIDER_load(libctx, PROV_NAME);
@@ -52,7 +53,7 @@ void pt_libctx_free(OSSL_LIB_CTX *libctx, OSSL_PROVIDER *prov)
 
 int pt_fixture_open(pt_fixture *f, const char *label)
 {
-    hsm_config cfg;
+    hsm_config cfg = {0};
     p11tee_error err;
 
     memset(f, 0, sizeof(*f));

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hsm/hsm.h"
@@ -39,7 +40,7 @@ static int setup(void **state)
     snprintf(uri_pin_nofile, sizeof(uri_pin_nofile), "pkcs11:token=%s?pin-source=file:%s.none",
              tok.label, pin_path);
     f = fopen(pin_path, "w");
-    if (f == NULL || fputs(TEST_PIN "\n", f) < 0 || fclose(f) != 0)
+    if (f == NULL || fputs(TEST_PIN "\n", f) < 0 || fclose(f) != 0 || chmod(pin_path, 0600) != 0)
         return -1;
     unsetenv("P11TEE_PIN");
     return 0;
@@ -81,7 +82,7 @@ static p11tee_status open_fails(const char *module, const char *token, int reaso
 {
     OSSL_PROVIDER *prov;
     OSSL_LIB_CTX *libctx = pt_libctx_new(module, token, &prov);
-    hsm_config cfg = {module, token};
+    hsm_config cfg = {.module = module, .token = token};
     hsm_ctx *h = NULL;
     p11tee_error err;
     char text[512];
@@ -111,7 +112,7 @@ static void wrong_pin(void **state)
 /* Once this process is logged in, the token accepts any PIN: we compare instead. */
 static void wrong_pin_while_logged_in(void **state)
 {
-    hsm_config cfg = {tok.module, tok.uri};
+    hsm_config cfg = {.module = tok.module, .token = tok.uri};
     hsm_ctx *good;
     p11tee_error err;
 
@@ -130,7 +131,8 @@ static void wrong_pin_while_logged_in(void **state)
 static void module_named_by_two_paths(void **state)
 {
     char alias[512];
-    hsm_config cfg = {tok.module, tok.uri}, acfg = {alias, tok.uri};
+    hsm_config cfg = {.module = tok.module, .token = tok.uri},
+               acfg = {.module = alias, .token = tok.uri};
     hsm_ctx *first, *second;
     hsm_key *k, *k2;
     p11tee_error err;
@@ -231,7 +233,7 @@ static void invalid_uri(void **state)
 
 static void no_pin(void **state)
 {
-    hsm_config cfg = {tok.module, uri_no_pin};
+    hsm_config cfg = {.module = tok.module, .token = uri_no_pin};
     hsm_ctx *h;
     p11tee_error err;
 
@@ -246,7 +248,7 @@ static void no_pin(void **state)
 
 static void pin_file(void **state)
 {
-    hsm_config cfg = {tok.module, uri_pin_file};
+    hsm_config cfg = {.module = tok.module, .token = uri_pin_file};
     hsm_ctx *h;
     p11tee_error err;
 
@@ -275,7 +277,7 @@ typedef struct ready {
 
 static void ready_open(ready *r)
 {
-    hsm_config cfg = {tok.module, tok.uri};
+    hsm_config cfg = {.module = tok.module, .token = tok.uri};
     p11tee_error err;
 
     assert_int_equal(hsm_ctx_new(&cfg, &r->h, &err), P11TEE_OK);
@@ -513,7 +515,7 @@ static void import_refusals(void **state)
 /* Selection by serial, slot-id, manufacturer and model, a plain label; several matches. */
 static void token_selection(void **state)
 {
-    hsm_config cfg = {tok.module, tok.uri};
+    hsm_config cfg = {.module = tok.module, .token = tok.uri};
     char uri[512], serial[17], cmd[1024];
     unsigned long slot;
     hsm_ctx *h;

@@ -30,7 +30,7 @@ typedef struct scenario {
 
 static hsm_ctx *open_ctx(const scenario *sc)
 {
-    hsm_config cfg = {sc->module, sc->tok->uri};
+    hsm_config cfg = {.module = sc->module, .token = sc->tok->uri};
     hsm_ctx *h = NULL;
     p11tee_error err;
 
@@ -117,7 +117,7 @@ static void no_derive(void *arg)
 /* Opening the token fails: hsm with `code`, the provider with `reason`, both saying `needle`. */
 static void open_fails(const scenario *sc, p11tee_status code, int reason, const char *needle)
 {
-    hsm_config cfg = {sc->module, sc->tok->uri};
+    hsm_config cfg = {.module = sc->module, .token = sc->tok->uri};
     OSSL_PROVIDER *prov = NULL;
     OSSL_LIB_CTX *libctx;
     hsm_ctx *h = NULL;

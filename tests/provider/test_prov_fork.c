@@ -116,7 +116,7 @@ static void *work(void *arg)
 static void child_new_context_threads(void *arg)
 {
     const test_token *tok = arg;
-    hsm_config cfg = {tok->module, tok->uri};
+    hsm_config cfg = {.module = tok->module, .token = tok->uri};
     worker w[CHILD_THREADS];
     p11tee_error err;
     hsm_ctx *h = NULL;
@@ -142,7 +142,7 @@ static void child_new_context_threads(void *arg)
 static void scenario(void *arg)
 {
     const test_token *tok = arg;
-    hsm_config cfg = {tok->module, tok->uri};
+    hsm_config cfg = {.module = tok->module, .token = tok->uri};
     inherited in = {0};
     hsm_key *k2 = NULL;
     long before;

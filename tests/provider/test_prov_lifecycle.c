@@ -63,7 +63,7 @@ static void write_cnf(const test_token *tok, const char *path)
 /* Open, use and free a token context `cycles` times. */
 static void cycles_of_open_and_free(const test_token *tok, int cycles)
 {
-    hsm_config cfg = {tok->module, tok->uri};
+    hsm_config cfg = {.module = tok->module, .token = tok->uri};
     int i;
 
     for (i = 0; i < cycles; i++) {

@@ -2,15 +2,16 @@
 /* Copyright (C) 2026 The p11tee authors */
 /*
  * The provider's pure parts: RFC 7512 token URIs (every attribute,
- * percent-decoding, every refusal), PIN redaction, PIN sources, the
- * CK_RV names and the reason -> status mapping (including what SoftHSM
- * cannot show, such as a locked PIN), and the curve table.
+ * percent-decoding, every refusal), PIN redaction, PIN sources (a PIN file
+ * open to group or others refused), the CK_RV names and the login
+ * reasons, and the curve table.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hsm/hsm.h"
 #include "provider/prov.h"
@@ -40,9 +41,10 @@ static void uri_all_attributes(void **state)
     char why[256];
 
     (void)state;
-    assert_true(prov_uri_parse("pkcs11:token=My%20Token;serial=0a1b;manufacturer=SoftHSM%20"
-                               "project;model=SoftHSM%20v2;slot-id=42?pin-value=12%334",
-                               &u, why, sizeof(why)));
+    assert_int_equal(prov_uri_parse("pkcs11:token=My%20Token;serial=0a1b;manufacturer=SoftHSM%20"
+                                    "project;model=SoftHSM%20v2;slot-id=42?pin-value=12%334",
+                                    &u, why, sizeof(why)),
+                     PROV_R_OK);
     assert_string_equal(u.token, "My Token");
     assert_string_equal(u.serial, "0a1b");
     assert_string_equal(u.manufacturer, "SoftHSM project");
@@ -53,13 +55,23 @@ static void uri_all_attributes(void **state)
     prov_uri_clear(&u);
     assert_null(u.token);
     /* pin-source in the path too (as the shared design writes it), empty components skipped */
-    assert_true(
-        prov_uri_parse("pkcs11:;token=p11tee;pin-source=file:/run/p.pin;", &u, why, sizeof(why)));
+    assert_int_equal(
+        prov_uri_parse("pkcs11:;token=p11tee;pin-source=file:/run/p.pin;", &u, why, sizeof(why)),
+        PROV_R_OK);
     assert_string_equal(u.token, "p11tee");
     assert_string_equal(u.pin_source, "file:/run/p.pin");
     prov_uri_clear(&u);
+    /* RFC 7512's module attributes, in the path or the query */
+    assert_int_equal(prov_uri_parse("pkcs11:token=t;module-name=p11-kit-client?module-path=/usr/"
+                                    "lib/x%2Fy.so",
+                                    &u, why, sizeof(why)),
+                     PROV_R_OK);
+    assert_string_equal(u.module_name, "p11-kit-client");
+    assert_string_equal(u.module_path, "/usr/lib/x/y.so");
+    prov_uri_clear(&u);
+    assert_null(u.module_name);
     /* "pkcs11:" alone selects nothing in particular */
-    assert_true(prov_uri_parse("pkcs11:", &u, why, sizeof(why)));
+    assert_int_equal(prov_uri_parse("pkcs11:", &u, why, sizeof(why)), PROV_R_OK);
     assert_null(u.token);
     prov_uri_clear(&u);
 }
@@ -70,11 +82,12 @@ static void uri_plain_label(void **state)
     char why[256];
 
     (void)state;
-    assert_true(prov_uri_parse("my token;x=%zz", &u, why, sizeof(why)));
+    assert_int_equal(prov_uri_parse("my token;x=%zz", &u, why, sizeof(why)), PROV_R_OK);
     assert_string_equal(u.token, "my token;x=%zz");
     assert_null(u.pin_value);
     prov_uri_clear(&u);
-    assert_false(prov_uri_parse("a-label-that-is-longer-than-32-bytes", &u, why, sizeof(why)));
+    assert_int_equal(prov_uri_parse("a-label-that-is-longer-than-32-bytes", &u, why, sizeof(why)),
+                     PROV_R_TOKEN_URI);
     assert_string_equal(why, "token label is longer than 32 bytes");
 }
 
@@ -87,7 +100,8 @@ static void uri_refusals(void **state)
         {"pkcs11:token", "a component without '='"},
         {"pkcs11:token=a?1234", "a component without '='"},
         {"pkcs11:object=k", "unsupported attribute \"object\""},
-        {"pkcs11:token=a?module-path=/x", "unsupported attribute \"module-path\""},
+        {"pkcs11:token=a;slot-description=x", "unsupported attribute \"slot-description\""},
+        {"pkcs11:token=a?module-name=x&module-name=y", "attribute \"module-name\" given twice"},
         {"pkcs11:token=demo?s3cr3tPIN=", "an unknown attribute (its name is not shown"},
         {"pkcs11:tokn=demo", "an unknown attribute (its name is not shown"},
         {"pkcs11:token=a;token=b", "attribute \"token\" given twice"},
@@ -110,12 +124,13 @@ static void uri_refusals(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_false(prov_uri_parse(bad[i].uri, &u, why, sizeof(why)));
+        assert_int_equal(prov_uri_parse(bad[i].uri, &u, why, sizeof(why)), PROV_R_TOKEN_URI);
         assert_non_null(strstr(why, bad[i].why));
         assert_null(u.token);
     }
     /* An unknown name is not echoed, not even in part. */
-    assert_false(prov_uri_parse("pkcs11:token=demo?s3cr3tPIN=", &u, why, sizeof(why)));
+    assert_int_equal(prov_uri_parse("pkcs11:token=demo?s3cr3tPIN=", &u, why, sizeof(why)),
+                     PROV_R_TOKEN_URI);
     assert_null(strstr(why, "s3"));
     assert_null(strstr(why, "PIN="));
 }
@@ -130,7 +145,7 @@ static void uri_length_bound(void **state)
     memcpy(big, "pkcs11:token=", 13);
     memset(big + 13, 'a', PROV_URI_MAX + 1 - 13);
     big[PROV_URI_MAX + 1] = '\0';
-    assert_false(prov_uri_parse(big, &u, why, sizeof(why)));
+    assert_int_equal(prov_uri_parse(big, &u, why, sizeof(why)), PROV_R_TOKEN_URI);
     assert_string_equal(why, "pkcs11-token is longer than 2048 bytes");
     free(big);
 }
@@ -176,7 +191,7 @@ static void redaction_follows_the_parser(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_true(prov_uri_parse(cases[i].uri, &u, why, sizeof(why)));
+        assert_int_equal(prov_uri_parse(cases[i].uri, &u, why, sizeof(why)), PROV_R_OK);
         assert_string_equal(u.pin_value, cases[i].pin);
         prov_uri_clear(&u);
         prov_uri_redact(cases[i].uri, out, sizeof(out));
@@ -189,7 +204,7 @@ static void redaction_follows_the_parser(void **state)
     assert_string_equal(out, "");
 }
 
-/* Write `data` (len bytes) to dir/name; returns the path (static buffer). */
+/* Write `data` (len bytes) to dir/name, mode 0600; returns the path (static buffer). */
 static const char *pin_file(const char *name, const char *data, size_t len)
 {
     static char path[512];
@@ -200,6 +215,7 @@ static const char *pin_file(const char *name, const char *data, size_t len)
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, 0600), 0);
     return path;
 }
 
@@ -276,6 +292,32 @@ static void pin_source_refusals(void **state)
     assert_null(pin);
 }
 
+/* As ssh refuses a private key file: any access for group or others, with the fix to run. */
+static void pin_file_open_to_others(void **state)
+{
+    static const mode_t modes[] = {0640, 0604, 0620, 0601, 0644};
+    char want[700], why[256], *pin = NULL;
+    prov_uri u = {0};
+    const char *path = pin_file("shared", "1234\n", 5);
+    size_t i;
+
+    (void)state;
+    u.pin_source = (char *)path;
+    for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        assert_int_equal(chmod(path, modes[i]), 0);
+        assert_int_equal(prov_pin_resolve(&u, &pin, why, sizeof(why)), PROV_PIN_BAD_SOURCE);
+        assert_null(pin);
+        snprintf(want, sizeof(want),
+                 "the PIN file %s is open to group or others (mode %04o): run chmod 600 %s", path,
+                 (unsigned)modes[i], path);
+        assert_string_equal(why, want);
+    }
+    assert_int_equal(chmod(path, 0400), 0);
+    assert_int_equal(prov_pin_resolve(&u, &pin, why, sizeof(why)), PROV_PIN_OK);
+    assert_string_equal(pin, "1234");
+    prov_pin_free(pin);
+}
+
 static void ckr_names_and_login_reasons(void **state)
 {
     char nb[24];
@@ -291,45 +333,6 @@ static void ckr_names_and_login_reasons(void **state)
     assert_int_equal(prov_login_reason(0xa4), PROV_R_PIN_LOCKED);
     assert_int_equal(prov_login_reason(0x30), PROV_R_LOGIN);  /* DEVICE_ERROR */
     assert_int_equal(prov_login_reason(0x102), PROV_R_LOGIN); /* USER_PIN_NOT_INITIALIZED */
-}
-
-static void reasons_map_to_statuses(void **state)
-{
-    static const struct {
-        int reason;
-        p11tee_status code;
-    } want[] = {
-        {PROV_R_CONFIG, P11TEE_E_CONFIG},
-        {PROV_R_MODULE_LOAD, P11TEE_E_MODULE_LOAD},
-        {PROV_R_TOKEN_URI, P11TEE_E_TOKEN_URI},
-        {PROV_R_TOKEN_NOT_FOUND, P11TEE_E_TOKEN_NOT_FOUND},
-        {PROV_R_TOKEN_AMBIGUOUS, P11TEE_E_TOKEN_URI},
-        {PROV_R_PIN_MISSING, P11TEE_E_PIN_MISSING},
-        {PROV_R_PIN_SOURCE, P11TEE_E_PIN_MISSING},
-        {PROV_R_PIN_INCORRECT, P11TEE_E_PIN_INCORRECT},
-        {PROV_R_PIN_LOCKED, P11TEE_E_PIN_LOCKED},
-        {PROV_R_LOGIN, P11TEE_E_LOGIN},
-        {PROV_R_TOKEN, P11TEE_E_TOKEN},
-        {PROV_R_CURVE_UNSUPPORTED, P11TEE_E_CURVE_UNSUPPORTED},
-        {PROV_R_KEYGEN, P11TEE_E_KEYGEN},
-        {PROV_R_PEER_MALFORMED, P11TEE_E_PEER_MALFORMED},
-        {PROV_R_PEER_OFF_CURVE, P11TEE_E_PEER_OFF_CURVE},
-        {PROV_R_DERIVE, P11TEE_E_DERIVE},
-        {PROV_R_KEY_STALE, P11TEE_E_KEY_STALE},
-        {PROV_R_NO_PRIVATE_KEY, P11TEE_E_DERIVE},
-        {PROV_R_BUFFER_TOO_SMALL, P11TEE_E_INVALID_ARG},
-        {PROV_R_NOMEM, P11TEE_E_NOMEM},
-        /* reasons hsm never provokes keep the caller's code */
-        {PROV_R_EXPORT_REFUSED, P11TEE_E_INTERNAL},
-        {PROV_R_KEY_IMPORT, P11TEE_E_INTERNAL},
-        {PROV_R_NOT_SUPPORTED, P11TEE_E_INTERNAL},
-        {9999, P11TEE_E_INTERNAL},
-    };
-    size_t i;
-
-    (void)state;
-    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-        assert_int_equal(hsm_status_of_reason(want[i].reason, P11TEE_E_INTERNAL), want[i].code);
 }
 
 static void curve_table(void **state)
@@ -361,8 +364,8 @@ int main(void)
         cmocka_unit_test(redaction_follows_the_parser),
         cmocka_unit_test(pin_sources),
         cmocka_unit_test(pin_source_refusals),
+        cmocka_unit_test(pin_file_open_to_others),
         cmocka_unit_test(ckr_names_and_login_reasons),
-        cmocka_unit_test(reasons_map_to_statuses),
         cmocka_unit_test(curve_table),
     };
 

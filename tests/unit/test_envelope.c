@@ -23,7 +23,7 @@ static char key_pub_hex[2 * P11TEE_PUBKEY_BYTES + 1];
 
 static int setup(void **state)
 {
-    hsm_config cfg = {NULL, NULL};
+    hsm_config cfg = {.module = NULL, .token = NULL};
     size_t n;
 
     (void)state;

@@ -142,7 +142,7 @@ static char *hex_of(const uint8_t *b, size_t n)
 
 static int setup(void **state)
 {
-    hsm_config cfg;
+    hsm_config cfg = {0};
 
     (void)state;
     test_token_create(&token, "p11tee-interop");

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * The token settings of a configuration (PIN prompt, warnings, how
+ * messages name the settings, the final PIN try), how the hsm layer takes
+ * them, and the token check:
+ * module, token, login, key generation with the attributes read back,
+ * ECDH compared with software, and the ECDH rate with 1, 2 and 4 sessions.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+
+#include "api/api.h"
+#include "api/token_report.h"
+#include "hsm/hsm.h"
+
+/* ---- settings ----------------------------------------------------------------- */
+
+void p11tee_config_set_pin_prompt(p11tee_config *cfg, p11tee_pin_prompt_fn fn, void *userdata)
+{
+    cfg->tok.pin_prompt = fn;
+    cfg->tok.pin_prompt_ud = userdata;
+}
+
+void p11tee_config_set_warn(p11tee_config *cfg, p11tee_log_fn fn, void *userdata)
+{
+    cfg->tok.warn = fn;
+    cfg->tok.warn_ud = userdata;
+}
+
+/* The origin field of `option`, or NULL. */
+static char **origin_field(api_token_config *tok, const char *option)
+{
+    if (strcmp(option, "pkcs11-module") == 0)
+        return &tok->module_origin;
+    if (strcmp(option, "pkcs11-token") == 0)
+        return &tok->token_origin;
+    if (strcmp(option, "force-final-pin-try") == 0)
+        return &tok->force_origin;
+    return NULL;
+}
+
+p11tee_status p11tee_config_set_origin(p11tee_config *cfg, const char *option, const char *origin,
+                                       p11tee_error *err)
+{
+    char **field = option != NULL ? origin_field(&cfg->tok, option) : NULL;
+    char *copy = NULL;
+
+    if (field == NULL)
+        return err_set(err, P11TEE_E_CONFIG,
+                       "no origin can be set for \"%s\" (pkcs11-module, pkcs11-token and "
+                       "force-final-pin-try have one)",
+                       option != NULL ? option : "(null)");
+    if (origin != NULL && (copy = strdup(origin)) == NULL)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+    free(*field);
+    *field = copy;
+    return P11TEE_OK;
+}
+
+int api_token_option_is_set(p11tee_config *cfg, const char *name, const char *value,
+                            p11tee_status *rc, p11tee_error *err)
+{
+    if (strcmp(name, "force-final-pin-try") != 0)
+        return 0;
+    if (value != NULL && strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+        *rc = err_set(err, P11TEE_E_CONFIG, "%s must be 0 or 1", name);
+    else
+        *rc = P11TEE_OK;
+    if (*rc == P11TEE_OK)
+        cfg->tok.force_final_pin_try = value != NULL && strcmp(value, "1") == 0;
+    return 1;
+}
+
+p11tee_status api_token_config_copy(const api_token_config *src, api_token_config *dst)
+{
+    const char *const from[] = {src->module_origin, src->token_origin, src->force_origin};
+    char **to[] = {&dst->module_origin, &dst->token_origin, &dst->force_origin};
+    size_t i;
+    int ok = 1;
+
+    *dst = *src;
+    for (i = 0; i < P11TEE_ARRAY_LEN(to); i++) {
+        *to[i] = from[i] != NULL ? strdup(from[i]) : NULL;
+        ok &= from[i] == NULL || *to[i] != NULL;
+    }
+    if (!ok) {
+        api_token_config_clear(dst);
+        return P11TEE_E_NOMEM;
+    }
+    return P11TEE_OK;
+}
+
+void api_token_config_clear(api_token_config *tok)
+{
+    free(tok->module_origin);
+    free(tok->token_origin);
+    free(tok->force_origin);
+    memset(tok, 0, sizeof(*tok));
+}
+
+p11tee_status api_hsm_config(const p11tee_config *cfg, const char *purpose, hsm_config *hc,
+                             p11tee_error *err)
+{
+    memset(hc, 0, sizeof(*hc));
+    if (cfg->token == NULL)
+        return err_set(err, P11TEE_E_CONFIG,
+                       "%s needs a PKCS#11 token: name it and its module "
+                       "(--token/--module or P11TEE_TOKEN/P11TEE_MODULE; the module may be "
+                       "module-path= in the token URI)",
+                       purpose);
+    hc->module = cfg->module;
+    hc->token = cfg->token;
+    hc->module_word = cfg->tok.module_origin;
+    hc->token_word = cfg->tok.token_origin;
+    hc->force_word = cfg->tok.force_origin;
+    hc->force_final_pin_try = cfg->tok.force_final_pin_try;
+    hc->pin_prompt = cfg->tok.pin_prompt;
+    hc->pin_prompt_arg = cfg->tok.pin_prompt_ud;
+    hc->warn = cfg->tok.warn;
+    hc->warn_arg = cfg->tok.warn_ud;
+    return P11TEE_OK;
+}
+
+/* ---- the check ---------------------------------------------------------------- */
+
+/* The step a failure to open the token belongs to. */
+static p11tee_token_step open_step(p11tee_status code)
+{
+    switch (code) {
+    case P11TEE_E_TOKEN_URI:
+    case P11TEE_E_TOKEN_NOT_FOUND:
+    case P11TEE_E_TOKEN: return P11TEE_TOKEN_STEP_TOKEN;
+    case P11TEE_E_PIN_MISSING:
+    case P11TEE_E_PIN_INCORRECT:
+    case P11TEE_E_PIN_LOCKED:
+    case P11TEE_E_PIN_FINAL_TRY:
+    case P11TEE_E_LOGIN: return P11TEE_TOKEN_STEP_LOGIN;
+    default: return P11TEE_TOKEN_STEP_MODULE;
+    }
+}
+
+/* Module, token and login: opening the token does all three. */
+static p11tee_status check_open(const p11tee_config *cfg, p11tee_token_report *r, hsm_ctx **h,
+                                p11tee_error *err)
+{
+    hsm_config hc;
+    hsm_token_info *ti = &r->info;
+    p11tee_status rc = api_hsm_config(cfg, "the token check", &hc, err);
+    int step;
+
+    if (rc == P11TEE_OK)
+        rc = hsm_ctx_new(&hc, h, err);
+    if (rc != P11TEE_OK) {
+        for (step = 0; step < (int)open_step(rc); step++)
+            token_report_pass(r, step, step == 0 ? "loaded" : "found (named in the login step)");
+        return token_report_fail(r, open_step(rc), err);
+    }
+    rc = hsm_token_describe(*h, ti, err);
+    if (rc != P11TEE_OK)
+        return token_report_fail(r, P11TEE_TOKEN_STEP_MODULE, err);
+    token_report_pass(r, P11TEE_TOKEN_STEP_MODULE, "%s: %s", ti->module, ti->library);
+    token_report_pass(r, P11TEE_TOKEN_STEP_TOKEN,
+                      "token \"%s\" (slot %s, serial %s, model %s, manufacturer %s); flags: %s",
+                      ti->label, ti->slot, ti->serial, ti->model, ti->manufacturer, ti->flags);
+    token_report_pass(r, P11TEE_TOKEN_STEP_LOGIN, "logged in with the PIN from %s", ti->pin_from);
+    return P11TEE_OK;
+}
+
+/* A secp256k1 session key whose attributes are what DESIGN.md promises. */
+static p11tee_status check_keygen(p11tee_token_report *r, hsm_ctx *h, hsm_key **key,
+                                  p11tee_error *err)
+{
+    p11tee_status rc = hsm_key_generate(h, "secp256k1", key, err);
+
+    if (rc == P11TEE_OK)
+        rc = hsm_key_attributes(*key, r->attributes, sizeof(r->attributes), err);
+    if (rc != P11TEE_OK)
+        return token_report_fail(r, P11TEE_TOKEN_STEP_KEYGEN, err);
+    if (strcmp(r->attributes, HSM_KEY_ATTRIBUTES_PROMISED) != 0) {
+        err_set(err, P11TEE_E_KEYGEN,
+                "the token made the secp256k1 session key with other attributes than p11tee "
+                "asked for: it reports %s",
+                r->attributes);
+        return token_report_fail(r, P11TEE_TOKEN_STEP_KEYGEN, err);
+    }
+    token_report_pass(r, P11TEE_TOKEN_STEP_KEYGEN, "secp256k1 session key, read back: %s",
+                      r->attributes);
+    return P11TEE_OK;
+}
+
+/* ECDH of `key` with a software key pair, compared with the software side's ECDH. */
+static p11tee_status check_ecdh(p11tee_token_report *r, hsm_key *key, p11tee_error *err)
+{
+    uint8_t tpub[HSM_PUBKEY_BYTES], speer[HSM_PUBKEY_BYTES], x[HSM_SECRET_MAX], y[HSM_SECRET_MAX];
+    size_t tn = 0, sn = 0, xn = 0, yn = sizeof(y);
+    EVP_PKEY *sw = EVP_EC_gen("secp256k1"), *tp = NULL;
+    EVP_PKEY_CTX *dc = NULL;
+    p11tee_status rc = hsm_key_public(key, tpub, sizeof(tpub), &tn, err);
+    int ok = sw != NULL && EVP_PKEY_get_octet_string_param(sw, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                                           speer, sizeof(speer), &sn) == 1;
+
+    if (rc == P11TEE_OK)
+        rc = hsm_derive(key, speer, sn, x, sizeof(x), &xn, err);
+    if (rc == P11TEE_OK && ok) {
+        tp = EVP_PKEY_new();
+        ok = tp != NULL && EVP_PKEY_copy_parameters(tp, sw) == 1 &&
+             EVP_PKEY_set1_encoded_public_key(tp, tpub, tn) == 1 &&
+             (dc = EVP_PKEY_CTX_new(sw, NULL)) != NULL && EVP_PKEY_derive_init(dc) == 1 &&
+             EVP_PKEY_derive_set_peer(dc, tp) == 1 && EVP_PKEY_derive(dc, y, &yn) == 1;
+    }
+    if (rc == P11TEE_OK && !ok)
+        rc = err_openssl(err, P11TEE_E_CRYPTO, "software ECDH to compare with failed");
+    if (rc == P11TEE_OK && (xn != yn || CRYPTO_memcmp(x, y, xn) != 0))
+        rc = err_set(err, P11TEE_E_DERIVE,
+                     "the token's ECDH secret differs from software ECDH on the same keys");
+    OPENSSL_cleanse(x, sizeof(x));
+    OPENSSL_cleanse(y, sizeof(y));
+    EVP_PKEY_CTX_free(dc);
+    EVP_PKEY_free(tp);
+    EVP_PKEY_free(sw);
+    if (rc != P11TEE_OK)
+        return token_report_fail(r, P11TEE_TOKEN_STEP_ECDH, err);
+    token_report_pass(r, P11TEE_TOKEN_STEP_ECDH,
+                      "%zu-byte secret derived into an extractable session object, equal to "
+                      "software ECDH",
+                      xn);
+    return P11TEE_OK;
+}
+
+/* ECDH per second through the session pool with 1, 2 and 4 sessions. */
+static p11tee_status check_rate(p11tee_token_report *r, hsm_ctx *h, unsigned ms, p11tee_error *err)
+{
+    static const unsigned sessions[] = {1, 2, 4};
+    size_t i;
+    p11tee_status rc;
+
+    for (i = 0; i < P11TEE_ARRAY_LEN(sessions); i++) {
+        p11tee_token_rate *t = &r->rates[i];
+        double elapsed = 0;
+
+        rc = hsm_derive_rate(h, sessions[i], ms, &t->derives, &elapsed, err);
+        if (rc != P11TEE_OK)
+            return token_report_fail(r, P11TEE_TOKEN_STEP_RATE, err);
+        t->sessions = sessions[i];
+        t->seconds = elapsed / 1000.0;
+        t->per_second = t->seconds > 0 ? (double)t->derives / t->seconds : 0;
+        r->nrates = i + 1;
+    }
+    token_report_rates_done(r);
+    return P11TEE_OK;
+}
+
+p11tee_status p11tee_token_check(const p11tee_config *cfg, unsigned rate_ms,
+                                 p11tee_token_report **out, p11tee_error *err)
+{
+    p11tee_token_report *r;
+    hsm_ctx *h = NULL;
+    hsm_key *key = NULL;
+    p11tee_error local;
+    p11tee_status rc;
+
+    if (err == NULL)
+        err = &local;
+    *out = NULL;
+    if (cfg == NULL)
+        return err_set(err, P11TEE_E_INVALID_ARG, "no configuration given");
+    r = token_report_new();
+    if (r == NULL)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+    rc = check_open(cfg, r, &h, err);
+    if (rc == P11TEE_OK)
+        rc = check_keygen(r, h, &key, err);
+    if (rc == P11TEE_OK)
+        rc = check_ecdh(r, key, err);
+    hsm_key_free(key);
+    if (rc == P11TEE_OK && rate_ms > 0)
+        rc = check_rate(r, h, rate_ms, err);
+    hsm_ctx_free(h);
+    *out = r;
+    return rc;
+}
