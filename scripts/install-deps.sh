@@ -10,9 +10,11 @@ packages=(
     # toolchain and autotools
     build-essential autoconf automake libtool pkg-config
     # libraries the code links against
-    libssl-dev libp11-dev libp11-kit-dev libcurl4-openssl-dev libjson-c-dev libsecp256k1-dev
+    libssl-dev libp11-kit-dev libcurl4-openssl-dev libjson-c-dev libsecp256k1-dev
     # tests: unit framework, throwaway tokens, a second PKCS#11 client, memcheck
     libcmocka-dev softhsm2 opensc valgrind
+    # tokens through p11-kit: p11-kit-proxy.so, p11-kit-client.so and `p11-kit server`
+    p11-kit p11-kit-modules
     # the openssl tool (provider tests) and TLS roots for the real API
     openssl ca-certificates
     # the reference server: Debian's Python with the cryptography package

@@ -20,16 +20,6 @@ static const char token_help[] =
     "  --seconds S  how long each of the three rate measurements runs (default 1; 0 skips\n"
     "               the rate)\n";
 
-static const char *result_word(p11tee_check_result r)
-{
-    switch (r) {
-    case P11TEE_CHECK_PASS: return "ok";
-    case P11TEE_CHECK_FAIL: return "FAILED";
-    case P11TEE_CHECK_NOT_CHECKED: return "not checked";
-    }
-    return "not checked";
-}
-
 /* One line per step; the texts come from the token: printed through the filter. */
 static void token_print(const p11tee_token_report *r)
 {
@@ -40,7 +30,7 @@ static void token_print(const p11tee_token_report *r)
     for (i = 0; i < P11TEE_TOKEN_STEPS; i++) {
         if (p11tee_token_report_step(r, (p11tee_token_step)i, &s) != 0)
             continue;
-        printf("%-7s %-12s ", s.name, result_word(s.result));
+        printf("%-7s %-12s ", s.name, cli_result_word(s.result));
         cli_put_line(stdout, s.text);
         putchar('\n');
     }

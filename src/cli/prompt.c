@@ -117,10 +117,11 @@ int cli_pin_prompt(void *userdata, const char *token, char *pin, size_t cap)
     quiet = prompt_saved;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
     quiet.c_lflag |= ICANON;
-    prompt_question(fd, token);
+    /* Echo off before the question: a PIN typed as soon as it shows is never echoed. */
     prompt_signals_set(old, 1);
     prompt_fd = fd;
     tcsetattr(fd, TCSAFLUSH, &quiet);
+    prompt_question(fd, token);
     n = prompt_read_line(fd, pin, cap);
     tcsetattr(fd, TCSAFLUSH, &prompt_saved);
     prompt_fd = -1;

@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 
-static const char *report_result(p11tee_check_result r)
+const char *cli_result_word(p11tee_check_result r)
 {
     switch (r) {
     case P11TEE_CHECK_PASS: return "pass";
@@ -43,7 +43,7 @@ void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
     fprintf(out, "%s\n\n  %-34s %-12s %-11s %s\n", title, "CHECK", "RESULT", "POLICY", "DETAIL");
     for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++) {
         /* Reasons and fields quote the server: one line each, no control characters. */
-        fprintf(out, "  %-34s %-12s %-11s %s", c.name, report_result(c.result),
+        fprintf(out, "  %-34s %-12s %-11s %s", c.name, cli_result_word(c.result),
                 report_requirement(c.requirement), c.blocking ? "[blocks] " : "");
         cli_put_line(out, c.reason);
         fputc('\n', out);

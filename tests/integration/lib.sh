@@ -4,7 +4,7 @@
 # reference server on 127.0.0.1, a policy that names the server's TEST roots,
 # and p11tee configured through the environment as a user would.
 #   it_setup [server flags...]   everything above; exports IT_* and P11TEE_*
-#   it_run ARGS...               p11tee ARGS; $IT_OUT, $IT_ERR files, $IT_RC
+#   it_run ARGS...               p11tee ARGS (no terminal); $IT_OUT, $IT_ERR files, $IT_RC
 #   it_stat KEY                  a number from /__stats (e.g. requests.chat)
 #   it_answer PROMPT             what the reference model answers (8 chunks)
 #   it_check_*                   one TAP result each: the exit status, stdout,
@@ -44,9 +44,15 @@ POLICY
     IT_ERR="$TAP_TMP/stderr"
 }
 
+# p11tee runs without a controlling terminal (setsid), as under CI: it must
+# never wait for a PIN typed at the terminal the tests were started from.
+it_nottyrun() {
+    if command -v setsid >/dev/null 2>&1; then setsid -w "$@"; else "$@"; fi
+}
+
 it_run() {
     IT_RC=0
-    "$top_builddir/p11tee" "$@" >"$IT_OUT" 2>"$IT_ERR" </dev/null || IT_RC=$?
+    it_nottyrun "$top_builddir/p11tee" "$@" >"$IT_OUT" 2>"$IT_ERR" </dev/null || IT_RC=$?
 }
 
 # it_run with stdin from a string.
@@ -54,7 +60,8 @@ it_run_stdin() {
     input=$1
     shift
     IT_RC=0
-    printf '%s' "$input" | "$top_builddir/p11tee" "$@" >"$IT_OUT" 2>"$IT_ERR" || IT_RC=$?
+    printf '%s' "$input" | it_nottyrun "$top_builddir/p11tee" "$@" >"$IT_OUT" 2>"$IT_ERR" ||
+        IT_RC=$?
 }
 
 it_stat() {

@@ -5,7 +5,7 @@
 # links through the default LDADD.
 EXTRA_DIST += tests/lib/tap-run.sh tests/lib/tap.sh tests/lib/mktoken.sh \
 	tests/lib/refserver.sh tests/lib/lsan.supp tests/lib/valgrind.supp \
-	tests/lib/libtool-valgrind.sh
+	tests/lib/libtool-valgrind.sh tests/lib/p11kit.sh
 
 check_LTLIBRARIES += libtestlib.la
 libtestlib_la_SOURCES = tests/lib/testlib.c tests/lib/testlib.h

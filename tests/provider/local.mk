@@ -23,7 +23,8 @@ PROV_C_TESTS = \
 	tests/provider/test_prov_fork \
 	tests/provider/test_prov_faults \
 	tests/provider/test_prov_lifecycle \
-	tests/provider/test_prov_pin
+	tests/provider/test_prov_pin \
+	tests/provider/test_prov_p11kit
 
 check_PROGRAMS += $(PROV_C_TESTS)
 TESTS += $(PROV_C_TESTS) tests/provider/openssl-tool.sh
