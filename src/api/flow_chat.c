@@ -36,6 +36,7 @@ typedef struct chat_stream {
     const p11tee_chat_events *ev;
     void *ud;
     e2ee_session *e2ee; /* NULL: the text fields arrive in the clear */
+    e2ee_stream fields; /* the AES keys of this response's ephemeral keys */
     int allow_plaintext;
     int record;         /* keep the exact bodies (record-exchange) */
     const char *secret; /* the API key: never in a message, even if a server echoes it */
@@ -66,7 +67,7 @@ static p11tee_status chat_deliver(chat_stream *st, p11tee_field field, strview v
     if (v.p == NULL || v.len == 0)
         return P11TEE_OK;
     if (st->e2ee != NULL) {
-        rc = e2ee_open_field(st->e2ee, v, st->allow_plaintext, &pt, &len, &plain, err);
+        rc = e2ee_stream_open_field(&st->fields, v, st->allow_plaintext, &pt, &len, &plain, err);
         if (rc != P11TEE_OK)
             return rc;
     }
@@ -304,7 +305,12 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, int e2ee,
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory");
     if (rc == P11TEE_OK) {
         st->res = *res;
+        e2ee_stream_begin(&st->fields, st->e2ee);
         rc = chat_send(c, st, body != NULL ? body : json, body_len, stream, err);
+        if (st->e2ee != NULL)
+            api_log(c, "* E2EE: %lu fields opened with %lu ECDH in the token", st->fields.fields,
+                    st->fields.derives);
+        e2ee_stream_end(&st->fields);
     }
     if (rc == P11TEE_E_E2EE_MODEL_KEY_MISMATCH)
         api_session_invalidate(c, s);

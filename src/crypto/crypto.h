@@ -89,6 +89,23 @@ p11tee_status envelope_seal(hsm_ctx *hsm, const uint8_t recipient[P11TEE_PUBKEY_
 p11tee_status envelope_open(hsm_key *key, const char *hex, size_t hexlen, uint8_t **pt_out,
                             size_t *ptlen, p11tee_error *err);
 
+/*
+ * envelope_open() in its three steps, for callers that keep the AES key of
+ * an ephemeral key they saw before (one stream of a server that reuses its
+ * ephemeral key): the ephemeral public key an envelope carries (after the
+ * shape checks of envelope_open()); the AES key of envelopes from `eph` to
+ * `key` (ECDH in the token, HKDF; P11TEE_E_ENVELOPE_EPHEMERAL for a bad
+ * point; cleansed on failure; the caller cleanses it after use); and the
+ * opening with that key.
+ */
+p11tee_status envelope_ephemeral(const char *hex, size_t hexlen, uint8_t eph[P11TEE_PUBKEY_BYTES],
+                                 p11tee_error *err);
+p11tee_status envelope_key(hsm_key *key, const uint8_t eph[P11TEE_PUBKEY_BYTES],
+                           uint8_t aes_key[ENVELOPE_KEY_BYTES], p11tee_error *err);
+p11tee_status envelope_open_with_key(const uint8_t aes_key[ENVELOPE_KEY_BYTES], const char *hex,
+                                     size_t hexlen, uint8_t **pt_out, size_t *ptlen,
+                                     p11tee_error *err);
+
 /* Cleanse and free a plaintext returned by envelope_open(). Accepts NULL. */
 void envelope_plaintext_free(uint8_t *pt, size_t ptlen);
 

@@ -224,10 +224,32 @@ static p11tee_status envelope_ephemeral_error(p11tee_status rc, p11tee_error *er
                                                  : "not an uncompressed point");
 }
 
-p11tee_status envelope_open(hsm_key *key, const char *hex, size_t hexlen, uint8_t **pt_out,
-                            size_t *ptlen, p11tee_error *err)
+p11tee_status envelope_ephemeral(const char *hex, size_t hexlen, uint8_t eph[P11TEE_PUBKEY_BYTES],
+                                 p11tee_error *err)
 {
-    uint8_t aes_key[ENVELOPE_KEY_BYTES];
+    p11tee_status rc = envelope_check_shape(hex, hexlen, err);
+
+    if (rc == P11TEE_OK)
+        hex_decode(hex, 2 * P11TEE_PUBKEY_BYTES, eph, P11TEE_PUBKEY_BYTES, NULL, NULL);
+    return rc;
+}
+
+p11tee_status envelope_key(hsm_key *key, const uint8_t eph[P11TEE_PUBKEY_BYTES],
+                           uint8_t aes_key[ENVELOPE_KEY_BYTES], p11tee_error *err)
+{
+    p11tee_status rc = envelope_algorithms(err);
+
+    if (rc == P11TEE_OK)
+        rc = envelope_ephemeral_error(envelope_derive_key(key, eph, aes_key, err), err);
+    if (rc != P11TEE_OK)
+        OPENSSL_cleanse(aes_key, ENVELOPE_KEY_BYTES);
+    return rc;
+}
+
+p11tee_status envelope_open_with_key(const uint8_t aes_key[ENVELOPE_KEY_BYTES], const char *hex,
+                                     size_t hexlen, uint8_t **pt_out, size_t *ptlen,
+                                     p11tee_error *err)
+{
     uint8_t *raw, *pt;
     size_t rawlen = hexlen / 2, ctlen;
     p11tee_status rc;
@@ -248,12 +270,9 @@ p11tee_status envelope_open(hsm_key *key, const char *hex, size_t hexlen, uint8_
         return err_set(err, P11TEE_E_NOMEM, "out of memory opening a %zu-byte field", ctlen);
     }
     hex_decode(hex, hexlen, raw, rawlen, NULL, NULL); /* shape already checked */
-    rc = envelope_ephemeral_error(envelope_derive_key(key, raw, aes_key, err), err);
-    if (rc == P11TEE_OK)
-        rc = envelope_gcm_run(0, aes_key, raw + P11TEE_PUBKEY_BYTES,
-                              raw + P11TEE_PUBKEY_BYTES + ENVELOPE_NONCE_BYTES, ctlen, pt,
-                              raw + rawlen - ENVELOPE_TAG_BYTES, err);
-    OPENSSL_cleanse(aes_key, sizeof(aes_key));
+    rc = envelope_gcm_run(0, aes_key, raw + P11TEE_PUBKEY_BYTES,
+                          raw + P11TEE_PUBKEY_BYTES + ENVELOPE_NONCE_BYTES, ctlen, pt,
+                          raw + rawlen - ENVELOPE_TAG_BYTES, err);
     free(raw);
     if (rc != P11TEE_OK) {
         envelope_plaintext_free(pt, ctlen + 1);
@@ -263,6 +282,23 @@ p11tee_status envelope_open(hsm_key *key, const char *hex, size_t hexlen, uint8_
     *pt_out = pt;
     *ptlen = ctlen;
     return P11TEE_OK;
+}
+
+p11tee_status envelope_open(hsm_key *key, const char *hex, size_t hexlen, uint8_t **pt_out,
+                            size_t *ptlen, p11tee_error *err)
+{
+    uint8_t eph[P11TEE_PUBKEY_BYTES], aes_key[ENVELOPE_KEY_BYTES];
+    p11tee_status rc;
+
+    *pt_out = NULL;
+    *ptlen = 0;
+    rc = envelope_ephemeral(hex, hexlen, eph, err);
+    if (rc == P11TEE_OK)
+        rc = envelope_key(key, eph, aes_key, err);
+    if (rc == P11TEE_OK)
+        rc = envelope_open_with_key(aes_key, hex, hexlen, pt_out, ptlen, err);
+    OPENSSL_cleanse(aes_key, sizeof(aes_key));
+    return rc;
 }
 
 void envelope_plaintext_free(uint8_t *pt, size_t ptlen)

@@ -60,13 +60,39 @@ p11tee_status e2ee_check_request(const char *json, size_t len, p11tee_error *err
 void e2ee_headers(const e2ee_session *s, char hdr[3][E2EE_HEADER_MAX]);
 
 /*
+ * One streamed response. A server may seal many fields with one ephemeral
+ * key (vllm-proxy seals a whole response with one): the stream keeps the
+ * AES key of each ephemeral key it saw (the last E2EE_STREAM_KEYS), so
+ * that a key costs one ECDH in the token per stream, not one per field.
+ * The keys live only as long as the stream and are cleansed at its end.
+ */
+#define E2EE_STREAM_KEYS 8
+
+typedef struct e2ee_stream {
+    e2ee_session *session;
+    struct {
+        int valid; /* derived; a failed derive leaves nothing to find */
+        uint8_t eph[P11TEE_PUBKEY_BYTES];
+        uint8_t aes[ENVELOPE_KEY_BYTES];
+    } keys[E2EE_STREAM_KEYS];
+    size_t nkeys, next;
+    unsigned long fields;  /* envelopes opened */
+    unsigned long derives; /* ECDH operations in the token they cost */
+} e2ee_stream;
+
+void e2ee_stream_begin(e2ee_stream *st, e2ee_session *s);
+/* Cleanses the keys; the stream may begin again. Accepts a stream never begun (zeroed). */
+void e2ee_stream_end(e2ee_stream *st);
+
+/*
  * Open one streamed text field. A field that is not an envelope (not hex,
  * or shorter than 186 characters) is a downgrade: refused with
  * P11TEE_E_E2EE_PLAINTEXT unless `allow_plaintext`, in which case it is
  * returned as is with *was_plaintext = 1. The result is NUL-terminated;
  * free it with envelope_plaintext_free(*pt, *ptlen + 1).
  */
-p11tee_status e2ee_open_field(e2ee_session *s, strview field, int allow_plaintext, uint8_t **pt,
-                              size_t *ptlen, int *was_plaintext, p11tee_error *err);
+p11tee_status e2ee_stream_open_field(e2ee_stream *st, strview field, int allow_plaintext,
+                                     uint8_t **pt, size_t *ptlen, int *was_plaintext,
+                                     p11tee_error *err);
 
 #endif /* P11TEE_E2EE_H */

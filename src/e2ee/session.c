@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "e2ee/e2ee.h"
 
 p11tee_status e2ee_session_new(hsm_ctx *hsm, const char *model, strview model_key,
@@ -61,14 +63,64 @@ void e2ee_headers(const e2ee_session *s, char hdr[3][E2EE_HEADER_MAX])
     snprintf(hdr[2], E2EE_HEADER_MAX, "X-Venice-TEE-Signing-Algo: ecdsa");
 }
 
-p11tee_status e2ee_open_field(e2ee_session *s, strview field, int allow_plaintext, uint8_t **pt,
-                              size_t *ptlen, int *was_plaintext, p11tee_error *err)
+void e2ee_stream_begin(e2ee_stream *st, e2ee_session *s)
 {
+    memset(st, 0, sizeof(*st));
+    st->session = s;
+}
+
+void e2ee_stream_end(e2ee_stream *st)
+{
+    OPENSSL_cleanse(st->keys, sizeof(st->keys));
+    st->nkeys = st->next = 0;
+    st->session = NULL;
+}
+
+/* The AES key for the ephemeral key `eph`: kept from earlier in the stream, or derived. */
+static p11tee_status stream_key(e2ee_stream *st, const uint8_t eph[P11TEE_PUBKEY_BYTES],
+                                const uint8_t **aes, p11tee_error *err)
+{
+    size_t i, slot;
+    p11tee_status rc;
+
+    for (i = 0; i < st->nkeys; i++) {
+        if (st->keys[i].valid && memcmp(st->keys[i].eph, eph, P11TEE_PUBKEY_BYTES) == 0) {
+            *aes = st->keys[i].aes;
+            return P11TEE_OK;
+        }
+    }
+    slot = st->nkeys < E2EE_STREAM_KEYS ? st->nkeys++ : st->next++ % E2EE_STREAM_KEYS;
+    st->keys[slot].valid = 0;
+    rc = envelope_key(st->session->key, eph, st->keys[slot].aes, err);
+    st->derives++;
+    if (rc != P11TEE_OK)
+        return rc; /* not valid: a failed key is never found */
+    st->keys[slot].valid = 1;
+    memcpy(st->keys[slot].eph, eph, P11TEE_PUBKEY_BYTES);
+    *aes = st->keys[slot].aes;
+    return P11TEE_OK;
+}
+
+p11tee_status e2ee_stream_open_field(e2ee_stream *st, strview field, int allow_plaintext,
+                                     uint8_t **pt, size_t *ptlen, int *was_plaintext,
+                                     p11tee_error *err)
+{
+    uint8_t eph[P11TEE_PUBKEY_BYTES];
+    const uint8_t *aes = NULL;
+    p11tee_status rc;
+
     *pt = NULL;
     *ptlen = 0;
     *was_plaintext = 0;
-    if (envelope_is_ciphertext(field.p, field.len))
-        return envelope_open(s->key, field.p, field.len, pt, ptlen, err);
+    if (envelope_is_ciphertext(field.p, field.len)) {
+        rc = envelope_ephemeral(field.p, field.len, eph, err);
+        if (rc == P11TEE_OK)
+            rc = stream_key(st, eph, &aes, err);
+        if (rc == P11TEE_OK)
+            rc = envelope_open_with_key(aes, field.p, field.len, pt, ptlen, err);
+        st->fields += rc == P11TEE_OK;
+        return rc;
+    }
     if (!allow_plaintext)
         return err_set(err, P11TEE_E_E2EE_PLAINTEXT,
                        "the server sent a plaintext field inside the encrypted stream "

@@ -297,6 +297,8 @@ it_run -v $P chat -m "$E2EE_MODEL" "verbose run"
 it_check_rc "-v chat" 0
 it_check_out "... the answer on stdout" "$(it_answer "verbose run")"
 it_check_grep "-v shows the requests" "$IT_ERR" "POST"
+it_check_grep "-v: a fresh ephemeral key per field costs one ECDH each" "$IT_ERR" \
+    "\\* E2EE: 8 fields opened with 8 ECDH in the token"
 it_check_no_grep "-v never shows the API key (stderr)" "$IT_ERR" "$REFSERVER_API_KEY"
 it_check_no_grep "-v never shows the API key (stdout)" "$IT_OUT" "$REFSERVER_API_KEY"
 it_check_no_grep "-v never shows the PIN" "$IT_ERR" "$IT_PIN"

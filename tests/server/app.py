@@ -175,7 +175,7 @@ class Handler(BaseHTTPRequestHandler):
         first_piece = True
         recorded = False
         try:
-            for kind, data in chat.events(job, n, faults):
+            for kind, data in chat.events(job, n, faults, self.st.one_ephemeral):
                 if kind == "piece" and not first_piece and delay:
                     time.sleep(delay / 1000.0)
                 first_piece = first_piece and kind != "piece"

@@ -34,6 +34,7 @@ class Job:
         self.user_text = user_text
         self.client_key = client_key
         self.id = "chatcmpl-" + secrets.token_hex(16)
+        self.ephemeral = None  # one key for the whole response (--ephemeral per-response)
         self.created = int(time.time())
         self.fields_decrypted = 0
 
@@ -164,7 +165,7 @@ def _chunk(job, delta, finish=None, usage=None):
 
 
 def _seal_piece(job, text, tamper):
-    sealed = ecies.seal(job.client_key, text.encode())
+    sealed = ecies.seal(job.client_key, text.encode(), job.ephemeral)
     if tamper:
         # First ciphertext byte (after eph key and nonce): the tag no longer matches.
         pos = 2 * (65 + 12)
@@ -172,11 +173,14 @@ def _seal_piece(job, text, tamper):
     return sealed
 
 
-def events(job, n, faults):
+def events(job, n, faults, one_ephemeral=False):
     """SSE events (bytes) of a streamed answer, as (kind, bytes) pairs.
 
     kind is "event" for a normal event, or "drop"/"stall" where the stream
-    must be cut or frozen (right before content piece n // 2)."""
+    must be cut or frozen (right before content piece n // 2). With
+    one_ephemeral, every field of the response is sealed with one ephemeral key."""
+    if one_ephemeral and job.client_key is not None:
+        job.ephemeral = ecies.new_ephemeral()
     thinking, content = model.answer(job.user_text, n, job.model.reasoning)
     e2ee = job.client_key is not None
     yield "event", _chunk(job, {"role": "assistant"})

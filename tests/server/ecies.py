@@ -49,9 +49,16 @@ def pub_bytes(key):
                             serialization.PublicFormat.UncompressedPoint)
 
 
-def seal(recipient, plaintext):
-    """Envelope (lowercase hex) of plaintext bytes to a recipient public key object."""
-    eph = ec.generate_private_key(ec.SECP256K1())
+def new_ephemeral():
+    return ec.generate_private_key(ec.SECP256K1())
+
+
+def seal(recipient, plaintext, eph=None):
+    """Envelope (lowercase hex) of plaintext bytes to a recipient public key object.
+
+    A fresh ephemeral key per envelope, unless `eph` (a private key) is given: a
+    server that seals a whole response with one key (as vllm-proxy does)."""
+    eph = eph if eph is not None else new_ephemeral()
     nonce = os.urandom(12)
     sealed = AESGCM(_aes_key(eph, recipient)).encrypt(nonce, plaintext, None)
     return (pub_bytes(eph.public_key()) + nonce + sealed).hex()

@@ -56,6 +56,7 @@ class State:
                                        args.nvidia_payload_form)
         self.signature_text = args.signature_text
         self.signature_form = args.signature_form
+        self.one_ephemeral = getattr(args, "ephemeral", "per-field") == "per-response"
         self.evidence = attestation.Evidence(args.state_dir)
         if args.state_dir:
             self.evidence.write_state(args.state_dir)
@@ -80,6 +81,7 @@ class State:
     def settings(self):
         with self.lock:
             out = {"faults": sorted(self.faults), "chunks": self.chunks,
+                   "ephemeral": "per-response" if self.one_ephemeral else "per-field",
                    "chunk_delay_ms": self.delay_ms,
                    "signature_text": self.signature_text, "signature_form": self.signature_form}
             out.update({k: getattr(self.fmt, k) for k in

@@ -249,6 +249,9 @@ def serve_parser(sub):
     p.add_argument("--lifetime", type=float, default=300.0, help="exit after SECONDS (default 300)")
     p.add_argument("--chunks", type=int, default=8, help="pieces per streamed answer (default 8)")
     p.add_argument("--chunk-delay-ms", type=int, default=0, help="pause between pieces")
+    p.add_argument("--ephemeral", default="per-field", choices=("per-field", "per-response"),
+                   help="seal each E2EE field with a fresh ephemeral key (default) or a whole "
+                   "response with one, as vllm-proxy does")
     p.add_argument("--signature-text", default="plain", choices=("plain", "model"))
     p.add_argument("--signature-form", default="hex", choices=("hex", "object"))
     p.add_argument("--state-dir", help="write the test roots, collateral and measurements here")

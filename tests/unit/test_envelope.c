@@ -380,6 +380,7 @@ static void request_refusals(void **state)
 
 static void stream_fields(void **state)
 {
+    e2ee_stream st;
     e2ee_session *s;
     char *hex;
     uint8_t *pt, pub[P11TEE_PUBKEY_BYTES];
@@ -395,27 +396,96 @@ static void stream_fields(void **state)
     assert_int_equal(hex_decode(s->client_pub_hex, 130, pub, sizeof(pub), NULL, NULL), P11TEE_OK);
     assert_int_equal(envelope_seal(hsm, pub, (const uint8_t *)"chunk", 5, &hex, NULL, NULL),
                      P11TEE_OK);
-    assert_int_equal(e2ee_open_field(s, (strview){hex, strlen(hex)}, 0, &pt, &len, &plain, &err),
-                     P11TEE_OK);
+    e2ee_stream_begin(&st, s);
+    assert_int_equal(
+        e2ee_stream_open_field(&st, (strview){hex, strlen(hex)}, 0, &pt, &len, &plain, &err),
+        P11TEE_OK);
     assert_int_equal(len, 5);
     assert_memory_equal(pt, "chunk", 5);
     assert_false(plain);
     envelope_plaintext_free(pt, len + 1);
     free(hex);
-    assert_int_equal(e2ee_open_field(s, (strview){"sneaky", 6}, 0, &pt, &len, &plain, &err),
-                     P11TEE_E_E2EE_PLAINTEXT);
+    assert_int_equal(
+        e2ee_stream_open_field(&st, (strview){"sneaky", 6}, 0, &pt, &len, &plain, &err),
+        P11TEE_E_E2EE_PLAINTEXT);
     assert_null(pt);
     assert_null(strstr(err.message, "sneaky"));
-    assert_int_equal(e2ee_open_field(s, (strview){"sneaky", 6}, 1, &pt, &len, &plain, &err),
-                     P11TEE_OK);
+    assert_int_equal(
+        e2ee_stream_open_field(&st, (strview){"sneaky", 6}, 1, &pt, &len, &plain, &err), P11TEE_OK);
     assert_true(plain);
     assert_string_equal((char *)pt, "sneaky");
     envelope_plaintext_free(pt, len + 1);
+    e2ee_stream_end(&st);
     /* a bad model key is refused before any key is generated */
     e2ee_session_free(s);
     assert_int_equal(e2ee_session_new(hsm, "m", (strview){"04abc", 5}, &s, &err),
                      P11TEE_E_MODEL_KEY_INVALID);
     assert_null(s);
+}
+
+/* Open `hex` in `st`: the status; a plaintext is checked against `want` and freed. */
+static p11tee_status open_in(e2ee_stream *st, const char *hex, const char *want)
+{
+    uint8_t *pt = NULL;
+    size_t len = 0;
+    int plain = 0;
+    p11tee_error err;
+    p11tee_status rc =
+        e2ee_stream_open_field(st, (strview){hex, strlen(hex)}, 0, &pt, &len, &plain, &err);
+
+    if (rc == P11TEE_OK) {
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(pt, want, len);
+    } else {
+        assert_null(pt);
+    }
+    envelope_plaintext_free(pt, len + 1);
+    return rc;
+}
+
+/*
+ * One ECDH per distinct ephemeral key and stream: a key seen before opens
+ * from the kept AES key; a tampered field still fails; a bad point is never
+ * kept; the ninth key pushes the first out; the end of the stream cleanses.
+ */
+static void stream_keeps_keys(void **state)
+{
+    static const uint8_t zero[sizeof(((e2ee_stream *)0)->keys)] = {0};
+    char *hex[E2EE_STREAM_KEYS + 1], *bad;
+    e2ee_stream st;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < E2EE_STREAM_KEYS + 1; i++)
+        hex[i] = seal("piece", 5);
+    e2ee_stream_begin(&st, &(e2ee_session){.key = key});
+    assert_int_equal(open_in(&st, hex[0], "piece"), P11TEE_OK);
+    assert_int_equal(open_in(&st, hex[0], "piece"), P11TEE_OK);
+    assert_int_equal(st.derives, 1);
+    assert_int_equal(st.fields, 2);
+    /* the same ephemeral key, a tampered ciphertext: refused from the kept key */
+    bad = strdup(hex[0]);
+    bad[2 * (P11TEE_PUBKEY_BYTES + ENVELOPE_NONCE_BYTES)] ^= 1;
+    assert_int_equal(open_in(&st, bad, NULL), P11TEE_E_ENVELOPE_AUTH);
+    assert_int_equal(st.derives, 1);
+    /* an ephemeral key off the curve: refused each time, never kept */
+    memcpy(bad, hex[1], strlen(hex[1]) + 1);
+    bad[2 * P11TEE_PUBKEY_BYTES - 1] = bad[2 * P11TEE_PUBKEY_BYTES - 1] == '0' ? '1' : '0';
+    assert_int_equal(open_in(&st, bad, NULL), P11TEE_E_ENVELOPE_EPHEMERAL);
+    assert_int_equal(open_in(&st, bad, NULL), P11TEE_E_ENVELOPE_EPHEMERAL);
+    assert_int_equal(st.derives, 3);
+    for (i = 1; i < E2EE_STREAM_KEYS + 1; i++)
+        assert_int_equal(open_in(&st, hex[i], "piece"), P11TEE_OK);
+    assert_int_equal(st.derives, 3 + E2EE_STREAM_KEYS);
+    assert_int_equal(open_in(&st, hex[E2EE_STREAM_KEYS], "piece"), P11TEE_OK);
+    assert_int_equal(st.derives, 3 + E2EE_STREAM_KEYS);
+    assert_int_equal(open_in(&st, hex[0], "piece"), P11TEE_OK); /* pushed out: derived again */
+    assert_int_equal(st.derives, 4 + E2EE_STREAM_KEYS);
+    e2ee_stream_end(&st);
+    assert_memory_equal(st.keys, zero, sizeof(zero));
+    for (i = 0; i < E2EE_STREAM_KEYS + 1; i++)
+        free(hex[i]);
+    free(bad);
 }
 
 int main(void)
@@ -431,6 +501,7 @@ int main(void)
         cmocka_unit_test(request_sealing),
         cmocka_unit_test(request_refusals),
         cmocka_unit_test(stream_fields),
+        cmocka_unit_test(stream_keeps_keys),
     };
     return TEST_MAIN(tests, setup, teardown);
 }
