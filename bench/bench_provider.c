@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * bench_provider MODE THREADS SECONDS: one measurement, one line of output
+ * bench_provider MODE THREADS(1-4) SECONDS: one measurement, one line of output
  * "MODE THREADS ops ops/s us/op cpu-us/op". us/op is the wall time one
  * thread spends per operation; cpu-us/op the process's CPU time (user +
  * system) per operation, which other load on the machine barely moves. The token comes from
@@ -369,14 +369,14 @@ static void thread_init(const char *mode, int raw, thread_state *ts)
 
 int main(int argc, char **argv)
 {
-    thread_state ts[2];
+    thread_state ts[4];
     uint8_t tpub[65], out[32];
     int threads, raw, i;
     double t0, t1, c0, c1;
     long total = 0;
 
-    if (argc != 4 || (threads = atoi(argv[2])) < 1 || threads > 2 || (seconds = atof(argv[3])) <= 0)
-        die("usage: bench_provider MODE THREADS(1|2) SECONDS");
+    if (argc != 4 || (threads = atoi(argv[2])) < 1 || threads > 4 || (seconds = atof(argv[3])) <= 0)
+        die("usage: bench_provider MODE THREADS(1-4) SECONDS");
     module = getenv("BENCH_MODULE");
     token_uri = getenv("BENCH_TOKEN");
     if (module == NULL || token_uri == NULL || getenv("BENCH_LABEL") == NULL ||

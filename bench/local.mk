@@ -12,7 +12,16 @@ bench_bench_provider_SOURCES = bench/bench_provider.c
 BENCH_RUNNERS += bench/run-provider.sh
 EXTRA_DIST += bench/run-provider.sh
 
+# ECDH through the session pool with 1, 2, 4 sessions: SoftHSM directly,
+# through p11-kit-proxy.so, and in another process (p11-kit-client + server).
+BENCH_RUNNERS += bench/run-sessions.sh
+EXTRA_DIST += bench/run-sessions.sh
+
 # A long E2EE stream through `p11tee chat` (tests/server, SoftHSM): chunks/s,
 # client CPU per chunk and the share of the client's work spent in the token.
 BENCH_RUNNERS += bench/stream.sh
 EXTRA_DIST += bench/stream.sh
+
+# ECDH per chunk when the server seals a response with one ephemeral key.
+BENCH_RUNNERS += bench/ephemeral.sh
+EXTRA_DIST += bench/ephemeral.sh

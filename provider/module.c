@@ -206,7 +206,8 @@ static void modules_at_exit(void)
 /*
  * Exit handlers run in reverse order of registration, and a module's static
  * destructors are registered when it is loaded, so modules_at_exit must be
- * registered after that. Modules stay mapped (RTLD_NODELETE): a module is
+ * registered after that: after C_Initialize, when p11-kit-proxy has loaded
+ * the modules it stands for. Modules stay mapped (RTLD_NODELETE): a module is
  * loaded once per process, so one registration per module suffices, however
  * often clients open and release it. (Registering only once per process
  * would be wrong: a module unloaded and loaded again would register its
@@ -256,7 +257,6 @@ static prov_status module_record_unlocked(const prov_ctx *ctx, const char *path,
     m->next = gl.modules;
     gl.modules = m;
     prov_debug(ctx, "loaded PKCS#11 module %s", path);
-    exit_cover_unlocked(ctx, m);
     *out = m;
     return PROV_R_OK;
 }
@@ -289,6 +289,10 @@ prov_status prov_module_acquire(const prov_ctx *ctx, const char *path, prov_modu
         prov_module_release(m);
         return rc;
     }
+    /* After C_Initialize: a proxy module loads the modules behind it only then. */
+    pthread_mutex_lock(&gl.lock);
+    exit_cover_unlocked(ctx, m);
+    pthread_mutex_unlock(&gl.lock);
     *out = m;
     return PROV_R_OK;
 }

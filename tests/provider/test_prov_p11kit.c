@@ -160,6 +160,22 @@ static void through_server(void *arg)
     EVP_PKEY_free(s);
 }
 
+/*
+ * A process that exits with a context open through the proxy: the exit
+ * handler must run before the destructors of the modules the proxy loaded
+ * (in C_Initialize, after the proxy itself), or SoftHSM crashes in
+ * C_CloseSession at exit (pt_isolated then reports the child dead).
+ */
+static void exit_with_the_proxy_open(void *arg)
+{
+    hsm_ctx *h;
+    hsm_key *k = open_key(P11KIT_PROXY_MODULE, tok.uri, &h);
+
+    (void)arg;
+    PT_CHECK(k != NULL && pt_hsm_derive_ok(k));
+    /* neither k nor h is freed: exit() finds them */
+}
+
 /* module-path= names the file; refusals say what is wrong. */
 static void module_in_the_uri(void *arg)
 {
@@ -209,6 +225,7 @@ static void run(void **state)
 static p11kit_case c_proxy = {through_proxy};
 static p11kit_case c_server = {through_server};
 static p11kit_case c_uri = {module_in_the_uri};
+static p11kit_case c_exit = {exit_with_the_proxy_open};
 
 int main(void)
 {
@@ -216,6 +233,7 @@ int main(void)
         {"through_p11kit_proxy", run, NULL, NULL, &c_proxy},
         {"through_p11kit_server_and_client", run, NULL, NULL, &c_server},
         {"module_named_in_the_uri", run, NULL, NULL, &c_uri},
+        {"exit_with_the_proxy_open", run, NULL, NULL, &c_exit},
     };
 
     return TEST_MAIN(tests, setup, teardown);
