@@ -15,6 +15,8 @@ repeat=${BENCH_REPEAT:-3}
 p11tee="$top_builddir/p11tee"
 
 REFSERVER_LIFETIME=3600 it_setup --chunks "$CHUNKS" --ephemeral per-field
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
 echo "| server seals | chunks | fields opened | ECDH in the token | ECDH per chunk | wall (best of $repeat) | chunks/s |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for mode in per-field per-response; do

@@ -25,7 +25,7 @@ export SOFTHSM2_CONF="$tmp/tok/softhsm2.conf" BENCH_MODULE="$SOFTHSM_MODULE" \
     BENCH_TOKEN="pkcs11:token=p11tee-bench?pin-source=file:$tmp/pin"
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "software: $(openssl version | cut -d' ' -f1-2), $(dpkg-query -W -f='softhsm2 ${Version}, ' softhsm2 2>/dev/null)libp11 $(pkg-config --modversion libp11 2>/dev/null || echo '?')"
+echo "software: $(openssl version | cut -d' ' -f1-2), $(dpkg-query -W -f='softhsm2 ${Version}, ' softhsm2 2>/dev/null)p11-kit ${P11KIT_VERSION:-?}"
 echo "run: ${repeat} rounds x ${secs} s per row, median by ops/s; secp256k1"
 echo
 echo "| operation | threads | ops/s | us/op (wall) | us/op (CPU) |"

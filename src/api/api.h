@@ -196,7 +196,7 @@ struct hsm_ctx;
 struct net_client;
 struct e2ee_session;
 
-/* The token settings beyond module and token (token_check.c). */
+/* The token settings beyond module and token (token_config.c). */
 typedef struct api_token_config {
     char *module_origin, *token_origin, *force_origin; /* how messages name them */
     int force_final_pin_try;
@@ -295,7 +295,7 @@ void *api_flight_leave_locked(api_flight *f);
 /* token.c: the token, opened once, on first use (waiters share the outcome). */
 p11tee_status api_hsm(p11tee_client *c, struct hsm_ctx **out, p11tee_error *err);
 
-/* ---- token settings and the token check (token_check.c, token_report.c) ----- */
+/* ---- token settings (token_config.c; the check is public: token_check.c) ---- */
 
 struct hsm_config;
 /*

@@ -46,7 +46,7 @@ p11kit_server_start() {
 p11kit_server_stop() {
     if [ -n "${P11KIT_SERVER_PID:-}" ]; then
         kill "$P11KIT_SERVER_PID" 2>/dev/null
-        wait "$P11KIT_SERVER_PID" 2>/dev/null
+        wait "$P11KIT_SERVER_PID" 2>/dev/null || true
         P11KIT_SERVER_PID=
     fi
     unset P11_KIT_SERVER_ADDRESS
