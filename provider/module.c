@@ -182,8 +182,8 @@ static void module_free(prov_module *m)
  * crashes in C_CloseAllSessions then). This handler runs before them: it
  * finalises the modules and tells the teardown code not to call them any
  * more. It may be registered more than once; a second run does nothing.
- * Records are not freed once exiting is set, so the list may be walked
- * without the registry lock.
+ * It walks the list without the registry lock (held across no module call):
+ * the teardown that frees records runs after it, in the same thread.
  */
 static void modules_at_exit(void)
 {
@@ -297,38 +297,41 @@ prov_status prov_module_acquire(const prov_ctx *ctx, const char *path, prov_modu
     return PROV_R_OK;
 }
 
-/* Unlink `m` if nobody acquired it meanwhile; 1 if it was. */
-static int module_unlink_if_unused(prov_module *m)
+/* Take `m` out of the registry. gl.lock held. */
+static void module_unlink_unlocked(prov_module *m)
 {
     prov_module **pp;
-    int unused;
 
-    pthread_mutex_lock(&gl.lock);
-    unused = m->refs == 0 && !atomic_load(&gl.exiting);
-    for (pp = &gl.modules; unused && *pp != NULL; pp = &(*pp)->next) {
+    for (pp = &gl.modules; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == m) {
             *pp = m->next;
-            break;
+            return;
         }
     }
-    pthread_mutex_unlock(&gl.lock);
-    return unused;
 }
 
 /*
  * The last reference finalises the module under its open lock, unless a new
  * user came meanwhile (then it is initialised again by that user, who waits
- * for the lock); lock order: open_lock, then the registry lock.
+ * for the lock); lock order: open_lock, then the registry lock. Once the exit
+ * handler has run, the module is finalised already: the record just goes.
  */
 void prov_module_release(prov_module *m)
 {
-    int last;
+    int last, exiting;
 
     pthread_mutex_lock(&gl.lock);
-    last = --m->refs == 0 && !atomic_load(&gl.exiting);
+    last = --m->refs == 0;
+    exiting = atomic_load(&gl.exiting);
+    if (last && exiting)
+        module_unlink_unlocked(m);
     pthread_mutex_unlock(&gl.lock);
     if (!last)
         return;
+    if (exiting) {
+        module_free(m);
+        return;
+    }
     pthread_mutex_lock(&m->open_lock);
     pthread_mutex_lock(&gl.lock);
     last = m->refs == 0;
@@ -336,7 +339,12 @@ void prov_module_release(prov_module *m)
     if (last)
         module_finalize_unlocked(m);
     pthread_mutex_unlock(&m->open_lock);
-    if (module_unlink_if_unused(m))
+    pthread_mutex_lock(&gl.lock);
+    last = m->refs == 0;
+    if (last)
+        module_unlink_unlocked(m);
+    pthread_mutex_unlock(&gl.lock);
+    if (last)
         module_free(m);
 }
 
