@@ -9,6 +9,14 @@
 
 #include "cli/cli.h"
 
+static const char token_commands_help[] =
+    "Usage: p11tee token COMMAND [options]\n"
+    "\n"
+    "Commands:\n"
+    "  check      check the token: keys, ECDH, how many streams it sustains\n"
+    "\n"
+    "Run 'p11tee token check --help' for its options.\n";
+
 static const char token_help[] =
     "Usage: p11tee token check [--json] [--seconds S]\n"
     "Checks the token p11tee would use (--module, --token, the PIN as for chat): the module\n"
@@ -90,12 +98,12 @@ int cmd_token(cli_global *g, int argc, char **argv)
     long ms = 1000;
 
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(token_help, stdout);
+        fputs(token_commands_help, stdout);
         return CLI_EXIT_OK;
     }
     if (argc < 2 || strcmp(argv[1], "check") != 0) {
         cli_error("p11tee token needs a subcommand: check");
-        fputs(token_help, stderr);
+        fputs(token_commands_help, stderr);
         return CLI_EXIT_USAGE;
     }
     cli_options(own, opts);

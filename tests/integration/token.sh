@@ -17,7 +17,10 @@ NOPIN="pkcs11:token=it-token"
 # ---- token check ----------------------------------------------------------------
 it_run token --help
 it_check_rc "token --help exits 0" 0
-it_check_grep "token --help shows its usage" "$IT_OUT" "Usage: p11tee token check"
+it_check_grep "token --help lists its subcommand" "$IT_OUT" "^  check  "
+it_run token check --help
+it_check_rc "token check --help exits 0" 0
+it_check_grep "token check --help shows its usage" "$IT_OUT" "Usage: p11tee token check"
 it_run token
 it_check_rc "token without a subcommand: usage error" 2
 it_run token check --seconds x

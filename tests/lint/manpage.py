@@ -215,6 +215,9 @@ def main():
     commands = main_help(helps[""])[0]
     for name in commands:
         helps[name] = run_help(binary, name)
+        # A command with subcommands ("token check"): their options are the command's.
+        for sub in sorted(main_help(helps[name])[0]):
+            helps[name] += "\n" + run_help(binary, name, sub)
 
     man = man_page(roff)
     t.ok(len(commands) >= 5 and all(help_options(helps[c]) for c in commands),
