@@ -35,11 +35,8 @@ int main(int argc, char **argv)
     }
     verdict = p11tee_attest(client, argv[1], &att, &err);
     for (i = 0; att != NULL && p11tee_attestation_check(att, i, &check) == 0; i++)
-        printf("%-34s %s  %s\n", check.name,
-               check.result == P11TEE_CHECK_PASS   ? "pass"
-               : check.result == P11TEE_CHECK_FAIL ? "FAIL"
-                                                   : "not checked",
-               check.reason);
+        printf("%-34s %-11s %-10s %s\n", check.name, p11tee_check_result_name(check.result),
+               p11tee_requirement_name(check.requirement), check.reason);
     if (verdict != P11TEE_OK)
         fprintf(stderr, "refused: %s\n", err.message);
     p11tee_attestation_free(att);

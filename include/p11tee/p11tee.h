@@ -129,6 +129,12 @@ typedef enum p11tee_requirement {
     P11TEE_ADVISORY = 2,   /* reported only */
 } p11tee_requirement;
 
+/* "pass", "FAIL" or "not checked": how reports and JSON name a result. */
+const char *p11tee_check_result_name(p11tee_check_result result);
+
+/* "required", "if-checked" or "advisory": the policy file's spelling (docs/policy.md). */
+const char *p11tee_requirement_name(p11tee_requirement requirement);
+
 typedef struct p11tee_check {
     const char *name; /* stable id, e.g. "tdx.quote.signature" */
     p11tee_check_result result;

@@ -190,7 +190,7 @@ p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data,
     rc = flow_offline_begin(cfg, opts, &f, err);
     /* A bare quote binds no key and no nonce of ours: REPORTDATA is shown, not judged. */
     if (rc == P11TEE_OK)
-        rc = attest_policy_add_rule(f.rules, "tdx.reportdata.*", ATTEST_ADVISORY, err);
+        rc = attest_policy_add_rule(f.rules, "tdx.reportdata.*", P11TEE_ADVISORY, err);
     if (rc == P11TEE_OK)
         rc = flow_offline_policy(&f, &pol, err);
     if (rc == P11TEE_OK && (a = api_attestation_alloc(pol)) == NULL)

@@ -166,50 +166,20 @@ size_t p11tee_attestation_check_count(const p11tee_attestation *a)
     return a->outcome.report.count;
 }
 
-static p11tee_check_result att_result(attest_result r)
-{
-    switch (r) {
-    case ATTEST_PASS: return P11TEE_CHECK_PASS;
-    case ATTEST_FAIL: return P11TEE_CHECK_FAIL;
-    case ATTEST_NOT_CHECKED: return P11TEE_CHECK_NOT_CHECKED;
-    }
-    return P11TEE_CHECK_NOT_CHECKED;
-}
-
-static p11tee_requirement att_requirement(attest_requirement r)
-{
-    switch (r) {
-    case ATTEST_REQUIRED: return P11TEE_REQUIRED;
-    case ATTEST_IF_CHECKED: return P11TEE_IF_CHECKED;
-    case ATTEST_ADVISORY: return P11TEE_ADVISORY;
-    }
-    return P11TEE_REQUIRED;
-}
-
-/* Check `index` as the public API shows it, and the policy's requirement for it. */
-static int att_check(const p11tee_attestation *a, size_t index, p11tee_check *out,
-                     attest_requirement *req)
+int p11tee_attestation_check(const p11tee_attestation *a, size_t index, p11tee_check *out)
 {
     const attest_check *c;
 
     if (index >= a->outcome.report.count)
         return -1;
     c = &a->outcome.report.checks[index];
-    *req = attest_policy_requirement(a->policy->rules, c->name);
     out->name = c->name;
-    out->result = att_result(c->result);
-    out->requirement = att_requirement(*req);
-    out->blocking = attest_check_blocks(c, *req);
+    out->result = c->result;
+    out->requirement = attest_policy_requirement(a->policy->rules, c->name);
+    out->blocking = attest_check_blocks(c, out->requirement);
     out->code = c->code;
     out->reason = c->reason;
     return 0;
-}
-
-int p11tee_attestation_check(const p11tee_attestation *a, size_t index, p11tee_check *out)
-{
-    attest_requirement req;
-
-    return att_check(a, index, out, &req);
 }
 
 static const char *att_value(const p11tee_attestation *a, size_t i)
@@ -257,16 +227,15 @@ static json_object *att_json_checks(const p11tee_attestation *a)
 {
     json_object *list = json_object_new_array();
     p11tee_check c;
-    attest_requirement req;
     size_t i;
-    static const char *const results[] = {"not checked", "pass", "fail"};
 
-    for (i = 0; att_check(a, i, &c, &req) == 0; i++) {
+    for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++) {
         json_object *o = json_object_new_object();
 
         att_json_add(o, "name", json_object_new_string(c.name));
-        att_json_add(o, "result", json_object_new_string(results[c.result]));
-        att_json_add(o, "requirement", json_object_new_string(attest_requirement_name(req)));
+        att_json_add(o, "result", json_object_new_string(p11tee_check_result_name(c.result)));
+        att_json_add(o, "requirement",
+                     json_object_new_string(p11tee_requirement_name(c.requirement)));
         att_json_add(o, "blocking", json_object_new_boolean(c.blocking));
         att_json_add(o, "reason", sjson_new_string_valid(c.reason, strlen(c.reason)));
         if (c.result == P11TEE_CHECK_FAIL)

@@ -137,16 +137,6 @@ const char *p11tee_token_report_verdict(const p11tee_token_report *r)
 
 /* ---- JSON -------------------------------------------------------------------------- */
 
-static const char *result_name(p11tee_check_result res)
-{
-    switch (res) {
-    case P11TEE_CHECK_PASS: return "pass";
-    case P11TEE_CHECK_FAIL: return "fail";
-    case P11TEE_CHECK_NOT_CHECKED: return "not checked";
-    }
-    return "not checked";
-}
-
 static json_object *steps_json(const p11tee_token_report *r)
 {
     json_object *a = json_object_new_array();
@@ -156,8 +146,8 @@ static json_object *steps_json(const p11tee_token_report *r)
         json_object *s = json_object_new_object();
 
         json_object_object_add(s, "name", json_object_new_string(step_names[i]));
-        json_object_object_add(s, "result",
-                               json_object_new_string(result_name(r->steps[i].result)));
+        json_object_object_add(
+            s, "result", json_object_new_string(p11tee_check_result_name(r->steps[i].result)));
         json_object_object_add(s, "code", json_object_new_int(r->steps[i].code));
         json_object_object_add(s, "text", json_object_new_string(r->steps[i].text));
         json_object_array_add(a, s);

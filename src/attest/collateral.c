@@ -5,7 +5,8 @@
  * and root CRLs, and the signed TCB info and QE identity. This file checks
  * what vouches for them (signatures, issuer chains to the pinned root, CRL
  * validity) and revocation of the PCK chain; tdx_tcb.c then reads what they
- * say about this quote.
+ * say about this quote. The dependency goes one way: this file calls
+ * tdx_tcb.c (tdx_check_tcb, tdx_json_str), never the reverse.
  */
 #include "config.h"
 
@@ -18,7 +19,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "attest/attest.h"
+#include "attest/tdx.h"
 #include "crypto/crypto.h"
 
 typedef struct collateral {
@@ -34,17 +35,6 @@ static const char *const fields[] = {
     "tcb_info_issuer_chain",    "tcb_info",    "tcb_info_signature",
     "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature",
 };
-
-const char *tdx_json_str(json_object *obj, const char *key, size_t *len)
-{
-    strview v;
-
-    if (sjson_get_str(obj, key, 1, "TDX collateral", &v, NULL) != P11TEE_OK)
-        return NULL;
-    if (len != NULL)
-        *len = v.len;
-    return v.p;
-}
 
 static X509_CRL *crl_from_hex(const char *hex, size_t len)
 {
@@ -157,10 +147,10 @@ static const char *crl_problem(X509_CRL *crl, X509 *issuer, time_t at)
 static void check_crls(const collateral *c, const tdx_pck *pck, time_t at, attest_report *rep)
 {
     const char *root_bad, *pck_bad;
-    char when[32];
+    char when[ATTEST_TIME_TEXT];
 
     if (pck->leaf == NULL) {
-        attest_report_add(rep, "tdx.collateral.crl", ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_CRL, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "the PCK chain did not verify, so its CRL issuers are unknown");
         return;
     }
@@ -168,13 +158,13 @@ static void check_crls(const collateral *c, const tdx_pck *pck, time_t at, attes
     root_bad = crl_problem(c->root_crl, pck->anchor, at);
     pck_bad = crl_problem(c->pck_crl, pck->ca, at);
     if (root_bad != NULL)
-        attest_report_add(rep, "tdx.collateral.crl", ATTEST_FAIL, P11TEE_E_COLLATERAL,
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_CRL, P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL,
                           "root CA CRL refused at %s: %s", when, root_bad);
     else if (pck_bad != NULL)
-        attest_report_add(rep, "tdx.collateral.crl", ATTEST_FAIL, P11TEE_E_COLLATERAL,
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_CRL, P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL,
                           "PCK CA CRL refused at %s: %s", when, pck_bad);
     else
-        attest_report_add(rep, "tdx.collateral.crl", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_CRL, P11TEE_CHECK_PASS, P11TEE_OK,
                           "root CA CRL and PCK CA CRL signed by their issuers and current at %s",
                           when);
 }
@@ -188,19 +178,20 @@ static int revoked_by(X509_CRL *crl, X509 *cert)
 
 static void check_revocation(const collateral *c, const tdx_pck *pck, attest_report *rep)
 {
-    const attest_check *crl = attest_report_find(rep, "tdx.collateral.crl");
+    const char *crl_name = attest_check_name(ATTEST_CK_TDX_COLLATERAL_CRL);
+    const attest_check *crl = attest_report_find(rep, crl_name);
 
-    if (crl == NULL || crl->result != ATTEST_PASS)
-        attest_report_add(rep, "tdx.pck.revocation", ATTEST_NOT_CHECKED, P11TEE_OK,
-                          "no trustworthy CRLs (see tdx.collateral.crl)");
+    if (crl == NULL || crl->result != P11TEE_CHECK_PASS)
+        attest_report_add(rep, ATTEST_CK_TDX_PCK_REVOCATION, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
+                          "no trustworthy CRLs (see %s)", crl_name);
     else if (revoked_by(c->pck_crl, pck->leaf))
-        attest_report_add(rep, "tdx.pck.revocation", ATTEST_FAIL, P11TEE_E_REVOKED,
+        attest_report_add(rep, ATTEST_CK_TDX_PCK_REVOCATION, P11TEE_CHECK_FAIL, P11TEE_E_REVOKED,
                           "the PCK leaf certificate is revoked by the PCK CA CRL");
     else if (revoked_by(c->root_crl, pck->ca))
-        attest_report_add(rep, "tdx.pck.revocation", ATTEST_FAIL, P11TEE_E_REVOKED,
+        attest_report_add(rep, ATTEST_CK_TDX_PCK_REVOCATION, P11TEE_CHECK_FAIL, P11TEE_E_REVOKED,
                           "the PCK CA certificate is revoked by the root CA CRL");
     else
-        attest_report_add(rep, "tdx.pck.revocation", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_PCK_REVOCATION, P11TEE_CHECK_PASS, P11TEE_OK,
                           "neither the PCK leaf (PCK CA CRL, %d entries) nor the PCK CA (root "
                           "CA CRL) is revoked",
                           sk_X509_REVOKED_num(X509_CRL_get_REVOKED(c->pck_crl)));
@@ -216,7 +207,8 @@ static STACK_OF(X509) *signing_chain(const collateral *c, const attest_trust *t,
                                      const char *what, const attest_report *rep, char *why,
                                      size_t wl)
 {
-    const attest_check *crl = attest_report_find(rep, "tdx.collateral.crl");
+    const attest_check *crl =
+        attest_report_find(rep, attest_check_name(ATTEST_CK_TDX_COLLATERAL_CRL));
     char key[40], fail[160], a1[96], a2[96];
     STACK_OF(X509) *certs, *chain = NULL;
     X509 *anchor;
@@ -249,12 +241,12 @@ static STACK_OF(X509) *signing_chain(const collateral *c, const attest_trust *t,
                  "%s is not signed by an \"Intel SGX TCB Signing\" end-entity certificate "
                  "issued by the root (chain of %d)",
                  what, sk_X509_num(chain));
-    } else if (crl != NULL && crl->result == ATTEST_PASS &&
+    } else if (crl != NULL && crl->result == P11TEE_CHECK_PASS &&
                revoked_by(c->root_crl, sk_X509_value(chain, 0))) {
         snprintf(why, wl, "%s signing certificate is revoked by the root CA CRL", what);
     } else {
         snprintf(why, wl, "%s signature verifies; signing chain verified to %s%s", what, a1,
-                 crl != NULL && crl->result == ATTEST_PASS ? ", signer not revoked" : "");
+                 crl != NULL && crl->result == P11TEE_CHECK_PASS ? ", signer not revoked" : "");
         return chain;
     }
     sk_X509_pop_free(chain, X509_free);
@@ -263,20 +255,20 @@ static STACK_OF(X509) *signing_chain(const collateral *c, const attest_trust *t,
 
 /* The raw ECDSA signature over the exact bytes of the JSON text. */
 static int check_signed(const collateral *c, const attest_trust *t, const tdx_pck *pck,
-                        const char *what, attest_report *rep)
+                        const char *what, attest_check_id id, attest_report *rep)
 {
-    char name[ATTEST_NAME_MAX], key[40], why[ATTEST_REASON_MAX];
+    char key[40], why[ATTEST_REASON_MAX];
     STACK_OF(X509) *chain = signing_chain(c, t, pck, what, rep, why, sizeof(why));
     size_t len, siglen, n;
     const char *text = tdx_json_str(c->root, what, &len), *sighex;
-    uint8_t sig[64];
+    uint8_t sig[TDX_ECDSA_SIG_BYTES];
     int ok = 0;
 
     snprintf(key, sizeof(key), "%s_signature", what);
     sighex = tdx_json_str(c->root, key, &siglen);
     if (chain != NULL) {
-        if (hex_decode(sighex, siglen, sig, sizeof(sig), &n, NULL) != P11TEE_OK || n != 64)
-            snprintf(why, sizeof(why), "%s is not 64 bytes of hex (raw r || s)", key);
+        if (hex_decode(sighex, siglen, sig, sizeof(sig), &n, NULL) != P11TEE_OK || n != sizeof(sig))
+            snprintf(why, sizeof(why), "%s is not %zu bytes of hex (raw r || s)", key, sizeof(sig));
         else if (!attest_ecdsa_verify_raw(X509_get0_pubkey(sk_X509_value(chain, 0)), "SHA256",
                                           (const uint8_t *)text, len, sig, sizeof(sig)))
             snprintf(why, sizeof(why), "%s does not verify over the %zu bytes of %s", key, len,
@@ -285,18 +277,18 @@ static int check_signed(const collateral *c, const attest_trust *t, const tdx_pc
             ok = 1;
     }
     sk_X509_pop_free(chain, X509_free);
-    snprintf(name, sizeof(name), "tdx.collateral.%s", what);
-    attest_report_add(rep, name, ok ? ATTEST_PASS : ATTEST_FAIL, P11TEE_E_COLLATERAL, "%s", why);
+    attest_report_add(rep, id, ok ? P11TEE_CHECK_PASS : P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL,
+                      "%s", why);
     return ok;
 }
 
-/* Record the checks from tdx_check_names[from] on as not checked, with `why`. */
-static void not_checked_from(attest_report *rep, size_t from, const char *why)
+/* Record the TDX checks from `from` on as not checked, with `why`. */
+static void not_checked_from(attest_report *rep, attest_check_id from, const char *why)
 {
-    size_t i;
+    int id;
 
-    for (i = from; i < TDX_CHECK_COUNT; i++)
-        attest_report_add(rep, tdx_check_names[i], ATTEST_NOT_CHECKED, P11TEE_OK, "%s", why);
+    for (id = from; id < TDX_CHECK_END; id++)
+        attest_report_add(rep, (attest_check_id)id, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK, "%s", why);
 }
 
 void tdx_check_collateral(const tdx_quote *q, const tdx_verify_opts *o, const attest_trust *t,
@@ -312,20 +304,21 @@ void tdx_check_collateral(const tdx_quote *q, const tdx_verify_opts *o, const at
         return;
     }
     if (!collateral_parse(&c, o->collateral, o->collateral_len, why, sizeof(why))) {
-        attest_report_add(rep, "tdx.collateral.format", ATTEST_FAIL, P11TEE_E_COLLATERAL, "%s",
-                          why);
-        /* tdx.collateral.format comes first: the rest depend on it. */
-        not_checked_from(rep, TDX_COLLATERAL_FIRST + 1,
-                         "the collateral is unusable (see tdx.collateral.format)");
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_FORMAT, P11TEE_CHECK_FAIL,
+                          P11TEE_E_COLLATERAL, "%s", why);
+        /* The format check comes first: the rest depend on it. */
+        snprintf(why, sizeof(why), "the collateral is unusable (see %s)",
+                 attest_check_name(ATTEST_CK_TDX_COLLATERAL_FORMAT));
+        not_checked_from(rep, (attest_check_id)(TDX_COLLATERAL_FIRST + 1), why);
         collateral_free(&c);
         return;
     }
-    attest_report_add(rep, "tdx.collateral.format", ATTEST_PASS, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_FORMAT, P11TEE_CHECK_PASS, P11TEE_OK,
                       "CRLs, TCB info, QE identity, issuer chains and signatures present");
     check_crls(&c, pck, t->at, rep);
     check_revocation(&c, pck, rep);
-    tcb_ok = check_signed(&c, t, pck, "tcb_info", rep);
-    qe_ok = check_signed(&c, t, pck, "qe_identity", rep);
+    tcb_ok = check_signed(&c, t, pck, "tcb_info", ATTEST_CK_TDX_COLLATERAL_TCB_INFO, rep);
+    qe_ok = check_signed(&c, t, pck, "qe_identity", ATTEST_CK_TDX_COLLATERAL_QE_IDENTITY, rep);
     tdx_check_tcb(q, pck->leaf, tcb_ok ? c.tcb_info : NULL, qe_ok ? c.qe_identity : NULL, o, t->at,
                   rep, v);
     collateral_free(&c);

@@ -15,37 +15,38 @@
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 
-#include "attest/attest.h"
+#include "attest/eth.h"
 #include "crypto/crypto.h"
 
 /* EIP-191 version 0x45 (E): the prefix of personal_sign */
 static const char personal_prefix[] = "\x19"
                                       "Ethereum Signed Message:\n";
 
-static void address_from_point(const uint8_t pub[ETH_PUBKEY_BYTES], uint8_t addr[ETH_ADDRESS_BYTES])
+static void address_from_point(const uint8_t pub[P11TEE_PUBKEY_BYTES],
+                               uint8_t addr[ETH_ADDRESS_BYTES])
 {
     uint8_t h[ETH_HASH_BYTES];
 
-    eth_keccak256(pub + 1, ETH_PUBKEY_BYTES - 1, h);
+    eth_keccak256(pub + 1, P11TEE_PUBKEY_BYTES - 1, h);
     memcpy(addr, h + ETH_HASH_BYTES - ETH_ADDRESS_BYTES, ETH_ADDRESS_BYTES);
 }
 
 p11tee_status eth_address_from_pubkey(const uint8_t *pub, size_t len,
                                       uint8_t addr[ETH_ADDRESS_BYTES], p11tee_error *err)
 {
-    uint8_t point[ETH_PUBKEY_BYTES];
+    uint8_t point[P11TEE_PUBKEY_BYTES];
     secp256k1_pubkey key;
 
-    if (len == ETH_PUBKEY_BYTES - 1) {
+    if (len == P11TEE_PUBKEY_BYTES - 1) {
         point[0] = 0x04;
         memcpy(point + 1, pub, len);
-    } else if (len == ETH_PUBKEY_BYTES && pub[0] == 0x04) {
+    } else if (len == P11TEE_PUBKEY_BYTES && pub[0] == 0x04) {
         memcpy(point, pub, len);
     } else {
         return err_set(err, P11TEE_E_ATTEST_SIGNING_KEY,
-                       "signing key of %zu bytes is not an uncompressed point (65 bytes from 04, "
-                       "or 64)",
-                       len);
+                       "signing key of %zu bytes is not an uncompressed point (%d bytes from 04, "
+                       "or %d)",
+                       len, P11TEE_PUBKEY_BYTES, P11TEE_PUBKEY_BYTES - 1);
     }
     if (!secp256k1_ec_pubkey_parse(secp256k1_context_static, &key, point, sizeof(point)))
         return err_set(err, P11TEE_E_ATTEST_SIGNING_KEY, "signing key is not a point on secp256k1");
@@ -118,7 +119,7 @@ void eth_personal_hash(const void *msg, size_t len, uint8_t out[ETH_HASH_BYTES])
 
 p11tee_status eth_signature_parse(const char *s, size_t len, eth_signature *sig, p11tee_error *err)
 {
-    uint8_t raw[ETH_SIG_BYTES];
+    uint8_t raw[ETH_SIG_BYTES], v;
     p11tee_error sub;
 
     if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -127,19 +128,21 @@ p11tee_status eth_signature_parse(const char *s, size_t len, eth_signature *sig,
     }
     if (len != 2 * ETH_SIG_BYTES)
         return err_set(err, P11TEE_E_SIGNATURE_FORMAT,
-                       "a signature is 130 hex digits of r || s || v (got %zu)", len);
+                       "a signature is %d hex digits of r || s || v (got %zu)", 2 * ETH_SIG_BYTES,
+                       len);
     if (hex_decode(s, len, raw, sizeof(raw), NULL, &sub) != P11TEE_OK) {
         err_set(err, P11TEE_E_SIGNATURE_FORMAT, "signature is not hex");
         err_detail(err, "%s", sub.message);
         return P11TEE_E_SIGNATURE_FORMAT;
     }
-    if (raw[64] == 27 || raw[64] == 28)
-        sig->recid = raw[64] - 27;
-    else if (raw[64] == 0 || raw[64] == 1)
-        sig->recid = raw[64];
+    v = raw[ETH_SIG_BYTES - 1];
+    if (v == 27 || v == 28)
+        sig->recid = v - 27;
+    else if (v == 0 || v == 1)
+        sig->recid = v;
     else
         return err_set(err, P11TEE_E_SIGNATURE_FORMAT,
-                       "signature recovery byte v is %u; expected 27, 28, 0 or 1", raw[64]);
+                       "signature recovery byte v is %u; expected 27, 28, 0 or 1", v);
     memcpy(sig->rs, raw, sizeof(sig->rs));
     return P11TEE_OK;
 }
@@ -150,7 +153,7 @@ p11tee_status eth_recover_address(const uint8_t hash[ETH_HASH_BYTES], const eth_
     const secp256k1_context *ctx = secp256k1_context_static;
     secp256k1_ecdsa_recoverable_signature rsig;
     secp256k1_pubkey key;
-    uint8_t point[ETH_PUBKEY_BYTES];
+    uint8_t point[P11TEE_PUBKEY_BYTES];
     size_t n = sizeof(point);
 
     if (!secp256k1_ecdsa_recoverable_signature_parse_compact(ctx, &rsig, sig->rs, sig->recid))
@@ -165,28 +168,31 @@ p11tee_status eth_recover_address(const uint8_t hash[ETH_HASH_BYTES], const eth_
     return P11TEE_OK;
 }
 
-static int hash_field(const char *p, uint8_t out[32])
+/* The hex text of one SHA-256 digest. */
+#define HASH_HEX (2 * SHA256_DIGEST_LENGTH)
+
+static int hash_field(const char *p, uint8_t out[SHA256_DIGEST_LENGTH])
 {
-    return hex_decode(p, 64, out, 32, NULL, NULL) == P11TEE_OK;
+    return hex_decode(p, HASH_HEX, out, SHA256_DIGEST_LENGTH, NULL, NULL) == P11TEE_OK;
 }
 
 p11tee_status eth_signed_text_parse(const char *text, size_t len, eth_signed_text *out,
                                     p11tee_error *err)
 {
     /* Parse from the right: a model id may itself contain ':'. */
-    const size_t pair = 64 + 1 + 64;
+    const size_t pair = HASH_HEX + 1 + HASH_HEX;
 
     memset(out, 0, sizeof(*out));
     if (len > ETH_SIGNED_TEXT_MAX)
         return err_set(err, P11TEE_E_SIGNATURE_FORMAT,
                        "signed text of %zu bytes exceeds the %d allowed", len, ETH_SIGNED_TEXT_MAX);
-    if (len < pair || text[len - 65] != ':')
+    if (len < pair || text[len - HASH_HEX - 1] != ':')
         return err_set(err, P11TEE_E_SIGNATURE_FORMAT,
                        "signed text is not \"<sha256 of request>:<sha256 of response>\"");
     if (!hash_field(text + len - pair, out->request_sha256) ||
-        !hash_field(text + len - 64, out->response_sha256))
+        !hash_field(text + len - HASH_HEX, out->response_sha256))
         return err_set(err, P11TEE_E_SIGNATURE_FORMAT,
-                       "signed text hashes are not 64 hex digits each");
+                       "signed text hashes are not %d hex digits each", HASH_HEX);
     if (len == pair)
         return P11TEE_OK;
     if (len < pair + 2 || text[len - pair - 1] != ':')
@@ -203,24 +209,24 @@ p11tee_status eth_signed_text_parse(const char *text, size_t len, eth_signed_tex
 
 /* ---- eth_verify_response ---------------------------------------------------------------- */
 
-static void check_hash(attest_report *rep, const char *name, const char *what, const uint8_t *bytes,
-                       size_t len, const uint8_t expect[32])
+static void check_hash(attest_report *rep, attest_check_id id, const char *what,
+                       const uint8_t *bytes, size_t len, const uint8_t expect[SHA256_DIGEST_LENGTH])
 {
-    uint8_t h[32];
-    char hex[65];
+    uint8_t h[SHA256_DIGEST_LENGTH];
+    char hex[HASH_HEX + 1];
 
     if (bytes == NULL) {
-        attest_report_add(rep, name, ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, id, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "the exact %s bytes are not available", what);
         return;
     }
     SHA256(bytes, len, h);
     hex_encode(h, sizeof(h), hex, sizeof(hex));
     if (memcmp(h, expect, sizeof(h)) == 0)
-        attest_report_add(rep, name, ATTEST_PASS, P11TEE_OK, "SHA-256 of the %s (%zu bytes) is %s",
-                          what, len, hex);
+        attest_report_add(rep, id, P11TEE_CHECK_PASS, P11TEE_OK,
+                          "SHA-256 of the %s (%zu bytes) is %s", what, len, hex);
     else
-        attest_report_add(rep, name, ATTEST_FAIL, P11TEE_E_SIGNATURE_MISMATCH,
+        attest_report_add(rep, id, P11TEE_CHECK_FAIL, P11TEE_E_SIGNATURE_MISMATCH,
                           "signed hash differs from SHA-256 of the %s (%zu bytes) %s (advisory: "
                           "servers may re-serialise bodies)",
                           what, len, hex);
@@ -229,18 +235,18 @@ static void check_hash(attest_report *rep, const char *name, const char *what, c
 static void check_model(attest_report *rep, const eth_signed_text *t, const char *model)
 {
     if (t->model == NULL || model == NULL) {
-        attest_report_add(rep, "signature.model", ATTEST_NOT_CHECKED, P11TEE_OK, "%s",
+        attest_report_add(rep, ATTEST_CK_SIGNATURE_MODEL, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK, "%s",
                           t->model == NULL ? "the signed text names no model"
                                            : "no expected model given");
         return;
     }
     if (strlen(model) == t->model_len && memcmp(model, t->model, t->model_len) == 0)
-        attest_report_add(rep, "signature.model", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_SIGNATURE_MODEL, P11TEE_CHECK_PASS, P11TEE_OK,
                           "signed text names the model %s", model);
     else
-        attest_report_add(rep, "signature.model", ATTEST_FAIL, P11TEE_E_ATTEST_MODEL_MISMATCH,
-                          "signed text names the model %.*s, not %s", (int)t->model_len, t->model,
-                          model);
+        attest_report_add(
+            rep, ATTEST_CK_SIGNATURE_MODEL, P11TEE_CHECK_FAIL, P11TEE_E_ATTEST_MODEL_MISMATCH,
+            "signed text names the model %.*s, not %s", (int)t->model_len, t->model, model);
 }
 
 static void check_claimed(attest_report *rep, const eth_response_sig *in, const char *attested)
@@ -249,20 +255,20 @@ static void check_claimed(attest_report *rep, const eth_response_sig *in, const 
     p11tee_error sub;
 
     if (in->signing_address == NULL) {
-        attest_report_add(rep, "signature.signing_address", ATTEST_NOT_CHECKED, P11TEE_OK,
-                          "the response states no signing_address");
+        attest_report_add(rep, ATTEST_CK_SIGNATURE_SIGNING_ADDRESS, P11TEE_CHECK_NOT_CHECKED,
+                          P11TEE_OK, "the response states no signing_address");
         return;
     }
     if (eth_address_parse(in->signing_address, in->signing_address_len, claimed, &sub) != P11TEE_OK)
-        attest_report_add(rep, "signature.signing_address", ATTEST_FAIL, sub.code, "%s",
-                          sub.message);
+        attest_report_add(rep, ATTEST_CK_SIGNATURE_SIGNING_ADDRESS, P11TEE_CHECK_FAIL, sub.code,
+                          "%s", sub.message);
     else if (memcmp(claimed, in->attested_address, ETH_ADDRESS_BYTES) != 0)
-        attest_report_add(rep, "signature.signing_address", ATTEST_FAIL,
+        attest_report_add(rep, ATTEST_CK_SIGNATURE_SIGNING_ADDRESS, P11TEE_CHECK_FAIL,
                           P11TEE_E_ATTEST_ADDRESS_MISMATCH,
                           "response claims signer %.*s, the attested address is %s",
                           (int)in->signing_address_len, in->signing_address, attested);
     else
-        attest_report_add(rep, "signature.signing_address", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_SIGNATURE_SIGNING_ADDRESS, P11TEE_CHECK_PASS, P11TEE_OK,
                           "response names the attested address %s", attested);
 }
 
@@ -281,24 +287,26 @@ static p11tee_status check_signer(const eth_response_sig *in, attest_report *rep
         rc = eth_recover_address(hash, &sig, signer, err);
     }
     if (rc != P11TEE_OK) {
-        attest_report_add(rep, "signature.format", ATTEST_FAIL, rc, "%s", err->message);
-        attest_report_add(rep, "signature.recovered", ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_SIGNATURE_FORMAT, P11TEE_CHECK_FAIL, rc, "%s",
+                          err->message);
+        attest_report_add(rep, ATTEST_CK_SIGNATURE_RECOVERED, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "the signature could not be decoded");
         return rc;
     }
-    attest_report_add(rep, "signature.format", ATTEST_PASS, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_SIGNATURE_FORMAT, P11TEE_CHECK_PASS, P11TEE_OK,
                       "r || s || v decoded (recovery id %d)", sig.recid);
     eth_address_format(signer, signer_text);
     if (memcmp(signer, in->attested_address, ETH_ADDRESS_BYTES) != 0) {
-        attest_report_add(rep, "signature.recovered", ATTEST_FAIL, P11TEE_E_SIGNATURE_MISMATCH,
-                          "EIP-191 signer is %s, not the attested %s", signer_text, attested);
+        attest_report_add(rep, ATTEST_CK_SIGNATURE_RECOVERED, P11TEE_CHECK_FAIL,
+                          P11TEE_E_SIGNATURE_MISMATCH, "EIP-191 signer is %s, not the attested %s",
+                          signer_text, attested);
         err_set(err, P11TEE_E_SIGNATURE_MISMATCH,
                 "response signature was made by %s, not by the attested enclave key %s: do not "
                 "trust this response",
                 signer_text, attested);
         return P11TEE_E_SIGNATURE_MISMATCH;
     }
-    attest_report_add(rep, "signature.recovered", ATTEST_PASS, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_SIGNATURE_RECOVERED, P11TEE_CHECK_PASS, P11TEE_OK,
                       "EIP-191 signer is the attested address %s", attested);
     return P11TEE_OK;
 }
@@ -315,16 +323,16 @@ p11tee_status eth_verify_response(const eth_response_sig *in, attest_report *rep
     eth_address_format(in->attested_address, attested);
     rc = eth_signed_text_parse(in->text, in->text_len, &t, err);
     if (rc != P11TEE_OK) {
-        attest_report_add(rep, "signature.text", ATTEST_FAIL, rc, "%s", err->message);
+        attest_report_add(rep, ATTEST_CK_SIGNATURE_TEXT, P11TEE_CHECK_FAIL, rc, "%s", err->message);
         return rc;
     }
-    attest_report_add(rep, "signature.text", ATTEST_PASS, P11TEE_OK, "%s form",
+    attest_report_add(rep, ATTEST_CK_SIGNATURE_TEXT, P11TEE_CHECK_PASS, P11TEE_OK, "%s form",
                       t.model ? "<model>:<request>:<response>" : "<request>:<response>");
     check_claimed(rep, in, attested);
     check_model(rep, &t, in->model);
-    check_hash(rep, "signature.request_hash", "request", in->request, in->request_len,
+    check_hash(rep, ATTEST_CK_SIGNATURE_REQUEST_HASH, "request", in->request, in->request_len,
                t.request_sha256);
-    check_hash(rep, "signature.response_hash", "response", in->response, in->response_len,
+    check_hash(rep, ATTEST_CK_SIGNATURE_RESPONSE_HASH, "response", in->response, in->response_len,
                t.response_sha256);
     return check_signer(in, rep, attested, err);
 }

@@ -15,11 +15,14 @@
 #include <openssl/sha.h>
 
 #include "attest/attest.h"
+#include "attest/eth.h"
+#include "attest/nvidia.h"
+#include "attest/tdx.h"
 #include "crypto/crypto.h"
 
 static int ev_hex_equals(strview hex, const uint8_t *bytes, size_t n)
 {
-    uint8_t buf[64];
+    uint8_t buf[P11TEE_NONCE_BYTES];
 
     return hex.p != NULL && hex.len == 2 * n && n <= sizeof(buf) &&
            hex_decode(hex.p, hex.len, buf, sizeof(buf), NULL, NULL) == P11TEE_OK &&
@@ -30,37 +33,41 @@ static int ev_hex_equals(strview hex, const uint8_t *bytes, size_t n)
 static void ev_statements(const attest_evidence *ev, const attest_expect *ex, attest_report *rep)
 {
     if (!ev->has_verified)
-        attest_report_add(rep, "server.verified", ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_SERVER_VERIFIED, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "the response has no \"verified\" field");
     else
-        attest_report_add(rep, "server.verified", ev->verified ? ATTEST_PASS : ATTEST_FAIL,
+        attest_report_add(rep, ATTEST_CK_SERVER_VERIFIED,
+                          ev->verified ? P11TEE_CHECK_PASS : P11TEE_CHECK_FAIL,
                           P11TEE_E_ATTEST_NOT_VERIFIED, "server reports verified: %s",
                           ev->verified ? "true (a hint; checked below)" : "false");
     if (ex->nonce == NULL)
-        attest_report_add(rep, "nonce.echo", ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_NONCE_ECHO, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "no nonce was given to compare with");
     else if (ev->nonce.p == NULL)
-        attest_report_add(rep, "nonce.echo", ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_NONCE_ECHO, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "the response does not echo the nonce");
     else
-        attest_report_add(rep, "nonce.echo",
-                          ev_hex_equals(ev->nonce, ex->nonce, 32) ? ATTEST_PASS : ATTEST_FAIL,
+        attest_report_add(rep, ATTEST_CK_NONCE_ECHO,
+                          ev_hex_equals(ev->nonce, ex->nonce, P11TEE_NONCE_BYTES)
+                              ? P11TEE_CHECK_PASS
+                              : P11TEE_CHECK_FAIL,
                           P11TEE_E_ATTEST_NONCE_MISMATCH, "%s",
-                          ev_hex_equals(ev->nonce, ex->nonce, 32)
+                          ev_hex_equals(ev->nonce, ex->nonce, P11TEE_NONCE_BYTES)
                               ? "the response echoes our nonce"
                               : "the echoed nonce is not the one we sent (possible replay)");
     if (ex->model == NULL || ev->model.p == NULL)
-        attest_report_add(rep, "model.echo", ATTEST_NOT_CHECKED, P11TEE_OK, "%s",
+        attest_report_add(rep, ATTEST_CK_MODEL_ECHO, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK, "%s",
                           ex->model == NULL ? "no model was given to compare with"
                                             : "the response does not name its model");
     else
-        attest_report_add(rep, "model.echo",
-                          strview_eq(ev->model, ex->model) ? ATTEST_PASS : ATTEST_FAIL,
+        attest_report_add(rep, ATTEST_CK_MODEL_ECHO,
+                          strview_eq(ev->model, ex->model) ? P11TEE_CHECK_PASS : P11TEE_CHECK_FAIL,
                           P11TEE_E_ATTEST_MODEL_MISMATCH, "attestation is for %.*s, asked for %s",
                           (int)(ev->model.len > 128 ? 128 : ev->model.len), ev->model.p, ex->model);
     if (ev->has_debug)
-        attest_report_add(rep, "debug.flag", ev->debug ? ATTEST_FAIL : ATTEST_PASS,
-                          P11TEE_E_ATTEST_DEBUG, "server reports debug: %s",
+        attest_report_add(rep, ATTEST_CK_DEBUG_FLAG,
+                          ev->debug ? P11TEE_CHECK_FAIL : P11TEE_CHECK_PASS, P11TEE_E_ATTEST_DEBUG,
+                          "server reports debug: %s",
                           ev->debug ? "true (debug mode: secrets are readable)" : "false");
 }
 
@@ -74,13 +81,13 @@ static void ev_key(const attest_evidence *ev, attest_outcome *out)
 
     if (ev->signing_key.p == NULL ||
         key_parse_model(ev->signing_key.p, ev->signing_key.len, out->model_key, &e) != P11TEE_OK) {
-        attest_report_add(rep, "signing_key.format", ATTEST_FAIL, P11TEE_E_ATTEST_SIGNING_KEY, "%s",
-                          ev->signing_key.p == NULL ? "the response carries no signing key"
-                                                    : e.message);
+        attest_report_add(
+            rep, ATTEST_CK_SIGNING_KEY_FORMAT, P11TEE_CHECK_FAIL, P11TEE_E_ATTEST_SIGNING_KEY, "%s",
+            ev->signing_key.p == NULL ? "the response carries no signing key" : e.message);
         return;
     }
     out->has_model_key = 1;
-    attest_report_add(rep, "signing_key.format", ATTEST_PASS, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_SIGNING_KEY_FORMAT, P11TEE_CHECK_PASS, P11TEE_OK,
                       "secp256k1 point from \"%s\" (%zu hex characters)", ev->signing_key_field,
                       ev->signing_key.len);
     if (eth_address_from_pubkey(out->model_key, P11TEE_PUBKEY_BYTES, out->address, &e) != P11TEE_OK)
@@ -88,17 +95,17 @@ static void ev_key(const attest_evidence *ev, attest_outcome *out)
     out->has_address = 1;
     eth_address_format(out->address, mine);
     if (ev->signing_address.p == NULL)
-        attest_report_add(rep, "signing_address.binding", ATTEST_FAIL,
+        attest_report_add(rep, ATTEST_CK_SIGNING_ADDRESS_BINDING, P11TEE_CHECK_FAIL,
                           P11TEE_E_ATTEST_ADDRESS_MISMATCH,
                           "the response carries no signing_address (key hashes to %s)", mine);
     else if (eth_address_parse(ev->signing_address.p, ev->signing_address.len, claimed, &e) !=
              P11TEE_OK)
-        attest_report_add(rep, "signing_address.binding", ATTEST_FAIL,
+        attest_report_add(rep, ATTEST_CK_SIGNING_ADDRESS_BINDING, P11TEE_CHECK_FAIL,
                           P11TEE_E_ATTEST_ADDRESS_MISMATCH, "signing_address: %s", e.message);
     else
-        attest_report_add(rep, "signing_address.binding",
-                          memcmp(claimed, out->address, ETH_ADDRESS_BYTES) == 0 ? ATTEST_PASS
-                                                                                : ATTEST_FAIL,
+        attest_report_add(rep, ATTEST_CK_SIGNING_ADDRESS_BINDING,
+                          memcmp(claimed, out->address, ETH_ADDRESS_BYTES) == 0 ? P11TEE_CHECK_PASS
+                                                                                : P11TEE_CHECK_FAIL,
                           P11TEE_E_ATTEST_ADDRESS_MISMATCH,
                           "Keccak-256 of the key gives %s; the response says %.*s", mine,
                           (int)(ev->signing_address.len > 64 ? 64 : ev->signing_address.len),
@@ -127,11 +134,11 @@ static void ev_tdx_options(const attest_expect *ex, const attest_policy *pol,
  */
 static void ev_tdx_complete(attest_report *rep, const p11tee_error *e)
 {
-    size_t i;
+    int id;
 
-    for (i = 0; i < TDX_CHECK_COUNT; i++)
-        if (attest_report_find(rep, tdx_check_names[i]) == NULL)
-            attest_report_add(rep, tdx_check_names[i], ATTEST_FAIL, P11TEE_E_ATTEST_REQUIRED,
+    for (id = TDX_CHECK_FIRST; id < TDX_CHECK_END; id++)
+        if (attest_report_find(rep, attest_check_name((attest_check_id)id)) == NULL)
+            attest_report_add(rep, (attest_check_id)id, P11TEE_CHECK_FAIL, P11TEE_E_ATTEST_REQUIRED,
                               "the TDX verification could not run: %s", e->message);
 }
 
@@ -143,7 +150,7 @@ static void ev_tdx(const attest_evidence *ev, const attest_expect *ex, const att
     p11tee_error e;
 
     if (ev->intel_quote.p == NULL && out->quote_buf == NULL) {
-        attest_report_add(&out->report, "tdx.quote.format", ATTEST_NOT_CHECKED,
+        attest_report_add(&out->report, ATTEST_CK_TDX_QUOTE_FORMAT, P11TEE_CHECK_NOT_CHECKED,
                           P11TEE_E_QUOTE_MISSING, "the attestation carries no TDX quote");
         return;
     }
@@ -151,13 +158,13 @@ static void ev_tdx(const attest_evidence *ev, const attest_expect *ex, const att
          tdx_quote_decode(ev->intel_quote.p, ev->intel_quote.len, &out->quote_buf, &out->quote_len,
                           &e) != P11TEE_OK) ||
         tdx_quote_parse(out->quote_buf, out->quote_len, &out->quote, &e) != P11TEE_OK) {
-        attest_report_add(&out->report, "tdx.quote.format", ATTEST_FAIL,
+        attest_report_add(&out->report, ATTEST_CK_TDX_QUOTE_FORMAT, P11TEE_CHECK_FAIL,
                           e.code == P11TEE_E_QUOTE_UNSUPPORTED ? e.code : P11TEE_E_QUOTE_FORMAT,
                           "%s", e.message);
         return;
     }
     out->has_quote = 1;
-    attest_report_add(&out->report, "tdx.quote.format", ATTEST_PASS, P11TEE_OK,
+    attest_report_add(&out->report, ATTEST_CK_TDX_QUOTE_FORMAT, P11TEE_CHECK_PASS, P11TEE_OK,
                       "TDX quote v%u, %zu bytes, TDX %s body", out->quote.version, out->quote.used,
                       out->quote.body_type == 3 ? "1.5" : "1.0");
     ev_tdx_options(ex, pol, out, &o);
@@ -166,59 +173,61 @@ static void ev_tdx(const attest_evidence *ev, const attest_expect *ex, const att
         ev_tdx_complete(&out->report, &e);
 }
 
-static void ev_pin(attest_report *rep, const char *name, int has_quote, const uint8_t *got,
+static void ev_pin(attest_report *rep, attest_check_id id, int has_quote, const uint8_t *got,
                    const uint8_t *want)
 {
     char hex[2 * TDX_MR_BYTES + 1];
 
     if (!has_quote) {
-        attest_report_add(rep, name, ATTEST_FAIL, P11TEE_E_MEASUREMENT,
+        attest_report_add(rep, id, P11TEE_CHECK_FAIL, P11TEE_E_MEASUREMENT,
                           "the policy pins it but there is no readable quote");
         return;
     }
     hex_encode(got, TDX_MR_BYTES, hex, sizeof(hex));
-    attest_report_add(rep, name,
-                      CRYPTO_memcmp(got, want, TDX_MR_BYTES) == 0 ? ATTEST_PASS : ATTEST_FAIL,
+    attest_report_add(rep, id,
+                      CRYPTO_memcmp(got, want, TDX_MR_BYTES) == 0 ? P11TEE_CHECK_PASS
+                                                                  : P11TEE_CHECK_FAIL,
                       P11TEE_E_MEASUREMENT, "%s %s the policy's pin", hex,
                       CRYPTO_memcmp(got, want, TDX_MR_BYTES) == 0 ? "matches" : "differs from");
 }
 
 /* dstack: MRCONFIGID = 0x01 || SHA-256(app_compose) || zeros. */
-static void ev_mrconfigid_of(const uint8_t sha[32], uint8_t out[TDX_MR_BYTES])
+static void ev_mrconfigid_of(const uint8_t sha[SHA256_DIGEST_LENGTH], uint8_t out[TDX_MR_BYTES])
 {
     memset(out, 0, TDX_MR_BYTES);
     out[0] = 0x01;
-    memcpy(out + 1, sha, 32);
+    memcpy(out + 1, sha, SHA256_DIGEST_LENGTH);
 }
 
 static void ev_measurements(const attest_evidence *ev, const attest_policy *pol,
                             attest_outcome *out)
 {
-    static const char *const rtmr_checks[4] = {"policy.rtmr0", "policy.rtmr1", "policy.rtmr2",
-                                               "policy.rtmr3"};
     const tdx_quote *q = &out->quote;
-    uint8_t sha[32], want[TDX_MR_BYTES];
+    uint8_t sha[SHA256_DIGEST_LENGTH], want[TDX_MR_BYTES];
     size_t i;
 
     if (pol->pin_mrtd)
-        ev_pin(&out->report, "policy.mrtd", out->has_quote, q->mr_td, pol->mrtd);
+        ev_pin(&out->report, ATTEST_CK_POLICY_MRTD, out->has_quote, q->mr_td, pol->mrtd);
     for (i = 0; i < 4; i++)
         if (pol->pin_rtmr[i])
-            ev_pin(&out->report, rtmr_checks[i], out->has_quote, q->rtmr[i], pol->rtmr[i]);
+            ev_pin(&out->report, (attest_check_id)(ATTEST_CK_POLICY_RTMR0 + i), out->has_quote,
+                   q->rtmr[i], pol->rtmr[i]);
     if (pol->pin_mrconfigid)
-        ev_pin(&out->report, "policy.mrconfigid", out->has_quote, q->mr_config_id, pol->mrconfigid);
+        ev_pin(&out->report, ATTEST_CK_POLICY_MRCONFIGID, out->has_quote, q->mr_config_id,
+               pol->mrconfigid);
     if (pol->pin_app_compose) {
         ev_mrconfigid_of(pol->app_compose_sha256, want);
-        ev_pin(&out->report, "policy.app_compose", out->has_quote, q->mr_config_id, want);
+        ev_pin(&out->report, ATTEST_CK_POLICY_APP_COMPOSE, out->has_quote, q->mr_config_id, want);
     }
     if (ev->app_compose.p != NULL && out->has_quote) {
         SHA256((const uint8_t *)ev->app_compose.p, ev->app_compose.len, sha);
         ev_mrconfigid_of(sha, want);
-        attest_report_add(
-            &out->report, "app_compose.binding",
-            memcmp(q->mr_config_id, want, TDX_MR_BYTES) == 0 ? ATTEST_PASS : ATTEST_FAIL,
-            P11TEE_E_MEASUREMENT, "MRCONFIGID %s SHA-256 of the app_compose sent",
-            memcmp(q->mr_config_id, want, TDX_MR_BYTES) == 0 ? "carries" : "does not carry");
+        attest_report_add(&out->report, ATTEST_CK_APP_COMPOSE_BINDING,
+                          memcmp(q->mr_config_id, want, TDX_MR_BYTES) == 0 ? P11TEE_CHECK_PASS
+                                                                           : P11TEE_CHECK_FAIL,
+                          P11TEE_E_MEASUREMENT, "MRCONFIGID %s SHA-256 of the app_compose sent",
+                          memcmp(q->mr_config_id, want, TDX_MR_BYTES) == 0 ? "carries"
+                                                                           : "does not carry");
     }
 }
 
@@ -252,8 +261,8 @@ static void ev_nvidia(const attest_evidence *ev, const attest_expect *ex, const 
     p11tee_status rc;
 
     if (ev->nvidia_payload.p == NULL) {
-        attest_report_add(&out->report, "nvidia.payload", ATTEST_NOT_CHECKED, P11TEE_OK,
-                          "the attestation carries no NVIDIA GPU evidence");
+        attest_report_add(&out->report, ATTEST_CK_NVIDIA_PAYLOAD, P11TEE_CHECK_NOT_CHECKED,
+                          P11TEE_OK, "the attestation carries no NVIDIA GPU evidence");
         return;
     }
     memset(&o, 0, sizeof(o));
@@ -263,8 +272,9 @@ static void ev_nvidia(const attest_evidence *ev, const attest_expect *ex, const 
     o.extra_roots_len = pol->nvidia_test_roots_len;
     rc = nv_verify_text(ev->nvidia_payload.p, ev->nvidia_payload.len, &o, &out->report, &e);
     if (rc == P11TEE_E_INTERNAL || rc == P11TEE_E_CONFIG || rc == P11TEE_E_NOMEM)
-        attest_report_add(&out->report, "nvidia.chain", ATTEST_FAIL, P11TEE_E_ATTEST_REQUIRED,
-                          "the NVIDIA verification could not run: %s", e.message);
+        attest_report_add(&out->report, ATTEST_CK_NVIDIA_CHAIN, P11TEE_CHECK_FAIL,
+                          P11TEE_E_ATTEST_REQUIRED, "the NVIDIA verification could not run: %s",
+                          e.message);
     out->gpu_count = ev_gpu_count(ev->nvidia_payload);
 }
 
@@ -291,7 +301,7 @@ p11tee_status attest_evaluate_quote(const uint8_t *data, size_t len, const attes
     rc = tdx_quote_load(data, len, &out->quote_buf, &out->quote_len, err);
     if (rc != P11TEE_OK) {
         /* The check's code stays in the attestation class, whatever the decoder said. */
-        attest_report_add(&out->report, "tdx.quote.format", ATTEST_FAIL,
+        attest_report_add(&out->report, ATTEST_CK_TDX_QUOTE_FORMAT, P11TEE_CHECK_FAIL,
                           rc == P11TEE_E_QUOTE_UNSUPPORTED ? rc : P11TEE_E_QUOTE_FORMAT, "%s",
                           err != NULL ? err->message : p11tee_strerror(rc));
         return rc;

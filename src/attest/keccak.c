@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "attest/attest.h"
+#include "attest/eth.h"
 
 #define KECCAK_ROUNDS 24
 

@@ -28,7 +28,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
-#include "attest/attest.h"
+#include "attest/nvidia.h"
 #include "crypto/crypto.h"
 
 /*
@@ -51,7 +51,7 @@ const char nv_root_pem[] = "-----BEGIN CERTIFICATE-----\n"
                            "-----END CERTIFICATE-----\n";
 
 /* SHA-256 of the DER: 102bf659d5419614c9d8e6aecebc80454eb26b1df6a769ac720b9a690b167b48 */
-const uint8_t nv_root_fp[32] = {
+const uint8_t nv_root_fp[SHA256_DIGEST_LENGTH] = {
     0x10, 0x2b, 0xf6, 0x59, 0xd5, 0x41, 0x96, 0x14, 0xc9, 0xd8, 0xe6, 0xae, 0xce, 0xbc, 0x80, 0x45,
     0x4e, 0xb2, 0x6b, 0x1d, 0xf6, 0xa7, 0x69, 0xac, 0x72, 0x0b, 0x9a, 0x69, 0x0b, 0x16, 0x7b, 0x48,
 };
@@ -87,7 +87,7 @@ static p11tee_status bad_format(p11tee_error *err, const char *fmt, ...)
 static p11tee_status parse_request(const uint8_t *ev, size_t len, nv_report *r, p11tee_error *err)
 {
     /* SPDM 1.1, GET_MEASUREMENTS, signature requested, all measurements */
-    static const uint8_t head[4] = {0x11, 0xe0, 0x01, 0xff};
+    static const uint8_t head[NV_REQUEST_NONCE_AT] = {0x11, 0xe0, 0x01, 0xff};
 
     if (len < NV_REQUEST_BYTES)
         return bad_format(err, "%zu bytes cannot hold the %d-byte GET_MEASUREMENTS request", len,
@@ -97,8 +97,8 @@ static p11tee_status parse_request(const uint8_t *ev, size_t len, nv_report *r, 
                           "request starts %02x %02x %02x %02x, not 11 e0 01 ff (SPDM 1.1 signed "
                           "GET_MEASUREMENTS of all blocks)",
                           ev[0], ev[1], ev[2], ev[3]);
-    r->request_nonce = ev + 4;
-    r->slot = ev[36];
+    r->request_nonce = ev + NV_REQUEST_NONCE_AT;
+    r->slot = ev[NV_REQUEST_SLOT_AT];
     if (r->slot > 7)
         return bad_format(err, "request slot %u is not 0..7", r->slot);
     return P11TEE_OK;

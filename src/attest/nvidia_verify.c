@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 #include <openssl/x509.h>
 
-#include "attest/attest.h"
+#include "attest/nvidia.h"
 #include "crypto/crypto.h"
 
 /* ---- the payload ------------------------------------------------------------------------ */
@@ -76,7 +76,7 @@ static p11tee_status read_payload(struct json_object *obj, nv_payload *p, p11tee
     if (!member_str(obj, "nonce", &nonce, &nonce_len) || nonce_len != 2 * NV_NONCE_BYTES ||
         hex_decode(nonce, nonce_len, p->nonce, NV_NONCE_BYTES, NULL, NULL) != P11TEE_OK)
         return err_set(err, P11TEE_E_NVIDIA_FORMAT,
-                       "nvidia_payload.nonce is not a string of 64 hex digits");
+                       "nvidia_payload.nonce is not a string of %d hex digits", 2 * NV_NONCE_BYTES);
     if (json_object_object_get_ex(obj, "arch", &arch) && !member_str(obj, "arch", &p->arch, &alen))
         return err_set(err, P11TEE_E_NVIDIA_FORMAT, "nvidia_payload.arch is not a string");
     if (!json_object_object_get_ex(obj, "evidence_list", &list) ||
@@ -110,13 +110,17 @@ static p11tee_status parse_json(const char *text, size_t len, struct json_object
 
 enum { CK_FORMAT, CK_NONCE, CK_SIGNATURE, CK_CHAIN, CK_FWID, CK_COUNT };
 
-static const char *const ck_names[CK_COUNT] = {
-    "nvidia.evidence.format", "nvidia.evidence.nonce", "nvidia.evidence.signature",
-    "nvidia.chain",           "nvidia.fwid",
+/* The per-GPU checks, in the order they are recorded. */
+static const attest_check_id ck_ids[CK_COUNT] = {
+    ATTEST_CK_NVIDIA_EVIDENCE_FORMAT,
+    ATTEST_CK_NVIDIA_EVIDENCE_NONCE,
+    ATTEST_CK_NVIDIA_EVIDENCE_SIGNATURE,
+    ATTEST_CK_NVIDIA_CHAIN,
+    ATTEST_CK_NVIDIA_FWID,
 };
 
 typedef struct nv_check {
-    attest_result result;
+    p11tee_check_result result;
     p11tee_status code;
     char reason[ATTEST_REASON_MAX];
 } nv_check;
@@ -148,9 +152,9 @@ static void ck_fail(nv_run *run, int c, size_t gpu, p11tee_status code, const ch
     va_list ap;
     int n;
 
-    if (k->result == ATTEST_FAIL)
+    if (k->result == P11TEE_CHECK_FAIL)
         return;
-    k->result = ATTEST_FAIL;
+    k->result = P11TEE_CHECK_FAIL;
     k->code = code;
     n = snprintf(k->reason, sizeof(k->reason), "GPU %zu of %zu: ", gpu, run->p->gpus);
     va_start(ap, fmt);
@@ -163,9 +167,9 @@ static void ck_skip(nv_run *run, int c, size_t gpu, const char *why)
 {
     nv_check *k = &run->ck[c];
 
-    if (k->result != ATTEST_PASS)
+    if (k->result != P11TEE_CHECK_PASS)
         return;
-    k->result = ATTEST_NOT_CHECKED;
+    k->result = P11TEE_CHECK_NOT_CHECKED;
     snprintf(k->reason, sizeof(k->reason), "GPU %zu of %zu: %s", gpu, run->p->gpus, why);
 }
 
@@ -289,7 +293,7 @@ static void gpu_free(nv_gpu *g)
 static void pass_reason(nv_run *run, int c, char *out, size_t outlen)
 {
     size_t n = run->p->gpus;
-    char when[32];
+    char when[ATTEST_TIME_TEXT];
 
     switch (c) {
     case CK_FORMAT:
@@ -317,18 +321,18 @@ static void pass_reason(nv_run *run, int c, char *out, size_t outlen)
 static void record_gpu_checks(nv_run *run, attest_report *rep)
 {
     for (int c = 0; c < CK_COUNT; c++) {
-        if (run->ck[c].result == ATTEST_PASS)
+        if (run->ck[c].result == P11TEE_CHECK_PASS)
             pass_reason(run, c, run->ck[c].reason, sizeof(run->ck[c].reason));
-        attest_report_add(rep, ck_names[c], run->ck[c].result, run->ck[c].code, "%s",
+        attest_report_add(rep, ck_ids[c], run->ck[c].result, run->ck[c].code, "%s",
                           run->ck[c].reason);
     }
 }
 
 static void record_offline_limits(attest_report *rep)
 {
-    attest_report_add(rep, "nvidia.ocsp", ATTEST_NOT_CHECKED, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_NVIDIA_OCSP, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                       "certificate revocation (OCSP) needs NVIDIA services");
-    attest_report_add(rep, "nvidia.rim", ATTEST_NOT_CHECKED, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_NVIDIA_RIM, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                       "golden measurements (RIM) need NVIDIA services");
 }
 
@@ -337,27 +341,27 @@ static void record_payload(const nv_payload *p, const nv_options *o, attest_repo
     char hex[2 * NV_NONCE_BYTES + 1];
 
     hex_encode(p->nonce, NV_NONCE_BYTES, hex, sizeof(hex));
-    attest_report_add(rep, "nvidia.payload", ATTEST_PASS, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_NVIDIA_PAYLOAD, P11TEE_CHECK_PASS, P11TEE_OK,
                       "%zu GPU(s), arch %s, nonce %s", p->gpus, p->arch ? p->arch : "not given",
                       hex);
     if (o->nonce == NULL)
-        attest_report_add(rep, "nvidia.nonce", ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_NVIDIA_NONCE, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "no nonce of ours given");
     else if (memcmp(o->nonce, p->nonce, NV_NONCE_BYTES) != 0)
-        attest_report_add(rep, "nvidia.nonce", ATTEST_FAIL, P11TEE_E_NVIDIA_NONCE,
+        attest_report_add(rep, ATTEST_CK_NVIDIA_NONCE, P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_NONCE,
                           "payload nonce %s is not the nonce we sent (possible replay)", hex);
     else
-        attest_report_add(rep, "nvidia.nonce", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_NVIDIA_NONCE, P11TEE_CHECK_PASS, P11TEE_OK,
                           "payload nonce equals the nonce we sent");
 }
 
 static void record_unusable(attest_report *rep, const p11tee_error *e)
 {
-    attest_report_add(rep, "nvidia.payload", ATTEST_FAIL, e->code, "%s", e->message);
-    attest_report_add(rep, "nvidia.nonce", ATTEST_NOT_CHECKED, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_NVIDIA_PAYLOAD, P11TEE_CHECK_FAIL, e->code, "%s", e->message);
+    attest_report_add(rep, ATTEST_CK_NVIDIA_NONCE, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                       "the payload could not be read");
     for (int c = 0; c < CK_COUNT; c++)
-        attest_report_add(rep, ck_names[c], ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ck_ids[c], P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "the payload could not be read");
 }
 
@@ -375,7 +379,7 @@ static void check_gpus(nv_run *run, attest_report *rep)
     size_t i;
 
     for (int c = 0; c < CK_COUNT; c++)
-        run->ck[c].result = ATTEST_PASS;
+        run->ck[c].result = P11TEE_CHECK_PASS;
     for (i = 0; i < run->p->gpus; i++) {
         memset(&g, 0, sizeof(g));
         gpu_decode(run, i, &g);
@@ -408,7 +412,8 @@ static p11tee_status verify_object(struct json_object *obj, const nv_options *op
             check_gpus(&run, rep);
         }
         record_offline_limits(rep);
-        rc = attest_report_first_failure_in(rep, "nvidia.", "NVIDIA", err);
+        rc =
+            attest_report_first_failure_in(rep, ATTEST_AREA_BIT(ATTEST_AREA_NVIDIA), "NVIDIA", err);
     }
     attest_trust_free(&run.trust);
     return rc;
@@ -429,7 +434,8 @@ p11tee_status nv_verify(struct json_object *payload, const nv_options *opts, att
                        &inner, &e) != P11TEE_OK) {
             record_unusable(rep, &e);
             record_offline_limits(rep);
-            return attest_report_first_failure_in(rep, "nvidia.", "NVIDIA", err);
+            return attest_report_first_failure_in(rep, ATTEST_AREA_BIT(ATTEST_AREA_NVIDIA),
+                                                  "NVIDIA", err);
         }
         payload = inner;
     }
@@ -450,7 +456,8 @@ p11tee_status nv_verify_text(const char *text, size_t len, const nv_options *opt
     if (parse_json(text, len, &obj, &e) != P11TEE_OK) {
         record_unusable(rep, &e);
         record_offline_limits(rep);
-        return attest_report_first_failure_in(rep, "nvidia.", "NVIDIA", err);
+        return attest_report_first_failure_in(rep, ATTEST_AREA_BIT(ATTEST_AREA_NVIDIA), "NVIDIA",
+                                              err);
     }
     rc = nv_verify(obj, opts, rep, err);
     json_object_put(obj);

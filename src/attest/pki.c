@@ -23,7 +23,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "attest/attest.h"
+#include "attest/pki.h"
 
 STACK_OF(X509) *attest_certs_from_pem(const char *pem, size_t len)
 {
@@ -58,18 +58,18 @@ STACK_OF(X509) *attest_certs_from_pem(const char *pem, size_t len)
     return certs;
 }
 
-p11tee_status attest_root_from_pem(const char *pem, const uint8_t fp[32], const char *name,
-                                   X509 **out, p11tee_error *err)
+p11tee_status attest_root_from_pem(const char *pem, const uint8_t fp[SHA256_DIGEST_LENGTH],
+                                   const char *name, X509 **out, p11tee_error *err)
 {
     STACK_OF(X509) *certs = attest_certs_from_pem(pem, strlen(pem));
-    uint8_t md[32];
+    uint8_t md[SHA256_DIGEST_LENGTH];
     unsigned int mdlen = 0;
 
     *out = NULL;
     if (certs == NULL || sk_X509_num(certs) != 1)
         goto bad;
-    if (!X509_digest(sk_X509_value(certs, 0), EVP_sha256(), md, &mdlen) || mdlen != 32 ||
-        CRYPTO_memcmp(md, fp, 32) != 0)
+    if (!X509_digest(sk_X509_value(certs, 0), EVP_sha256(), md, &mdlen) || mdlen != sizeof(md) ||
+        CRYPTO_memcmp(md, fp, sizeof(md)) != 0)
         goto bad;
     *out = sk_X509_shift(certs);
     sk_X509_free(certs);
@@ -82,9 +82,10 @@ bad:
                    name);
 }
 
-p11tee_status attest_trust_init(attest_trust *t, const char *root_pem, const uint8_t fp[32],
-                                const char *root_name, const char *extra_pem, size_t extra_len,
-                                time_t at, p11tee_error *err)
+p11tee_status attest_trust_init(attest_trust *t, const char *root_pem,
+                                const uint8_t fp[SHA256_DIGEST_LENGTH], const char *root_name,
+                                const char *extra_pem, size_t extra_len, time_t at,
+                                p11tee_error *err)
 {
     p11tee_status rc;
 
@@ -119,12 +120,13 @@ int attest_cert_cn_is(X509 *cert, const char *cn)
     return n > 0 && strcmp(got, cn) == 0;
 }
 
-void attest_time_text(time_t t, char out[32])
+void attest_time_text(time_t t, char out[ATTEST_TIME_TEXT])
 {
     struct tm tm;
 
-    if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, 32, "@%lld", (long long)t);
+    if (gmtime_r(&t, &tm) == NULL ||
+        strftime(out, ATTEST_TIME_TEXT, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, ATTEST_TIME_TEXT, "@%lld", (long long)t);
 }
 
 static void name_text(X509_NAME *name, char *out, size_t outlen)

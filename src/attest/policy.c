@@ -3,9 +3,8 @@
 /*
  * The attestation policy (docs/policy.md): which checks are required, which
  * only must not fail, which are advisory; measurement pins; accepted TCB
- * statuses; test roots. The built-in default is strict: every check is
- * required except those that need collateral or NVIDIA's online services,
- * and the server's own hints, which must not fail when present.
+ * statuses; test roots. The built-in default is the check table's
+ * (checks.c): everything required, except what the table says otherwise.
  */
 #include "config.h"
 
@@ -25,43 +24,21 @@
 #define POLICY_FILE_MAX  (256u * 1024)
 #define POLICY_ROOTS_MAX (256u * 1024)
 
-static const attest_rule policy_defaults[] = {
-    {"*", ATTEST_REQUIRED},
-    /* The server's own statements: a hint, never sufficient, fatal when false. */
-    {"server.verified", ATTEST_IF_CHECKED},
-    {"nonce.echo", ATTEST_IF_CHECKED},
-    {"model.echo", ATTEST_IF_CHECKED},
-    {"debug.flag", ATTEST_IF_CHECKED},
-    {"app_compose.binding", ATTEST_IF_CHECKED},
-    /* Need a collateral file: enforced when one is given. */
-    {"tdx.collateral.*", ATTEST_IF_CHECKED},
-    {"tdx.pck.revocation", ATTEST_IF_CHECKED},
-    {"tdx.qe.identity", ATTEST_IF_CHECKED},
-    {"tdx.tcb.status", ATTEST_IF_CHECKED},
-    {"tdx.tdx_module", ATTEST_IF_CHECKED},
-    /* The named fallback: only recorded when the raw binding did not hold. */
-    {"tdx.reportdata.nonce_sha256", ATTEST_IF_CHECKED},
-    /* Need NVIDIA's online services: reported as not checked. */
-    {"nvidia.ocsp", ATTEST_IF_CHECKED},
-    {"nvidia.rim", ATTEST_IF_CHECKED},
-    /* Response signatures: the recovered address is what counts (PROTOCOL.md 3). */
-    {"signature.signing_address", ATTEST_ADVISORY},
-    {"signature.model", ATTEST_ADVISORY},
-    {"signature.request_hash", ATTEST_ADVISORY},
-    {"signature.response_hash", ATTEST_ADVISORY},
-};
+_Static_assert(1 + ATTEST_CK_COUNT < ATTEST_POLICY_RULES_MAX,
+               "the defaults (\"*\" and one rule per check at most) leave room for a file's");
 
-const char *attest_requirement_name(attest_requirement r)
+const char *p11tee_requirement_name(p11tee_requirement requirement)
 {
-    switch (r) {
-    case ATTEST_REQUIRED: return "required";
-    case ATTEST_IF_CHECKED: return "if-checked";
-    case ATTEST_ADVISORY: return "advisory";
+    /* No default: -Wswitch names a requirement without a name. */
+    switch (requirement) {
+    case P11TEE_REQUIRED: return "required";
+    case P11TEE_IF_CHECKED: return "if-checked";
+    case P11TEE_ADVISORY: return "advisory";
     }
     return "?";
 }
 
-p11tee_status attest_policy_add_rule(attest_policy *p, const char *pattern, attest_requirement r,
+p11tee_status attest_policy_add_rule(attest_policy *p, const char *pattern, p11tee_requirement r,
                                      p11tee_error *err)
 {
     size_t n = strlen(pattern);
@@ -95,9 +72,9 @@ static int policy_match(const char *pattern, const char *name)
     return strcmp(pattern, name) == 0 ? 1000 : -1;
 }
 
-attest_requirement attest_policy_requirement(const attest_policy *p, const char *name)
+p11tee_requirement attest_policy_requirement(const attest_policy *p, const char *name)
 {
-    attest_requirement r = ATTEST_REQUIRED;
+    p11tee_requirement r = P11TEE_REQUIRED;
     int best = -1, score;
     size_t i;
 
@@ -110,15 +87,38 @@ attest_requirement attest_policy_requirement(const attest_policy *p, const char 
     return r;
 }
 
+/*
+ * The default rule of one check: its name, or for a family default the
+ * family's pattern ("tdx.collateral.*"), added once.
+ */
+static void policy_default_rule(attest_policy *p, const attest_check_info *c)
+{
+    char pattern[ATTEST_NAME_MAX];
+    int n = c->family ? (int)(strrchr(c->name, '.') - c->name) : (int)strlen(c->name);
+    size_t i;
+
+    snprintf(pattern, sizeof(pattern), "%.*s%s", n, c->name, c->family ? ".*" : "");
+    for (i = 0; i < p->nrules; i++)
+        if (strcmp(p->rules[i].pattern, pattern) == 0)
+            return;
+    memcpy(p->rules[p->nrules].pattern, pattern, sizeof(pattern));
+    p->rules[p->nrules++].req = c->req;
+}
+
+/* Everything required ("*"), except the checks the table says otherwise of. */
 static attest_policy *policy_new(void)
 {
     attest_policy *p = calloc(1, sizeof(*p));
-    size_t i;
+    int id;
 
     if (p == NULL)
         return NULL;
-    for (i = 0; i < P11TEE_ARRAY_LEN(policy_defaults); i++)
-        p->rules[p->nrules++] = policy_defaults[i];
+    snprintf(p->rules[0].pattern, sizeof(p->rules[0].pattern), "*");
+    p->rules[0].req = P11TEE_REQUIRED;
+    p->nrules = 1;
+    for (id = 0; id < ATTEST_CK_COUNT; id++)
+        if (attest_checks[id].req != P11TEE_REQUIRED)
+            policy_default_rule(p, &attest_checks[id]);
     p->accepted_tcb = TDX_TCB_BIT(TDX_TCB_UP_TO_DATE);
     p->tee_chat_requires_attestation = 1;
     snprintf(p->source, sizeof(p->source), "built-in strict default");
@@ -251,6 +251,20 @@ static p11tee_status policy_roots(attest_policy *p, json_object *roots, const ch
     return P11TEE_OK;
 }
 
+/* The requirement the policy file spells `v`; 0 when none is. */
+static int policy_requirement_of(const char *v, p11tee_requirement *out)
+{
+    static const p11tee_requirement all[] = {P11TEE_REQUIRED, P11TEE_IF_CHECKED, P11TEE_ADVISORY};
+    size_t i;
+
+    for (i = 0; i < P11TEE_ARRAY_LEN(all); i++)
+        if (strcmp(v, p11tee_requirement_name(all[i])) == 0) {
+            *out = all[i];
+            return 1;
+        }
+    return 0;
+}
+
 static p11tee_status policy_checks(attest_policy *p, json_object *checks, p11tee_error *err)
 {
     json_object_iter it;
@@ -260,18 +274,13 @@ static p11tee_status policy_checks(attest_policy *p, json_object *checks, p11tee
     {
         const char *v =
             json_object_is_type(it.val, json_type_string) ? json_object_get_string(it.val) : "";
-        attest_requirement r;
+        p11tee_requirement r;
 
-        if (strcmp(v, "required") == 0)
-            r = ATTEST_REQUIRED;
-        else if (strcmp(v, "if-checked") == 0)
-            r = ATTEST_IF_CHECKED;
-        else if (strcmp(v, "advisory") == 0)
-            r = ATTEST_ADVISORY;
-        else
-            return err_set(err, P11TEE_E_POLICY,
-                           "checks.%s must be \"required\", \"if-checked\" or \"advisory\"",
-                           it.key);
+        if (!policy_requirement_of(v, &r))
+            return err_set(err, P11TEE_E_POLICY, "checks.%s must be \"%s\", \"%s\" or \"%s\"",
+                           it.key, p11tee_requirement_name(P11TEE_REQUIRED),
+                           p11tee_requirement_name(P11TEE_IF_CHECKED),
+                           p11tee_requirement_name(P11TEE_ADVISORY));
         rc = attest_policy_add_rule(p, it.key, r, err);
         if (rc != P11TEE_OK)
             return rc;
@@ -334,7 +343,8 @@ static p11tee_status policy_app_compose(attest_policy *p, json_object *v, int is
                        "tdx has both app_compose_sha256 and app_compose_file; keep one");
     p->pin_app_compose = 1;
     if (!is_file)
-        return policy_pin(v, "app_compose_sha256", p->app_compose_sha256, 32, err);
+        return policy_pin(v, "app_compose_sha256", p->app_compose_sha256,
+                          sizeof(p->app_compose_sha256), err);
     if (!json_object_is_type(v, json_type_string))
         return err_set(err, P11TEE_E_POLICY, "tdx.app_compose_file must be a file name");
     rc = policy_read(base_dir, json_object_get_string(v), POLICY_FILE_MAX, &data, &len, err);
@@ -478,10 +488,10 @@ p11tee_status attest_policy_load(const char *path, attest_policy **out, p11tee_e
     return rc;
 }
 
-int attest_check_blocks(const attest_check *c, attest_requirement r)
+int attest_check_blocks(const attest_check *c, p11tee_requirement r)
 {
-    return (r == ATTEST_REQUIRED && c->result != ATTEST_PASS) ||
-           (r == ATTEST_IF_CHECKED && c->result == ATTEST_FAIL);
+    return (r == P11TEE_REQUIRED && c->result != P11TEE_CHECK_PASS) ||
+           (r == P11TEE_IF_CHECKED && c->result == P11TEE_CHECK_FAIL);
 }
 
 p11tee_status attest_verdict(const attest_report *rep, const attest_policy *p, p11tee_error *err)
@@ -493,7 +503,7 @@ p11tee_status attest_verdict(const attest_report *rep, const attest_policy *p, p
 
         if (!attest_check_blocks(c, attest_policy_requirement(p, c->name)))
             continue;
-        if (c->result == ATTEST_FAIL)
+        if (c->result == P11TEE_CHECK_FAIL)
             return err_set(err, c->code != P11TEE_OK ? c->code : P11TEE_E_ATTEST_REQUIRED,
                            "attestation check %s failed: %s", c->name, c->reason);
         return err_set(err, P11TEE_E_ATTEST_REQUIRED,

@@ -11,13 +11,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/attest.h"
+#include "attest/tdx.h"
 #include "crypto/crypto.h"
 
 #define TDX_TEE_TYPE           0x81
 #define TDX_ATT_KEY_ECDSA_P256 2
 #define TDX_CERT_QE_REPORT     6
 #define TDX_CERT_PCK_CHAIN     5
+/* Where the TD report body keeps what its two layouts end with. */
+#define TDX_BODY_RTMR_AT        328
+#define TDX_BODY_REPORTDATA_AT  520
+#define TDX_BODY_MRSERVICETD_AT 600
+
+_Static_assert(TDX_BODY_RTMR_AT + 4 * TDX_MR_BYTES == TDX_BODY_REPORTDATA_AT,
+               "REPORTDATA follows RTMR0..3");
+_Static_assert(TDX_BODY_REPORTDATA_AT + TDX_REPORTDATA_BYTES == TDX_BODY10_BYTES,
+               "REPORTDATA ends the TDX 1.0 body");
+_Static_assert(TDX_BODY_MRSERVICETD_AT + TDX_MR_BYTES == TDX_BODY15_BYTES,
+               "MRSERVICETD ends the TDX 1.5 body");
 
 /* A read cursor over [p, p + len). */
 typedef struct rd {
@@ -129,11 +140,11 @@ static p11tee_status parse_body(rd *r, tdx_quote *q, p11tee_error *err)
     memcpy(q->mr_owner, b + 232, TDX_MR_BYTES);
     memcpy(q->mr_owner_config, b + 280, TDX_MR_BYTES);
     for (i = 0; i < 4; i++)
-        memcpy(q->rtmr[i], b + 328 + 48 * i, TDX_MR_BYTES);
-    memcpy(q->report_data, b + 520, TDX_REPORTDATA_BYTES);
+        memcpy(q->rtmr[i], b + TDX_BODY_RTMR_AT + TDX_MR_BYTES * i, TDX_MR_BYTES);
+    memcpy(q->report_data, b + TDX_BODY_REPORTDATA_AT, TDX_REPORTDATA_BYTES);
     if (q->body_type == 3) {
-        memcpy(q->tee_tcb_svn2, b + 584, 16);
-        memcpy(q->mr_service_td, b + 600, TDX_MR_BYTES);
+        memcpy(q->tee_tcb_svn2, b + TDX_BODY10_BYTES, 16);
+        memcpy(q->mr_service_td, b + TDX_BODY_MRSERVICETD_AT, TDX_MR_BYTES);
     }
     q->signed_region.ptr = r->p;
     q->signed_region.len = r->off;
@@ -172,9 +183,9 @@ static p11tee_status parse_qe_data(rd *r, tdx_quote *q, p11tee_error *err)
     q->qe_report = rd_take(r, TDX_QE_REPORT_BYTES);
     if (q->qe_report == NULL)
         return short_quote(err, "QE report", TDX_QE_REPORT_BYTES, rd_left(r));
-    q->qe_report_sig = rd_take(r, 64);
+    q->qe_report_sig = rd_take(r, TDX_ECDSA_SIG_BYTES);
     if (q->qe_report_sig == NULL)
-        return short_quote(err, "QE report signature", 64, rd_left(r));
+        return short_quote(err, "QE report signature", TDX_ECDSA_SIG_BYTES, rd_left(r));
     n = rd_take(r, 2);
     if (n == NULL)
         return short_quote(err, "QE auth data length", 2, rd_left(r));
@@ -209,14 +220,15 @@ static p11tee_status parse_signature_data(rd *r, tdx_quote *q, p11tee_error *err
         return err_set(err, P11TEE_E_QUOTE_FORMAT,
                        "TDX quote signature data length %u exceeds the %zu bytes left",
                        (unsigned)sig_len, rd_left(r));
-    if (sig_len < 64 + 64 + 6)
-        return short_quote(err, "signature data", 64 + 64 + 6, sig_len);
+    if (sig_len < TDX_ECDSA_SIG_BYTES + TDX_ECDSA_KEY_BYTES + 6)
+        return short_quote(err, "signature data", TDX_ECDSA_SIG_BYTES + TDX_ECDSA_KEY_BYTES + 6,
+                           sig_len);
     s.p = rd_take(r, sig_len);
     s.len = sig_len;
     s.off = 0;
     q->used = r->off;
-    q->signature = rd_take(&s, 64);
-    q->attest_key = rd_take(&s, 64);
+    q->signature = rd_take(&s, TDX_ECDSA_SIG_BYTES);
+    q->attest_key = rd_take(&s, TDX_ECDSA_KEY_BYTES);
     h = rd_take(&s, 6);
     if (le16(h) != TDX_CERT_QE_REPORT)
         return err_set(err, P11TEE_E_QUOTE_UNSUPPORTED,

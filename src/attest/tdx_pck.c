@@ -13,7 +13,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
-#include "attest/attest.h"
+#include "attest/tdx.h"
 
 typedef struct der {
     const uint8_t *p;

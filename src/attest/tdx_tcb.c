@@ -10,6 +10,9 @@
  * components TEE_TCB_SVN meets gives the status, which the TDX module's and
  * the QE's own TCB status can only lower. TCB levels are taken in the order
  * of the signed TCB info (Intel lists them from highest to lowest).
+ *
+ * collateral.c decides which documents are authentic and calls this file;
+ * nothing here calls back into it.
  */
 #include "config.h"
 
@@ -22,10 +25,21 @@
 #include <json-c/json.h>
 #include <openssl/x509.h>
 
-#include "attest/attest.h"
+#include "attest/tdx.h"
 #include "crypto/crypto.h"
 
 /* ---- JSON fields of the signed TCB info and QE identity ------------------ */
+
+const char *tdx_json_str(json_object *obj, const char *key, size_t *len)
+{
+    strview v;
+
+    if (sjson_get_str(obj, key, 1, "TDX collateral", &v, NULL) != P11TEE_OK)
+        return NULL;
+    if (len != NULL)
+        *len = v.len;
+    return v.p;
+}
 
 static int hex_field(json_object *obj, const char *key, uint8_t *out, size_t n)
 {
@@ -113,11 +127,11 @@ static const char *dates_problem(json_object *obj, time_t at, char *buf, size_t 
 
 static void check_dates(json_object *tcb, json_object *qe, time_t at, attest_report *rep)
 {
-    char when[32], b1[96], b2[96];
+    char when[ATTEST_TIME_TEXT], b1[96], b2[96];
     const char *p1, *p2;
 
     if (tcb == NULL || qe == NULL) {
-        attest_report_add(rep, "tdx.collateral.dates", ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_DATES, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "TCB info or QE identity is not authentic (see their signature checks)");
         return;
     }
@@ -125,11 +139,11 @@ static void check_dates(json_object *tcb, json_object *qe, time_t at, attest_rep
     p1 = dates_problem(tcb, at, b1, sizeof(b1));
     p2 = dates_problem(qe, at, b2, sizeof(b2));
     if (p1 != NULL || p2 != NULL)
-        attest_report_add(rep, "tdx.collateral.dates", ATTEST_FAIL, P11TEE_E_COLLATERAL,
-                          "at %s: %s %s", when, p1 != NULL ? "TCB info" : "QE identity",
-                          p1 != NULL ? p1 : p2);
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_DATES, P11TEE_CHECK_FAIL,
+                          P11TEE_E_COLLATERAL, "at %s: %s %s", when,
+                          p1 != NULL ? "TCB info" : "QE identity", p1 != NULL ? p1 : p2);
     else
-        attest_report_add(rep, "tdx.collateral.dates", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_DATES, P11TEE_CHECK_PASS, P11TEE_OK,
                           "TCB info (next update %s) and QE identity (next update %s) current at "
                           "%s",
                           tdx_json_str(tcb, "nextUpdate", NULL),
@@ -146,19 +160,21 @@ static int check_platform(json_object *tcb, X509 *leaf, tdx_pck_tcb *pck, attest
     const char *id = tcb != NULL ? tdx_json_str(tcb, "id", NULL) : NULL;
 
     if (tcb == NULL || leaf == NULL) {
-        attest_report_add(rep, "tdx.collateral.fmspc", ATTEST_NOT_CHECKED, P11TEE_OK, "%s",
-                          leaf == NULL ? "the PCK chain did not verify"
-                                       : "TCB info is not authentic");
+        attest_report_add(
+            rep, ATTEST_CK_TDX_COLLATERAL_FMSPC, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK, "%s",
+            leaf == NULL ? "the PCK chain did not verify" : "TCB info is not authentic");
         return 0;
     }
     if (id == NULL || strcmp(id, "TDX") != 0 || !int_field(tcb, "version", 1000, &version) ||
         version != 3 || !hex_field(tcb, "fmspc", fmspc, 6) || !hex_field(tcb, "pceId", pceid, 2)) {
-        attest_report_add(rep, "tdx.collateral.fmspc", ATTEST_FAIL, P11TEE_E_COLLATERAL,
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_FMSPC, P11TEE_CHECK_FAIL,
+                          P11TEE_E_COLLATERAL,
                           "TCB info is not TDX TCB info version 3 with fmspc and pceId");
         return 0;
     }
     if (!tdx_pck_tcb_read(leaf, pck)) {
-        attest_report_add(rep, "tdx.collateral.fmspc", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_FMSPC, P11TEE_CHECK_FAIL,
+                          P11TEE_E_PCK_CHAIN,
                           "the PCK certificate has no readable SGX extension "
                           "(1.2.840.113741.1.13.1: FMSPC, PCE-ID, TCB)");
         return 0;
@@ -166,13 +182,14 @@ static int check_platform(json_object *tcb, X509 *leaf, tdx_pck_tcb *pck, attest
     hex_encode(fmspc, 6, want, sizeof(want));
     hex_encode(pck->fmspc, 6, got, sizeof(got));
     if (memcmp(fmspc, pck->fmspc, 6) != 0 || memcmp(pceid, pck->pceid, 2) != 0) {
-        attest_report_add(rep, "tdx.collateral.fmspc", ATTEST_FAIL, P11TEE_E_COLLATERAL,
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_FMSPC, P11TEE_CHECK_FAIL,
+                          P11TEE_E_COLLATERAL,
                           "TCB info is for FMSPC %s PCE-ID %02x%02x, the PCK certificate for "
                           "FMSPC %s PCE-ID %02x%02x: use this platform's collateral",
                           want, pceid[0], pceid[1], got, pck->pceid[0], pck->pceid[1]);
         return 0;
     }
-    attest_report_add(rep, "tdx.collateral.fmspc", ATTEST_PASS, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_FMSPC, P11TEE_CHECK_PASS, P11TEE_OK,
                       "TDX TCB info v3 for FMSPC %s PCE-ID %02x%02x matches the PCK certificate",
                       got, pceid[0], pceid[1]);
     return 1;
@@ -256,8 +273,9 @@ static int check_qe_identity(json_object *id, const tdx_quote *q, tdx_tcb_status
     int level = -1, found;
 
     if (id == NULL) {
-        attest_report_add(rep, "tdx.qe.identity", ATTEST_NOT_CHECKED, P11TEE_OK,
-                          "QE identity is not authentic (see tdx.collateral.qe_identity)");
+        attest_report_add(rep, ATTEST_CK_TDX_QE_IDENTITY, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
+                          "QE identity is not authentic (see %s)",
+                          attest_check_name(ATTEST_CK_TDX_COLLATERAL_QE_IDENTITY));
         return 0;
     }
     bad = qe_mismatch(id, r);
@@ -265,18 +283,19 @@ static int check_qe_identity(json_object *id, const tdx_quote *q, tdx_tcb_status
     if (bad == NULL && found < 0)
         bad = "QE identity tcbLevels are malformed (tcb.isvsvn and a known tcbStatus each)";
     if (bad != NULL) {
-        attest_report_add(rep, "tdx.qe.identity", ATTEST_FAIL, P11TEE_E_QE_IDENTITY, "%s", bad);
+        attest_report_add(rep, ATTEST_CK_TDX_QE_IDENTITY, P11TEE_CHECK_FAIL, P11TEE_E_QE_IDENTITY,
+                          "%s", bad);
         return 0;
     }
     if (found == 0) {
-        attest_report_add(rep, "tdx.qe.identity", ATTEST_FAIL, P11TEE_E_QE_IDENTITY,
+        attest_report_add(rep, ATTEST_CK_TDX_QE_IDENTITY, P11TEE_CHECK_FAIL, P11TEE_E_QE_IDENTITY,
                           "QE ISVSVN %u is below every TCB level of the QE identity (TCB not "
                           "supported)",
                           isvsvn);
         return 0;
     }
     *qe_status = identity_status(lvl);
-    attest_report_add(rep, "tdx.qe.identity", ATTEST_PASS, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_TDX_QE_IDENTITY, P11TEE_CHECK_PASS, P11TEE_OK,
                       "QE MRSIGNER, ISVPRODID, MISCSELECT and ATTRIBUTES match; ISVSVN %u >= %d: "
                       "QE TCB %s",
                       isvsvn, level, tdx_tcb_status_name(*qe_status));
@@ -330,8 +349,9 @@ static int check_module(json_object *tcb, const tdx_quote *q, tdx_tcb_status *mo
     int found, level = -1;
 
     if (tcb == NULL) {
-        attest_report_add(rep, "tdx.tdx_module", ATTEST_NOT_CHECKED, P11TEE_OK,
-                          "TCB info is not authentic (see tdx.collateral.tcb_info)");
+        attest_report_add(rep, ATTEST_CK_TDX_TDX_MODULE, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
+                          "TCB info is not authentic (see %s)",
+                          attest_check_name(ATTEST_CK_TDX_COLLATERAL_TCB_INFO));
         return 0;
     }
     if (version == 0)
@@ -347,17 +367,17 @@ static int check_module(json_object *tcb, const tdx_quote *q, tdx_tcb_status *mo
             bad = "TDX module SVN is below every TCB level of its identity";
     }
     if (bad != NULL) {
-        attest_report_add(rep, "tdx.tdx_module", ATTEST_FAIL, P11TEE_E_TDX_MODULE,
+        attest_report_add(rep, ATTEST_CK_TDX_TDX_MODULE, P11TEE_CHECK_FAIL, P11TEE_E_TDX_MODULE,
                           "%s (TEE_TCB_SVN: module version %u, SVN %u)", bad, version, isvsvn);
         return 0;
     }
     /* A TDX 1.0 module (no version byte) has no TCB levels of its own. */
     *mod_status = version == 0 ? TDX_TCB_UP_TO_DATE : identity_status(lvl);
     if (version == 0)
-        attest_report_add(rep, "tdx.tdx_module", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_TDX_MODULE, P11TEE_CHECK_PASS, P11TEE_OK,
                           "MRSIGNERSEAM and SEAMATTRIBUTES match the TCB info's TDX module");
     else
-        attest_report_add(rep, "tdx.tdx_module", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_TDX_MODULE, P11TEE_CHECK_PASS, P11TEE_OK,
                           "MRSIGNERSEAM and SEAMATTRIBUTES match TDX_%02X; module SVN %u >= %d: %s",
                           version, isvsvn, level, tdx_tcb_status_name(*mod_status));
     return 1;
@@ -472,13 +492,13 @@ static void rate_tcb(json_object *tcb, const tdx_quote *q, const tdx_pck_tcb *pc
     const char *tcb_date;
 
     if (found < 0) {
-        attest_report_add(rep, "tdx.tcb.status", ATTEST_FAIL, P11TEE_E_COLLATERAL,
+        attest_report_add(rep, ATTEST_CK_TDX_TCB_STATUS, P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL,
                           "TCB info tcbLevels are malformed (16 SGX and 16 TDX component SVNs, "
                           "pcesvn and a known tcbStatus each)");
         return;
     }
     if (found == 0) {
-        attest_report_add(rep, "tdx.tcb.status", ATTEST_FAIL, P11TEE_E_TCB_STATUS,
+        attest_report_add(rep, ATTEST_CK_TDX_TCB_STATUS, P11TEE_CHECK_FAIL, P11TEE_E_TCB_STATUS,
                           "TCB not supported: no TCB level is met by %s",
                           sgx_lvl == NULL ? "the PCK certificate's SGX TCB and PCESVN"
                                           : "the quote's TEE_TCB_SVN");
@@ -493,12 +513,12 @@ static void rate_tcb(json_object *tcb, const tdx_quote *q, const tdx_pck_tcb *pc
     accepted_text(accepted, acc, sizeof(acc));
     advisories_text(tdx_lvl, adv, sizeof(adv));
     if (accepted & TDX_TCB_BIT(final))
-        attest_report_add(rep, "tdx.tcb.status", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_TCB_STATUS, P11TEE_CHECK_PASS, P11TEE_OK,
                           "%s (level of %s: %s, TDX module %s, QE %s; advisories %s)",
                           tdx_tcb_status_name(final), tcb_date, tdx_tcb_status_name(level),
                           tdx_tcb_status_name(mod), tdx_tcb_status_name(qe), adv);
     else
-        attest_report_add(rep, "tdx.tcb.status", ATTEST_FAIL, P11TEE_E_TCB_STATUS,
+        attest_report_add(rep, ATTEST_CK_TDX_TCB_STATUS, P11TEE_CHECK_FAIL, P11TEE_E_TCB_STATUS,
                           "TCB status %s is not accepted (accepted: %s; level %s, TDX module %s, "
                           "QE %s; advisories %s)",
                           tdx_tcb_status_name(final), acc, tdx_tcb_status_name(level),
@@ -522,6 +542,6 @@ void tdx_check_tcb(const tdx_quote *q, X509 *pck_leaf, json_object *tcb_info,
     if (platform_ok && qe_ok && mod_ok)
         rate_tcb(tcb_info, q, &pck, mod, qe, accepted, rep, v);
     else
-        attest_report_add(rep, "tdx.tcb.status", ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_TCB_STATUS, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "needs the platform, QE identity and TDX module checks to pass first");
 }

@@ -25,7 +25,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "attest/attest.h"
+#include "attest/tdx.h"
 #include "crypto/crypto.h"
 
 /*
@@ -55,36 +55,13 @@ static const char intel_root_pem[] =
 /* How reasons name the built-in root. */
 #define INTEL_ROOT_NAME "Intel SGX Root CA (built in, SHA-256 44a0196b...74d3)"
 
-static const uint8_t intel_root_fp[32] = {
+static const uint8_t intel_root_fp[SHA256_DIGEST_LENGTH] = {
     0x44, 0xa0, 0x19, 0x6b, 0x2b, 0x99, 0xf8, 0x89, 0xb8, 0xe1, 0x49, 0xe9, 0x5b, 0x80, 0x7a, 0x35,
     0x0e, 0x74, 0x24, 0x96, 0x43, 0x99, 0xe8, 0x85, 0xa7, 0xcb, 0xb8, 0xcc, 0xfa, 0xb6, 0x74, 0xd3,
 };
 
 static const uint8_t intel_qe_vendor[16] = {
     0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
-};
-
-const char *const tdx_check_names[TDX_CHECK_COUNT] = {
-    "tdx.quote.header",
-    "tdx.td.debug",
-    "tdx.reportdata.address",
-    "tdx.reportdata.nonce",
-    "tdx.reportdata.nonce_sha256",
-    "tdx.quote.signature",
-    "tdx.qe.reportdata",
-    "tdx.qe.signature",
-    "tdx.pck.chain",
-    /* TDX_COLLATERAL_FIRST: these need collateral */
-    "tdx.collateral.format",
-    "tdx.collateral.crl",
-    "tdx.pck.revocation",
-    "tdx.collateral.tcb_info",
-    "tdx.collateral.qe_identity",
-    "tdx.collateral.dates",
-    "tdx.collateral.fmspc",
-    "tdx.qe.identity",
-    "tdx.tdx_module",
-    "tdx.tcb.status",
 };
 
 p11tee_status tdx_root_check(p11tee_error *err)
@@ -98,16 +75,16 @@ p11tee_status tdx_root_check(p11tee_error *err)
 }
 
 /* The attestation key as carried: raw X || Y on P-256. NULL when not a curve point. */
-static EVP_PKEY *p256_from_raw(const uint8_t xy[64])
+static EVP_PKEY *p256_from_raw(const uint8_t xy[TDX_ECDSA_KEY_BYTES])
 {
     char group[] = "prime256v1";
-    uint8_t point[65];
+    uint8_t point[1 + TDX_ECDSA_KEY_BYTES];
     OSSL_PARAM params[3];
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
     EVP_PKEY *key = NULL;
 
     point[0] = 0x04;
-    memcpy(point + 1, xy, 64);
+    memcpy(point + 1, xy, TDX_ECDSA_KEY_BYTES);
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point));
     params[2] = OSSL_PARAM_construct_end();
@@ -122,11 +99,12 @@ static EVP_PKEY *p256_from_raw(const uint8_t xy[64])
 static void check_header(const tdx_quote *q, attest_report *rep)
 {
     if (CRYPTO_memcmp(q->qe_vendor_id, intel_qe_vendor, 16) != 0) {
-        attest_report_add(rep, "tdx.quote.header", ATTEST_FAIL, P11TEE_E_QUOTE_UNSUPPORTED,
+        attest_report_add(rep, ATTEST_CK_TDX_QUOTE_HEADER, P11TEE_CHECK_FAIL,
+                          P11TEE_E_QUOTE_UNSUPPORTED,
                           "QE vendor ID is not Intel's (939a7233f79c4ca9940a0db3957f0607)");
         return;
     }
-    attest_report_add(rep, "tdx.quote.header", ATTEST_PASS, P11TEE_OK,
+    attest_report_add(rep, ATTEST_CK_TDX_QUOTE_HEADER, P11TEE_CHECK_PASS, P11TEE_OK,
                       "version %u, attestation key type 2 (ECDSA P-256), TEE type 0x81 (TDX), "
                       "Intel QE vendor, body TDX %s",
                       q->version, q->body_type == 3 ? "1.5" : "1.0");
@@ -138,10 +116,10 @@ static void check_debug(const tdx_quote *q, attest_report *rep)
 
     hex_encode(q->td_attributes, 8, hex, sizeof(hex));
     if (q->td_attributes[0] & 0x01)
-        attest_report_add(rep, "tdx.td.debug", ATTEST_FAIL, P11TEE_E_ATTEST_DEBUG,
+        attest_report_add(rep, ATTEST_CK_TDX_TD_DEBUG, P11TEE_CHECK_FAIL, P11TEE_E_ATTEST_DEBUG,
                           "TDX debug mode detected: TDATTRIBUTES %s has bit 0 (DEBUG) set", hex);
     else
-        attest_report_add(rep, "tdx.td.debug", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_TD_DEBUG, P11TEE_CHECK_PASS, P11TEE_OK,
                           "TDATTRIBUTES %s: bit 0 (DEBUG) clear", hex);
 }
 
@@ -156,78 +134,85 @@ static int all_zero(const uint8_t *p, size_t n)
 
 static void check_address(const tdx_quote *q, const tdx_verify_opts *o, attest_report *rep)
 {
-    char want[2 * TDX_ADDRESS_BYTES + 1], got[2 * TDX_ADDRESS_BYTES + 1];
+    char want[2 * ETH_ADDRESS_BYTES + 1], got[2 * ETH_ADDRESS_BYTES + 1];
 
     if (o->address == NULL) {
-        attest_report_add(rep, "tdx.reportdata.address", ATTEST_NOT_CHECKED, P11TEE_OK,
-                          "no expected signing address given");
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_ADDRESS, P11TEE_CHECK_NOT_CHECKED,
+                          P11TEE_OK, "no expected signing address given");
         return;
     }
-    hex_encode(o->address, TDX_ADDRESS_BYTES, want, sizeof(want));
-    hex_encode(q->report_data, TDX_ADDRESS_BYTES, got, sizeof(got));
-    if (CRYPTO_memcmp(q->report_data, o->address, TDX_ADDRESS_BYTES) != 0)
-        attest_report_add(rep, "tdx.reportdata.address", ATTEST_FAIL, P11TEE_E_REPORTDATA_ADDRESS,
+    hex_encode(o->address, ETH_ADDRESS_BYTES, want, sizeof(want));
+    hex_encode(q->report_data, ETH_ADDRESS_BYTES, got, sizeof(got));
+    if (CRYPTO_memcmp(q->report_data, o->address, ETH_ADDRESS_BYTES) != 0)
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_ADDRESS, P11TEE_CHECK_FAIL,
+                          P11TEE_E_REPORTDATA_ADDRESS,
                           "REPORTDATA[0:20] 0x%s is not the signing address 0x%s", got, want);
-    else if (!all_zero(q->report_data + TDX_ADDRESS_BYTES, 12))
-        attest_report_add(rep, "tdx.reportdata.address", ATTEST_FAIL, P11TEE_E_REPORTDATA_ADDRESS,
+    else if (!all_zero(q->report_data + ETH_ADDRESS_BYTES,
+                       TDX_REPORTDATA_NONCE_AT - ETH_ADDRESS_BYTES))
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_ADDRESS, P11TEE_CHECK_FAIL,
+                          P11TEE_E_REPORTDATA_ADDRESS,
                           "REPORTDATA[0:20] is the signing address but REPORTDATA[20:32] is not "
                           "zero");
     else
-        attest_report_add(rep, "tdx.reportdata.address", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_ADDRESS, P11TEE_CHECK_PASS, P11TEE_OK,
                           "REPORTDATA[0:20] == signing address 0x%s, REPORTDATA[20:32] == 0", want);
 }
 
 /* SHA-256 of the nonce as sent on the wire: 64 lowercase hex characters. */
-static void nonce_text_hash(const uint8_t nonce[TDX_NONCE_BYTES], uint8_t md[32])
+static void nonce_text_hash(const uint8_t nonce[P11TEE_NONCE_BYTES],
+                            uint8_t md[SHA256_DIGEST_LENGTH])
 {
-    char text[2 * TDX_NONCE_BYTES + 1];
+    char text[2 * P11TEE_NONCE_BYTES + 1];
 
-    hex_encode(nonce, TDX_NONCE_BYTES, text, sizeof(text));
-    SHA256((const unsigned char *)text, 2 * TDX_NONCE_BYTES, md);
+    hex_encode(nonce, P11TEE_NONCE_BYTES, text, sizeof(text));
+    SHA256((const unsigned char *)text, 2 * P11TEE_NONCE_BYTES, md);
 }
 
 static void check_nonce(const tdx_quote *q, const tdx_verify_opts *o, attest_report *rep)
 {
-    const uint8_t *rd = q->report_data + 32;
-    uint8_t md[32];
+    const uint8_t *rd = q->report_data + TDX_REPORTDATA_NONCE_AT;
+    uint8_t md[SHA256_DIGEST_LENGTH];
     int hashed;
 
     if (o->nonce == NULL) {
-        attest_report_add(rep, "tdx.reportdata.nonce", ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "no nonce given");
-        attest_report_add(rep, "tdx.reportdata.nonce_sha256", ATTEST_NOT_CHECKED, P11TEE_OK,
-                          "no nonce given");
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE_SHA256, P11TEE_CHECK_NOT_CHECKED,
+                          P11TEE_OK, "no nonce given");
         return;
     }
-    if (CRYPTO_memcmp(rd, o->nonce, TDX_NONCE_BYTES) == 0) {
-        attest_report_add(rep, "tdx.reportdata.nonce", ATTEST_PASS, P11TEE_OK,
+    if (CRYPTO_memcmp(rd, o->nonce, P11TEE_NONCE_BYTES) == 0) {
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE, P11TEE_CHECK_PASS, P11TEE_OK,
                           "REPORTDATA[32:64] == nonce (raw 32 bytes)");
-        attest_report_add(rep, "tdx.reportdata.nonce_sha256", ATTEST_NOT_CHECKED, P11TEE_OK,
-                          "not needed: the raw nonce is bound");
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE_SHA256, P11TEE_CHECK_NOT_CHECKED,
+                          P11TEE_OK, "not needed: the raw nonce is bound");
         return;
     }
     nonce_text_hash(o->nonce, md);
-    hashed = CRYPTO_memcmp(rd, md, 32) == 0;
+    hashed = CRYPTO_memcmp(rd, md, sizeof(md)) == 0;
     if (hashed && o->allow_nonce_sha256) {
-        attest_report_add(rep, "tdx.reportdata.nonce", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE, P11TEE_CHECK_PASS, P11TEE_OK,
                           "REPORTDATA[32:64] == SHA-256(nonce hex string), accepted by the "
-                          "fallback (see tdx.reportdata.nonce_sha256)");
-        attest_report_add(rep, "tdx.reportdata.nonce_sha256", ATTEST_PASS, P11TEE_OK,
+                          "fallback (see %s)",
+                          attest_check_name(ATTEST_CK_TDX_REPORTDATA_NONCE_SHA256));
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE_SHA256, P11TEE_CHECK_PASS, P11TEE_OK,
                           "fallback used: REPORTDATA[32:64] == SHA-256(nonce hex string)");
     } else if (hashed) {
-        attest_report_add(rep, "tdx.reportdata.nonce", ATTEST_FAIL, P11TEE_E_REPORTDATA_NONCE,
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE, P11TEE_CHECK_FAIL,
+                          P11TEE_E_REPORTDATA_NONCE,
                           "REPORTDATA[32:64] is SHA-256(nonce hex string), not the raw nonce, "
                           "and the SHA-256 fallback is not allowed");
-        attest_report_add(rep, "tdx.reportdata.nonce_sha256", ATTEST_FAIL,
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE_SHA256, P11TEE_CHECK_FAIL,
                           P11TEE_E_REPORTDATA_NONCE,
                           "REPORTDATA[32:64] == SHA-256(nonce hex string) but the fallback is not "
                           "allowed by policy");
     } else {
-        attest_report_add(rep, "tdx.reportdata.nonce", ATTEST_FAIL, P11TEE_E_REPORTDATA_NONCE,
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE, P11TEE_CHECK_FAIL,
+                          P11TEE_E_REPORTDATA_NONCE,
                           "REPORTDATA[32:64] is neither the nonce nor SHA-256 of its hex string "
                           "(possible replay)");
-        attest_report_add(rep, "tdx.reportdata.nonce_sha256", ATTEST_NOT_CHECKED, P11TEE_OK,
-                          "REPORTDATA[32:64] does not match this form either");
+        attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE_SHA256, P11TEE_CHECK_NOT_CHECKED,
+                          P11TEE_OK, "REPORTDATA[32:64] does not match this form either");
     }
 }
 
@@ -236,16 +221,18 @@ static void check_quote_signature(const tdx_quote *q, attest_report *rep)
     EVP_PKEY *key = p256_from_raw(q->attest_key);
 
     if (key == NULL)
-        attest_report_add(rep, "tdx.quote.signature", ATTEST_FAIL, P11TEE_E_QUOTE_SIGNATURE,
+        attest_report_add(rep, ATTEST_CK_TDX_QUOTE_SIGNATURE, P11TEE_CHECK_FAIL,
+                          P11TEE_E_QUOTE_SIGNATURE,
                           "the attestation key is not a valid P-256 point");
     else if (!attest_ecdsa_verify_raw(key, "SHA256", q->signed_region.ptr, q->signed_region.len,
-                                      q->signature, 64))
-        attest_report_add(rep, "tdx.quote.signature", ATTEST_FAIL, P11TEE_E_QUOTE_SIGNATURE,
+                                      q->signature, TDX_ECDSA_SIG_BYTES))
+        attest_report_add(rep, ATTEST_CK_TDX_QUOTE_SIGNATURE, P11TEE_CHECK_FAIL,
+                          P11TEE_E_QUOTE_SIGNATURE,
                           "ECDSA P-256 signature over header||%sbody (%zu bytes) does not verify "
                           "with the attestation key",
                           q->version == 5 ? "descriptor||" : "", q->signed_region.len);
     else
-        attest_report_add(rep, "tdx.quote.signature", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_QUOTE_SIGNATURE, P11TEE_CHECK_PASS, P11TEE_OK,
                           "attestation key signed header||%sbody (%zu bytes)",
                           q->version == 5 ? "descriptor||" : "", q->signed_region.len);
     EVP_PKEY_free(key);
@@ -254,22 +241,23 @@ static void check_quote_signature(const tdx_quote *q, attest_report *rep)
 static void check_qe_reportdata(const tdx_quote *q, attest_report *rep)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    uint8_t h[32];
+    uint8_t h[SHA256_DIGEST_LENGTH];
     int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-             EVP_DigestUpdate(md, q->attest_key, 64) == 1 &&
+             EVP_DigestUpdate(md, q->attest_key, TDX_ECDSA_KEY_BYTES) == 1 &&
              EVP_DigestUpdate(md, q->qe_auth_data.ptr, q->qe_auth_data.len) == 1 &&
              EVP_DigestFinal_ex(md, h, NULL) == 1;
 
     EVP_MD_CTX_free(md);
     if (!ok)
-        attest_report_add(rep, "tdx.qe.reportdata", ATTEST_FAIL, P11TEE_E_CRYPTO,
+        attest_report_add(rep, ATTEST_CK_TDX_QE_REPORTDATA, P11TEE_CHECK_FAIL, P11TEE_E_CRYPTO,
                           "could not compute SHA-256 of the attestation key and QE auth data");
-    else if (CRYPTO_memcmp(h, q->qe_report + 320, 32) != 0)
-        attest_report_add(rep, "tdx.qe.reportdata", ATTEST_FAIL, P11TEE_E_QE_REPORTDATA,
+    else if (CRYPTO_memcmp(h, q->qe_report + TDX_QE_REPORTDATA_AT, sizeof(h)) != 0)
+        attest_report_add(rep, ATTEST_CK_TDX_QE_REPORTDATA, P11TEE_CHECK_FAIL,
+                          P11TEE_E_QE_REPORTDATA,
                           "QE REPORTDATA[0:32] != SHA-256(attestation key || QE auth data): the QE "
                           "did not certify this attestation key");
     else
-        attest_report_add(rep, "tdx.qe.reportdata", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_QE_REPORTDATA, P11TEE_CHECK_PASS, P11TEE_OK,
                           "QE REPORTDATA[0:32] == SHA-256(attestation key || QE auth data (%zu B))",
                           q->qe_auth_data.len);
 }
@@ -279,15 +267,15 @@ static void check_qe_signature(const tdx_quote *q, STACK_OF(X509) *certs, attest
     EVP_PKEY *key = certs != NULL ? X509_get0_pubkey(sk_X509_value(certs, 0)) : NULL;
 
     if (key == NULL)
-        attest_report_add(rep, "tdx.qe.signature", ATTEST_NOT_CHECKED, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_QE_SIGNATURE, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "the quote carries no readable PCK certificate");
     else if (!attest_ecdsa_verify_raw(key, "SHA256", q->qe_report, TDX_QE_REPORT_BYTES,
-                                      q->qe_report_sig, 64))
-        attest_report_add(rep, "tdx.qe.signature", ATTEST_FAIL, P11TEE_E_QE_SIGNATURE,
+                                      q->qe_report_sig, TDX_ECDSA_SIG_BYTES))
+        attest_report_add(rep, ATTEST_CK_TDX_QE_SIGNATURE, P11TEE_CHECK_FAIL, P11TEE_E_QE_SIGNATURE,
                           "ECDSA signature over the 384-byte QE report does not verify with the "
                           "PCK leaf key");
     else
-        attest_report_add(rep, "tdx.qe.signature", ATTEST_PASS, P11TEE_OK,
+        attest_report_add(rep, ATTEST_CK_TDX_QE_SIGNATURE, P11TEE_CHECK_PASS, P11TEE_OK,
                           "PCK leaf key signed the 384-byte QE report");
     ERR_clear_error();
 }
@@ -300,7 +288,7 @@ static int cn_is(X509 *cert, const char *a, const char *b)
 static void chain_pass(const attest_trust *t, STACK_OF(X509) *chain, tdx_pck *pck,
                        attest_report *rep, tdx_verdict *v)
 {
-    char anchor[220], at[32];
+    char anchor[220], at[ATTEST_TIME_TEXT];
 
     pck->leaf = sk_X509_value(chain, 0);
     pck->ca = sk_X509_value(chain, 1);
@@ -308,9 +296,10 @@ static void chain_pass(const attest_trust *t, STACK_OF(X509) *chain, tdx_pck *pc
     v->test_root = X509_cmp(pck->anchor, t->root) != 0;
     attest_anchor_name(t, pck->anchor, anchor, sizeof(anchor));
     attest_time_text(t->at, at);
-    attest_report_add(
-        rep, "tdx.pck.chain", ATTEST_PASS, P11TEE_OK, "PCK leaf -> %s CA -> verified to %s at %s",
-        cn_is(pck->ca, "Intel SGX PCK Platform CA", NULL) ? "Platform" : "Processor", anchor, at);
+    attest_report_add(rep, ATTEST_CK_TDX_PCK_CHAIN, P11TEE_CHECK_PASS, P11TEE_OK,
+                      "PCK leaf -> %s CA -> verified to %s at %s",
+                      cn_is(pck->ca, "Intel SGX PCK Platform CA", NULL) ? "Platform" : "Processor",
+                      anchor, at);
 }
 
 static void check_pck_chain(const attest_trust *t, STACK_OF(X509) *certs, STACK_OF(X509) **chain,
@@ -320,25 +309,25 @@ static void check_pck_chain(const attest_trust *t, STACK_OF(X509) *certs, STACK_
 
     memset(pck, 0, sizeof(*pck));
     if (certs == NULL) {
-        attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+        attest_report_add(rep, ATTEST_CK_TDX_PCK_CHAIN, P11TEE_CHECK_FAIL, P11TEE_E_PCK_CHAIN,
                           "the quote's PCK chain holds no readable PEM certificate");
         return;
     }
     if (!attest_chain_verify(t, sk_X509_value(certs, 0), certs, chain, why, sizeof(why))) {
-        attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+        attest_report_add(rep, ATTEST_CK_TDX_PCK_CHAIN, P11TEE_CHECK_FAIL, P11TEE_E_PCK_CHAIN,
                           "PCK chain does not verify to a trusted root: %s", why);
         return;
     }
     if (sk_X509_num(*chain) != 3)
-        attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+        attest_report_add(rep, ATTEST_CK_TDX_PCK_CHAIN, P11TEE_CHECK_FAIL, P11TEE_E_PCK_CHAIN,
                           "PCK chain has %d certificates, expected leaf, PCK CA and root",
                           sk_X509_num(*chain));
     else if (!cn_is(sk_X509_value(*chain, 0), "Intel SGX PCK Certificate", NULL))
-        attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+        attest_report_add(rep, ATTEST_CK_TDX_PCK_CHAIN, P11TEE_CHECK_FAIL, P11TEE_E_PCK_CHAIN,
                           "PCK leaf subject CN is not \"Intel SGX PCK Certificate\"");
     else if (!cn_is(sk_X509_value(*chain, 1), "Intel SGX PCK Platform CA",
                     "Intel SGX PCK Processor CA"))
-        attest_report_add(rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN,
+        attest_report_add(rep, ATTEST_CK_TDX_PCK_CHAIN, P11TEE_CHECK_FAIL, P11TEE_E_PCK_CHAIN,
                           "PCK intermediate is neither \"Intel SGX PCK Platform CA\" nor "
                           "\"Intel SGX PCK Processor CA\"");
     else
@@ -379,5 +368,7 @@ p11tee_status tdx_verify(const tdx_quote *q, const tdx_verify_opts *opts, attest
     attest_trust_free(&t);
     if (verdict != NULL)
         *verdict = v;
-    return attest_report_first_failure_in(rep, "tdx.", "TDX", err);
+    return attest_report_first_failure_in(
+        rep, ATTEST_AREA_BIT(ATTEST_AREA_TDX) | ATTEST_AREA_BIT(ATTEST_AREA_TDX_COLLATERAL), "TDX",
+        err);
 }

@@ -102,9 +102,6 @@ int cli_file_private(const char *path, const char *what);
 /* Read a whole file or stdin ("-"), at most `max` bytes; NULL after reporting why. */
 char *cli_read_file(const char *path, size_t max, size_t *len);
 
-/* How reports show a result: "pass", "FAIL", "not checked". */
-const char *cli_result_word(p11tee_check_result r);
-
 /* Print an attestation report as a table (checks, then measurements, then verdict). */
 void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title);
 

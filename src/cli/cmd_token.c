@@ -38,7 +38,7 @@ static void token_print(const p11tee_token_report *r)
     for (i = 0; i < P11TEE_TOKEN_STEPS; i++) {
         if (p11tee_token_report_step(r, (p11tee_token_step)i, &s) != 0)
             continue;
-        printf("%-7s %-12s ", s.name, cli_result_word(s.result));
+        printf("%-7s %-12s ", s.name, p11tee_check_result_name(s.result));
         cli_put_line(stdout, s.text);
         putchar('\n');
     }

@@ -7,26 +7,6 @@
 
 #include "cli/cli.h"
 
-const char *cli_result_word(p11tee_check_result r)
-{
-    switch (r) {
-    case P11TEE_CHECK_PASS: return "pass";
-    case P11TEE_CHECK_FAIL: return "FAIL";
-    case P11TEE_CHECK_NOT_CHECKED: return "not checked";
-    }
-    return "?";
-}
-
-static const char *report_requirement(p11tee_requirement r)
-{
-    switch (r) {
-    case P11TEE_REQUIRED: return "required";
-    case P11TEE_IF_CHECKED: return "if checked";
-    case P11TEE_ADVISORY: return "advisory";
-    }
-    return "?";
-}
-
 static const char *const report_fields[] = {
     "model",         "nonce",      "signing_address", "tee_provider",  "quote_version",
     "tcb_status",    "mrtd",       "rtmr0",           "rtmr1",         "rtmr2",
@@ -43,8 +23,8 @@ void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
     fprintf(out, "%s\n\n  %-34s %-12s %-11s %s\n", title, "CHECK", "RESULT", "POLICY", "DETAIL");
     for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++) {
         /* Reasons and fields quote the server: one line each, no control characters. */
-        fprintf(out, "  %-34s %-12s %-11s %s", c.name, cli_result_word(c.result),
-                report_requirement(c.requirement), c.blocking ? "[blocks] " : "");
+        fprintf(out, "  %-34s %-12s %-11s %s", c.name, p11tee_check_result_name(c.result),
+                p11tee_requirement_name(c.requirement), c.blocking ? "[blocks] " : "");
         cli_put_line(out, c.reason);
         fputc('\n', out);
     }

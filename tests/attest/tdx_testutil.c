@@ -186,11 +186,11 @@ void tdx_build(uint8_t **quote, size_t *qlen, char **coll, size_t *clen, ...)
     va_end(ap);
 }
 
-const uint8_t tdx_test_address[TDX_ADDRESS_BYTES] = {
+const uint8_t tdx_test_address[ETH_ADDRESS_BYTES] = {
     0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
     0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
 };
-const uint8_t tdx_test_nonce[TDX_NONCE_BYTES] = {
+const uint8_t tdx_test_nonce[P11TEE_NONCE_BYTES] = {
     0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
     0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
 };
@@ -283,18 +283,19 @@ static void print_report(const attest_report *rep)
 
     for (i = 0; i < rep->count; i++)
         print_message("#   %-28s %-11s %3d %s\n", rep->checks[i].name,
-                      attest_result_name(rep->checks[i].result), (int)rep->checks[i].code,
+                      p11tee_check_result_name(rep->checks[i].result), (int)rep->checks[i].code,
                       rep->checks[i].reason);
 }
 
-void tdx_expect(const attest_report *rep, const char *name, attest_result result,
+void tdx_expect(const attest_report *rep, const char *name, p11tee_check_result result,
                 p11tee_status code)
 {
     const attest_check *c = attest_report_find(rep, name);
 
-    if (c == NULL || c->result != result || (result == ATTEST_FAIL && c->code != code)) {
+    if (c == NULL || c->result != result || (result == P11TEE_CHECK_FAIL && c->code != code)) {
         print_report(rep);
-        fail_msg("check %s: expected %s (code %d)", name, attest_result_name(result), (int)code);
+        fail_msg("check %s: expected %s (code %d)", name, p11tee_check_result_name(result),
+                 (int)code);
     }
 }
 
@@ -302,9 +303,9 @@ void tdx_expect_only_failure(const attest_report *rep, const char *name, p11tee_
 {
     size_t i;
 
-    tdx_expect(rep, name, ATTEST_FAIL, code);
+    tdx_expect(rep, name, P11TEE_CHECK_FAIL, code);
     for (i = 0; i < rep->count; i++)
-        if (rep->checks[i].result == ATTEST_FAIL && strcmp(rep->checks[i].name, name) != 0) {
+        if (rep->checks[i].result == P11TEE_CHECK_FAIL && strcmp(rep->checks[i].name, name) != 0) {
             print_report(rep);
             fail_msg("check %s failed too (only %s should)", rep->checks[i].name, name);
         }
@@ -322,12 +323,14 @@ void tdx_expect_no_failure(const attest_report *rep)
 
 void tdx_expect_all_pass(const attest_report *rep, const char *skipped)
 {
-    size_t i;
+    int id;
 
-    for (i = 0; i < TDX_CHECK_COUNT; i++)
-        tdx_expect(rep, tdx_check_names[i],
-                   strstr(tdx_check_names[i], skipped) ? ATTEST_NOT_CHECKED : ATTEST_PASS,
+    for (id = TDX_CHECK_FIRST; id < TDX_CHECK_END; id++) {
+        const char *name = attest_check_name((attest_check_id)id);
+
+        tdx_expect(rep, name, strstr(name, skipped) ? P11TEE_CHECK_NOT_CHECKED : P11TEE_CHECK_PASS,
                    P11TEE_OK);
+    }
     assert_int_equal(rep->count, TDX_CHECK_COUNT);
 }
 

@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "attest/attest.h"
+#include "attest/tdx.h"
 
 /* The builder's certificates start a day before this; its collateral lasts 30 days. */
 #define TDX_BUILD_TIME "2030-01-01T00:00:00Z"
@@ -31,8 +31,8 @@
 #define TDX_V5_AT ((time_t)1780272000) /* 2026-06-01T00:00:00Z */
 
 /* What the builder binds unless told otherwise: address 0x11..11, nonce ab..ab. */
-extern const uint8_t tdx_test_address[TDX_ADDRESS_BYTES];
-extern const uint8_t tdx_test_nonce[TDX_NONCE_BYTES];
+extern const uint8_t tdx_test_address[ETH_ADDRESS_BYTES];
+extern const uint8_t tdx_test_nonce[P11TEE_NONCE_BYTES];
 
 /*
  * A builder session: a private temp dir holding the test PKI and outputs.
@@ -94,7 +94,7 @@ p11tee_status tdx_case_run(tdx_case *c);
 void tdx_case_free(tdx_case *c);
 
 /* Assert that check `name` has `result` (and `code` when it failed). */
-void tdx_expect(const attest_report *rep, const char *name, attest_result result,
+void tdx_expect(const attest_report *rep, const char *name, p11tee_check_result result,
                 p11tee_status code);
 /* Assert that `name` is the only failed check and carries `code`. */
 void tdx_expect_only_failure(const attest_report *rep, const char *name, p11tee_status code);

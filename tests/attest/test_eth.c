@@ -17,7 +17,7 @@
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 
-#include "attest/attest.h"
+#include "attest/eth.h"
 #include "crypto/crypto.h"
 #include "tdx_testutil.h"
 #include "testlib.h"
@@ -515,15 +515,15 @@ static void verify_all_pass(void **state)
     exchange_new(&x, NULL);
     assert_int_equal(check(&x, &rep, &err), P11TEE_OK);
     assert_null(attest_report_first_failure(&rep));
-    tdx_expect(&rep, "signature.text", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "signature.format", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "signature.recovered", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&rep, "signature.text", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "signature.format", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "signature.recovered", P11TEE_CHECK_PASS, P11TEE_OK);
     assert_non_null(
         strstr(attest_report_find(&rep, "signature.recovered")->reason, x.key.address_text));
-    tdx_expect(&rep, "signature.signing_address", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "signature.model", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(&rep, "signature.request_hash", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "signature.response_hash", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&rep, "signature.signing_address", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "signature.model", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "signature.request_hash", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "signature.response_hash", P11TEE_CHECK_PASS, P11TEE_OK);
     assert_int_equal(rep.count, 7);
 }
 
@@ -536,13 +536,13 @@ static void verify_near_form_and_model(void **state)
     (void)state;
     exchange_new(&x, "e2ee-test");
     assert_int_equal(check(&x, &rep, &err), P11TEE_OK);
-    tdx_expect(&rep, "signature.model", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&rep, "signature.model", P11TEE_CHECK_PASS, P11TEE_OK);
     x.in.model = "e2ee-other";
     assert_int_equal(check(&x, &rep, &err), P11TEE_OK); /* advisory */
-    tdx_expect(&rep, "signature.model", ATTEST_FAIL, P11TEE_E_ATTEST_MODEL_MISMATCH);
+    tdx_expect(&rep, "signature.model", P11TEE_CHECK_FAIL, P11TEE_E_ATTEST_MODEL_MISMATCH);
     x.in.model = NULL;
     assert_int_equal(check(&x, &rep, &err), P11TEE_OK);
-    tdx_expect(&rep, "signature.model", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "signature.model", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     assert_non_null(strstr(attest_report_find(&rep, "signature.model")->reason, "no expected"));
 }
 
@@ -562,8 +562,8 @@ static void verify_other_signer_is_refused(void **state)
     assert_int_equal(err.code, P11TEE_E_SIGNATURE_MISMATCH);
     assert_non_null(strstr(err.message, x.key.address_text));
     assert_non_null(strstr(err.message, other.address_text));
-    tdx_expect(&rep, "signature.recovered", ATTEST_FAIL, P11TEE_E_SIGNATURE_MISMATCH);
-    tdx_expect(&rep, "signature.signing_address", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "signature.recovered", P11TEE_CHECK_FAIL, P11TEE_E_SIGNATURE_MISMATCH);
+    tdx_expect(&rep, "signature.signing_address", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     /* the signature over another text recovers to someone else too */
     exchange_new(&x, NULL);
     x.text[0] = x.text[0] == 'a' ? 'b' : 'a';
@@ -582,11 +582,12 @@ static void verify_claimed_address(void **state)
     signer_new(&other);
     x.in.signing_address = other.address_text;
     assert_int_equal(check(&x, &rep, &err), P11TEE_OK); /* advisory */
-    tdx_expect(&rep, "signature.signing_address", ATTEST_FAIL, P11TEE_E_ATTEST_ADDRESS_MISMATCH);
+    tdx_expect(&rep, "signature.signing_address", P11TEE_CHECK_FAIL,
+               P11TEE_E_ATTEST_ADDRESS_MISMATCH);
     x.in.signing_address = "0xnot-an-address";
     x.in.signing_address_len = 16;
     assert_int_equal(check(&x, &rep, &err), P11TEE_OK);
-    tdx_expect(&rep, "signature.signing_address", ATTEST_FAIL, P11TEE_E_ADDRESS_FORMAT);
+    tdx_expect(&rep, "signature.signing_address", P11TEE_CHECK_FAIL, P11TEE_E_ADDRESS_FORMAT);
 }
 
 static void verify_body_hashes(void **state)
@@ -600,15 +601,15 @@ static void verify_body_hashes(void **state)
     x.in.request = NULL;
     x.in.response = NULL;
     assert_int_equal(check(&x, &rep, &err), P11TEE_OK);
-    tdx_expect(&rep, "signature.request_hash", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(&rep, "signature.response_hash", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "signature.request_hash", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "signature.response_hash", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     exchange_new(&x, NULL);
     x.in.request_len--; /* the server re-serialised the request */
     assert_int_equal(check(&x, &rep, &err), P11TEE_OK);
-    tdx_expect(&rep, "signature.request_hash", ATTEST_FAIL, P11TEE_E_SIGNATURE_MISMATCH);
+    tdx_expect(&rep, "signature.request_hash", P11TEE_CHECK_FAIL, P11TEE_E_SIGNATURE_MISMATCH);
     assert_non_null(strstr(attest_report_find(&rep, "signature.request_hash")->reason, "advisory"));
-    tdx_expect(&rep, "signature.response_hash", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "signature.recovered", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&rep, "signature.response_hash", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "signature.recovered", P11TEE_CHECK_PASS, P11TEE_OK);
 }
 
 static void verify_malformed_inputs(void **state)
@@ -621,13 +622,13 @@ static void verify_malformed_inputs(void **state)
     exchange_new(&x, NULL);
     x.in.text_len -= 1;
     assert_int_equal(check(&x, &rep, &err), P11TEE_E_SIGNATURE_FORMAT);
-    tdx_expect(&rep, "signature.text", ATTEST_FAIL, P11TEE_E_SIGNATURE_FORMAT);
+    tdx_expect(&rep, "signature.text", P11TEE_CHECK_FAIL, P11TEE_E_SIGNATURE_FORMAT);
     assert_int_equal(rep.count, 1);
     exchange_new(&x, NULL);
     x.in.signature_len -= 2;
     assert_int_equal(check(&x, &rep, &err), P11TEE_E_SIGNATURE_FORMAT);
-    tdx_expect(&rep, "signature.format", ATTEST_FAIL, P11TEE_E_SIGNATURE_FORMAT);
-    tdx_expect(&rep, "signature.recovered", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "signature.format", P11TEE_CHECK_FAIL, P11TEE_E_SIGNATURE_FORMAT);
+    tdx_expect(&rep, "signature.recovered", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     assert_non_null(strstr(err.message, "130 hex digits"));
 }
 
@@ -734,7 +735,7 @@ static void reference_signer_round_trip(void **state)
         attest_report_init(&rep);
         if (eth_verify_response(&in, &rep, &err) != P11TEE_OK)
             fail_msg("text %d \"%s\": %s", i, texts[i], err.message);
-        tdx_expect(&rep, "signature.recovered", ATTEST_PASS, P11TEE_OK);
+        tdx_expect(&rep, "signature.recovered", P11TEE_CHECK_PASS, P11TEE_OK);
     }
     assert_int_equal(pclose(f), 0);
     test_rmtree(dir);

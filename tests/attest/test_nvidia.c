@@ -16,7 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "attest/attest.h"
+#include "attest/nvidia.h"
 #include "crypto/crypto.h"
 #include "tdx_testutil.h"
 #include "test_nvidia_util.h"
@@ -341,10 +341,10 @@ static void payload_shape_refusals(void **state)
             strstr(nv_reason(&rep, "nvidia.payload"), bad[i].says) == NULL)
             fail_msg("payload %zu: %d \"%s\", wanted \"%s\"", i, err.code,
                      nv_reason(&rep, "nvidia.payload"), bad[i].says);
-        tdx_expect(&rep, "nvidia.payload", ATTEST_FAIL, P11TEE_E_NVIDIA_FORMAT);
-        tdx_expect(&rep, "nvidia.evidence.signature", ATTEST_NOT_CHECKED, P11TEE_OK);
-        tdx_expect(&rep, "nvidia.chain", ATTEST_NOT_CHECKED, P11TEE_OK);
-        tdx_expect(&rep, "nvidia.rim", ATTEST_NOT_CHECKED, P11TEE_OK);
+        tdx_expect(&rep, "nvidia.payload", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_FORMAT);
+        tdx_expect(&rep, "nvidia.evidence.signature", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+        tdx_expect(&rep, "nvidia.chain", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+        tdx_expect(&rep, "nvidia.rim", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
         assert_non_null(strstr(err.message, "nvidia.payload"));
     }
 }
@@ -400,17 +400,17 @@ static void payload_undecodable_entries(void **state)
 
     (void)state;
     assert_int_equal(check_text(json, &rep, &err), P11TEE_E_NVIDIA_FORMAT);
-    tdx_expect(&rep, "nvidia.payload", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.nonce", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.evidence.format", ATTEST_FAIL, P11TEE_E_NVIDIA_FORMAT);
+    tdx_expect(&rep, "nvidia.payload", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.nonce", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.evidence.format", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_FORMAT);
     assert_non_null(
         strstr(nv_reason(&rep, "nvidia.evidence.format"), "GPU 0 of 1: evidence does not decode"));
-    tdx_expect(&rep, "nvidia.evidence.nonce", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.evidence.signature", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.chain", ATTEST_FAIL, P11TEE_E_NVIDIA_CHAIN);
+    tdx_expect(&rep, "nvidia.evidence.nonce", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.evidence.signature", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.chain", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_CHAIN);
     assert_non_null(strstr(nv_reason(&rep, "nvidia.chain"), "not base64 of 1 to 8 PEM"));
-    tdx_expect(&rep, "nvidia.fwid", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.ocsp", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.fwid", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.ocsp", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     assert_non_null(strstr(nv_reason(&rep, "nvidia.ocsp"), "needs NVIDIA services"));
     assert_non_null(strstr(nv_reason(&rep, "nvidia.rim"), "need NVIDIA services"));
     /* the first failure in report order decides */
@@ -493,13 +493,13 @@ static void leaf_key_must_be_p384(void **state)
     p = nv_payload_new(ev + 4);
     nv_payload_add(p, ev, sizeof(ev), pem, pem_len);
     assert_int_equal(nv_check(p, ev + 4, 0, NULL, &rep, &err), P11TEE_E_NVIDIA_SIGNATURE);
-    tdx_expect(&rep, "nvidia.evidence.format", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.nonce", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.evidence.nonce", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.evidence.signature", ATTEST_FAIL, P11TEE_E_NVIDIA_SIGNATURE);
+    tdx_expect(&rep, "nvidia.evidence.format", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.nonce", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.evidence.nonce", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.evidence.signature", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_SIGNATURE);
     assert_non_null(strstr(nv_reason(&rep, "nvidia.evidence.signature"), "not an ECDSA P-384"));
-    tdx_expect(&rep, "nvidia.chain", ATTEST_FAIL, P11TEE_E_NVIDIA_CHAIN);
-    tdx_expect(&rep, "nvidia.fwid", ATTEST_FAIL, P11TEE_E_NVIDIA_FWID);
+    tdx_expect(&rep, "nvidia.chain", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_CHAIN);
+    tdx_expect(&rep, "nvidia.fwid", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_FWID);
     assert_non_null(strstr(nv_reason(&rep, "nvidia.fwid"), "no FWID extension"));
     json_object_put(p);
     free(pem);
@@ -596,9 +596,9 @@ static void expect_all_pass(const attest_report *rep)
     size_t i;
 
     for (i = 0; i < P11TEE_ARRAY_LEN(names); i++)
-        tdx_expect(rep, names[i], ATTEST_PASS, P11TEE_OK);
-    tdx_expect(rep, "nvidia.ocsp", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(rep, "nvidia.rim", ATTEST_NOT_CHECKED, P11TEE_OK);
+        tdx_expect(rep, names[i], P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(rep, "nvidia.ocsp", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(rep, "nvidia.rim", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     assert_int_equal(rep->count, 9);
 }
 
@@ -668,7 +668,7 @@ static void sample_verifies(void **state)
     /* without a nonce of ours: consistency only, the nonce check says so */
     v.no_nonce = 1;
     assert_int_equal(sample_check(&s, v, &rep, &err), P11TEE_OK);
-    tdx_expect(&rep, "nvidia.nonce", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.nonce", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     assert_non_null(strstr(nv_reason(&rep, "nvidia.evidence.nonce"), "no nonce of ours"));
     json_object_put(as_string);
     json_object_put(p);
@@ -734,21 +734,21 @@ static void sample_other_nonce(void **state)
     /* the evidence and payload agree with each other, not with what we sent */
     v.ours = other;
     assert_int_equal(sample_check(&s, v, &rep, &err), P11TEE_E_NVIDIA_NONCE);
-    tdx_expect(&rep, "nvidia.nonce", ATTEST_FAIL, P11TEE_E_NVIDIA_NONCE);
-    tdx_expect(&rep, "nvidia.evidence.nonce", ATTEST_FAIL, P11TEE_E_NVIDIA_NONCE);
+    tdx_expect(&rep, "nvidia.nonce", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_NONCE);
+    tdx_expect(&rep, "nvidia.evidence.nonce", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_NONCE);
     assert_non_null(strstr(nv_reason(&rep, "nvidia.evidence.nonce"), "not the nonce we sent"));
-    tdx_expect(&rep, "nvidia.evidence.signature", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.chain", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.evidence.signature", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.chain", P11TEE_CHECK_PASS, P11TEE_OK);
     assert_non_null(strstr(err.message, "nvidia.nonce"));
     /* the payload names another nonce than its evidence carries */
     v.ours = NULL;
     v.payload_nonce = other;
     assert_int_equal(sample_check(&s, v, &rep, &err), P11TEE_E_NVIDIA_NONCE);
-    tdx_expect(&rep, "nvidia.nonce", ATTEST_FAIL, P11TEE_E_NVIDIA_NONCE);
-    tdx_expect(&rep, "nvidia.evidence.nonce", ATTEST_FAIL, P11TEE_E_NVIDIA_NONCE);
+    tdx_expect(&rep, "nvidia.nonce", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_NONCE);
+    tdx_expect(&rep, "nvidia.evidence.nonce", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_NONCE);
     assert_non_null(
         strstr(nv_reason(&rep, "nvidia.evidence.nonce"), "differs from the payload nonce"));
-    tdx_expect(&rep, "nvidia.evidence.signature", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.evidence.signature", P11TEE_CHECK_PASS, P11TEE_OK);
     sample_free(&s);
 }
 
@@ -841,9 +841,9 @@ static void sample_truncated_everywhere(void **state)
     v.ev = s.ev;
     for (v.ev_len = 1; v.ev_len < s.ev_len; v.ev_len += 97) {
         assert_int_equal(sample_check(&s, v, &rep, &err), P11TEE_E_NVIDIA_FORMAT);
-        tdx_expect(&rep, "nvidia.evidence.format", ATTEST_FAIL, P11TEE_E_NVIDIA_FORMAT);
-        tdx_expect(&rep, "nvidia.evidence.signature", ATTEST_NOT_CHECKED, P11TEE_OK);
-        tdx_expect(&rep, "nvidia.chain", ATTEST_PASS, P11TEE_OK);
+        tdx_expect(&rep, "nvidia.evidence.format", P11TEE_CHECK_FAIL, P11TEE_E_NVIDIA_FORMAT);
+        tdx_expect(&rep, "nvidia.evidence.signature", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+        tdx_expect(&rep, "nvidia.chain", P11TEE_CHECK_PASS, P11TEE_OK);
     }
     sample_free(&s);
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/attest.h"
+#include "attest/nvidia.h"
 #include "tdx_testutil.h"
 #include "test_nvidia_util.h"
 #include "testlib.h"
@@ -59,10 +59,10 @@ static void generated_payload_verifies(void **state)
     rc = build_and_check(NULL, &rep);
     assert_int_equal(rc, P11TEE_OK);
     tdx_expect_no_failure(&rep);
-    tdx_expect(&rep, "nvidia.nonce", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.evidence.signature", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.fwid", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&rep, "nvidia.chain", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.nonce", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.evidence.signature", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.fwid", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&rep, "nvidia.chain", P11TEE_CHECK_PASS, P11TEE_OK);
     /* named as the test root it is, never as NVIDIA's */
     assert_non_null(strstr(nv_reason(&rep, "nvidia.chain"), "TEST root"));
     assert_non_null(

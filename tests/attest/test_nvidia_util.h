@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "attest/attest.h"
+#include "attest/nvidia.h"
 
 /* Inside the validity of NVIDIA's sample chain: 2025-06-01T00:00:00Z. */
 #define NV_VECTOR_AT ((time_t)1748736000)

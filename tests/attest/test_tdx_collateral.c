@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "attest/attest.h"
+#include "attest/tdx.h"
 #include "crypto/crypto.h"
 #include "tdx_testutil.h"
 #include "testlib.h"
@@ -46,13 +46,13 @@ static void vector_outside_window(void **state)
     (void)state;
     tdx_case_vector(&c, "dcap-qvl_tdx_quote", "dcap-qvl_tdx_quote_collateral.json", TDX_DCAP_LATE);
     assert_int_equal(tdx_case_run(&c), P11TEE_E_COLLATERAL);
-    tdx_expect(&c.rep, "tdx.collateral.dates", ATTEST_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.collateral.dates", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
     tdx_assert_reason(&c.rep, "tdx.collateral.dates",
                       "TCB info expired: nextUpdate 2025-07-19T10:16:03Z is before");
-    tdx_expect(&c.rep, "tdx.collateral.crl", ATTEST_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.collateral.crl", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
     tdx_assert_reason(&c.rep, "tdx.collateral.crl", "PCK CA CRL refused at 2025-08-01T00:00:00Z");
-    tdx_expect(&c.rep, "tdx.pck.revocation", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(&c.rep, "tdx.pck.chain", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.pck.revocation", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.pck.chain", P11TEE_CHECK_PASS, P11TEE_OK);
     c.o.at = TDX_DCAP_EARLY;
     assert_int_equal(tdx_case_run(&c), P11TEE_E_COLLATERAL);
     tdx_assert_reason(&c.rep, "tdx.collateral.dates",
@@ -87,9 +87,9 @@ static void vector_collateral_edits(void **state)
     tdx_case_set_collateral(&c, edited);
     tdx_case_expect(&c, "tdx.collateral.tcb_info", P11TEE_E_COLLATERAL,
                     "tcb_info_signature does not verify");
-    tdx_expect(&c.rep, "tdx.tcb.status", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(&c.rep, "tdx.collateral.dates", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(&c.rep, "tdx.collateral.fmspc", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.tcb.status", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.collateral.dates", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.collateral.fmspc", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     crl = tdx_coll_get(c.coll, "pck_crl");
     tdx_case_free(&c);
     /* Each CRL where the other belongs; a PCK CRL whose signature was altered. */
@@ -163,14 +163,14 @@ static void generated_expired_collateral(void **state)
     tdx_case_build(&c, "--issue-date", "2029-11-01T00:00:00Z", "--next-update",
                    "2029-12-01T00:00:00Z", NULL);
     assert_int_equal(tdx_case_run(&c), P11TEE_E_COLLATERAL);
-    tdx_expect(&c.rep, "tdx.collateral.dates", ATTEST_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.collateral.dates", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
     tdx_assert_reason(&c.rep, "tdx.collateral.dates",
                       "at 2030-01-02T00:00:00Z: TCB info expired: nextUpdate 2029-12-01T00:00:00Z");
     /* The CRLs share that nextUpdate; nothing else fails. */
-    tdx_expect(&c.rep, "tdx.collateral.crl", ATTEST_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.collateral.crl", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
     tdx_assert_reason(&c.rep, "tdx.collateral.crl", "not valid at the verification time");
-    tdx_expect(&c.rep, "tdx.tcb.status", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&c.rep, "tdx.pck.chain", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.tcb.status", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.pck.chain", P11TEE_CHECK_PASS, P11TEE_OK);
     tdx_case_free(&c);
 }
 
@@ -324,13 +324,13 @@ static void collateral_under_other_root(void **state)
     tdx_case_build(&c, NULL);
     tdx_case_set_collateral(&c, intel);
     assert_int_equal(tdx_case_run(&c), P11TEE_E_COLLATERAL);
-    tdx_expect(&c.rep, "tdx.collateral.tcb_info", ATTEST_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.collateral.tcb_info", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
     tdx_assert_reason(&c.rep, "tdx.collateral.tcb_info",
                       "tcb_info is signed under Intel SGX Root CA (built in, SHA-256 "
                       "44a0196b...74d3) but the PCK chain ends at TEST root");
-    tdx_expect(&c.rep, "tdx.collateral.qe_identity", ATTEST_FAIL, P11TEE_E_COLLATERAL);
-    tdx_expect(&c.rep, "tdx.collateral.crl", ATTEST_FAIL, P11TEE_E_COLLATERAL);
-    tdx_expect(&c.rep, "tdx.pck.chain", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.collateral.qe_identity", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.collateral.crl", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.pck.chain", P11TEE_CHECK_PASS, P11TEE_OK);
     tdx_case_free(&c);
 }
 
@@ -502,13 +502,13 @@ static void tcb_signer_revoked(void **state)
     hex = root_crl_revoking(X509_get_serialNumber(signer));
     tdx_case_set_collateral(&c, tdx_coll_set(c.coll, "root_ca_crl", hex));
     assert_int_equal(tdx_case_run(&c), P11TEE_E_COLLATERAL);
-    tdx_expect(&c.rep, "tdx.collateral.crl", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&c.rep, "tdx.collateral.tcb_info", ATTEST_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.collateral.crl", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.collateral.tcb_info", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
     tdx_assert_reason(&c.rep, "tdx.collateral.tcb_info",
                       "tcb_info signing certificate is revoked by the root CA CRL");
-    tdx_expect(&c.rep, "tdx.collateral.qe_identity", ATTEST_FAIL, P11TEE_E_COLLATERAL);
-    tdx_expect(&c.rep, "tdx.tcb.status", ATTEST_NOT_CHECKED, P11TEE_OK);
-    tdx_expect(&c.rep, "tdx.pck.revocation", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.collateral.qe_identity", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.tcb.status", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.pck.revocation", P11TEE_CHECK_PASS, P11TEE_OK);
     free(hex);
     X509_free(signer);
     tdx_case_free(&c);
@@ -534,10 +534,10 @@ static void tcb_info_signed_by_pck_key(void **state)
     c3 = strdup(c2);
     tdx_case_set_collateral(&c, c3);
     assert_int_equal(tdx_case_run(&c), P11TEE_E_COLLATERAL);
-    tdx_expect(&c.rep, "tdx.collateral.tcb_info", ATTEST_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.collateral.tcb_info", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
     tdx_assert_reason(&c.rep, "tdx.collateral.tcb_info",
                       "not signed by an \"Intel SGX TCB Signing\" end-entity certificate");
-    tdx_expect(&c.rep, "tdx.tcb.status", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.tcb.status", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     free(text);
     free(chain);
     free(c1);

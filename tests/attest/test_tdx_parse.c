@@ -12,7 +12,7 @@
 
 #include <openssl/evp.h>
 
-#include "attest/attest.h"
+#include "attest/tdx.h"
 #include "crypto/crypto.h"
 #include "tdx_testutil.h"
 #include "testlib.h"

@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "attest/attest.h"
+#include "attest/tdx.h"
 #include "crypto/crypto.h"
 #include "tdx_testutil.h"
 #include "testlib.h"
@@ -59,19 +59,24 @@ static void root_is_pinned(void **state)
 static void vector_without_collateral(void **state)
 {
     tdx_case c;
-    size_t i;
+    int id;
 
     (void)state;
     tdx_case_vector(&c, "dcap-qvl_tdx_quote", NULL, 0); /* now */
     tdx_case_expect(&c, NULL, P11TEE_OK, NULL);
-    for (i = TDX_COLLATERAL_FIRST; i < TDX_CHECK_COUNT; i++) {
-        tdx_expect(&c.rep, tdx_check_names[i], ATTEST_NOT_CHECKED, P11TEE_OK);
-        tdx_assert_reason(&c.rep, tdx_check_names[i], "no collateral given");
+    for (id = TDX_COLLATERAL_FIRST; id < TDX_CHECK_END; id++) {
+        const char *name = attest_check_name((attest_check_id)id);
+
+        tdx_expect(&c.rep, name, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+        tdx_assert_reason(&c.rep, name, "no collateral given");
     }
-    for (i = 0; i < TDX_COLLATERAL_FIRST; i++)
-        tdx_expect(&c.rep, tdx_check_names[i],
-                   strstr(tdx_check_names[i], "reportdata.") ? ATTEST_NOT_CHECKED : ATTEST_PASS,
+    for (id = TDX_CHECK_FIRST; id < TDX_COLLATERAL_FIRST; id++) {
+        const char *name = attest_check_name((attest_check_id)id);
+
+        tdx_expect(&c.rep, name,
+                   strstr(name, "reportdata.") ? P11TEE_CHECK_NOT_CHECKED : P11TEE_CHECK_PASS,
                    P11TEE_OK);
+    }
     assert_int_equal(c.rep.count, TDX_CHECK_COUNT);
     assert_int_equal(c.v.tcb, TDX_TCB_UNKNOWN);
     assert_int_equal(c.v.test_root, 0);
@@ -103,9 +108,9 @@ static void other_vectors_verify(void **state)
     /* v5: the signature covers header || descriptor || body. */
     tdx_case_vector(&c, "go-tdx-guest_quote_v5_sample.dat", NULL, TDX_V5_AT);
     tdx_case_expect(&c, "tdx.quote.signature", P11TEE_OK, "header||descriptor||body (702 bytes)");
-    tdx_expect(&c.rep, "tdx.qe.signature", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&c.rep, "tdx.qe.reportdata", ATTEST_PASS, P11TEE_OK);
-    tdx_expect(&c.rep, "tdx.pck.chain", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.qe.signature", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.qe.reportdata", P11TEE_CHECK_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.pck.chain", P11TEE_CHECK_PASS, P11TEE_OK);
     tdx_assert_reason(&c.rep, "tdx.quote.header", "version 5");
     /* ... and before its PCK certificate was issued, the chain does not hold. */
     c.o.at = TDX_DCAP_AT;
@@ -147,11 +152,11 @@ static void vector_reportdata(void **state)
     c.o.nonce = nonce;
     tdx_case_expect(&c, "tdx.reportdata.address", P11TEE_E_REPORTDATA_ADDRESS,
                     "REPORTDATA[20:32] is not zero");
-    tdx_expect(&c.rep, "tdx.reportdata.nonce", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.reportdata.nonce", P11TEE_CHECK_PASS, P11TEE_OK);
     nonce[31] ^= 1;
     c.o.address = NULL;
     tdx_case_expect(&c, "tdx.reportdata.nonce", P11TEE_E_REPORTDATA_NONCE, NULL);
-    tdx_expect(&c.rep, "tdx.reportdata.address", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.reportdata.address", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     tdx_case_free(&c);
 }
 
@@ -172,9 +177,9 @@ static void generated_passes_with_test_root(void **state)
     /* Without the test root nothing chains: Intel's root alone is trusted. */
     c.o.extra_roots_pem = NULL;
     assert_int_equal(tdx_case_run(&c), P11TEE_E_PCK_CHAIN);
-    tdx_expect(&c.rep, "tdx.pck.chain", ATTEST_FAIL, P11TEE_E_PCK_CHAIN);
+    tdx_expect(&c.rep, "tdx.pck.chain", P11TEE_CHECK_FAIL, P11TEE_E_PCK_CHAIN);
     tdx_assert_reason(&c.rep, "tdx.pck.chain", "unable to get local issuer certificate");
-    tdx_expect(&c.rep, "tdx.collateral.tcb_info", ATTEST_FAIL, P11TEE_E_COLLATERAL);
+    tdx_expect(&c.rep, "tdx.collateral.tcb_info", P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL);
     assert_int_equal(c.v.test_root, 0);
     tdx_case_free(&c);
 }
@@ -209,7 +214,7 @@ static void generated_reportdata(void **state)
                    "abababababababababababababababababababababababababababababababac", NULL);
     tdx_case_expect(&c, "tdx.reportdata.nonce", P11TEE_E_REPORTDATA_NONCE,
                     "neither the nonce nor SHA-256");
-    tdx_expect(&c.rep, "tdx.reportdata.nonce_sha256", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.reportdata.nonce_sha256", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     tdx_case_free(&c);
 }
 
@@ -229,11 +234,11 @@ static void generated_nonce_sha256(void **state)
     tdx_case_build(&c, "--reportdata", rd, NULL);
     c.o.allow_nonce_sha256 = 1;
     tdx_case_expect(&c, "tdx.reportdata.nonce", P11TEE_OK, "accepted by the fallback");
-    tdx_expect(&c.rep, "tdx.reportdata.nonce_sha256", ATTEST_PASS, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.reportdata.nonce_sha256", P11TEE_CHECK_PASS, P11TEE_OK);
     c.o.allow_nonce_sha256 = 0;
     assert_int_equal(tdx_case_run(&c), P11TEE_E_REPORTDATA_NONCE);
-    tdx_expect(&c.rep, "tdx.reportdata.nonce", ATTEST_FAIL, P11TEE_E_REPORTDATA_NONCE);
-    tdx_expect(&c.rep, "tdx.reportdata.nonce_sha256", ATTEST_FAIL, P11TEE_E_REPORTDATA_NONCE);
+    tdx_expect(&c.rep, "tdx.reportdata.nonce", P11TEE_CHECK_FAIL, P11TEE_E_REPORTDATA_NONCE);
+    tdx_expect(&c.rep, "tdx.reportdata.nonce_sha256", P11TEE_CHECK_FAIL, P11TEE_E_REPORTDATA_NONCE);
     tdx_assert_reason(&c.rep, "tdx.reportdata.nonce_sha256",
                       "the fallback is not allowed by policy");
     assert_ptr_equal(attest_report_first_failure(&c.rep),
@@ -332,7 +337,7 @@ static void pck_chain_unreadable(void **state)
     tdx_case_set_quote(&c, q, len);
     tdx_case_set_collateral(&c, NULL);
     tdx_case_expect(&c, "tdx.pck.chain", P11TEE_E_PCK_CHAIN, "holds no readable PEM certificate");
-    tdx_expect(&c.rep, "tdx.qe.signature", ATTEST_NOT_CHECKED, P11TEE_OK);
+    tdx_expect(&c.rep, "tdx.qe.signature", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
     tdx_case_free(&c);
 }
 
@@ -347,12 +352,12 @@ static void attestation_key_off_curve(void **state)
     assert_int_equal(tdx_quote_parse(c.q, c.qlen, &t, &c.err), P11TEE_OK);
     c.q[t.attest_key - c.q + 63] ^= 0x01; /* Y no longer matches X on the curve */
     assert_int_equal(tdx_case_run(&c), P11TEE_E_QUOTE_SIGNATURE);
-    tdx_expect(&c.rep, "tdx.quote.signature", ATTEST_FAIL, P11TEE_E_QUOTE_SIGNATURE);
+    tdx_expect(&c.rep, "tdx.quote.signature", P11TEE_CHECK_FAIL, P11TEE_E_QUOTE_SIGNATURE);
     tdx_assert_reason(&c.rep, "tdx.quote.signature", "not a valid P-256 point");
     /* The QE certified the original key, not this one. */
-    tdx_expect(&c.rep, "tdx.qe.reportdata", ATTEST_FAIL, P11TEE_E_QE_REPORTDATA);
+    tdx_expect(&c.rep, "tdx.qe.reportdata", P11TEE_CHECK_FAIL, P11TEE_E_QE_REPORTDATA);
     for (i = 0; i < c.rep.count; i++)
-        if (c.rep.checks[i].result == ATTEST_FAIL)
+        if (c.rep.checks[i].result == P11TEE_CHECK_FAIL)
             assert_true(strcmp(c.rep.checks[i].name, "tdx.quote.signature") == 0 ||
                         strcmp(c.rep.checks[i].name, "tdx.qe.reportdata") == 0);
     tdx_case_free(&c);
@@ -398,7 +403,8 @@ static void bad_arguments(void **state)
 static void evidence_when_the_verifier_cannot_run(void **state)
 {
     uint8_t *q;
-    size_t qlen, i;
+    size_t qlen;
+    int id;
     char *coll;
     size_t clen;
     attest_policy *p;
@@ -414,11 +420,12 @@ static void evidence_when_the_verifier_cannot_run(void **state)
     memset(&ex, 0, sizeof(ex));
     ex.at = TDX_BUILD_AT;
     assert_int_equal(attest_evaluate_quote(q, qlen, &ex, p, &out, &err), P11TEE_OK);
-    for (i = 0; i < TDX_CHECK_COUNT; i++) {
-        const attest_check *c = attest_report_find(&out.report, tdx_check_names[i]);
+    for (id = TDX_CHECK_FIRST; id < TDX_CHECK_END; id++) {
+        const attest_check *c =
+            attest_report_find(&out.report, attest_check_name((attest_check_id)id));
 
         assert_non_null(c);
-        assert_int_equal(c->result, ATTEST_FAIL);
+        assert_int_equal(c->result, P11TEE_CHECK_FAIL);
         assert_int_equal(c->code, P11TEE_E_ATTEST_REQUIRED);
         assert_non_null(strstr(c->reason, "could not run"));
     }

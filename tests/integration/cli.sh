@@ -76,16 +76,30 @@ it_check_grep "attest: the quote chain ends at the named TEST root" "$IT_OUT" \
 it_check_grep "attest: GPU evidence verified to the TEST NVIDIA root" "$IT_OUT" \
     "nvidia.chain .* pass .*TEST root"
 it_check_grep "attest: the nonce is bound in REPORTDATA" "$IT_OUT" "tdx.reportdata.nonce .* pass"
+it_check_grep "attest: requirements in the policy file's spelling" "$IT_OUT" \
+    "^  tdx.collateral.format  *not checked  *if-checked "
 it_check_grep "attest: measurements shown" "$IT_OUT" \
     "mrtd .*e121cc4f249dd58e257423ef3a5837b62b3bf8592445d226ed398567b8add8b737cf4d22b905ff5e9a43702cf6da6c46"
 it_run $P attest "$TEE_MODEL" --json
 it_check_rc "attest --json a tee model" 0
 it_check_eq "attest --json: verdict pass, no failed check" \
-    "$("$py" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["verdict"], [c["name"] for c in r["checks"] if c["result"]=="fail"])' "$IT_OUT")" \
+    "$("$py" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["verdict"], [c["name"] for c in r["checks"] if c["result"]=="FAIL"])' "$IT_OUT")" \
     "pass []"
+# Results and requirements have one spelling each, the library's; a drift in
+# it would let the check above pass without looking.
+it_check_eq "attest --json: results and requirements spelled as the CLI and policy spell them" \
+    "$("$py" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sorted({c["result"] for c in r["checks"]} - {"pass", "FAIL", "not checked"}), sorted({c["requirement"] for c in r["checks"]} - {"required", "if-checked", "advisory"}))' "$IT_OUT")" \
+    "[] []"
 it_run attest "$E2EE_MODEL"
 it_check_rc "attest without the test roots: attestation exit code" 5
 it_check_grep "... naming the PCK chain check" "$IT_ERR" "tdx.pck.chain failed"
+it_check_grep "... marked FAIL and required in the report" "$IT_OUT" \
+    "^  tdx.pck.chain  *FAIL  *required  *\\[blocks\\] "
+it_run attest "$E2EE_MODEL" --json
+it_check_rc "attest --json without the test roots: attestation exit code" 5
+it_check_eq "... the JSON marks the PCK chain FAIL, required, blocking" \
+    "$("$py" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["verdict"], [(c["result"], c["requirement"], c["blocking"]) for c in r["checks"] if c["name"]=="tdx.pck.chain"])' "$IT_OUT")" \
+    "fail [('FAIL', 'required', True)]"
 it_run $P attest "$PLAIN_MODEL"
 it_check_rc "attest a model without TEE: HTTP exit code" 4
 it_check_grep "... with the server's message" "$IT_ERR" "does not support TEE attestation"

@@ -23,15 +23,15 @@ static void defaults(void **state)
 
     (void)state;
     assert_int_equal(attest_policy_default(&p, NULL), P11TEE_OK);
-    assert_int_equal(attest_policy_requirement(p, "tdx.quote.signature"), ATTEST_REQUIRED);
-    assert_int_equal(attest_policy_requirement(p, "nvidia.chain"), ATTEST_REQUIRED);
-    assert_int_equal(attest_policy_requirement(p, "tdx.collateral.crl"), ATTEST_IF_CHECKED);
-    assert_int_equal(attest_policy_requirement(p, "tdx.collateral"), ATTEST_IF_CHECKED);
-    assert_int_equal(attest_policy_requirement(p, "tdx.collateralx"), ATTEST_REQUIRED);
-    assert_int_equal(attest_policy_requirement(p, "nvidia.ocsp"), ATTEST_IF_CHECKED);
-    assert_int_equal(attest_policy_requirement(p, "server.verified"), ATTEST_IF_CHECKED);
-    assert_int_equal(attest_policy_requirement(p, "signature.request_hash"), ATTEST_ADVISORY);
-    assert_int_equal(attest_policy_requirement(p, "signature.recovered"), ATTEST_REQUIRED);
+    assert_int_equal(attest_policy_requirement(p, "tdx.quote.signature"), P11TEE_REQUIRED);
+    assert_int_equal(attest_policy_requirement(p, "nvidia.chain"), P11TEE_REQUIRED);
+    assert_int_equal(attest_policy_requirement(p, "tdx.collateral.crl"), P11TEE_IF_CHECKED);
+    assert_int_equal(attest_policy_requirement(p, "tdx.collateral"), P11TEE_IF_CHECKED);
+    assert_int_equal(attest_policy_requirement(p, "tdx.collateralx"), P11TEE_REQUIRED);
+    assert_int_equal(attest_policy_requirement(p, "nvidia.ocsp"), P11TEE_IF_CHECKED);
+    assert_int_equal(attest_policy_requirement(p, "server.verified"), P11TEE_IF_CHECKED);
+    assert_int_equal(attest_policy_requirement(p, "signature.request_hash"), P11TEE_ADVISORY);
+    assert_int_equal(attest_policy_requirement(p, "signature.recovered"), P11TEE_REQUIRED);
     assert_int_equal(p->accepted_tcb, TDX_TCB_BIT(TDX_TCB_UP_TO_DATE));
     assert_true(p->tee_chat_requires_attestation);
     assert_string_equal(p->source, "built-in strict default");
@@ -48,13 +48,43 @@ static void rules_and_specificity(void **state)
 
     (void)state;
     assert_int_equal(attest_policy_parse(S(json), NULL, &p, &err), P11TEE_OK);
-    assert_int_equal(attest_policy_requirement(p, "nvidia.fwid"), ATTEST_ADVISORY);
-    assert_int_equal(attest_policy_requirement(p, "nvidia.chain"), ATTEST_REQUIRED);
+    assert_int_equal(attest_policy_requirement(p, "nvidia.fwid"), P11TEE_ADVISORY);
+    assert_int_equal(attest_policy_requirement(p, "nvidia.chain"), P11TEE_REQUIRED);
     /* the file's rule wins the tie with the default of the same pattern */
-    assert_int_equal(attest_policy_requirement(p, "tdx.collateral.crl"), ATTEST_REQUIRED);
-    assert_int_equal(attest_policy_requirement(p, "server.verified"), ATTEST_REQUIRED);
-    assert_int_equal(attest_policy_requirement(p, "tdx.quote.signature"), ATTEST_REQUIRED);
+    assert_int_equal(attest_policy_requirement(p, "tdx.collateral.crl"), P11TEE_REQUIRED);
+    assert_int_equal(attest_policy_requirement(p, "server.verified"), P11TEE_REQUIRED);
+    assert_int_equal(attest_policy_requirement(p, "tdx.quote.signature"), P11TEE_REQUIRED);
     attest_policy_free(p);
+}
+
+/* The policy file, the CLI and the JSON spell requirements and results one way each. */
+static void names(void **state)
+{
+    static const p11tee_requirement reqs[] = {P11TEE_REQUIRED, P11TEE_IF_CHECKED, P11TEE_ADVISORY};
+    attest_policy *p;
+    p11tee_error err;
+    char json[128];
+    size_t i;
+
+    (void)state;
+    assert_string_equal(p11tee_requirement_name(P11TEE_REQUIRED), "required");
+    assert_string_equal(p11tee_requirement_name(P11TEE_IF_CHECKED), "if-checked");
+    assert_string_equal(p11tee_requirement_name(P11TEE_ADVISORY), "advisory");
+    assert_string_equal(p11tee_check_result_name(P11TEE_CHECK_PASS), "pass");
+    assert_string_equal(p11tee_check_result_name(P11TEE_CHECK_FAIL), "FAIL");
+    assert_string_equal(p11tee_check_result_name(P11TEE_CHECK_NOT_CHECKED), "not checked");
+    /* What p11tee_requirement_name() says is what a policy file may write. */
+    for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+        snprintf(json, sizeof(json), "{\"checks\":{\"nvidia.chain\":\"%s\"}}",
+                 p11tee_requirement_name(reqs[i]));
+        assert_int_equal(attest_policy_parse(S(json), NULL, &p, &err), P11TEE_OK);
+        assert_int_equal(attest_policy_requirement(p, "nvidia.chain"), reqs[i]);
+        attest_policy_free(p);
+    }
+    assert_int_equal(
+        attest_policy_parse(S("{\"checks\":{\"nvidia.chain\":\"if checked\"}}"), NULL, &p, &err),
+        P11TEE_E_POLICY);
+    assert_non_null(strstr(err.message, "\"required\", \"if-checked\" or \"advisory\""));
 }
 
 static void refusals(void **state)
@@ -160,15 +190,17 @@ static void verdicts(void **state)
     (void)state;
     assert_int_equal(attest_policy_default(&p, NULL), P11TEE_OK);
     attest_report_init(&rep);
-    attest_report_add(&rep, "signature.request_hash", ATTEST_FAIL, P11TEE_E_SIGNATURE_MISMATCH,
-                      "differs");
-    attest_report_add(&rep, "nvidia.ocsp", ATTEST_NOT_CHECKED, P11TEE_OK, "offline");
+    attest_report_add(&rep, ATTEST_CK_SIGNATURE_REQUEST_HASH, P11TEE_CHECK_FAIL,
+                      P11TEE_E_SIGNATURE_MISMATCH, "differs");
+    attest_report_add(&rep, ATTEST_CK_NVIDIA_OCSP, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK, "offline");
     assert_int_equal(attest_verdict(&rep, p, &err), P11TEE_OK);
-    attest_report_add(&rep, "tdx.collateral.crl", ATTEST_FAIL, P11TEE_E_REVOKED, "revoked");
+    attest_report_add(&rep, ATTEST_CK_TDX_COLLATERAL_CRL, P11TEE_CHECK_FAIL, P11TEE_E_REVOKED,
+                      "revoked");
     assert_int_equal(attest_verdict(&rep, p, &err), P11TEE_E_REVOKED);
     assert_non_null(strstr(err.message, "tdx.collateral.crl failed: revoked"));
     attest_report_init(&rep);
-    attest_report_add(&rep, "tdx.quote.signature", ATTEST_NOT_CHECKED, P11TEE_OK, "no quote");
+    attest_report_add(&rep, ATTEST_CK_TDX_QUOTE_SIGNATURE, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
+                      "no quote");
     assert_int_equal(attest_verdict(&rep, p, &err), P11TEE_E_ATTEST_REQUIRED);
     assert_non_null(strstr(err.message, "tdx.quote.signature is required"));
     attest_policy_free(p);
@@ -212,24 +244,26 @@ static void evidence_statements(void **state)
     (void)state;
     assert_int_equal(attest_policy_default(&p, NULL), P11TEE_OK);
     evidence_base(&ev);
-    assert_int_equal(evaluate(&ev, p, &out, "nonce.echo")->result, ATTEST_PASS);
-    assert_int_equal(attest_report_find(&out.report, "model.echo")->result, ATTEST_PASS);
-    assert_int_equal(attest_report_find(&out.report, "server.verified")->result, ATTEST_PASS);
-    assert_int_equal(attest_report_find(&out.report, "signing_key.format")->result, ATTEST_PASS);
+    assert_int_equal(evaluate(&ev, p, &out, "nonce.echo")->result, P11TEE_CHECK_PASS);
+    assert_int_equal(attest_report_find(&out.report, "model.echo")->result, P11TEE_CHECK_PASS);
+    assert_int_equal(attest_report_find(&out.report, "server.verified")->result, P11TEE_CHECK_PASS);
+    assert_int_equal(attest_report_find(&out.report, "signing_key.format")->result,
+                     P11TEE_CHECK_PASS);
     assert_int_equal(attest_report_find(&out.report, "signing_address.binding")->result,
-                     ATTEST_PASS);
+                     P11TEE_CHECK_PASS);
     assert_true(out.has_address);
     /* no quote, no GPU evidence: the strict default refuses, naming the quote */
     assert_int_equal(attest_report_find(&out.report, "tdx.quote.format")->result,
-                     ATTEST_NOT_CHECKED);
-    assert_int_equal(attest_report_find(&out.report, "nvidia.payload")->result, ATTEST_NOT_CHECKED);
+                     P11TEE_CHECK_NOT_CHECKED);
+    assert_int_equal(attest_report_find(&out.report, "nvidia.payload")->result,
+                     P11TEE_CHECK_NOT_CHECKED);
     assert_int_equal(attest_verdict(&out.report, p, &err), P11TEE_E_ATTEST_REQUIRED);
     assert_non_null(strstr(err.message, "tdx.quote.format"));
     attest_outcome_free(&out);
 
     ev.nonce.p = "ff0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223242526272829";
     c = evaluate(&ev, p, &out, "nonce.echo");
-    assert_int_equal(c->result, ATTEST_FAIL);
+    assert_int_equal(c->result, P11TEE_CHECK_FAIL);
     assert_int_equal(c->code, P11TEE_E_ATTEST_NONCE_MISMATCH);
     assert_int_equal(attest_verdict(&out.report, p, &err), P11TEE_E_ATTEST_NONCE_MISMATCH);
     attest_outcome_free(&out);
@@ -253,9 +287,9 @@ static void evidence_statements(void **state)
     evidence_base(&ev);
     ev.has_verified = 0;
     ev.nonce.p = NULL;
-    assert_int_equal(evaluate(&ev, p, &out, "nonce.echo")->result, ATTEST_NOT_CHECKED);
+    assert_int_equal(evaluate(&ev, p, &out, "nonce.echo")->result, P11TEE_CHECK_NOT_CHECKED);
     assert_int_equal(attest_report_find(&out.report, "server.verified")->result,
-                     ATTEST_NOT_CHECKED);
+                     P11TEE_CHECK_NOT_CHECKED);
     attest_outcome_free(&out);
     attest_policy_free(p);
 }
@@ -272,7 +306,7 @@ static void evidence_key(void **state)
     evidence_base(&ev);
     ev.signing_key = (strview){key1 + 2, 128}; /* without the 04 prefix */
     ev.signing_address = (strview){"0x7e5f4552091a69125d5dfcb7b8c2659029395bdf", 42};
-    assert_int_equal(evaluate(&ev, p, &out, "signing_address.binding")->result, ATTEST_PASS);
+    assert_int_equal(evaluate(&ev, p, &out, "signing_address.binding")->result, P11TEE_CHECK_PASS);
     assert_int_equal(out.model_key[0], 0x04);
     attest_outcome_free(&out);
 
@@ -283,7 +317,7 @@ static void evidence_key(void **state)
     attest_outcome_free(&out);
 
     ev.signing_address.p = NULL;
-    assert_int_equal(evaluate(&ev, p, &out, "signing_address.binding")->result, ATTEST_FAIL);
+    assert_int_equal(evaluate(&ev, p, &out, "signing_address.binding")->result, P11TEE_CHECK_FAIL);
     attest_outcome_free(&out);
 
     ev.signing_key = (strview){"04abcdef", 8};
@@ -296,7 +330,7 @@ static void evidence_key(void **state)
     ev.signing_key = (strview){"04000000000000000000000000000000000000000000000000000000000000000"
                                "10000000000000000000000000000000000000000000000000000000000000001",
                                130};
-    assert_int_equal(evaluate(&ev, p, &out, "signing_key.format")->result, ATTEST_FAIL);
+    assert_int_equal(evaluate(&ev, p, &out, "signing_key.format")->result, P11TEE_CHECK_FAIL);
     attest_outcome_free(&out);
     attest_policy_free(p);
 }
@@ -316,7 +350,7 @@ static void evidence_quote_and_pins(void **state)
     evidence_base(&ev);
     ev.intel_quote = (strview){"0x0400zz", 8};
     c = evaluate(&ev, p, &out, "tdx.quote.format");
-    assert_int_equal(c->result, ATTEST_FAIL);
+    assert_int_equal(c->result, P11TEE_CHECK_FAIL);
     assert_int_equal(c->code, P11TEE_E_QUOTE_FORMAT);
     c = attest_report_find(&out.report, "policy.mrtd");
     assert_non_null(c);
@@ -333,10 +367,15 @@ static void evidence_quote_and_pins(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults),     cmocka_unit_test(rules_and_specificity),
-        cmocka_unit_test(refusals),     cmocka_unit_test(pins_and_files),
-        cmocka_unit_test(verdicts),     cmocka_unit_test(evidence_statements),
-        cmocka_unit_test(evidence_key), cmocka_unit_test(evidence_quote_and_pins),
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(rules_and_specificity),
+        cmocka_unit_test(names),
+        cmocka_unit_test(refusals),
+        cmocka_unit_test(pins_and_files),
+        cmocka_unit_test(verdicts),
+        cmocka_unit_test(evidence_statements),
+        cmocka_unit_test(evidence_key),
+        cmocka_unit_test(evidence_quote_and_pins),
     };
     return TEST_MAIN(tests, NULL, NULL);
 }

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * The checks (checks.c): one table of every check a verifier can record,
+ * with its stable name, its area, the built-in policy's requirement and a
+ * one-line meaning. Verifiers record checks by id, so no name exists outside
+ * the table; the default policy (policy.c) is built from its requirements;
+ * docs/policy.md lists it, and tests/attest/test_checks checks the list.
+ */
+#ifndef P11TEE_ATTEST_CHECKS_H
+#define P11TEE_ATTEST_CHECKS_H
+
+#include "p11tee/p11tee.h"
+
+/*
+ * In table order, which is also the order in which tdx_verify() records the
+ * TDX checks (TDX_CHECK_FIRST..TDX_CHECK_END in tdx.h). Append a new check
+ * to its area; the names are a public contract and never change.
+ */
+typedef enum attest_check_id {
+    /* the attestation response: the server's statements and its key */
+    ATTEST_CK_SERVER_VERIFIED,
+    ATTEST_CK_NONCE_ECHO,
+    ATTEST_CK_MODEL_ECHO,
+    ATTEST_CK_DEBUG_FLAG,
+    ATTEST_CK_SIGNING_KEY_FORMAT,
+    ATTEST_CK_SIGNING_ADDRESS_BINDING,
+    ATTEST_CK_APP_COMPOSE_BINDING,
+    /* the policy's measurement pins */
+    ATTEST_CK_POLICY_MRTD,
+    ATTEST_CK_POLICY_RTMR0, /* RTMR1..3 follow: ATTEST_CK_POLICY_RTMR0 + i */
+    ATTEST_CK_POLICY_RTMR1,
+    ATTEST_CK_POLICY_RTMR2,
+    ATTEST_CK_POLICY_RTMR3,
+    ATTEST_CK_POLICY_MRCONFIGID,
+    ATTEST_CK_POLICY_APP_COMPOSE,
+    /* the TDX quote, offline */
+    ATTEST_CK_TDX_QUOTE_FORMAT,
+    ATTEST_CK_TDX_QUOTE_HEADER,
+    ATTEST_CK_TDX_TD_DEBUG,
+    ATTEST_CK_TDX_REPORTDATA_ADDRESS,
+    ATTEST_CK_TDX_REPORTDATA_NONCE,
+    ATTEST_CK_TDX_REPORTDATA_NONCE_SHA256,
+    ATTEST_CK_TDX_QUOTE_SIGNATURE,
+    ATTEST_CK_TDX_QE_REPORTDATA,
+    ATTEST_CK_TDX_QE_SIGNATURE,
+    ATTEST_CK_TDX_PCK_CHAIN,
+    /* the TDX quote against Intel's collateral */
+    ATTEST_CK_TDX_COLLATERAL_FORMAT,
+    ATTEST_CK_TDX_COLLATERAL_CRL,
+    ATTEST_CK_TDX_PCK_REVOCATION,
+    ATTEST_CK_TDX_COLLATERAL_TCB_INFO,
+    ATTEST_CK_TDX_COLLATERAL_QE_IDENTITY,
+    ATTEST_CK_TDX_COLLATERAL_DATES,
+    ATTEST_CK_TDX_COLLATERAL_FMSPC,
+    ATTEST_CK_TDX_QE_IDENTITY,
+    ATTEST_CK_TDX_TDX_MODULE,
+    ATTEST_CK_TDX_TCB_STATUS,
+    /* NVIDIA GPU evidence */
+    ATTEST_CK_NVIDIA_PAYLOAD,
+    ATTEST_CK_NVIDIA_NONCE,
+    ATTEST_CK_NVIDIA_EVIDENCE_FORMAT,
+    ATTEST_CK_NVIDIA_EVIDENCE_NONCE,
+    ATTEST_CK_NVIDIA_EVIDENCE_SIGNATURE,
+    ATTEST_CK_NVIDIA_CHAIN,
+    ATTEST_CK_NVIDIA_FWID,
+    ATTEST_CK_NVIDIA_OCSP,
+    ATTEST_CK_NVIDIA_RIM,
+    /* response signatures */
+    ATTEST_CK_SIGNATURE_TEXT,
+    ATTEST_CK_SIGNATURE_FORMAT,
+    ATTEST_CK_SIGNATURE_RECOVERED,
+    ATTEST_CK_SIGNATURE_SIGNING_ADDRESS,
+    ATTEST_CK_SIGNATURE_MODEL,
+    ATTEST_CK_SIGNATURE_REQUEST_HASH,
+    ATTEST_CK_SIGNATURE_RESPONSE_HASH,
+    /* the report itself */
+    ATTEST_CK_REPORT_OVERFLOW,
+    ATTEST_CK_COUNT
+} attest_check_id;
+
+_Static_assert(ATTEST_CK_POLICY_RTMR3 == ATTEST_CK_POLICY_RTMR0 + 3,
+               "the RTMR pins are four checks in a row");
+
+/* What a check is about; docs/policy.md groups the checks by it. */
+typedef enum attest_area {
+    ATTEST_AREA_RESPONSE,       /* the attestation response and its key */
+    ATTEST_AREA_PIN,            /* the policy's measurement pins */
+    ATTEST_AREA_TDX,            /* the TDX quote, offline */
+    ATTEST_AREA_TDX_COLLATERAL, /* the TDX quote against Intel's collateral */
+    ATTEST_AREA_NVIDIA,         /* NVIDIA GPU evidence */
+    ATTEST_AREA_SIGNATURE,      /* a response signature */
+    ATTEST_AREA_REPORT,         /* the report itself */
+} attest_area;
+
+#define ATTEST_AREA_BIT(a) (1u << (unsigned)(a))
+
+typedef struct attest_check_info {
+    const char *name; /* stable, e.g. "tdx.quote.signature" */
+    attest_area area;
+    p11tee_requirement req; /* in the built-in default policy */
+    /*
+     * 1: the default is stated for the name's family ("tdx.collateral.*"),
+     * so that a policy file's rule for the family overrides it (the file's
+     * rules win ties); 0: for the name alone.
+     */
+    int family;
+    const char *meaning; /* one line, as docs/policy.md shows it */
+} attest_check_info;
+
+extern const attest_check_info attest_checks[ATTEST_CK_COUNT];
+
+/* attest_checks[id].name */
+const char *attest_check_name(attest_check_id id);
+
+/* The id of a check name; ATTEST_CK_COUNT when no check has that name. */
+attest_check_id attest_check_by_name(const char *name);
+
+/* "API response", "TDX collateral", ...: how docs/policy.md names an area. */
+const char *attest_area_name(attest_area area);
+
+#endif /* P11TEE_ATTEST_CHECKS_H */

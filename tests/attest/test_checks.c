@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * The check table (src/attest/checks.c): its invariants, the default policy
+ * built from it, and the documents that name checks agreeing with it. With
+ * --markdown, prints the table as docs/policy.md lists it ("Check names").
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attest/tdx.h"
+#include "testlib.h"
+
+#define S(x)    x, strlen(x)
+#define ROW_MAX 512
+
+/* ---- the table as docs/policy.md shows it ---------------------------------- */
+
+/* "tdx.collateral.*" for a family row; the family is the name up to its last dot. */
+static void family_pattern(const attest_check_info *c, char *out, size_t n)
+{
+    snprintf(out, n, "%.*s.*", (int)(strrchr(c->name, '.') - c->name), c->name);
+}
+
+static void row_markdown(const attest_check_info *c, char *out, size_t n)
+{
+    char fam[ATTEST_NAME_MAX + 2], note[ATTEST_NAME_MAX + 8] = "";
+
+    if (c->family) {
+        family_pattern(c, fam, sizeof(fam));
+        snprintf(note, sizeof(note), " (`%s`)", fam);
+    }
+    snprintf(out, n, "| `%s` | %s | %s%s | %s |", c->name, attest_area_name(c->area),
+             p11tee_requirement_name(c->req), note, c->meaning);
+}
+
+static void print_markdown(void)
+{
+    char row[ROW_MAX];
+    int id;
+
+    printf("| check | area | default | meaning |\n|---|---|---|---|\n");
+    for (id = 0; id < ATTEST_CK_COUNT; id++) {
+        row_markdown(&attest_checks[id], row, sizeof(row));
+        printf("%s\n", row);
+    }
+}
+
+/* ---- reading the documents ------------------------------------------------- */
+
+static char *read_doc(const char *name)
+{
+    char path[1024], *text;
+
+    snprintf(path, sizeof(path), "%s/docs/%s", test_require_env("top_srcdir"), name);
+    text = test_read_file(path, NULL);
+    if (text == NULL)
+        fail_msg("cannot read %s", path);
+    return text;
+}
+
+/* The text under the heading `heading` ("## Check names") up to the next "## ". */
+static char *doc_section(const char *doc, const char *heading)
+{
+    const char *start = strstr(doc, heading), *end;
+
+    if (start == NULL)
+        fail_msg("the document has no section \"%s\"", heading);
+    start += strlen(heading);
+    end = strstr(start, "\n## ");
+    if (end == NULL)
+        end = start + strlen(start);
+    return strndup(start, (size_t)(end - start));
+}
+
+/* Each `token` of a text, in order: *pos advances; NULL at the end. */
+static const char *next_token(const char **pos, size_t *len)
+{
+    const char *open = strchr(*pos, '`'), *close;
+
+    if (open == NULL || (close = strchr(open + 1, '`')) == NULL)
+        return NULL;
+    *pos = close + 1;
+    *len = (size_t)(close - open - 1);
+    return open + 1;
+}
+
+/* 1 when a token is shaped like a check name or a "prefix.*" pattern. */
+static int check_shaped(const char *t, size_t len)
+{
+    size_t body = len >= 2 && t[len - 1] == '*' && t[len - 2] == '.' ? len - 2 : len;
+
+    return body > 0 && body < ATTEST_NAME_MAX &&
+           strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_.") >= body &&
+           memchr(t, '.', len) != NULL && t[0] != '.' && t[body - 1] != '.';
+}
+
+/* 1 when `name` is in the family of pattern `pat` ("tdx.collateral.*") or is `pat`. */
+static int pattern_covers(const char *pat, size_t len, const char *name)
+{
+    if (len >= 2 && pat[len - 1] == '*')
+        return strncmp(name, pat, len - 2) == 0 && (name[len - 2] == '.' || name[len - 2] == '\0');
+    return strlen(name) == len && strncmp(name, pat, len) == 0;
+}
+
+/* 1 for a file name ("tdx.h", "policy.md"), which no check name looks like. */
+static int file_shaped(const char *t, size_t len)
+{
+    static const char *const ext[] = {".c", ".h", ".md", ".py", ".sh", ".json", ".pem"};
+    size_t i, n;
+
+    for (i = 0; i < P11TEE_ARRAY_LEN(ext); i++)
+        if (len > (n = strlen(ext[i])) && memcmp(t + len - n, ext[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* The first namespace ("tdx", "server", ...) of a token, if some check has it. */
+static int in_check_namespace(const char *t, size_t len)
+{
+    const char *dot = memchr(t, '.', len);
+    int id;
+
+    for (id = 0; dot != NULL && id < ATTEST_CK_COUNT; id++)
+        if (strncmp(attest_checks[id].name, t, (size_t)(dot - t + 1)) == 0)
+            return 1;
+    return 0;
+}
+
+/* The number of checks a name or pattern covers. */
+static int checks_covered(const char *t, size_t len)
+{
+    int id, n = 0;
+
+    for (id = 0; id < ATTEST_CK_COUNT; id++)
+        n += pattern_covers(t, len, attest_checks[id].name);
+    return n;
+}
+
+/* ---- the table itself ------------------------------------------------------ */
+
+static const char *area_namespace(attest_area a)
+{
+    switch (a) {
+    case ATTEST_AREA_PIN: return "policy.";
+    case ATTEST_AREA_TDX:
+    case ATTEST_AREA_TDX_COLLATERAL: return "tdx.";
+    case ATTEST_AREA_NVIDIA: return "nvidia.";
+    case ATTEST_AREA_SIGNATURE: return "signature.";
+    case ATTEST_AREA_REPORT: return "report.";
+    case ATTEST_AREA_RESPONSE: return NULL;
+    }
+    return NULL;
+}
+
+static void check_row(int id)
+{
+    const attest_check_info *c = &attest_checks[id];
+    const char *ns;
+    size_t n;
+    int other;
+
+    if (c->name == NULL || c->meaning == NULL || c->meaning[0] == '\0')
+        fail_msg("check id %d has no entry in the table (or no meaning)", id);
+    n = strlen(c->name);
+    if (!check_shaped(c->name, n) || strchr(c->name, '*') != NULL || strstr(c->name, "..") != NULL)
+        fail_msg("check %s: a name is dotted lowercase words of at most %d characters", c->name,
+                 ATTEST_NAME_MAX - 1);
+    if (strpbrk(c->meaning, "|`\n") != NULL)
+        fail_msg("check %s: the meaning must fit one table cell", c->name);
+    if (strcmp(attest_area_name(c->area), "?") == 0)
+        fail_msg("check %s: unknown area %d", c->name, (int)c->area);
+    ns = area_namespace(c->area);
+    if (ns != NULL && strncmp(c->name, ns, strlen(ns)) != 0)
+        fail_msg("check %s: its area %s keeps names under %s", c->name, attest_area_name(c->area),
+                 ns);
+    assert_int_equal(attest_check_by_name(c->name), id);
+    assert_string_equal(attest_check_name((attest_check_id)id), c->name);
+    if (id > 0 && c->area < attest_checks[id - 1].area)
+        fail_msg("check %s: the table keeps each area together, in area order", c->name);
+    for (other = 0; c->family && other < ATTEST_CK_COUNT; other++) {
+        char fam[ATTEST_NAME_MAX + 2];
+
+        family_pattern(c, fam, sizeof(fam));
+        if (pattern_covers(fam, strlen(fam), attest_checks[other].name) &&
+            (!attest_checks[other].family || attest_checks[other].req != c->req))
+            fail_msg("check %s: family %s has one default for all its checks, but %s differs",
+                     c->name, fam, attest_checks[other].name);
+    }
+}
+
+static void table_invariants(void **state)
+{
+    int id;
+
+    (void)state;
+    for (id = 0; id < ATTEST_CK_COUNT; id++)
+        check_row(id);
+    assert_int_equal(attest_check_by_name("tdx.quote"), ATTEST_CK_COUNT);
+    assert_int_equal(attest_check_by_name("tdx.quote.signaturex"), ATTEST_CK_COUNT);
+    /* What tdx_verify() records is a range of the table: offline, then collateral. */
+    assert_int_equal(TDX_CHECK_FIRST, ATTEST_CK_TDX_QUOTE_FORMAT + 1);
+    for (id = ATTEST_CK_TDX_QUOTE_FORMAT; id < TDX_CHECK_END; id++)
+        assert_int_equal(attest_checks[id].area,
+                         id < TDX_COLLATERAL_FIRST ? ATTEST_AREA_TDX : ATTEST_AREA_TDX_COLLATERAL);
+    for (id = 0; id < ATTEST_CK_COUNT; id++)
+        if (id < ATTEST_CK_TDX_QUOTE_FORMAT || id >= TDX_CHECK_END)
+            assert_true(strncmp(attest_checks[id].name, "tdx.", 4) != 0);
+}
+
+/* ---- the default policy ---------------------------------------------------- */
+
+static void default_policy_is_the_table(void **state)
+{
+    attest_policy *p, *f;
+    p11tee_error err;
+    char json[256], fam[ATTEST_NAME_MAX + 2];
+    int id;
+
+    (void)state;
+    assert_int_equal(attest_policy_default(&p, NULL), P11TEE_OK);
+    for (id = 0; id < ATTEST_CK_COUNT; id++) {
+        const attest_check_info *c = &attest_checks[id];
+
+        if (attest_policy_requirement(p, c->name) != c->req)
+            fail_msg("check %s: the default policy says %s, the table %s", c->name,
+                     p11tee_requirement_name(attest_policy_requirement(p, c->name)),
+                     p11tee_requirement_name(c->req));
+        if (!c->family)
+            continue;
+        /* A default stated for the family yields to the file's rule for it. */
+        family_pattern(c, fam, sizeof(fam));
+        snprintf(json, sizeof(json), "{\"checks\":{\"%s\":\"advisory\"}}", fam);
+        assert_int_equal(attest_policy_parse(S(json), NULL, &f, &err), P11TEE_OK);
+        assert_int_equal(attest_policy_requirement(f, c->name), P11TEE_ADVISORY);
+        attest_policy_free(f);
+    }
+    /* A default stated for one name stays more specific than a file's family rule. */
+    assert_int_equal(
+        attest_policy_parse(S("{\"checks\":{\"signature.*\":\"required\"}}"), NULL, &f, &err),
+        P11TEE_OK);
+    assert_int_equal(attest_policy_requirement(f, "signature.model"), P11TEE_ADVISORY);
+    assert_int_equal(attest_policy_requirement(f, "signature.text"), P11TEE_REQUIRED);
+    attest_policy_free(f);
+    /* Names outside the table fall to "*". */
+    assert_int_equal(attest_policy_requirement(p, "tdx.collateralx"), P11TEE_REQUIRED);
+    attest_policy_free(p);
+}
+
+/* Every check records under its table name, and the report finds it by that name. */
+static void report_names_come_from_the_table(void **state)
+{
+    attest_report rep;
+    const attest_check *c;
+    int id;
+
+    (void)state;
+    attest_report_init(&rep);
+    for (id = 0; id < ATTEST_CK_COUNT; id++)
+        attest_report_add(&rep, (attest_check_id)id, P11TEE_CHECK_PASS, P11TEE_OK, "%d", id);
+    assert_int_equal(rep.count, ATTEST_CK_COUNT);
+    for (id = 0; id < ATTEST_CK_COUNT; id++) {
+        c = attest_report_find(&rep, attest_checks[id].name);
+        assert_non_null(c);
+        assert_int_equal(c->id, id);
+        assert_int_equal(atoi(c->reason), id);
+    }
+}
+
+/* ---- the documents --------------------------------------------------------- */
+
+/*
+ * docs/policy.md, "Check names": exactly the table, row for row. A missing
+ * or unknown name is named as such.
+ */
+static void policy_doc_lists_every_check(void **state)
+{
+    char *doc = read_doc("policy.md"), *sec = doc_section(doc, "\n## Check names\n"), *line;
+    char row[ROW_MAX], *save = NULL;
+    int id, seen[ATTEST_CK_COUNT] = {0}, bad = 0;
+
+    (void)state;
+    for (line = strtok_r(sec, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        const char *pos = line, *tok;
+        size_t len;
+
+        if (strncmp(line, "| `", 3) != 0 || (tok = next_token(&pos, &len)) == NULL)
+            continue;
+        for (id = 0; id < ATTEST_CK_COUNT; id++)
+            if (strlen(attest_checks[id].name) == len &&
+                strncmp(tok, attest_checks[id].name, len) == 0)
+                break;
+        if (id == ATTEST_CK_COUNT) {
+            print_error("docs/policy.md names check %.*s, which does not exist\n", (int)len, tok);
+            bad++;
+            continue;
+        }
+        seen[id]++;
+        row_markdown(&attest_checks[id], row, sizeof(row));
+        if (strcmp(line, row) != 0) {
+            print_error("docs/policy.md: the row of %s differs from the table:\n  doc:   %s\n"
+                        "  table: %s\n",
+                        attest_checks[id].name, line, row);
+            bad++;
+        }
+    }
+    for (id = 0; id < ATTEST_CK_COUNT; id++)
+        if (seen[id] != 1) {
+            row_markdown(&attest_checks[id], row, sizeof(row));
+            print_error("docs/policy.md %s check %s (%d rows); its row is\n  %s\n",
+                        seen[id] == 0 ? "misses" : "repeats", attest_checks[id].name, seen[id],
+                        row);
+            bad++;
+        }
+    free(sec);
+    free(doc);
+    if (bad)
+        fail_msg("docs/policy.md disagrees with src/attest/checks.c in %d place(s); "
+                 "tests/attest/test_checks --markdown prints the list",
+                 bad);
+}
+
+/*
+ * docs/policy.md, "The built-in default": each name or pattern in a row
+ * covers checks whose default is that row's requirement, and every check
+ * that is not required by default is covered.
+ */
+static void policy_doc_states_the_defaults(void **state)
+{
+    char *doc = read_doc("policy.md"), *sec = doc_section(doc, "\n## The built-in default\n");
+    char *line, *save = NULL;
+    int id, covered[ATTEST_CK_COUNT] = {0}, bad = 0;
+
+    (void)state;
+    for (line = strtok_r(sec, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        const char *cells = strstr(line, " | "), *pos = line, *tok;
+        char req[16] = "";
+        size_t len;
+
+        if (line[0] != '|' || cells == NULL || sscanf(cells + 3, "%15[a-z-]", req) != 1)
+            continue;
+        while ((tok = next_token(&pos, &len)) != NULL && tok < cells) {
+            if (len == 1 && tok[0] == '*') {
+                bad += strcmp(req, "required") != 0;
+                continue;
+            }
+            if (!check_shaped(tok, len) || checks_covered(tok, len) == 0) {
+                print_error("docs/policy.md (defaults) names %.*s, which is no check\n", (int)len,
+                            tok);
+                bad++;
+                continue;
+            }
+            for (id = 0; id < ATTEST_CK_COUNT; id++) {
+                if (!pattern_covers(tok, len, attest_checks[id].name))
+                    continue;
+                covered[id] = 1;
+                if (strcmp(req, p11tee_requirement_name(attest_checks[id].req)) != 0) {
+                    print_error("docs/policy.md (defaults) says %s is %s; the table: %s\n",
+                                attest_checks[id].name, req,
+                                p11tee_requirement_name(attest_checks[id].req));
+                    bad++;
+                }
+            }
+        }
+    }
+    for (id = 0; id < ATTEST_CK_COUNT; id++)
+        if (!covered[id] && attest_checks[id].req != P11TEE_REQUIRED) {
+            print_error("docs/policy.md (defaults) does not say that %s is %s\n",
+                        attest_checks[id].name, p11tee_requirement_name(attest_checks[id].req));
+            bad++;
+        }
+    free(sec);
+    free(doc);
+    if (bad)
+        fail_msg("docs/policy.md's built-in default disagrees with the table in %d place(s)", bad);
+}
+
+/* docs/DESIGN.md's attestation sections name no check that does not exist. */
+static void design_doc_names_real_checks(void **state)
+{
+    static const char *const sections[] = {"\n## Trust decisions", "\n## TDX quote verification",
+                                           "\n## NVIDIA evidence", "\n## Response signatures"};
+    char *doc = read_doc("DESIGN.md");
+    size_t i, len, names = 0;
+    int bad = 0;
+
+    (void)state;
+    for (i = 0; i < P11TEE_ARRAY_LEN(sections); i++) {
+        char *sec = doc_section(doc, sections[i]);
+        const char *pos = sec, *tok;
+
+        while ((tok = next_token(&pos, &len)) != NULL) {
+            if (!check_shaped(tok, len) || file_shaped(tok, len) || !in_check_namespace(tok, len))
+                continue;
+            names++;
+            if (checks_covered(tok, len) == 0) {
+                print_error("docs/DESIGN.md names check %.*s, which does not exist\n", (int)len,
+                            tok);
+                bad++;
+            }
+        }
+        free(sec);
+    }
+    free(doc);
+    assert_true(names > 0);
+    if (bad)
+        fail_msg("docs/DESIGN.md names %d check(s) the table does not have", bad);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(table_invariants),
+        cmocka_unit_test(default_policy_is_the_table),
+        cmocka_unit_test(report_names_come_from_the_table),
+        cmocka_unit_test(policy_doc_lists_every_check),
+        cmocka_unit_test(policy_doc_states_the_defaults),
+        cmocka_unit_test(design_doc_names_real_checks),
+    };
+
+    if (argc == 2 && strcmp(argv[1], "--markdown") == 0) {
+        print_markdown();
+        return 0;
+    }
+    return TEST_MAIN(tests, NULL, NULL);
+}
