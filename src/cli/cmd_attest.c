@@ -113,7 +113,8 @@ int cmd_attest(cli_global *g, int argc, char **argv)
         case 'n':
             o.nonce_hex = optarg;
             offline_only = 1;
-            if (strlen(optarg) != 64 || strspn(optarg, "0123456789abcdefABCDEF") != 64) {
+            if (strlen(optarg) != 2 * P11TEE_NONCE_BYTES ||
+                strspn(optarg, "0123456789abcdefABCDEF") != 2 * P11TEE_NONCE_BYTES) {
                 cli_error("--nonce wants the 64 hex characters that were sent, not \"%.80s\"",
                           optarg);
                 return CLI_EXIT_USAGE;

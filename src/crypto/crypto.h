@@ -67,6 +67,11 @@ p11tee_status bytes_decode_any(const char *in, size_t inlen, size_t max, uint8_t
 #define ENVELOPE_MAX_PLAINTEXT (8u * 1024 * 1024)
 #define ENVELOPE_HKDF_INFO     "ecdsa_encryption"
 
+_Static_assert(HSM_PUBKEY_BYTES == P11TEE_PUBKEY_BYTES,
+               "the token's public points are the E2EE keys: 04 || X || Y on a 256-bit curve");
+_Static_assert(ENVELOPE_MIN_HEX == 186,
+               "PROTOCOL.md section 4: an envelope is at least 186 hex characters");
+
 /*
  * Seal `pt` to `recipient` (65-byte uncompressed secp256k1 point): a fresh
  * ephemeral key generated in the token, ECDH in the token, HKDF-SHA256 (no
