@@ -108,6 +108,27 @@ p11tee_status sjson_get_obj(json_object *obj, const char *key, json_type type, i
  */
 json_object *sjson_new_string_valid(const char *s, size_t len);
 
+/* ---- jcs.c: RFC 8785 canonical JSON (ACI keysets, statements, receipts) ---- */
+
+#define JCS_NUMBER_MAX 32 /* longest number text, NUL included */
+
+/*
+ * The canonical form of `v` (RFC 8785) appended to `out`: members sorted by
+ * the UTF-16 code units of their names, ECMAScript string escapes, numbers
+ * as ECMAScript prints the double they denote. Errors: P11TEE_E_JSON_FIELD
+ * (a number that is not finite, a string that is not UTF-8, nesting deeper
+ * than 64), P11TEE_E_TOO_LARGE (past out->max), P11TEE_E_NOMEM.
+ */
+p11tee_status jcs_write(json_object *v, bytebuf *out, p11tee_error *err);
+/* SHA-256 of the canonical form of `v` (at most SJSON_DOC_MAX bytes). */
+p11tee_status jcs_sha256(json_object *v, uint8_t digest[32], p11tee_error *err);
+/*
+ * ECMAScript's Number.prototype.toString of `x`: the shortest digits that
+ * read back as x, in "1e+21" / "0.000001" / "1e-7" form; -0 is "0". The
+ * length, or -1 for NaN and the infinities.
+ */
+int jcs_format_double(double x, char out[JCS_NUMBER_MAX]);
+
 /* 1 when the view equals the NUL-terminated `s`. */
 int strview_eq(strview a, const char *s);
 
