@@ -13,12 +13,12 @@
 
 #include <p11tee/p11tee.h>
 
-static int print_text(void *userdata, p11tee_field field, const char *text, size_t len,
-                      int plaintext)
+static int print_text(void *userdata, size_t choice, p11tee_field field, const char *text,
+                      size_t len, int plaintext)
 {
     (void)userdata;
     (void)plaintext; /* always 0 unless allow-plaintext is configured */
-    if (field == P11TEE_FIELD_CONTENT)
+    if (choice == 0 && field == P11TEE_FIELD_CONTENT) /* choice: 0 unless the request sets n */
         fwrite(text, 1, len, stdout);
     fflush(stdout);
     return 0; /* non-zero would stop the stream */

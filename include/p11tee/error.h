@@ -59,6 +59,7 @@ typedef enum p11tee_status {
     P11TEE_E_CRYPTO = 309,
     P11TEE_E_E2EE_PLAINTEXT = 310,
     P11TEE_E_E2EE_UNSUPPORTED = 311,
+    P11TEE_E_E2EE_REFUSED = 312, /* the server refused or could not open the encrypted request */
 
     /* 4xx: network and transport (P11TEE_CLASS_NETWORK) */
     P11TEE_E_NET = 400,
@@ -70,6 +71,8 @@ typedef enum p11tee_status {
     P11TEE_E_SSE_EVENT_TOO_LARGE = 406,
     P11TEE_E_STREAM_INCOMPLETE = 407,
     P11TEE_E_RESPONSE_TOO_LARGE = 408,
+    P11TEE_E_ATTEST_UNAVAILABLE =
+        409, /* the attestation service failed (HTTP 502/503/504): retry */
 
     /* 5xx: HTTP status and API protocol (P11TEE_CLASS_HTTP) */
     P11TEE_E_HTTP = 500,
@@ -80,7 +83,8 @@ typedef enum p11tee_status {
     P11TEE_E_MODEL_NO_E2EE = 505,
     P11TEE_E_MODEL_NO_TEE = 506,
     P11TEE_E_E2EE_MODEL_KEY_MISMATCH = 507,
-    P11TEE_E_E2EE_SERVER = 508,
+    P11TEE_E_E2EE_SERVER = 508,  /* no longer returned: E2EE refusals are P11TEE_E_E2EE_REFUSED */
+    P11TEE_E_STREAM_ERROR = 509, /* the server put an error inside the stream */
 
     /* 6xx: attestation and trust (P11TEE_CLASS_ATTEST) */
     P11TEE_E_ATTEST_NOT_VERIFIED = 600,

@@ -68,6 +68,11 @@ void p11tee_config_free(p11tee_config *cfg);
  *   record-exchange     "1": keep the exact request and response bodies of each
  *                       chat (p11tee_chat_result_exchange()), to check response
  *                       signature hashes later (default "0")
+ *   tee-only            "1": chat with E2EE models TEE-only on purpose: attested
+ *                       first, then the prompt in the clear over TLS to the
+ *                       attested enclave with venice_parameters.enable_e2ee
+ *                       false, readable by the API layer in between (default
+ *                       "0"; refused together with require-e2ee)
  * Errors: P11TEE_E_CONFIG (unknown name or bad value).
  */
 p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
@@ -214,13 +219,20 @@ typedef struct p11tee_chat_events {
      */
     void (*on_attested)(void *userdata, const p11tee_attestation *a);
     /*
-     * Text as it arrives, decrypted for E2EE models. `plaintext` is 1 only
-     * for a field that arrived unencrypted inside an E2EE stream and was
-     * passed through because allow-plaintext is set. Return non-zero to
-     * stop the stream (the call then returns P11TEE_E_INVALID_ARG).
+     * Text as it arrives, decrypted for E2EE models. `choice` is the index
+     * of the choice it belongs to (0 unless the request asked for n > 1;
+     * pieces of several choices may interleave). `plaintext` is 1 only for
+     * a content field that arrived unencrypted inside an E2EE stream and was
+     * passed through because allow-plaintext is set (reasoning that arrives
+     * unencrypted is never handed on: see p11tee_chat_result_dropped_reasoning).
+     * Return non-zero to stop the stream (the call then returns
+     * P11TEE_E_INVALID_ARG).
      */
-    int (*on_text)(void *userdata, p11tee_field field, const char *text, size_t len, int plaintext);
+    int (*on_text)(void *userdata, size_t choice, p11tee_field field, const char *text, size_t len,
+                   int plaintext);
 } p11tee_chat_events;
+
+#define P11TEE_CHOICES_MAX 16 /* the most choices (n) one chat may ask for */
 
 typedef struct p11tee_chat_result p11tee_chat_result;
 
@@ -229,8 +241,12 @@ typedef struct p11tee_chat_result p11tee_chat_result;
  * "messages"). The model's capability flags decide the path: E2EE models
  * are attested, the request sealed in the token and the stream opened in
  * the token; TEE models are attested (as the policy requires) and chat in
- * the clear over TLS. `*out` is set as soon as the request was sent, also
- * when the stream later fails (then it is marked incomplete).
+ * the clear over TLS. With tee-only, an E2EE model is used TEE-only on
+ * purpose: attested, then sent in the clear with enable_e2ee false. `*out`
+ * is set as soon as the request was sent, also when the stream later fails
+ * (then it is marked incomplete). An error the server puts inside the
+ * stream ends the call with its message (P11TEE_E_STREAM_ERROR, or the
+ * E2EE class for E2EE errors), also when [DONE] follows it.
  */
 p11tee_status p11tee_chat(p11tee_client *client, const char *request_json, size_t len,
                           const p11tee_chat_events *events, void *userdata,
@@ -238,10 +254,27 @@ p11tee_status p11tee_chat(p11tee_client *client, const char *request_json, size_
 
 const char *p11tee_chat_result_id(const p11tee_chat_result *r);
 const char *p11tee_chat_result_model(const p11tee_chat_result *r);
-const char *p11tee_chat_result_finish_reason(const p11tee_chat_result *r); /* may be NULL */
+/* Of choice 0; may be NULL. */
+const char *p11tee_chat_result_finish_reason(const p11tee_chat_result *r);
 int p11tee_chat_result_e2ee(const p11tee_chat_result *r);
+/* 1 when an E2EE model was used TEE-only (the tee-only option). */
+int p11tee_chat_result_tee_only(const p11tee_chat_result *r);
 int p11tee_chat_result_incomplete(const p11tee_chat_result *r);
 size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r);
+/*
+ * Reasoning fields (reasoning, reasoning_content, reasoning_details,
+ * thinking_blocks) that arrived UNENCRYPTED inside an E2EE stream: a
+ * privacy failure of the server. They were dropped, never handed on.
+ */
+size_t p11tee_chat_result_dropped_reasoning(const p11tee_chat_result *r);
+/* How many choices arrived (the highest index + 1; at least 1). */
+size_t p11tee_chat_result_choices(const p11tee_chat_result *r);
+/*
+ * The text received for one field of one choice (NUL-terminated, "" when
+ * none; `len` may be NULL), or NULL when `choice` is out of range.
+ */
+const char *p11tee_chat_result_text(const p11tee_chat_result *r, size_t choice, p11tee_field field,
+                                    size_t *len);
 /*
  * With record-exchange: the exact request body sent and response body
  * received (for a stream, every byte of the event stream), as the server's
@@ -256,7 +289,7 @@ int p11tee_chat_result_exchange(const p11tee_chat_result *r, const uint8_t **req
  * `r` lives (p11tee_attestation_ref() keeps it longer).
  */
 const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_result *r);
-/* An OpenAI-style chat.completion object of what was received (malloc'd; free()). */
+/* An OpenAI-style chat.completion object of what was received, every choice (malloc'd; free()). */
 char *p11tee_chat_result_json(const p11tee_chat_result *r);
 void p11tee_chat_result_free(p11tee_chat_result *r);
 

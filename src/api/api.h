@@ -95,19 +95,43 @@ typedef struct api_usage {
     int64_t prompt_tokens, completion_tokens, total_tokens;
 } api_usage;
 
-/* One streamed chunk, or a whole non-streamed completion (message instead of delta). */
-typedef struct api_chat_part {
-    strview id;
-    strview model;
+/* n > 1: the choices one response may carry, told apart by their index. */
+#define API_CHOICES_MAX 16
+
+/* One choice of a chunk (its delta) or of a whole completion (its message). */
+typedef struct api_chat_choice {
+    size_t index; /* choices[].index; 0 when absent */
     strview role;
     strview content;
     strview reasoning_content;
     strview reasoning;
     strview finish_reason;
+    /* reasoning_details / thinking_blocks: never encrypted by any server; 1 when non-empty */
+    int clear_reasoning;
+} api_chat_choice;
+
+/* An error object or string the server put in the stream ({"error": ...}). */
+typedef struct api_chat_error {
+    int present;
+    strview message; /* the string form, or error.message; may be absent */
+    strview type;    /* error.type, e.g. "e2ee_model_key_mismatch" */
+} api_chat_error;
+
+/* One streamed chunk, or a whole non-streamed completion (message instead of delta). */
+typedef struct api_chat_part {
+    strview id;
+    strview model;
+    api_chat_choice choices[API_CHOICES_MAX];
+    size_t nchoices; /* 0: a usage-only chunk ("choices": []), or no choices */
     api_usage usage;
+    api_chat_error error; /* when present, nothing else is read */
 } api_chat_part;
 
-/* Fields of a chunk; the views live as long as `root`. */
+/*
+ * Fields of a chunk; the views live as long as `root`. "delta": null and a
+ * choice without one are accepted. A choice index beyond API_CHOICES_MAX is
+ * P11TEE_E_JSON_FIELD.
+ */
 p11tee_status api_parse_chat_chunk(json_object *root, api_chat_part *out, p11tee_error *err);
 p11tee_status api_parse_chat_completion(json_object *root, api_chat_part *out, p11tee_error *err);
 
@@ -194,6 +218,7 @@ p11tee_status api_attestation_judge(p11tee_attestation *a, p11tee_error *err);
 
 struct hsm_ctx;
 struct net_client;
+struct net_response;
 struct e2ee_session;
 
 /* The token settings beyond module and token (token_config.c). */
@@ -213,6 +238,7 @@ struct p11tee_config {
     int allow_plaintext;
     int record_exchange;
     int require_e2ee;
+    int tee_only;
     p11tee_log_fn log;
     void *log_ud;
 };
@@ -273,11 +299,37 @@ void api_config_clear(p11tee_config *cfg);
 /* http.c: what every request shares. The log callback runs on the calling thread. */
 void api_log(const p11tee_client *c, const char *fmt, ...) P11TEE_PRINTF(2, 3);
 /* GET path, collected (net_response_free() it). */
-struct net_response;
 p11tee_status api_get(p11tee_client *c, const char *path, struct net_response *resp,
                       p11tee_error *err);
 /* Percent-encode `in` for a query string into `out`; 0 when it does not fit. */
 int api_query_escape(const char *in, char *out, size_t cap);
+
+/* errors.c: the servers' errors (PROTOCOL.md section 4), by error type or message text. */
+typedef enum api_server_error {
+    API_SERR_OTHER = 0,
+    API_SERR_KEY_MISMATCH,   /* the enclave's E2EE key rotated: attest again */
+    API_SERR_E2EE_DECRYPT,   /* plaintext or undecryptable content */
+    API_SERR_E2EE_HEADER,    /* the E2EE headers */
+    API_SERR_E2EE_STREAMING, /* "E2EE requires streaming" */
+    API_SERR_NONCE,          /* the attestation nonce */
+    API_SERR_RECEIPT_GONE,   /* a signature asked for too late */
+} api_server_error;
+
+/* The class of a server error; `text` and `type` may be NULL. */
+api_server_error api_classify_error(const char *text, const char *type);
+/*
+ * The status and message (with what to do) for `kind`; `status` is the HTTP
+ * status, or 0 for an error inside a stream. API_SERR_OTHER returns
+ * `otherwise` and leaves `err` as it is.
+ */
+p11tee_status api_server_error_set(api_server_error kind, long status, const char *text,
+                                   p11tee_status otherwise, p11tee_error *err);
+/*
+ * An attestation request that failed with `rc`: HTTP 502/503/504 become
+ * P11TEE_E_ATTEST_UNAVAILABLE (retry), known texts their own class.
+ */
+p11tee_status api_attest_http_error(const struct net_response *resp, p11tee_status rc,
+                                    p11tee_error *err);
 
 /* flight.c (all under c->lock) */
 /* Join the flight for `key`, or start one (*lead = 1: run it, then land it); NULL: no memory. */
@@ -320,19 +372,62 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
 
 /* route.c */
 typedef enum api_chat_mode {
-    API_CHAT_TEE = 1,  /* attested as the policy says, then plain chat over TLS */
-    API_CHAT_E2EE = 2, /* attested, sealed and opened in the token */
+    API_CHAT_TEE = 1,      /* attested as the policy says, then plain chat over TLS */
+    API_CHAT_E2EE = 2,     /* attested, sealed and opened in the token */
+    API_CHAT_TEE_ONLY = 3, /* asked for: attested always, then plain with enable_e2ee false */
 } api_chat_mode;
+
+typedef struct api_route_options {
+    int require_e2ee; /* refuse any model that is not E2EE */
+    int tee_only;     /* use TEE and E2EE models TEE-only, on purpose */
+} api_route_options;
 
 /*
  * How a chat with `model` goes, given the server's capability flags. The
  * flags come from the gateway E2EE protects against, so they may upgrade a
  * chat to E2EE but never downgrade one: a model named e2ee-* is never sent
- * in the clear, nor is any model with `require_e2ee`. Errors:
- * P11TEE_E_MODEL_NO_TEE, P11TEE_E_MODEL_NO_E2EE (nothing was sent).
+ * in the clear, nor is any model with `require_e2ee`, unless the caller
+ * asked for tee_only. No name decides anything else (there is no tee-*
+ * rule: the flags say which models run in an enclave). Errors:
+ * P11TEE_E_MODEL_NO_TEE, P11TEE_E_MODEL_NO_E2EE (nothing was sent),
+ * P11TEE_E_CONFIG (tee_only with require_e2ee).
  */
-p11tee_status api_chat_route(const char *model, int flag_e2ee, int flag_tee, int require_e2ee,
-                             api_chat_mode *mode, p11tee_error *err);
+p11tee_status api_chat_route(const char *model, int flag_e2ee, int flag_tee,
+                             const api_route_options *o, api_chat_mode *mode, p11tee_error *err);
+/* A TEE-only request: `json` with venice_parameters.enable_e2ee false (malloc'd). */
+p11tee_status api_tee_only_request(const char *json, size_t len, char **out, size_t *outlen,
+                                   p11tee_error *err);
+
+/* ---- chat_result.c: what a chat received ----------------------------------------- */
+
+/* What one response may make us keep, all choices together. */
+#define API_CHAT_TEXT_MAX (64u * 1024 * 1024)
+
+typedef struct api_choice_text {
+    bytebuf text[2]; /* P11TEE_FIELD_CONTENT, P11TEE_FIELD_REASONING */
+    char *finish_reason;
+} api_choice_text;
+
+struct p11tee_chat_result {
+    char *id, *model;
+    int e2ee, tee_only, incomplete;
+    size_t plaintext_fields; /* passed through flagged (allow-plaintext) */
+    size_t clear_reasoning;  /* plaintext reasoning fields of an E2EE stream, dropped */
+    api_usage usage;
+    api_choice_text choices[API_CHOICES_MAX];
+    size_t nchoices;           /* highest index seen + 1 */
+    size_t kept;               /* text bytes kept, all choices */
+    bytebuf request, response; /* record-exchange: the exact bodies */
+    int recorded;              /* both bodies were kept whole */
+    p11tee_attestation *att;
+};
+
+p11tee_chat_result *api_chat_result_new(int e2ee, int tee_only, p11tee_attestation *att);
+/* Keep `len` bytes of `field` of choice `choice` (< API_CHOICES_MAX); P11TEE_E_TOO_LARGE. */
+p11tee_status api_chat_result_keep(p11tee_chat_result *r, size_t choice, p11tee_field field,
+                                   const char *text, size_t len, p11tee_error *err);
+/* Replace *dst by a copy of `v` (absent: unchanged). */
+p11tee_status api_keep_string(char **dst, strview v, p11tee_error *err);
 
 /*
  * sessions.c: the session cache. api_session_get() returns a live cached

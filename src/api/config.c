@@ -75,6 +75,16 @@ static const struct {
     {"session-ttl-s", offsetof(p11tee_config, session_ttl_s), 86400L},
 };
 
+static const struct {
+    const char *name;
+    size_t offset;
+} api_flag_options[] = {
+    {"allow-plaintext", offsetof(p11tee_config, allow_plaintext)},
+    {"record-exchange", offsetof(p11tee_config, record_exchange)},
+    {"require-e2ee", offsetof(p11tee_config, require_e2ee)},
+    {"tee-only", offsetof(p11tee_config, tee_only)},
+};
+
 static p11tee_status api_set_number(p11tee_config *cfg, size_t i, const char *value,
                                     p11tee_error *err)
 {
@@ -123,12 +133,10 @@ p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char
     for (i = 0; i < P11TEE_ARRAY_LEN(api_number_options); i++)
         if (strcmp(name, api_number_options[i].name) == 0)
             return api_set_number(cfg, i, value != NULL ? value : "0", err);
-    if (strcmp(name, "allow-plaintext") == 0)
-        return api_set_flag(name, value, &cfg->allow_plaintext, err);
-    if (strcmp(name, "record-exchange") == 0)
-        return api_set_flag(name, value, &cfg->record_exchange, err);
-    if (strcmp(name, "require-e2ee") == 0)
-        return api_set_flag(name, value, &cfg->require_e2ee, err);
+    for (i = 0; i < P11TEE_ARRAY_LEN(api_flag_options); i++)
+        if (strcmp(name, api_flag_options[i].name) == 0)
+            return api_set_flag(name, value, (int *)((char *)cfg + api_flag_options[i].offset),
+                                err);
     if (api_token_option_is_set(cfg, name, value, &rc, err))
         return rc;
     return err_set(err, P11TEE_E_CONFIG, "unknown configuration option \"%s\"", name);

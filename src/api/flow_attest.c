@@ -63,7 +63,7 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
     hex_encode(nonce, sizeof(nonce), nonce_hex, sizeof(nonce_hex));
     snprintf(path, sizeof(path), "/tee/attestation?model=%s&nonce=%s", esc, nonce_hex);
     api_log(c, "* attesting %s with nonce %s", model, nonce_hex);
-    rc = api_get(c, path, &resp, err);
+    rc = api_attest_http_error(&resp, api_get(c, path, &resp, err), err);
     if (rc == P11TEE_OK)
         rc =
             api_parse_attestation((const char *)resp.body.data, resp.body.len, model, &parsed, err);
@@ -226,6 +226,9 @@ static p11tee_status flow_signature(p11tee_client *c, p11tee_attestation *a, con
         return err_set(err, P11TEE_E_INVALID_ARG, "model or request id is too long");
     snprintf(path, sizeof(path), "/tee/signature?model=%s&request_id=%s", esc_model, esc_id);
     rc = api_get(c, path, &resp, err);
+    if (rc == P11TEE_E_HTTP &&
+        api_classify_error(resp.error_text, resp.error_type) == API_SERR_RECEIPT_GONE)
+        rc = api_server_error_set(API_SERR_RECEIPT_GONE, resp.status, resp.error_text, rc, err);
     if (rc == P11TEE_OK)
         rc = api_parse_signature((const char *)resp.body.data, resp.body.len, &sig, err);
     net_response_free(&resp);

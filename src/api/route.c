@@ -8,14 +8,15 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 
 #define ROUTE_E2EE_PREFIX "e2ee-" /* Venice's naming of its E2EE models */
 
-p11tee_status api_chat_route(const char *model, int flag_e2ee, int flag_tee, int require_e2ee,
-                             api_chat_mode *mode, p11tee_error *err)
+p11tee_status api_chat_route(const char *model, int flag_e2ee, int flag_tee,
+                             const api_route_options *o, api_chat_mode *mode, p11tee_error *err)
 {
     int named_e2ee = strncmp(model, ROUTE_E2EE_PREFIX, strlen(ROUTE_E2EE_PREFIX)) == 0;
 
@@ -25,13 +26,56 @@ p11tee_status api_chat_route(const char *model, int flag_e2ee, int flag_tee, int
                        "model %s does not run in an attested enclave; p11tee only sends prompts "
                        "to TEE or E2EE models",
                        model);
-    if (!flag_e2ee && (named_e2ee || require_e2ee))
+    if (o->tee_only && o->require_e2ee)
+        return err_set(err, P11TEE_E_CONFIG, "tee-only and require-e2ee contradict each other");
+    /* The user's explicit choice: the one way an E2EE model ever sees a prompt in the clear. */
+    if (o->tee_only) {
+        *mode = API_CHAT_TEE_ONLY;
+        return P11TEE_OK;
+    }
+    if (!flag_e2ee && (named_e2ee || o->require_e2ee))
         return err_set(err, P11TEE_E_MODEL_NO_E2EE,
                        "the server's model list says %s does not support end-to-end encryption; "
                        "nothing was sent (%s)",
                        model,
-                       require_e2ee ? "E2EE is required"
-                                    : "a model named e2ee-... is never used in the clear");
+                       o->require_e2ee ? "E2EE is required"
+                                       : "a model named e2ee-... is never used in the clear "
+                                         "unless asked for with tee-only");
     *mode = flag_e2ee ? API_CHAT_E2EE : API_CHAT_TEE;
     return P11TEE_OK;
+}
+
+p11tee_status api_tee_only_request(const char *json, size_t len, char **out, size_t *outlen,
+                                   p11tee_error *err)
+{
+    json_object *root = NULL, *vp = NULL;
+    const char *text;
+    size_t n = 0;
+    p11tee_status rc = sjson_parse(json, len, SJSON_DOC_MAX, "chat request", &root, err);
+
+    *out = NULL;
+    if (rc == P11TEE_OK && !json_object_is_type(root, json_type_object))
+        rc = err_set(err, P11TEE_E_INVALID_ARG, "chat request is not a JSON object");
+    if (rc == P11TEE_OK && json_object_object_get_ex(root, "venice_parameters", &vp) &&
+        vp != NULL && !json_object_is_type(vp, json_type_object))
+        rc = err_set(err, P11TEE_E_INVALID_ARG, "venice_parameters is not an object");
+    if (rc == P11TEE_OK && vp == NULL &&
+        ((vp = json_object_new_object()) == NULL ||
+         json_object_object_add(root, "venice_parameters", vp) != 0))
+        rc = err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
+    /* Said, not left to a default: Venice enables E2EE for e2ee-* models unless told. */
+    if (rc == P11TEE_OK &&
+        json_object_object_add(vp, "enable_e2ee", json_object_new_boolean(0)) != 0)
+        rc = err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
+    if (rc == P11TEE_OK) {
+        text = json_object_to_json_string_length(
+            root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+        *out = text != NULL ? strndup(text, n) : NULL;
+        if (*out == NULL)
+            rc = err_set(err, P11TEE_E_NOMEM, "out of memory serialising the request");
+        else
+            *outlen = n;
+    }
+    json_object_put(root);
+    return rc;
 }

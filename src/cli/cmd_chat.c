@@ -15,19 +15,25 @@
 #include "cli/cli.h"
 
 static const char chat_help[] =
-    "Usage: p11tee chat -m MODEL [--system TEXT] [--json] [--e2ee] [--allow-plaintext]\n"
-    "                   [--no-stream] [--save-exchange DIR] [PROMPT... | -]\n"
-    "  -m, --model MODEL   the model; e2ee models are attested and end-to-end encrypted\n"
-    "                      with keys in the token, tee models attested\n"
+    "Usage: p11tee chat -m MODEL [--system TEXT] [--json] [--e2ee | --tee-only]\n"
+    "                   [--allow-plaintext] [--no-stream] [--choices N]\n"
+    "                   [--save-exchange DIR] [PROMPT... | -]\n"
+    "  -m, --model MODEL   the model; E2EE models are attested and end-to-end encrypted\n"
+    "                      with keys in the token, TEE models attested\n"
     "  --system TEXT       a system message\n"
     "  PROMPT              the user message; read from stdin when - or absent (a prompt\n"
     "                      on the command line is visible to other local users)\n"
     "  --e2ee              refuse to send unless the model is end-to-end encrypted\n"
+    "  --tee-only          use an E2EE model without E2EE, on purpose: attested first,\n"
+    "                      then the prompt in the clear over TLS to the enclave (the\n"
+    "                      API layer in between can read it)\n"
     "  --json              print an OpenAI-style response object at the end instead of\n"
-    "                      streaming the text\n"
+    "                      streaming the text (every choice)\n"
     "  --allow-plaintext   pass plaintext fields of an E2EE stream through (marked on\n"
     "                      stderr) instead of stopping with an error\n"
     "  --no-stream         ask a non-E2EE model for one complete response\n"
+    "  --choices N         ask for N answers (the request's n, 1 to 16) and print them\n"
+    "                      all at the end, each under a \"--- choice I ---\" line\n"
     "  --save-exchange DIR write the exact request and response bodies to\n"
     "                      DIR/request.json and DIR/response.body (mode 0600), for\n"
     "                      p11tee signature --request ... --response ...\n"
@@ -44,6 +50,8 @@ typedef struct chat_state {
     int last_newline;           /* the last byte written to stdout was \n */
     int in_reasoning;           /* reasoning text is open on stderr */
     size_t plaintext;           /* fields passed through unencrypted */
+    int all_choices;            /* --choices: every choice, printed at the end */
+    int tee_only;               /* --tee-only */
 } chat_state;
 
 /*
@@ -78,14 +86,22 @@ static void chat_write_end(FILE *out, p11tee_text_filter *f)
 
 static void chat_on_attested(void *userdata, const p11tee_attestation *a)
 {
-    (void)userdata;
+    const chat_state *st = userdata;
+
     cli_attestation_summary(stderr, a);
+    /* Attested, not yet sent: the last moment to say what TEE-only means. */
+    if (st->tee_only)
+        cli_warn("--tee-only: the prompt goes UNENCRYPTED (TLS only) to the attested enclave; "
+                 "Venice's API layer in between can read it");
 }
 
-static int chat_on_text(void *userdata, p11tee_field field, const char *text, size_t len,
-                        int plaintext)
+static int chat_on_text(void *userdata, size_t choice, p11tee_field field, const char *text,
+                        size_t len, int plaintext)
 {
     chat_state *st = userdata;
+
+    if (choice != 0 || st->all_choices)
+        return 0; /* kept in the result, printed at the end */
 
     if (plaintext) {
         if (st->plaintext++ == 0)
@@ -111,9 +127,9 @@ static int chat_on_text(void *userdata, p11tee_field field, const char *text, si
     return 0;
 }
 
-/* {"model": M, "messages": [{system}, {user}], "stream": S} */
+/* {"model": M, "messages": [{system}, {user}], "stream": S[, "n": N]} */
 static char *chat_request(const char *model, const char *system, const char *prompt,
-                          size_t prompt_len, int stream)
+                          size_t prompt_len, int stream, int n)
 {
     json_object *req = json_object_new_object(), *msgs = json_object_new_array(), *m;
     char *out = NULL;
@@ -131,6 +147,8 @@ static char *chat_request(const char *model, const char *system, const char *pro
     json_object_array_add(msgs, m);
     json_object_object_add(req, "messages", msgs);
     json_object_object_add(req, "stream", json_object_new_boolean(stream));
+    if (n > 1)
+        json_object_object_add(req, "n", json_object_new_int(n));
     out = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(req);
@@ -215,6 +233,53 @@ static int chat_save_exchange(const char *dir, const p11tee_chat_result *res)
     return 0;
 }
 
+/* --choices: every choice, one after the other, reasoning on stderr. */
+static void chat_print_choices(chat_state *st, const p11tee_chat_result *res)
+{
+    size_t i, n = p11tee_chat_result_choices(res), len;
+    const char *text;
+
+    for (i = 0; i < n; i++) {
+        printf("--- choice %zu ---\n", i);
+        text = p11tee_chat_result_text(res, i, P11TEE_FIELD_REASONING, &len);
+        if (len > 0) {
+            fprintf(stderr, "--- choice %zu reasoning ---\n", i);
+            chat_write(stderr, st->tty_err, &st->text[1], text, len);
+            chat_write_end(stderr, &st->text[1]);
+            fputc('\n', stderr);
+        }
+        text = p11tee_chat_result_text(res, i, P11TEE_FIELD_CONTENT, &len);
+        chat_write(stdout, st->tty_out, &st->text[0], text, len);
+        chat_write_end(stdout, &st->text[0]);
+        if (len == 0 || text[len - 1] != '\n')
+            fputc('\n', stdout);
+    }
+}
+
+/* What the user must hear about a result beyond its text. */
+static void chat_result_notes(const chat_state *st, const p11tee_chat_result *res)
+{
+    size_t dropped = p11tee_chat_result_dropped_reasoning(res);
+
+    if (dropped > 0)
+        cli_warn("PRIVACY FAILURE of the server: %zu reasoning field%s arrived UNENCRYPTED "
+                 "inside the E2EE stream (dropped, never shown); the answer itself was "
+                 "encrypted",
+                 dropped, dropped == 1 ? "" : "s");
+    if (!st->all_choices && !st->json && p11tee_chat_result_choices(res) > 1)
+        cli_note("the server sent %zu choices; choice 0 is shown (--choices shows all, --json "
+                 "returns all)",
+                 p11tee_chat_result_choices(res));
+    cli_note("request %s (%s%s%s)",
+             p11tee_chat_result_id(res) ? p11tee_chat_result_id(res) : "without id",
+             p11tee_chat_result_e2ee(res) ? "end-to-end encrypted, keys in the token"
+             : p11tee_chat_result_tee_only(res)
+                 ? "TEE-only on purpose: NOT end-to-end encrypted, readable by the API layer"
+                 : "not end-to-end encrypted",
+             st->plaintext ? ", SOME FIELDS ARRIVED UNENCRYPTED" : "",
+             dropped ? ", REASONING ARRIVED UNENCRYPTED (dropped)" : "");
+}
+
 static int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st,
                        p11tee_chat_result *res)
 {
@@ -227,17 +292,15 @@ static int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st
         fputc('\n', stderr);
     if (st->printed && !st->last_newline)
         fputc('\n', stdout);
+    if (rc == P11TEE_OK && st->all_choices && !st->json)
+        chat_print_choices(st, res);
     fflush(stdout);
     if (rc == P11TEE_OK && st->json && (json = p11tee_chat_result_json(res)) != NULL) {
         puts(json);
         free(json);
     }
     if (res != NULL)
-        cli_note("request %s (%s%s)",
-                 p11tee_chat_result_id(res) ? p11tee_chat_result_id(res) : "without id",
-                 p11tee_chat_result_e2ee(res) ? "end-to-end encrypted, keys in the token"
-                                              : "not end-to-end encrypted",
-                 st->plaintext ? ", SOME FIELDS ARRIVED UNENCRYPTED" : "");
+        chat_result_notes(st, res);
     if (rc == P11TEE_OK)
         return CLI_EXIT_OK;
     if (st->printed)
@@ -245,17 +308,31 @@ static int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st
     return cli_fail(err);
 }
 
+/* --choices N: 1 to P11TEE_CHOICES_MAX; 0 after saying what is wrong. */
+static int chat_choices_option(const char *arg)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (end == arg || *end != '\0' || n < 1 || n > P11TEE_CHOICES_MAX) {
+        cli_error("--choices wants a number from 1 to %d, not \"%s\"", P11TEE_CHOICES_MAX, arg);
+        return 0;
+    }
+    return (int)n;
+}
+
 int cmd_chat(cli_global *g, int argc, char **argv)
 {
     static const struct option own[] = {
-        {"model", required_argument, NULL, 'm'}, {"system", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},        {"allow-plaintext", no_argument, NULL, 'P'},
-        {"no-stream", no_argument, NULL, 'N'},   {"save-exchange", required_argument, NULL, 'X'},
-        {"e2ee", no_argument, NULL, 'E'},        {NULL, 0, NULL, 0}};
+        {"model", required_argument, NULL, 'm'},   {"system", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},          {"allow-plaintext", no_argument, NULL, 'P'},
+        {"no-stream", no_argument, NULL, 'N'},     {"save-exchange", required_argument, NULL, 'X'},
+        {"e2ee", no_argument, NULL, 'E'},          {"tee-only", no_argument, NULL, 'T'},
+        {"choices", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0}};
     static const p11tee_chat_events events = {chat_on_attested, chat_on_text};
     struct option opts[CLI_OPTIONS_MAX];
     const char *model = NULL, *system = NULL, *save = NULL;
-    int opt, rc = CLI_EXIT_OK, allow_plaintext = 0, stream = 1, require_e2ee = 0;
+    int opt, rc = CLI_EXIT_OK, allow_plaintext = 0, stream = 1, require_e2ee = 0, n = 1;
     chat_state st;
     p11tee_config *cfg = NULL;
     p11tee_client *client = NULL;
@@ -280,6 +357,12 @@ int cmd_chat(cli_global *g, int argc, char **argv)
         case 'N': stream = 0; break;
         case 'X': save = optarg; break;
         case 'E': require_e2ee = 1; break;
+        case 'T': st.tee_only = 1; break;
+        case 'C':
+            if ((n = chat_choices_option(optarg)) == 0)
+                return CLI_EXIT_USAGE;
+            st.all_choices = n > 1;
+            break;
         default:
             if ((rc = cli_other_option(g, opt, chat_help)) >= 0)
                 return rc;
@@ -289,10 +372,14 @@ int cmd_chat(cli_global *g, int argc, char **argv)
         fputs(chat_help, stderr);
         return CLI_EXIT_USAGE;
     }
+    if (require_e2ee && st.tee_only) {
+        cli_error("--e2ee and --tee-only contradict each other");
+        return CLI_EXIT_USAGE;
+    }
     prompt = chat_prompt(argc - optind, argv + optind, &prompt_len);
     if (prompt == NULL)
         return CLI_EXIT_GENERAL;
-    req = chat_request(model, system, prompt, prompt_len, stream);
+    req = chat_request(model, system, prompt, prompt_len, stream, n);
     free(prompt);
     if (req == NULL)
         return CLI_EXIT_GENERAL;
@@ -306,6 +393,8 @@ int cmd_chat(cli_global *g, int argc, char **argv)
         p11tee_config_set(cfg, "record-exchange", "1", NULL);
     if (cfg != NULL && require_e2ee)
         p11tee_config_set(cfg, "require-e2ee", "1", NULL);
+    if (cfg != NULL && st.tee_only)
+        p11tee_config_set(cfg, "tee-only", "1", NULL);
     if (cfg == NULL || p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
         if (cfg != NULL)
             rc = cli_fail(&err);

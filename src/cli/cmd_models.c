@@ -12,11 +12,23 @@ static const char models_help[] =
     "  --e2ee       only models that support end-to-end encryption\n"
     "  --tee        only models that run in an attested enclave (includes E2EE ones)\n"
     "  --type TYPE  the API's model type: text (default), image, embedding, ... or all\n"
-    "  --json       the entries as the server sent them, as a JSON array\n";
+    "  --json       the entries as the server sent them, as a JSON array\n"
+    "MODES says how p11tee chats with each model: e2ee (end-to-end encrypted, keys in\n"
+    "the token: the default), tee-only (attested, then in the clear to the enclave:\n"
+    "chat --tee-only for an E2EE model), tee (attested, in the clear), - (refused: not in\n"
+    "an attested enclave).\n";
 
 static int models_wanted(const p11tee_model_info *m, int e2ee, int tee)
 {
     return (!e2ee || m->e2ee) && (!tee || m->tee);
+}
+
+/* The ways p11tee chats with the model (the capability flags decide, never the name). */
+static const char *models_modes(const p11tee_model_info *m)
+{
+    if (m->e2ee)
+        return "e2ee,tee-only";
+    return m->tee ? "tee" : "-";
 }
 
 /* One table row; ids and types come from the server: printed through the filter. */
@@ -29,8 +41,8 @@ static void models_row(const p11tee_model_info *m)
     cli_put_line(stdout, id);
     printf("%*s ", (int)(40 - strlen(id)), "");
     cli_put_line(stdout, type);
-    printf("%*s %-5s %-5s %lld\n", (int)(10 - strlen(type)), "", m->tee ? "yes" : "no",
-           m->e2ee ? "yes" : "no", m->context_tokens);
+    printf("%*s %-5s %-5s %-8lld %s\n", (int)(10 - strlen(type)), "", m->tee ? "yes" : "no",
+           m->e2ee ? "yes" : "no", m->context_tokens, models_modes(m));
 }
 
 static void models_print(const p11tee_models *list, int e2ee, int tee, int json)
@@ -41,7 +53,7 @@ static void models_print(const p11tee_models *list, int e2ee, int tee, int json)
     if (json)
         fputs("[", stdout);
     else
-        printf("%-40s %-10s %-5s %-5s %s\n", "ID", "TYPE", "TEE", "E2EE", "CONTEXT");
+        printf("%-40s %-10s %-5s %-5s %-8s %s\n", "ID", "TYPE", "TEE", "E2EE", "CONTEXT", "MODES");
     for (i = 0; p11tee_models_get(list, i, &m) == 0; i++) {
         if (!models_wanted(&m, e2ee, tee))
             continue;

@@ -50,6 +50,7 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_CRYPTO: return "cryptographic operation failed";
     case P11TEE_E_E2EE_PLAINTEXT: return "plaintext field inside an E2EE stream";
     case P11TEE_E_E2EE_UNSUPPORTED: return "request feature not available with E2EE";
+    case P11TEE_E_E2EE_REFUSED: return "server refused or could not open the encrypted request";
     case P11TEE_E_NET: return "network transfer failed";
     case P11TEE_E_NET_CONNECT: return "could not connect to the server";
     case P11TEE_E_NET_TLS: return "TLS verification or handshake failed";
@@ -59,6 +60,7 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_SSE_EVENT_TOO_LARGE: return "event-stream event exceeds its limit";
     case P11TEE_E_STREAM_INCOMPLETE: return "stream ended before [DONE]";
     case P11TEE_E_RESPONSE_TOO_LARGE: return "response exceeds its size limit";
+    case P11TEE_E_ATTEST_UNAVAILABLE: return "attestation service temporarily unavailable";
     case P11TEE_E_HTTP: return "server returned an HTTP error";
     case P11TEE_E_HTTP_UNAUTHORIZED: return "server refused the API key";
     case P11TEE_E_JSON: return "response is not valid JSON";
@@ -68,6 +70,7 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_MODEL_NO_TEE: return "model does not support TEE attestation";
     case P11TEE_E_E2EE_MODEL_KEY_MISMATCH: return "model key is not the enclave's current key";
     case P11TEE_E_E2EE_SERVER: return "server could not process the encrypted request";
+    case P11TEE_E_STREAM_ERROR: return "server reported an error inside the stream";
     case P11TEE_E_ATTEST_NOT_VERIFIED: return "server did not report the attestation as verified";
     case P11TEE_E_ATTEST_NONCE_MISMATCH: return "attestation nonce mismatch (possible replay)";
     case P11TEE_E_ATTEST_MODEL_MISMATCH: return "attestation is for another model";

@@ -40,11 +40,15 @@ void e2ee_session_free(e2ee_session *s);
 /*
  * Turn an OpenAI-style chat request into its E2EE form: refuse what E2EE
  * cannot carry (stream:false, tools/functions, non-text content parts, web
- * search) with P11TEE_E_E2EE_UNSUPPORTED before anything is sealed; seal
- * every string content and every text part of every message (all roles)
- * to the model key, each with a fresh token ephemeral key; set stream:true
- * and venice_parameters (enable_e2ee, no Venice system prompt, web search
- * off). `*out` is malloc'd JSON.
+ * search, and by name logprobs, top_logprobs, stop and response_format,
+ * which would travel or come back in clear) with P11TEE_E_E2EE_UNSUPPORTED
+ * before anything is sealed; seal the content of every message (all roles)
+ * to the model key as one envelope, each with a fresh token ephemeral key: a
+ * string as it is, or, when its text parses as a JSON array (which the
+ * server would take for parts), as a one-part array's JSON text; an array of
+ * text parts as its JSON text. Set stream:true and venice_parameters
+ * (enable_e2ee, no Venice system prompt, web search off). `*out` is
+ * malloc'd JSON.
  */
 p11tee_status e2ee_prepare_request(e2ee_session *s, const char *json, size_t len, char **out,
                                    size_t *outlen, p11tee_error *err);

@@ -59,12 +59,58 @@ static const char *const req_top_allowed[] = {
     "presence_penalty",
     "frequency_penalty",
     "repetition_penalty",
-    "stop",
-    "logprobs",
-    "top_logprobs",
-    "response_format",
     "reasoning_effort",
 };
+
+/*
+ * Known parameters E2EE cannot carry safely, refused by name with the reason
+ * (PROTOCOL.md section 4): the server answers logprobs with every output
+ * token in clear, and stop sequences and response formats are not encrypted.
+ */
+static const struct {
+    const char *key;
+    const char *why;
+} req_refused[] = {
+    {"logprobs", "the server would return every output token in clear next to the encrypted "
+                 "answer"},
+    {"top_logprobs", "the server would return every output token in clear next to the encrypted "
+                     "answer"},
+    {"stop", "stop sequences travel unencrypted (E2EE encrypts message contents only)"},
+    {"response_format", "a response format and its schema travel unencrypted (E2EE encrypts "
+                        "message contents only)"},
+};
+
+/* Present with a value that asks for something (not null, false, "", [] or {"type":"text"}). */
+static int req_asks(json_object *v)
+{
+    json_object *type = NULL;
+
+    if (v == NULL || (json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v)))
+        return 0;
+    if (json_object_is_type(v, json_type_string))
+        return json_object_get_string_len(v) > 0;
+    if (json_object_is_type(v, json_type_array))
+        return json_object_array_length(v) > 0;
+    if (json_object_is_type(v, json_type_object) && json_object_object_length(v) == 1 &&
+        json_object_object_get_ex(v, "type", &type) &&
+        json_object_is_type(type, json_type_string) &&
+        strcmp(json_object_get_string(type), "text") == 0)
+        return 0; /* the default format says nothing */
+    return 1;
+}
+
+static p11tee_status req_check_refused(json_object *root, p11tee_error *err)
+{
+    json_object *v = NULL;
+    size_t i;
+
+    for (i = 0; i < P11TEE_ARRAY_LEN(req_refused); i++)
+        if (json_object_object_get_ex(root, req_refused[i].key, &v) && req_asks(v))
+            return err_set(err, P11TEE_E_E2EE_UNSUPPORTED,
+                           "request parameter \"%s\" is refused with E2EE: %s; remove it",
+                           req_refused[i].key, req_refused[i].why);
+    return P11TEE_OK;
+}
 
 static int req_known(const char *key, const char *const *list, size_t n)
 {
@@ -82,7 +128,12 @@ static p11tee_status req_check_members(json_object *root, p11tee_error *err)
 
     json_object_object_foreachC(root, it)
     {
-        if (req_known(it.key, req_function_keys, P11TEE_ARRAY_LEN(req_function_keys)) ||
+        size_t i;
+        int refused = 0;
+
+        for (i = 0; i < P11TEE_ARRAY_LEN(req_refused); i++)
+            refused |= strcmp(it.key, req_refused[i].key) == 0;
+        if (refused || req_known(it.key, req_function_keys, P11TEE_ARRAY_LEN(req_function_keys)) ||
             req_known(it.key, req_top_allowed, P11TEE_ARRAY_LEN(req_top_allowed)))
             continue;
         return err_set(err, P11TEE_E_E2EE_UNSUPPORTED,
@@ -104,7 +155,9 @@ static p11tee_status req_check_top(json_object *root, p11tee_error *err)
     for (i = 0; i < P11TEE_ARRAY_LEN(req_function_keys); i++)
         if (json_object_object_get_ex(root, req_function_keys[i], &v) && req_truthy(v))
             return req_refuse(err, "function calling");
-    rc = req_check_members(root, err);
+    rc = req_check_refused(root, err);
+    if (rc == P11TEE_OK)
+        rc = req_check_members(root, err);
     if (rc != P11TEE_OK)
         return rc;
     if (json_object_object_get_ex(root, "stream", &v) && v != NULL &&
@@ -222,38 +275,75 @@ p11tee_status e2ee_check_request(const char *json, size_t len, p11tee_error *err
     return rc;
 }
 
-/* Replace the string `key` of `obj` by its envelope. */
-static p11tee_status req_seal_member(e2ee_session *s, json_object *obj, const char *key,
-                                     p11tee_error *err)
+/* Set content of `msg` to the envelope of `text`. */
+static p11tee_status req_seal_text(e2ee_session *s, json_object *msg, const char *text, size_t len,
+                                   p11tee_error *err)
 {
-    json_object *v = json_object_object_get(obj, key), *sealed;
+    json_object *sealed;
     char *hex = NULL;
     size_t hexlen = 0;
     p11tee_status rc;
 
-    rc = envelope_seal(s->hsm, s->model_pub, (const uint8_t *)json_object_get_string(v),
-                       (size_t)json_object_get_string_len(v), &hex, &hexlen, err);
+    rc = envelope_seal(s->hsm, s->model_pub, (const uint8_t *)text, len, &hex, &hexlen, err);
     if (rc != P11TEE_OK)
         return rc;
     sealed = json_object_new_string_len(hex, (int)hexlen);
     free(hex);
-    if (sealed == NULL || json_object_object_add(obj, key, sealed) != 0) {
+    if (sealed == NULL || json_object_object_add(msg, "content", sealed) != 0) {
         json_object_put(sealed);
         return err_set(err, P11TEE_E_NOMEM, "out of memory building the encrypted request");
     }
     return P11TEE_OK;
 }
 
+/* 1 when the server, having decrypted `text`, would take it for a list of parts. */
+static int req_reads_as_array(const char *text, size_t len)
+{
+    json_object *v = NULL;
+    p11tee_error ignored;
+    int array;
+
+    if (sjson_parse(text, len, SJSON_DOC_MAX, "content", &v, &ignored) != P11TEE_OK)
+        return 0;
+    array = json_object_is_type(v, json_type_array);
+    json_object_put(v);
+    return array;
+}
+
+/*
+ * The server decrypts a content string whole and, when the text parses as a
+ * JSON array, replaces the content by those parts. So text that is itself a
+ * JSON array travels as a one-part array, and an array of text parts as one
+ * envelope of its JSON text (servers that do not decrypt inside arrays read
+ * it too): every content becomes exactly one envelope.
+ */
 static p11tee_status req_seal_message(e2ee_session *s, json_object *msg, p11tee_error *err)
 {
-    json_object *content = json_object_object_get(msg, "content");
-    size_t i;
-    p11tee_status rc = P11TEE_OK;
+    json_object *content = json_object_object_get(msg, "content"), *parts = NULL, *part;
+    const char *text;
+    size_t len = 0;
+    p11tee_status rc;
 
-    if (json_object_is_type(content, json_type_string))
-        return req_seal_member(s, msg, "content", err);
-    for (i = 0; i < json_object_array_length(content) && rc == P11TEE_OK; i++)
-        rc = req_seal_member(s, json_object_array_get_idx(content, i), "text", err);
+    if (json_object_is_type(content, json_type_string)) {
+        text = json_object_get_string(content);
+        len = (size_t)json_object_get_string_len(content);
+        if (!req_reads_as_array(text, len))
+            return req_seal_text(s, msg, text, len, err);
+        parts = json_object_new_array();
+        part = json_object_new_object();
+        if (parts == NULL || part == NULL || json_object_array_add(parts, part) != 0 ||
+            json_object_object_add(part, "type", json_object_new_string("text")) != 0 ||
+            json_object_object_add(part, "text", json_object_get(content)) != 0) {
+            json_object_put(parts);
+            return err_set(err, P11TEE_E_NOMEM, "out of memory building the encrypted request");
+        }
+        content = parts;
+    }
+    text = json_object_to_json_string_length(
+        content, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    rc = text != NULL ? req_seal_text(s, msg, text, len, err)
+                      : err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
+    json_object_put(parts);
     return rc;
 }
 

@@ -134,3 +134,21 @@ p11tee_status net_http_error(long status, const void *body, size_t len, const ch
     json_object_put(root);
     return code;
 }
+
+void net_error_type(const void *body, size_t len, const char *secret, char *type, size_t cap)
+{
+    json_object *root = NULL, *e = NULL;
+    p11tee_error ignored;
+    strview t = {NULL, 0};
+
+    type[0] = '\0';
+    if (len == 0 ||
+        sjson_parse(body, len, NET_ERROR_BODY_MAX, "error body", &root, &ignored) != P11TEE_OK)
+        return;
+    if (json_object_is_type(root, json_type_object) &&
+        sjson_get_obj(root, "error", json_type_object, 0, "error body", &e, &ignored) ==
+            P11TEE_OK &&
+        sjson_get_str(e, "type", 0, "error body", &t, &ignored) == P11TEE_OK && t.p != NULL)
+        net_printable(type, cap, t.p, t.len, secret);
+    json_object_put(root);
+}

@@ -31,6 +31,7 @@
 /* How much of a non-2xx body is kept to explain the error. */
 #define NET_ERROR_BODY_MAX   ((size_t)16 * 1024)
 #define NET_ERROR_TEXT_MAX   256
+#define NET_ERROR_TYPE_MAX   64
 #define NET_CONTENT_TYPE_MAX 128
 
 /*
@@ -101,6 +102,8 @@ typedef struct net_response {
      * excerpt of the body; "" when the body was empty.
      */
     char error_text[NET_ERROR_TEXT_MAX];
+    /* Non-2xx only: error.type of {"error": {"type": ...}} (printable), else "". */
+    char error_type[NET_ERROR_TYPE_MAX];
 } net_response;
 
 /*
@@ -159,6 +162,12 @@ void net_printable(char *out, size_t cap, const void *in, size_t inlen, const ch
  */
 p11tee_status net_http_error(long status, const void *body, size_t len, const char *secret,
                              char *text, size_t textcap, p11tee_error *err);
+
+/*
+ * error.type of an error body {"error": {"type": "e2ee_model_key_mismatch", ...}},
+ * printable and bounded like net_printable(), into `type`; "" when there is none.
+ */
+void net_error_type(const void *body, size_t len, const char *secret, char *type, size_t cap);
 
 /* ==== Server-Sent Events (sse.c) =========================================== */
 

@@ -317,9 +317,11 @@ static p11tee_status outcome(net_xfer *x, CURLcode res, const char *errbuf)
     if (x->rc != P11TEE_OK)
         return x->rc;
     /* A status is more telling than a transport error that followed it. */
-    if (r->status != 0 && !is_2xx(r->status))
+    if (r->status != 0 && !is_2xx(r->status)) {
+        net_error_type(r->body.data, r->body.len, x->c->key, r->error_type, sizeof(r->error_type));
         return net_http_error(r->status, r->body.data, r->body.len, x->c->key, r->error_text,
                               sizeof(r->error_text), x->err);
+    }
     if (res != CURLE_OK)
         return curl_failure(x, res, errbuf);
     return P11TEE_OK;

@@ -143,7 +143,8 @@ fault mismatch-always
 attests=$(it_stat attestations_served)
 it_run $P chat -m "$E2EE_MODEL" "stream faults"
 it_check_rc "mismatch-always: HTTP/API exit code after one retry" 4
-it_check_grep "mismatch-always: says so" "$IT_ERR" "no longer accepts the attested model key"
+it_check_grep "mismatch-always: says so" "$IT_ERR" \
+    "refused the model key it had just attested, twice: the enclave that attests is not the one that decrypts"
 it_check_eq "mismatch-always: exactly one re-attestation" "$(it_stat attestations_served)" \
     "$((attests + 2))"
 it_check_out "mismatch-always: nothing on stdout" ""

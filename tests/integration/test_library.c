@@ -72,11 +72,13 @@ typedef struct text {
     int fields;
 } text;
 
-static int collect(void *userdata, p11tee_field field, const char *s, size_t len, int plaintext)
+static int collect(void *userdata, size_t choice, p11tee_field field, const char *s, size_t len,
+                   int plaintext)
 {
     text *t = userdata;
 
     assert_false(plaintext);
+    assert_int_equal(choice, 0);
     if (field != P11TEE_FIELD_CONTENT)
         return 0;
     assert_true(t->len + len < sizeof(t->buf));
@@ -129,9 +131,11 @@ static void remember_key(void *userdata, const p11tee_attestation *a)
         snprintf(k->key[k->n++], sizeof(k->key[0]), "%s", p11tee_attestation_get(a, "signing_key"));
 }
 
-static int ignore_text(void *userdata, p11tee_field field, const char *s, size_t len, int pt)
+static int ignore_text(void *userdata, size_t choice, p11tee_field field, const char *s, size_t len,
+                       int pt)
 {
     (void)userdata;
+    (void)choice;
     (void)field;
     (void)s;
     (void)len;
@@ -194,6 +198,8 @@ static void refused_before_sending(void **state)
 {
     static const char tools[] = "{\"model\":\"" E2EE_MODEL "\",\"messages\":[{\"role\":\"user\","
                                 "\"content\":\"x\"}],\"tools\":[{\"type\":\"function\"}]}";
+    static const char logprobs[] = "{\"model\":\"" E2EE_MODEL "\",\"messages\":[{\"role\":"
+                                   "\"user\",\"content\":\"x\"}],\"logprobs\":true}";
     counter c;
     p11tee_client *client = client_new(&c, NULL);
     p11tee_chat_result *res = (p11tee_chat_result *)&c;
@@ -202,6 +208,11 @@ static void refused_before_sending(void **state)
     (void)state;
     assert_int_equal(p11tee_chat(client, tools, strlen(tools), &events, NULL, &res, &err),
                      P11TEE_E_E2EE_UNSUPPORTED);
+    assert_null(res);
+    /* logprobs: the server would send every output token back in clear */
+    assert_int_equal(p11tee_chat(client, logprobs, strlen(logprobs), &events, NULL, &res, &err),
+                     P11TEE_E_E2EE_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "\"logprobs\" is refused with E2EE"));
     assert_null(res);
     assert_int_equal(p11tee_chat(client, "{\"messages\":[]}", 15, &events, NULL, &res, &err),
                      P11TEE_E_INVALID_ARG);
@@ -264,6 +275,60 @@ static void result_fields(void **state)
     p11tee_client_free(client);
 }
 
+typedef struct by_choice {
+    char text[2][256];
+    size_t len[2];
+    int other; /* pieces of a choice beyond 1 */
+} by_choice;
+
+static int collect_choice(void *userdata, size_t choice, p11tee_field field, const char *s,
+                          size_t len, int plaintext)
+{
+    by_choice *b = userdata;
+
+    (void)plaintext;
+    if (field != P11TEE_FIELD_CONTENT)
+        return 0;
+    if (choice > 1 || b->len[choice] + len >= sizeof(b->text[0])) {
+        b->other++;
+        return 0;
+    }
+    memcpy(b->text[choice] + b->len[choice], s, len);
+    b->len[choice] += len;
+    return 0;
+}
+
+/* n = 2: every piece is handed on with the index of its choice; the result keeps both. */
+static void choices_by_index(void **state)
+{
+    static const char req[] = "{\"model\":\"" E2EE_MODEL "\",\"n\":2,\"messages\":[{\"role\":"
+                              "\"user\",\"content\":\"two\"}]}";
+    static const p11tee_chat_events ev = {NULL, collect_choice};
+    p11tee_client *client = client_new(NULL, NULL);
+    p11tee_chat_result *res = NULL;
+    by_choice b;
+    p11tee_error err;
+    size_t len;
+    char *json;
+
+    (void)state;
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(p11tee_chat(client, req, strlen(req), &ev, &b, &res, &err), P11TEE_OK);
+    assert_string_equal(b.text[0], "echo: two");
+    assert_string_equal(b.text[1], "echo#1: two");
+    assert_int_equal(b.other, 0);
+    assert_int_equal(p11tee_chat_result_choices(res), 2);
+    assert_string_equal(p11tee_chat_result_text(res, 1, P11TEE_FIELD_CONTENT, &len), "echo#1: two");
+    assert_int_equal(len, strlen("echo#1: two"));
+    assert_string_equal(p11tee_chat_result_text(res, 1, P11TEE_FIELD_REASONING, NULL), "");
+    assert_null(p11tee_chat_result_text(res, P11TEE_CHOICES_MAX, P11TEE_FIELD_CONTENT, NULL));
+    json = p11tee_chat_result_json(res);
+    assert_non_null(strstr(json, "\"content\": \"echo#1: two\""));
+    free(json);
+    p11tee_chat_result_free(res);
+    p11tee_client_free(client);
+}
+
 static void config_errors(void **state)
 {
     p11tee_config *cfg = p11tee_config_new();
@@ -275,6 +340,7 @@ static void config_errors(void **state)
     assert_int_equal(p11tee_config_set(cfg, "idle-timeout-ms", "-5", &err), P11TEE_E_CONFIG);
     assert_int_equal(p11tee_config_set(cfg, "idle-timeout-ms", "12x", &err), P11TEE_E_CONFIG);
     assert_int_equal(p11tee_config_set(cfg, "allow-plaintext", "yes", &err), P11TEE_E_CONFIG);
+    assert_int_equal(p11tee_config_set(cfg, "tee-only", "2", &err), P11TEE_E_CONFIG);
     assert_int_equal(p11tee_config_set(cfg, "base-url", "http://example.com/api", &err), P11TEE_OK);
     assert_int_equal(p11tee_client_new(cfg, &client, &err), P11TEE_E_CONFIG);
     assert_null(client);
@@ -349,6 +415,7 @@ int main(void)
         cmocka_unit_test(refused_before_sending),
         cmocka_unit_test(caller_stops),
         cmocka_unit_test(result_fields),
+        cmocka_unit_test(choices_by_index),
         cmocka_unit_test(config_errors),
         cmocka_unit_test(threads),
     };

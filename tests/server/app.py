@@ -54,6 +54,10 @@ class Handler(BaseHTTPRequestHandler):
     def send_error_json(self, status, message):
         return self.send_json(status, {"error": message})
 
+    def send_refusal(self, refusal):
+        """A refusal of the API, in the plain or the gateway's form (--error-form)."""
+        return self.send_json(refusal.status, refusal.body(self.st.error_form()))
+
     def read_body(self):
         try:
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -115,7 +119,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 getattr(self, route[1])(parse_qs(url.query), body)
         except chat.Refusal as refusal:
-            self.send_error_json(refusal.status, refusal.message)
+            self.send_refusal(refusal)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception:  # a bug here must not look like a network fault
@@ -140,6 +144,9 @@ class Handler(BaseHTTPRequestHandler):
             nonce = b""
         if len(nonce_text) != 64 or len(nonce) != 32:
             raise chat.Refusal(400, "Nonce must be exactly 32 bytes")
+        if self.st.has_fault("attestation-502"):
+            # What a provider whose attestation service is down answers, in Venice's words.
+            raise chat.Refusal(502, "Nonce must be exactly 32 bytes")
         self.send_json(200, self.st.attest(mdl.id, nonce))
 
     def get_signature(self, query, _body):
@@ -149,8 +156,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def post_chat(self, _query, body):
         job = chat.prepare(body, self.headers, self.st.enclave_key)
-        if job.model.e2ee and self.st.has_fault("mismatch-always"):
+        if job.e2ee and self.st.has_fault("mismatch-always"):
             raise chat.Refusal(400, chat.KEY_MISMATCH)
+        if job.e2ee and self.st.has_fault("decrypt-fail"):
+            raise chat.Refusal(400, "Failed to decrypt field")
         if self.st.has_fault("hostile-strings"):
             job.id += HOSTILE_ID_SUFFIX
         job.api_key_echo = self.st.api_key if self.st.has_fault("stream-error") else None
@@ -165,7 +174,7 @@ class Handler(BaseHTTPRequestHandler):
         self.stream(job, key, body)
 
     def stream(self, job, key, body):
-        n, delay, faults = self.st.stream_settings()
+        n, delay, faults, reasoning_field = self.st.stream_settings()
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
@@ -175,7 +184,8 @@ class Handler(BaseHTTPRequestHandler):
         first_piece = True
         recorded = False
         try:
-            for kind, data in chat.events(job, n, faults, self.st.one_ephemeral):
+            for kind, data in chat.events(job, n, faults, self.st.one_ephemeral,
+                                          reasoning_field):
                 if kind == "piece" and not first_piece and delay:
                     time.sleep(delay / 1000.0)
                 first_piece = first_piece and kind != "piece"

@@ -13,6 +13,17 @@ import model
 
 KEY_MISMATCH = "TEE model public key mismatch: re-attest to get the current key"
 _HEX = frozenset(string.hexdigits)
+MAX_N = 16
+
+# The E2EE refusals as Phala's private-ai-gateway words them (--error-form gateway):
+# plain message -> (gateway message, error type).
+GATEWAY_ERRORS = {
+    KEY_MISMATCH: ("X-Model-Pub-Key does not match this ACI service", "e2ee_model_key_mismatch"),
+    "Encrypted field is not valid hex": ("Encrypted message content must be hex-encoded",
+                                         "invalid_e2ee_request"),
+    "Failed to decrypt field": ("E2EE decryption failed", "e2ee_decryption_failed"),
+    "Invalid public key": ("invalid E2EE public key", "invalid_e2ee_request"),
+}
 
 
 class Refusal(Exception):
@@ -22,6 +33,13 @@ class Refusal(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+    def body(self, error_form="plain"):
+        """{"error": MESSAGE}, or the gateway's {"error": {message, type, param, code}}."""
+        if error_form != "gateway":
+            return {"error": self.message}
+        message, etype = GATEWAY_ERRORS.get(self.message, (self.message, "invalid_request_error"))
+        return {"error": {"message": message, "type": etype, "param": None, "code": None}}
 
 
 class Job:
@@ -33,6 +51,9 @@ class Job:
         self.contents = contents
         self.user_text = user_text
         self.client_key = client_key
+        self.e2ee = client_key is not None  # an E2EE model may be used TEE-only
+        self.n = 1               # choices asked for
+        self.logprobs = False    # logprobs asked for: returned in clear, as the gateway does
         self.id = "chatcmpl-" + secrets.token_hex(16)
         self.ephemeral = None  # one key for the whole response (--ephemeral per-response)
         self.created = int(time.time())
@@ -65,6 +86,21 @@ def _open_field(enclave_key, text, job):
         raise Refusal(400, "Failed to decrypt field")
     job.fields_decrypted += 1
     return plain
+
+
+def _reinterpret(plain):
+    """The gateway's rule for a decrypted content string: text that parses as a JSON array
+    replaces the content by those parts (PROTOCOL.md section 4)."""
+    try:
+        parts = json.loads(plain)
+    except ValueError:
+        return plain
+    if not isinstance(parts, list):
+        return plain
+    if not all(isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+               for p in parts):
+        raise Refusal(400, "Invalid content parts in decrypted content")
+    return "".join(p["text"] for p in parts)
 
 
 def _content_text(content, opener, e2ee):
@@ -123,17 +159,35 @@ def prepare(raw, headers, enclave_key_of):
             not all(isinstance(m, dict) for m in messages):
         raise Refusal(400, "messages must be a non-empty array of objects")
     client_key = None
-    if mdl.e2ee:
+    # TEE-only on purpose (PROTOCOL.md section 5): an E2EE model asked not to use E2EE.
+    venice = body.get("venice_parameters")
+    e2ee = mdl.e2ee and not (isinstance(venice, dict) and venice.get("enable_e2ee") is False)
+    if e2ee:
         key = enclave_key_of(model_id)
         client_key = _e2ee_checks(body, headers, key)
     job = Job(mdl, body.get("stream") is True, [], "", client_key)
-    opener = (lambda text: _open_field(key, text, job)) if mdl.e2ee else _plain
+    job.e2ee = e2ee
+    job.n = _choices(body)
+    job.logprobs = body.get("logprobs") is True
+    opener = (lambda text: _open_field(key, text, job)) if e2ee else _plain
     for msg in messages:
-        text = _content_text(msg.get("content"), opener, mdl.e2ee)
+        content = msg.get("content")
+        text = _content_text(content, opener, e2ee)
+        if e2ee and isinstance(content, str):
+            text = _reinterpret(text)
         job.contents.append(text)
         if msg.get("role") == "user":
             job.user_text = text
     return job
+
+
+def _choices(body):
+    n = body.get("n", 1)
+    if n is None:
+        return 1
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_N:
+        raise Refusal(400, "n must be an integer from 1 to %d" % MAX_N)
+    return n
 
 
 def _plain(text):
@@ -146,20 +200,32 @@ def _plain(text):
 
 def completion(job, n):
     """The non-streaming response object."""
-    _thinking, content = model.answer(job.user_text, n, False)
+    choices = []
+    for i in range(job.n):
+        _thinking, content = model.answer(job.user_text, n, False, i)
+        choices.append({"index": i, "message": {"role": "assistant", "content": "".join(content)},
+                        "finish_reason": "stop"})
     return {"id": job.id, "object": "chat.completion", "created": job.created,
-            "model": job.model.id,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(content)},
-                         "finish_reason": "stop"}],
-            "usage": model.usage(job.contents, n)}
+            "model": job.model.id, "choices": choices,
+            "usage": model.usage(job.contents, n * job.n)}
 
 
-def _chunk(job, delta, finish=None, usage=None):
+def _chunk(job, choices, usage=None):
+    """One chunk; choices is a list of (index, delta, finish_reason[, logprobs])."""
+    objs = []
+    for c in choices:
+        obj = {"index": c[0], "delta": c[1], "finish_reason": c[2]}
+        if len(c) > 3:
+            obj["logprobs"] = c[3]
+        objs.append(obj)
     obj = {"id": job.id, "object": "chat.completion.chunk", "created": job.created,
-           "model": job.model.id,
-           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+           "model": job.model.id, "choices": objs}
     if usage is not None:
         obj["usage"] = usage
+    return _data(obj)
+
+
+def _data(obj):
     return ("data: " + json.dumps(obj, separators=(",", ":"), ensure_ascii=False) +
             "\n\n").encode()
 
@@ -173,39 +239,100 @@ def _seal_piece(job, text, tamper):
     return sealed
 
 
-def events(job, n, faults, one_ephemeral=False):
+def _logprobs(piece):
+    """What the gateway returns for logprobs: every output token, in clear."""
+    return {"content": [{"token": piece, "logprob": -0.25,
+                         "bytes": list(piece.encode()), "top_logprobs": []}]}
+
+
+class Stream:
+    """How one answer is streamed: settings and faults that shape its chunks."""
+
+    def __init__(self, job, n, faults, one_ephemeral=False, reasoning_field="reasoning_content"):
+        self.job = job
+        self.n = n
+        self.faults = faults
+        self.e2ee = job.client_key is not None
+        self.reasoning_field = reasoning_field
+        if one_ephemeral and self.e2ee:
+            job.ephemeral = ecies.new_ephemeral()
+
+    def reasoning(self, i, piece, first):
+        """The delta of one reasoning piece of choice i."""
+        if self.e2ee and "reasoning-plaintext" in self.faults:
+            # A privacy failure of the server: reasoning in clear next to encrypted content.
+            delta = {"reasoning": piece}
+            if first:
+                delta["reasoning_details"] = [{"type": "reasoning.text", "text": piece}]
+            return delta
+        return {self.reasoning_field: _seal_piece(self.job, piece, False) if self.e2ee
+                else piece}
+
+    def content(self, i, k, piece):
+        """The choice tuple of content piece k of choice i."""
+        value = piece
+        middle = i == 0 and k == self.n // 2
+        if self.e2ee and not (middle and "plaintext-chunk" in self.faults):
+            value = _seal_piece(self.job, piece, middle and "tamper-ciphertext" in self.faults)
+        if self.job.logprobs:
+            return (i, {"content": value}, None, _logprobs(piece))
+        return (i, {"content": value}, None)
+
+
+def _stream_error(job, faults):
+    """The in-band error events of the stream-error faults, or None."""
+    if "stream-error" in faults:
+        # A hostile or buggy server's error event: it echoes the client's key and
+        # carries terminal control sequences; the stream then ends normally.
+        return [("data: " + json.dumps(
+            {"error": "rate limited for key %s\x1b]52;c;ZXZpbA==\x07\x1b[2J"
+             % (getattr(job, "api_key_echo", None) or "?")}) + "\n\n").encode()]
+    if "stream-error-object" in faults:
+        return [_data({"error": {"message": "upstream inference failed (TEST)",
+                                 "type": "upstream_error", "code": 502}})]
+    return None
+
+
+def events(job, n, faults, one_ephemeral=False, reasoning_field="reasoning_content"):
     """SSE events (bytes) of a streamed answer, as (kind, bytes) pairs.
 
-    kind is "event" for a normal event, or "drop"/"stall" where the stream
-    must be cut or frozen (right before content piece n // 2). With
-    one_ephemeral, every field of the response is sealed with one ephemeral key."""
-    if one_ephemeral and job.client_key is not None:
-        job.ephemeral = ecies.new_ephemeral()
-    thinking, content = model.answer(job.user_text, n, job.model.reasoning)
-    e2ee = job.client_key is not None
-    yield "event", _chunk(job, {"role": "assistant"})
-    for piece in thinking:
-        yield "piece", _chunk(job, {"reasoning_content": _seal_piece(job, piece, False)
-                                    if e2ee else piece})
-    for i, piece in enumerate(content):
-        if i == n // 2:
+    kind is "event" for a normal event, "piece" for a content or reasoning piece,
+    or "drop"/"stall" where the stream must be cut or frozen (right before
+    content piece n // 2). With one_ephemeral, every field of the response is
+    sealed with one ephemeral key. Choices (job.n) interleave piece by piece."""
+    st = Stream(job, n, faults, one_ephemeral, reasoning_field)
+    framing = "gateway-framing" in faults
+    answers = [model.answer(job.user_text, n, job.model.reasoning, i) for i in range(job.n)]
+    if framing:
+        yield "event", b"data:\n\n"
+    yield "event", _chunk(job, [(i, {"role": "assistant"}, None) for i in range(job.n)])
+    if framing:
+        yield "event", _chunk(job, [(i, None, None) for i in range(job.n)])
+    for k in range(len(answers[0][0])):
+        yield "piece", _chunk(job, [(i, st.reasoning(i, answers[i][0][k], k == 0), None)
+                                    for i in range(job.n)])
+    for k in range(len(answers[0][1])):
+        if k == n // 2:
             if "drop-stream" in faults:
                 yield "drop", b""
                 return
             if "stall-stream" in faults:
                 yield "stall", b""
                 return
-        if i == 1 and "stream-error" in faults:
-            # A hostile or buggy server's error event: it echoes the client's key and
-            # carries terminal control sequences; the stream then ends normally.
-            yield "event", ("data: " + json.dumps(
-                {"error": "rate limited for key %s\x1b]52;c;ZXZpbA==\x07\x1b[2J"
-                 % (getattr(job, "api_key_echo", None) or "?")}) + "\n\n").encode()
+        if k == 1 and _stream_error(job, faults) is not None:
+            for event in _stream_error(job, faults):
+                yield "event", event
             yield "event", b"data: [DONE]\n\n"
             return
-        value = piece
-        if e2ee and not (i == n // 2 and "plaintext-chunk" in faults):
-            value = _seal_piece(job, piece, i == n // 2 and "tamper-ciphertext" in faults)
-        yield "piece", _chunk(job, {"content": value})
-    yield "event", _chunk(job, {}, "stop", model.usage(job.contents, len(thinking) + len(content)))
+        yield "piece", _chunk(job, [st.content(i, k, answers[i][1][k]) for i in range(job.n)])
+    pieces = len(answers[0][0]) + len(answers[0][1])
+    usage = model.usage(job.contents, pieces * job.n)
+    finish = [(i, {}, "stop") for i in range(job.n)]
+    if framing:
+        yield "event", _chunk(job, finish)
+        yield "event", _data({"id": job.id, "object": "chat.completion.chunk",
+                              "created": job.created, "model": job.model.id, "choices": [],
+                              "usage": usage})
+    else:
+        yield "event", _chunk(job, finish, usage)
     yield "event", b"data: [DONE]\n\n"

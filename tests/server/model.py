@@ -72,10 +72,12 @@ def pieces(base, n):
     return [text[i * size:(i + 1) * size] for i in range(n - 1)] + [text[(n - 1) * size:]]
 
 
-def answer(user_text, n, reasoning=False):
-    """(reasoning pieces or [], content pieces) for the last user message."""
-    thinking = pieces("thinking: " + user_text, n) if reasoning else []
-    return thinking, pieces("echo: " + user_text, n)
+def answer(user_text, n, reasoning=False, choice=0):
+    """(reasoning pieces or [], content pieces) for the last user message; choice i > 0
+    (a request's n > 1) answers "echo#i: " instead of "echo: "."""
+    tag = ": " if choice == 0 else "#%d: " % choice
+    thinking = pieces("thinking" + tag + user_text, n) if reasoning else []
+    return thinking, pieces("echo" + tag + user_text, n)
 
 
 def usage(contents, completion_pieces):

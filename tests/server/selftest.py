@@ -353,6 +353,82 @@ def t_stream_faults(t, srv):
     srv.control(clear_faults=True)
 
 
+def t_gateway_stream(t, srv):
+    """The stream as Phala's gateway sends it (the faults and settings of README.md)."""
+    session = sse_client.Session(srv, E2EE)
+    user = [("user", "gw")]
+    srv.control(chunks=4)
+    res = session.chat(user, n=2)
+    t.eq((res.error, res.choices), (None, {0: expected_pieces("echo: gw", 4),
+                                           1: expected_pieces("echo#1: gw", 4)}),
+         "n = 2: two choices told apart by index, interleaved piece by piece")
+    t.eq(res.usage["completion_tokens"], 8, "n = 2: usage counts the pieces of both")
+    t.eq(srv.json("POST", "/api/v1/chat/completions", dict(session.body(user), n=17),
+                  headers=session.headers()),
+         (400, {"error": "n must be an integer from 1 to 16"}), "n = 17: 400")
+    srv.control(faults=["gateway-framing"])
+    res = session.chat(user)
+    t.eq((res.error, res.contents, res.done), (None, expected_pieces("echo: gw", 4), True),
+         "gateway-framing: the same answer")
+    t.eq((res.empty_events, res.null_deltas, res.usage_only, res.usage["total_tokens"]),
+         (1, 1, 1, 5), "gateway-framing: an empty data:, a null delta, a usage-only chunk")
+    srv.control(faults=["stream-error-object"])
+    res = session.chat(user)
+    t.eq((res.contents, res.errors, res.done),
+         (expected_pieces("echo: gw", 4)[:1],
+          [{"message": "upstream inference failed (TEST)", "type": "upstream_error", "code": 502}],
+          True), "stream-error-object: one piece, an error object, then [DONE]")
+    srv.control(faults=["reasoning-plaintext"])
+    res = sse_client.Session(srv, REASONING).chat(user)
+    t.eq((res.contents, res.reasoning, len(res.clear_reasoning)),
+         (expected_pieces("echo: gw", 4), [], 5),
+         "reasoning-plaintext: content encrypted, 4 reasoning pieces and one reasoning_details "
+         "in clear")
+    srv.control(clear_faults=True, reasoning_field="reasoning")
+    res = sse_client.Session(srv, REASONING).chat(user)
+    t.eq((res.reasoning, res.clear_reasoning), (expected_pieces("thinking: gw", 4), []),
+         "reasoning_field reasoning: encrypted reasoning in delta.reasoning")
+    srv.control(reasoning_field="reasoning_content")
+    res = session.chat(user, logprobs=True)
+    t.eq((res.contents, res.tokens), (expected_pieces("echo: gw", 4), expected_pieces("echo: gw", 4)),
+         "logprobs: every output token comes back IN CLEAR next to the encrypted content")
+    res = session.chat([("user", '[{"type":"text","text":"in parts"}]')])
+    t.eq(res.contents, expected_pieces("echo: in parts", 4),
+         "decrypted content that parses as a JSON array replaces the content by its parts")
+    res = session.chat([("user", json.dumps([{"type": "text", "text": "[1, 2]"}]))])
+    t.eq(res.contents, expected_pieces("echo: [1, 2]", 4), "... so JSON text travels as one part")
+    t.eq(srv.json("POST", "/api/v1/chat/completions", session.body([("user", "[1, 2]")]),
+                  headers=session.headers()),
+         (400, {"error": "Invalid content parts in decrypted content"}),
+         "... and a bare JSON array that is not parts is refused")
+    srv.control(error_form="gateway")
+    t.eq(srv.json("POST", "/api/v1/chat/completions", session.body(user),
+                  headers=session.headers({"X-Venice-TEE-Model-Pub-Key": eth.EthKey().pub65.hex()})),
+         (400, {"error": {"message": "X-Model-Pub-Key does not match this ACI service",
+                          "type": "e2ee_model_key_mismatch", "param": None, "code": None}}),
+         "error_form gateway: the key mismatch in the gateway's words and type")
+    t.eq(srv.json("POST", "/api/v1/chat/completions", session.body(user, seal=False),
+                  headers=session.headers())[1]["error"]["type"],
+         "invalid_e2ee_request", "error_form gateway: plaintext content is invalid_e2ee_request")
+    srv.control(faults=["decrypt-fail"])
+    t.eq(srv.json("POST", "/api/v1/chat/completions", session.body(user), headers=session.headers()),
+         (400, {"error": {"message": "E2EE decryption failed", "type": "e2ee_decryption_failed",
+                          "param": None, "code": None}}),
+         "decrypt-fail (gateway form): E2EE decryption failed, e2ee_decryption_failed")
+    srv.control(error_form="plain", faults=["attestation-502"])
+    t.eq(srv.json("GET", "/api/v1/tee/attestation?model=%s&nonce=%s" % (E2EE, "ab" * 32)),
+         (502, {"error": "Nonce must be exactly 32 bytes"}), "attestation-502: 502 with Venice's words")
+    srv.control(clear_faults=True)
+    before = srv.stats()["tee_only_chats"]
+    status, body = srv.json("POST", "/api/v1/chat/completions",
+                            {"model": E2EE, "venice_parameters": {"enable_e2ee": False},
+                             "messages": [{"role": "user", "content": "in the clear"}]})
+    t.eq((status, body["choices"][0]["message"]["content"], srv.stats()["tee_only_chats"]),
+         (200, "echo: in the clear", before + 1),
+         "enable_e2ee false: an E2EE model answers a plain request (TEE-only), counted")
+    srv.control(clear_faults=True, chunks=8)
+
+
 def t_rotate(t, srv):
     session = sse_client.Session(srv, E2EE)
     srv.control(set_faults=["rotate-key"])
@@ -498,7 +574,8 @@ def main():
     try:
         srv = taplib.Server(os.path.join(work, "main"), "--chunks", "8")
         for group in (t_auth_and_routes, t_models, t_attestation, t_formats, t_attestation_faults,
-                      t_e2ee_chat, t_tee_chat, t_chat_refusals, t_stream_faults, t_rotate,
+                      t_e2ee_chat, t_tee_chat, t_chat_refusals, t_stream_faults,
+                      t_gateway_stream, t_rotate,
                       t_signature, t_control, t_framing):
             t.run(group, srv)
         t.run(t_lifecycle, srv, work)

@@ -43,6 +43,13 @@ class Result:
         self.failed_fields = []
         self.plain_fields = []
         self.ephemeral_keys = []
+        self.choices = {}         # index -> content pieces of that choice (opened)
+        self.errors = []          # error objects or strings the server put in the stream
+        self.clear_reasoning = []  # reasoning that arrived in clear (reasoning, *_details)
+        self.tokens = []          # logprobs tokens, as sent (in clear)
+        self.empty_events = 0     # "data:" with nothing after it
+        self.null_deltas = 0
+        self.usage_only = 0       # chunks with "choices": [] and usage
 
 
 def _read_all(resp):
@@ -79,7 +86,9 @@ def stream(srv, body, headers=None, opener=None, timeout=30):
     res.raw, res.error = _read_all(resp)
     conn.close()
     for event in res.raw.decode().split("\n\n"):
-        if event.startswith("data: "):
+        if event == "data:":
+            res.empty_events += 1
+        elif event.startswith("data: "):
             _event(res, event[6:], opener)
     return res
 
@@ -89,25 +98,56 @@ def _event(res, data, opener):
         res.done = True
         return
     obj = json.loads(data)
+    if "error" in obj:
+        res.errors.append(obj["error"])
+        return
     res.id = obj["id"]
-    choice = obj["choices"][0]
-    delta = choice["delta"]
-    if "role" in delta:
-        res.roles.append(delta["role"])
-    if choice.get("finish_reason"):
-        res.finish = choice["finish_reason"]
+    if not obj["choices"]:
+        res.usage_only += 1
         res.usage = obj.get("usage")
-    if "reasoning_content" in delta:
-        res.reasoning.append(_field(res, delta["reasoning_content"], opener, None))
+    for choice in obj["choices"]:
+        _choice(res, obj, choice, opener)
+
+
+def _choice(res, obj, choice, opener):
+    index = choice.get("index", 0)
+    delta = choice["delta"]
+    if delta is None:
+        res.null_deltas += 1
+        delta = {}
+    if "role" in delta and index == 0:
+        res.roles.append(delta["role"])
+    if choice.get("finish_reason") and index == 0:
+        res.finish = choice["finish_reason"]
+        res.usage = obj.get("usage") or res.usage
+    for token in (choice.get("logprobs") or {}).get("content") or []:
+        res.tokens.append(token["token"])
+    for key in ("reasoning_details", "thinking_blocks"):
+        if delta.get(key):
+            res.clear_reasoning.append(delta[key])
+    for key in ("reasoning_content", "reasoning"):
+        if key in delta:
+            text = delta[key]
+            if opener is not None and not _sealed(text):
+                res.clear_reasoning.append(text)
+            elif index == 0:
+                res.reasoning.append(_field(res, text, opener, None))
     if "content" in delta:
-        res.contents.append(_field(res, delta["content"], opener, len(res.contents)))
+        pieces = res.choices.setdefault(index, [])
+        pieces.append(_field(res, delta["content"], opener, len(pieces) if index == 0 else None))
+        if index == 0:
+            res.contents = pieces
+
+
+def _sealed(text):
+    return len(text) >= 186 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _field(res, text, opener, index):
     """Open one streamed field; None when it fails, the text itself when plain."""
     if opener is None:
         return text
-    if len(text) < 186 or not all(c in "0123456789abcdefABCDEF" for c in text):
+    if not _sealed(text):
         res.plain_fields.append(index)
         return text
     res.ephemeral_keys.append(text[:130])
@@ -163,6 +203,6 @@ class Session:
                 "venice_parameters": {"enable_e2ee": True, "include_venice_system_prompt": False,
                                       "enable_web_search": "off"}}
 
-    def chat(self, messages, timeout=30):
-        return stream(self.srv, self.body(messages), self.headers(),
+    def chat(self, messages, timeout=30, **extra):
+        return stream(self.srv, dict(self.body(messages), **extra), self.headers(),
                       lambda text: ecies.open_envelope(self.key, text).decode(), timeout)

@@ -22,13 +22,16 @@ FAULTS = ("tamper-ciphertext", "wrong-nonce", "wrong-model", "debug-td", "wrong-
           "rotate-key", "drop-stream", "stall-stream", "http-500",
           "bad-quote-signature", "bad-qe-signature", "qe-reportdata", "foreign-root",
           "expired-pck", "nvidia-bad-signature", "nvidia-wrong-nonce",
-          "e2ee-flag-off", "stream-error", "hostile-strings", "mismatch-always")
+          "e2ee-flag-off", "stream-error", "hostile-strings", "mismatch-always",
+          "stream-error-object", "reasoning-plaintext", "gateway-framing", "attestation-502",
+          "decrypt-fail")
 assert set(tdx.QUOTE_FAULTS) <= set(FAULTS) and set(nvidia.NVIDIA_FAULTS) <= set(FAULTS)
 
 SETTINGS = {
     "quote_encoding": attestation.QUOTE_ENCODINGS, "key_field": attestation.KEY_FIELDS,
     "key_form": attestation.KEY_FORMS, "nvidia_payload_form": attestation.PAYLOAD_FORMS,
     "signature_text": ("plain", "model"), "signature_form": ("hex", "object"),
+    "error_form": ("plain", "gateway"), "reasoning_field": ("reasoning_content", "reasoning"),
 }
 MAX_CHUNKS = 1000000
 
@@ -56,6 +59,8 @@ class State:
                                        args.nvidia_payload_form)
         self.signature_text = args.signature_text
         self.signature_form = args.signature_form
+        self.error_form_ = getattr(args, "error_form", "plain")
+        self.reasoning_field = getattr(args, "reasoning_field", "reasoning_content")
         self.one_ephemeral = getattr(args, "ephemeral", "per-field") == "per-response"
         self.evidence = attestation.Evidence(args.state_dir)
         if args.state_dir:
@@ -76,14 +81,19 @@ class State:
 
     def stream_settings(self):
         with self.lock:
-            return self.chunks, self.delay_ms, set(self.faults)
+            return self.chunks, self.delay_ms, set(self.faults), self.reasoning_field
+
+    def error_form(self):
+        with self.lock:
+            return self.error_form_
 
     def settings(self):
         with self.lock:
             out = {"faults": sorted(self.faults), "chunks": self.chunks,
                    "ephemeral": "per-response" if self.one_ephemeral else "per-field",
                    "chunk_delay_ms": self.delay_ms,
-                   "signature_text": self.signature_text, "signature_form": self.signature_form}
+                   "signature_text": self.signature_text, "signature_form": self.signature_form,
+                   "error_form": self.error_form_, "reasoning_field": self.reasoning_field}
             out.update({k: getattr(self.fmt, k) for k in
                         ("quote_encoding", "key_field", "key_form", "nvidia_payload_form")})
             return out
@@ -106,7 +116,8 @@ class State:
             self.faults, self.chunks, self.delay_ms = faults, chunks, delay
             for key in SETTINGS:
                 if key in req:
-                    setattr(self.fmt if hasattr(self.fmt, key) else self, key, req[key])
+                    attr = key + "_" if key == "error_form" else key
+                    setattr(self.fmt if hasattr(self.fmt, key) else self, attr, req[key])
             if req.get("reset_stats"):
                 self._reset_stats()
         self.log("control: %s" % sorted(req))
@@ -173,7 +184,8 @@ class State:
         self.requests = {}
         self.counters = {"unauthorized": 0, "chat_requests_reached_model": 0,
                          "prompts_decrypted": 0, "fields_decrypted": 0,
-                         "attestations_served": 0, "signatures_served": 0}
+                         "attestations_served": 0, "signatures_served": 0,
+                         "tee_only_chats": 0}
         self.last_headers = {}
 
     def count(self, endpoint):
@@ -192,6 +204,8 @@ class State:
     def reached_model(self, job):
         with self.lock:
             self.counters["chat_requests_reached_model"] += 1
+            if job.model.e2ee and not job.e2ee:
+                self.counters["tee_only_chats"] += 1
             if job.fields_decrypted:
                 self.counters["prompts_decrypted"] += 1
                 self.counters["fields_decrypted"] += job.fields_decrypted

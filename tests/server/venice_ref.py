@@ -254,6 +254,12 @@ def serve_parser(sub):
                    "response with one, as vllm-proxy does")
     p.add_argument("--signature-text", default="plain", choices=("plain", "model"))
     p.add_argument("--signature-form", default="hex", choices=("hex", "object"))
+    p.add_argument("--error-form", default="plain", choices=("plain", "gateway"),
+                   help="errors as {\"error\": text} (default) or as Phala's gateway words "
+                   "them, {\"error\": {message, type, param, code}}")
+    p.add_argument("--reasoning-field", default="reasoning_content",
+                   choices=("reasoning_content", "reasoning"),
+                   help="the delta field that carries (encrypted) reasoning")
     p.add_argument("--state-dir", help="write the test roots, collateral and measurements here")
     p.add_argument("--fault", action="append", default=[], help="switch a fault on (repeatable)")
     p.add_argument("--log", help="log to this file instead of stderr")

@@ -171,9 +171,13 @@ void tl_thinking(const char *prompt, char *out, size_t cap)
     tl_model_text("thinking: ", prompt, out, cap);
 }
 
-static int tl_collect(void *userdata, p11tee_field field, const char *s, size_t len, int plaintext)
+static int tl_collect(void *userdata, size_t choice, p11tee_field field, const char *s, size_t len,
+                      int plaintext)
 {
     tl_text *t = userdata;
+
+    if (choice != 0)
+        return 1;
     char *buf = field == P11TEE_FIELD_CONTENT ? t->content : t->reasoning;
     size_t *n = field == P11TEE_FIELD_CONTENT ? &t->content_len : &t->reasoning_len;
 

@@ -235,13 +235,17 @@ static void chat_parts(void **state)
                      P11TEE_OK);
     assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_OK);
     assert_true(strview_eq(p.id, "chatcmpl-1"));
-    assert_true(strview_eq(p.content, "hi"));
-    assert_true(strview_eq(p.reasoning_content, "r"));
-    assert_true(strview_eq(p.role, "assistant"));
-    assert_null(p.finish_reason.p);
+    assert_int_equal(p.nchoices, 1);
+    assert_int_equal(p.choices[0].index, 0);
+    assert_true(strview_eq(p.choices[0].content, "hi"));
+    assert_true(strview_eq(p.choices[0].reasoning_content, "r"));
+    assert_true(strview_eq(p.choices[0].role, "assistant"));
+    assert_null(p.choices[0].finish_reason.p);
     assert_false(p.usage.present);
+    assert_false(p.error.present);
     json_object_put(o);
 
+    /* a usage-only chunk with no choices */
     assert_int_equal(sjson_parse(S("{\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":"
                                    "3,\"completion_tokens\":4,\"total_tokens\":7}}"),
                                  1024, "chunk", &o, &err),
@@ -249,7 +253,7 @@ static void chat_parts(void **state)
     assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_OK);
     assert_true(p.usage.present);
     assert_int_equal(p.usage.total_tokens, 7);
-    assert_null(p.content.p);
+    assert_int_equal(p.nchoices, 0);
     json_object_put(o);
 
     assert_int_equal(sjson_parse(S("{\"choices\":[{\"message\":{\"content\":\"whole\"},"
@@ -257,8 +261,8 @@ static void chat_parts(void **state)
                                  1024, "completion", &o, &err),
                      P11TEE_OK);
     assert_int_equal(api_parse_chat_completion(o, &p, &err), P11TEE_OK);
-    assert_true(strview_eq(p.content, "whole"));
-    assert_true(strview_eq(p.finish_reason, "stop"));
+    assert_true(strview_eq(p.choices[0].content, "whole"));
+    assert_true(strview_eq(p.choices[0].finish_reason, "stop"));
     json_object_put(o);
 
     assert_int_equal(
@@ -267,6 +271,59 @@ static void chat_parts(void **state)
     assert_int_equal(api_parse_chat_chunk(o, &p, &err), P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "content"));
     json_object_put(o);
+}
+
+static api_chat_part *parse_chunk(const char *json, p11tee_status want, p11tee_error *err)
+{
+    static api_chat_part p;
+    json_object *o = NULL;
+
+    assert_int_equal(sjson_parse(json, strlen(json), 4096, "chunk", &o, err), P11TEE_OK);
+    assert_int_equal(api_parse_chat_chunk(o, &p, err), want);
+    json_object_put(o); /* the tests below read only counts and flags */
+    return &p;
+}
+
+/* What the gateway sends: n > 1, delta null, errors in the stream, reasoning in clear. */
+static void chat_parts_gateway(void **state)
+{
+    p11tee_error err;
+    api_chat_part *p;
+
+    (void)state;
+    p = parse_chunk("{\"choices\":[{\"index\":1,\"delta\":{\"content\":\"b\"}},"
+                    "{\"index\":0,\"delta\":null,\"finish_reason\":\"stop\"}]}",
+                    P11TEE_OK, &err);
+    assert_int_equal(p->nchoices, 2);
+    assert_int_equal(p->choices[0].index, 1);
+    assert_int_equal(p->choices[1].index, 0);
+    assert_null(p->choices[1].content.p);
+    p = parse_chunk("{\"choices\":[{\"index\":16,\"delta\":{}}]}", P11TEE_E_JSON_FIELD, &err);
+    assert_non_null(strstr(err.message, "choice index 16 is outside 0..15"));
+    p = parse_chunk("{\"choices\":[{\"index\":-1,\"delta\":{}}]}", P11TEE_E_JSON_FIELD, &err);
+    p = parse_chunk("{\"error\":{\"message\":\"upstream failed\",\"type\":\"server_error\","
+                    "\"code\":500}}",
+                    P11TEE_OK, &err);
+    assert_true(p->error.present);
+    assert_int_equal(p->error.type.len, strlen("server_error"));
+    p = parse_chunk("{\"error\":\"rate limited\"}", P11TEE_OK, &err);
+    assert_true(p->error.present);
+    assert_int_equal(p->error.message.len, strlen("rate limited"));
+    assert_null(p->error.type.p);
+    p = parse_chunk("{\"error\":{\"message\":7}}", P11TEE_OK, &err);
+    assert_true(p->error.present);
+    assert_null(p->error.message.p);
+    p = parse_chunk("{\"choices\":[{\"delta\":{\"reasoning_details\":[{\"type\":\"reasoning.text\","
+                    "\"text\":\"t\"}]}}]}",
+                    P11TEE_OK, &err);
+    assert_true(p->choices[0].clear_reasoning);
+    p = parse_chunk(
+        "{\"choices\":[{\"delta\":{\"reasoning_details\":[],\"thinking_blocks\":null}}]}",
+        P11TEE_OK, &err);
+    assert_false(p->choices[0].clear_reasoning);
+    p = parse_chunk("{\"choices\":[{\"delta\":{\"thinking_blocks\":[{\"thinking\":\"x\"}]}}]}",
+                    P11TEE_OK, &err);
+    assert_true(p->choices[0].clear_reasoning);
 }
 
 static void parser_reuse(void **state)
@@ -287,55 +344,147 @@ static void parser_reuse(void **state)
     sjson_parser_free(NULL);
 }
 
-/* The capability flags may upgrade a chat to E2EE, never downgrade it. */
+/* The capability flags may upgrade a chat to E2EE, never downgrade it; tee-only is asked for. */
 static void chat_route_upgrades_never_downgrades(void **state)
 {
     static const struct {
         const char *model;
-        int flag_e2ee, flag_tee, require_e2ee;
+        int flag_e2ee, flag_tee, require_e2ee, tee_only;
         p11tee_status rc;
         api_chat_mode mode;
         const char *why; /* in the message of a refusal */
     } cases[] = {
-        {"e2ee-qwen", 1, 1, 0, P11TEE_OK, API_CHAT_E2EE, NULL},
+        {"e2ee-qwen", 1, 1, 0, 0, P11TEE_OK, API_CHAT_E2EE, NULL},
         /* listed as TEE only: a model named e2ee-* is never sent in the clear */
-        {"e2ee-qwen", 0, 1, 0, P11TEE_E_MODEL_NO_E2EE, 0, "never used in the clear"},
-        {"e2ee-qwen", 0, 1, 1, P11TEE_E_MODEL_NO_E2EE, 0, "E2EE is required"},
-        {"e2ee-qwen", 0, 0, 0, P11TEE_E_MODEL_NO_TEE, 0, "attested enclave"},
-        {"tee-llama", 0, 1, 0, P11TEE_OK, API_CHAT_TEE, NULL},
+        {"e2ee-qwen", 0, 1, 0, 0, P11TEE_E_MODEL_NO_E2EE, 0, "never used in the clear"},
+        {"e2ee-qwen", 0, 1, 1, 0, P11TEE_E_MODEL_NO_E2EE, 0, "E2EE is required"},
+        {"e2ee-qwen", 0, 0, 0, 0, P11TEE_E_MODEL_NO_TEE, 0, "attested enclave"},
+        {"tee-llama", 0, 1, 0, 0, P11TEE_OK, API_CHAT_TEE, NULL},
         /* the flags upgrade: E2EE whatever the name, and E2EE implies the enclave */
-        {"tee-llama", 1, 1, 0, P11TEE_OK, API_CHAT_E2EE, NULL},
-        {"tee-llama", 1, 0, 0, P11TEE_OK, API_CHAT_E2EE, NULL},
-        {"tee-llama", 1, 1, 1, P11TEE_OK, API_CHAT_E2EE, NULL},
+        {"tee-llama", 1, 1, 0, 0, P11TEE_OK, API_CHAT_E2EE, NULL},
+        {"tee-llama", 1, 0, 0, 0, P11TEE_OK, API_CHAT_E2EE, NULL},
+        {"tee-llama", 1, 1, 1, 0, P11TEE_OK, API_CHAT_E2EE, NULL},
         /* require-e2ee refuses every model that is not E2EE */
-        {"tee-llama", 0, 1, 1, P11TEE_E_MODEL_NO_E2EE, 0, "E2EE is required"},
-        {"llama-3.2-3b", 0, 0, 0, P11TEE_E_MODEL_NO_TEE, 0, "attested enclave"},
-        {"llama-3.2-3b", 0, 0, 1, P11TEE_E_MODEL_NO_TEE, 0, "attested enclave"},
-        /* only the prefix "e2ee-" names an E2EE model */
-        {"e2ee", 0, 1, 0, P11TEE_OK, API_CHAT_TEE, NULL},
-        {"my-e2ee-model", 0, 1, 0, P11TEE_OK, API_CHAT_TEE, NULL},
+        {"tee-llama", 0, 1, 1, 0, P11TEE_E_MODEL_NO_E2EE, 0, "E2EE is required"},
+        {"llama-3.2-3b", 0, 0, 0, 0, P11TEE_E_MODEL_NO_TEE, 0, "attested enclave"},
+        {"llama-3.2-3b", 0, 0, 1, 0, P11TEE_E_MODEL_NO_TEE, 0, "attested enclave"},
+        /* only the prefix "e2ee-" names an E2EE model; no prefix names a TEE one */
+        {"e2ee", 0, 1, 0, 0, P11TEE_OK, API_CHAT_TEE, NULL},
+        {"my-e2ee-model", 0, 1, 0, 0, P11TEE_OK, API_CHAT_TEE, NULL},
+        {"qwen-in-an-enclave", 0, 1, 0, 0, P11TEE_OK, API_CHAT_TEE, NULL},
+        {"tee-but-not-really", 0, 0, 0, 0, P11TEE_E_MODEL_NO_TEE, 0, "attested enclave"},
+        /* tee-only: the one way an E2EE model sees a prompt in the clear, asked for */
+        {"e2ee-qwen", 1, 1, 0, 1, P11TEE_OK, API_CHAT_TEE_ONLY, NULL},
+        {"e2ee-qwen", 0, 1, 0, 1, P11TEE_OK, API_CHAT_TEE_ONLY, NULL},
+        {"tee-llama", 0, 1, 0, 1, P11TEE_OK, API_CHAT_TEE_ONLY, NULL},
+        {"llama-3.2-3b", 0, 0, 0, 1, P11TEE_E_MODEL_NO_TEE, 0, "attested enclave"},
+        {"e2ee-qwen", 1, 1, 1, 1, P11TEE_E_CONFIG, 0, "contradict"},
     };
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        api_route_options ro = {cases[i].require_e2ee, cases[i].tee_only};
         api_chat_mode mode = (api_chat_mode)0;
         p11tee_error err;
 
         p11tee_error_clear(&err);
-        print_message("# case %zu: %s e2ee=%d tee=%d require=%d\n", i, cases[i].model,
-                      cases[i].flag_e2ee, cases[i].flag_tee, cases[i].require_e2ee);
-        assert_int_equal(api_chat_route(cases[i].model, cases[i].flag_e2ee, cases[i].flag_tee,
-                                        cases[i].require_e2ee, &mode, &err),
-                         cases[i].rc);
+        print_message("# case %zu: %s e2ee=%d tee=%d require=%d tee-only=%d\n", i, cases[i].model,
+                      cases[i].flag_e2ee, cases[i].flag_tee, cases[i].require_e2ee,
+                      cases[i].tee_only);
+        assert_int_equal(
+            api_chat_route(cases[i].model, cases[i].flag_e2ee, cases[i].flag_tee, &ro, &mode, &err),
+            cases[i].rc);
         if (cases[i].rc == P11TEE_OK) {
             assert_int_equal(mode, cases[i].mode);
             continue;
         }
         assert_int_equal(err.code, cases[i].rc);
-        assert_non_null(strstr(err.message, cases[i].model));
+        if (cases[i].rc != P11TEE_E_CONFIG)
+            assert_non_null(strstr(err.message, cases[i].model));
         assert_non_null(strstr(err.message, cases[i].why));
     }
+}
+
+/* A TEE-only request says enable_e2ee false, keeping the caller's other parameters. */
+static void tee_only_request(void **state)
+{
+    const char *req = "{\"model\":\"e2ee-x\",\"messages\":[{\"role\":\"user\",\"content\":"
+                      "\"hi\"}],\"venice_parameters\":{\"enable_e2ee\":true,\"x\":1}}";
+    char *out = NULL;
+    size_t n = 0;
+    p11tee_error err;
+
+    (void)state;
+    assert_int_equal(api_tee_only_request(req, strlen(req), &out, &n, &err), P11TEE_OK);
+    assert_string_equal(out, "{\"model\":\"e2ee-x\",\"messages\":[{\"role\":\"user\",\"content\":"
+                             "\"hi\"}],\"venice_parameters\":{\"enable_e2ee\":false,\"x\":1}}");
+    assert_int_equal(n, strlen(out));
+    free(out);
+    req = "{\"model\":\"m\",\"messages\":[]}";
+    assert_int_equal(api_tee_only_request(req, strlen(req), &out, &n, &err), P11TEE_OK);
+    assert_string_equal(out, "{\"model\":\"m\",\"messages\":[],\"venice_parameters\":{"
+                             "\"enable_e2ee\":false}}");
+    free(out);
+    req = "{\"model\":\"m\",\"venice_parameters\":[]}";
+    assert_int_equal(api_tee_only_request(req, strlen(req), &out, &n, &err), P11TEE_E_INVALID_ARG);
+    assert_null(out);
+}
+
+/* The servers' error texts and types (PROTOCOL.md section 4) and what each becomes. */
+static void server_errors(void **state)
+{
+    static const struct {
+        const char *text, *type;
+        api_server_error kind;
+        p11tee_status rc;
+    } cases[] = {
+        {"X-Model-Pub-Key does not match this ACI service", NULL, API_SERR_KEY_MISMATCH,
+         P11TEE_E_E2EE_MODEL_KEY_MISMATCH},
+        {"X-Model-Pub-Key does not match this proxy instance", NULL, API_SERR_KEY_MISMATCH,
+         P11TEE_E_E2EE_MODEL_KEY_MISMATCH},
+        {"the key changed", "e2ee_model_key_mismatch", API_SERR_KEY_MISMATCH,
+         P11TEE_E_E2EE_MODEL_KEY_MISMATCH},
+        {"TEE model public key mismatch: re-attest", NULL, API_SERR_KEY_MISMATCH,
+         P11TEE_E_E2EE_MODEL_KEY_MISMATCH},
+        {"Encrypted field is not valid hex", NULL, API_SERR_E2EE_DECRYPT, P11TEE_E_E2EE_REFUSED},
+        {"Encrypted message content must be hex-encoded", "invalid_e2ee_request",
+         API_SERR_E2EE_DECRYPT, P11TEE_E_E2EE_REFUSED},
+        {"bad", "e2ee_decryption_failed", API_SERR_E2EE_DECRYPT, P11TEE_E_E2EE_REFUSED},
+        {"E2EE decryption failed", NULL, API_SERR_E2EE_DECRYPT, P11TEE_E_E2EE_REFUSED},
+        {"Failed to decrypt field", NULL, API_SERR_E2EE_DECRYPT, P11TEE_E_E2EE_REFUSED},
+        {"Decryption failed", NULL, API_SERR_E2EE_DECRYPT, P11TEE_E_E2EE_REFUSED},
+        {"Invalid public key", NULL, API_SERR_E2EE_HEADER, P11TEE_E_E2EE_REFUSED},
+        {"invalid E2EE public key", NULL, API_SERR_E2EE_HEADER, P11TEE_E_E2EE_REFUSED},
+        {"missing E2EE header", NULL, API_SERR_E2EE_HEADER, P11TEE_E_E2EE_REFUSED},
+        {"invalid E2EE version", NULL, API_SERR_E2EE_HEADER, P11TEE_E_E2EE_REFUSED},
+        {"E2EE requires streaming", NULL, API_SERR_E2EE_STREAMING, P11TEE_E_E2EE_REFUSED},
+        {"Nonce must be exactly 32 bytes", NULL, API_SERR_NONCE, P11TEE_E_ATTEST_UNAVAILABLE},
+        {"Nonce must be 32 bytes", NULL, API_SERR_NONCE, P11TEE_E_ATTEST_UNAVAILABLE},
+        {"receipt id chatcmpl-1 not found or expired", NULL, API_SERR_RECEIPT_GONE, P11TEE_E_HTTP},
+        {"Internal server error", NULL, API_SERR_OTHER, P11TEE_E_NET},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < P11TEE_ARRAY_LEN(cases); i++) {
+        p11tee_error err;
+
+        p11tee_error_clear(&err);
+        assert_int_equal(api_classify_error(cases[i].text, cases[i].type), cases[i].kind);
+        assert_int_equal(
+            api_server_error_set(cases[i].kind, 400, cases[i].text, P11TEE_E_NET, &err),
+            cases[i].rc);
+        if (cases[i].kind == API_SERR_OTHER) {
+            assert_int_equal(err.code, P11TEE_OK); /* left as it was */
+            continue;
+        }
+        assert_int_equal(err.code, cases[i].rc);
+        assert_non_null(strstr(err.message, cases[i].text));
+        assert_non_null(strstr(err.message, "HTTP 400"));
+        assert_non_null(strchr(err.message, ':')); /* ... what to do after the colon */
+    }
+    assert_int_equal(api_classify_error(NULL, NULL), API_SERR_OTHER);
 }
 
 /* N threads join one flight; the leader lands only once all of them hold it. */
@@ -458,6 +607,9 @@ int main(void)
         cmocka_unit_test(chat_parts),
         cmocka_unit_test(parser_reuse),
         cmocka_unit_test(chat_route_upgrades_never_downgrades),
+        cmocka_unit_test(chat_parts_gateway),
+        cmocka_unit_test(tee_only_request),
+        cmocka_unit_test(server_errors),
         cmocka_unit_test(flight_shares_one_outcome),
     };
     return TEST_MAIN(tests, NULL, NULL);

@@ -261,10 +261,12 @@ static void request_sealing(void **state)
         "{\"role\":\"user\",\"content\":\"first\"},"
         "{\"role\":\"assistant\",\"content\":\"answer\"},"
         "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"part one\"},"
-        "{\"type\":\"text\",\"text\":\"part two\"}]}],"
+        "{\"type\":\"text\",\"text\":\"part \\\"two\\\"/\"}]},"
+        "{\"role\":\"user\",\"content\":\" [1, \\\"two\\\"] \"},"
+        "{\"role\":\"user\",\"content\":\"[not json\"}],"
         "\"venice_parameters\":{\"enable_web_search\":\"off\",\"character_slug\":\"x\"}}";
     e2ee_session *s;
-    json_object *root, *msgs, *vp, *parts;
+    json_object *root, *msgs, *vp;
     char *out, hdr[3][E2EE_HEADER_MAX];
     size_t len;
 
@@ -288,9 +290,14 @@ static void request_sealing(void **state)
     open_member(json_object_array_get_idx(msgs, 0), "content", "be brief");
     open_member(json_object_array_get_idx(msgs, 1), "content", "first");
     open_member(json_object_array_get_idx(msgs, 2), "content", "answer");
-    parts = json_object_object_get(json_object_array_get_idx(msgs, 3), "content");
-    open_member(json_object_array_get_idx(parts, 0), "text", "part one");
-    open_member(json_object_array_get_idx(parts, 1), "text", "part two");
+    /* an array of text parts: one envelope of its JSON text */
+    open_member(json_object_array_get_idx(msgs, 3), "content",
+                "[{\"type\":\"text\",\"text\":\"part one\"},"
+                "{\"type\":\"text\",\"text\":\"part \\\"two\\\"/\"}]");
+    /* text that parses as a JSON array travels as a one-part array, or the server reads parts */
+    open_member(json_object_array_get_idx(msgs, 4), "content",
+                "[{\"type\":\"text\",\"text\":\" [1, \\\"two\\\"] \"}]");
+    open_member(json_object_array_get_idx(msgs, 5), "content", "[not json");
     assert_null(strstr(out, "be brief"));
     json_object_put(root);
     free(out);
@@ -342,6 +349,22 @@ static void request_refusals(void **state)
          P11TEE_E_E2EE_UNSUPPORTED, "parameter \"user\" would travel unencrypted"},
         {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"prompt\":\"secret\"}",
          P11TEE_E_E2EE_UNSUPPORTED, "parameter \"prompt\" would travel unencrypted"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"logprobs\":true}",
+         P11TEE_E_E2EE_UNSUPPORTED,
+         "\"logprobs\" is refused with E2EE: the server would return every output token in "
+         "clear"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"top_logprobs\":0}",
+         P11TEE_E_E2EE_UNSUPPORTED, "\"top_logprobs\" is refused with E2EE"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"stop\":[\"\\n\\n\"]}",
+         P11TEE_E_E2EE_UNSUPPORTED,
+         "\"stop\" is refused with E2EE: stop sequences travel unencrypted"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"stop\":\"END\"}",
+         P11TEE_E_E2EE_UNSUPPORTED, "\"stop\" is refused"},
+        {"{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"response_format\":"
+         "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"patient\"}}}",
+         P11TEE_E_E2EE_UNSUPPORTED,
+         "\"response_format\" is refused with E2EE: a response format and its schema travel "
+         "unencrypted"},
         {"{\"messages\":[]}", P11TEE_E_INVALID_ARG, "no messages"},
         {"{\"messages\":[{\"content\":\"a\"}]}", P11TEE_E_INVALID_ARG, "no role"},
         {"{\"messages\":[{\"role\":\"user\"}]}", P11TEE_E_INVALID_ARG, "no content"},
@@ -366,12 +389,14 @@ static void request_refusals(void **state)
             bad[i].code);
         assert_null(out);
     }
-    /* explicit stream:true, web search off or false, empty tools: all fine */
+    /* explicit stream:true, web search off or false, empty tools, parameters that ask
+       for nothing: all fine */
     {
         static const char ok[] =
             "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"stream\":true,"
             "\"tools\":[],\"venice_parameters\":{\"enable_web_search\":false},"
-            "\"temperature\":0.2,\"max_tokens\":64,\"seed\":7,\"stop\":[\"\\n\\n\"]}";
+            "\"temperature\":0.2,\"max_tokens\":64,\"seed\":7,\"stop\":[],\"logprobs\":false,"
+            "\"top_logprobs\":null,\"response_format\":{\"type\":\"text\"}}";
 
         assert_int_equal(e2ee_check_request(ok, strlen(ok), &err), P11TEE_OK);
     }

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * The result of a chat: what was received (every choice's text, ids, usage,
+ * how many fields arrived unencrypted or were dropped), the exact bodies
+ * when record-exchange is on, and the attestation the request relied on.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+
+p11tee_chat_result *api_chat_result_new(int e2ee, int tee_only, p11tee_attestation *att)
+{
+    p11tee_chat_result *r = calloc(1, sizeof(*r));
+    size_t i;
+
+    if (r == NULL)
+        return NULL;
+    r->e2ee = e2ee;
+    r->tee_only = tee_only;
+    r->att = p11tee_attestation_ref(att);
+    for (i = 0; i < API_CHOICES_MAX; i++) {
+        bytebuf_init(&r->choices[i].text[0], API_CHAT_TEXT_MAX);
+        bytebuf_init(&r->choices[i].text[1], API_CHAT_TEXT_MAX);
+    }
+    bytebuf_init(&r->request, API_CHAT_TEXT_MAX);
+    bytebuf_init(&r->response, API_CHAT_TEXT_MAX);
+    return r;
+}
+
+p11tee_status api_chat_result_keep(p11tee_chat_result *r, size_t choice, p11tee_field field,
+                                   const char *text, size_t len, p11tee_error *err)
+{
+    p11tee_status rc;
+
+    if (len > API_CHAT_TEXT_MAX - r->kept)
+        return err_set(err, P11TEE_E_TOO_LARGE, "response text exceeds %u bytes",
+                       API_CHAT_TEXT_MAX);
+    rc = bytebuf_append(&r->choices[choice].text[field == P11TEE_FIELD_CONTENT ? 0 : 1], text, len);
+    if (rc != P11TEE_OK)
+        return err_set(err, rc, "response text exceeds %u bytes", API_CHAT_TEXT_MAX);
+    r->kept += len;
+    if (choice >= r->nchoices)
+        r->nchoices = choice + 1;
+    return P11TEE_OK;
+}
+
+p11tee_status api_keep_string(char **dst, strview v, p11tee_error *err)
+{
+    if (v.p == NULL || (*dst != NULL && strlen(*dst) == v.len && memcmp(*dst, v.p, v.len) == 0))
+        return P11TEE_OK;
+    free(*dst);
+    *dst = strndup(v.p, v.len);
+    return *dst != NULL ? P11TEE_OK : err_set(err, P11TEE_E_NOMEM, "out of memory");
+}
+
+const char *p11tee_chat_result_id(const p11tee_chat_result *r)
+{
+    return r->id;
+}
+
+const char *p11tee_chat_result_model(const p11tee_chat_result *r)
+{
+    return r->model;
+}
+
+const char *p11tee_chat_result_finish_reason(const p11tee_chat_result *r)
+{
+    return r->choices[0].finish_reason;
+}
+
+int p11tee_chat_result_e2ee(const p11tee_chat_result *r)
+{
+    return r->e2ee;
+}
+
+int p11tee_chat_result_tee_only(const p11tee_chat_result *r)
+{
+    return r->tee_only;
+}
+
+int p11tee_chat_result_incomplete(const p11tee_chat_result *r)
+{
+    return r->incomplete;
+}
+
+size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r)
+{
+    return r->plaintext_fields;
+}
+
+size_t p11tee_chat_result_dropped_reasoning(const p11tee_chat_result *r)
+{
+    return r->clear_reasoning;
+}
+
+size_t p11tee_chat_result_choices(const p11tee_chat_result *r)
+{
+    return r->nchoices > 0 ? r->nchoices : 1;
+}
+
+const char *p11tee_chat_result_text(const p11tee_chat_result *r, size_t choice, p11tee_field field,
+                                    size_t *len)
+{
+    const bytebuf *b;
+
+    if (choice >= API_CHOICES_MAX ||
+        (field != P11TEE_FIELD_CONTENT && field != P11TEE_FIELD_REASONING))
+        return NULL;
+    b = &r->choices[choice].text[field == P11TEE_FIELD_CONTENT ? 0 : 1];
+    if (len != NULL)
+        *len = b->len;
+    return b->data != NULL ? (const char *)b->data : "";
+}
+
+int p11tee_chat_result_exchange(const p11tee_chat_result *r, const uint8_t **request,
+                                size_t *request_len, const uint8_t **response, size_t *response_len)
+{
+    if (!r->recorded)
+        return -1;
+    *request = r->request.data;
+    *request_len = r->request.len;
+    *response = r->response.data;
+    *response_len = r->response.len;
+    return 0;
+}
+
+const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_result *r)
+{
+    return r->att;
+}
+
+static void chat_json_str(json_object *o, const char *key, const char *v, size_t len)
+{
+    if (v != NULL)
+        json_object_object_add(o, key, sjson_new_string_valid(v, len));
+}
+
+static json_object *chat_json_choice(const p11tee_chat_result *r, size_t i)
+{
+    const api_choice_text *c = &r->choices[i];
+    json_object *choice = json_object_new_object(), *msg = json_object_new_object();
+
+    json_object_object_add(msg, "role", json_object_new_string("assistant"));
+    chat_json_str(msg, "content", c->text[0].data ? (const char *)c->text[0].data : "",
+                  c->text[0].len);
+    if (c->text[1].len > 0)
+        chat_json_str(msg, "reasoning_content", (const char *)c->text[1].data, c->text[1].len);
+    json_object_object_add(choice, "index", json_object_new_int((int)i));
+    json_object_object_add(choice, "message", msg);
+    json_object_object_add(choice, "finish_reason",
+                           c->finish_reason
+                               ? sjson_new_string_valid(c->finish_reason, strlen(c->finish_reason))
+                               : NULL);
+    return choice;
+}
+
+static json_object *chat_json_meta(const p11tee_chat_result *r)
+{
+    json_object *meta = json_object_new_object();
+
+    json_object_object_add(meta, "e2ee", json_object_new_boolean(r->e2ee));
+    json_object_object_add(meta, "tee_only", json_object_new_boolean(r->tee_only));
+    json_object_object_add(meta, "attested", json_object_new_boolean(r->att != NULL));
+    json_object_object_add(meta, "incomplete", json_object_new_boolean(r->incomplete));
+    json_object_object_add(meta, "plaintext_fields",
+                           json_object_new_int64((int64_t)r->plaintext_fields));
+    json_object_object_add(meta, "dropped_plaintext_reasoning",
+                           json_object_new_int64((int64_t)r->clear_reasoning));
+    return meta;
+}
+
+char *p11tee_chat_result_json(const p11tee_chat_result *r)
+{
+    json_object *root = json_object_new_object(), *choices = json_object_new_array(), *usage;
+    size_t i;
+    char *out;
+
+    chat_json_str(root, "id", r->id, r->id ? strlen(r->id) : 0);
+    json_object_object_add(root, "object", json_object_new_string("chat.completion"));
+    chat_json_str(root, "model", r->model, r->model ? strlen(r->model) : 0);
+    for (i = 0; i < p11tee_chat_result_choices(r); i++)
+        json_object_array_add(choices, chat_json_choice(r, i));
+    json_object_object_add(root, "choices", choices);
+    if (r->usage.present) {
+        usage = json_object_new_object();
+        json_object_object_add(usage, "prompt_tokens",
+                               json_object_new_int64(r->usage.prompt_tokens));
+        json_object_object_add(usage, "completion_tokens",
+                               json_object_new_int64(r->usage.completion_tokens));
+        json_object_object_add(usage, "total_tokens", json_object_new_int64(r->usage.total_tokens));
+        json_object_object_add(root, "usage", usage);
+    }
+    json_object_object_add(root, "p11tee", chat_json_meta(r));
+    out = strdup(json_object_to_json_string_ext(
+        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(root);
+    return out;
+}
+
+void p11tee_chat_result_free(p11tee_chat_result *r)
+{
+    size_t i;
+
+    if (r == NULL)
+        return;
+    free(r->id);
+    free(r->model);
+    for (i = 0; i < API_CHOICES_MAX; i++) {
+        bytebuf_free(&r->choices[i].text[0]);
+        bytebuf_free(&r->choices[i].text[1]);
+        free(r->choices[i].finish_reason);
+    }
+    bytebuf_free(&r->request);
+    bytebuf_free(&r->response);
+    p11tee_attestation_free(r->att);
+    free(r);
+}
