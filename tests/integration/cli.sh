@@ -106,7 +106,7 @@ it_check_grep "... with the server's message" "$IT_ERR" "does not support TEE at
 
 # ---- policy pins ----------------------------------------------------------
 mrtd=e121cc4f249dd58e257423ef3a5837b62b3bf8592445d226ed398567b8add8b737cf4d22b905ff5e9a43702cf6da6c46
-rtmr3=e6394ed2f1a180e8e44902fd232e18e7d298981f8aea1f844f0bb826522033cb0fb13326394c4d0eadc453775f4b68dd
+rtmr3=31066d772b81523ccce7432e8df37a273672c236e8ae75016c5801287d84b9b478f9067c7abdeb7850ec00dd55a2157f
 pin_policy() {
     cat >"$TAP_TMP/pins.json" <<PINS
 {"version": 1,
@@ -119,7 +119,7 @@ pin_policy "$mrtd" "$rtmr3"
 it_run --policy "$TAP_TMP/pins.json" attest "$E2EE_MODEL"
 it_check_rc "pinned MRTD and RTMR3 that match" 0
 it_check_grep "... each pin is a check of its own" "$IT_OUT" "policy.rtmr3 .* pass"
-pin_policy "$mrtd" "$(echo "$rtmr3" | sed 's/^e6/e7/')"
+pin_policy "$mrtd" "$(echo "$rtmr3" | sed 's/^31/32/')"
 sent=$(it_stat requests.chat)
 it_run --policy "$TAP_TMP/pins.json" attest "$E2EE_MODEL"
 it_check_rc "a pinned RTMR3 that differs: attestation exit code" 5

@@ -105,6 +105,11 @@ class Handler(BaseHTTPRequestHandler):
         self.st.count(route[0] if route else "other")
         try:
             body = self.read_body() if method == "POST" else b""
+            if route is not None and route[0] == "aci":
+                # The operator's native report is public (ACI section 4): no key asked, and
+                # a client must not send one to another host.
+                self.get_aci_report(parse_qs(url.query), body)
+                return
             if not self.authorized():
                 self.st.bump("unauthorized")
                 self.send_error_json(401, "Authentication failed")
@@ -148,6 +153,18 @@ class Handler(BaseHTTPRequestHandler):
             # What a provider whose attestation service is down answers, in Venice's words.
             raise chat.Refusal(502, "Nonce must be exactly 32 bytes")
         self.send_json(200, self.st.attest(mdl.id, nonce))
+
+    def get_aci_report(self, query, _body):
+        if self.headers.get("Authorization") is not None:
+            self.st.bump("aci_reports_with_authorization")
+        nonce_text = _param(query, "nonce") or ""
+        if len(nonce_text) != 64 or any(c not in "0123456789abcdef" for c in nonce_text):
+            self.send_json(400, {"error": {"message": "nonce must be 64 lowercase hex characters",
+                                           "type": "invalid_request_error", "param": "nonce",
+                                           "code": None}})
+            return
+        self.st.bump("aci_reports_served")
+        self.send_json(200, self.st.native_report(nonce_text))
 
     def get_signature(self, query, _body):
         mdl = _tee_model(_required(query, "model"))
@@ -246,6 +263,7 @@ ROUTES = {
     ("GET", API + "/models"): ("models", "get_models"),
     ("GET", API + "/tee/attestation"): ("attestation", "get_attestation"),
     ("GET", API + "/tee/signature"): ("signature", "get_signature"),
+    ("GET", "/v1/aci/attestation"): ("aci", "get_aci_report"),
     ("POST", API + "/chat/completions"): ("chat", "post_chat"),
     ("POST", "/__control"): ("control", "post_control"),
     ("GET", "/__control"): ("control", "get_control"),

@@ -4,7 +4,7 @@
 # evidence builders, and their self-tests. See tests/server/README.md.
 
 REFSERVER_PY = tests/server/venice_ref.py tests/server/app.py tests/server/state.py \
-	tests/server/chat.py tests/server/model.py tests/server/attestation.py \
+	tests/server/chat.py tests/server/model.py tests/server/attestation.py tests/server/aci.py \
 	tests/server/tdx.py tests/server/collateral.py tests/server/nvidia.py \
 	tests/server/pki.py tests/server/eth.py tests/server/keccak.py tests/server/ecies.py \
 	tests/server/client.py tests/server/verify.py tests/server/sse_client.py \

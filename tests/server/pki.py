@@ -17,7 +17,7 @@ import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
 from cryptography.x509.oid import NameOID
 
 # ---- DER (just what the vendor extensions need) ---------------------------
@@ -219,6 +219,18 @@ class Store:
             with open(self._path(label + ".key"), "rb") as fh:
                 return serialization.load_pem_private_key(fh.read(), None)
         key = new_key(curve)
+        if self.dir:
+            write_atomic(self._path(label + ".key"), key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption()), 0o600)
+        return key
+
+    def ed25519_key(self, label):
+        """An Ed25519 key, kept like key() (ACI's receipt signing key)."""
+        if self.dir and os.path.exists(self._path(label + ".key")):
+            with open(self._path(label + ".key"), "rb") as fh:
+                return serialization.load_pem_private_key(fh.read(), None)
+        key = ed25519.Ed25519PrivateKey.generate()
         if self.dir:
             write_atomic(self._path(label + ".key"), key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -44,6 +44,34 @@ def expected_pieces(base, n):
     return [text[i * q:(i + 1) * q] for i in range(n - 1)] + [text[(n - 1) * q:]]
 
 
+def replay_rtmr3(event_log_text):
+    """dstack's rule, written out independently: extend a zero register with the digest of
+    each IMR 3 event, in order; each runtime event's digest covers type, name, payload."""
+    rtmr3 = bytes(48)
+    for ev in json.loads(event_log_text):
+        if ev["imr"] != 3:
+            continue
+        want = hashlib.sha384(ev["event_type"].to_bytes(4, "little") + b":" + ev["event"].encode() +
+                              b":" + bytes.fromhex(ev["event_payload"])).hexdigest()
+        if ev["digest"] != want:
+            raise AssertionError("event %s: digest does not cover its payload" % ev["event"])
+        rtmr3 = hashlib.sha384(rtmr3 + bytes.fromhex(ev["digest"])).digest()
+    return rtmr3
+
+
+def jcs(obj):
+    """RFC 8785 for ASCII names and integer numbers, independently of aci.py."""
+    if isinstance(obj, dict):
+        return "{" + ",".join(json.dumps(k) + ":" + jcs(obj[k]) for k in sorted(obj)) + "}"
+    if isinstance(obj, list):
+        return "[" + ",".join(jcs(v) for v in obj) + "]"
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def sha256_tag(text):
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def roots(srv):
     def load(name):
         with open(os.path.join(srv.state_dir, name), "rb") as fh:
@@ -104,10 +132,7 @@ def t_attestation(t, srv):
     t.eq(q["reportdata"], key_address(att) + bytes(12) + nonce, "REPORTDATA binds address and nonce")
     t.eq(q["mrconfigid"], b"\x01" + hashlib.sha256(att["app_compose"].encode()).digest() + bytes(15),
          "MRCONFIGID = 01 || SHA-256(app_compose) || zeros")
-    rtmr3 = bytes(48)
-    for ev in json.loads(att["event_log"]):
-        rtmr3 = hashlib.sha384(rtmr3 + bytes.fromhex(ev["digest"])).digest()
-    t.eq(rtmr3, q["rtmr3"], "RTMR3 = replay of event_log")
+    t.eq(replay_rtmr3(att["event_log"]), q["rtmr3"], "RTMR3 = replay of event_log's IMR 3 events")
     with open(os.path.join(srv.state_dir, "measurements.json")) as fh:
         pins = json.load(fh)
     t.eq([pins[k] for k in ("mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3")],
@@ -474,6 +499,124 @@ def t_signature(t, srv):
     srv.control(chunks=8)
 
 
+def t_aci(t, srv):
+    """The ACI envelope beside the legacy fields, its faults, the native report, receipts."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    sgx_root, _ = roots(srv)
+    nonce = os.urandom(32)
+    att = sse_client.attest(srv, E2EE, nonce)
+    ks = att["attestation"]["workload_keyset"]
+    digest = sha256_tag(jcs(ks))
+    t.eq((att["api_version"], att["workload_keyset_digest"], att["workload_id"]),
+         ("aci/1", digest, sha256_tag(jcs(ks["workload_identity"]["public_key"]))),
+         "ACI beside the legacy fields: the keyset digest and workload id recompute")
+    ev = att["attestation"]["evidence"]
+    t.eq((ev["quote"], ev["app_compose"], ev["event_log"], att["attestation"]["report_data"]),
+         (att["intel_quote"], att["app_compose"], att["event_log"],
+          verify.parse_quote(bytes.fromhex(att["intel_quote"]))["reportdata"].hex()),
+         "the copies agree: quote, app_compose, event_log; report_data is the quote's REPORTDATA")
+    t.ok({"algo": "secp256k1-aes-256-gcm-hkdf-sha256", "public_key": att["signing_key"]} in
+         [{"algo": k["algo"], "public_key": k["public_key"]} for k in ks["e2ee_public_keys"]],
+         "the E2EE key is one of the keyset's e2ee_public_keys")
+    tcb = att["info"]["tcb_info"]
+    t.eq((json.loads(att["vm_config"])["num_gpus"], tcb["app_compose"]), (0, att["app_compose"]),
+         "vm_config says num_gpus 0; info.tcb_info carries app_compose too")
+    srv.control(shape="aci", tcb_info_form="string")
+    only = sse_client.attest(srv, E2EE, nonce)
+    t.ok(not any(k in only for k in ("intel_quote", "signing_key", "app_compose", "info",
+                                     "nvidia_payload")) and "attestation" in only,
+         "shape aci: the ACI envelope alone")
+    srv.control(shape="both")
+    t.ok(isinstance(sse_client.attest(srv, E2EE, nonce)["info"]["tcb_info"], str),
+         "tcb_info_form string: info.tcb_info is a JSON string")
+    srv.control(tcb_info_form="object")
+    for fault, check in (
+            ("aci-quote-disagree", lambda a: a["attestation"]["evidence"]["quote"] != a["intel_quote"]),
+            ("aci-compose-disagree",
+             lambda a: a["attestation"]["evidence"]["app_compose"] != a["app_compose"]),
+            ("aci-key-outside-keyset",
+             lambda a: a["signing_key"] not in [k["public_key"] for k in
+                                                a["attestation"]["workload_keyset"]["e2ee_public_keys"]]),
+            ("aci-keyset-digest",
+             lambda a: a["workload_keyset_digest"] != sha256_tag(jcs(a["attestation"]["workload_keyset"]))),
+            ("no-gpu-evidence", lambda a: json.loads(a["nvidia_payload"])["evidence_list"] == []),
+            ("rtmr3-mismatch", lambda a: replay_rtmr3(a["event_log"]) !=
+             verify.parse_quote(bytes.fromhex(a["intel_quote"]))["rtmr3"])):
+        srv.control(faults=[fault])
+        t.ok(check(sse_client.attest(srv, E2EE, nonce)), "%s: served as documented" % fault)
+    srv.control(clear_faults=True)
+    # The operator's native report: public, bound to the statement with our nonce.
+    before = srv.stats()
+    status, native = srv.json("GET", "/v1/aci/attestation?nonce=" + nonce.hex(), key=False)
+    q = verify.verify_quote(bytes.fromhex(native["attestation"]["evidence"]["quote"]), sgx_root,
+                            pki.utcnow())
+    statement = jcs({"purpose": "aci.report_data.v1", "workload_id": native["workload_id"],
+                     "workload_keyset_digest": native["workload_keyset_digest"],
+                     "nonce": nonce.hex()})
+    t.eq((status, q["reportdata"]), (200, hashlib.sha256(statement.encode()).digest() + bytes(32)),
+         "native report: its quote binds SHA-256(JCS(statement)) || zeros, without an API key")
+    t.eq(native["workload_keyset_digest"], digest, "native report: the keyset Venice serves")
+    after = srv.stats()
+    t.eq((after["aci_reports_served"] - before["aci_reports_served"],
+          after["aci_reports_with_authorization"]), (1, 0), "/__stats counts native reports")
+    t.eq(srv.json("GET", "/v1/aci/attestation?nonce=AB", key=False)[0], 400, "a bad nonce: 400")
+    srv.control(faults=["aci-native-binding"])
+    q = verify.parse_quote(bytes.fromhex(srv.json("GET", "/v1/aci/attestation?nonce=" + nonce.hex(),
+                                                  key=False)[1]["attestation"]["evidence"]["quote"]))
+    t.ok(q["reportdata"][:32] != hashlib.sha256(statement.encode()).digest(),
+         "aci-native-binding: the quote binds another statement")
+    srv.control(faults=["aci-native-keyset"])
+    t.ok(srv.json("GET", "/v1/aci/attestation?nonce=" + nonce.hex(),
+                  key=False)[1]["workload_keyset_digest"] != digest,
+         "aci-native-keyset: another keyset")
+    srv.control(clear_faults=True)
+    # Receipts: Ed25519 over the JCS form without signature.value, by the keyset's key.
+    session = sse_client.Session(srv, E2EE)
+    res = session.chat([("user", "receipt")])
+    url = "/api/v1/tee/signature?model=%s&request_id=%s" % (E2EE, res.id)
+
+    def receipt_ok(r, keyset):
+        keys = {k["key_id"]: k for k in keyset["receipt_signing_keys"]}
+        entry = keys.get(r["signature"]["key_id"])
+        if entry is None:
+            return False
+        unsigned = dict(r, signature={k: v for k, v in r["signature"].items() if k != "value"})
+        try:
+            ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(entry["public_key"])).verify(
+                bytes.fromhex(r["signature"]["value"]), jcs(unsigned).encode())
+            return True
+        except Exception:
+            return False
+    sig = srv.json("GET", url)[1]
+    r = sig["receipt"]
+    events = {e["type"]: e for e in r["event_log"]}
+    t.ok(receipt_ok(r, ks) and r["workload_keyset_digest"] == digest and r["chat_id"] == res.id,
+         "receipt: signed by the keyset's Ed25519 key, for this keyset and this chat")
+    t.eq((events["request.received"]["body_hash"], events["response.returned"]["wire_hash"],
+          events["upstream.verified"]["result"], len(events["upstream.verified"]["session_id"])),
+         (sha256_tag(res.request_body.decode()), "sha256:" + hashlib.sha256(res.raw).hexdigest(),
+          "verified", 64), "receipt: body hashes, upstream.verified with a session")
+    for fault, check in (("receipt-forged", lambda x: not receipt_ok(x, ks)),
+                         ("receipt-unknown-key", lambda x: not receipt_ok(x, ks)),
+                         ("receipt-keyset", lambda x: x["workload_keyset_digest"] != digest and
+                          receipt_ok(x, ks)),
+                         ("upstream-unverified",
+                          lambda x: [e for e in x["event_log"] if e["type"] == "upstream.verified"][0]
+                          ["result"] == "failed" and receipt_ok(x, ks))):
+        srv.control(faults=[fault])
+        t.ok(check(srv.json("GET", url)[1]["receipt"]), "%s: served as documented" % fault)
+    srv.control(clear_faults=True, signature_form="payload")
+    sig = srv.json("GET", url)[1]
+    t.ok("text" not in sig and eth.recover_address(
+        eth.eip191_hash("%s:%s" % (sig["payload"]["request_hash"], sig["payload"]["response_hash"])),
+        bytes.fromhex(sig["signature"][2:])) == session.address,
+        "signature_form payload: no text; the signature covers request_hash:response_hash")
+    srv.control(signature_form="hex", shape="legacy")
+    t.ok("receipt" not in srv.json("GET", url)[1] and
+         "attestation" not in sse_client.attest(srv, E2EE, nonce), "shape legacy: no ACI at all")
+    srv.control(shape="both")
+
+
 def t_control(t, srv):
     got = srv.control(set_faults=["debug-td", "wrong-model"], chunks=5, chunk_delay_ms=1)
     t.eq((got["faults"], got["chunks"], got["chunk_delay_ms"]), (["debug-td", "wrong-model"], 5, 1),
@@ -576,7 +719,7 @@ def main():
         for group in (t_auth_and_routes, t_models, t_attestation, t_formats, t_attestation_faults,
                       t_e2ee_chat, t_tee_chat, t_chat_refusals, t_stream_faults,
                       t_gateway_stream, t_rotate,
-                      t_signature, t_control, t_framing):
+                      t_signature, t_aci, t_control, t_framing):
             t.run(group, srv)
         t.run(t_lifecycle, srv, work)
     finally:

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+import aci
 import attestation
 import chat
 import eth
@@ -24,13 +25,15 @@ FAULTS = ("tamper-ciphertext", "wrong-nonce", "wrong-model", "debug-td", "wrong-
           "expired-pck", "nvidia-bad-signature", "nvidia-wrong-nonce",
           "e2ee-flag-off", "stream-error", "hostile-strings", "mismatch-always",
           "stream-error-object", "reasoning-plaintext", "gateway-framing", "attestation-502",
-          "decrypt-fail")
+          "decrypt-fail", "no-gpu-evidence", "rtmr3-mismatch") + aci.ACI_FAULTS
 assert set(tdx.QUOTE_FAULTS) <= set(FAULTS) and set(nvidia.NVIDIA_FAULTS) <= set(FAULTS)
+assert set(attestation.ATTESTATION_FAULTS) <= set(FAULTS)
 
 SETTINGS = {
     "quote_encoding": attestation.QUOTE_ENCODINGS, "key_field": attestation.KEY_FIELDS,
     "key_form": attestation.KEY_FORMS, "nvidia_payload_form": attestation.PAYLOAD_FORMS,
-    "signature_text": ("plain", "model"), "signature_form": ("hex", "object"),
+    "signature_text": ("plain", "model"), "signature_form": ("hex", "object", "payload"),
+    "shape": attestation.SHAPES, "tcb_info_form": attestation.TCB_INFO_FORMS,
     "error_form": ("plain", "gateway"), "reasoning_field": ("reasoning_content", "reasoning"),
 }
 MAX_CHUNKS = 1000000
@@ -56,7 +59,7 @@ class State:
         except chat.Refusal as exc:
             sys.exit("venice_ref: %s (faults: %s)" % (exc.message, ", ".join(FAULTS)))
         self.fmt = attestation.Formats(args.quote_encoding, args.key_field, args.key_form,
-                                       args.nvidia_payload_form)
+                                       args.nvidia_payload_form, args.shape, args.tcb_info_form)
         self.signature_text = args.signature_text
         self.signature_form = args.signature_form
         self.error_form_ = getattr(args, "error_form", "plain")
@@ -95,7 +98,8 @@ class State:
                    "signature_text": self.signature_text, "signature_form": self.signature_form,
                    "error_form": self.error_form_, "reasoning_field": self.reasoning_field}
             out.update({k: getattr(self.fmt, k) for k in
-                        ("quote_encoding", "key_field", "key_form", "nvidia_payload_form")})
+                        ("quote_encoding", "key_field", "key_form", "nvidia_payload_form",
+                         "shape", "tcb_info_form")})
             return out
 
     def control(self, req):
@@ -141,10 +145,21 @@ class State:
         with self.lock:
             return self.keys[model_id]
 
+    def keyset(self):
+        """The gateway's ACI keyset: one E2EE key per TEE model (changes when one rotates)."""
+        with self.lock:
+            keys = dict(self.keys)
+        return self.evidence.keyset(keys)
+
+    def native_report(self, nonce_text):
+        with self.lock:
+            faults = set(self.faults)
+        return attestation.native_report(self.evidence, self.keyset(), nonce_text, faults)
+
     def attest(self, model_id, nonce):
         with self.lock:
             key, faults, fmt = self.keys[model_id], set(self.faults), copy.copy(self.fmt)
-        resp = attestation.build(self.evidence, model_id, key, nonce, faults, fmt)
+        resp = attestation.build(self.evidence, model_id, key, nonce, faults, fmt, self.keyset())
         with self.lock:
             self.counters["attestations_served"] += 1
             if "rotate-key" in self.faults and self.keys[model_id] is key:
@@ -156,17 +171,21 @@ class State:
         return resp
 
     def record(self, job, key, request_body, response_body):
+        keyset = self.keyset()
         with self.lock:
-            self.records[job.id] = (job.model.id, key, hashlib.sha256(request_body).hexdigest(),
-                                    hashlib.sha256(response_body).hexdigest())
+            self.records[job.id] = (job.model.id, key, request_body, response_body, keyset,
+                                    int(time.time()))
 
     def signature(self, model_id, request_id):
         with self.lock:
             rec = self.records.get(request_id)
             text_form, sig_form = self.signature_text, self.signature_form
+            faults, shape = set(self.faults), self.fmt.shape
         if rec is None or rec[0] != model_id:
             raise chat.Refusal(404, "Request id not found: %s" % request_id)
-        _, key, req_hash, resp_hash = rec
+        _, key, request_body, response_body, keyset, served_at = rec
+        req_hash = hashlib.sha256(request_body).hexdigest()
+        resp_hash = hashlib.sha256(response_body).hexdigest()
         text = "%s:%s" % (req_hash, resp_hash)
         if text_form == "model":
             text = "%s:%s" % (model_id, text)
@@ -175,8 +194,18 @@ class State:
             sig = {"algorithm": "ecdsa", "value": sig, "public_key": key.pub65.hex()}
         with self.lock:
             self.counters["signatures_served"] += 1
-        return {"text": text, "signature": sig, "signing_address": key.address,
-                "signing_algo": "ecdsa"}
+        out = {"text": text, "signature": sig, "signing_address": key.address,
+               "signing_algo": "ecdsa"}
+        if sig_form == "payload":
+            # The signed text, given as its parts instead.
+            del out["text"]
+            out["payload"] = {"request_hash": req_hash, "response_hash": resp_hash,
+                              "timestamp": served_at}
+        if shape != "legacy":
+            out["api_version"] = aci.API_VERSION
+            out["receipt"] = aci.receipt(self.evidence.aci, keyset, request_id, model_id,
+                                         request_body, response_body, served_at, faults)
+        return out
 
     # ---- statistics ----------------------------------------------------------------------
 
@@ -185,7 +214,8 @@ class State:
         self.counters = {"unauthorized": 0, "chat_requests_reached_model": 0,
                          "prompts_decrypted": 0, "fields_decrypted": 0,
                          "attestations_served": 0, "signatures_served": 0,
-                         "tee_only_chats": 0}
+                         "tee_only_chats": 0, "aci_reports_served": 0,
+                         "aci_reports_with_authorization": 0}
         self.last_headers = {}
 
     def count(self, endpoint):

@@ -84,23 +84,44 @@ def mrconfigid(app_compose=APP_COMPOSE):
     return b"\x01" + app_compose_hash(app_compose) + bytes(15)
 
 
-def event_log(app_compose=APP_COMPOSE):
-    """dstack-style RTMR3 events: digest = SHA-384(type_le32 ":" name ":" payload)."""
-    events = []
+OS_IMAGE_HASH = hashlib.sha256(b"p11tee TEST image").digest()
+KEY_PROVIDER = json.dumps({"name": "kms", "id": hashlib.sha256(b"p11tee TEST KMS").hexdigest()},
+                          separators=(",", ":")).encode()
+BOOT_EVENT_TYPE = 0x80000001  # an EV_ action of the firmware: not dstack's, not RTMR3's
+
+
+def event_digest(name, payload, event_type=DSTACK_EVENT_TYPE):
+    """dstack's runtime event digest: SHA-384(u32 LE type || ":" || name || ":" || payload)."""
+    return hashlib.sha384(struct.pack("<I", event_type) + b":" + name.encode() + b":" +
+                          payload).digest()
+
+
+def event_log(app_compose=APP_COMPOSE, compose_hash=None):
+    """dstack-style event log: two boot events on IMR 0 and 1 (not replayed into RTMR3),
+    then the runtime events on IMR 3. compose_hash overrides the compose-hash event's
+    payload (and digest), for the rtmr3-mismatch fault."""
+    events = [{"imr": 0, "event_type": BOOT_EVENT_TYPE,
+               "digest": _sha384("p11tee TEST firmware").hex(), "event": "",
+               "event_payload": ""},
+              {"imr": 1, "event_type": BOOT_EVENT_TYPE,
+               "digest": _sha384("p11tee TEST kernel").hex(), "event": "",
+               "event_payload": ""}]
     for name, payload in (("system-preparing", b""), ("app-id", APP_ID),
-                          ("compose-hash", app_compose_hash(app_compose)),
-                          ("instance-id", INSTANCE_ID), ("boot-mr-done", b"")):
-        digest = hashlib.sha384(struct.pack("<I", DSTACK_EVENT_TYPE) + b":" + name.encode() +
-                                b":" + payload).digest()
-        events.append({"imr": 3, "event_type": DSTACK_EVENT_TYPE, "digest": digest.hex(),
-                       "event": name, "event_payload": payload.hex()})
+                          ("compose-hash", compose_hash or app_compose_hash(app_compose)),
+                          ("instance-id", INSTANCE_ID), ("boot-mr-done", b""),
+                          ("os-image-hash", OS_IMAGE_HASH), ("key-provider", KEY_PROVIDER),
+                          ("system-ready", b"")):
+        events.append({"imr": 3, "event_type": DSTACK_EVENT_TYPE,
+                       "digest": event_digest(name, payload).hex(), "event": name,
+                       "event_payload": payload.hex()})
     return events
 
 
 def rtmr3(app_compose=APP_COMPOSE):
     value = bytes(48)
     for ev in event_log(app_compose):
-        value = hashlib.sha384(value + bytes.fromhex(ev["digest"])).digest()
+        if ev["imr"] == 3:
+            value = hashlib.sha384(value + bytes.fromhex(ev["digest"])).digest()
     return value
 
 

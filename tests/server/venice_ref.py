@@ -180,11 +180,15 @@ def format_args(p):
     p.add_argument("--key-field", default="signing_key", choices=attestation.KEY_FIELDS)
     p.add_argument("--key-form", default="130", choices=attestation.KEY_FORMS)
     p.add_argument("--nvidia-payload-form", default="string", choices=attestation.PAYLOAD_FORMS)
+    p.add_argument("--shape", default="both", choices=attestation.SHAPES,
+                   help="the attestation's legacy fields, its ACI envelope, or both (default)")
+    p.add_argument("--tcb-info-form", default="object", choices=attestation.TCB_INFO_FORMS,
+                   help="info.tcb_info as an object (default) or a JSON string")
 
 
 def formats_of(args):
     return attestation.Formats(args.quote_encoding, args.key_field, args.key_form,
-                               args.nvidia_payload_form)
+                               args.nvidia_payload_form, args.shape, args.tcb_info_form)
 
 
 def dump_parser(sub):
@@ -253,7 +257,7 @@ def serve_parser(sub):
                    help="seal each E2EE field with a fresh ephemeral key (default) or a whole "
                    "response with one, as vllm-proxy does")
     p.add_argument("--signature-text", default="plain", choices=("plain", "model"))
-    p.add_argument("--signature-form", default="hex", choices=("hex", "object"))
+    p.add_argument("--signature-form", default="hex", choices=("hex", "object", "payload"))
     p.add_argument("--error-form", default="plain", choices=("plain", "gateway"),
                    help="errors as {\"error\": text} (default) or as Phala's gateway words "
                    "them, {\"error\": {message, type, param, code}}")
