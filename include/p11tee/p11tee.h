@@ -68,6 +68,10 @@ void p11tee_config_free(p11tee_config *cfg);
  *   record-exchange     "1": keep the exact request and response bodies of each
  *                       chat (p11tee_chat_result_exchange()), to check response
  *                       signature hashes later (default "0")
+ *   aci-report-url      the gateway operator's native ACI report, e.g.
+ *                       https://inference.example.com/v1/aci/attestation: fetched
+ *                       with each attestation's nonce (never with the API key), it
+ *                       anchors the ACI keyset in a quote (aci.native.* checks)
  *   tee-only            "1": chat with E2EE models TEE-only on purpose: attested
  *                       first, then the prompt in the clear over TLS to the
  *                       attested enclave with venice_parameters.enable_e2ee
@@ -166,7 +170,12 @@ typedef struct p11tee_offline_options {
     const char *collateral; /* TDX collateral JSON file, or NULL */
 } p11tee_offline_options;
 
-/* Verify a saved attestation response (no network). Same contract as p11tee_attest(). */
+/*
+ * Verify a saved attestation response (no network): a response as the
+ * server sent it, or what p11tee_attestation_save() wrote (whose nonce,
+ * model and time stand in for options left unset). Same contract as
+ * p11tee_attest().
+ */
 p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, size_t len,
                                     const p11tee_offline_options *opts, p11tee_attestation **out,
                                     p11tee_error *err);
@@ -193,6 +202,17 @@ p11tee_status p11tee_attestation_verdict(const p11tee_attestation *a, p11tee_err
 
 /* The whole report as JSON (malloc'd; free(); NULL when out of memory). */
 char *p11tee_attestation_json(const p11tee_attestation *a);
+
+/*
+ * The attestation as evidence to keep (malloc'd JSON; free()): the exact
+ * /tee/attestation response it judged, the native ACI report when there was
+ * one, the nonce sent, the model and the time it was fetched. Keys rotate:
+ * keep it with a chat's exchange (chat --save-exchange does), and verify a
+ * response signature against it later (p11tee_signature_options.attestation,
+ * or p11tee_attest_offline(), which reads it back and checks certificates as
+ * of that time). NULL for a bare quote, or when out of memory.
+ */
+char *p11tee_attestation_save(const p11tee_attestation *a);
 
 /*
  * One more reference to `a` (returned), to be dropped with
@@ -300,13 +320,23 @@ typedef struct p11tee_signature_options {
     size_t request_len;
     const uint8_t *response; /* the exact response body received, or NULL */
     size_t response_len;
+    /*
+     * The attestation the exchange relied on, as p11tee_attestation_save()
+     * wrote it, or NULL: then `model` is attested afresh (which fails once
+     * the enclave key rotated).
+     */
+    const char *attestation;
+    size_t attestation_len;
 } p11tee_signature_options;
 
 /*
- * Attest `model` (to learn its signing address), fetch the signature of
- * `request_id` and check that it recovers to the attested address; hashes
- * are compared when the bytes are given. The checks are reported like an
- * attestation's; the return value is the verdict.
+ * Check the signature of `request_id` against an attestation of `model`: a
+ * saved one (opts->attestation, verified offline under the client's policy)
+ * or a fresh one. Fetches /tee/signature and checks that it recovers to the
+ * attested address (the text, or the payload-only form rebuilt from its
+ * hashes); an ACI receipt that comes along is verified against the attested
+ * keyset. Hashes are compared when the bytes are given. The checks are
+ * reported like an attestation's; the return value is the verdict.
  */
 p11tee_status p11tee_signature_verify(p11tee_client *client, const char *model,
                                       const char *request_id, const p11tee_signature_options *opts,

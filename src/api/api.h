@@ -53,14 +53,66 @@ p11tee_status api_parse_models(const char *buf, size_t len, api_model_list *out,
 void api_model_list_free(api_model_list *l);
 const api_model *api_model_find(const api_model_list *l, const char *id);
 
+/* ---- aci.c: the ACI envelope (aci/1) ---------------------------------------- */
+
+/* The algo of the E2EE keys this client speaks (PROTOCOL.md section 2). */
+#define API_ACI_E2EE_ALGO "secp256k1-aes-256-gcm-hkdf-sha256"
+
+typedef struct api_aci {
+    int present; /* api_version or attestation{} seen */
+    strview api_version, workload_id, keyset_digest;
+    json_object *keyset;   /* attestation.workload_keyset, a view; NULL when absent */
+    json_object *evidence; /* attestation.evidence, a view; NULL when absent */
+    strview tee_type, vendor, report_data, endorsement_algo, endorsement_value;
+    strview repo_url, repo_commit, image_digest; /* source_provenance: shown, not judged */
+    strview quote, quote_report_data;            /* attestation.evidence */
+} api_aci;
+
+/* The ACI fields of a response entry (presence and types only; views into `entry`). */
+p11tee_status api_parse_aci(json_object *entry, api_aci *a, p11tee_error *err);
+/*
+ * The operator's native ACI report (GET <aci-report-url>?nonce=): it must
+ * carry a keyset and a quote. `*root` owns what `a` views.
+ */
+p11tee_status api_parse_aci_report(const char *buf, size_t len, json_object **root, api_aci *a,
+                                   p11tee_error *err);
+
 /* ---- attestation.c: GET /tee/attestation ---------------------------------- */
+
+#define API_OWNED_MAX  8 /* texts made from JSON values that came as objects */
+#define API_COPIES_MAX 4 /* places one item may be in */
+
+/*
+ * An item the response may carry in several places (app_compose at the
+ * root, in info.tcb_info and in attestation.evidence): every copy, as text,
+ * with where it was, so that attest/ can require them to agree.
+ */
+typedef struct api_copies {
+    strview text[API_COPIES_MAX];
+    const char *where[API_COPIES_MAX];
+    size_t n;
+} api_copies;
 
 typedef struct api_attestation {
     json_object *root;
     json_object *entry; /* the attestation object (inside a wrapper, if any) */
-    attest_evidence ev; /* what attest/ judges: views into `root` (or nvidia_payload_owned) */
+    attest_evidence ev; /* what attest/ judges: views into `root` (or owned texts) */
     strview signing_algo, tee_provider, tee_hardware, workload_id; /* shown, not judged */
-    char *nvidia_payload_owned; /* backing store when it came as an object */
+    api_aci aci; /* the ACI envelope, when there is one */
+    api_copies app_compose, event_log, vm_config;
+    api_copies quote;            /* intel_quote and attestation.evidence.quote */
+    json_object *tcb_info_owned; /* info.tcb_info when it came as a JSON string */
+    char *owned[API_OWNED_MAX];  /* backing store of texts that came as JSON values */
+    size_t nowned;
+    char *raw; /* the response as received (NUL-terminated), for a saved attestation */
+    size_t raw_len;
+    /* The operator's native ACI report, when aci-report-url is set (same nonce). */
+    json_object *native_root;
+    api_aci native;
+    char *native_raw;
+    size_t native_raw_len;
+    p11tee_status native_rc;                     /* why it is absent when configured */
+    char native_error[P11TEE_ERROR_MESSAGE_MAX]; /* ... in words; "" */
 } api_attestation;
 
 /*
@@ -72,16 +124,22 @@ typedef struct api_attestation {
 p11tee_status api_parse_attestation(const char *buf, size_t len, const char *want_model,
                                     api_attestation *out, p11tee_error *err);
 void api_attestation_free(api_attestation *a);
+/* Parse the native ACI report `buf` into `a` (a copy is kept). P11TEE_E_JSON*, NOMEM. */
+p11tee_status api_attestation_add_native(api_attestation *a, const char *buf, size_t len,
+                                         p11tee_error *err);
 
 /* ---- signature.c: GET /tee/signature -------------------------------------- */
 
 typedef struct api_signature {
     json_object *root;
-    strview text;      /* "<req>:<resp>" or "<model>:<req>:<resp>" */
+    strview text;      /* "<req>:<resp>" or "<model>:<req>:<resp>" (or text_built) */
     strview signature; /* "0x" + r||s||v hex (string form or object.value) */
     strview signing_address;
     strview signing_algo;
-    strview public_key; /* object form only */
+    strview public_key;   /* object form only */
+    json_object *receipt; /* an ACI receipt, a view; NULL when none */
+    int payload_form;     /* the text was rebuilt from "payload" */
+    char text_built[260]; /* "<request_hash>:<response_hash>" of the payload form */
 } api_signature;
 
 p11tee_status api_parse_signature(const char *buf, size_t len, api_signature *out,
@@ -198,6 +256,7 @@ struct p11tee_attestation {
     char *model;                            /* the model asked for; NULL: the response's */
     char nonce[2 * P11TEE_NONCE_BYTES + 1]; /* the nonce sent (hex); "": the response's */
     p11tee_error verdict;
+    time_t fetched_at; /* when the response was fetched (saved with it); 0: unknown */
     char text[API_ATT_FIELDS][API_ATT_TEXT_MAX]; /* quote fields as text, rendered at sealing */
 };
 
@@ -213,6 +272,23 @@ p11tee_status api_attestation_seal(p11tee_attestation *a, api_attestation *respo
                                    const char *model, const char *nonce_hex, p11tee_error *err);
 /* Apply the policy (again, after checks were added): the verdict, also kept in `a`. */
 p11tee_status api_attestation_judge(p11tee_attestation *a, p11tee_error *err);
+
+/* ---- saved.c: an attestation saved with an exchange ------------------------------ */
+
+typedef struct api_saved {
+    int present; /* the document is a saved attestation (else a response as sent) */
+    json_object *root;
+    strview response, aci_report, nonce, model; /* aci_report, nonce, model may be absent */
+    int64_t fetched_at;
+} api_saved;
+
+/*
+ * Read `json`: a saved attestation (p11tee_attestation_save()) fills `out`
+ * (out->present = 1); anything else leaves out->present 0 for the caller to
+ * read as a response. api_saved_free() in every case.
+ */
+p11tee_status api_saved_read(const char *json, size_t len, api_saved *out, p11tee_error *err);
+void api_saved_free(api_saved *s);
 
 /* ---- the client (client.c, config.c, http.c) ----------------------------------- */
 
@@ -233,6 +309,7 @@ typedef struct api_token_config {
 
 struct p11tee_config {
     char *base_url, *api_key, *module, *token, *policy_file, *cacert;
+    char *aci_report_url; /* the operator's native ACI report, fetched with our nonce */
     api_token_config tok;
     long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s;
     int allow_plaintext;
@@ -254,6 +331,7 @@ typedef struct api_session {
 } api_session;
 
 #define API_SESSIONS_MAX   16
+#define API_ACI_PATH_MAX   512 /* the path of aci-report-url */
 #define API_FLIGHT_KEY_MAX (API_MODEL_MAX + 16)
 
 /*
@@ -282,6 +360,8 @@ typedef struct api_flight {
 struct p11tee_client {
     struct p11tee_config cfg; /* a deep copy */
     struct net_client *net;
+    struct net_client *aci_net; /* the native ACI report's host, no API key; NULL: none */
+    char aci_path[API_ACI_PATH_MAX];
     api_policy *policy;
     pthread_mutex_t lock;
     pthread_cond_t landed; /* a flight landed */
@@ -366,8 +446,23 @@ void api_token_config_clear(api_token_config *tok);
 p11tee_status api_model_caps(p11tee_client *c, const char *model, int *e2ee, int *tee,
                              p11tee_error *err);
 
-/* flow_attest.c: fetch and verify a model's attestation with a fresh nonce. */
+/*
+ * flow_attest.c: the verifier's outcome of `response` (moved into the
+ * attestation) under `pol`, as a sealed and judged public object; the verdict
+ * is returned. Only an allocation failure leaves `*out` NULL.
+ */
+p11tee_status api_judge(api_attestation *response, const attest_expect *ex, const char *nonce_hex,
+                        api_policy *pol, p11tee_attestation **out, p11tee_error *err);
+/* Fetch and verify a model's attestation with a fresh nonce. */
 p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attestation **out,
+                               p11tee_error *err);
+/*
+ * flow_offline.c: verify a saved attestation (or a response as sent) under
+ * `pol`. What `ex` leaves unset (model, nonce, time) comes from the saved
+ * document; a model that differs from the saved one is refused.
+ */
+p11tee_status api_attest_saved(api_policy *pol, const char *json, size_t len,
+                               const attest_expect *ex, p11tee_attestation **out,
                                p11tee_error *err);
 
 /* route.c */

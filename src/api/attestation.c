@@ -49,43 +49,163 @@ static p11tee_status att_unwrap(json_object *root, const char *want_model, json_
                    want_model);
 }
 
-/* nvidia_payload arrives as a JSON string, or as the object itself. */
-static p11tee_status att_nvidia(api_attestation *a, p11tee_error *err)
+/* Keep `text` (len bytes) for as long as the attestation lives: a view into a's storage. */
+static p11tee_status att_own(api_attestation *a, const char *text, size_t len, strview *out,
+                             p11tee_error *err)
 {
-    json_object *v = NULL;
-    const char *text;
-    size_t len;
+    char *copy;
 
-    if (!json_object_object_get_ex(a->entry, "nvidia_payload", &v) || v == NULL)
-        return P11TEE_OK;
-    if (json_object_is_type(v, json_type_string))
-        return sjson_get_str(a->entry, "nvidia_payload", 0, WHAT, &a->ev.nvidia_payload, err);
-    if (!json_object_is_type(v, json_type_object))
-        return err_set(err, P11TEE_E_JSON_FIELD,
-                       "attestation field \"nvidia_payload\" is neither a string nor an object");
-    text = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
-    a->nvidia_payload_owned = text != NULL ? strndup(text, len) : NULL;
-    if (a->nvidia_payload_owned == NULL)
-        return err_set(err, P11TEE_E_NOMEM, "out of memory copying nvidia_payload");
-    a->ev.nvidia_payload.p = a->nvidia_payload_owned;
-    a->ev.nvidia_payload.len = len;
+    if (a->nowned == API_OWNED_MAX)
+        return err_set(err, P11TEE_E_JSON_FIELD, "attestation response carries too many items");
+    copy = text != NULL ? strndup(text, len) : NULL;
+    if (copy == NULL)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory copying the attestation");
+    a->owned[a->nowned++] = copy;
+    out->p = copy;
+    out->len = len;
     return P11TEE_OK;
 }
 
-/* dstack puts app_compose at the top or under info.tcb_info. */
-static p11tee_status att_app_compose(api_attestation *a, p11tee_error *err)
+/*
+ * A member that arrives as a JSON string or as the JSON value itself
+ * (nvidia_payload, event_log, vm_config, tcb_info): as text. Absent or null:
+ * out->p stays NULL. Other types are refused, named.
+ */
+static p11tee_status att_text(api_attestation *a, json_object *obj, const char *key,
+                              const char *what, strview *out, p11tee_error *err)
 {
-    json_object *info = NULL, *tcb = NULL;
-    p11tee_status rc = sjson_get_str(a->entry, "app_compose", 0, WHAT, &a->ev.app_compose, err);
+    json_object *v = NULL;
+    const char *text;
+    size_t len = 0;
 
-    if (rc != P11TEE_OK || a->ev.app_compose.p != NULL)
-        return rc;
-    rc = sjson_get_obj(a->entry, "info", json_type_object, 0, WHAT, &info, err);
-    if (rc == P11TEE_OK)
-        rc = sjson_get_obj(info, "tcb_info", json_type_object, 0, "attestation info", &tcb, err);
-    if (rc == P11TEE_OK)
-        rc = sjson_get_str(tcb, "app_compose", 0, "attestation tcb_info", &a->ev.app_compose, err);
+    out->p = NULL;
+    out->len = 0;
+    if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || v == NULL)
+        return P11TEE_OK;
+    if (json_object_is_type(v, json_type_string))
+        return sjson_get_str(obj, key, 0, what, out, err);
+    if (!json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array))
+        return err_set(err, P11TEE_E_JSON_FIELD,
+                       "%s field \"%s\" is neither a string nor a JSON value", what, key);
+    text = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
+    return att_own(a, text, len, out, err);
+}
+
+/* Add the copy of obj.key (text) to `c`, named `where`. */
+static p11tee_status att_copy(api_attestation *a, json_object *obj, const char *key,
+                              const char *where, api_copies *c, p11tee_error *err)
+{
+    strview v;
+    p11tee_status rc = att_text(a, obj, key, where, &v, err);
+
+    if (rc == P11TEE_OK && v.p != NULL && c->n < API_COPIES_MAX) {
+        c->text[c->n] = v;
+        c->where[c->n++] = where;
+    }
     return rc;
+}
+
+/* info, and info.tcb_info as an object or a JSON string holding one (dstack). */
+static p11tee_status att_tcb_info(api_attestation *a, json_object **tcb, p11tee_error *err)
+{
+    json_object *info = NULL, *v = NULL;
+    p11tee_status rc;
+
+    *tcb = NULL;
+    rc = sjson_get_obj(a->entry, "info", json_type_object, 0, WHAT, &info, err);
+    if (rc != P11TEE_OK || info == NULL || !json_object_object_get_ex(info, "tcb_info", &v) ||
+        v == NULL)
+        return rc;
+    if (json_object_is_type(v, json_type_object)) {
+        *tcb = v;
+        return P11TEE_OK;
+    }
+    if (!json_object_is_type(v, json_type_string))
+        return err_set(err, P11TEE_E_JSON_FIELD,
+                       "attestation info.tcb_info is neither an object nor a JSON string");
+    rc = sjson_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                     SJSON_DOC_MAX, "attestation info.tcb_info", &a->tcb_info_owned, err);
+    if (rc == P11TEE_OK && !json_object_is_type(a->tcb_info_owned, json_type_object))
+        rc = err_set(err, P11TEE_E_JSON_FIELD, "attestation info.tcb_info is not an object");
+    *tcb = a->tcb_info_owned;
+    return rc;
+}
+
+/*
+ * app_compose, event_log and vm_config: at the root, under info.tcb_info
+ * (dstack), under attestation.evidence (ACI). Every copy is kept; the first
+ * is the one judged, and attest/ requires the others to agree with it.
+ */
+static p11tee_status att_evidence_copies(api_attestation *a, p11tee_error *err)
+{
+    json_object *tcb = NULL, *ev = a->aci.evidence;
+    p11tee_status rc = att_tcb_info(a, &tcb, err);
+
+    if (rc == P11TEE_OK)
+        rc = att_copy(a, a->entry, "app_compose", "app_compose", &a->app_compose, err);
+    if (rc == P11TEE_OK)
+        rc = att_copy(a, tcb, "app_compose", "info.tcb_info.app_compose", &a->app_compose, err);
+    if (rc == P11TEE_OK)
+        rc = att_copy(a, ev, "app_compose", "attestation.evidence.app_compose", &a->app_compose,
+                      err);
+    if (rc == P11TEE_OK)
+        rc = att_copy(a, a->entry, "event_log", "event_log", &a->event_log, err);
+    if (rc == P11TEE_OK)
+        rc = att_copy(a, tcb, "event_log", "info.tcb_info.event_log", &a->event_log, err);
+    if (rc == P11TEE_OK)
+        rc = att_copy(a, ev, "event_log", "attestation.evidence.event_log", &a->event_log, err);
+    if (rc == P11TEE_OK)
+        rc = att_copy(a, a->entry, "vm_config", "vm_config", &a->vm_config, err);
+    if (rc == P11TEE_OK)
+        rc = att_copy(a, tcb, "vm_config", "info.tcb_info.vm_config", &a->vm_config, err);
+    if (rc == P11TEE_OK)
+        rc = att_copy(a, ev, "vm_config", "attestation.evidence.vm_config", &a->vm_config, err);
+    a->ev.app_compose = a->app_compose.n > 0 ? a->app_compose.text[0] : (strview){NULL, 0};
+    return rc;
+}
+
+/*
+ * The E2EE key: the legacy field, else the keyset's secp256k1 E2EE key
+ * (an ACI response alone). The quote: intel_quote, else the ACI evidence's.
+ */
+static p11tee_status att_aci_fallbacks(api_attestation *a, p11tee_error *err)
+{
+    json_object *keys = NULL, *k;
+    size_t i, n;
+    strview algo;
+    p11tee_status rc = P11TEE_OK;
+
+    if (a->ev.intel_quote.p != NULL && a->quote.n < API_COPIES_MAX) {
+        a->quote.text[a->quote.n] = a->ev.intel_quote;
+        a->quote.where[a->quote.n++] = "intel_quote";
+    }
+    if (a->aci.quote.p != NULL && a->quote.n < API_COPIES_MAX) {
+        a->quote.text[a->quote.n] = a->aci.quote;
+        a->quote.where[a->quote.n++] = "attestation.evidence.quote";
+    }
+    if (a->ev.intel_quote.p == NULL)
+        a->ev.intel_quote = a->aci.quote;
+    if (a->ev.signing_key.p != NULL || a->aci.keyset == NULL)
+        return P11TEE_OK;
+    rc = sjson_get_obj(a->aci.keyset, "e2ee_public_keys", json_type_array, 0, "workload_keyset",
+                       &keys, err);
+    n = keys != NULL ? json_object_array_length(keys) : 0;
+    for (i = 0; rc == P11TEE_OK && i < n; i++) {
+        k = json_object_array_get_idx(keys, i);
+        if (sjson_get_str(k, "algo", 0, "e2ee_public_keys entry", &algo, err) == P11TEE_OK &&
+            strview_eq(algo, API_ACI_E2EE_ALGO)) {
+            a->ev.signing_key_field = "attestation.workload_keyset.e2ee_public_keys";
+            return sjson_get_str(k, "public_key", 1, "e2ee_public_keys entry", &a->ev.signing_key,
+                                 err);
+        }
+    }
+    return rc;
+}
+
+/* nvidia_payload arrives as a JSON string, or as the object itself. */
+static p11tee_status att_nvidia(api_attestation *a, p11tee_error *err)
+{
+    return att_text(a, a->entry, "nvidia_payload", WHAT, &a->ev.nvidia_payload, err);
 }
 
 static p11tee_status att_fields(api_attestation *a, p11tee_error *err)
@@ -122,7 +242,11 @@ static p11tee_status att_fields(api_attestation *a, p11tee_error *err)
     if (rc == P11TEE_OK)
         rc = att_nvidia(a, err);
     if (rc == P11TEE_OK)
-        rc = att_app_compose(a, err);
+        rc = api_parse_aci(a->entry, &a->aci, err);
+    if (rc == P11TEE_OK)
+        rc = att_evidence_copies(a, err);
+    if (rc == P11TEE_OK)
+        rc = att_aci_fallbacks(a, err);
     return rc;
 }
 
@@ -135,6 +259,9 @@ p11tee_status api_parse_attestation(const char *buf, size_t len, const char *wan
     rc = sjson_parse(buf, len, SJSON_DOC_MAX, WHAT, &out->root, err);
     if (rc == P11TEE_OK && !json_object_is_type(out->root, json_type_object))
         rc = err_set(err, P11TEE_E_JSON_FIELD, "attestation response is not a JSON object");
+    if (rc == P11TEE_OK && (out->raw = strndup(buf, len)) == NULL)
+        rc = err_set(err, P11TEE_E_NOMEM, "out of memory copying the attestation");
+    out->raw_len = len;
     if (rc == P11TEE_OK)
         rc = att_unwrap(out->root, want_model, &out->entry, err);
     if (rc == P11TEE_OK)
@@ -146,9 +273,27 @@ p11tee_status api_parse_attestation(const char *buf, size_t len, const char *wan
 
 void api_attestation_free(api_attestation *a)
 {
+    size_t i;
+
     if (a == NULL)
         return;
-    free(a->nvidia_payload_owned);
+    for (i = 0; i < a->nowned; i++)
+        free(a->owned[i]);
+    free(a->raw);
+    free(a->native_raw);
+    json_object_put(a->native_root);
+    json_object_put(a->tcb_info_owned);
     json_object_put(a->root);
     memset(a, 0, sizeof(*a));
+}
+
+p11tee_status api_attestation_add_native(api_attestation *a, const char *buf, size_t len,
+                                         p11tee_error *err)
+{
+    p11tee_status rc = api_parse_aci_report(buf, len, &a->native_root, &a->native, err);
+
+    if (rc == P11TEE_OK && (a->native_raw = strndup(buf, len)) == NULL)
+        rc = err_set(err, P11TEE_E_NOMEM, "out of memory copying the native ACI report");
+    a->native_raw_len = a->native_raw != NULL ? len : 0;
+    return rc;
 }

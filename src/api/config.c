@@ -39,6 +39,7 @@ void api_config_clear(p11tee_config *cfg)
     api_secret_free(cfg->token); /* a URI may carry pin-value */
     free(cfg->policy_file);
     free(cfg->cacert);
+    free(cfg->aci_report_url);
     api_token_config_clear(&cfg->tok);
     memset(cfg, 0, sizeof(*cfg));
 }
@@ -62,6 +63,7 @@ static const struct {
     {"pkcs11-token", offsetof(p11tee_config, token), 1},
     {"policy-file", offsetof(p11tee_config, policy_file), 0},
     {"cacert", offsetof(p11tee_config, cacert), 0},
+    {"aci-report-url", offsetof(p11tee_config, aci_report_url), 0},
 };
 
 static const struct {
@@ -168,6 +170,7 @@ p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11t
     dst->token = api_dup(src->token, &ok);
     dst->policy_file = api_dup(src->policy_file, &ok);
     dst->cacert = api_dup(src->cacert, &ok);
+    dst->aci_report_url = api_dup(src->aci_report_url, &ok);
     ok &= api_token_config_copy(&src->tok, &dst->tok) == P11TEE_OK;
     if (!ok) {
         api_config_clear(dst);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * Attestation flows: fetch with a fresh nonce and verify, verify a saved
- * response or a bare quote offline, and check a response signature against
- * the attested key.
+ * Attestation flows: fetch with a fresh nonce (and the native ACI report)
+ * and verify, and check a response signature against the attested key, or
+ * against a saved attestation (flow_offline.c reads those).
  */
 #include "config.h"
 
@@ -17,14 +17,8 @@
 #include "crypto/crypto.h"
 #include "net/net.h"
 
-/*
- * The verifier's outcome of `response` (moved into the attestation) under
- * `pol`, as a sealed and judged public object; the verdict is returned. Only
- * an allocation failure leaves `*out` NULL.
- */
-static p11tee_status flow_judge(api_attestation *response, const attest_expect *ex,
-                                const char *nonce_hex, api_policy *pol, p11tee_attestation **out,
-                                p11tee_error *err)
+p11tee_status api_judge(api_attestation *response, const attest_expect *ex, const char *nonce_hex,
+                        api_policy *pol, p11tee_attestation **out, p11tee_error *err)
 {
     p11tee_attestation *a = api_attestation_alloc(pol);
     p11tee_status rc;
@@ -42,6 +36,36 @@ static p11tee_status flow_judge(api_attestation *response, const attest_expect *
     }
     *out = a;
     return api_attestation_judge(a, err);
+}
+
+/*
+ * The operator's native ACI report for the same nonce, when aci-report-url
+ * is set: on another host, without the API key. What cannot be fetched is
+ * said in the report (the aci.native.* checks are then not checked); what
+ * arrives but cannot be read fails them.
+ */
+static void flow_native(p11tee_client *c, const char *nonce_hex, api_attestation *parsed)
+{
+    char path[API_ACI_PATH_MAX + 80];
+    net_request req;
+    net_response resp;
+    p11tee_error err;
+    p11tee_status rc;
+
+    if (c->aci_net == NULL)
+        return;
+    snprintf(path, sizeof(path), "%s?nonce=%s", c->aci_path, nonce_hex);
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.path = path;
+    api_log(c, "* fetching the native ACI report with the same nonce");
+    rc = net_perform(c->aci_net, &req, &resp, &err);
+    if (rc == P11TEE_OK)
+        rc = api_attestation_add_native(parsed, (const char *)resp.body.data, resp.body.len, &err);
+    parsed->native_rc = rc;
+    if (rc != P11TEE_OK)
+        snprintf(parsed->native_error, sizeof(parsed->native_error), "%s", err.message);
+    net_response_free(&resp);
 }
 
 p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attestation **out,
@@ -70,10 +94,13 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
     net_response_free(&resp);
     if (rc != P11TEE_OK)
         return rc;
+    flow_native(c, nonce_hex, &parsed);
     memset(&ex, 0, sizeof(ex));
     ex.model = model;
     ex.nonce = nonce;
-    rc = flow_judge(&parsed, &ex, nonce_hex, c->policy, out, err);
+    rc = api_judge(&parsed, &ex, nonce_hex, c->policy, out, err);
+    if (*out != NULL)
+        (*out)->fetched_at = time(NULL);
     api_log(c, "* attestation of %s: %s", model,
             rc == P11TEE_OK ? "every required check passed" : "REFUSED");
     return rc;
@@ -85,129 +112,6 @@ p11tee_status p11tee_attest(p11tee_client *client, const char *model, p11tee_att
     p11tee_error local;
 
     return api_attest_model(client, model, out, err != NULL ? err : &local);
-}
-
-/* What an offline verification knows: the caller's expectations and the policy. */
-typedef struct flow_offline {
-    attest_expect ex;
-    uint8_t nonce[P11TEE_NONCE_BYTES];
-    char *collateral;
-    attest_policy *rules; /* the configured policy, until it is shared */
-} flow_offline;
-
-static p11tee_status flow_offline_collateral(const char *path, flow_offline *f, p11tee_error *err)
-{
-    FILE *fp = fopen(path, "rb");
-    size_t n = 0;
-
-    f->collateral = fp != NULL ? malloc(TDX_COLLATERAL_MAX + 1) : NULL;
-    if (f->collateral != NULL)
-        n = fread(f->collateral, 1, TDX_COLLATERAL_MAX + 1, fp);
-    if (fp != NULL)
-        fclose(fp);
-    if (f->collateral == NULL || n > TDX_COLLATERAL_MAX)
-        return err_set(err, P11TEE_E_IO, "cannot read collateral file %s (or it exceeds %d bytes)",
-                       path, TDX_COLLATERAL_MAX);
-    f->ex.collateral = f->collateral;
-    f->ex.collateral_len = n;
-    return P11TEE_OK;
-}
-
-/* The options as expectations, and the configured policy (or the strict default). */
-static p11tee_status flow_offline_begin(const p11tee_config *cfg, const p11tee_offline_options *o,
-                                        flow_offline *f, p11tee_error *err)
-{
-    memset(f, 0, sizeof(*f));
-    if (o != NULL) {
-        f->ex.model = o->model;
-        f->ex.at = o->at;
-        if (o->nonce_hex != NULL) {
-            if (strlen(o->nonce_hex) != 2 * P11TEE_NONCE_BYTES ||
-                hex_decode(o->nonce_hex, 2 * P11TEE_NONCE_BYTES, f->nonce, P11TEE_NONCE_BYTES, NULL,
-                           NULL) != P11TEE_OK)
-                return err_set(err, P11TEE_E_INVALID_ARG, "the nonce must be 64 hex characters");
-            f->ex.nonce = f->nonce;
-        }
-        if (o->collateral != NULL && flow_offline_collateral(o->collateral, f, err) != P11TEE_OK)
-            return err->code;
-    }
-    return api_policy_load(cfg->policy_file, &f->rules, err);
-}
-
-static void flow_offline_end(flow_offline *f)
-{
-    attest_policy_free(f->rules);
-    free(f->collateral);
-}
-
-/* The policy rules of `f`, shared from now on (f->rules is handed over). */
-static p11tee_status flow_offline_policy(flow_offline *f, api_policy **out, p11tee_error *err)
-{
-    attest_policy *rules = f->rules;
-
-    f->rules = NULL;
-    return api_policy_new(rules, out, err);
-}
-
-p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, size_t len,
-                                    const p11tee_offline_options *opts, p11tee_attestation **out,
-                                    p11tee_error *err)
-{
-    flow_offline f;
-    api_attestation parsed;
-    api_policy *pol = NULL;
-    p11tee_error local;
-    p11tee_status rc;
-
-    if (err == NULL)
-        err = &local;
-    *out = NULL;
-    rc = flow_offline_begin(cfg, opts, &f, err);
-    if (rc == P11TEE_OK)
-        rc = flow_offline_policy(&f, &pol, err);
-    if (rc == P11TEE_OK)
-        rc = api_parse_attestation(json, len, f.ex.model, &parsed, err);
-    if (rc == P11TEE_OK)
-        rc = flow_judge(&parsed, &f.ex, opts ? opts->nonce_hex : NULL, pol, out, err);
-    api_policy_free(pol);
-    flow_offline_end(&f);
-    return rc;
-}
-
-p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data, size_t len,
-                                  const p11tee_offline_options *opts, p11tee_attestation **out,
-                                  p11tee_error *err)
-{
-    flow_offline f;
-    api_policy *pol = NULL;
-    p11tee_attestation *a = NULL;
-    p11tee_error local;
-    p11tee_status rc;
-
-    if (err == NULL)
-        err = &local;
-    *out = NULL;
-    rc = flow_offline_begin(cfg, opts, &f, err);
-    /* A bare quote binds no key and no nonce of ours: REPORTDATA is shown, not judged. */
-    if (rc == P11TEE_OK)
-        rc = attest_policy_add_rule(f.rules, "tdx.reportdata.*", P11TEE_ADVISORY, err);
-    if (rc == P11TEE_OK)
-        rc = flow_offline_policy(&f, &pol, err);
-    if (rc == P11TEE_OK && (a = api_attestation_alloc(pol)) == NULL)
-        rc = err_set(err, P11TEE_E_NOMEM, "out of memory");
-    api_policy_free(pol);
-    if (rc == P11TEE_OK) {
-        /* A quote that cannot be read is recorded as a failed check: judge it like the rest. */
-        attest_evaluate_quote(data, len, &f.ex, a->policy->rules, &a->outcome, &local);
-        rc = api_attestation_seal(a, NULL, NULL, NULL, err);
-    }
-    flow_offline_end(&f);
-    if (rc != P11TEE_OK) {
-        p11tee_attestation_free(a);
-        return rc;
-    }
-    *out = a;
-    return api_attestation_judge(a, err);
 }
 
 /* GET /tee/signature for `request_id`, checked against the attested address. */
@@ -263,7 +167,17 @@ p11tee_status p11tee_signature_verify(p11tee_client *client, const char *model,
 
     if (err == NULL)
         err = &local;
-    rc = api_attest_model(client, model, out, err);
+    if (opts != NULL && opts->attestation != NULL) {
+        attest_expect ex;
+
+        /* The attestation the exchange relied on: keys rotate, this one was current then. */
+        memset(&ex, 0, sizeof(ex));
+        ex.model = model;
+        rc = api_attest_saved(client->policy, opts->attestation, opts->attestation_len, &ex, out,
+                              err);
+    } else {
+        rc = api_attest_model(client, model, out, err);
+    }
     /* Without a trusted address there is nothing to compare the signer with. */
     if (rc != P11TEE_OK)
         return rc;

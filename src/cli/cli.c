@@ -104,6 +104,7 @@ enum {
     OPT_IDLE_TIMEOUT,
     OPT_MAX_TIME,
     OPT_FORCE_FINAL_PIN_TRY,
+    OPT_ACI_REPORT_URL,
 };
 
 const struct option cli_global_options[] = {
@@ -113,6 +114,7 @@ const struct option cli_global_options[] = {
     {"module", required_argument, NULL, OPT_MODULE},
     {"policy", required_argument, NULL, OPT_POLICY},
     {"cacert", required_argument, NULL, OPT_CACERT},
+    {"aci-report-url", required_argument, NULL, OPT_ACI_REPORT_URL},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-time", required_argument, NULL, OPT_MAX_TIME},
@@ -194,6 +196,7 @@ int cli_global_option(cli_global *g, int opt, const char *arg)
     case OPT_MODULE: g->module = arg; return 1;
     case OPT_POLICY: g->policy = arg; return 1;
     case OPT_CACERT: g->cacert = arg; return 1;
+    case OPT_ACI_REPORT_URL: g->aci_report_url = arg; return 1;
     case OPT_CONNECT_TIMEOUT: g->connect_timeout = arg; return 1;
     case OPT_IDLE_TIMEOUT: g->idle_timeout = arg; return 1;
     case OPT_MAX_TIME: g->max_time = arg; return 1;
@@ -375,6 +378,8 @@ p11tee_config *cli_config(const cli_global *g, int *exit_code)
         rc = p11tee_config_set(cfg, "policy-file", g->policy, &err);
     if (rc == P11TEE_OK && g->cacert != NULL)
         rc = p11tee_config_set(cfg, "cacert", g->cacert, &err);
+    if (rc == P11TEE_OK && g->aci_report_url != NULL)
+        rc = p11tee_config_set(cfg, "aci-report-url", g->aci_report_url, &err);
     if (rc == P11TEE_OK)
         rc =
             cli_set_seconds(cfg, "connect-timeout-ms", "connect-timeout", g->connect_timeout, &err);

@@ -35,6 +35,7 @@ typedef struct cli_global {
     const char *module;
     const char *policy;
     const char *cacert;
+    const char *aci_report_url;
     const char *connect_timeout;
     const char *idle_timeout;
     const char *max_time;

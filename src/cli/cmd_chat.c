@@ -35,8 +35,9 @@ static const char chat_help[] =
     "  --choices N         ask for N answers (the request's n, 1 to 16) and print them\n"
     "                      all at the end, each under a \"--- choice I ---\" line\n"
     "  --save-exchange DIR write the exact request and response bodies to\n"
-    "                      DIR/request.json and DIR/response.body (mode 0600), for\n"
-    "                      p11tee signature --request ... --response ...\n"
+    "                      DIR/request.json and DIR/response.body, and the attestation\n"
+    "                      the chat relied on to DIR/attestation.json (mode 0600), for\n"
+    "                      p11tee signature --attestation ... --request ... --response ...\n"
     "The decrypted answer goes to stdout; reasoning, the verification summary and the\n"
     "request id go to stderr.\n";
 
@@ -211,6 +212,7 @@ static int chat_save_exchange(const char *dir, const p11tee_chat_result *res)
     const uint8_t *req, *resp;
     size_t req_len, resp_len;
     struct stat st;
+    char *att;
 
     if (res == NULL || p11tee_chat_result_exchange(res, &req, &req_len, &resp, &resp_len) != 0) {
         cli_warn("the exchange was not recorded (a body exceeded 64 MiB, or nothing was sent)");
@@ -229,7 +231,18 @@ static int chat_save_exchange(const char *dir, const p11tee_chat_result *res)
     if (chat_save_file(dir, "request.json", req, req_len) != 0 ||
         chat_save_file(dir, "response.body", resp, resp_len) != 0)
         return -1;
-    cli_note("saved the exact request and response bodies in %s/", dir);
+    /* Keys rotate: the signature is checked against the attestation current at the time. */
+    att = p11tee_chat_result_attestation(res) != NULL
+              ? p11tee_attestation_save(p11tee_chat_result_attestation(res))
+              : NULL;
+    if (att != NULL &&
+        chat_save_file(dir, "attestation.json", (const uint8_t *)att, strlen(att)) != 0) {
+        free(att);
+        return -1;
+    }
+    cli_note("saved the exact request and response bodies%s in %s/",
+             att != NULL ? " and the attestation they relied on" : "", dir);
+    free(att);
     return 0;
 }
 

@@ -39,6 +39,8 @@ static void usage(FILE *out)
                  "  --force-final-pin-try log in even when the token allows one more PIN try\n"
                  "  --policy FILE         attestation policy (docs/policy.md); default: strict\n"
                  "  --cacert FILE         trust this CA in addition to the system roots\n"
+                 "  --aci-report-url URL  the gateway operator's native ACI report, fetched\n"
+                 "                        with each attestation's nonce (never the API key)\n"
                  "  --connect-timeout S   connect timeout in seconds (default 10)\n"
                  "  --idle-timeout S      longest silence inside a response (default 60)\n"
                  "  --max-time S          limit for a whole request (default: none)\n"

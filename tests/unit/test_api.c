@@ -146,6 +146,69 @@ static void attestation_fields(void **state)
     api_attestation_free(&a);
 }
 
+/* Both shapes at once, every place an item may be, tcb_info as a JSON string. */
+static void attestation_aci_shape(void **state)
+{
+    static const char both[] =
+        "{\"intel_quote\":\"0400\",\"signing_key\":\"04aa\",\"app_compose\":\"c\","
+        "\"event_log\":\"[]\",\"vm_config\":{\"num_gpus\":0},"
+        "\"info\":{\"tcb_info\":\"{\\\"app_compose\\\":\\\"c\\\",\\\"event_log\\\":[]}\"},"
+        "\"api_version\":\"aci/1\",\"workload_id\":\"sha256:11\","
+        "\"workload_keyset_digest\":\"sha256:22\",\"attestation\":{\"tee_type\":\"tdx\","
+        "\"report_data\":\"ab\",\"workload_keyset\":{\"e2ee_public_keys\":[]},"
+        "\"keyset_endorsement\":{\"algo\":\"ecdsa-secp256k1\",\"value\":\"00\"},"
+        "\"source_provenance\":{\"repo_commit\":\"abc\",\"repo_url\":null},"
+        "\"evidence\":{\"quote\":\"0401\",\"app_compose\":\"d\",\"event_log\":\"[ ]\","
+        "\"vm_config\":\"{}\"}}}";
+    static const char aci_only[] =
+        "{\"api_version\":\"aci/1\",\"attestation\":{\"workload_keyset\":{"
+        "\"e2ee_public_keys\":[{\"key_id\":\"x\",\"algo\":\"x25519-aes-256-gcm-hkdf-sha256\","
+        "\"public_key\":\"55\"},{\"key_id\":\"e\",\"algo\":\"secp256k1-aes-256-gcm-hkdf-sha256\","
+        "\"public_key\":\"04bb\"}]},\"evidence\":{\"quote\":\"0402\"}}}";
+    api_attestation a;
+    p11tee_error err;
+
+    (void)state;
+    assert_int_equal(api_parse_attestation(S(both), NULL, &a, &err), P11TEE_OK);
+    assert_true(a.aci.present);
+    assert_true(strview_eq(a.aci.api_version, "aci/1"));
+    assert_true(strview_eq(a.aci.keyset_digest, "sha256:22"));
+    assert_true(strview_eq(a.aci.endorsement_algo, "ecdsa-secp256k1"));
+    assert_true(strview_eq(a.aci.repo_commit, "abc"));
+    assert_null(a.aci.repo_url.p);
+    assert_non_null(a.aci.keyset);
+    /* every copy, where it was; the first is judged */
+    assert_int_equal(a.app_compose.n, 3);
+    assert_string_equal(a.app_compose.where[1], "info.tcb_info.app_compose");
+    assert_true(strview_eq(a.app_compose.text[2], "d"));
+    assert_true(strview_eq(a.ev.app_compose, "c"));
+    assert_int_equal(a.event_log.n, 3);
+    assert_true(strview_eq(a.event_log.text[1], "[]")); /* the array, as JSON text */
+    assert_int_equal(a.vm_config.n, 2);
+    assert_true(strview_eq(a.vm_config.text[0], "{\"num_gpus\":0}"));
+    assert_int_equal(a.quote.n, 2);
+    assert_true(strview_eq(a.quote.text[1], "0401"));
+    assert_true(strview_eq(a.ev.intel_quote, "0400"));
+    assert_true(strview_eq(a.ev.signing_key, "04aa"));
+    api_attestation_free(&a);
+
+    /* the ACI envelope alone: the quote and the E2EE key come from it */
+    assert_int_equal(api_parse_attestation(S(aci_only), NULL, &a, &err), P11TEE_OK);
+    assert_true(strview_eq(a.ev.intel_quote, "0402"));
+    assert_true(strview_eq(a.ev.signing_key, "04bb"));
+    assert_string_equal(a.ev.signing_key_field, "attestation.workload_keyset.e2ee_public_keys");
+    api_attestation_free(&a);
+
+    assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"[1]\"}}"), NULL, &a, &err),
+                     P11TEE_E_JSON_FIELD);
+    assert_non_null(strstr(err.message, "tcb_info is not an object"));
+    assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"{\"}}"), NULL, &a, &err),
+                     P11TEE_E_JSON);
+    assert_int_equal(api_parse_attestation(S("{\"event_log\":5}"), NULL, &a, &err),
+                     P11TEE_E_JSON_FIELD);
+    assert_non_null(strstr(err.message, "\"event_log\" is neither a string nor a JSON value"));
+}
+
 static void attestation_near_wrapper(void **state)
 {
     static const char near[] = "{\"model_attestations\":["
@@ -601,6 +664,7 @@ int main(void)
         cmocka_unit_test(models_refusals),
         cmocka_unit_test(json_bounds),
         cmocka_unit_test(attestation_fields),
+        cmocka_unit_test(attestation_aci_shape),
         cmocka_unit_test(attestation_near_wrapper),
         cmocka_unit_test(attestation_refusals),
         cmocka_unit_test(signature_forms),

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * A saved attestation: the exact responses an attestation judged (the
+ * /tee/attestation response and the native ACI report), the nonce sent,
+ * the model and when it was fetched, in one JSON document. Keys rotate: a
+ * response signature is checked against the attestation that was current
+ * when the response was made, so chat --save-exchange keeps this document
+ * and p11tee_attest_offline() (signature --attestation) reads it back.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+
+#define SAVED_TAG "p11tee_saved_attestation" /* its version, 1 */
+#define WHAT      "saved attestation"
+
+static void saved_add_text(json_object *o, const char *key, const char *text, size_t len)
+{
+    json_object_object_add(o, key,
+                           text != NULL ? json_object_new_string_len(text, (int)len) : NULL);
+}
+
+char *p11tee_attestation_save(const p11tee_attestation *a)
+{
+    const api_attestation *r = &a->response;
+    const char *model = p11tee_attestation_get(a, "model");
+    const char *nonce = p11tee_attestation_get(a, "nonce");
+    json_object *root;
+    char *out = NULL;
+
+    if (r->raw == NULL)
+        return NULL; /* a bare quote: nothing to save */
+    root = json_object_new_object();
+    if (root == NULL)
+        return NULL;
+    json_object_object_add(root, SAVED_TAG, json_object_new_int(1));
+    saved_add_text(root, "model", model, model != NULL ? strlen(model) : 0);
+    saved_add_text(root, "nonce", nonce, nonce != NULL ? strlen(nonce) : 0);
+    json_object_object_add(root, "fetched_at", json_object_new_int64((int64_t)a->fetched_at));
+    saved_add_text(root, "response", r->raw, r->raw_len);
+    saved_add_text(root, "aci_report", r->native_raw, r->native_raw_len);
+    out = strdup(json_object_to_json_string_ext(
+        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(root);
+    return out;
+}
+
+p11tee_status api_saved_read(const char *json, size_t len, api_saved *out, p11tee_error *err)
+{
+    int present;
+    int64_t version = 0;
+    p11tee_status rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = sjson_parse(json, len, SJSON_DOC_MAX, WHAT, &out->root, err);
+    if (rc != P11TEE_OK)
+        return rc;
+    if (!json_object_is_type(out->root, json_type_object) ||
+        !json_object_object_get_ex(out->root, SAVED_TAG, NULL))
+        return P11TEE_OK; /* a response as the server sent it */
+    out->present = 1;
+    rc = sjson_get_int(out->root, SAVED_TAG, WHAT, &present, &version, err);
+    if (rc == P11TEE_OK && version != 1)
+        rc = err_set(err, P11TEE_E_JSON_FIELD,
+                     "saved attestation version %lld is not one this p11tee reads (1)",
+                     (long long)version);
+    if (rc == P11TEE_OK)
+        rc = sjson_get_str(out->root, "response", 1, WHAT, &out->response, err);
+    if (rc == P11TEE_OK)
+        rc = sjson_get_str(out->root, "aci_report", 0, WHAT, &out->aci_report, err);
+    if (rc == P11TEE_OK)
+        rc = sjson_get_str(out->root, "nonce", 0, WHAT, &out->nonce, err);
+    if (rc == P11TEE_OK)
+        rc = sjson_get_str(out->root, "model", 0, WHAT, &out->model, err);
+    if (rc == P11TEE_OK)
+        rc = sjson_get_int(out->root, "fetched_at", WHAT, &present, &out->fetched_at, err);
+    if (rc != P11TEE_OK)
+        api_saved_free(out);
+    return rc;
+}
+
+void api_saved_free(api_saved *s)
+{
+    json_object_put(s->root);
+    memset(s, 0, sizeof(*s));
+}
