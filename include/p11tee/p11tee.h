@@ -193,7 +193,11 @@ int p11tee_attestation_check(const p11tee_attestation *a, size_t index, p11tee_c
  * A field of the attestation, or NULL: "model", "nonce", "signing_address",
  * "signing_key", "tee_provider", "quote_version", "mrtd", "rtmr0".."rtmr3",
  * "mrconfigid", "mrowner", "mrownerconfig", "mrseam", "td_attributes",
- * "xfam", "reportdata", "tcb_status", "gpu_count".
+ * "xfam", "reportdata", "tcb_status", "gpu_count"; "vm_num_gpus" (the quoted
+ * VM's GPUs, from vm_config: the GPU evidence need not come from it); the
+ * named events of dstack's event log, measured when tdx.rtmr3.replay passed:
+ * "compose_hash", "os_image_hash", "key_provider", "instance_id", "app_id";
+ * the ACI keyset's recomputed "workload_id" and "workload_keyset_digest".
  */
 const char *p11tee_attestation_get(const p11tee_attestation *a, const char *field);
 

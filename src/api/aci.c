@@ -14,7 +14,7 @@
 
 #define WHAT "ACI attestation"
 
-static p11tee_status aci_provenance(json_object *att, api_aci *a, p11tee_error *err)
+static p11tee_status aci_provenance(json_object *att, attest_aci *a, p11tee_error *err)
 {
     json_object *sp = NULL;
     p11tee_status rc = sjson_get_obj(att, "source_provenance", json_type_object, 0, WHAT, &sp, err);
@@ -28,7 +28,7 @@ static p11tee_status aci_provenance(json_object *att, api_aci *a, p11tee_error *
     return rc;
 }
 
-static p11tee_status aci_endorsement(json_object *att, api_aci *a, p11tee_error *err)
+static p11tee_status aci_endorsement(json_object *att, attest_aci *a, p11tee_error *err)
 {
     json_object *e = NULL;
     p11tee_status rc = sjson_get_obj(att, "keyset_endorsement", json_type_object, 0, WHAT, &e, err);
@@ -41,7 +41,7 @@ static p11tee_status aci_endorsement(json_object *att, api_aci *a, p11tee_error 
 }
 
 /* attestation{...}: the keyset, the report data, the evidence's quote. */
-static p11tee_status aci_attestation(json_object *att, api_aci *a, p11tee_error *err)
+static p11tee_status aci_attestation(json_object *att, attest_aci *a, p11tee_error *err)
 {
     p11tee_status rc;
 
@@ -66,7 +66,7 @@ static p11tee_status aci_attestation(json_object *att, api_aci *a, p11tee_error 
     return rc;
 }
 
-p11tee_status api_parse_aci(json_object *entry, api_aci *a, p11tee_error *err)
+p11tee_status api_parse_aci(json_object *entry, attest_aci *a, p11tee_error *err)
 {
     json_object *att = NULL;
     p11tee_status rc;
@@ -86,7 +86,7 @@ p11tee_status api_parse_aci(json_object *entry, api_aci *a, p11tee_error *err)
     return rc;
 }
 
-p11tee_status api_parse_aci_report(const char *buf, size_t len, json_object **root, api_aci *a,
+p11tee_status api_parse_aci_report(const char *buf, size_t len, json_object **root, attest_aci *a,
                                    p11tee_error *err)
 {
     p11tee_status rc = sjson_parse(buf, len, SJSON_DOC_MAX, "native ACI report", root, err);

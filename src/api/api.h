@@ -2,10 +2,8 @@
 /* Copyright (C) 2026 The p11tee authors */
 /*
  * api/: the library's public objects and what they need. From the bottom
- * up: the JSON of the Venice API (PROTOCOL.md sections 1-5), parsed where
- * the bytes enter by pure functions over a caller's buffer (bounded size and
- * depth, exact types, a named field in every error; parsed strings are views
- * into the json-c tree the result owns); the shared objects and their
+ * up: the JSON of the Venice API parsed where the bytes enter (wire.h); the
+ * shared objects and their
  * reference counts (policy, attestation); the client and its lock contract;
  * the flows (models, attestation, sessions, chat). A file calls only files
  * listed before it here, and client.c sits on top.
@@ -26,172 +24,7 @@
 #include "p11tee/p11tee.h"
 #include "p11tee/token.h"
 
-/* Bounds on what the server may make us parse. */
-#define API_MODELS_MAX 4096 /* entries in /models */
-
-/* ---- models.c: GET /models ------------------------------------------------ */
-
-typedef struct api_model {
-    strview id;
-    strview type;
-    strview name;
-    int supports_e2ee;
-    int supports_tee;
-    int supports_functions;
-    int64_t context_tokens; /* 0 when not given */
-    json_object *json;      /* the entry itself, for --json */
-} api_model;
-
-typedef struct api_model_list {
-    json_object *root;
-    api_model *items;
-    size_t count;
-} api_model_list;
-
-/* Capability flags are trusted, not the id prefix; E2EE implies TEE. */
-p11tee_status api_parse_models(const char *buf, size_t len, api_model_list *out, p11tee_error *err);
-void api_model_list_free(api_model_list *l);
-const api_model *api_model_find(const api_model_list *l, const char *id);
-
-/* ---- aci.c: the ACI envelope (aci/1) ---------------------------------------- */
-
-/* The algo of the E2EE keys this client speaks (PROTOCOL.md section 2). */
-#define API_ACI_E2EE_ALGO "secp256k1-aes-256-gcm-hkdf-sha256"
-
-typedef struct api_aci {
-    int present; /* api_version or attestation{} seen */
-    strview api_version, workload_id, keyset_digest;
-    json_object *keyset;   /* attestation.workload_keyset, a view; NULL when absent */
-    json_object *evidence; /* attestation.evidence, a view; NULL when absent */
-    strview tee_type, vendor, report_data, endorsement_algo, endorsement_value;
-    strview repo_url, repo_commit, image_digest; /* source_provenance: shown, not judged */
-    strview quote, quote_report_data;            /* attestation.evidence */
-} api_aci;
-
-/* The ACI fields of a response entry (presence and types only; views into `entry`). */
-p11tee_status api_parse_aci(json_object *entry, api_aci *a, p11tee_error *err);
-/*
- * The operator's native ACI report (GET <aci-report-url>?nonce=): it must
- * carry a keyset and a quote. `*root` owns what `a` views.
- */
-p11tee_status api_parse_aci_report(const char *buf, size_t len, json_object **root, api_aci *a,
-                                   p11tee_error *err);
-
-/* ---- attestation.c: GET /tee/attestation ---------------------------------- */
-
-#define API_OWNED_MAX  8 /* texts made from JSON values that came as objects */
-#define API_COPIES_MAX 4 /* places one item may be in */
-
-/*
- * An item the response may carry in several places (app_compose at the
- * root, in info.tcb_info and in attestation.evidence): every copy, as text,
- * with where it was, so that attest/ can require them to agree.
- */
-typedef struct api_copies {
-    strview text[API_COPIES_MAX];
-    const char *where[API_COPIES_MAX];
-    size_t n;
-} api_copies;
-
-typedef struct api_attestation {
-    json_object *root;
-    json_object *entry; /* the attestation object (inside a wrapper, if any) */
-    attest_evidence ev; /* what attest/ judges: views into `root` (or owned texts) */
-    strview signing_algo, tee_provider, tee_hardware, workload_id; /* shown, not judged */
-    api_aci aci; /* the ACI envelope, when there is one */
-    api_copies app_compose, event_log, vm_config;
-    api_copies quote;            /* intel_quote and attestation.evidence.quote */
-    json_object *tcb_info_owned; /* info.tcb_info when it came as a JSON string */
-    char *owned[API_OWNED_MAX];  /* backing store of texts that came as JSON values */
-    size_t nowned;
-    char *raw; /* the response as received (NUL-terminated), for a saved attestation */
-    size_t raw_len;
-    /* The operator's native ACI report, when aci-report-url is set (same nonce). */
-    json_object *native_root;
-    api_aci native;
-    char *native_raw;
-    size_t native_raw_len;
-    p11tee_status native_rc;                     /* why it is absent when configured */
-    char native_error[P11TEE_ERROR_MESSAGE_MAX]; /* ... in words; "" */
-} api_attestation;
-
-/*
- * Parse an attestation response. NEAR-style wrappers are unwrapped: in
- * {"model_attestations": [...]} the entry whose "model" is `want_model` is
- * chosen (the only entry when `want_model` is NULL and there is one).
- * Nothing is judged here: presence and types only; attest/ decides.
- */
-p11tee_status api_parse_attestation(const char *buf, size_t len, const char *want_model,
-                                    api_attestation *out, p11tee_error *err);
-void api_attestation_free(api_attestation *a);
-/* Parse the native ACI report `buf` into `a` (a copy is kept). P11TEE_E_JSON*, NOMEM. */
-p11tee_status api_attestation_add_native(api_attestation *a, const char *buf, size_t len,
-                                         p11tee_error *err);
-
-/* ---- signature.c: GET /tee/signature -------------------------------------- */
-
-typedef struct api_signature {
-    json_object *root;
-    strview text;      /* "<req>:<resp>" or "<model>:<req>:<resp>" (or text_built) */
-    strview signature; /* "0x" + r||s||v hex (string form or object.value) */
-    strview signing_address;
-    strview signing_algo;
-    strview public_key;   /* object form only */
-    json_object *receipt; /* an ACI receipt, a view; NULL when none */
-    int payload_form;     /* the text was rebuilt from "payload" */
-    char text_built[260]; /* "<request_hash>:<response_hash>" of the payload form */
-} api_signature;
-
-p11tee_status api_parse_signature(const char *buf, size_t len, api_signature *out,
-                                  p11tee_error *err);
-void api_signature_free(api_signature *s);
-
-/* ---- chat.c: chat completion responses ------------------------------------ */
-
-typedef struct api_usage {
-    int present;
-    int64_t prompt_tokens, completion_tokens, total_tokens;
-} api_usage;
-
-/* n > 1: the choices one response may carry, told apart by their index. */
-#define API_CHOICES_MAX 16
-
-/* One choice of a chunk (its delta) or of a whole completion (its message). */
-typedef struct api_chat_choice {
-    size_t index; /* choices[].index; 0 when absent */
-    strview role;
-    strview content;
-    strview reasoning_content;
-    strview reasoning;
-    strview finish_reason;
-    /* reasoning_details / thinking_blocks: never encrypted by any server; 1 when non-empty */
-    int clear_reasoning;
-} api_chat_choice;
-
-/* An error object or string the server put in the stream ({"error": ...}). */
-typedef struct api_chat_error {
-    int present;
-    strview message; /* the string form, or error.message; may be absent */
-    strview type;    /* error.type, e.g. "e2ee_model_key_mismatch" */
-} api_chat_error;
-
-/* One streamed chunk, or a whole non-streamed completion (message instead of delta). */
-typedef struct api_chat_part {
-    strview id;
-    strview model;
-    api_chat_choice choices[API_CHOICES_MAX];
-    size_t nchoices; /* 0: a usage-only chunk ("choices": []), or no choices */
-    api_usage usage;
-    api_chat_error error; /* when present, nothing else is read */
-} api_chat_part;
-
-/*
- * Fields of a chunk; the views live as long as `root`. "delta": null and a
- * choice without one are accepted. A choice index beyond API_CHOICES_MAX is
- * P11TEE_E_JSON_FIELD.
- */
-p11tee_status api_parse_chat_chunk(json_object *root, api_chat_part *out, p11tee_error *err);
-p11tee_status api_parse_chat_completion(json_object *root, api_chat_part *out, p11tee_error *err);
+#include "api/wire.h"
 
 /* ---- reference counts --------------------------------------------------------- */
 
@@ -229,7 +62,7 @@ typedef struct api_policy {
 
 /* Take ownership of `rules` (freed on failure) as a shared policy, one reference. */
 p11tee_status api_policy_new(attest_policy *rules, api_policy **out, p11tee_error *err);
-/* The policy file's rules, or the strict default when `path` is NULL (P11TEE_E_POLICY). */
+/* The policy file's rules, or the built-in default when `path` is NULL (P11TEE_E_POLICY). */
 p11tee_status api_policy_load(const char *path, attest_policy **out, p11tee_error *err);
 api_policy *api_policy_ref(api_policy *p);
 void api_policy_free(api_policy *p);
@@ -246,7 +79,7 @@ void api_policy_free(api_policy *p);
  * (only its reference count changes), so any thread may read it.
  */
 #define API_ATT_TEXT_MAX (2 * TDX_REPORTDATA_BYTES + 1) /* longest rendered field */
-#define API_ATT_FIELDS   21
+#define API_ATT_FIELDS   29
 
 struct p11tee_attestation {
     api_refs refs;
@@ -272,23 +105,6 @@ p11tee_status api_attestation_seal(p11tee_attestation *a, api_attestation *respo
                                    const char *model, const char *nonce_hex, p11tee_error *err);
 /* Apply the policy (again, after checks were added): the verdict, also kept in `a`. */
 p11tee_status api_attestation_judge(p11tee_attestation *a, p11tee_error *err);
-
-/* ---- saved.c: an attestation saved with an exchange ------------------------------ */
-
-typedef struct api_saved {
-    int present; /* the document is a saved attestation (else a response as sent) */
-    json_object *root;
-    strview response, aci_report, nonce, model; /* aci_report, nonce, model may be absent */
-    int64_t fetched_at;
-} api_saved;
-
-/*
- * Read `json`: a saved attestation (p11tee_attestation_save()) fills `out`
- * (out->present = 1); anything else leaves out->present 0 for the caller to
- * read as a response. api_saved_free() in every case.
- */
-p11tee_status api_saved_read(const char *json, size_t len, api_saved *out, p11tee_error *err);
-void api_saved_free(api_saved *s);
 
 /* ---- the client (client.c, config.c, http.c) ----------------------------------- */
 
@@ -383,33 +199,6 @@ p11tee_status api_get(p11tee_client *c, const char *path, struct net_response *r
                       p11tee_error *err);
 /* Percent-encode `in` for a query string into `out`; 0 when it does not fit. */
 int api_query_escape(const char *in, char *out, size_t cap);
-
-/* errors.c: the servers' errors (PROTOCOL.md section 4), by error type or message text. */
-typedef enum api_server_error {
-    API_SERR_OTHER = 0,
-    API_SERR_KEY_MISMATCH,   /* the enclave's E2EE key rotated: attest again */
-    API_SERR_E2EE_DECRYPT,   /* plaintext or undecryptable content */
-    API_SERR_E2EE_HEADER,    /* the E2EE headers */
-    API_SERR_E2EE_STREAMING, /* "E2EE requires streaming" */
-    API_SERR_NONCE,          /* the attestation nonce */
-    API_SERR_RECEIPT_GONE,   /* a signature asked for too late */
-} api_server_error;
-
-/* The class of a server error; `text` and `type` may be NULL. */
-api_server_error api_classify_error(const char *text, const char *type);
-/*
- * The status and message (with what to do) for `kind`; `status` is the HTTP
- * status, or 0 for an error inside a stream. API_SERR_OTHER returns
- * `otherwise` and leaves `err` as it is.
- */
-p11tee_status api_server_error_set(api_server_error kind, long status, const char *text,
-                                   p11tee_status otherwise, p11tee_error *err);
-/*
- * An attestation request that failed with `rc`: HTTP 502/503/504 become
- * P11TEE_E_ATTEST_UNAVAILABLE (retry), known texts their own class.
- */
-p11tee_status api_attest_http_error(const struct net_response *resp, p11tee_status rc,
-                                    p11tee_error *err);
 
 /* flight.c (all under c->lock) */
 /* Join the flight for `key`, or start one (*lead = 1: run it, then land it); NULL: no memory. */

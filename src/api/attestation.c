@@ -93,12 +93,12 @@ static p11tee_status att_text(api_attestation *a, json_object *obj, const char *
 
 /* Add the copy of obj.key (text) to `c`, named `where`. */
 static p11tee_status att_copy(api_attestation *a, json_object *obj, const char *key,
-                              const char *where, api_copies *c, p11tee_error *err)
+                              const char *where, attest_copies *c, p11tee_error *err)
 {
     strview v;
     p11tee_status rc = att_text(a, obj, key, where, &v, err);
 
-    if (rc == P11TEE_OK && v.p != NULL && c->n < API_COPIES_MAX) {
+    if (rc == P11TEE_OK && v.p != NULL && c->n < ATTEST_COPIES_MAX) {
         c->text[c->n] = v;
         c->where[c->n++] = where;
     }
@@ -138,29 +138,31 @@ static p11tee_status att_tcb_info(api_attestation *a, json_object **tcb, p11tee_
  */
 static p11tee_status att_evidence_copies(api_attestation *a, p11tee_error *err)
 {
-    json_object *tcb = NULL, *ev = a->aci.evidence;
+    json_object *tcb = NULL, *ev = a->ev.aci.evidence;
     p11tee_status rc = att_tcb_info(a, &tcb, err);
 
     if (rc == P11TEE_OK)
-        rc = att_copy(a, a->entry, "app_compose", "app_compose", &a->app_compose, err);
+        rc = att_copy(a, a->entry, "app_compose", "app_compose", &a->ev.app_compose_copies, err);
     if (rc == P11TEE_OK)
-        rc = att_copy(a, tcb, "app_compose", "info.tcb_info.app_compose", &a->app_compose, err);
-    if (rc == P11TEE_OK)
-        rc = att_copy(a, ev, "app_compose", "attestation.evidence.app_compose", &a->app_compose,
+        rc = att_copy(a, tcb, "app_compose", "info.tcb_info.app_compose", &a->ev.app_compose_copies,
                       err);
     if (rc == P11TEE_OK)
-        rc = att_copy(a, a->entry, "event_log", "event_log", &a->event_log, err);
+        rc = att_copy(a, ev, "app_compose", "attestation.evidence.app_compose",
+                      &a->ev.app_compose_copies, err);
     if (rc == P11TEE_OK)
-        rc = att_copy(a, tcb, "event_log", "info.tcb_info.event_log", &a->event_log, err);
+        rc = att_copy(a, a->entry, "event_log", "event_log", &a->ev.event_log, err);
     if (rc == P11TEE_OK)
-        rc = att_copy(a, ev, "event_log", "attestation.evidence.event_log", &a->event_log, err);
+        rc = att_copy(a, tcb, "event_log", "info.tcb_info.event_log", &a->ev.event_log, err);
     if (rc == P11TEE_OK)
-        rc = att_copy(a, a->entry, "vm_config", "vm_config", &a->vm_config, err);
+        rc = att_copy(a, ev, "event_log", "attestation.evidence.event_log", &a->ev.event_log, err);
     if (rc == P11TEE_OK)
-        rc = att_copy(a, tcb, "vm_config", "info.tcb_info.vm_config", &a->vm_config, err);
+        rc = att_copy(a, a->entry, "vm_config", "vm_config", &a->ev.vm_config, err);
     if (rc == P11TEE_OK)
-        rc = att_copy(a, ev, "vm_config", "attestation.evidence.vm_config", &a->vm_config, err);
-    a->ev.app_compose = a->app_compose.n > 0 ? a->app_compose.text[0] : (strview){NULL, 0};
+        rc = att_copy(a, tcb, "vm_config", "info.tcb_info.vm_config", &a->ev.vm_config, err);
+    if (rc == P11TEE_OK)
+        rc = att_copy(a, ev, "vm_config", "attestation.evidence.vm_config", &a->ev.vm_config, err);
+    a->ev.app_compose =
+        a->ev.app_compose_copies.n > 0 ? a->ev.app_compose_copies.text[0] : (strview){NULL, 0};
     return rc;
 }
 
@@ -175,19 +177,19 @@ static p11tee_status att_aci_fallbacks(api_attestation *a, p11tee_error *err)
     strview algo;
     p11tee_status rc = P11TEE_OK;
 
-    if (a->ev.intel_quote.p != NULL && a->quote.n < API_COPIES_MAX) {
-        a->quote.text[a->quote.n] = a->ev.intel_quote;
-        a->quote.where[a->quote.n++] = "intel_quote";
+    if (a->ev.intel_quote.p != NULL && a->ev.quotes.n < ATTEST_COPIES_MAX) {
+        a->ev.quotes.text[a->ev.quotes.n] = a->ev.intel_quote;
+        a->ev.quotes.where[a->ev.quotes.n++] = "intel_quote";
     }
-    if (a->aci.quote.p != NULL && a->quote.n < API_COPIES_MAX) {
-        a->quote.text[a->quote.n] = a->aci.quote;
-        a->quote.where[a->quote.n++] = "attestation.evidence.quote";
+    if (a->ev.aci.quote.p != NULL && a->ev.quotes.n < ATTEST_COPIES_MAX) {
+        a->ev.quotes.text[a->ev.quotes.n] = a->ev.aci.quote;
+        a->ev.quotes.where[a->ev.quotes.n++] = "attestation.evidence.quote";
     }
     if (a->ev.intel_quote.p == NULL)
-        a->ev.intel_quote = a->aci.quote;
-    if (a->ev.signing_key.p != NULL || a->aci.keyset == NULL)
+        a->ev.intel_quote = a->ev.aci.quote;
+    if (a->ev.signing_key.p != NULL || a->ev.aci.keyset == NULL)
         return P11TEE_OK;
-    rc = sjson_get_obj(a->aci.keyset, "e2ee_public_keys", json_type_array, 0, "workload_keyset",
+    rc = sjson_get_obj(a->ev.aci.keyset, "e2ee_public_keys", json_type_array, 0, "workload_keyset",
                        &keys, err);
     n = keys != NULL ? json_object_array_length(keys) : 0;
     for (i = 0; rc == P11TEE_OK && i < n; i++) {
@@ -242,7 +244,7 @@ static p11tee_status att_fields(api_attestation *a, p11tee_error *err)
     if (rc == P11TEE_OK)
         rc = att_nvidia(a, err);
     if (rc == P11TEE_OK)
-        rc = api_parse_aci(a->entry, &a->aci, err);
+        rc = api_parse_aci(a->entry, &a->ev.aci, err);
     if (rc == P11TEE_OK)
         rc = att_evidence_copies(a, err);
     if (rc == P11TEE_OK)
@@ -290,7 +292,7 @@ void api_attestation_free(api_attestation *a)
 p11tee_status api_attestation_add_native(api_attestation *a, const char *buf, size_t len,
                                          p11tee_error *err)
 {
-    p11tee_status rc = api_parse_aci_report(buf, len, &a->native_root, &a->native, err);
+    p11tee_status rc = api_parse_aci_report(buf, len, &a->native_root, &a->ev.native, err);
 
     if (rc == P11TEE_OK && (a->native_raw = strndup(buf, len)) == NULL)
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory copying the native ACI report");

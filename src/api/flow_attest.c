@@ -30,6 +30,7 @@ p11tee_status api_judge(api_attestation *response, const attest_expect *ex, cons
     }
     attest_evaluate(&response->ev, ex, pol->rules, &a->outcome);
     rc = api_attestation_seal(a, response, ex->model, nonce_hex, err);
+    a->response.ev.native_error = a->response.native_error; /* it moved with the response */
     if (rc != P11TEE_OK) {
         p11tee_attestation_free(a);
         return rc;
@@ -62,9 +63,11 @@ static void flow_native(p11tee_client *c, const char *nonce_hex, api_attestation
     rc = net_perform(c->aci_net, &req, &resp, &err);
     if (rc == P11TEE_OK)
         rc = api_attestation_add_native(parsed, (const char *)resp.body.data, resp.body.len, &err);
-    parsed->native_rc = rc;
+    parsed->ev.native_wanted = 1;
+    parsed->ev.native_rc = rc;
     if (rc != P11TEE_OK)
         snprintf(parsed->native_error, sizeof(parsed->native_error), "%s", err.message);
+    parsed->ev.native_error = parsed->native_error;
     net_response_free(&resp);
 }
 
@@ -114,6 +117,27 @@ p11tee_status p11tee_attest(p11tee_client *client, const char *model, p11tee_att
     return api_attest_model(client, model, out, err != NULL ? err : &local);
 }
 
+/* An ACI receipt that came with the signature, against the attested keyset and its anchor. */
+static void flow_receipt(p11tee_attestation *a, const api_signature *sig, const char *request_id,
+                         const p11tee_signature_options *o)
+{
+    attest_receipt_in in;
+
+    memset(&in, 0, sizeof(in));
+    in.receipt = sig->receipt;
+    in.keyset = a->response.ev.aci.keyset;
+    in.att = &a->outcome;
+    in.native_configured = a->response.ev.native_wanted;
+    in.request_id = request_id;
+    if (o != NULL) {
+        in.request = o->request;
+        in.request_len = o->request_len;
+        in.response = o->response;
+        in.response_len = o->response_len;
+    }
+    attest_verify_receipt(&in, &a->outcome.report);
+}
+
 /* GET /tee/signature for `request_id`, checked against the attested address. */
 static p11tee_status flow_signature(p11tee_client *c, p11tee_attestation *a, const char *model,
                                     const char *request_id, const p11tee_signature_options *o,
@@ -154,6 +178,7 @@ static p11tee_status flow_signature(p11tee_client *c, p11tee_attestation *a, con
         in.response_len = o->response_len;
     }
     eth_verify_response(&in, &a->outcome.report, NULL);
+    flow_receipt(a, &sig, request_id, o);
     api_signature_free(&sig);
     return api_attestation_judge(a, err);
 }

@@ -40,7 +40,7 @@ static p11tee_status flow_offline_collateral(const char *path, flow_offline *f, 
     return P11TEE_OK;
 }
 
-/* The options as expectations, and the configured policy (or the strict default). */
+/* The options as expectations, and the configured policy (or the built-in default). */
 static p11tee_status flow_offline_begin(const p11tee_config *cfg, const p11tee_offline_options *o,
                                         flow_offline *f, p11tee_error *err)
 {
@@ -131,11 +131,13 @@ p11tee_status api_attest_saved(api_policy *pol, const char *json, size_t len,
         rc = api_parse_attestation(saved.response.p, saved.response.len, f.ex.model, &parsed, err);
     else if (rc == P11TEE_OK)
         rc = api_parse_attestation(json, len, f.ex.model, &parsed, err);
-    if (rc == P11TEE_OK && saved.aci_report.p != NULL &&
-        api_attestation_add_native(&parsed, saved.aci_report.p, saved.aci_report.len, &native) !=
-            P11TEE_OK) {
-        parsed.native_rc = native.code;
-        snprintf(parsed.native_error, sizeof(parsed.native_error), "%s", native.message);
+    if (rc == P11TEE_OK && saved.aci_report.p != NULL) {
+        parsed.ev.native_wanted = 1;
+        parsed.ev.native_rc =
+            api_attestation_add_native(&parsed, saved.aci_report.p, saved.aci_report.len, &native);
+        if (parsed.ev.native_rc != P11TEE_OK)
+            snprintf(parsed.native_error, sizeof(parsed.native_error), "%s", native.message);
+        parsed.ev.native_error = parsed.native_error;
     }
     if (rc == P11TEE_OK)
         rc = api_judge(&parsed, &f.ex, f.nonce_hex[0] ? f.nonce_hex : NULL, pol, out, err);

@@ -26,6 +26,8 @@ typedef enum att_source {
     ATT_QUOTE_VERSION, /* the quote's version */
     ATT_TCB_STATUS,    /* Intel's name of the TCB status, when evaluated */
     ATT_GPU_COUNT,     /* GPUs in the NVIDIA payload, when there is one */
+    ATT_VM_GPUS,       /* vm_config's num_gpus: the quoted VM's own */
+    ATT_OUTCOME_TEXT,  /* a text the verifier found: offset of its array in attest_outcome */
     ATT_POLICY,        /* where the policy came from */
 } att_source;
 
@@ -38,6 +40,10 @@ typedef struct att_field {
 #define ATT_RESPONSE_FIELD(name, member)                                                           \
     {                                                                                              \
         name, ATT_RESPONSE, offsetof(api_attestation, member), 0                                   \
+    }
+#define ATT_OUTCOME_FIELD(name, member)                                                            \
+    {                                                                                              \
+        name, ATT_OUTCOME_TEXT, offsetof(attest_outcome, member), 0                                \
     }
 #define ATT_QUOTE_FIELD(name, member)                                                              \
     {                                                                                              \
@@ -66,6 +72,14 @@ static const att_field att_fields[] = {
     ATT_QUOTE_FIELD("reportdata", report_data),
     {"tcb_status", ATT_TCB_STATUS, 0, 0},
     {"gpu_count", ATT_GPU_COUNT, 0, 0},
+    {"vm_num_gpus", ATT_VM_GPUS, 0, 0},
+    ATT_OUTCOME_FIELD("compose_hash", events[ATTEST_EVENT_COMPOSE_HASH]),
+    ATT_OUTCOME_FIELD("os_image_hash", events[ATTEST_EVENT_OS_IMAGE_HASH]),
+    ATT_OUTCOME_FIELD("key_provider", events[ATTEST_EVENT_KEY_PROVIDER]),
+    ATT_OUTCOME_FIELD("instance_id", events[ATTEST_EVENT_INSTANCE_ID]),
+    ATT_OUTCOME_FIELD("app_id", events[ATTEST_EVENT_APP_ID]),
+    ATT_OUTCOME_FIELD("workload_id", workload_id),
+    ATT_OUTCOME_FIELD("workload_keyset_digest", keyset_digest),
     {"policy", ATT_POLICY, 0, 0},
 };
 
@@ -94,6 +108,8 @@ static void att_render(p11tee_attestation *a, size_t i)
     out[0] = '\0';
     if (f->source == ATT_GPU_COUNT && a->response.ev.nvidia_payload.p != NULL)
         snprintf(out, API_ATT_TEXT_MAX, "%d", o->gpu_count);
+    if (f->source == ATT_VM_GPUS && o->vm_num_gpus >= 0)
+        snprintf(out, API_ATT_TEXT_MAX, "%d", o->vm_num_gpus);
     if (!o->has_quote)
         return;
     if (f->source == ATT_QUOTE_HEX)
@@ -196,8 +212,14 @@ static const char *att_value(const p11tee_attestation *a, size_t i)
                    ? tdx_tcb_status_name(a->outcome.tdx.tcb)
                    : NULL;
     case ATT_POLICY: return a->policy->rules->source;
+    case ATT_OUTCOME_TEXT: {
+        const char *t = (const char *)&a->outcome + f->offset;
+
+        return t[0] != '\0' ? t : NULL;
+    }
     case ATT_QUOTE_HEX:
     case ATT_QUOTE_VERSION:
+    case ATT_VM_GPUS:
     case ATT_GPU_COUNT: return a->text[i][0] != '\0' ? a->text[i] : NULL;
     }
     return NULL;

@@ -10,7 +10,8 @@
  *
  * Inside the layer, one header per module: pki.h (certificates and
  * signatures both verifiers share), tdx.h (TDX quotes and collateral),
- * nvidia.h (GPU evidence) and eth.h (Keccak, addresses, EIP-191).
+ * nvidia.h (GPU evidence), eth.h (Keccak, addresses, EIP-191), policy.h
+ * (the policy file's parts) and workload.h (event log, ACI, Ed25519).
  */
 #ifndef P11TEE_ATTEST_H
 #define P11TEE_ATTEST_H
@@ -66,10 +67,8 @@ void attest_report_init(attest_report *rep);
 void attest_report_add(attest_report *rep, attest_check_id id, p11tee_check_result result,
                        p11tee_status code, const char *fmt, ...) P11TEE_PRINTF(5, 6);
 
-/* The check of that name, or NULL. */
+/* The check of that name, or NULL. The first failed check, or NULL when none failed. */
 const attest_check *attest_report_find(const attest_report *rep, const char *name);
-
-/* The first failed check, or NULL when none failed. */
 const attest_check *attest_report_first_failure(const attest_report *rep);
 
 /*
@@ -161,12 +160,35 @@ typedef struct attest_rule {
     p11tee_requirement req;
 } attest_rule;
 
+/* The named dstack events (RTMR3) a report shows and a policy pins, in this order. */
+enum {
+    ATTEST_EVENT_COMPOSE_HASH,
+    ATTEST_EVENT_OS_IMAGE_HASH,
+    ATTEST_EVENT_KEY_PROVIDER,
+    ATTEST_EVENT_INSTANCE_ID,
+    ATTEST_EVENT_APP_ID,
+    ATTEST_EVENTS
+};
+extern const char *const attest_event_names[ATTEST_EVENTS]; /* "compose-hash", ... */
+#define ATTEST_EVENT_TEXT_MAX 257 /* a payload as hex (or JSON text), NUL included */
+#define ATTEST_PIN_VALUES_MAX 16  /* accepted values of one pin (a rolling upgrade) */
+
+/* The values a pin accepts (any one of them passes); n == 0: not pinned. */
+typedef struct attest_pin {
+    size_t n;
+    uint8_t v[ATTEST_PIN_VALUES_MAX][TDX_MR_BYTES]; /* SHA-256 pins use the first 32 */
+} attest_pin;
+
+typedef struct attest_event_pin {
+    size_t n;
+    char v[ATTEST_PIN_VALUES_MAX][ATTEST_EVENT_TEXT_MAX]; /* lowercase hex, or the text */
+} attest_event_pin;
+
 typedef struct attest_policy {
     attest_rule rules[ATTEST_POLICY_RULES_MAX]; /* built-in defaults, then the file's */
     size_t nrules;
-    int pin_mrtd, pin_rtmr[4], pin_mrconfigid, pin_app_compose;
-    uint8_t mrtd[TDX_MR_BYTES], rtmr[4][TDX_MR_BYTES], mrconfigid[TDX_MR_BYTES];
-    uint8_t app_compose_sha256[SHA256_DIGEST_LENGTH];
+    attest_pin mrtd, rtmr[4], mrconfigid, app_compose_sha256;
+    attest_event_pin events[ATTEST_EVENTS];
     unsigned accepted_tcb;  /* TDX_TCB_BIT() set; default UpToDate */
     int allow_nonce_sha256; /* the named REPORTDATA fallback */
     char *tdx_test_roots;   /* PEM; reference-server test chains only */
@@ -176,12 +198,17 @@ typedef struct attest_policy {
     char *collateral; /* TDX collateral JSON, from tdx.collateral_file */
     size_t collateral_len;
     int tee_chat_requires_attestation; /* default 1 */
-    char source[256];                  /* "built-in strict default" or the file's path */
+    char source[256];                  /* "built-in default" or the file's path */
 } attest_policy;
 
 /* The defaults come from the check table (checks.c). */
 p11tee_status attest_policy_default(attest_policy **out, p11tee_error *err);
-/* Files the policy names are read relative to its directory. Error: P11TEE_E_POLICY. */
+/* A preset by name ("default", "strict"); 0 when there is no such preset. */
+int attest_policy_is_preset(const char *name);
+/*
+ * `path` names a preset or a file; files the policy names are read relative
+ * to its directory. Error: P11TEE_E_POLICY.
+ */
 p11tee_status attest_policy_load(const char *path, attest_policy **out, p11tee_error *err);
 p11tee_status attest_policy_parse(const char *json, size_t len, const char *base_dir,
                                   attest_policy **out, p11tee_error *err);
@@ -201,13 +228,38 @@ p11tee_status attest_verdict(const attest_report *rep, const attest_policy *p, p
 
 /* ==== evaluating an attestation (evidence.c) =============================== */
 
+/* An item a response may carry in several places, every copy with where it was. */
+#define ATTEST_COPIES_MAX 4
+typedef struct attest_copies {
+    strview text[ATTEST_COPIES_MAX];
+    const char *where[ATTEST_COPIES_MAX];
+    size_t n;
+} attest_copies;
+
+/* The ACI envelope (aci/1) of a response or of the native report: views of the parsed JSON. */
+typedef struct attest_aci {
+    int present; /* api_version or attestation{} seen */
+    strview api_version, workload_id, keyset_digest;
+    json_object *keyset;   /* attestation.workload_keyset; NULL when absent */
+    json_object *evidence; /* attestation.evidence; NULL when absent */
+    strview tee_type, vendor, report_data, endorsement_algo, endorsement_value;
+    strview repo_url, repo_commit, image_digest; /* source_provenance: shown, not judged */
+    strview quote, quote_report_data;            /* attestation.evidence */
+} attest_aci;
+
 /* What a server sent (views into the caller's parsed response). */
 typedef struct attest_evidence {
-    int has_verified, verified;
-    int has_debug, debug;
+    int has_verified, verified, has_debug, debug;
     strview nonce, model, signing_key, signing_address;
     const char *signing_key_field;
     strview intel_quote, nvidia_payload, app_compose;
+    attest_copies quotes, app_compose_copies, event_log, vm_config;
+    attest_aci aci;
+    /* The operator's native report: `native` (present) when fetched, else why not. */
+    int native_wanted; /* aci-report-url is set */
+    attest_aci native;
+    p11tee_status native_rc;
+    const char *native_error;
 } attest_evidence;
 
 /* What the client knows independently of the server. */
@@ -226,11 +278,14 @@ typedef struct attest_outcome {
     tdx_quote quote;
     int has_quote;
     tdx_verdict tdx;
-    uint8_t model_key[P11TEE_PUBKEY_BYTES];
-    int has_model_key;
-    uint8_t address[ETH_ADDRESS_BYTES]; /* of the model key */
-    int has_address;
+    uint8_t model_key[P11TEE_PUBKEY_BYTES], address[ETH_ADDRESS_BYTES]; /* address of the key */
+    int has_model_key, has_address;
     int gpu_count;
+    int vm_num_gpus;  /* vm_config's num_gpus; -1 unknown */
+    int events_valid; /* the event log replays to RTMR3: the events below are measured */
+    char events[ATTEST_EVENTS][ATTEST_EVENT_TEXT_MAX]; /* payloads (hex or text); "" absent */
+    char keyset_digest[80], workload_id[80];           /* recomputed; "" without a keyset */
+    int keyset_anchored; /* the native report bound this keyset to a quote and our nonce */
 } attest_outcome;
 
 /* Run every check of PROTOCOL.md section 2 and record it; `out` is overwritten. */
@@ -274,5 +329,22 @@ typedef struct eth_response_sig {
  */
 p11tee_status eth_verify_response(const eth_response_sig *in, attest_report *rep,
                                   p11tee_error *err);
+
+/* ==== ACI receipts (receipt.c) ============================================== */
+
+typedef struct attest_receipt_in {
+    json_object *receipt;      /* the signature response's "receipt"; NULL: none came */
+    json_object *keyset;       /* the attested workload keyset; NULL: none */
+    const attest_outcome *att; /* the attestation (digest, workload id, anchor) */
+    int native_configured;     /* an anchor was sought (aci-report-url) */
+    const char *request_id;    /* the chat completion id asked for */
+    const uint8_t *request;    /* exact request body bytes; NULL: unknown */
+    size_t request_len;
+    const uint8_t *response; /* exact response body bytes; NULL: unknown */
+    size_t response_len;
+} attest_receipt_in;
+
+/* Record the receipt.* and upstream.* checks (not checked, said why, when no receipt came). */
+void attest_verify_receipt(const attest_receipt_in *in, attest_report *rep);
 
 #endif /* P11TEE_ATTEST_H */

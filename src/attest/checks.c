@@ -33,7 +33,7 @@ const attest_check_info attest_checks[ATTEST_CK_COUNT] = {
                               "the server does not report debug mode"},
     [ATTEST_CK_SIGNING_KEY_FORMAT] = {"signing_key.format", ATTEST_AREA_RESPONSE, REQ, BY_NAME,
                                       "the signing key is a secp256k1 point"},
-    [ATTEST_CK_SIGNING_ADDRESS_BINDING] = {"signing_address.binding", ATTEST_AREA_RESPONSE, REQ,
+    [ATTEST_CK_SIGNING_ADDRESS_BINDING] = {"signing_address.binding", ATTEST_AREA_RESPONSE, IFC,
                                            BY_NAME,
                                            "signing_address is the Keccak-256 address of the "
                                            "signing key"},
@@ -56,6 +56,25 @@ const attest_check_info attest_checks[ATTEST_CK_COUNT] = {
     [ATTEST_CK_POLICY_APP_COMPOSE] = {"policy.app_compose", ATTEST_AREA_PIN, REQ, BY_NAME,
                                       "MRCONFIGID is 01, SHA-256 of the pinned app_compose, "
                                       "zeros"},
+
+    [ATTEST_CK_POLICY_EVENT_COMPOSE_HASH] = {"policy.event.compose_hash", ATTEST_AREA_PIN, REQ,
+                                             BY_NAME,
+                                             "the replayed compose-hash event is one the policy "
+                                             "accepts"},
+    [ATTEST_CK_POLICY_EVENT_OS_IMAGE_HASH] = {"policy.event.os_image_hash", ATTEST_AREA_PIN, REQ,
+                                              BY_NAME,
+                                              "the replayed os-image-hash event is one the policy "
+                                              "accepts"},
+    [ATTEST_CK_POLICY_EVENT_KEY_PROVIDER] = {"policy.event.key_provider", ATTEST_AREA_PIN, REQ,
+                                             BY_NAME,
+                                             "the replayed key-provider event is one the policy "
+                                             "accepts"},
+    [ATTEST_CK_POLICY_EVENT_INSTANCE_ID] = {"policy.event.instance_id", ATTEST_AREA_PIN, REQ,
+                                            BY_NAME,
+                                            "the replayed instance-id event is one the policy "
+                                            "accepts"},
+    [ATTEST_CK_POLICY_EVENT_APP_ID] = {"policy.event.app_id", ATTEST_AREA_PIN, REQ, BY_NAME,
+                                       "the replayed app-id event is one the policy accepts"},
 
     [ATTEST_CK_TDX_QUOTE_FORMAT] = {"tdx.quote.format", ATTEST_AREA_TDX, REQ, BY_NAME,
                                     "the quote decodes and parses (v4 or v5)"},
@@ -107,6 +126,10 @@ const attest_check_info attest_checks[ATTEST_CK_COUNT] = {
     [ATTEST_CK_TDX_TCB_STATUS] = {"tdx.tcb.status", ATTEST_AREA_TDX_COLLATERAL, IFC, BY_NAME,
                                   "the platform's TCB status is one the policy accepts"},
 
+    [ATTEST_CK_TDX_RTMR3_REPLAY] = {"tdx.rtmr3.replay", ATTEST_AREA_TDX_WORKLOAD, IFC, BY_NAME,
+                                    "RTMR3 is the replay of the event log's IMR 3 events, each "
+                                    "digest covering its event"},
+
     [ATTEST_CK_NVIDIA_PAYLOAD] = {"nvidia.payload", ATTEST_AREA_NVIDIA, REQ, BY_NAME,
                                   "the GPU evidence payload is present and readable"},
     [ATTEST_CK_NVIDIA_NONCE] = {"nvidia.nonce", ATTEST_AREA_NVIDIA, REQ, BY_NAME,
@@ -147,6 +170,52 @@ const attest_check_info attest_checks[ATTEST_CK_COUNT] = {
                                            "the signed response hash is SHA-256 of the "
                                            "response"},
 
+    [ATTEST_CK_ACI_API_VERSION] = {"aci.api_version", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                   "the ACI envelope is aci/1"},
+    [ATTEST_CK_ACI_REPORT_DATA] = {"aci.report_data", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                   "the envelope's report_data is the quote's REPORTDATA"},
+    [ATTEST_CK_ACI_AGREE_QUOTE] = {"aci.agree.quote", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                   "intel_quote and attestation.evidence.quote are one quote"},
+    [ATTEST_CK_ACI_AGREE_APP_COMPOSE] = {"aci.agree.app_compose", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                         "every copy of app_compose is the same text"},
+    [ATTEST_CK_ACI_AGREE_EVENT_LOG] = {"aci.agree.event_log", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                       "every copy of the event log and of vm_config says the "
+                                       "same"},
+    [ATTEST_CK_ACI_KEYSET_DIGEST] = {"aci.keyset.digest", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                     "workload_keyset_digest and workload_id are the keyset's "
+                                     "(RFC 8785, SHA-256)"},
+    [ATTEST_CK_ACI_KEYSET_E2EE_KEY] = {"aci.keyset.e2ee_key", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                       "the E2EE key is one of the keyset's e2ee_public_keys"},
+    [ATTEST_CK_ACI_KEYSET_ENDORSEMENT] = {"aci.keyset.endorsement", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                          "the workload identity key endorsed the keyset digest"},
+    [ATTEST_CK_ACI_KEYSET_EXPIRY] = {"aci.keyset.expiry", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                     "the keyset has not expired (not_after)"},
+    [ATTEST_CK_ACI_NATIVE_QUOTE] = {"aci.native.quote", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                    "the native ACI report's quote verifies like the model's"},
+    [ATTEST_CK_ACI_NATIVE_BINDING] = {"aci.native.binding", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                      "its REPORTDATA is SHA-256 of the statement with our nonce"},
+    [ATTEST_CK_ACI_NATIVE_KEYSET] = {"aci.native.keyset", ATTEST_AREA_ACI, IFC, BY_FAMILY,
+                                     "the keyset it anchors is the one the model's attestation "
+                                     "serves"},
+
+    [ATTEST_CK_RECEIPT_SIGNATURE] = {"receipt.signature", ATTEST_AREA_RECEIPT, IFC, BY_NAME,
+                                     "Ed25519 by a receipt key of the attested keyset over the "
+                                     "receipt's RFC 8785 form"},
+    [ATTEST_CK_RECEIPT_KEYSET] = {"receipt.keyset", ATTEST_AREA_RECEIPT, IFC, BY_NAME,
+                                  "the receipt names the attested keyset and workload"},
+    [ATTEST_CK_RECEIPT_CHAT_ID] = {"receipt.chat_id", ATTEST_AREA_RECEIPT, IFC, BY_NAME,
+                                   "the receipt is for this request id"},
+    [ATTEST_CK_RECEIPT_ANCHOR] = {"receipt.anchor", ATTEST_AREA_RECEIPT, IFC, BY_NAME,
+                                  "the keyset is anchored in a quote by the native ACI report"},
+    [ATTEST_CK_RECEIPT_REQUEST_HASH] = {"receipt.request_hash", ATTEST_AREA_RECEIPT, ADV, BY_NAME,
+                                        "request.received's hash is SHA-256 of the request"},
+    [ATTEST_CK_RECEIPT_RESPONSE_HASH] = {"receipt.response_hash", ATTEST_AREA_RECEIPT, ADV, BY_NAME,
+                                         "response.returned's hash is SHA-256 of the response"},
+    [ATTEST_CK_UPSTREAM_VERIFIED] = {"upstream.verified", ATTEST_AREA_RECEIPT, ADV, BY_FAMILY,
+                                     "the receipt's upstream.verified event says verified"},
+    [ATTEST_CK_UPSTREAM_SESSION] = {"upstream.session", ATTEST_AREA_RECEIPT, ADV, BY_FAMILY,
+                                    "the receipt cites the attested upstream session"},
+
     [ATTEST_CK_REPORT_OVERFLOW] = {"report.overflow", ATTEST_AREA_REPORT, REQ, BY_NAME,
                                    "recorded (failed) only when a report ran out of room"},
 };
@@ -173,8 +242,11 @@ const char *attest_area_name(attest_area area)
     case ATTEST_AREA_PIN: return "policy pin";
     case ATTEST_AREA_TDX: return "TDX quote";
     case ATTEST_AREA_TDX_COLLATERAL: return "TDX collateral";
+    case ATTEST_AREA_TDX_WORKLOAD: return "TDX workload";
     case ATTEST_AREA_NVIDIA: return "NVIDIA GPU";
     case ATTEST_AREA_SIGNATURE: return "response signature";
+    case ATTEST_AREA_ACI: return "ACI keyset";
+    case ATTEST_AREA_RECEIPT: return "ACI receipt";
     case ATTEST_AREA_REPORT: return "report";
     }
     return "?";

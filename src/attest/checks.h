@@ -34,6 +34,11 @@ typedef enum attest_check_id {
     ATTEST_CK_POLICY_RTMR3,
     ATTEST_CK_POLICY_MRCONFIGID,
     ATTEST_CK_POLICY_APP_COMPOSE,
+    ATTEST_CK_POLICY_EVENT_COMPOSE_HASH, /* the named dstack events: ATTEST_EVENT_* order */
+    ATTEST_CK_POLICY_EVENT_OS_IMAGE_HASH,
+    ATTEST_CK_POLICY_EVENT_KEY_PROVIDER,
+    ATTEST_CK_POLICY_EVENT_INSTANCE_ID,
+    ATTEST_CK_POLICY_EVENT_APP_ID,
     /* the TDX quote, offline */
     ATTEST_CK_TDX_QUOTE_FORMAT,
     ATTEST_CK_TDX_QUOTE_HEADER,
@@ -56,6 +61,8 @@ typedef enum attest_check_id {
     ATTEST_CK_TDX_QE_IDENTITY,
     ATTEST_CK_TDX_TDX_MODULE,
     ATTEST_CK_TDX_TCB_STATUS,
+    /* the workload: dstack's event log against RTMR3 (evidence.c's, like tdx.quote.format) */
+    ATTEST_CK_TDX_RTMR3_REPLAY,
     /* NVIDIA GPU evidence */
     ATTEST_CK_NVIDIA_PAYLOAD,
     ATTEST_CK_NVIDIA_NONCE,
@@ -74,6 +81,29 @@ typedef enum attest_check_id {
     ATTEST_CK_SIGNATURE_MODEL,
     ATTEST_CK_SIGNATURE_REQUEST_HASH,
     ATTEST_CK_SIGNATURE_RESPONSE_HASH,
+    /* the ACI envelope (aci/1) and its workload keyset */
+    ATTEST_CK_ACI_API_VERSION,
+    ATTEST_CK_ACI_REPORT_DATA,
+    ATTEST_CK_ACI_AGREE_QUOTE,
+    ATTEST_CK_ACI_AGREE_APP_COMPOSE,
+    ATTEST_CK_ACI_AGREE_EVENT_LOG,
+    ATTEST_CK_ACI_KEYSET_DIGEST,
+    ATTEST_CK_ACI_KEYSET_E2EE_KEY,
+    ATTEST_CK_ACI_KEYSET_ENDORSEMENT,
+    ATTEST_CK_ACI_KEYSET_EXPIRY,
+    /* the gateway operator's native ACI report: the keyset's anchor in a quote */
+    ATTEST_CK_ACI_NATIVE_QUOTE,
+    ATTEST_CK_ACI_NATIVE_BINDING,
+    ATTEST_CK_ACI_NATIVE_KEYSET,
+    /* an ACI receipt that came with a response signature */
+    ATTEST_CK_RECEIPT_SIGNATURE,
+    ATTEST_CK_RECEIPT_KEYSET,
+    ATTEST_CK_RECEIPT_CHAT_ID,
+    ATTEST_CK_RECEIPT_ANCHOR,
+    ATTEST_CK_RECEIPT_REQUEST_HASH,
+    ATTEST_CK_RECEIPT_RESPONSE_HASH,
+    ATTEST_CK_UPSTREAM_VERIFIED,
+    ATTEST_CK_UPSTREAM_SESSION,
     /* the report itself */
     ATTEST_CK_REPORT_OVERFLOW,
     ATTEST_CK_COUNT
@@ -81,6 +111,8 @@ typedef enum attest_check_id {
 
 _Static_assert(ATTEST_CK_POLICY_RTMR3 == ATTEST_CK_POLICY_RTMR0 + 3,
                "the RTMR pins are four checks in a row");
+_Static_assert(ATTEST_CK_POLICY_EVENT_APP_ID == ATTEST_CK_POLICY_EVENT_COMPOSE_HASH + 4,
+               "the event pins are five checks in a row, in ATTEST_EVENT_* order");
 
 /* What a check is about; docs/policy.md groups the checks by it. */
 typedef enum attest_area {
@@ -88,8 +120,11 @@ typedef enum attest_area {
     ATTEST_AREA_PIN,            /* the policy's measurement pins */
     ATTEST_AREA_TDX,            /* the TDX quote, offline */
     ATTEST_AREA_TDX_COLLATERAL, /* the TDX quote against Intel's collateral */
+    ATTEST_AREA_TDX_WORKLOAD,   /* what the quote says was loaded: the event log's replay */
     ATTEST_AREA_NVIDIA,         /* NVIDIA GPU evidence */
     ATTEST_AREA_SIGNATURE,      /* a response signature */
+    ATTEST_AREA_ACI,            /* the ACI envelope, its keyset and its anchor */
+    ATTEST_AREA_RECEIPT,        /* an ACI receipt and the upstream it records */
     ATTEST_AREA_REPORT,         /* the report itself */
 } attest_area;
 

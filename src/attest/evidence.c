@@ -18,6 +18,7 @@
 #include "attest/eth.h"
 #include "attest/nvidia.h"
 #include "attest/tdx.h"
+#include "attest/workload.h"
 #include "crypto/crypto.h"
 
 static int ev_hex_equals(strview hex, const uint8_t *bytes, size_t n)
@@ -94,7 +95,14 @@ static void ev_key(const attest_evidence *ev, attest_outcome *out)
         return;
     out->has_address = 1;
     eth_address_format(out->address, mine);
-    if (ev->signing_address.p == NULL)
+    if (ev->signing_address.p == NULL && ev->signing_key_field != NULL &&
+        strncmp(ev->signing_key_field, "attestation.", 12) == 0)
+        attest_report_add(rep, ATTEST_CK_SIGNING_ADDRESS_BINDING, P11TEE_CHECK_NOT_CHECKED,
+                          P11TEE_OK,
+                          "the ACI envelope states no address; the key's own is %s (REPORTDATA "
+                          "must bind it)",
+                          mine);
+    else if (ev->signing_address.p == NULL)
         attest_report_add(rep, ATTEST_CK_SIGNING_ADDRESS_BINDING, P11TEE_CHECK_FAIL,
                           P11TEE_E_ATTEST_ADDRESS_MISMATCH,
                           "the response carries no signing_address (key hashes to %s)", mine);
@@ -173,22 +181,29 @@ static void ev_tdx(const attest_evidence *ev, const attest_expect *ex, const att
         ev_tdx_complete(&out->report, &e);
 }
 
+/* A pin: the value is one of the policy's accepted values (a list, for rolling upgrades). */
 static void ev_pin(attest_report *rep, attest_check_id id, int has_quote, const uint8_t *got,
-                   const uint8_t *want)
+                   const attest_pin *pin)
 {
     char hex[2 * TDX_MR_BYTES + 1];
+    size_t k;
 
     if (!has_quote) {
         attest_report_add(rep, id, P11TEE_CHECK_FAIL, P11TEE_E_MEASUREMENT,
                           "the policy pins it but there is no readable quote");
         return;
     }
+    for (k = 0; k < pin->n; k++)
+        if (CRYPTO_memcmp(got, pin->v[k], TDX_MR_BYTES) == 0)
+            break;
     hex_encode(got, TDX_MR_BYTES, hex, sizeof(hex));
-    attest_report_add(rep, id,
-                      CRYPTO_memcmp(got, want, TDX_MR_BYTES) == 0 ? P11TEE_CHECK_PASS
-                                                                  : P11TEE_CHECK_FAIL,
-                      P11TEE_E_MEASUREMENT, "%s %s the policy's pin", hex,
-                      CRYPTO_memcmp(got, want, TDX_MR_BYTES) == 0 ? "matches" : "differs from");
+    if (k < pin->n)
+        attest_report_add(rep, id, P11TEE_CHECK_PASS, P11TEE_OK,
+                          "%s matches the policy's pin (value %zu of %zu)", hex, k + 1, pin->n);
+    else
+        attest_report_add(rep, id, P11TEE_CHECK_FAIL, P11TEE_E_MEASUREMENT,
+                          "%s differs from the policy's pin (%zu value%s)", hex, pin->n,
+                          pin->n > 1 ? "s" : "");
 }
 
 /* dstack: MRCONFIGID = 0x01 || SHA-256(app_compose) || zeros. */
@@ -199,36 +214,153 @@ static void ev_mrconfigid_of(const uint8_t sha[SHA256_DIGEST_LENGTH], uint8_t ou
     memcpy(out + 1, sha, SHA256_DIGEST_LENGTH);
 }
 
+/*
+ * How the quote measured this app_compose: MRCONFIGID carries its SHA-256,
+ * or RTMR3's replayed compose-hash event is it (dstack). Returns the words.
+ */
+static const char *ev_compose_measured(const attest_outcome *out,
+                                       const uint8_t sha[SHA256_DIGEST_LENGTH])
+{
+    uint8_t want[TDX_MR_BYTES];
+    char hex[2 * SHA256_DIGEST_LENGTH + 1];
+
+    ev_mrconfigid_of(sha, want);
+    if (memcmp(out->quote.mr_config_id, want, TDX_MR_BYTES) == 0)
+        return "MRCONFIGID carries";
+    hex_encode(sha, SHA256_DIGEST_LENGTH, hex, sizeof(hex));
+    if (out->events_valid && strcmp(out->events[ATTEST_EVENT_COMPOSE_HASH], hex) == 0)
+        return "RTMR3's replayed compose-hash event is";
+    return NULL;
+}
+
+static void ev_compose_pin(const attest_policy *pol, attest_outcome *out)
+{
+    const char *how = NULL;
+    size_t k;
+
+    for (k = 0; out->has_quote && how == NULL && k < pol->app_compose_sha256.n; k++)
+        how = ev_compose_measured(out, pol->app_compose_sha256.v[k]);
+    attest_report_add(&out->report, ATTEST_CK_POLICY_APP_COMPOSE,
+                      how != NULL ? P11TEE_CHECK_PASS : P11TEE_CHECK_FAIL, P11TEE_E_MEASUREMENT,
+                      "%s %s",
+                      how != NULL ? how
+                                  : "neither MRCONFIGID nor a replayed compose-hash "
+                                    "event is",
+                      "the SHA-256 of a pinned app_compose");
+}
+
+/* The named events the policy pins: measured only when the log replays to RTMR3. */
+static void ev_event_pins(const attest_policy *pol, attest_outcome *out)
+{
+    size_t e, k;
+
+    for (e = 0; e < ATTEST_EVENTS; e++) {
+        if (pol->events[e].n == 0)
+            continue;
+        for (k = 0; out->events_valid && k < pol->events[e].n; k++)
+            if (strcmp(out->events[e], pol->events[e].v[k]) == 0)
+                break;
+        if (out->events_valid && k < pol->events[e].n)
+            attest_report_add(&out->report,
+                              (attest_check_id)(ATTEST_CK_POLICY_EVENT_COMPOSE_HASH + e),
+                              P11TEE_CHECK_PASS, P11TEE_OK,
+                              "%s %.80s matches the policy's pin (value %zu of %zu)",
+                              attest_event_names[e], out->events[e], k + 1, pol->events[e].n);
+        else
+            attest_report_add(
+                &out->report, (attest_check_id)(ATTEST_CK_POLICY_EVENT_COMPOSE_HASH + e),
+                P11TEE_CHECK_FAIL, P11TEE_E_MEASUREMENT, "%s %.80s %s", attest_event_names[e],
+                out->events[e][0] ? out->events[e] : "(absent)",
+                !out->events_valid ? "is not measured (the event log does not "
+                                     "replay to RTMR3)"
+                                   : "differs from the policy's pin");
+    }
+}
+
 static void ev_measurements(const attest_evidence *ev, const attest_policy *pol,
                             attest_outcome *out)
 {
     const tdx_quote *q = &out->quote;
-    uint8_t sha[SHA256_DIGEST_LENGTH], want[TDX_MR_BYTES];
+    uint8_t sha[SHA256_DIGEST_LENGTH];
+    const char *how;
     size_t i;
 
-    if (pol->pin_mrtd)
-        ev_pin(&out->report, ATTEST_CK_POLICY_MRTD, out->has_quote, q->mr_td, pol->mrtd);
+    if (pol->mrtd.n > 0)
+        ev_pin(&out->report, ATTEST_CK_POLICY_MRTD, out->has_quote, q->mr_td, &pol->mrtd);
     for (i = 0; i < 4; i++)
-        if (pol->pin_rtmr[i])
+        if (pol->rtmr[i].n > 0)
             ev_pin(&out->report, (attest_check_id)(ATTEST_CK_POLICY_RTMR0 + i), out->has_quote,
-                   q->rtmr[i], pol->rtmr[i]);
-    if (pol->pin_mrconfigid)
+                   q->rtmr[i], &pol->rtmr[i]);
+    if (pol->mrconfigid.n > 0)
         ev_pin(&out->report, ATTEST_CK_POLICY_MRCONFIGID, out->has_quote, q->mr_config_id,
-               pol->mrconfigid);
-    if (pol->pin_app_compose) {
-        ev_mrconfigid_of(pol->app_compose_sha256, want);
-        ev_pin(&out->report, ATTEST_CK_POLICY_APP_COMPOSE, out->has_quote, q->mr_config_id, want);
-    }
+               &pol->mrconfigid);
+    if (pol->app_compose_sha256.n > 0)
+        ev_compose_pin(pol, out);
+    ev_event_pins(pol, out);
     if (ev->app_compose.p != NULL && out->has_quote) {
         SHA256((const uint8_t *)ev->app_compose.p, ev->app_compose.len, sha);
-        ev_mrconfigid_of(sha, want);
+        how = ev_compose_measured(out, sha);
         attest_report_add(&out->report, ATTEST_CK_APP_COMPOSE_BINDING,
-                          memcmp(q->mr_config_id, want, TDX_MR_BYTES) == 0 ? P11TEE_CHECK_PASS
-                                                                           : P11TEE_CHECK_FAIL,
-                          P11TEE_E_MEASUREMENT, "MRCONFIGID %s SHA-256 of the app_compose sent",
-                          memcmp(q->mr_config_id, want, TDX_MR_BYTES) == 0 ? "carries"
-                                                                           : "does not carry");
+                          how != NULL ? P11TEE_CHECK_PASS : P11TEE_CHECK_FAIL, P11TEE_E_MEASUREMENT,
+                          "%s SHA-256 of the app_compose sent",
+                          how != NULL ? how
+                                      : "neither MRCONFIGID nor a replayed compose-hash "
+                                        "event is");
     }
+}
+
+/* vm_config's num_gpus (the quoted VM's GPUs: 0 for Venice's gateway), or -1. */
+static int ev_vm_gpus(const attest_copies *vm)
+{
+    json_object *root = NULL, *n = NULL;
+    int gpus = -1;
+
+    if (vm->n > 0 &&
+        sjson_parse(vm->text[0].p, vm->text[0].len, SJSON_DOC_MAX, "vm_config", &root, NULL) ==
+            P11TEE_OK &&
+        json_object_object_get_ex(root, "num_gpus", &n) && json_object_is_type(n, json_type_int) &&
+        json_object_get_int64(n) >= 0 && json_object_get_int64(n) <= 1024)
+        gpus = (int)json_object_get_int64(n);
+    json_object_put(root);
+    return gpus;
+}
+
+/* dstack's event log replayed into RTMR3: only then do its named events say anything. */
+static void ev_workload(const attest_evidence *ev, attest_outcome *out)
+{
+    uint8_t rtmr3[TDX_MR_BYTES];
+    char got[2 * TDX_MR_BYTES + 1];
+    size_t e, n = 0;
+    evlog log;
+    p11tee_error err;
+
+    out->vm_num_gpus = ev_vm_gpus(&ev->vm_config);
+    if (ev->event_log.n == 0 || !out->has_quote) {
+        attest_report_add(&out->report, ATTEST_CK_TDX_RTMR3_REPLAY, P11TEE_CHECK_NOT_CHECKED,
+                          P11TEE_OK, "%s",
+                          out->has_quote ? "the response carries no event log"
+                                         : "no readable quote to compare with");
+        return;
+    }
+    if (evlog_parse(ev->event_log.text[0].p, ev->event_log.text[0].len, &log, &err) != P11TEE_OK) {
+        attest_report_add(&out->report, ATTEST_CK_TDX_RTMR3_REPLAY, P11TEE_CHECK_FAIL,
+                          P11TEE_E_MEASUREMENT, "%s", err.message);
+        return;
+    }
+    for (e = 0; e < ATTEST_EVENTS; e++)
+        evlog_event_text(&log, attest_event_names[e], out->events[e]);
+    if (evlog_replay_rtmr3(&log, rtmr3, &n, &err) != P11TEE_OK)
+        attest_report_add(&out->report, ATTEST_CK_TDX_RTMR3_REPLAY, P11TEE_CHECK_FAIL,
+                          P11TEE_E_MEASUREMENT, "%s", err.message);
+    else {
+        out->events_valid = CRYPTO_memcmp(rtmr3, out->quote.rtmr[3], TDX_MR_BYTES) == 0;
+        hex_encode(rtmr3, sizeof(rtmr3), got, sizeof(got));
+        attest_report_add(&out->report, ATTEST_CK_TDX_RTMR3_REPLAY,
+                          out->events_valid ? P11TEE_CHECK_PASS : P11TEE_CHECK_FAIL,
+                          P11TEE_E_MEASUREMENT, "the replay of %zu IMR 3 events gives %.32s... %s",
+                          n, got, out->events_valid ? "= RTMR3" : "!= the quote's RTMR3");
+    }
+    evlog_free(&log);
 }
 
 /* GPUs in the payload, for the report (0 when it cannot be read). */
@@ -285,8 +417,10 @@ void attest_evaluate(const attest_evidence *ev, const attest_expect *ex, const a
     ev_statements(ev, ex, &out->report);
     ev_key(ev, out);
     ev_tdx(ev, ex, pol, out);
+    ev_workload(ev, out);
     ev_measurements(ev, pol, out);
     ev_nvidia(ev, ex, pol, out);
+    aci_evaluate(ev, ex, pol, out);
 }
 
 p11tee_status attest_evaluate_quote(const uint8_t *data, size_t len, const attest_expect *ex,
@@ -307,6 +441,7 @@ p11tee_status attest_evaluate_quote(const uint8_t *data, size_t len, const attes
         return rc;
     }
     ev_tdx(&none, ex, pol, out);
+    out->vm_num_gpus = -1;
     ev_measurements(&none, pol, out);
     return P11TEE_OK;
 }

@@ -2,12 +2,15 @@
 # Copyright (C) 2026 The p11tee authors
 # src/attest: every trust decision (docs/DESIGN.md, "Trust decisions"):
 # the check table, report and policy, TDX quotes and collateral, NVIDIA
-# evidence, Keccak and EIP-191 signatures. attest.h is what src/api uses;
+# evidence, Keccak and EIP-191 signatures, dstack's event log, ACI keysets and receipts. attest.h is what src/api uses;
 # the other headers are one per module, internal to the layer.
 libp11tee_core_la_SOURCES += src/attest/attest.h src/attest/checks.h src/attest/checks.c \
-	src/attest/report.c src/attest/policy.c src/attest/evidence.c \
+	src/attest/report.c src/attest/policy.h src/attest/policy.c src/attest/policy_tdx.c \
+	src/attest/evidence.c \
 	src/attest/pki.h src/attest/pki.c \
 	src/attest/tdx.h src/attest/tdx.c src/attest/tdx_verify.c src/attest/collateral.c \
 	src/attest/tdx_tcb.c src/attest/tdx_pck.c \
 	src/attest/nvidia.h src/attest/nvidia.c src/attest/nvidia_verify.c \
-	src/attest/eth.h src/attest/eth.c src/attest/keccak.c
+	src/attest/eth.h src/attest/eth.c src/attest/keccak.c \
+	src/attest/workload.h src/attest/eventlog.c src/attest/aci.c src/attest/aci_crypto.c \
+	src/attest/receipt.c

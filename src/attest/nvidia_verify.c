@@ -23,6 +23,9 @@
 
 /* ---- the payload ------------------------------------------------------------------------ */
 
+/* An empty evidence_list: the gateway could not fetch the GPU node's evidence. */
+#define NV_NO_EVIDENCE "not checked: the server sent no GPU evidence"
+
 typedef struct nv_gpu_in {
     const char *evidence;
     size_t evidence_len;
@@ -83,10 +86,12 @@ static p11tee_status read_payload(struct json_object *obj, nv_payload *p, p11tee
         !json_object_is_type(list, json_type_array))
         return err_set(err, P11TEE_E_NVIDIA_FORMAT, "nvidia_payload.evidence_list is not an array");
     p->gpus = json_object_array_length(list);
-    if (p->gpus == 0 || p->gpus > NV_MAX_GPUS)
+    if (p->gpus == 0)
+        return P11TEE_OK; /* the gateway could not fetch it: said so, not a format error */
+    if (p->gpus > NV_MAX_GPUS)
         return err_set(err, P11TEE_E_NVIDIA_FORMAT,
-                       "nvidia_payload.evidence_list holds %zu entries; 1 to %d expected", p->gpus,
-                       NV_MAX_GPUS);
+                       "nvidia_payload.evidence_list holds %zu entries; at most %d expected",
+                       p->gpus, NV_MAX_GPUS);
     for (i = 0; i < p->gpus; i++)
         if ((rc = read_gpu(list, i, &p->gpu[i], err)) != P11TEE_OK)
             return rc;
@@ -303,8 +308,10 @@ static void pass_reason(nv_run *run, int c, char *out, size_t outlen)
                  run->trailing ? "; bytes after a signature are not signed and were ignored" : "");
         break;
     case CK_NONCE:
-        snprintf(out, outlen, "%zu request nonce(s) equal the payload nonce%s", n,
-                 run->opt->nonce ? " and the nonce we sent" : " (no nonce of ours given)");
+        snprintf(out, outlen,
+                 "%zu request nonce(s) equal the payload nonce%s: GPUs answered our nonce, "
+                 "which does not prove they are in the quoted VM",
+                 n, run->opt->nonce ? " and the nonce we sent" : " (no nonce of ours given)");
         break;
     case CK_SIGNATURE:
         snprintf(out, outlen,
@@ -341,9 +348,14 @@ static void record_payload(const nv_payload *p, const nv_options *o, attest_repo
     char hex[2 * NV_NONCE_BYTES + 1];
 
     hex_encode(p->nonce, NV_NONCE_BYTES, hex, sizeof(hex));
-    attest_report_add(rep, ATTEST_CK_NVIDIA_PAYLOAD, P11TEE_CHECK_PASS, P11TEE_OK,
-                      "%zu GPU(s), arch %s, nonce %s", p->gpus, p->arch ? p->arch : "not given",
-                      hex);
+    if (p->gpus == 0)
+        attest_report_add(rep, ATTEST_CK_NVIDIA_PAYLOAD, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK, "%s",
+                          NV_NO_EVIDENCE);
+    else
+        attest_report_add(rep, ATTEST_CK_NVIDIA_PAYLOAD, P11TEE_CHECK_PASS, P11TEE_OK,
+                          "%zu GPU(s), arch %s, nonce %s; the evidence shares only our nonce "
+                          "with the quote (the GPUs need not be in the quoted VM)",
+                          p->gpus, p->arch ? p->arch : "not given", hex);
     if (o->nonce == NULL)
         attest_report_add(rep, ATTEST_CK_NVIDIA_NONCE, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
                           "no nonce of ours given");
@@ -377,6 +389,13 @@ static void check_gpus(nv_run *run, attest_report *rep)
 {
     nv_gpu g;
     size_t i;
+
+    if (run->p->gpus == 0) {
+        for (int c = 0; c < CK_COUNT; c++)
+            attest_report_add(rep, ck_ids[c], P11TEE_CHECK_NOT_CHECKED, P11TEE_OK, "%s",
+                              NV_NO_EVIDENCE);
+        return;
+    }
 
     for (int c = 0; c < CK_COUNT; c++)
         run->ck[c].result = P11TEE_CHECK_PASS;

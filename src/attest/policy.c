@@ -16,12 +16,9 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/sha.h>
 
-#include "attest/attest.h"
-#include "crypto/crypto.h"
+#include "attest/policy.h"
 
-#define POLICY_FILE_MAX  (256u * 1024)
 #define POLICY_ROOTS_MAX (256u * 1024)
 
 _Static_assert(1 + ATTEST_CK_COUNT < ATTEST_POLICY_RULES_MAX,
@@ -121,7 +118,7 @@ static attest_policy *policy_new(void)
             policy_default_rule(p, &attest_checks[id]);
     p->accepted_tcb = TDX_TCB_BIT(TDX_TCB_UP_TO_DATE);
     p->tee_chat_requires_attestation = 1;
-    snprintf(p->source, sizeof(p->source), "built-in strict default");
+    snprintf(p->source, sizeof(p->source), "built-in default");
     return p;
 }
 
@@ -129,6 +126,40 @@ p11tee_status attest_policy_default(attest_policy **out, p11tee_error *err)
 {
     *out = policy_new();
     return *out != NULL ? P11TEE_OK : err_set(err, P11TEE_E_NOMEM, "out of memory");
+}
+
+/*
+ * The strict preset: the default, and everything the live service can prove
+ * beyond the quote is required too: the event log's replay and the
+ * app_compose it measures, the ACI envelope and keyset, their anchor in the
+ * operator's own quote (aci-report-url), receipts and the verified upstream.
+ */
+static const char *const policy_strict_required[] = {
+    "app_compose.binding", "tdx.rtmr3.replay", "aci.*",
+    "aci.agree.*",         "aci.keyset.*",     "aci.native.*",
+    "receipt.signature",   "receipt.keyset",   "receipt.chat_id",
+    "receipt.anchor",      "upstream.*",
+};
+
+int attest_policy_is_preset(const char *name)
+{
+    return strcmp(name, "default") == 0 || strcmp(name, "strict") == 0;
+}
+
+/* Turn `p` into the preset `name` (its defaults are already there). */
+static p11tee_status policy_preset(attest_policy *p, const char *name, p11tee_error *err)
+{
+    size_t i;
+    p11tee_status rc = P11TEE_OK;
+
+    if (!attest_policy_is_preset(name))
+        return err_set(err, P11TEE_E_POLICY, "preset \"%s\" is not one of default, strict", name);
+    for (i = 0; rc == P11TEE_OK && strcmp(name, "strict") == 0 &&
+                i < P11TEE_ARRAY_LEN(policy_strict_required);
+         i++)
+        rc = attest_policy_add_rule(p, policy_strict_required[i], P11TEE_REQUIRED, err);
+    snprintf(p->source, sizeof(p->source), "built-in %s preset", name);
+    return rc;
 }
 
 void attest_policy_free(attest_policy *p)
@@ -141,9 +172,8 @@ void attest_policy_free(attest_policy *p)
     free(p);
 }
 
-/* A file named by the policy, relative to the policy's own directory. */
-static p11tee_status policy_read(const char *base_dir, const char *name, size_t max, char **data,
-                                 size_t *len, p11tee_error *err)
+p11tee_status policy_read(const char *base_dir, const char *name, size_t max, char **data,
+                          size_t *len, p11tee_error *err)
 {
     char path[4096];
     FILE *f;
@@ -288,109 +318,6 @@ static p11tee_status policy_checks(attest_policy *p, json_object *checks, p11tee
     return P11TEE_OK;
 }
 
-/* A hex pin of exactly `n` bytes. */
-static p11tee_status policy_pin(json_object *v, const char *name, uint8_t *out, size_t n,
-                                p11tee_error *err)
-{
-    const char *s = json_object_get_string(v);
-    size_t len = json_object_is_type(v, json_type_string) ? strlen(s) : 0;
-
-    if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        s += 2;
-        len -= 2;
-    }
-    if (len != 2 * n || hex_decode(s, len, out, n, NULL, NULL) != P11TEE_OK)
-        return err_set(err, P11TEE_E_POLICY, "tdx.%s must be %zu hex characters", name, 2 * n);
-    return P11TEE_OK;
-}
-
-static p11tee_status policy_tcb(attest_policy *p, json_object *list, p11tee_error *err)
-{
-    size_t i;
-
-    if (!json_object_is_type(list, json_type_array) || json_object_array_length(list) == 0)
-        return err_set(err, P11TEE_E_POLICY,
-                       "tdx.accepted_tcb_statuses must be a non-empty list of Intel status names");
-    p->accepted_tcb = 0;
-    for (i = 0; i < json_object_array_length(list); i++) {
-        json_object *s = json_object_array_get_idx(list, i);
-        tdx_tcb_status st;
-
-        if (!json_object_is_type(s, json_type_string) ||
-            tdx_tcb_status_from_name(json_object_get_string(s), &st, NULL) != P11TEE_OK ||
-            st == TDX_TCB_UNKNOWN)
-            return err_set(err, P11TEE_E_POLICY,
-                           "tdx.accepted_tcb_statuses[%zu] is not an Intel TCB status name "
-                           "(UpToDate, SWHardeningNeeded, ...)",
-                           i);
-        p->accepted_tcb |= TDX_TCB_BIT(st);
-    }
-    return P11TEE_OK;
-}
-
-static const char *const policy_rtmr_names[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
-
-/* app_compose pinned by digest or by the file itself (whose SHA-256 is taken). */
-static p11tee_status policy_app_compose(attest_policy *p, json_object *v, int is_file,
-                                        const char *base_dir, p11tee_error *err)
-{
-    char *data = NULL;
-    size_t len = 0;
-    p11tee_status rc;
-
-    if (p->pin_app_compose)
-        return err_set(err, P11TEE_E_POLICY,
-                       "tdx has both app_compose_sha256 and app_compose_file; keep one");
-    p->pin_app_compose = 1;
-    if (!is_file)
-        return policy_pin(v, "app_compose_sha256", p->app_compose_sha256,
-                          sizeof(p->app_compose_sha256), err);
-    if (!json_object_is_type(v, json_type_string))
-        return err_set(err, P11TEE_E_POLICY, "tdx.app_compose_file must be a file name");
-    rc = policy_read(base_dir, json_object_get_string(v), POLICY_FILE_MAX, &data, &len, err);
-    if (rc == P11TEE_OK)
-        SHA256((const uint8_t *)data, len, p->app_compose_sha256);
-    free(data);
-    return rc;
-}
-
-static p11tee_status policy_tdx_member(attest_policy *p, const char *key, json_object *v,
-                                       const char *base_dir, p11tee_error *err)
-{
-    size_t i;
-
-    if (strcmp(key, "mrtd") == 0) {
-        p->pin_mrtd = 1;
-        return policy_pin(v, key, p->mrtd, TDX_MR_BYTES, err);
-    }
-    if (strcmp(key, "mrconfigid") == 0) {
-        p->pin_mrconfigid = 1;
-        return policy_pin(v, key, p->mrconfigid, TDX_MR_BYTES, err);
-    }
-    for (i = 0; i < 4; i++)
-        if (strcmp(key, policy_rtmr_names[i]) == 0) {
-            p->pin_rtmr[i] = 1;
-            return policy_pin(v, key, p->rtmr[i], TDX_MR_BYTES, err);
-        }
-    if (strcmp(key, "app_compose_sha256") == 0 || strcmp(key, "app_compose_file") == 0)
-        return policy_app_compose(p, v, strcmp(key, "app_compose_file") == 0, base_dir, err);
-    if (strcmp(key, "accepted_tcb_statuses") == 0)
-        return policy_tcb(p, v, err);
-    if (strcmp(key, "allow_nonce_sha256") == 0) {
-        if (!json_object_is_type(v, json_type_boolean))
-            return err_set(err, P11TEE_E_POLICY, "tdx.allow_nonce_sha256 must be true or false");
-        p->allow_nonce_sha256 = json_object_get_boolean(v);
-        return P11TEE_OK;
-    }
-    if (strcmp(key, "collateral_file") == 0) {
-        if (!json_object_is_type(v, json_type_string))
-            return err_set(err, P11TEE_E_POLICY, "tdx.collateral_file must be a file name");
-        return policy_read(base_dir, json_object_get_string(v), TDX_COLLATERAL_MAX, &p->collateral,
-                           &p->collateral_len, err);
-    }
-    return err_set(err, P11TEE_E_POLICY, "policy key tdx.%s is unknown (see docs/policy.md)", key);
-}
-
 static p11tee_status policy_member(attest_policy *p, const char *key, json_object *v,
                                    const char *base_dir, p11tee_error *err)
 {
@@ -401,6 +328,8 @@ static p11tee_status policy_member(attest_policy *p, const char *key, json_objec
         return json_object_is_type(v, json_type_int) && json_object_get_int(v) == 1
                    ? P11TEE_OK
                    : err_set(err, P11TEE_E_POLICY, "policy version must be 1");
+    if (strcmp(key, "preset") == 0)
+        return P11TEE_OK; /* applied first, by attest_policy_parse() */
     if (strcmp(key, "tee_chat_requires_attestation") == 0) {
         if (!json_object_is_type(v, json_type_boolean))
             return err_set(err, P11TEE_E_POLICY,
@@ -429,7 +358,7 @@ static p11tee_status policy_member(attest_policy *p, const char *key, json_objec
 p11tee_status attest_policy_parse(const char *json, size_t len, const char *base_dir,
                                   attest_policy **out, p11tee_error *err)
 {
-    json_object *root = NULL;
+    json_object *root = NULL, *preset = NULL;
     json_object_iter it;
     attest_policy *p;
     p11tee_error jerr;
@@ -448,11 +377,16 @@ p11tee_status attest_policy_parse(const char *json, size_t len, const char *base
         json_object_put(root);
         return err_set(err, P11TEE_E_NOMEM, "out of memory");
     }
+    /* A preset first, whatever the key order: the file's own rules then win ties. */
+    if (json_object_object_get_ex(root, "preset", &preset))
+        rc = json_object_is_type(preset, json_type_string)
+                 ? policy_preset(p, json_object_get_string(preset), err)
+                 : err_set(err, P11TEE_E_POLICY, "preset must be a name (default, strict)");
     json_object_object_foreachC(root, it)
     {
-        rc = policy_member(p, it.key, it.val, base_dir, err);
         if (rc != P11TEE_OK)
             break;
+        rc = policy_member(p, it.key, it.val, base_dir, err);
     }
     json_object_put(root);
     if (rc != P11TEE_OK) {
@@ -470,6 +404,15 @@ p11tee_status attest_policy_load(const char *path, attest_policy **out, p11tee_e
     p11tee_status rc;
 
     *out = NULL;
+    /* A name without a slash that names a preset is the preset ("./strict" for a file). */
+    if (strchr(path, '/') == NULL && attest_policy_is_preset(path)) {
+        rc = attest_policy_default(out, err);
+        if (rc == P11TEE_OK && (rc = policy_preset(*out, path, err)) != P11TEE_OK) {
+            attest_policy_free(*out);
+            *out = NULL;
+        }
+        return rc;
+    }
     rc = policy_read(NULL, path, POLICY_FILE_MAX, &data, &len, err);
     if (rc != P11TEE_OK)
         return rc;

@@ -8,10 +8,15 @@
 #include "cli/cli.h"
 
 static const char *const report_fields[] = {
-    "model",         "nonce",      "signing_address", "tee_provider",  "quote_version",
-    "tcb_status",    "mrtd",       "rtmr0",           "rtmr1",         "rtmr2",
-    "rtmr3",         "mrconfigid", "mrowner",         "mrownerconfig", "mrseam",
-    "td_attributes", "xfam",       "reportdata",      "gpu_count",
+    "model",         "nonce",         "signing_address",
+    "tee_provider",  "quote_version", "tcb_status",
+    "mrtd",          "rtmr0",         "rtmr1",
+    "rtmr2",         "rtmr3",         "mrconfigid",
+    "mrowner",       "mrownerconfig", "mrseam",
+    "td_attributes", "xfam",          "reportdata",
+    "gpu_count",     "vm_num_gpus",   "compose_hash",
+    "os_image_hash", "key_provider",  "instance_id",
+    "app_id",        "workload_id",   "workload_keyset_digest",
 };
 
 void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
@@ -34,7 +39,7 @@ void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
 
         if (v == NULL)
             continue;
-        fprintf(out, "  %-16s ", report_fields[i]);
+        fprintf(out, "  %-22s ", report_fields[i]);
         cli_put_line(out, v);
         fputc('\n', out);
     }

@@ -10,7 +10,7 @@ libattesttest_la_SOURCES = tests/attest/tdx_testutil.c tests/attest/tdx_testutil
 
 ATTEST_TESTS = tests/attest/test_checks tests/attest/test_tdx_parse tests/attest/test_tdx_verify \
 	tests/attest/test_tdx_collateral tests/attest/test_eth tests/attest/test_nvidia \
-	tests/attest/test_nvidia_gen
+	tests/attest/test_nvidia_gen tests/attest/test_eventlog tests/attest/test_receipt
 check_PROGRAMS += $(ATTEST_TESTS)
 TESTS += $(ATTEST_TESTS)
 VALGRIND_TESTS += $(ATTEST_TESTS)

@@ -147,9 +147,12 @@ static const char *area_namespace(attest_area a)
     switch (a) {
     case ATTEST_AREA_PIN: return "policy.";
     case ATTEST_AREA_TDX:
-    case ATTEST_AREA_TDX_COLLATERAL: return "tdx.";
+    case ATTEST_AREA_TDX_COLLATERAL:
+    case ATTEST_AREA_TDX_WORKLOAD: return "tdx.";
     case ATTEST_AREA_NVIDIA: return "nvidia.";
     case ATTEST_AREA_SIGNATURE: return "signature.";
+    case ATTEST_AREA_ACI: return "aci.";
+    case ATTEST_AREA_RECEIPT: return NULL; /* receipt. and upstream. */
     case ATTEST_AREA_REPORT: return "report.";
     case ATTEST_AREA_RESPONSE: return NULL;
     }
@@ -206,9 +209,11 @@ static void table_invariants(void **state)
     for (id = ATTEST_CK_TDX_QUOTE_FORMAT; id < TDX_CHECK_END; id++)
         assert_int_equal(attest_checks[id].area,
                          id < TDX_COLLATERAL_FIRST ? ATTEST_AREA_TDX : ATTEST_AREA_TDX_COLLATERAL);
+    /* Outside that range only evidence.c's own TDX workload checks are named tdx.*. */
     for (id = 0; id < ATTEST_CK_COUNT; id++)
         if (id < ATTEST_CK_TDX_QUOTE_FORMAT || id >= TDX_CHECK_END)
-            assert_true(strncmp(attest_checks[id].name, "tdx.", 4) != 0);
+            assert_true(strncmp(attest_checks[id].name, "tdx.", 4) != 0 ||
+                        attest_checks[id].area == ATTEST_AREA_TDX_WORKLOAD);
 }
 
 /* ---- the default policy ---------------------------------------------------- */
@@ -323,32 +328,48 @@ static void policy_doc_lists_every_check(void **state)
                  bad);
 }
 
-/*
- * docs/policy.md, "The built-in default": each name or pattern in a row
- * covers checks whose default is that row's requirement, and every check
- * that is not required by default is covered.
- */
-static void policy_doc_states_the_defaults(void **state)
+/* The requirement a doc row spells (its second cell); 0 when it spells none. */
+static int row_requirement(const char *cells, p11tee_requirement *out)
 {
-    char *doc = read_doc("policy.md"), *sec = doc_section(doc, "\n## The built-in default\n");
-    char *line, *save = NULL;
-    int id, covered[ATTEST_CK_COUNT] = {0}, bad = 0;
+    static const p11tee_requirement all[] = {P11TEE_REQUIRED, P11TEE_IF_CHECKED, P11TEE_ADVISORY};
+    char req[16] = "";
+    size_t i;
 
-    (void)state;
+    if (sscanf(cells + 3, "%15[a-z-]", req) != 1)
+        return 0;
+    for (i = 0; i < P11TEE_ARRAY_LEN(all); i++)
+        if (strcmp(req, p11tee_requirement_name(all[i])) == 0) {
+            *out = all[i];
+            return 1;
+        }
+    return 0;
+}
+
+/*
+ * The rows "| `name`, `prefix.*` | requirement | why |" of `sec`: each name
+ * or pattern covers checks whose requirement in `want` is that row's
+ * (marked in `covered`); "*" only as required. Returns the disagreements.
+ */
+static int doc_requirement_rows(char *sec, const p11tee_requirement want[ATTEST_CK_COUNT],
+                                int covered[ATTEST_CK_COUNT], const char *what)
+{
+    char *line, *save = NULL;
+    int id, bad = 0;
+
     for (line = strtok_r(sec, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
         const char *cells = strstr(line, " | "), *pos = line, *tok;
-        char req[16] = "";
+        p11tee_requirement req;
         size_t len;
 
-        if (line[0] != '|' || cells == NULL || sscanf(cells + 3, "%15[a-z-]", req) != 1)
+        if (line[0] != '|' || cells == NULL || !row_requirement(cells, &req))
             continue;
         while ((tok = next_token(&pos, &len)) != NULL && tok < cells) {
             if (len == 1 && tok[0] == '*') {
-                bad += strcmp(req, "required") != 0;
+                bad += req != P11TEE_REQUIRED;
                 continue;
             }
             if (!check_shaped(tok, len) || checks_covered(tok, len) == 0) {
-                print_error("docs/policy.md (defaults) names %.*s, which is no check\n", (int)len,
+                print_error("docs/policy.md (%s) names %.*s, which is no check\n", what, (int)len,
                             tok);
                 bad++;
                 continue;
@@ -357,15 +378,33 @@ static void policy_doc_states_the_defaults(void **state)
                 if (!pattern_covers(tok, len, attest_checks[id].name))
                     continue;
                 covered[id] = 1;
-                if (strcmp(req, p11tee_requirement_name(attest_checks[id].req)) != 0) {
-                    print_error("docs/policy.md (defaults) says %s is %s; the table: %s\n",
-                                attest_checks[id].name, req,
-                                p11tee_requirement_name(attest_checks[id].req));
+                if (req != want[id]) {
+                    print_error("docs/policy.md (%s) says %s is %s; the policy: %s\n", what,
+                                attest_checks[id].name, p11tee_requirement_name(req),
+                                p11tee_requirement_name(want[id]));
                     bad++;
                 }
             }
         }
     }
+    return bad;
+}
+
+/*
+ * docs/policy.md, "The built-in default": each name or pattern in a row
+ * covers checks whose default is that row's requirement, and every check
+ * that is not required by default is covered.
+ */
+static void policy_doc_states_the_defaults(void **state)
+{
+    char *doc = read_doc("policy.md"), *sec = doc_section(doc, "\n## The built-in default\n");
+    p11tee_requirement want[ATTEST_CK_COUNT];
+    int id, covered[ATTEST_CK_COUNT] = {0}, bad;
+
+    (void)state;
+    for (id = 0; id < ATTEST_CK_COUNT; id++)
+        want[id] = attest_checks[id].req;
+    bad = doc_requirement_rows(sec, want, covered, "defaults");
     for (id = 0; id < ATTEST_CK_COUNT; id++)
         if (!covered[id] && attest_checks[id].req != P11TEE_REQUIRED) {
             print_error("docs/policy.md (defaults) does not say that %s is %s\n",
@@ -376,6 +415,41 @@ static void policy_doc_states_the_defaults(void **state)
     free(doc);
     if (bad)
         fail_msg("docs/policy.md's built-in default disagrees with the table in %d place(s)", bad);
+}
+
+/*
+ * docs/policy.md, "Presets": its rows state the strict preset's requirement
+ * of what they name, and name every check the preset changes.
+ */
+static void policy_doc_states_the_strict_preset(void **state)
+{
+    char *doc = read_doc("policy.md"), *sec = doc_section(doc, "\n## Presets\n");
+    p11tee_requirement want[ATTEST_CK_COUNT];
+    int id, covered[ATTEST_CK_COUNT] = {0}, bad, changed = 0;
+    attest_policy *strict = NULL;
+    p11tee_error err;
+
+    (void)state;
+    assert_int_equal(attest_policy_load("strict", &strict, &err), P11TEE_OK);
+    for (id = 0; id < ATTEST_CK_COUNT; id++)
+        want[id] = attest_policy_requirement(strict, attest_checks[id].name);
+    bad = doc_requirement_rows(sec, want, covered, "strict preset");
+    for (id = 0; id < ATTEST_CK_COUNT; id++) {
+        if (want[id] == attest_checks[id].req)
+            continue;
+        changed++;
+        if (!covered[id]) {
+            print_error("docs/policy.md (presets) does not say that strict makes %s %s\n",
+                        attest_checks[id].name, p11tee_requirement_name(want[id]));
+            bad++;
+        }
+    }
+    attest_policy_free(strict);
+    free(sec);
+    free(doc);
+    assert_true(changed > 0);
+    if (bad)
+        fail_msg("docs/policy.md's strict preset disagrees with the policy in %d place(s)", bad);
 }
 
 /* docs/DESIGN.md's attestation sections name no check that does not exist. */
@@ -418,6 +492,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(report_names_come_from_the_table),
         cmocka_unit_test(policy_doc_lists_every_check),
         cmocka_unit_test(policy_doc_states_the_defaults),
+        cmocka_unit_test(policy_doc_states_the_strict_preset),
         cmocka_unit_test(design_doc_names_real_checks),
     };
 

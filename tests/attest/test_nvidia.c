@@ -320,10 +320,6 @@ static void payload_shape_refusals(void **state)
          "evidence_list is not an array"},
         {"{\"nonce\":\""
          "0000000000000000000000000000000000000000000000000000000000000000"
-         "\",\"evidence_list\":[]}",
-         "holds 0 entries; 1 to 16 expected"},
-        {"{\"nonce\":\""
-         "0000000000000000000000000000000000000000000000000000000000000000"
          "\",\"evidence_list\":[{\"evidence\":\"AA==\"}]}",
          "evidence_list[0] lacks the string fields"},
         {"{\"nonce\":\""
@@ -360,6 +356,40 @@ static struct json_object *syn_payload(int gpus)
     while (gpus-- > 0)
         nv_payload_add(p, ev, sizeof(ev), "x", 1);
     return p;
+}
+
+/*
+ * An empty evidence_list (the gateway could not fetch the GPU node's): not a
+ * format error but evidence that is not there, said so; the nonce is still
+ * compared, and the default policy then refuses with that sentence.
+ */
+static void payload_without_gpus(void **state)
+{
+    static const char empty[] = "{\"nonce\":\""
+                                "0000000000000000000000000000000000000000000000000000000000000000"
+                                "\",\"arch\":\"HOPPER\",\"evidence_list\":[]}";
+    static const char *const gpu_checks[] = {"nvidia.payload",        "nvidia.evidence.format",
+                                             "nvidia.evidence.nonce", "nvidia.evidence.signature",
+                                             "nvidia.chain",          "nvidia.fwid"};
+    attest_report rep;
+    attest_policy *pol;
+    p11tee_error err;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(check_text(empty, &rep, &err), P11TEE_OK);
+    for (i = 0; i < P11TEE_ARRAY_LEN(gpu_checks); i++) {
+        tdx_expect(&rep, gpu_checks[i], P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
+        assert_string_equal(nv_reason(&rep, gpu_checks[i]),
+                            "not checked: the server sent no GPU evidence");
+    }
+    tdx_expect(&rep, "nvidia.nonce", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK); /* no nonce given */
+    assert_int_equal(attest_policy_default(&pol, NULL), P11TEE_OK);
+    assert_int_equal(attest_verdict(&rep, pol, &err), P11TEE_E_ATTEST_REQUIRED);
+    assert_string_equal(err.message, "attestation check nvidia.payload is required by the policy "
+                                     "but was not performed: not checked: the server sent no GPU "
+                                     "evidence");
+    attest_policy_free(pol);
 }
 
 static void payload_too_many_gpus(void **state)
@@ -881,6 +911,7 @@ int main(void)
         cmocka_unit_test(fwid_extension_forms),
         cmocka_unit_test(fwid_extension_refusals),
         cmocka_unit_test(payload_shape_refusals),
+        cmocka_unit_test(payload_without_gpus),
         cmocka_unit_test(payload_too_many_gpus),
         cmocka_unit_test(payload_oversized_text),
         cmocka_unit_test(payload_undecodable_entries),

@@ -200,6 +200,10 @@ def dump_parser(sub):
     p.add_argument("--out", default="-")
     p.add_argument("--root-out", help="write the test SGX root (PEM)")
     p.add_argument("--nvidia-root-out", help="write the test NVIDIA root (PEM)")
+    p.add_argument("--native-out", help="write the operator's native ACI report for the same "
+                   "keyset and nonce (GET /v1/aci/attestation)")
+    p.add_argument("--native-fault", action="append", default=[],
+                   choices=("aci-native-binding", "aci-native-keyset"))
     format_args(p)
     common_args(p)
     p.set_defaults(func=cmd_dump)
@@ -208,8 +212,9 @@ def dump_parser(sub):
 def cmd_dump(args):
     ev = _evidence(args)
     fmt = formats_of(args)
-    resp = attestation.build(ev, args.model, ev.enclave_key(args.model), args.nonce,
-                             args.fault, fmt)
+    key = ev.enclave_key(args.model)
+    keyset = ev.keyset({args.model: key})
+    resp = attestation.build(ev, args.model, key, args.nonce, args.fault, fmt, keyset)
     if args.wrapper == "near":
         resp = attestation.near_wrap(ev, resp, args.nonce, fmt)
     write_out(args.out, json.dumps(resp, indent=1) + "\n")
@@ -217,6 +222,9 @@ def cmd_dump(args):
         write_out(args.root_out, pki.pem(ev.tdx.root))
     if args.nvidia_root_out:
         write_out(args.nvidia_root_out, pki.pem(ev.nv.root))
+    if args.native_out:
+        native = attestation.native_report(ev, keyset, args.nonce.hex(), args.native_fault)
+        write_out(args.native_out, json.dumps(native, indent=1) + "\n")
     return 0
 
 # ---- the rest -----------------------------------------------------------------

@@ -170,24 +170,24 @@ static void attestation_aci_shape(void **state)
 
     (void)state;
     assert_int_equal(api_parse_attestation(S(both), NULL, &a, &err), P11TEE_OK);
-    assert_true(a.aci.present);
-    assert_true(strview_eq(a.aci.api_version, "aci/1"));
-    assert_true(strview_eq(a.aci.keyset_digest, "sha256:22"));
-    assert_true(strview_eq(a.aci.endorsement_algo, "ecdsa-secp256k1"));
-    assert_true(strview_eq(a.aci.repo_commit, "abc"));
-    assert_null(a.aci.repo_url.p);
-    assert_non_null(a.aci.keyset);
+    assert_true(a.ev.aci.present);
+    assert_true(strview_eq(a.ev.aci.api_version, "aci/1"));
+    assert_true(strview_eq(a.ev.aci.keyset_digest, "sha256:22"));
+    assert_true(strview_eq(a.ev.aci.endorsement_algo, "ecdsa-secp256k1"));
+    assert_true(strview_eq(a.ev.aci.repo_commit, "abc"));
+    assert_null(a.ev.aci.repo_url.p);
+    assert_non_null(a.ev.aci.keyset);
     /* every copy, where it was; the first is judged */
-    assert_int_equal(a.app_compose.n, 3);
-    assert_string_equal(a.app_compose.where[1], "info.tcb_info.app_compose");
-    assert_true(strview_eq(a.app_compose.text[2], "d"));
+    assert_int_equal(a.ev.app_compose_copies.n, 3);
+    assert_string_equal(a.ev.app_compose_copies.where[1], "info.tcb_info.app_compose");
+    assert_true(strview_eq(a.ev.app_compose_copies.text[2], "d"));
     assert_true(strview_eq(a.ev.app_compose, "c"));
-    assert_int_equal(a.event_log.n, 3);
-    assert_true(strview_eq(a.event_log.text[1], "[]")); /* the array, as JSON text */
-    assert_int_equal(a.vm_config.n, 2);
-    assert_true(strview_eq(a.vm_config.text[0], "{\"num_gpus\":0}"));
-    assert_int_equal(a.quote.n, 2);
-    assert_true(strview_eq(a.quote.text[1], "0401"));
+    assert_int_equal(a.ev.event_log.n, 3);
+    assert_true(strview_eq(a.ev.event_log.text[1], "[]")); /* the array, as JSON text */
+    assert_int_equal(a.ev.vm_config.n, 2);
+    assert_true(strview_eq(a.ev.vm_config.text[0], "{\"num_gpus\":0}"));
+    assert_int_equal(a.ev.quotes.n, 2);
+    assert_true(strview_eq(a.ev.quotes.text[1], "0401"));
     assert_true(strview_eq(a.ev.intel_quote, "0400"));
     assert_true(strview_eq(a.ev.signing_key, "04aa"));
     api_attestation_free(&a);

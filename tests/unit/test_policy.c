@@ -34,7 +34,7 @@ static void defaults(void **state)
     assert_int_equal(attest_policy_requirement(p, "signature.recovered"), P11TEE_REQUIRED);
     assert_int_equal(p->accepted_tcb, TDX_TCB_BIT(TDX_TCB_UP_TO_DATE));
     assert_true(p->tee_chat_requires_attestation);
-    assert_string_equal(p->source, "built-in strict default");
+    assert_string_equal(p->source, "built-in default");
     attest_policy_free(p);
 }
 
@@ -155,10 +155,11 @@ static void pins_and_files(void **state)
              "\"allow_nonce_sha256\":true},\"tee_chat_requires_attestation\":false}",
              0, 0);
     assert_int_equal(attest_policy_parse(S(json), dir, &p, &err), P11TEE_OK);
-    assert_true(p->pin_mrtd && p->pin_rtmr[3] && !p->pin_rtmr[0] && p->pin_app_compose);
+    assert_true(p->mrtd.n == 1 && p->rtmr[3].n == 1 && p->rtmr[0].n == 0 &&
+                p->app_compose_sha256.n == 1);
     /* SHA-256 of {"services":{}} is d8bb5768...98366 (sha256sum) */
-    assert_int_equal(p->app_compose_sha256[0], 0xd8);
-    assert_int_equal(p->app_compose_sha256[31], 0x66);
+    assert_int_equal(p->app_compose_sha256.v[0][0], 0xd8);
+    assert_int_equal(p->app_compose_sha256.v[0][31], 0x66);
     assert_int_equal(p->accepted_tcb,
                      TDX_TCB_BIT(TDX_TCB_UP_TO_DATE) | TDX_TCB_BIT(TDX_TCB_SW_HARDENING_NEEDED));
     assert_true(p->allow_nonce_sha256);
@@ -179,6 +180,90 @@ static void pins_and_files(void **state)
     }
     test_rmtree(dir);
     free(dir);
+}
+
+/* Every pin takes one value or a list of accepted values (a rolling upgrade). */
+static void pins_as_lists(void **state)
+{
+    char json[2048];
+    attest_policy *p;
+    p11tee_error err;
+
+    (void)state;
+    snprintf(json, sizeof(json),
+             "{\"tdx\":{\"mrtd\":[\"%096d\",\"0x%095d1\"],\"rtmr1\":[\"%096d\"],"
+             "\"app_compose_sha256\":[\"%064d\",\"%063d2\"],"
+             "\"events\":{\"compose-hash\":[\"AB\",\"0xcd\"],\"key-provider\":"
+             "\"{\\\"name\\\":\\\"kms\\\"}\"}}}",
+             0, 0, 0, 0, 0);
+    assert_int_equal(attest_policy_parse(S(json), NULL, &p, &err), P11TEE_OK);
+    assert_int_equal(p->mrtd.n, 2);
+    assert_int_equal(p->mrtd.v[1][TDX_MR_BYTES - 1], 1);
+    assert_int_equal(p->rtmr[1].n, 1);
+    assert_int_equal(p->app_compose_sha256.n, 2);
+    assert_int_equal(p->app_compose_sha256.v[1][31], 2);
+    assert_int_equal(p->events[ATTEST_EVENT_COMPOSE_HASH].n, 2);
+    assert_string_equal(p->events[ATTEST_EVENT_COMPOSE_HASH].v[0], "ab"); /* hex, lowercase */
+    assert_string_equal(p->events[ATTEST_EVENT_COMPOSE_HASH].v[1], "cd");
+    assert_string_equal(p->events[ATTEST_EVENT_KEY_PROVIDER].v[0], "{\"name\":\"kms\"}");
+    assert_int_equal(p->events[ATTEST_EVENT_APP_ID].n, 0);
+    attest_policy_free(p);
+
+    assert_int_equal(attest_policy_parse(S("{\"tdx\":{\"mrtd\":[]}}"), NULL, &p, &err),
+                     P11TEE_E_POLICY);
+    assert_non_null(strstr(err.message, "tdx.mrtd must list 1 to 16 accepted values"));
+    assert_int_equal(attest_policy_parse(S("{\"tdx\":{\"rtmr0\":[\"00\"]}}"), NULL, &p, &err),
+                     P11TEE_E_POLICY);
+    assert_non_null(strstr(err.message, "tdx.rtmr0 must be 96 hex characters"));
+    assert_int_equal(
+        attest_policy_parse(S("{\"tdx\":{\"events\":{\"boot-mr-done\":\"00\"}}}"), NULL, &p, &err),
+        P11TEE_E_POLICY);
+    assert_non_null(strstr(err.message, "tdx.events.boot-mr-done is not a pinnable event"));
+    assert_int_equal(
+        attest_policy_parse(S("{\"tdx\":{\"events\":{\"app-id\":[5]}}}"), NULL, &p, &err),
+        P11TEE_E_POLICY);
+}
+
+/* The strict preset: by name, or as a file's starting point. */
+static void presets(void **state)
+{
+    static const char *const strict[] = {
+        "tdx.rtmr3.replay",    "app_compose.binding", "aci.api_version",   "aci.agree.quote",
+        "aci.keyset.e2ee_key", "aci.native.quote",    "receipt.signature", "receipt.anchor",
+        "upstream.verified",   "upstream.session"};
+    attest_policy *p;
+    p11tee_error err;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(attest_policy_load("strict", &p, &err), P11TEE_OK);
+    for (i = 0; i < P11TEE_ARRAY_LEN(strict); i++)
+        if (attest_policy_requirement(p, strict[i]) != P11TEE_REQUIRED)
+            fail_msg("the strict preset does not require %s", strict[i]);
+    assert_int_equal(attest_policy_requirement(p, "receipt.request_hash"), P11TEE_ADVISORY);
+    assert_int_equal(attest_policy_requirement(p, "nvidia.ocsp"), P11TEE_IF_CHECKED);
+    assert_string_equal(p->source, "built-in strict preset");
+    attest_policy_free(p);
+    /* the default: the same checks are if-checked (or advisory) */
+    assert_int_equal(attest_policy_load("default", &p, &err), P11TEE_OK);
+    assert_int_equal(attest_policy_requirement(p, "aci.native.quote"), P11TEE_IF_CHECKED);
+    assert_int_equal(attest_policy_requirement(p, "tdx.rtmr3.replay"), P11TEE_IF_CHECKED);
+    assert_int_equal(attest_policy_requirement(p, "upstream.verified"), P11TEE_ADVISORY);
+    attest_policy_free(p);
+    /* a file starting from the preset keeps its own rules on top, whatever the key order */
+    assert_int_equal(attest_policy_parse(S("{\"checks\":{\"aci.native.*\":\"if-checked\"},"
+                                           "\"preset\":\"strict\"}"),
+                                         NULL, &p, &err),
+                     P11TEE_OK);
+    assert_int_equal(attest_policy_requirement(p, "aci.native.binding"), P11TEE_IF_CHECKED);
+    assert_int_equal(attest_policy_requirement(p, "aci.keyset.digest"), P11TEE_REQUIRED);
+    attest_policy_free(p);
+    assert_int_equal(attest_policy_parse(S("{\"preset\":\"lenient\"}"), NULL, &p, &err),
+                     P11TEE_E_POLICY);
+    assert_non_null(strstr(err.message, "preset \"lenient\" is not one of default, strict"));
+    /* "./strict" is a file, not the preset */
+    assert_int_equal(attest_policy_load("./strict", &p, &err), P11TEE_E_POLICY);
+    assert_non_null(strstr(err.message, "cannot open ./strict"));
 }
 
 static void verdicts(void **state)
@@ -372,6 +457,8 @@ int main(void)
         cmocka_unit_test(names),
         cmocka_unit_test(refusals),
         cmocka_unit_test(pins_and_files),
+        cmocka_unit_test(pins_as_lists),
+        cmocka_unit_test(presets),
         cmocka_unit_test(verdicts),
         cmocka_unit_test(evidence_statements),
         cmocka_unit_test(evidence_key),

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * The policy file's parts (internal to src/attest): policy.c reads the file,
+ * its checks, presets and roots; policy_tdx.c its "tdx" object (measurement
+ * and event pins, each one value or a list, TCB statuses, collateral).
+ */
+#ifndef P11TEE_ATTEST_POLICY_H
+#define P11TEE_ATTEST_POLICY_H
+
+#include <stddef.h>
+
+#include "attest/attest.h"
+
+#define POLICY_FILE_MAX (256u * 1024)
+
+/* A file named by the policy, relative to the policy's own directory (NULL: as given). */
+p11tee_status policy_read(const char *base_dir, const char *name, size_t max, char **data,
+                          size_t *len, p11tee_error *err);
+/* One member `key` of the policy's "tdx" object. */
+p11tee_status policy_tdx_member(attest_policy *p, const char *key, json_object *v,
+                                const char *base_dir, p11tee_error *err);
+
+#endif /* P11TEE_ATTEST_POLICY_H */
