@@ -167,8 +167,9 @@ static p11tee_status att_evidence_copies(api_attestation *a, p11tee_error *err)
 }
 
 /*
- * The E2EE key: the legacy field, else the keyset's secp256k1 E2EE key
- * (an ACI response alone). The quote: intel_quote, else the ACI evidence's.
+ * The E2EE key: the legacy field, else the keyset's secp256k1 E2EE keys
+ * for the verifier to choose from (an ACI response alone). The quote:
+ * intel_quote, else the ACI evidence's.
  */
 static p11tee_status att_aci_fallbacks(api_attestation *a, p11tee_error *err)
 {
@@ -192,14 +193,15 @@ static p11tee_status att_aci_fallbacks(api_attestation *a, p11tee_error *err)
     rc = sjson_get_obj(a->ev.aci.keyset, "e2ee_public_keys", json_type_array, 0, "workload_keyset",
                        &keys, err);
     n = keys != NULL ? json_object_array_length(keys) : 0;
-    for (i = 0; rc == P11TEE_OK && i < n; i++) {
+    for (i = 0; rc == P11TEE_OK && i < n && a->ev.keyset_keys.n < ATTEST_COPIES_MAX; i++) {
+        attest_copies *c = &a->ev.keyset_keys;
+
         k = json_object_array_get_idx(keys, i);
-        if (sjson_get_str(k, "algo", 0, "e2ee_public_keys entry", &algo, err) == P11TEE_OK &&
-            strview_eq(algo, API_ACI_E2EE_ALGO)) {
-            a->ev.signing_key_field = "attestation.workload_keyset.e2ee_public_keys";
-            return sjson_get_str(k, "public_key", 1, "e2ee_public_keys entry", &a->ev.signing_key,
-                                 err);
-        }
+        rc = sjson_get_str(k, "algo", 0, "e2ee_public_keys entry", &algo, err);
+        if (rc != P11TEE_OK || !strview_eq(algo, API_ACI_E2EE_ALGO))
+            continue;
+        rc = sjson_get_str(k, "public_key", 1, "e2ee_public_keys entry", &c->text[c->n], err);
+        c->where[c->n++] = "attestation.workload_keyset.e2ee_public_keys";
     }
     return rc;
 }

@@ -22,6 +22,7 @@ typedef enum att_source {
     ATT_MODEL,         /* the model asked for, else the response's */
     ATT_NONCE,         /* the nonce sent, else the response's */
     ATT_RESPONSE,      /* a string of the response: offset of its strview in api_attestation */
+    ATT_MODEL_KEY,     /* the E2EE key as received (the legacy field or the keyset's entry) */
     ATT_QUOTE_HEX,     /* quote bytes as hex: offset and size in tdx_quote */
     ATT_QUOTE_VERSION, /* the quote's version */
     ATT_TCB_STATUS,    /* Intel's name of the TCB status, when evaluated */
@@ -55,7 +56,7 @@ static const att_field att_fields[] = {
     {"model", ATT_MODEL, 0, 0},
     {"nonce", ATT_NONCE, 0, 0},
     ATT_RESPONSE_FIELD("signing_address", ev.signing_address),
-    ATT_RESPONSE_FIELD("signing_key", ev.signing_key),
+    {"signing_key", ATT_MODEL_KEY, 0, 0},
     ATT_RESPONSE_FIELD("tee_provider", tee_provider),
     {"quote_version", ATT_QUOTE_VERSION, 0, 0},
     ATT_QUOTE_FIELD("mrtd", mr_td),
@@ -207,6 +208,7 @@ static const char *att_value(const p11tee_attestation *a, size_t i)
     case ATT_MODEL: return a->model != NULL ? a->model : r->ev.model.p;
     case ATT_NONCE: return a->nonce[0] != '\0' ? a->nonce : r->ev.nonce.p;
     case ATT_RESPONSE: return ((const strview *)((const char *)r + f->offset))->p;
+    case ATT_MODEL_KEY: return a->outcome.model_key_text.p;
     case ATT_TCB_STATUS:
         return a->outcome.has_quote && a->outcome.tdx.tcb != TDX_TCB_UNKNOWN
                    ? tdx_tcb_status_name(a->outcome.tdx.tcb)

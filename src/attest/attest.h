@@ -229,7 +229,7 @@ p11tee_status attest_verdict(const attest_report *rep, const attest_policy *p, p
 /* ==== evaluating an attestation (evidence.c) =============================== */
 
 /* An item a response may carry in several places, every copy with where it was. */
-#define ATTEST_COPIES_MAX 4
+#define ATTEST_COPIES_MAX 8
 typedef struct attest_copies {
     strview text[ATTEST_COPIES_MAX];
     const char *where[ATTEST_COPIES_MAX];
@@ -254,6 +254,7 @@ typedef struct attest_evidence {
     const char *signing_key_field;
     strview intel_quote, nvidia_payload, app_compose;
     attest_copies quotes, app_compose_copies, event_log, vm_config;
+    attest_copies keyset_keys; /* no legacy key: the keyset's E2EE keys of our algo */
     attest_aci aci;
     /* The operator's native report: `native` (present) when fetched, else why not. */
     int native_wanted; /* aci-report-url is set */
@@ -279,6 +280,7 @@ typedef struct attest_outcome {
     int has_quote;
     tdx_verdict tdx;
     uint8_t model_key[P11TEE_PUBKEY_BYTES], address[ETH_ADDRESS_BYTES]; /* address of the key */
+    strview model_key_text; /* the key as received: signing_key, or the keyset entry chosen */
     int has_model_key, has_address;
     int gpu_count;
     int vm_num_gpus;  /* vm_config's num_gpus; -1 unknown */

@@ -72,6 +72,45 @@ static void ev_statements(const attest_evidence *ev, const attest_expect *ex, at
                           ev->debug ? "true (debug mode: secrets are readable)" : "false");
 }
 
+/* Decode and parse the quote into `out` (not recorded: ev_tdx() does that); 1 on success. */
+static int ev_quote_load(const attest_evidence *ev, attest_outcome *out)
+{
+    p11tee_error e;
+
+    if (out->quote_buf == NULL &&
+        (ev->intel_quote.p == NULL ||
+         tdx_quote_decode(ev->intel_quote.p, ev->intel_quote.len, &out->quote_buf, &out->quote_len,
+                          &e) != P11TEE_OK))
+        return 0;
+    return tdx_quote_parse(out->quote_buf, out->quote_len, &out->quote, &e) == P11TEE_OK;
+}
+
+/*
+ * The E2EE key as received: the legacy field, else (the ACI envelope alone)
+ * the keyset's key whose address REPORTDATA binds, else its first.
+ */
+static strview ev_key_text(const attest_evidence *ev, attest_outcome *out, const char **where,
+                           size_t *index)
+{
+    const attest_copies *c = &ev->keyset_keys;
+    uint8_t key[P11TEE_PUBKEY_BYTES], addr[ETH_ADDRESS_BYTES];
+    size_t i;
+
+    *where = ev->signing_key_field;
+    *index = 0;
+    if (ev->signing_key.p != NULL || c->n == 0)
+        return ev->signing_key;
+    *where = c->where[0];
+    for (i = 0; c->n > 1 && ev_quote_load(ev, out) && i < c->n; i++)
+        if (key_parse_model(c->text[i].p, c->text[i].len, key, NULL) == P11TEE_OK &&
+            eth_address_from_pubkey(key, sizeof(key), addr, NULL) == P11TEE_OK &&
+            memcmp(addr, out->quote.report_data, ETH_ADDRESS_BYTES) == 0) {
+            *index = i;
+            break;
+        }
+    return c->text[*index];
+}
+
 /* The signing key (the E2EE model key) and the address it must hash to. */
 static void ev_key(const attest_evidence *ev, attest_outcome *out)
 {
@@ -79,24 +118,31 @@ static void ev_key(const attest_evidence *ev, attest_outcome *out)
     p11tee_error e;
     uint8_t claimed[ETH_ADDRESS_BYTES];
     char mine[ETH_ADDRESS_TEXT];
+    const char *where;
+    size_t index;
+    strview key = ev_key_text(ev, out, &where, &index);
 
-    if (ev->signing_key.p == NULL ||
-        key_parse_model(ev->signing_key.p, ev->signing_key.len, out->model_key, &e) != P11TEE_OK) {
-        attest_report_add(
-            rep, ATTEST_CK_SIGNING_KEY_FORMAT, P11TEE_CHECK_FAIL, P11TEE_E_ATTEST_SIGNING_KEY, "%s",
-            ev->signing_key.p == NULL ? "the response carries no signing key" : e.message);
+    out->model_key_text = key; /* shown as received, well-formed or not */
+    if (key.p == NULL || key_parse_model(key.p, key.len, out->model_key, &e) != P11TEE_OK) {
+        attest_report_add(rep, ATTEST_CK_SIGNING_KEY_FORMAT, P11TEE_CHECK_FAIL,
+                          P11TEE_E_ATTEST_SIGNING_KEY, "%s",
+                          key.p == NULL ? "the response carries no signing key" : e.message);
         return;
     }
     out->has_model_key = 1;
-    attest_report_add(rep, ATTEST_CK_SIGNING_KEY_FORMAT, P11TEE_CHECK_PASS, P11TEE_OK,
-                      "secp256k1 point from \"%s\" (%zu hex characters)", ev->signing_key_field,
-                      ev->signing_key.len);
+    if (ev->signing_key.p != NULL)
+        attest_report_add(rep, ATTEST_CK_SIGNING_KEY_FORMAT, P11TEE_CHECK_PASS, P11TEE_OK,
+                          "secp256k1 point from \"%s\" (%zu hex characters)", where, key.len);
+    else
+        attest_report_add(rep, ATTEST_CK_SIGNING_KEY_FORMAT, P11TEE_CHECK_PASS, P11TEE_OK,
+                          "secp256k1 point from %s[%zu] of %zu of its algorithm (%zu hex "
+                          "characters)",
+                          where, index, ev->keyset_keys.n, key.len);
     if (eth_address_from_pubkey(out->model_key, P11TEE_PUBKEY_BYTES, out->address, &e) != P11TEE_OK)
         return;
     out->has_address = 1;
     eth_address_format(out->address, mine);
-    if (ev->signing_address.p == NULL && ev->signing_key_field != NULL &&
-        strncmp(ev->signing_key_field, "attestation.", 12) == 0)
+    if (ev->signing_address.p == NULL && ev->signing_key.p == NULL)
         attest_report_add(rep, ATTEST_CK_SIGNING_ADDRESS_BINDING, P11TEE_CHECK_NOT_CHECKED,
                           P11TEE_OK,
                           "the ACI envelope states no address; the key's own is %s (REPORTDATA "
@@ -360,6 +406,8 @@ static void ev_workload(const attest_evidence *ev, attest_outcome *out)
                           P11TEE_E_MEASUREMENT, "the replay of %zu IMR 3 events gives %.32s... %s",
                           n, got, out->events_valid ? "= RTMR3" : "!= the quote's RTMR3");
     }
+    if (!out->events_valid) /* an unmeasured event is not shown as what the quote says */
+        memset(out->events, 0, sizeof(out->events));
     evlog_free(&log);
 }
 

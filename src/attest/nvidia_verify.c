@@ -24,7 +24,7 @@
 /* ---- the payload ------------------------------------------------------------------------ */
 
 /* An empty evidence_list: the gateway could not fetch the GPU node's evidence. */
-#define NV_NO_EVIDENCE "not checked: the server sent no GPU evidence"
+#define NV_NO_EVIDENCE "the server sent no GPU evidence (evidence_list is empty)"
 
 typedef struct nv_gpu_in {
     const char *evidence;

@@ -381,14 +381,14 @@ static void payload_without_gpus(void **state)
     for (i = 0; i < P11TEE_ARRAY_LEN(gpu_checks); i++) {
         tdx_expect(&rep, gpu_checks[i], P11TEE_CHECK_NOT_CHECKED, P11TEE_OK);
         assert_string_equal(nv_reason(&rep, gpu_checks[i]),
-                            "not checked: the server sent no GPU evidence");
+                            "the server sent no GPU evidence (evidence_list is empty)");
     }
     tdx_expect(&rep, "nvidia.nonce", P11TEE_CHECK_NOT_CHECKED, P11TEE_OK); /* no nonce given */
     assert_int_equal(attest_policy_default(&pol, NULL), P11TEE_OK);
     assert_int_equal(attest_verdict(&rep, pol, &err), P11TEE_E_ATTEST_REQUIRED);
     assert_string_equal(err.message, "attestation check nvidia.payload is required by the policy "
-                                     "but was not performed: not checked: the server sent no GPU "
-                                     "evidence");
+                                     "but was not performed: the server sent no GPU evidence "
+                                     "(evidence_list is empty)");
     attest_policy_free(pol);
 }
 

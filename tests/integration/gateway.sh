@@ -26,13 +26,6 @@ while len(base) < 8:
     base = base + " " + orig
 sys.stdout.write(base)' "$1" "${2:-0}"
 }
-json_field() {
-    "$py" -c 'import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(v)' "$IT_OUT" "$1"
-}
 
 # ---- the stream -------------------------------------------------------------------------
 answer=$(answer_of "gateway")
@@ -53,8 +46,8 @@ it_check_out "... --json: no object on stdout for a failed request" ""
 fault gateway-framing
 it_run $P chat -m "$E2EE_MODEL" --json "gateway"
 it_check_rc "gateway framing (null delta, empty data:, usage-only chunk): accepted" 0
-it_check_eq "... the answer" "$(json_field choices.0.message.content)" "$answer"
-it_check_eq "... the usage of the separate chunk" "$(json_field usage.total_tokens)" "9"
+it_check_eq "... the answer" "$(it_json choices.0.message.content)" "$answer"
+it_check_eq "... the usage of the separate chunk" "$(it_json usage.total_tokens)" "9"
 it_run $P chat -m "$E2EE_MODEL" "gateway"
 it_check_rc "gateway framing, streamed to stdout" 0
 it_check_out "... the answer" "$answer"
@@ -67,8 +60,8 @@ it_check_out "... both answers, each under its line" "$(printf -- '--- choice 0 
     "$(answer_of two 0)" "$(answer_of two 1)")"
 it_run $P chat -m "$E2EE_MODEL" --choices 2 --json "two"
 it_check_rc "--choices 2 --json" 0
-it_check_eq "... choice 0" "$(json_field choices.0.message.content)" "$(answer_of two 0)"
-it_check_eq "... choice 1 by its index" "$(json_field choices.1.index):$(json_field choices.1.message.content)" \
+it_check_eq "... choice 0" "$(it_json choices.0.message.content)" "$(answer_of two 0)"
+it_check_eq "... choice 1 by its index" "$(it_json choices.1.index):$(it_json choices.1.message.content)" \
     "1:$(answer_of two 1)"
 it_run $P chat -m "$E2EE_MODEL" --choices 17 "two"
 it_check_rc "--choices 17: usage error" 2
@@ -84,7 +77,7 @@ it_check_grep "... reported as the server's privacy failure" "$IT_ERR" \
     "warning: PRIVACY FAILURE of the server: 9 reasoning fields arrived UNENCRYPTED inside the E2EE stream (dropped, never shown)"
 it_check_grep "... and in the summary line" "$IT_ERR" "REASONING ARRIVED UNENCRYPTED (dropped)"
 it_run $P chat -m "$THINK_MODEL" --json "gateway"
-it_check_eq "... --json counts them (8 pieces and one reasoning_details)" "$(json_field p11tee.dropped_plaintext_reasoning)" "9"
+it_check_eq "... --json counts them (8 pieces and one reasoning_details)" "$(it_json p11tee.dropped_plaintext_reasoning)" "9"
 it_check_no_grep "... --json holds none of it" "$IT_OUT" "thinking: "
 # Plaintext content stays a refused downgrade (faults.sh: plaintext-chunk, exit 6).
 
@@ -159,7 +152,7 @@ it_check_grep "... and the summary says so" "$IT_ERR" "TEE-only on purpose: NOT 
 it_check_eq "... the server saw enable_e2ee: false" "$(it_stat tee_only_chats)" "$((tee_only + 1))"
 it_check_eq "... after one attestation" "$(it_stat attestations_served)" "$((attests + 1))"
 it_run $P chat -m "$E2EE_MODEL" --tee-only --json "in the clear"
-it_check_eq "... --json: tee_only true, e2ee false" "$(json_field p11tee.tee_only):$(json_field p11tee.e2ee)" \
+it_check_eq "... --json: tee_only true, e2ee false" "$(it_json p11tee.tee_only):$(it_json p11tee.e2ee)" \
     "True:False"
 it_run $P chat -m "$E2EE_MODEL" --tee-only --e2ee "x"
 it_check_rc "--tee-only with --e2ee: usage error" 2

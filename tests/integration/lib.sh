@@ -7,6 +7,7 @@
 #   it_run ARGS...               p11tee ARGS (no terminal); $IT_OUT, $IT_ERR files, $IT_RC
 #   it_stat KEY                  a number from /__stats (e.g. requests.chat)
 #   it_answer PROMPT             what the reference model answers (8 chunks)
+#   it_json PATH                 a value of the JSON on stdout ("choices.0.index")
 #   it_check_*                   one TAP result each: the exit status, stdout,
 #                                a pattern, a whole line, an empty file, values
 . "$top_srcdir/tests/lib/tap.sh"
@@ -80,6 +81,14 @@ base = orig = "echo: " + sys.argv[1]
 while len(base) < 8:
     base = base + " " + orig
 sys.stdout.write(base)' "$1"
+}
+
+it_json() {
+    "${PYTHON3:-/usr/bin/python3}" -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(v)' "$IT_OUT" "$1"
 }
 
 # Check helpers: each records one TAP result and shows what was seen on failure.

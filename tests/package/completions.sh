@@ -85,7 +85,8 @@ while IFS= read -r path; do
     done <"$t/opts.$i"
     i=$((i + 1))
 done <"$t/paths" >"$t/queries"
-printf '%s\n' "p11tee models --type " "p11tee chat --policy " "p11tee chat --save-exchange " >>"$t/queries"
+printf '%s\n' "p11tee models --type " "p11tee chat --policy " "p11tee chat --save-exchange " \
+    "p11tee signature --attestation " >>"$t/queries"
 
 # bash: the completion function itself, COMP_WORDS as bash would split them.
 bash -c '
@@ -176,8 +177,10 @@ for sh in bash zsh; do
     [ $sh = zsh ] && [ -n "$zsh_skip" ] && continue
     printf '%s\n' text image embedding tts asr upscale inpaint video all >"$t/want.type"
     same $sh "p11tee models --type " "$t/want.type" "--type completes the model types"
+    printf '%s\n' adir afile default strict >"$t/want.policy"
+    same $sh "p11tee chat --policy " "$t/want.policy" "--policy completes the presets and file names"
     printf '%s\n' adir afile >"$t/want.files"
-    same $sh "p11tee chat --policy " "$t/want.files" "--policy completes file names"
+    same $sh "p11tee signature --attestation " "$t/want.files" "--attestation completes file names"
     printf '%s\n' adir >"$t/want.dirs"
     same $sh "p11tee chat --save-exchange " "$t/want.dirs" "--save-exchange completes directories only"
 done

@@ -371,10 +371,46 @@ def t_dump(t):
          "dump-attestation --fault wrong-nonce (subprocess, stdout) echoes another nonce")
 
 
+def t_dump_native(t):
+    """--native-out: the operator's native report for the same keyset and nonce."""
+    def tagged(obj):
+        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+    def dump(*extra):
+        status, _err = cli("dump-attestation", "--model", "e2ee-qwen3-5-122b-a10b", "--nonce",
+                           NONCE.hex(), "--out", path("m.json"), "--native-out", path("n.json"),
+                           "--state-dir", path("state"), *extra)
+        return status, json.loads(read("m.json")), json.loads(read("n.json"))
+
+    status, att, native = dump()
+    keyset = native["attestation"]["workload_keyset"]
+    t.eq((status, keyset), (0, att["attestation"]["workload_keyset"]),
+         "dump-attestation --native-out: the native report serves the model's keyset")
+    statement = {"purpose": "aci.report_data.v1",
+                 "workload_id": tagged(keyset["workload_identity"]["public_key"]),
+                 "workload_keyset_digest": tagged(keyset), "nonce": NONCE.hex()}
+    want = hashlib.sha256(json.dumps(statement, sort_keys=True, separators=(",", ":"))
+                          .encode()).digest() + bytes(32)
+    q = verify.verify_quote(bytes.fromhex(native["attestation"]["evidence"]["quote"]),
+                            load_cert("state/sgx_test_root.pem"), pki.utcnow())
+    t.eq(q["reportdata"], want,
+         "its quote verifies and binds SHA-256(JCS(the ACI statement with our nonce)) || zeros")
+    t.eq(native["workload_keyset_digest"], tagged(keyset), "its digest is the keyset's")
+    _s, _a, bad = dump("--native-fault", "aci-native-binding")
+    q = verify.verify_quote(bytes.fromhex(bad["attestation"]["evidence"]["quote"]),
+                            load_cert("state/sgx_test_root.pem"), pki.utcnow())
+    t.ok(q["reportdata"] != want, "--native-fault aci-native-binding: another nonce is bound")
+    _s, _a, other = dump("--native-fault", "aci-native-keyset")
+    t.ok(other["attestation"]["workload_keyset"] != keyset,
+         "--native-fault aci-native-keyset: another keyset")
+
+
 def main():
     t = taplib.Tap()
     try:
-        for group in (t_keccak, t_eth, t_ecies, t_build_quote, t_collateral, t_build_nvidia, t_dump):
+        for group in (t_keccak, t_eth, t_ecies, t_build_quote, t_collateral, t_build_nvidia, t_dump,
+                      t_dump_native):
             t.run(group)
     finally:
         taplib.cleanup(WORK)

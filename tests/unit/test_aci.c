@@ -473,6 +473,7 @@ static void event_pins(void **state)
                    "policy.event.compose_hash");
     expect(a, "policy.event.compose_hash", P11TEE_CHECK_FAIL, P11TEE_E_MEASUREMENT,
            "does not replay");
+    assert_null(p11tee_attestation_get(a, "compose_hash")); /* not shown as measured */
     p11tee_attestation_free(a);
     free(bad);
     free(doc);

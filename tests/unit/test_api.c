@@ -192,11 +192,13 @@ static void attestation_aci_shape(void **state)
     assert_true(strview_eq(a.ev.signing_key, "04aa"));
     api_attestation_free(&a);
 
-    /* the ACI envelope alone: the quote and the E2EE key come from it */
+    /* the ACI envelope alone: the quote, and the keys of our algorithm to choose from */
     assert_int_equal(api_parse_attestation(S(aci_only), NULL, &a, &err), P11TEE_OK);
     assert_true(strview_eq(a.ev.intel_quote, "0402"));
-    assert_true(strview_eq(a.ev.signing_key, "04bb"));
-    assert_string_equal(a.ev.signing_key_field, "attestation.workload_keyset.e2ee_public_keys");
+    assert_null(a.ev.signing_key.p);
+    assert_int_equal(a.ev.keyset_keys.n, 1);
+    assert_true(strview_eq(a.ev.keyset_keys.text[0], "04bb"));
+    assert_string_equal(a.ev.keyset_keys.where[0], "attestation.workload_keyset.e2ee_public_keys");
     api_attestation_free(&a);
 
     assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"[1]\"}}"), NULL, &a, &err),
