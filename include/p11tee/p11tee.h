@@ -55,7 +55,8 @@ void p11tee_config_free(p11tee_config *cfg);
  *   pkcs11-module       path of the PKCS#11 module
  *   pkcs11-token        RFC 7512 token URI or label; the PIN comes from its
  *                       pin-source=file:... or pin-value, else $P11TEE_PIN
- *   policy-file         attestation policy (JSON, see docs/policy.md)
+ *   policy-file         attestation policy: a JSON file (docs/policy.md), or
+ *                       a preset without a '/': "default", "strict"
  *   cacert              a CA file trusted in addition to the system roots
  *   connect-timeout-ms  default 10000
  *   idle-timeout-ms     longest silence inside a response, default 60000
@@ -68,15 +69,10 @@ void p11tee_config_free(p11tee_config *cfg);
  *   record-exchange     "1": keep the exact request and response bodies of each
  *                       chat (p11tee_chat_result_exchange()), to check response
  *                       signature hashes later (default "0")
- *   aci-report-url      the gateway operator's native ACI report, e.g.
- *                       https://inference.example.com/v1/aci/attestation: fetched
- *                       with each attestation's nonce (never with the API key), it
- *                       anchors the ACI keyset in a quote (aci.native.* checks)
- *   tee-only            "1": chat with E2EE models TEE-only on purpose: attested
- *                       first, then the prompt in the clear over TLS to the
- *                       attested enclave with venice_parameters.enable_e2ee
- *                       false, readable by the API layer in between (default
- *                       "0"; refused together with require-e2ee)
+ *   aci-report-url      the operator's native ACI report (https://host/v1/aci/
+ *                       attestation), fetched with each nonce, never the API key
+ *   tee-only            "1": E2EE models TEE-only on purpose: attested, then in
+ *                       clear (enable_e2ee false); not with require-e2ee
  * Errors: P11TEE_E_CONFIG (unknown name or bad value).
  */
 p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
@@ -193,11 +189,10 @@ int p11tee_attestation_check(const p11tee_attestation *a, size_t index, p11tee_c
  * A field of the attestation, or NULL: "model", "nonce", "signing_address",
  * "signing_key", "tee_provider", "quote_version", "mrtd", "rtmr0".."rtmr3",
  * "mrconfigid", "mrowner", "mrownerconfig", "mrseam", "td_attributes",
- * "xfam", "reportdata", "tcb_status", "gpu_count"; "vm_num_gpus" (the quoted
- * VM's GPUs, from vm_config: the GPU evidence need not come from it); the
- * named events of dstack's event log, measured when tdx.rtmr3.replay passed:
- * "compose_hash", "os_image_hash", "key_provider", "instance_id", "app_id";
- * the ACI keyset's recomputed "workload_id" and "workload_keyset_digest".
+ * "xfam", "reportdata", "tcb_status", "gpu_count", "vm_num_gpus" (the quoted
+ * VM's); the events the replayed log measured: "compose_hash",
+ * "os_image_hash", "key_provider", "instance_id", "app_id"; the keyset's
+ * "workload_id" and "workload_keyset_digest"; "policy".
  */
 const char *p11tee_attestation_get(const p11tee_attestation *a, const char *field);
 
@@ -208,13 +203,10 @@ p11tee_status p11tee_attestation_verdict(const p11tee_attestation *a, p11tee_err
 char *p11tee_attestation_json(const p11tee_attestation *a);
 
 /*
- * The attestation as evidence to keep (malloc'd JSON; free()): the exact
- * /tee/attestation response it judged, the native ACI report when there was
- * one, the nonce sent, the model and the time it was fetched. Keys rotate:
- * keep it with a chat's exchange (chat --save-exchange does), and verify a
- * response signature against it later (p11tee_signature_options.attestation,
- * or p11tee_attest_offline(), which reads it back and checks certificates as
- * of that time). NULL for a bare quote, or when out of memory.
+ * What the attestation relied on, to keep with an exchange (malloc'd JSON):
+ * the responses as received, nonce, model, time. Keys rotate: check a
+ * signature against it later (p11tee_signature_options.attestation,
+ * p11tee_attest_offline()). NULL for a bare quote, or out of memory.
  */
 char *p11tee_attestation_save(const p11tee_attestation *a);
 
@@ -243,14 +235,11 @@ typedef struct p11tee_chat_events {
      */
     void (*on_attested)(void *userdata, const p11tee_attestation *a);
     /*
-     * Text as it arrives, decrypted for E2EE models. `choice` is the index
-     * of the choice it belongs to (0 unless the request asked for n > 1;
-     * pieces of several choices may interleave). `plaintext` is 1 only for
-     * a content field that arrived unencrypted inside an E2EE stream and was
-     * passed through because allow-plaintext is set (reasoning that arrives
-     * unencrypted is never handed on: see p11tee_chat_result_dropped_reasoning).
-     * Return non-zero to stop the stream (the call then returns
-     * P11TEE_E_INVALID_ARG).
+     * Text as it arrives, decrypted for E2EE models, of choice `choice` (0
+     * unless n > 1; choices may interleave). `plaintext` is 1 only for
+     * content that arrived unencrypted in an E2EE stream, passed through by
+     * allow-plaintext (reasoning in clear is never handed on). Return
+     * non-zero to stop the stream (the call returns P11TEE_E_INVALID_ARG).
      */
     int (*on_text)(void *userdata, size_t choice, p11tee_field field, const char *text, size_t len,
                    int plaintext);
@@ -265,12 +254,10 @@ typedef struct p11tee_chat_result p11tee_chat_result;
  * "messages"). The model's capability flags decide the path: E2EE models
  * are attested, the request sealed in the token and the stream opened in
  * the token; TEE models are attested (as the policy requires) and chat in
- * the clear over TLS. With tee-only, an E2EE model is used TEE-only on
- * purpose: attested, then sent in the clear with enable_e2ee false. `*out`
- * is set as soon as the request was sent, also when the stream later fails
- * (then it is marked incomplete). An error the server puts inside the
- * stream ends the call with its message (P11TEE_E_STREAM_ERROR, or the
- * E2EE class for E2EE errors), also when [DONE] follows it.
+ * the clear over TLS (so do E2EE models with tee-only). `*out` is set as
+ * soon as the request was sent, also when the stream later fails (then it
+ * is marked incomplete). An error inside the stream ends the call with the
+ * server's message (P11TEE_E_STREAM_ERROR, or the E2EE class), [DONE] or not.
  */
 p11tee_status p11tee_chat(p11tee_client *client, const char *request_json, size_t len,
                           const p11tee_chat_events *events, void *userdata,
@@ -285,18 +272,11 @@ int p11tee_chat_result_e2ee(const p11tee_chat_result *r);
 int p11tee_chat_result_tee_only(const p11tee_chat_result *r);
 int p11tee_chat_result_incomplete(const p11tee_chat_result *r);
 size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r);
-/*
- * Reasoning fields (reasoning, reasoning_content, reasoning_details,
- * thinking_blocks) that arrived UNENCRYPTED inside an E2EE stream: a
- * privacy failure of the server. They were dropped, never handed on.
- */
+/* Reasoning fields that arrived UNENCRYPTED in an E2EE stream (dropped). */
 size_t p11tee_chat_result_dropped_reasoning(const p11tee_chat_result *r);
 /* How many choices arrived (the highest index + 1; at least 1). */
 size_t p11tee_chat_result_choices(const p11tee_chat_result *r);
-/*
- * The text received for one field of one choice (NUL-terminated, "" when
- * none; `len` may be NULL), or NULL when `choice` is out of range.
- */
+/* One field of one choice (NUL-terminated; `len` may be NULL); NULL: no such choice. */
 const char *p11tee_chat_result_text(const p11tee_chat_result *r, size_t choice, p11tee_field field,
                                     size_t *len);
 /*
@@ -324,23 +304,17 @@ typedef struct p11tee_signature_options {
     size_t request_len;
     const uint8_t *response; /* the exact response body received, or NULL */
     size_t response_len;
-    /*
-     * The attestation the exchange relied on, as p11tee_attestation_save()
-     * wrote it, or NULL: then `model` is attested afresh (which fails once
-     * the enclave key rotated).
-     */
+    /* p11tee_attestation_save() of the exchange's, or NULL: attest afresh. */
     const char *attestation;
     size_t attestation_len;
 } p11tee_signature_options;
 
 /*
- * Check the signature of `request_id` against an attestation of `model`: a
- * saved one (opts->attestation, verified offline under the client's policy)
- * or a fresh one. Fetches /tee/signature and checks that it recovers to the
- * attested address (the text, or the payload-only form rebuilt from its
- * hashes); an ACI receipt that comes along is verified against the attested
- * keyset. Hashes are compared when the bytes are given. The checks are
- * reported like an attestation's; the return value is the verdict.
+ * Check the signature of `request_id` against an attestation of `model`,
+ * the saved one (verified offline) or a fresh one: it must recover to the
+ * attested address; a receipt is checked against the attested keyset;
+ * hashes when the bytes are given. Reported like an attestation; returns
+ * the verdict.
  */
 p11tee_status p11tee_signature_verify(p11tee_client *client, const char *model,
                                       const char *request_id, const p11tee_signature_options *opts,

@@ -32,8 +32,7 @@
 #define TDX_MR_BYTES         48 /* a TDX measurement register (SHA-384) */
 #define TDX_REPORTDATA_BYTES 64 /* signing address, zeros, nonce (PROTOCOL.md section 2) */
 #define ETH_ADDRESS_BYTES    20 /* the signing key's address, also in REPORTDATA */
-/* Bound on the TDX collateral JSON a caller can hand over; real files are ~30 KB. */
-#define TDX_COLLATERAL_MAX (1024 * 1024)
+#define TDX_COLLATERAL_MAX   (1024 * 1024) /* collateral JSON a caller may hand over (~30 KB) */
 
 /* ==== the report (report.c) ================================================ */
 
@@ -256,8 +255,8 @@ typedef struct attest_evidence {
     attest_copies quotes, app_compose_copies, event_log, vm_config;
     attest_copies keyset_keys; /* no legacy key: the keyset's E2EE keys of our algo */
     attest_aci aci;
-    /* The operator's native report: `native` (present) when fetched, else why not. */
-    int native_wanted; /* aci-report-url is set */
+    /* The operator's native report (aci-report-url set): `native`, or why not. */
+    int native_wanted;
     attest_aci native;
     p11tee_status native_rc;
     const char *native_error;
@@ -282,9 +281,8 @@ typedef struct attest_outcome {
     uint8_t model_key[P11TEE_PUBKEY_BYTES], address[ETH_ADDRESS_BYTES]; /* address of the key */
     strview model_key_text; /* the key as received: signing_key, or the keyset entry chosen */
     int has_model_key, has_address;
-    int gpu_count;
-    int vm_num_gpus;  /* vm_config's num_gpus; -1 unknown */
-    int events_valid; /* the event log replays to RTMR3: the events below are measured */
+    int gpu_count, vm_num_gpus; /* vm_num_gpus: vm_config's num_gpus; -1 unknown */
+    int events_valid;           /* the event log replays to RTMR3: the events below are measured */
     char events[ATTEST_EVENTS][ATTEST_EVENT_TEXT_MAX]; /* payloads (hex or text); "" absent */
     char keyset_digest[80], workload_id[80];           /* recomputed; "" without a keyset */
     int keyset_anchored; /* the native report bound this keyset to a quote and our nonce */
