@@ -52,7 +52,7 @@
 typedef enum prov_reason prov_status;
 
 /* One message of the provider: a line, never a PIN. */
-#define PROV_MSG_MAX 400
+#define PROV_MSG_MAX 1024
 
 /* ---- curves (curve.c) ---------------------------------------------------- */
 

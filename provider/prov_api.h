@@ -34,6 +34,9 @@
 #define PROV_INFO_FLAGS        "p11tee-token-flags" /* "login-required pin-count-low ..." */
 #define PROV_INFO_PIN_FROM     "p11tee-pin-from"    /* where the PIN came from, in words */
 
+/* Room for PROV_INFO_PIN_FROM: "the PIN file " and a path, which runs long. */
+#define PROV_INFO_PIN_FROM_MAX 512
+
 /*
  * A token key's attributes as read back from the token (EVP_PKEY get
  * param, UTF-8), and what DESIGN.md promises for a generated key.

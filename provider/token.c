@@ -68,7 +68,7 @@ const char *prov_token_label(const prov_ctx *ctx)
 static prov_status open_module_and_slot(prov_ctx *ctx, const prov_uri *uri, prov_err *e)
 {
     prov_token *t = ctx->token;
-    char shown[160]; /* the URI as messages show it: PIN redacted, truncated */
+    char shown[PROV_MSG_MAX / 2]; /* the URI as messages show it: PIN redacted */
     char *path = NULL;
     prov_status rc;
 

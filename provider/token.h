@@ -184,7 +184,7 @@ struct prov_token {
     prov_token_info info;
     char *pin; /* kept to log in again after fork(); cleansed at teardown */
     int pinpad;
-    char pin_from[80];
+    char pin_from[PROV_INFO_PIN_FROM_MAX];
     prov_pool pool;
 };
 

@@ -131,7 +131,7 @@ typedef enum p11tee_status_class {
     P11TEE_CLASS_ATTEST = 6,
 } p11tee_status_class;
 
-#define P11TEE_ERROR_MESSAGE_MAX 256
+#define P11TEE_ERROR_MESSAGE_MAX 1024
 #define P11TEE_ERROR_DETAIL_MAX  512
 
 /*

@@ -25,6 +25,8 @@
 
 const char HSM_KEY_ATTRIBUTES_PROMISED[] = PROV_KEY_ATTRIBUTES_PROMISED;
 
+_Static_assert(HSM_PIN_FROM_MAX >= PROV_INFO_PIN_FROM_MAX, "room for the provider's PIN origin");
+
 p11tee_status hsm_token_describe(hsm_ctx *ctx, hsm_token_info *out, p11tee_error *err)
 {
     OSSL_PARAM params[] = {

@@ -90,12 +90,13 @@ void hsm_key_free(hsm_key *key);
 /* ---- what `p11tee token check` asks (check.c) ------------------------------ */
 
 /* The open token as the provider describes it; empty strings when unknown. */
+#define HSM_PIN_FROM_MAX 512
 typedef struct hsm_token_info {
     char module[512];  /* the module file loaded */
     char library[160]; /* its CK_INFO: description, version, manufacturer */
     char slot[24], label[33], serial[17], model[17], manufacturer[33];
-    char flags[160];   /* "login-required pin-count-low ..." */
-    char pin_from[80]; /* where the PIN came from, in words */
+    char flags[160];                 /* "login-required pin-count-low ..." */
+    char pin_from[HSM_PIN_FROM_MAX]; /* where the PIN came from, in words */
 } hsm_token_info;
 
 p11tee_status hsm_token_describe(hsm_ctx *ctx, hsm_token_info *out, p11tee_error *err);

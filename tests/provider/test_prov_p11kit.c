@@ -28,7 +28,7 @@
 
 static test_token tok;
 static pid_t server = -1;
-static char sock[600], address[640];
+static char sockdir[600], sock[620], address[640];
 
 /* `p11-kit server` exporting the test token; waits for its socket. */
 static int server_start(void)
@@ -37,7 +37,15 @@ static int server_start(void)
     char uri[80];
     int i;
 
-    snprintf(sock, sizeof(sock), "%s/p11kit.sock", tok.dir);
+    /* A unix socket path holds at most 107 bytes: a deep tree uses /tmp. */
+    if (strlen(tok.dir) > 90) {
+        snprintf(sockdir, sizeof(sockdir), "/tmp/p11tee-p11kit.XXXXXX");
+        if (mkdtemp(sockdir) == NULL)
+            return -1;
+    } else {
+        snprintf(sockdir, sizeof(sockdir), "%s", tok.dir);
+    }
+    snprintf(sock, sizeof(sock), "%s/p11kit.sock", sockdir);
     snprintf(uri, sizeof(uri), "pkcs11:token=%s", tok.label);
     server = fork();
     if (server == 0) {
@@ -78,6 +86,10 @@ static int teardown(void **state)
     if (server > 0) {
         kill(server, SIGTERM);
         waitpid(server, NULL, 0);
+    }
+    if (sockdir[0] != '\0' && strcmp(sockdir, tok.dir) != 0) {
+        unlink(sock);
+        rmdir(sockdir);
     }
     test_token_destroy(&tok);
     return 0;

@@ -38,7 +38,7 @@ static int teardown(void **state)
 static void uri_all_attributes(void **state)
 {
     prov_uri u;
-    char why[256];
+    char why[PROV_MSG_MAX];
 
     (void)state;
     assert_int_equal(prov_uri_parse("pkcs11:token=My%20Token;serial=0a1b;manufacturer=SoftHSM%20"
@@ -79,7 +79,7 @@ static void uri_all_attributes(void **state)
 static void uri_plain_label(void **state)
 {
     prov_uri u;
-    char why[256];
+    char why[PROV_MSG_MAX];
 
     (void)state;
     assert_int_equal(prov_uri_parse("my token;x=%zz", &u, why, sizeof(why)), PROV_R_OK);
@@ -119,7 +119,7 @@ static void uri_refusals(void **state)
          "the token URI has both pin-value and pin-source: keep one"},
     };
     prov_uri u;
-    char why[256];
+    char why[PROV_MSG_MAX];
     size_t i;
 
     (void)state;
@@ -139,7 +139,7 @@ static void uri_length_bound(void **state)
 {
     char *big = malloc(PROV_URI_MAX + 2);
     prov_uri u;
-    char why[256];
+    char why[PROV_MSG_MAX];
 
     (void)state;
     memcpy(big, "pkcs11:token=", 13);
@@ -185,7 +185,7 @@ static void redaction_follows_the_parser(void **state)
         {"pkcs11:;token=typo;?&pin-value=x?y&", "x?y", "pkcs11:;token=typo;?&pin-value=***&"},
         {"pkcs11:?pin-value=p", "p", "pkcs11:?pin-value=***"},
     };
-    char out[128], why[256];
+    char out[128], why[PROV_MSG_MAX];
     prov_uri u;
     size_t i;
 
@@ -222,7 +222,7 @@ static const char *pin_file(const char *name, const char *data, size_t len)
 static prov_pin_status resolve(const char *value, const char *source, char **pin)
 {
     prov_uri u = {0};
-    char why[256];
+    char why[PROV_MSG_MAX];
 
     u.pin_value = (char *)value;
     u.pin_source = (char *)source;
@@ -296,7 +296,7 @@ static void pin_source_refusals(void **state)
 static void pin_file_open_to_others(void **state)
 {
     static const mode_t modes[] = {0640, 0604, 0620, 0601, 0644};
-    char want[700], why[256], *pin = NULL;
+    char want[PROV_MSG_MAX], why[PROV_MSG_MAX], *pin = NULL;
     prov_uri u = {0};
     const char *path = pin_file("shared", "1234\n", 5);
     size_t i;
