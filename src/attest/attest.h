@@ -38,7 +38,7 @@
 
 #define ATTEST_MAX_CHECKS 96
 #define ATTEST_NAME_MAX   48 /* longest check name or policy pattern, NUL included */
-#define ATTEST_REASON_MAX 256
+#define ATTEST_REASON_MAX P11TEE_ERROR_MESSAGE_MAX /* an error message fits a reason */
 
 _Static_assert(ATTEST_CK_COUNT < ATTEST_MAX_CHECKS,
                "a report holds every check once; report.overflow is a defence, not a limit");

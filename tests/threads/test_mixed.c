@@ -70,7 +70,7 @@ typedef struct worker {
     p11tee_client *client;
     int id;
     int calls, chats, failures;
-    char first_failure[300];
+    char first_failure[P11TEE_ERROR_MESSAGE_MAX + 64];
 } worker;
 
 static void worker_fail(worker *w, const char *what, const p11tee_error *err)
