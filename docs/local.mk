@@ -2,7 +2,7 @@
 # Copyright (C) 2026 The p11tee authors
 # Documentation: the man page, the design notes, and example programs that
 # make check compiles against the public API alone.
-dist_man_MANS += docs/p11tee.1
+dist_man_MANS += docs/p11tee.1 docs/p11tee-serve.1
 EXTRA_DIST += docs/DESIGN.md docs/PERFORMANCE.md docs/policy.md
 
 check_PROGRAMS += docs/examples/attest docs/examples/chat

@@ -42,7 +42,7 @@ static int configure(p11tee_config *cfg, p11tee_error *err)
 
 int main(int argc, char **argv)
 {
-    static const p11tee_chat_events events = {NULL, print_text};
+    static const p11tee_chat_events events = {.on_text = print_text};
     p11tee_config *cfg = p11tee_config_new();
     p11tee_client *client = NULL;
     p11tee_chat_result *res = NULL;

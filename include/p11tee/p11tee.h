@@ -73,6 +73,10 @@ void p11tee_config_free(p11tee_config *cfg);
  *                       attestation), fetched with each nonce, never the API key
  *   tee-only            "1": E2EE models TEE-only on purpose: attested, then in
  *                       clear (enable_e2ee false); not with require-e2ee
+ *   token-workers       at most this many threads of the client use the token
+ *                       at once for chats (sealing requests, opening streamed
+ *                       fields); the others wait their turn. Default 0: no
+ *                       bound but the provider's pool of token sessions
  * Errors: P11TEE_E_CONFIG (unknown name or bad value).
  */
 p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
@@ -228,6 +232,30 @@ typedef enum p11tee_field {
     P11TEE_FIELD_REASONING = 1,
 } p11tee_field;
 
+/*
+ * Stopping a chat from another thread (a gateway whose caller went away):
+ * give the chat a p11tee_cancel in its events; p11tee_cancel_trigger() from
+ * any thread ends it at once, also while it waits for the server, and
+ * p11tee_chat() returns P11TEE_E_CANCELLED. One object serves one chat at a
+ * time and stays triggered; free it after the chat returned.
+ */
+typedef struct p11tee_cancel p11tee_cancel;
+
+p11tee_cancel *p11tee_cancel_new(void); /* NULL when out of memory */
+void p11tee_cancel_trigger(p11tee_cancel *c);
+int p11tee_cancel_triggered(const p11tee_cancel *c);
+void p11tee_cancel_free(p11tee_cancel *c);
+
+/* Work done in the token for a chat (see p11tee_chat_events.on_token). */
+typedef enum p11tee_token_op {
+    P11TEE_TOKEN_OPEN = 0, /* one streamed field opened: one ECDH */
+    P11TEE_TOKEN_SEAL = 1, /* the request sealed: one key pair and one ECDH per field */
+} p11tee_token_op;
+
+/*
+ * Zero the whole struct before setting members (`= {0}` or a designated
+ * initialiser): members are added at the end, and unused ones must be NULL.
+ */
 typedef struct p11tee_chat_events {
     /*
      * The checks the policy requires have passed; nothing was sent before.
@@ -243,6 +271,15 @@ typedef struct p11tee_chat_events {
      */
     int (*on_text)(void *userdata, size_t choice, p11tee_field field, const char *text, size_t len,
                    int plaintext);
+    /* The response's id and model as the server sent them: once, before any text. */
+    void (*on_response)(void *userdata, const char *id, const char *model);
+    /*
+     * A token operation of this chat finished, `nanoseconds` after it got
+     * its turn (see the token-workers option); waiting is not counted.
+     */
+    void (*on_token)(void *userdata, p11tee_token_op op, uint64_t nanoseconds);
+    /* Not NULL: triggering it stops the chat (see p11tee_cancel). */
+    p11tee_cancel *cancel;
 } p11tee_chat_events;
 
 #define P11TEE_CHOICES_MAX 16 /* the most choices (n) one chat may ask for */
@@ -262,6 +299,22 @@ typedef struct p11tee_chat_result p11tee_chat_result;
 p11tee_status p11tee_chat(p11tee_client *client, const char *request_json, size_t len,
                           const p11tee_chat_events *events, void *userdata,
                           p11tee_chat_result **out, p11tee_error *err);
+/*
+ * A chat is attempted at most twice: when the server no longer accepts the
+ * attested model key, or when a streamed field does not open before any text
+ * was delivered, the session is dropped, the model attested again, and the
+ * request sent once more. After text was delivered a failure ends the chat.
+ */
+
+/*
+ * Get ready to chat with `model` without sending anything to it: the
+ * capability checks of p11tee_chat(), the attestation, and for E2EE models
+ * the token login and the session key, all kept in the client's session
+ * cache for the chats that follow. `*out` (when `out` is not NULL) receives
+ * the attestation the session rests on: free it with p11tee_attestation_free().
+ */
+p11tee_status p11tee_chat_prepare(p11tee_client *client, const char *model,
+                                  p11tee_attestation **out, p11tee_error *err);
 
 const char *p11tee_chat_result_id(const p11tee_chat_result *r);
 const char *p11tee_chat_result_model(const p11tee_chat_result *r);
@@ -279,6 +332,11 @@ size_t p11tee_chat_result_choices(const p11tee_chat_result *r);
 /* One field of one choice (NUL-terminated; `len` may be NULL); NULL: no such choice. */
 const char *p11tee_chat_result_text(const p11tee_chat_result *r, size_t choice, p11tee_field field,
                                     size_t *len);
+/* Why choice `choice` ended ("stop", "length", ...); NULL when the server did not say. */
+const char *p11tee_chat_result_choice_finish_reason(const p11tee_chat_result *r, size_t choice);
+/* The token counts the server reported (its last usage object): 0, or -1 when none came. */
+int p11tee_chat_result_usage(const p11tee_chat_result *r, long long *prompt_tokens,
+                             long long *completion_tokens, long long *total_tokens);
 /*
  * With record-exchange: the exact request body sent and response body
  * received (for a stream, every byte of the event stream), as the server's

@@ -111,6 +111,7 @@ p11tee_status api_attestation_judge(p11tee_attestation *a, p11tee_error *err);
 struct hsm_ctx;
 struct net_client;
 struct net_response;
+struct net_cancel;
 struct e2ee_session;
 
 /* The token settings beyond module and token (token_config.c). */
@@ -127,7 +128,7 @@ struct p11tee_config {
     char *base_url, *api_key, *module, *token, *policy_file, *cacert;
     char *aci_report_url; /* the operator's native ACI report, fetched with our nonce */
     api_token_config tok;
-    long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s;
+    long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s, token_workers;
     int allow_plaintext;
     int record_exchange;
     int require_e2ee;
@@ -149,6 +150,22 @@ typedef struct api_session {
 #define API_SESSIONS_MAX   16
 #define API_ACI_PATH_MAX   512 /* the path of aci-report-url */
 #define API_FLIGHT_KEY_MAX (API_MODEL_MAX + 16)
+
+/* At most `limit` threads inside at once (0: no bound); chat_ctl.c. */
+typedef struct api_gate {
+    pthread_mutex_t lock;
+    pthread_cond_t turn;
+    long limit, busy;
+} api_gate;
+
+void api_gate_init(api_gate *g, long limit);
+void api_gate_destroy(api_gate *g);
+/* Wait for a turn; the wait holds no other lock. */
+void api_gate_enter(api_gate *g);
+void api_gate_leave(api_gate *g);
+
+/* The net-level cancel behind a public p11tee_cancel (NULL for NULL). */
+struct net_cancel *api_cancel_net(const p11tee_cancel *c);
 
 /*
  * One call in progress that other threads wait for instead of repeating it
@@ -186,6 +203,7 @@ struct p11tee_client {
     api_model_list models; /* set once, by the /models flight */
     int have_models;
     api_session *sessions[API_SESSIONS_MAX];
+    api_gate token_gate; /* token-workers */
 };
 
 /* config.c */

@@ -72,6 +72,11 @@ const char *p11tee_chat_result_finish_reason(const p11tee_chat_result *r)
     return r->choices[0].finish_reason;
 }
 
+const char *p11tee_chat_result_choice_finish_reason(const p11tee_chat_result *r, size_t choice)
+{
+    return choice < API_CHOICES_MAX ? r->choices[choice].finish_reason : NULL;
+}
+
 int p11tee_chat_result_e2ee(const p11tee_chat_result *r)
 {
     return r->e2ee;
@@ -95,6 +100,17 @@ size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r)
 size_t p11tee_chat_result_dropped_reasoning(const p11tee_chat_result *r)
 {
     return r->clear_reasoning;
+}
+
+int p11tee_chat_result_usage(const p11tee_chat_result *r, long long *prompt_tokens,
+                             long long *completion_tokens, long long *total_tokens)
+{
+    if (!r->usage.present)
+        return -1;
+    *prompt_tokens = (long long)r->usage.prompt_tokens;
+    *completion_tokens = (long long)r->usage.completion_tokens;
+    *total_tokens = (long long)r->usage.total_tokens;
+    return 0;
 }
 
 size_t p11tee_chat_result_choices(const p11tee_chat_result *r)

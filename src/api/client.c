@@ -97,6 +97,7 @@ p11tee_status p11tee_client_new(const p11tee_config *cfg, p11tee_client **out, p
     }
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->landed, NULL);
+    api_gate_init(&c->token_gate, c->cfg.token_workers);
     rc = api_policy_load(c->cfg.policy_file, &rules, err);
     if (rc == P11TEE_OK)
         rc = api_policy_new(rules, &c->policy, err);
@@ -127,5 +128,6 @@ void p11tee_client_free(p11tee_client *c)
     api_config_clear(&c->cfg);
     pthread_cond_destroy(&c->landed);
     pthread_mutex_destroy(&c->lock);
+    api_gate_destroy(&c->token_gate);
     free(c);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "e2ee/e2ee.h"
@@ -22,6 +23,7 @@ typedef struct chat_stream {
     p11tee_client *c;
     const p11tee_chat_events *ev;
     void *ud;
+    api_gate *gate;     /* the client's token-workers gate */
     e2ee_session *e2ee; /* NULL: the text fields arrive in the clear */
     e2ee_stream fields; /* the AES keys of this response's ephemeral keys */
     int allow_plaintext;
@@ -32,7 +34,36 @@ typedef struct chat_stream {
     sse_parser sse;
     int done;      /* data: [DONE] seen */
     int delivered; /* text handed to the caller */
+    int announced; /* on_response was called */
 } chat_stream;
+
+/* The caller's optional events; the struct may predate some members, but is zeroed. */
+#define CHAT_EV(st, member) ((st)->ev != NULL ? (st)->ev->member : NULL)
+
+static uint64_t chat_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A token operation of this chat: one at a time per token-workers turn, timed for on_token. */
+static void chat_token_begin(chat_stream *st, uint64_t *t0)
+{
+    api_gate_enter(st->gate);
+    *t0 = chat_now_ns();
+}
+
+/* `did`: the operation reached the token (a cached key opens a field without it). */
+static void chat_token_end(chat_stream *st, p11tee_token_op op, int did, uint64_t t0)
+{
+    uint64_t t1 = chat_now_ns();
+
+    api_gate_leave(st->gate);
+    if (did && CHAT_EV(st, on_token) != NULL)
+        st->ev->on_token(st->ud, op, t1 - t0);
+}
 
 /* Open (E2EE) and hand on one text field; the text of a failed field is never shown. */
 static p11tee_status chat_deliver(chat_stream *st, size_t choice, p11tee_field field, strview v,
@@ -47,7 +78,13 @@ static p11tee_status chat_deliver(chat_stream *st, size_t choice, p11tee_field f
     if (v.p == NULL || v.len == 0)
         return P11TEE_OK;
     if (st->e2ee != NULL) {
+        unsigned long derives = st->fields.derives;
+        uint64_t t0;
+
+        chat_token_begin(st, &t0);
         rc = e2ee_stream_open_field(&st->fields, v, st->allow_plaintext, &pt, &len, &plain, err);
+        /* A field whose ephemeral key came before needs no ECDH: no token operation. */
+        chat_token_end(st, P11TEE_TOKEN_OPEN, st->fields.derives != derives, t0);
         if (rc != P11TEE_OK)
             return rc;
     }
@@ -136,6 +173,11 @@ static p11tee_status chat_part(chat_stream *st, json_object *root, int whole, p1
         rc = api_keep_string(&st->res->id, part.id, err);
     if (rc == P11TEE_OK)
         rc = api_keep_string(&st->res->model, part.model, err);
+    if (rc == P11TEE_OK && !st->announced && st->res->id != NULL &&
+        CHAT_EV(st, on_response) != NULL) {
+        st->announced = 1;
+        st->ev->on_response(st->ud, st->res->id, st->res->model);
+    }
     if (part.usage.present)
         st->res->usage = part.usage;
     for (i = 0; rc == P11TEE_OK && i < part.nchoices; i++)
@@ -151,6 +193,8 @@ static p11tee_status chat_on_event(void *ctx, const sse_event *ev, p11tee_error 
 
     if (st->done || ev->data_len == 0)
         return P11TEE_OK; /* nothing after [DONE] is part of the answer; "data:" alone is none */
+    if (p11tee_cancel_triggered(CHAT_EV(st, cancel)))
+        return err_set(err, P11TEE_E_CANCELLED, "the request was cancelled");
     if (sse_is_done(ev)) {
         st->done = 1;
         return P11TEE_OK;
@@ -221,6 +265,7 @@ static p11tee_status chat_send(p11tee_client *c, chat_stream *st, const char *bo
     req.headers = headers;
     req.body = body;
     req.body_len = len;
+    req.cancel = api_cancel_net(CHAT_EV(st, cancel));
     if (stream) {
         req.sink = chat_sink;
         req.sink_ctx = st;
@@ -281,12 +326,27 @@ static p11tee_status chat_request_info(const char *json, size_t len, char *model
     return rc;
 }
 
-/* The body for `mode`: sealed (E2EE), marked enable_e2ee false (TEE-only), or as given. */
-static p11tee_status chat_body(api_chat_mode mode, api_session *s, const char *json, size_t len,
-                               char **body, size_t *body_len, p11tee_error *err)
+/* A streamed field did not open: the session key or the attested key may be stale. */
+static int chat_open_failed(p11tee_status rc)
 {
-    if (mode == API_CHAT_E2EE)
-        return e2ee_prepare_request(s->e2ee_session, json, len, body, body_len, err);
+    return rc == P11TEE_E_ENVELOPE_AUTH || rc == P11TEE_E_ENVELOPE_EPHEMERAL ||
+           rc == P11TEE_E_ENVELOPE_SHORT;
+}
+
+/* The body for `mode`: sealed (E2EE), marked enable_e2ee false (TEE-only), or as given. */
+static p11tee_status chat_body(chat_stream *st, api_chat_mode mode, api_session *s,
+                               const char *json, size_t len, char **body, size_t *body_len,
+                               p11tee_error *err)
+{
+    if (mode == API_CHAT_E2EE) {
+        uint64_t t0;
+        p11tee_status rc;
+
+        chat_token_begin(st, &t0);
+        rc = e2ee_prepare_request(s->e2ee_session, json, len, body, body_len, err);
+        chat_token_end(st, P11TEE_TOKEN_SEAL, 1, t0);
+        return rc;
+    }
     if (mode == API_CHAT_TEE_ONLY)
         return api_tee_only_request(json, len, body, body_len, err);
     return P11TEE_OK;
@@ -315,7 +375,9 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, api_chat_
         (*res)->att = p11tee_attestation_ref(s->att);
     }
     st->e2ee = s != NULL ? s->e2ee_session : NULL;
-    rc = chat_body(mode, s, json, len, &body, &body_len, err);
+    rc = chat_body(st, mode, s, json, len, &body, &body_len, err);
+    if (rc == P11TEE_OK && p11tee_cancel_triggered(CHAT_EV(st, cancel)))
+        rc = err_set(err, P11TEE_E_CANCELLED, "the request was cancelled before it was sent");
     if (rc == P11TEE_OK && *res == NULL &&
         (*res = api_chat_result_new(e2ee, mode == API_CHAT_TEE_ONLY, s != NULL ? s->att : NULL)) ==
             NULL)
@@ -332,10 +394,23 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, api_chat_
                     st->fields.derives);
         e2ee_stream_end(&st->fields);
     }
-    if (rc == P11TEE_E_E2EE_MODEL_KEY_MISMATCH)
+    if (rc == P11TEE_E_E2EE_MODEL_KEY_MISMATCH || (chat_open_failed(rc) && !st->delivered))
         api_session_invalidate(c, s);
     free(body);
     api_session_free(s);
+    return rc;
+}
+
+/* May `model` be used, and how (api_chat_route: flags may upgrade, never downgrade)? */
+static p11tee_status chat_mode(p11tee_client *c, const char *model, api_chat_mode *mode,
+                               p11tee_error *err)
+{
+    api_route_options ro = {c->cfg.require_e2ee, c->cfg.tee_only};
+    int flag_e2ee = 0, flag_tee = 0;
+    p11tee_status rc = api_model_caps(c, model, &flag_e2ee, &flag_tee, err);
+
+    if (rc == P11TEE_OK)
+        rc = api_chat_route(model, flag_e2ee, flag_tee, &ro, mode, err);
     return rc;
 }
 
@@ -343,18 +418,20 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, api_chat_
 static p11tee_status chat_plan(p11tee_client *c, const char *json, size_t len, char *model,
                                api_chat_mode *mode, int *stream, p11tee_error *err)
 {
-    api_route_options ro = {c->cfg.require_e2ee, c->cfg.tee_only};
-    int flag_e2ee = 0, flag_tee = 0;
     p11tee_status rc = chat_request_info(json, len, model, API_MODEL_MAX, stream, err);
 
     if (rc == P11TEE_OK)
-        rc = api_model_caps(c, model, &flag_e2ee, &flag_tee, err);
-    if (rc == P11TEE_OK)
-        rc = api_chat_route(model, flag_e2ee, flag_tee, &ro, mode, err);
+        rc = chat_mode(c, model, mode, err);
     if (rc == P11TEE_OK && *mode == API_CHAT_E2EE)
         rc = e2ee_check_request(json, len, err); /* refusals cost no attestation */
     *stream = *stream || (rc == P11TEE_OK && *mode == API_CHAT_E2EE);
     return rc;
+}
+
+/* Worth one more attempt with a fresh attestation: nothing was shown yet. */
+static int chat_retry(p11tee_status rc, const chat_stream *st)
+{
+    return !st->delivered && (rc == P11TEE_E_E2EE_MODEL_KEY_MISMATCH || chat_open_failed(rc));
 }
 
 p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
@@ -378,6 +455,7 @@ p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
     st.c = c;
     st.ev = events;
     st.ud = userdata;
+    st.gate = &c->token_gate;
     st.allow_plaintext = c->cfg.allow_plaintext;
     st.record = c->cfg.record_exchange;
     st.secret = c->cfg.api_key;
@@ -386,12 +464,16 @@ p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
         return err_set(err, P11TEE_E_NOMEM, "out of memory");
     sse_init(&st.sse, 0, 0, chat_on_event, &st);
     rc = chat_attempt(c, model, mode, stream, json, len, &st, out, err);
-    if (rc == P11TEE_E_E2EE_MODEL_KEY_MISMATCH && !st.delivered) {
-        /* The enclave key rotated since we attested: attest once more, then give up. */
-        api_log(c, "* the model key changed; attesting %s again", model);
+    if (chat_retry(rc, &st)) {
+        /* The enclave key rotated, or our session no longer opens: attest once more. */
+        api_log(c, "* %s; attesting %s again",
+                rc == P11TEE_E_E2EE_MODEL_KEY_MISMATCH ? "the model key changed"
+                                                       : "a streamed field did not open",
+                model);
         sse_free(&st.sse);
         sse_init(&st.sse, 0, 0, chat_on_event, &st);
         st.done = 0;
+        st.announced = 0;
         rc = chat_attempt(c, model, mode, stream, json, len, &st, out, err);
         if (rc == P11TEE_E_E2EE_MODEL_KEY_MISMATCH)
             err_set(err, rc,
@@ -403,5 +485,28 @@ p11tee_status p11tee_chat(p11tee_client *c, const char *json, size_t len,
         (*out)->incomplete = 1;
     sse_free(&st.sse);
     sjson_parser_free(st.json);
+    return rc;
+}
+
+p11tee_status p11tee_chat_prepare(p11tee_client *c, const char *model, p11tee_attestation **out,
+                                  p11tee_error *err)
+{
+    api_session *s = NULL;
+    api_chat_mode mode = API_CHAT_TEE;
+    p11tee_error local;
+    p11tee_status rc;
+
+    if (err == NULL)
+        err = &local;
+    if (out != NULL)
+        *out = NULL;
+    if (strlen(model) == 0 || strlen(model) >= API_MODEL_MAX)
+        return err_set(err, P11TEE_E_INVALID_ARG, "the model id is empty or too long");
+    rc = chat_mode(c, model, &mode, err);
+    if (rc == P11TEE_OK)
+        rc = api_session_get(c, model, mode == API_CHAT_E2EE, &s, err);
+    if (rc == P11TEE_OK && out != NULL)
+        *out = p11tee_attestation_ref(s->att);
+    api_session_free(s);
     return rc;
 }

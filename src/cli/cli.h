@@ -27,21 +27,81 @@ enum {
     CLI_EXIT_TOKEN = 7,
 };
 
+/*
+ * Settings (options.c): one table row per option. The name is the long
+ * option and the key of a configuration file; `env` is read when the option
+ * is absent; `lib` is the p11tee_config option it sets (seconds become ms).
+ */
+typedef enum cli_kind {
+    CLI_TEXT,
+    CLI_SECONDS, /* "2.5": seconds, at most a day */
+    CLI_COUNT,   /* a whole or decimal number >= 0 */
+    CLI_FLAG,    /* no argument; counted */
+} cli_kind;
+
+typedef struct cli_setting {
+    const char *name;
+    cli_kind kind;
+    int short_opt; /* 0: none */
+    const char *env;
+    const char *lib;
+    const char *arg; /* the argument's name in --help */
+    const char *help;
+    int list; /* may be given several times, each value kept */
+} cli_setting;
+
+#define CLI_SETTINGS_MAX 32
+#define CLI_LIST_MAX     16
+
+/* What the command line gave, per setting: every value of a list, the last of the others. */
+typedef struct cli_values {
+    const char *v[CLI_SETTINGS_MAX][CLI_LIST_MAX];
+    unsigned n[CLI_SETTINGS_MAX];
+} cli_values;
+
+/* getopt_long values of table rows: base + row (global: CLI_OPT_GLOBAL, a command's: CLI_OPT_OWN).
+ */
+#define CLI_OPT_GLOBAL 1000
+#define CLI_OPT_OWN    1100
+
+enum cli_global_id {
+    CLI_G_BASE_URL,
+    CLI_G_API_KEY_FILE,
+    CLI_G_TOKEN,
+    CLI_G_MODULE,
+    CLI_G_POLICY,
+    CLI_G_CACERT,
+    CLI_G_ACI_REPORT_URL,
+    CLI_G_CONNECT_TIMEOUT,
+    CLI_G_IDLE_TIMEOUT,
+    CLI_G_MAX_TIME,
+    CLI_G_FORCE_FINAL_PIN_TRY,
+    CLI_G_VERBOSE,
+    CLI_G_COUNT
+};
+
+extern const cli_setting cli_global_settings[CLI_G_COUNT];
+
 /* Options every subcommand accepts. */
 typedef struct cli_global {
-    const char *base_url;
-    const char *api_key_file;
-    const char *token;
-    const char *module;
-    const char *policy;
-    const char *cacert;
-    const char *aci_report_url;
-    const char *connect_timeout;
-    const char *idle_timeout;
-    const char *max_time;
-    int verbose;
-    int force_final_pin_try;
+    cli_values values;
 } cli_global;
+
+/* 1: `opt` was a row of `t` (value checked and kept), 0: not one, -1: a bad value (said why). */
+int cli_settings_take(const cli_setting *t, size_t n, int base, cli_values *v, int opt,
+                      const char *arg);
+/* The value of row `i`: the last one given, else its environment variable, else NULL. */
+const char *cli_value(const cli_setting *t, const cli_values *v, size_t i);
+/* getopt_long entries for the rows; returns how many were written. */
+size_t cli_settings_getopt(const cli_setting *t, size_t n, int base, struct option *out,
+                           size_t cap);
+void cli_settings_help(FILE *out, const cli_setting *t, size_t n);
+/* Set every row that names a library option into `cfg`; -1 after a usage error. */
+int cli_config_apply(p11tee_config *cfg, const cli_setting *t, size_t n, const cli_values *v,
+                     p11tee_error *err);
+/* Numbers of settings; -1 after saying what is wrong. */
+int cli_parse_number(const char *name, const char *value, double max, double *out);
+int cli_parse_seconds(const char *name, const char *value, long *ms);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -65,11 +125,9 @@ int cli_exit_code(p11tee_status code);
  */
 int cli_global_option(cli_global *g, int opt, const char *arg);
 
-/* getopt_long entries of the global options (terminated by a zero entry). */
-extern const struct option cli_global_options[];
 /* Short options of the global set, for getopt_long's optstring. */
 #define CLI_GLOBAL_SHORT "hv"
-#define CLI_OPTIONS_MAX  40
+#define CLI_OPTIONS_MAX  64
 
 /* `out` = a command's own options, the global ones and --help (zero-terminated). */
 void cli_options(const struct option *own, struct option out[CLI_OPTIONS_MAX]);
@@ -120,5 +178,6 @@ int cmd_chat(cli_global *g, int argc, char **argv);
 int cmd_signature(cli_global *g, int argc, char **argv);
 int cmd_quote(cli_global *g, int argc, char **argv);
 int cmd_token(cli_global *g, int argc, char **argv);
+int cmd_serve(cli_global *g, int argc, char **argv);
 
 #endif /* P11TEE_CLI_H */

@@ -342,7 +342,8 @@ int cmd_chat(cli_global *g, int argc, char **argv)
         {"no-stream", no_argument, NULL, 'N'},     {"save-exchange", required_argument, NULL, 'X'},
         {"e2ee", no_argument, NULL, 'E'},          {"tee-only", no_argument, NULL, 'T'},
         {"choices", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0}};
-    static const p11tee_chat_events events = {chat_on_attested, chat_on_text};
+    static const p11tee_chat_events events = {.on_attested = chat_on_attested,
+                                              .on_text = chat_on_text};
     struct option opts[CLI_OPTIONS_MAX];
     const char *model = NULL, *system = NULL, *save = NULL;
     int opt, rc = CLI_EXIT_OK, allow_plaintext = 0, stream = 1, require_e2ee = 0, n = 1;

@@ -4,5 +4,6 @@
 bin_PROGRAMS += p11tee
 p11tee_SOURCES = src/cli/cli.h src/cli/main.c src/cli/cli.c src/cli/report.c \
 	src/cli/cmd_models.c src/cli/cmd_attest.c src/cli/cmd_chat.c src/cli/cmd_signature.c \
-	src/cli/cmd_quote.c src/cli/cmd_token.c src/cli/prompt.c
+	src/cli/cmd_quote.c src/cli/cmd_token.c src/cli/prompt.c src/cli/cmd_serve.c \
+	src/cli/options.c
 p11tee_LDADD = libp11tee.la $(JSONC_LIBS)

@@ -68,6 +68,21 @@ typedef struct net_options {
 typedef struct net_client net_client;
 
 /*
+ * Cancelling a running transfer from another thread (cancel.c). A request
+ * that names a net_cancel stops at once when net_cancel_trigger() is called
+ * (also before it started): net_perform() returns P11TEE_E_CANCELLED. One
+ * net_cancel serves one transfer at a time; a triggered one stays triggered.
+ */
+typedef struct net_cancel net_cancel;
+net_cancel *net_cancel_new(void);
+void net_cancel_free(net_cancel *c); /* no transfer may be attached; accepts NULL */
+void net_cancel_trigger(net_cancel *c);
+int net_cancel_triggered(const net_cancel *c);
+/* For transfer.c: attach the running multi handle (1: already triggered), detach it. */
+int net_cancel_attach(net_cancel *c, void *multi);
+void net_cancel_detach(net_cancel *c);
+
+/*
  * Body bytes of a 2xx response, in order, as they arrive. A non-OK return
  * aborts the transfer and net_perform() returns that status and `err` as the
  * sink filled them.
@@ -87,6 +102,7 @@ typedef struct net_request {
     size_t body_len;
     net_sink_fn sink; /* NULL: collect the body into net_response.body */
     void *sink_ctx;
+    net_cancel *cancel; /* NULL: the transfer cannot be cancelled */
 } net_request;
 
 typedef struct net_response {
@@ -134,6 +150,7 @@ void net_client_free(net_client *c);
  *   P11TEE_E_RESPONSE_TOO_LARGE collected body above max_response
  *   P11TEE_E_HTTP_UNAUTHORIZED 401 or 403; P11TEE_E_HTTP other non-2xx
  *                              ("server answered HTTP 400: <server's text>")
+ *   P11TEE_E_CANCELLED         req->cancel was triggered
  *   whatever the sink returned.
  * Redirects are not followed (a 3xx is an HTTP error).
  */

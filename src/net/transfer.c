@@ -248,6 +248,8 @@ static p11tee_status drive(net_xfer *x, CURLM *m, CURLcode *res)
 
     x->start_ms = x->last_rx_ms = net_now_ms();
     for (;;) {
+        if (net_cancel_triggered(x->req->cancel))
+            return err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled");
         mc = curl_multi_perform(m, &running);
         if (mc != CURLM_OK)
             return err_set(x->err, P11TEE_E_NET, "libcurl failed: %s", curl_multi_strerror(mc));
@@ -340,7 +342,11 @@ static p11tee_status run(net_xfer *x, CURLM *m, struct curl_slist *hdrs)
         return err_set(x->err, P11TEE_E_NET, "libcurl could not start the transfer");
     net_log_request(x, hdrs);
     sigpipe_block(&g);
-    rc = drive(x, m, &res);
+    if (net_cancel_attach(x->req->cancel, m))
+        rc = err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled");
+    else
+        rc = drive(x, m, &res);
+    net_cancel_detach(x->req->cancel);
     sigpipe_restore(&g);
     if (rc == P11TEE_OK)
         rc = outcome(x, res, errbuf);

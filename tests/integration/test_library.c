@@ -88,7 +88,7 @@ static int collect(void *userdata, size_t choice, p11tee_field field, const char
     return t->stop_after != 0 && ++t->fields >= t->stop_after;
 }
 
-static const p11tee_chat_events events = {NULL, collect};
+static const p11tee_chat_events events = {.on_text = collect};
 
 static p11tee_status chat(p11tee_client *client, const char *model, const char *prompt, text *t,
                           p11tee_chat_result **res, p11tee_error *err)
@@ -146,7 +146,7 @@ static int ignore_text(void *userdata, size_t choice, p11tee_field field, const 
 /* Runs first: library.sh armed rotate-key, so the first chat meets a key mismatch. */
 static void rotation_names_the_new_attestation(void **state)
 {
-    static const p11tee_chat_events ev = {remember_key, ignore_text};
+    static const p11tee_chat_events ev = {.on_attested = remember_key, .on_text = ignore_text};
     static const char req[] = "{\"model\":\"" E2EE_MODEL "\",\"messages\":[{\"role\":"
                               "\"user\",\"content\":\"rotate\"}]}";
     p11tee_client *client = client_new(NULL, NULL);
@@ -303,7 +303,7 @@ static void choices_by_index(void **state)
 {
     static const char req[] = "{\"model\":\"" E2EE_MODEL "\",\"n\":2,\"messages\":[{\"role\":"
                               "\"user\",\"content\":\"two\"}]}";
-    static const p11tee_chat_events ev = {NULL, collect_choice};
+    static const p11tee_chat_events ev = {.on_text = collect_choice};
     p11tee_client *client = client_new(NULL, NULL);
     p11tee_chat_result *res = NULL;
     by_choice b;

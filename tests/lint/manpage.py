@@ -5,6 +5,8 @@
 tests/manpage-scan.pl: the commands, the global options, each command's
 options (both ways) and the environment variables --help names. A copy of
 the man page with a missing and an extra option proves that drift is seen.
+A command with a page of its own (docs/p11tee-COMMAND.1, as p11tee serve)
+has its options checked against that page's SYNOPSIS and OPTIONS instead.
 
 Help side: `p11tee --help` lists the commands and the global options,
 `p11tee COMMAND --help` a command's options (its Usage lines and the option
@@ -171,10 +173,19 @@ def man_page(roff):
             "global": global_opts, "env": env}
 
 
+def own_page(roff):
+    """The options of a command's own page: its SYNOPSIS and its OPTIONS tags."""
+    sec = sections(roff)
+    found = options(" ".join(roff_text(line) for line in sec.get("SYNOPSIS", [])))
+    for tag, _body in entries(sec.get("OPTIONS", [])):
+        found |= options(tag)
+    return found
+
+
 # ---- the comparison ------------------------------------------------------------
 
 
-def findings(helps, man):
+def findings(helps, man, pages=None):
     """Every disagreement, one line each. `helps`: {"": main help, command: its help}."""
     out = []
     commands, global_help, env_help = main_help(helps[""])
@@ -192,6 +203,14 @@ def findings(helps, man):
         out.append("environment variable %s: in --help, not under ENVIRONMENT" % var)
     for name in sorted(commands & set(helps)):
         own = help_options(helps[name])
+        if pages and name in pages:
+            for opt in sorted(own - pages[name]):
+                out.append("%s option %s: in p11tee %s --help, not in p11tee-%s(1)"
+                           % (name, opt, name, name))
+            for opt in sorted(pages[name] - own - man["global"]):
+                out.append("%s option %s: in p11tee-%s(1), not in p11tee %s --help"
+                           % (name, opt, name, name))
+            continue
         man_opts = man["synopsis"].get(name, set()) | man["described"].get(name, set())
         for opt in sorted(own - man_opts):
             out.append("%s option %s: in p11tee %s --help, not in its SYNOPSIS or COMMANDS "
@@ -219,6 +238,12 @@ def main():
         for sub in sorted(main_help(helps[name])[0]):
             helps[name] += "\n" + run_help(binary, name, sub)
 
+    pages = {}
+    for name in commands:
+        path = os.path.join(srcdir, "docs", "p11tee-%s.1" % name)
+        if os.path.exists(path):
+            with open(path) as fh:
+                pages[name] = own_page(fh.read())
     man = man_page(roff)
     t.ok(len(commands) >= 5 and all(help_options(helps[c]) for c in commands),
          "--help names the commands and each command's --help its options",
@@ -226,25 +251,32 @@ def main():
     t.ok(len(man["global"]) >= 10 and len(man["synopsis"]) == len(commands),
          "the man page has a SYNOPSIS line per command and its GLOBAL OPTIONS",
          "synopsis: %r; global: %r" % (sorted(man["synopsis"]), sorted(man["global"])))
-    found = findings(helps, man)
-    t.ok(not found, "docs/p11tee.1 and --help name the same commands and options",
+    found = findings(helps, man, pages)
+    t.ok(not found, "docs/p11tee.1 (and the commands' own pages) and --help name the same "
+         "commands and options",
          "\n".join(found))
 
     # A man page that lost an option and gained one that does not exist.
     broken = roff.replace(".BI \\-\\-idle\\-timeout \" S\"\n", ".BI \\-\\-idle\\-time \" S\"\n")
     broken = broken.replace("[\\fB\\-\\-no\\-stream\\fR]", "[\\fB\\-\\-no\\-stream\\fR] "
                             "[\\fB\\-\\-frobnicate\\fR]")
-    broken_found = [f for f in findings(helps, man_page(broken)) if f not in found]
+    broken_found = [f for f in findings(helps, man_page(broken), pages) if f not in found]
     t.eq(broken_found, [
         "global option --idle-timeout: in --help, not under GLOBAL OPTIONS",
         "global option --idle-time: under GLOBAL OPTIONS, not in --help",
         "chat option --frobnicate: in the man page, not in p11tee chat --help",
     ], "a man page with a renamed global option and an unknown chat option gives exactly "
        "those findings")
-    dropped = findings(helps, man_page(roff.replace(".B models\n", ".B modelz\n")))
+    dropped = findings(helps, man_page(roff.replace(".B models\n", ".B modelz\n")), pages)
     t.ok("command models: in --help, not in the SYNOPSIS" in dropped
          and "command modelz: in the man page, not in --help" in dropped,
          "a command renamed in the man page is named both ways", "\n".join(dropped))
+    if "serve" in pages:
+        lost = dict(pages, serve=pages["serve"] - {"--drain-timeout"} | {"--drain-time"})
+        t.eq([f for f in findings(helps, man, lost) if f not in found], [
+            "serve option --drain-timeout: in p11tee serve --help, not in p11tee-serve(1)",
+            "serve option --drain-time: in p11tee-serve(1), not in p11tee serve --help",
+        ], "a command's own page that lost an option and gained one is seen both ways")
     t.done()
 
 

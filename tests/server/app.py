@@ -197,31 +197,69 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        bench = self.st.bench and job.client_key is not None
+        events = (chat.bench_events(job, n, self.st) if bench
+                  else chat.events(job, n, faults, self.st.one_ephemeral, reasoning_field))
         sent = bytearray()
         first_piece = True
         recorded = False
+        pieces, how, timing = 0, "cut", []
+        self.st.stream_begin()
         try:
-            for kind, data in chat.events(job, n, faults, self.st.one_ephemeral,
-                                          reasoning_field):
+            for kind, data in events:
                 if kind == "piece" and not first_piece and delay:
-                    time.sleep(delay / 1000.0)
+                    self.wait_or_gone(delay / 1000.0)
                 first_piece = first_piece and kind != "piece"
                 if kind in ("drop", "stall"):
                     break
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                 sent += data
+                if kind == "piece":
+                    if bench:
+                        timing.append("%s %d %d\n" % (job.id, pieces, time.monotonic_ns()))
+                    pieces += 1
             # Recorded before the end shows: the client may ask for its signature at once.
             self.st.record(job, key, body, bytes(sent))
             recorded = True
             if kind == "drop":
                 self.drop_connection()
             elif kind == "stall":
-                self.stall()
+                how = "client_closed" if self.stall() else "cut"
             else:
                 self.wfile.write(b"0\r\n\r\n")
+                how = "completed"
+        except (BrokenPipeError, ConnectionResetError):
+            how = "client_closed"
+            raise
         finally:
             if not recorded:
                 self.st.record(job, key, body, bytes(sent))
+            self.st.stream_end(job, how, pieces)
+            self.st.bench_record(timing)
+
+    def client_gone(self):
+        """The client closed its end (a pending request byte is not a close)."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return not self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
+
+    def wait_or_gone(self, seconds):
+        """Pause between pieces, but notice at once a client that went away."""
+        end = time.monotonic() + seconds
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            readable, _, _ = select.select([self.connection], [], [], left)
+            if readable and self.client_gone():
+                raise ConnectionResetError("the client closed the connection")
+            if readable:
+                time.sleep(left)  # pipelined bytes: not ours to read now
+                return
 
     def drop_connection(self):
         """Cut the TCP connection mid-body: no last chunk, no [DONE]."""
@@ -233,17 +271,14 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def stall(self):
-        """Send nothing more until the client goes away or the server stops."""
+        """Send nothing more until the client goes away (True) or the server stops."""
         self.close_connection = True
         self.st.log("stalling a stream")
         while not self.st.stopping.is_set():
             readable, _, _ = select.select([self.connection], [], [], 0.1)
-            if readable:
-                try:
-                    if not self.connection.recv(1, socket.MSG_PEEK):
-                        return
-                except OSError:
-                    return
+            if readable and self.client_gone():
+                return True
+        return False
 
     def post_control(self, _query, body):
         try:
@@ -331,12 +366,17 @@ def _watchdog(server, st, deadline, parent):
             server.shutdown()
 
 
+class Server(ThreadingHTTPServer):
+    # Benchmarks open hundreds of connections at once: a listen backlog of 5 drops SYNs.
+    request_queue_size = 1024
+
+
 def main(args):
     api_key = _api_key(args)
     if not api_key:
         sys.exit("venice_ref: an API key is required (--api-key-file FILE or --api-key KEY)")
     st = state_mod.State(args, api_key)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = Server(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.state = st
     port = server.server_address[1]

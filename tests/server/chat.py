@@ -336,3 +336,32 @@ def events(job, n, faults, one_ephemeral=False, reasoning_field="reasoning_conte
     else:
         yield "event", _chunk(job, finish, usage)
     yield "event", b"data: [DONE]\n\n"
+
+
+def _bench_pieces(job, n):
+    """Benchmark mode: every piece sealed once, as the JSON after the chunk's id."""
+    answers = [model.answer(job.user_text, n, job.model.reasoning, i) for i in range(job.n)]
+    out = []
+    for field, part in (("reasoning_content", 0), ("content", 1)):
+        for k in range(len(answers[0][part])):
+            sealed = [(i, {field: ecies.seal(job.client_key, answers[i][part][k].encode())}, None)
+                      for i in range(job.n)]
+            whole = _chunk(job, sealed)
+            out.append(whole[len(b'data: {"id":"') + len(job.id) + 1:])
+    return out
+
+
+def bench_events(job, n, st):
+    """events() for the benchmark: the sealed pieces of this key and prompt, replayed.
+
+    The gateway shares one session key across requests, so after the first stream every
+    stream is a replay: the server's own sealing cost leaves the measurement."""
+    key = (ecies.pub_bytes(job.client_key), job.model.id, n, job.n, job.user_text)
+    pieces = st.bench_pieces(key, lambda: _bench_pieces(job, n))
+    head = ('data: {"id":"%s"' % job.id).encode()
+    yield "event", _chunk(job, [(i, {"role": "assistant"}, None) for i in range(job.n)])
+    for rest in pieces:
+        yield "piece", head + rest
+    yield "event", _chunk(job, [(i, {}, "stop") for i in range(job.n)],
+                          model.usage(job.contents, len(pieces) * job.n))
+    yield "event", b"data: [DONE]\n\n"

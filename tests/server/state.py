@@ -70,6 +70,9 @@ class State:
             self.evidence.write_state(args.state_dir)
         self.keys = {m.id: self.evidence.enclave_key(m.id) for m in model.CATALOGUE if m.tee}
         self.records = {}
+        self.bench = bool(getattr(args, "bench", False))
+        self.bench_cache = {}  # (client key, model, chunks) -> sealed pieces, bench mode
+        self._bench_log = open(args.bench_log, "a") if getattr(args, "bench_log", None) else None
         self._reset_stats()
 
     def log(self, text):
@@ -215,7 +218,11 @@ class State:
                          "prompts_decrypted": 0, "fields_decrypted": 0,
                          "attestations_served": 0, "signatures_served": 0,
                          "tee_only_chats": 0, "aci_reports_served": 0,
-                         "aci_reports_with_authorization": 0}
+                         "aci_reports_with_authorization": 0,
+                         "streams_started": 0, "streams_completed": 0,
+                         "streams_client_closed": 0, "stream_pieces_sent": 0,
+                         "streams_active": 0}
+        self.last_stream = {}
         self.last_headers = {}
 
     def count(self, endpoint):
@@ -231,6 +238,37 @@ class State:
         with self.lock:
             self.last_headers = kept
 
+    def stream_begin(self):
+        with self.lock:
+            self.counters["streams_started"] += 1
+            self.counters["streams_active"] += 1
+
+    def stream_end(self, job, how, pieces):
+        """how: "completed", "client_closed" or "cut" (a drop/stall fault, a server error)."""
+        with self.lock:
+            self.counters["streams_active"] -= 1
+            self.counters["stream_pieces_sent"] += pieces
+            if how != "cut":
+                self.counters["streams_" + how] += 1
+            self.last_stream = {"id": job.id, "end": how, "pieces_sent": pieces,
+                                "ended_monotonic": time.monotonic()}
+
+    def bench_pieces(self, key, build):
+        """Benchmark mode: the sealed pieces for this key, built once."""
+        with self.lock:
+            pieces = self.bench_cache.get(key)
+        if pieces is None:
+            pieces = build()
+            with self.lock:
+                pieces = self.bench_cache.setdefault(key, pieces)
+        return pieces
+
+    def bench_record(self, lines):
+        if self._bench_log is not None and lines:
+            with self.lock:
+                self._bench_log.write("".join(lines))
+                self._bench_log.flush()
+
     def reached_model(self, job):
         with self.lock:
             self.counters["chat_requests_reached_model"] += 1
@@ -245,6 +283,7 @@ class State:
             out = dict(self.counters)
             out["requests"] = dict(self.requests)
             out["last_request_headers"] = dict(self.last_headers)
+            out["last_stream"] = dict(self.last_stream)
             out["faults"] = sorted(self.faults)
             return out
 

@@ -193,7 +193,7 @@ static int tl_collect(void *userdata, size_t choice, p11tee_field field, const c
 p11tee_status tl_chat(p11tee_client *c, const char *model, const char *prompt, int stream,
                       tl_text *t, p11tee_chat_result **res, p11tee_error *err)
 {
-    static const p11tee_chat_events events = {NULL, tl_collect};
+    static const p11tee_chat_events events = {.on_text = tl_collect};
     char req[512];
 
     memset(t, 0, sizeof(*t));

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * A job: one request that needs the upstream, run on a pool thread while
+ * its connection is suspended. The pool thread fills the job's buffer (a
+ * whole response, or an event stream); the HTTP thread sends it.
+ *
+ * The hand-over, under the job's lock: the HTTP thread suspends the
+ * connection when the buffer is empty and sets `suspended`; the pool thread
+ * resumes it when it adds bytes or finishes and clears the flag. So a
+ * resume always follows a suspend, as libmicrohttpd requires, and no byte
+ * waits for a poll. The buffer is bounded: a pool thread that finds it full
+ * waits (the upstream then waits too), and cuts the stream when the caller
+ * has not read for client-timeout. A caller who hangs up cancels the job:
+ * its upstream request stops at once (p11tee_cancel).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "serve/gateway.h"
+
+static struct {
+    pthread_mutex_t lock;
+    gw_job *head;
+    long n;
+} jobs = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+gw_job *gw_job_new(gw_request *rq, struct MHD_Connection *conn)
+{
+    gw_job *j = calloc(1, sizeof(*j));
+
+    if (j == NULL)
+        return NULL;
+    j->cancel = p11tee_cancel_new();
+    if (j->cancel == NULL) {
+        free(j);
+        return NULL;
+    }
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->space, NULL);
+    atomic_init(&j->refs, 1);
+    j->conn = conn;
+    j->route = rq->route;
+    j->caller = rq->caller;
+    j->start_ns = rq->start_ns;
+    j->watched_fd = -1;
+    j->http_status = 499; /* until something was answered */
+    gw_buf_init(&j->out);
+    gw_buf_init(&j->prefix);
+    gw_buf_init(&j->scratch);
+    pthread_mutex_lock(&jobs.lock);
+    j->next = jobs.head;
+    if (jobs.head != NULL)
+        jobs.head->prev = j;
+    jobs.head = j;
+    jobs.n++;
+    pthread_mutex_unlock(&jobs.lock);
+    return j;
+}
+
+void gw_job_put(gw_job *j)
+{
+    if (j == NULL || atomic_fetch_sub(&j->refs, 1) != 1)
+        return;
+    pthread_mutex_lock(&jobs.lock);
+    if (j->prev != NULL)
+        j->prev->next = j->next;
+    else
+        jobs.head = j->next;
+    if (j->next != NULL)
+        j->next->prev = j->prev;
+    jobs.n--;
+    pthread_mutex_unlock(&jobs.lock);
+    if (j->up != NULL)
+        gw_upstream_put(j->up);
+    p11tee_cancel_free(j->cancel);
+    free(j->body);
+    gw_buf_free(&j->out);
+    gw_buf_free(&j->prefix);
+    gw_buf_free(&j->scratch);
+    pthread_cond_destroy(&j->space);
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+}
+
+/* Under the lock: let the HTTP thread look at the job again. */
+static void gw_job_wake(gw_job *j)
+{
+    if (j->suspended && !j->conn_gone) {
+        j->suspended = 0;
+        MHD_resume_connection(j->conn);
+    }
+}
+
+static void gw_job_hangup(void *arg)
+{
+    gw_job_cancel(arg, GW_CANCEL_CALLER);
+}
+
+enum MHD_Result gw_job_start(gw_job *j, gw_task_fn run)
+{
+    const union MHD_ConnectionInfo *ci;
+    int finished;
+
+    atomic_fetch_add(&j->refs, 1); /* the pool thread's */
+    if (gw_pool_submit(run, j) != 0) {
+        atomic_fetch_sub(&j->refs, 1);
+        return MHD_NO;
+    }
+    pthread_mutex_lock(&j->lock);
+    finished = j->finished || j->phase == GW_STREAMING;
+    if (!finished) {
+        j->suspended = 1;
+        MHD_suspend_connection(j->conn);
+    }
+    pthread_mutex_unlock(&j->lock);
+    ci = MHD_get_connection_info(j->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci != NULL && gw_watch_add(ci->connect_fd, gw_job_hangup, j) == 0)
+        j->watched_fd = ci->connect_fd;
+    return finished ? gw_job_respond(j) : MHD_YES;
+}
+
+void gw_job_cancel(gw_job *j, gw_cancel_reason why)
+{
+    int trigger = 0;
+
+    pthread_mutex_lock(&j->lock);
+    if (!j->finished && j->cancelled == GW_CANCEL_NONE) {
+        j->cancelled = why;
+        trigger = 1;
+        pthread_cond_broadcast(&j->space);
+    }
+    pthread_mutex_unlock(&j->lock);
+    if (trigger)
+        p11tee_cancel_trigger(j->cancel);
+}
+
+void gw_job_detach(gw_job *j, int completed_ok)
+{
+    if (j->watched_fd >= 0)
+        gw_watch_del(j->watched_fd);
+    j->watched_fd = -1;
+    pthread_mutex_lock(&j->lock);
+    j->conn_gone = 1;
+    j->suspended = 0;
+    pthread_mutex_unlock(&j->lock);
+    if (!completed_ok)
+        gw_job_cancel(j, GW_CANCEL_CALLER);
+}
+
+/* Chunks whose last byte went to the HTTP thread: how long they waited. */
+static void gw_job_sent(gw_job *j, uint64_t now)
+{
+    while (j->pend_n > 0 && j->pend[j->pend_head].end <= j->out_pos) {
+        gw_metrics_chunk(now - j->pend[j->pend_head].t);
+        j->pend_head = (j->pend_head + 1) % (unsigned)(sizeof(j->pend) / sizeof(j->pend[0]));
+        j->pend_n--;
+    }
+}
+
+static ssize_t gw_job_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    gw_job *j = cls;
+    size_t n;
+
+    (void)pos;
+    pthread_mutex_lock(&j->lock);
+    n = j->out.len - j->out_pos;
+    if (n > 0) {
+        n = n < max ? n : max;
+        memcpy(buf, j->out.p + j->out_pos, n);
+        j->out_pos += n;
+        j->bytes_out += n;
+        gw_job_sent(j, gw_now_ns());
+        if (j->out_pos == j->out.len) {
+            gw_buf_reset(&j->out);
+            j->out_pos = 0;
+        }
+        pthread_cond_signal(&j->space);
+        pthread_mutex_unlock(&j->lock);
+        return (ssize_t)n;
+    }
+    if (j->finished) {
+        pthread_mutex_unlock(&j->lock);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    j->suspended = 1;
+    MHD_suspend_connection(j->conn);
+    pthread_mutex_unlock(&j->lock);
+    return 0;
+}
+
+static void gw_job_read_done(void *cls)
+{
+    gw_job_put(cls);
+}
+
+static enum MHD_Result gw_job_queue_stream(gw_job *j)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ok;
+
+    atomic_fetch_add(&j->refs, 1); /* the response's */
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, gw_job_read, j,
+                                          gw_job_read_done);
+    if (r == NULL) {
+        gw_job_put(j);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    if (j->att_header[0] != '\0')
+        MHD_add_response_header(r, "X-P11tee-Attestation", j->att_header);
+    MHD_add_response_header(r, "X-P11tee-E2EE", j->e2ee ? "1" : "0");
+    if (atomic_load(&gw_draining))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    ok = MHD_queue_response(j->conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+enum MHD_Result gw_job_respond(gw_job *j)
+{
+    gw_phase phase;
+    int finished;
+
+    pthread_mutex_lock(&j->lock);
+    phase = j->phase;
+    finished = j->finished;
+    if (phase == GW_WAITING && !finished) {
+        /* Not ours to answer yet: a resume that raced with the next suspend. */
+        j->suspended = 1;
+        MHD_suspend_connection(j->conn);
+        pthread_mutex_unlock(&j->lock);
+        return MHD_YES;
+    }
+    pthread_mutex_unlock(&j->lock);
+    if (phase == GW_STREAMING)
+        return gw_job_queue_stream(j);
+    /* A whole response: the buffer no longer changes once finished. */
+    j->bytes_out = j->out.len;
+    return gw_http_reply(j->conn, j->http_status, NULL, j->out.p ? j->out.p : "", j->out.len, j);
+}
+
+/* Under the lock: the caller has not read for too long. The error goes past the bound. */
+static void gw_job_cut(gw_job *j)
+{
+    gw_buf err;
+
+    j->cancelled = GW_CANCEL_SLOW;
+    gw_metrics_count(GW_C_SLOW_CUTS);
+    gw_buf_init(&err);
+    gw_error_body(&err, "the client did not read the stream in time; it was cut", "server_error",
+                  NULL, "slow_client");
+    gw_buf_str(&j->out, "data: ");
+    gw_buf_add(&j->out, err.p, err.len);
+    gw_buf_str(&j->out, "\n\n");
+    gw_buf_free(&err);
+    snprintf(j->code, sizeof(j->code), "slow_client");
+    j->finished = 1;
+    j->end_ns = gw_now_ns();
+}
+
+/* Under the lock: wait until `len` more bytes fit (or nothing is buffered). 0, or -1: cut. */
+static int gw_job_room(gw_job *j, size_t len)
+{
+    struct timespec until;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += gw_opts->client_timeout_ms / 1000;
+    until.tv_nsec += (gw_opts->client_timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (j->out.len - j->out_pos > 0 && j->out.len - j->out_pos + len > gw_opts->stream_buffer &&
+           j->cancelled == GW_CANCEL_NONE && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&j->space, &j->lock, &until);
+    if (j->cancelled != GW_CANCEL_NONE)
+        return -1;
+    if (rc == ETIMEDOUT && j->out.len - j->out_pos + len > gw_opts->stream_buffer) {
+        gw_job_cut(j);
+        return -1;
+    }
+    return 0;
+}
+
+int gw_job_emit(gw_job *j, const char *data, size_t len, uint64_t ready_ns)
+{
+    unsigned cap = (unsigned)(sizeof(j->pend) / sizeof(j->pend[0]));
+    int rc, cut;
+
+    pthread_mutex_lock(&j->lock);
+    if (j->phase == GW_WAITING) {
+        j->phase = GW_STREAMING;
+        j->http_status = 200;
+    }
+    rc = gw_job_room(j, len);
+    cut = rc != 0 && j->cancelled == GW_CANCEL_SLOW;
+    if (rc == 0) {
+        gw_buf_add(&j->out, data, len);
+        if (j->pend_n < cap && ready_ns != 0) {
+            j->pend[(j->pend_head + j->pend_n) % cap].end = j->out.len;
+            j->pend[(j->pend_head + j->pend_n) % cap].t = ready_ns;
+            j->pend_n++;
+        }
+    }
+    gw_job_wake(j);
+    pthread_mutex_unlock(&j->lock);
+    if (cut)
+        p11tee_cancel_trigger(j->cancel);
+    return rc;
+}
+
+void gw_job_end(gw_job *j, const char *data, size_t len)
+{
+    pthread_mutex_lock(&j->lock);
+    if (j->phase == GW_WAITING && !j->finished) {
+        j->phase = GW_STREAMING;
+        j->http_status = 200;
+    }
+    if (!j->finished) {
+        gw_buf_add(&j->out, data, len);
+        j->finished = 1;
+        j->end_ns = gw_now_ns();
+    }
+    gw_job_wake(j);
+    pthread_mutex_unlock(&j->lock);
+}
+
+void gw_job_finish(gw_job *j, unsigned status, const char *body, size_t len)
+{
+    pthread_mutex_lock(&j->lock);
+    if (!j->finished) {
+        j->http_status = status;
+        gw_buf_reset(&j->out);
+        gw_buf_add(&j->out, body, len);
+        j->finished = 1;
+        j->end_ns = gw_now_ns();
+    }
+    gw_job_wake(j);
+    pthread_mutex_unlock(&j->lock);
+}
+
+void gw_job_fail(gw_job *j, p11tee_status rc, const p11tee_error *err)
+{
+    const char *type, *code;
+    unsigned http;
+    gw_buf body;
+    int streaming, drain;
+
+    gw_status_map(rc, &http, &type, &code);
+    pthread_mutex_lock(&j->lock);
+    streaming = j->phase == GW_STREAMING;
+    drain = j->cancelled == GW_CANCEL_DRAIN;
+    if (drain) {
+        http = 503;
+        type = "server_error";
+        code = "shutting_down";
+    }
+    if (j->code[0] == '\0')
+        snprintf(j->code, sizeof(j->code), "%s", code);
+    pthread_mutex_unlock(&j->lock);
+    j->rc = rc;
+    gw_buf_init(&body);
+    if (drain)
+        gw_error_body(&body, "the gateway is shutting down; retry", type, NULL, code);
+    else
+        gw_error_body(&body, err->message[0] ? err->message : p11tee_strerror(rc), type, NULL,
+                      code);
+    if (streaming) {
+        /* An OpenAI error event, then the stream closes without [DONE]. */
+        gw_buf_reset(&j->scratch);
+        gw_buf_str(&j->scratch, "data: ");
+        gw_buf_add(&j->scratch, body.p, body.len);
+        gw_buf_str(&j->scratch, "\n\n");
+        gw_job_end(j, j->scratch.p, j->scratch.len);
+    } else {
+        gw_job_finish(j, http, body.p, body.len);
+    }
+    gw_buf_free(&body);
+}
+
+void gw_jobs_cancel_all(gw_cancel_reason why)
+{
+    gw_job *j;
+
+    /* Cancelling takes only each job's own lock, and frees nothing. */
+    pthread_mutex_lock(&jobs.lock);
+    for (j = jobs.head; j != NULL; j = j->next)
+        gw_job_cancel(j, why);
+    pthread_mutex_unlock(&jobs.lock);
+}
+
+long gw_jobs_active(void)
+{
+    long n;
+
+    pthread_mutex_lock(&jobs.lock);
+    n = jobs.n;
+    pthread_mutex_unlock(&jobs.lock);
+    return n;
+}

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
+# Fixture for the gateway tests: the CLI fixture (a throwaway token, the
+# reference server, a policy naming its TEST roots, P11TEE_* in the
+# environment), plus `p11tee serve` instances on 127.0.0.1 that stop with the test.
+#   sv_setup [server flags...]     it_setup, then SV_* defaults
+#   sv_start NAME [serve flags...] start an instance (listen 127.0.0.1:0 unless flags say),
+#                                  wait for its listener; sets SV_URL, SV_PID, SV_LOG
+#                                  (and NAME_URL, NAME_PID, NAME_LOG for several instances)
+#   sv_ready [URL]                 wait until /readyz answers 200 (10 s at most)
+#   sv_stop NAME [SIGNAL]          signal it (TERM) and wait; SV_RC = its exit status
+#   sv_curl ARGS...                curl -sS with the status in $SV_STATUS, body in $SV_BODY,
+#                                  headers in $SV_HEADERS (files)
+#   sv_json FILE EXPR              a value from a JSON file (python expression on `v`)
+#   sv_log_has NAME TEXT           1 when NAME's log has a line containing TEXT
+. "$top_srcdir/tests/integration/lib.sh"
+
+SV_INSTANCES=
+SV_LIFETIME=${SV_LIFETIME:-240}
+
+sv_setup() {
+    command -v curl >/dev/null 2>&1 || { tap_tmpdir; tap_skip_all "curl not found (install the Debian package curl)"; }
+    it_setup "$@"
+    trap 'sv_cleanup' EXIT
+    SV_BODY=$TAP_TMP/body
+    SV_HEADERS=$TAP_TMP/headers
+}
+
+sv_cleanup() {
+    for sv__n in $SV_INSTANCES; do
+        eval "sv__p=\${${sv__n}_PID:-}"
+        [ -n "$sv__p" ] && kill -KILL "$sv__p" 2>/dev/null
+    done
+    refserver_stop
+    [ -n "${TAP_TMP:-}" ] && rm -rf "$TAP_TMP"
+}
+
+# The address an instance printed in its "listening" log line.
+sv__address() {
+    sed -n 's/.*"event":"listening","message":"\([^" ]*\)".*/\1/p' "$1" | head -n 1
+}
+
+sv_start() {
+    sv__name=$1
+    shift
+    sv__log=$TAP_TMP/$sv__name.log
+    sv__listen=--listen
+    case " $* " in *" --listen "*) sv__listen= ;; esac
+    # timeout(1) relays TERM, INT and HUP to the gateway, and stops it should the test hang.
+    timeout -s KILL "$SV_LIFETIME" "$top_builddir/p11tee" --policy "$IT_POLICY" serve \
+        ${sv__listen:+--listen 127.0.0.1:0} "$@" >"$TAP_TMP/$sv__name.out" 2>"$sv__log" </dev/null &
+    sv__pid=$!
+    SV_INSTANCES="$SV_INSTANCES $sv__name"
+    sv__i=0
+    while [ -z "$(sv__address "$sv__log")" ]; do
+        if ! kill -0 "$sv__pid" 2>/dev/null || [ "$sv__i" -ge 400 ]; then
+            echo "sv_start: $sv__name did not start; its log:" >&2
+            cat "$sv__log" >&2
+            return 1
+        fi
+        sv__i=$((sv__i + 1))
+        sleep 0.025
+    done
+    SV_URL=http://$(sv__address "$sv__log")
+    SV_PID=$sv__pid
+    SV_LOG=$sv__log
+    eval "${sv__name}_URL=\$SV_URL ${sv__name}_PID=\$SV_PID ${sv__name}_LOG=\$SV_LOG"
+}
+
+sv_ready() {
+    sv__u=${1:-$SV_URL}
+    sv__i=0
+    while [ "$(curl -s -o /dev/null -w '%{http_code}' "$sv__u/readyz")" != 200 ]; do
+        [ "$sv__i" -ge 400 ] && return 1
+        sv__i=$((sv__i + 1))
+        sleep 0.025
+    done
+}
+
+# Signal an instance and wait for it; the exit status is in SV_RC.
+sv_stop() {
+    eval "sv__p=\${${1}_PID:-}"
+    SV_RC=0
+    kill -"${2:-TERM}" "$sv__p" 2>/dev/null
+    wait "$sv__p" 2>/dev/null || SV_RC=$?
+    eval "${1}_PID="
+}
+
+sv_curl() {
+    SV_STATUS=$(curl -sS -o "$SV_BODY" -D "$SV_HEADERS" -w '%{http_code}' "$@" 2>"$TAP_TMP/curl.err") ||
+        SV_STATUS=${SV_STATUS:-000}
+}
+
+# sv_chat JSON [curl args...]: POST a chat request to SV_URL.
+sv_chat() {
+    sv__json=$1
+    shift
+    sv_curl "$SV_URL/v1/chat/completions" -H 'Content-Type: application/json' \
+        --data-binary "$sv__json" "$@"
+}
+
+sv_json() {
+    "${PYTHON3:-/usr/bin/python3}" -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2], {"v": v}))' "$1" "$2"
+}
+
+sv_log_has() {
+    grep -q -- "$2" "$TAP_TMP/$1.log"
+}
+
+# Pass when the status is $2; show the body otherwise.
+sv_check_status() {
+    if [ "$SV_STATUS" = "$2" ]; then tap_ok "$1"; else
+        tap_fail "$1" "HTTP $SV_STATUS, expected $2; body: $(head -c 600 "$SV_BODY")"
+    fi
+}

@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright (C) 2026 The p11tee authors
+# p11tee serve against the reference server: curl, the OpenAI Node SDK, every
+# server fault, authentication and limits, disconnects, drain and reload, and
+# two instances behind HAProxy. tests/serve/lib.sh is the fixture.
+SERVE_TESTS = tests/serve/api.sh
+TESTS += $(SERVE_TESTS)
+EXTRA_DIST += tests/serve/lib.sh $(SERVE_TESTS)
