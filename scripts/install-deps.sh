@@ -9,8 +9,9 @@ set -euo pipefail
 packages=(
     # toolchain and autotools
     build-essential autoconf automake libtool pkg-config
-    # libraries the code links against
+    # libraries the code links against (the gateway: libmicrohttpd, libsystemd for sd_notify)
     libssl-dev libp11-kit-dev libcurl4-openssl-dev libjson-c-dev libsecp256k1-dev
+    libmicrohttpd-dev libsystemd-dev
     # tests: unit framework, throwaway tokens, a second PKCS#11 client, memcheck
     libcmocka-dev softhsm2 opensc valgrind
     # tokens through p11-kit: p11-kit-proxy.so, p11-kit-client.so and `p11-kit server`
@@ -25,7 +26,12 @@ packages=(
     clang-format
     # the completions test runs zsh's completion; scripts/package-deb.sh builds .deb files
     zsh debhelper dpkg-dev
+    # the gateway's tests: curl, two instances behind HAProxy, the OpenAI Node SDK
+    # (installed by the test into the build tree with npm)
+    curl haproxy nodejs
 )
+# A Node.js from elsewhere (NodeSource) brings its own npm; Debian's would conflict with it.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

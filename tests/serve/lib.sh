@@ -12,6 +12,7 @@
 #   sv_curl ARGS...                curl -sS with the status in $SV_STATUS, body in $SV_BODY,
 #                                  headers in $SV_HEADERS (files)
 #   sv_json FILE EXPR              a value from a JSON file (python expression on `v`)
+#   sv_json_events FILE EXPR       the same over the JSON objects of an event stream
 #   sv_log_has NAME TEXT           1 when NAME's log has a line containing TEXT
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -103,6 +104,15 @@ sv_json() {
     "${PYTHON3:-/usr/bin/python3}" -c '
 import json, sys
 v = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2], {"v": v}))' "$1" "$2"
+}
+
+# sv_json_events FILE EXPR: EXPR over v, the JSON objects of an event stream ([DONE] left out).
+sv_json_events() {
+    "${PYTHON3:-/usr/bin/python3}" -c '
+import json, sys
+raw = open(sys.argv[1], "rb").read().decode()
+v = [json.loads(e[6:]) for e in raw.split("\n\n") if e.startswith("data: {")]
 print(eval(sys.argv[2], {"v": v}))' "$1" "$2"
 }
 
