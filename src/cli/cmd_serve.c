@@ -67,10 +67,11 @@ static const cli_setting serve_settings[S_COUNT] = {
     [S_MAX_MESSAGES] = {"max-messages", CLI_COUNT, 0, NULL, NULL, "N",
                         "most messages in one chat request (default 512)"},
     [S_STREAM_BUFFER] = {"stream-buffer", CLI_COUNT, 0, NULL, NULL, "BYTES",
-                         "bytes kept for a client that reads slowly (default 262144)"},
+                         "bytes kept for a client that reads slowly, and the size of each "
+                         "connection's kernel send buffer (default 262144)"},
     [S_CLIENT_TIMEOUT] = {"client-timeout", CLI_SECONDS, 0, NULL, NULL, "S",
                           "a client that reads nothing for S seconds while its buffer is full "
-                          "is cut, an idle connection closed (default 30)"},
+                          "is cut; an idle connection is closed after 2 S (default 30)"},
     [S_DRAIN_TIMEOUT] = {"drain-timeout", CLI_SECONDS, 0, NULL, NULL, "S",
                          "on SIGTERM, streams in flight may go on for S seconds (default 30)"},
     [S_WORKERS] = {"workers", CLI_COUNT, 0, NULL, "token-workers", "N",

@@ -168,6 +168,27 @@ size_t cli_settings_getopt(const cli_setting *t, size_t n, int base, struct opti
     return k;
 }
 
+/* Help text from column 25, wrapped before column 80, the variable last: "($NAME)". */
+static void cli_help_wrap(FILE *out, const char *help, const char *env)
+{
+    char text[512];
+    size_t col = 24, len;
+    char *word, *save = NULL;
+
+    snprintf(text, sizeof(text), "%s%s%s%s", help, env ? " ($" : "", env ? env : "",
+             env ? ")" : "");
+    for (word = strtok_r(text, " ", &save); word != NULL; word = strtok_r(NULL, " ", &save)) {
+        len = strlen(word);
+        if (col > 24 && col + 1 + len > 79) {
+            fprintf(out, "\n%24s", "");
+            col = 24;
+        }
+        fprintf(out, "%s%s", col > 24 ? " " : "", word);
+        col += len + (col > 24);
+    }
+    fputc('\n', out);
+}
+
 void cli_settings_help(FILE *out, const cli_setting *t, size_t n)
 {
     char left[64];
@@ -184,10 +205,7 @@ void cli_settings_help(FILE *out, const cli_setting *t, size_t n)
             fprintf(out, "  %s\n%24s", left, "");
         else
             fprintf(out, "  %-22s", left);
-        fputs(t[i].help, out);
-        if (t[i].env != NULL)
-            fprintf(out, " ($%s)", t[i].env);
-        fputc('\n', out);
+        cli_help_wrap(out, t[i].help, t[i].env);
     }
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -338,6 +339,26 @@ static void gw_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(rq);
 }
 
+/*
+ * The kernel's send buffer grows to megabytes for a caller who does not
+ * read; cap it at --stream-buffer so that what a slow caller holds is
+ * bounded where the gateway's own buffer is.
+ */
+static void gw_connected(void *cls, struct MHD_Connection *conn, void **socket_context,
+                         enum MHD_ConnectionNotificationCode code)
+{
+    const union MHD_ConnectionInfo *ci;
+    int size = (int)gw_opts->stream_buffer;
+
+    (void)cls;
+    (void)socket_context;
+    if (code != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci != NULL)
+        setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 static void gw_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
@@ -404,7 +425,9 @@ static struct MHD_Daemon *gw_daemon(const serve_options *o, gw_listener *l)
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)gw_mhd_log, NULL},
         {MHD_OPTION_LISTEN_SOCKET, l->fd, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)gw_completed, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, (o->client_timeout_ms + 999) / 1000, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)gw_connected, NULL},
+        /* Twice the client timeout: a full buffer is cut first, with its error event. */
+        {MHD_OPTION_CONNECTION_TIMEOUT, 2 * ((o->client_timeout_ms + 999) / 1000), NULL},
         {MHD_OPTION_CONNECTION_LIMIT, 2 * o->max_streams + 64, NULL},
         {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
         {MHD_OPTION_END, 0, NULL},
@@ -414,8 +437,8 @@ static struct MHD_Daemon *gw_daemon(const serve_options *o, gw_listener *l)
 
     if (tls) {
         flags |= MHD_USE_TLS;
-        opts[5 + (threads > 1)] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h.key};
-        opts[6 + (threads > 1)] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h.cert};
+        opts[6 + (threads > 1)] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h.key};
+        opts[7 + (threads > 1)] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h.cert};
     }
     return MHD_start_daemon(flags, 0, NULL, NULL, gw_access, l, MHD_OPTION_ARRAY, opts,
                             MHD_OPTION_END);

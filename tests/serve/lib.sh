@@ -33,7 +33,20 @@ sv_cleanup() {
         [ -n "$sv__p" ] && kill -KILL "$sv__p" 2>/dev/null
     done
     refserver_stop
-    [ -n "${TAP_TMP:-}" ] && rm -rf "$TAP_TMP"
+    [ -n "${TAP_TMP:-}" ] && [ -z "${SV_KEEP_TMP:-}" ] && rm -rf "$TAP_TMP"
+}
+
+# An instance stops by itself: killed when the test's shell is gone or after SV_LIFETIME s.
+sv__watchdog() {
+    sv__w=0
+    while kill -0 "$1" 2>/dev/null; do
+        if ! kill -0 "$$" 2>/dev/null || [ "$sv__w" -ge "$((SV_LIFETIME * 4))" ]; then
+            kill -KILL "$1" 2>/dev/null
+            break
+        fi
+        sv__w=$((sv__w + 1))
+        sleep 0.25
+    done >/dev/null 2>&1
 }
 
 # The address an instance printed in its "listening" log line.
@@ -47,10 +60,10 @@ sv_start() {
     sv__log=$TAP_TMP/$sv__name.log
     sv__listen=--listen
     case " $* " in *" --listen "*) sv__listen= ;; esac
-    # timeout(1) relays TERM, INT and HUP to the gateway, and stops it should the test hang.
-    timeout -s KILL "$SV_LIFETIME" "$top_builddir/p11tee" --policy "$IT_POLICY" serve \
-        ${sv__listen:+--listen 127.0.0.1:0} "$@" >"$TAP_TMP/$sv__name.out" 2>"$sv__log" </dev/null &
+    "$top_builddir/p11tee" --policy "$IT_POLICY" serve ${sv__listen:+--listen 127.0.0.1:0} "$@" \
+        >"$TAP_TMP/$sv__name.out" 2>"$sv__log" </dev/null &
     sv__pid=$!
+    sv__watchdog "$sv__pid" &
     SV_INSTANCES="$SV_INSTANCES $sv__name"
     sv__i=0
     while [ -z "$(sv__address "$sv__log")" ]; do

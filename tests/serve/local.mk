@@ -3,6 +3,6 @@
 # p11tee serve against the reference server: curl, the OpenAI Node SDK, every
 # server fault, authentication and limits, disconnects, drain and reload, and
 # two instances behind HAProxy. tests/serve/lib.sh is the fixture.
-SERVE_TESTS = tests/serve/api.sh tests/serve/openai.sh tests/serve/faults.sh
+SERVE_TESTS = tests/serve/api.sh tests/serve/openai.sh tests/serve/faults.sh tests/serve/auth.sh tests/serve/lifecycle.sh
 TESTS += $(SERVE_TESTS)
 EXTRA_DIST += tests/serve/lib.sh tests/serve/openai_sdk.cjs $(SERVE_TESTS)
