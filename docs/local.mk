@@ -3,7 +3,7 @@
 # Documentation: the man page, the design notes, and example programs that
 # make check compiles against the public API alone.
 dist_man_MANS += docs/p11tee.1 docs/p11tee-serve.1
-EXTRA_DIST += docs/DESIGN.md docs/PERFORMANCE.md docs/policy.md
+EXTRA_DIST += docs/DESIGN.md docs/PERFORMANCE.md docs/policy.md docs/haproxy.cfg
 
 check_PROGRAMS += docs/examples/attest docs/examples/chat
 docs_examples_attest_LDADD = libp11tee.la

@@ -363,6 +363,8 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, api_chat_
     size_t body_len = len;
     p11tee_status rc = P11TEE_OK;
 
+    if (p11tee_cancel_triggered(CHAT_EV(st, cancel)))
+        return err_set(err, P11TEE_E_CANCELLED, "the request was cancelled");
     if (mode != API_CHAT_TEE || c->policy->rules->tee_chat_requires_attestation)
         rc = api_session_get(c, model, e2ee, &s, err);
     if (rc != P11TEE_OK)

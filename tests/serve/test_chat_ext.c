@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * The library's extensions for the gateway, through the public API alone,
+ * against the reference server tests/serve/chat_ext.sh started: cancelling a
+ * chat (before it was sent, and while the server is silent), the response
+ * and token events, usage, re-attestation when the first field does not
+ * open (and none after text), p11tee_chat_prepare, and token-workers.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <p11tee/p11tee.h>
+
+#include "testlib.h"
+
+#define E2EE_MODEL "e2ee-qwen3-5-122b-a10b"
+#define TEE_MODEL  "tee-llama-3-3-70b"
+#define REQUEST(prompt)                                                                            \
+    "{\"model\":\"" E2EE_MODEL "\",\"messages\":[{\"role\":\"user\",\"content\":\"" prompt "\"}]}"
+
+/* ---- the reference server's /__control and /__stats, over a plain socket ---- */
+
+static char *server(const char *method, const char *path, const char *body)
+{
+    static char reply[65536];
+    char req[2048];
+    struct sockaddr_in sa;
+    size_t got = 0;
+    ssize_t n;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)atoi(test_require_env("REFSERVER_PORT")));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    snprintf(req, sizeof(req),
+             "%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nConnection: close\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             method, path, test_require_env("REFSERVER_API_KEY"), strlen(body), body);
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    while (got < sizeof(reply) - 1 && (n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
+        got += (size_t)n;
+    reply[got] = '\0';
+    close(fd);
+    assert_non_null(strstr(reply, " 200 "));
+    return reply;
+}
+
+static void control(const char *json)
+{
+    server("POST", "/__control", json);
+}
+
+/* A counter of /__stats ("streams_client_closed"). */
+static long stat_of(const char *name)
+{
+    char key[64];
+    const char *p;
+
+    snprintf(key, sizeof(key), "\"%s\": ", name);
+    p = strstr(server("GET", "/__stats", ""), key);
+    if (p == NULL) { /* the server writes compact JSON in some versions */
+        snprintf(key, sizeof(key), "\"%s\":", name);
+        p = strstr(server("GET", "/__stats", ""), key);
+    }
+    assert_non_null(p);
+    return strtol(p + strlen(key), NULL, 10);
+}
+
+/* ---- a client and the events ------------------------------------------------- */
+
+typedef struct seen {
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    char text[4096];
+    size_t len;
+    int fields, opens, seals, responses, text_before_response;
+    char id[128];
+    int attestations; /* "* attesting" lines of the library's log */
+} seen;
+
+static void on_log(void *ud, const char *line)
+{
+    seen *s = ud;
+
+    pthread_mutex_lock(&s->lock);
+    if (strncmp(line, "* attesting ", 12) == 0)
+        s->attestations++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static p11tee_client *client_new(seen *s, const char *workers)
+{
+    p11tee_config *cfg = p11tee_config_new();
+    p11tee_client *client = NULL;
+    p11tee_error err;
+
+    assert_int_equal(p11tee_config_set(cfg, "base-url", test_require_env("REFSERVER_URL"), &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "api-key", test_require_env("REFSERVER_API_KEY"), &err),
+                     P11TEE_OK);
+    assert_int_equal(
+        p11tee_config_set(cfg, "pkcs11-module", test_require_env("P11TEE_MODULE"), &err),
+        P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "pkcs11-token", test_require_env("P11TEE_TOKEN"), &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "policy-file", test_require_env("IT_POLICY"), &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "require-e2ee", "1", &err), P11TEE_OK);
+    if (workers != NULL)
+        assert_int_equal(p11tee_config_set(cfg, "token-workers", workers, &err), P11TEE_OK);
+    memset(s, 0, sizeof(*s));
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->more, NULL);
+    p11tee_config_set_log(cfg, on_log, s);
+    if (p11tee_client_new(cfg, &client, &err) != P11TEE_OK)
+        fail_msg("p11tee_client_new: %s", err.message);
+    p11tee_config_free(cfg);
+    return client;
+}
+
+static int on_text(void *ud, size_t choice, p11tee_field field, const char *text, size_t len,
+                   int plaintext)
+{
+    seen *s = ud;
+
+    assert_int_equal(choice, 0); /* no test asks for n > 1 */
+    assert_false(plaintext);
+    pthread_mutex_lock(&s->lock);
+    if (s->responses == 0)
+        s->text_before_response = 1;
+    if (field == P11TEE_FIELD_CONTENT && s->len + len < sizeof(s->text)) {
+        memcpy(s->text + s->len, text, len);
+        s->len += len;
+        s->text[s->len] = '\0';
+    }
+    s->fields++;
+    pthread_cond_broadcast(&s->more);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static void on_response(void *ud, const char *id, const char *model)
+{
+    seen *s = ud;
+
+    assert_string_equal(model, E2EE_MODEL);
+    s->responses++;
+    snprintf(s->id, sizeof(s->id), "%s", id);
+}
+
+static void on_token(void *ud, p11tee_token_op op, uint64_t ns)
+{
+    seen *s = ud;
+
+    assert_true(ns > 0);
+    pthread_mutex_lock(&s->lock);
+    if (op == P11TEE_TOKEN_OPEN)
+        s->opens++;
+    else
+        s->seals++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static p11tee_status chat(p11tee_client *c, const char *req, seen *s, p11tee_cancel *cancel,
+                          p11tee_chat_result **res, p11tee_error *err)
+{
+    p11tee_chat_events ev = {
+        .on_text = on_text, .on_response = on_response, .on_token = on_token, .cancel = cancel};
+
+    return p11tee_chat(c, req, strlen(req), &ev, s, res, err);
+}
+
+/* ---- the tests ---------------------------------------------------------------------- */
+
+static void events_and_usage(void **state)
+{
+    static const char req[] = REQUEST("events");
+    seen s;
+    p11tee_client *c = client_new(&s, NULL);
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    long long p = 0, t = 0, total = 0;
+
+    (void)state;
+    if (chat(c, req, &s, NULL, &res, &err) != P11TEE_OK)
+        fail_msg("chat: %s", err.message);
+    assert_string_equal(s.text, "echo: events");
+    assert_int_equal(s.responses, 1);
+    assert_false(s.text_before_response);
+    assert_string_equal(s.id, p11tee_chat_result_id(res));
+    assert_int_equal(s.seals, 1);
+    assert_int_equal(s.opens, 8); /* one ECDH per streamed field */
+    assert_int_equal(p11tee_chat_result_usage(res, &p, &t, &total), 0);
+    assert_true(p == 1 && t == 8 && total == 9);
+    p11tee_chat_result_free(res);
+    p11tee_client_free(c);
+}
+
+static void cancelled_before_sending(void **state)
+{
+    static const char req[] = REQUEST("never sent");
+    seen s;
+    p11tee_client *c = client_new(&s, NULL);
+    p11tee_cancel *cancel = p11tee_cancel_new();
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    long chats = stat_of("chat_requests_reached_model");
+
+    (void)state;
+    p11tee_cancel_trigger(cancel);
+    assert_true(p11tee_cancel_triggered(cancel));
+    assert_int_equal(chat(c, req, &s, cancel, &res, &err), P11TEE_E_CANCELLED);
+    assert_int_equal(err.code, P11TEE_E_CANCELLED);
+    assert_int_equal(s.fields, 0);
+    assert_int_equal(stat_of("chat_requests_reached_model"), chats);
+    p11tee_chat_result_free(res);
+    p11tee_cancel_free(cancel);
+    p11tee_client_free(c);
+}
+
+typedef struct canceller {
+    seen *s;
+    p11tee_cancel *cancel;
+} canceller;
+
+/* Once the stream went silent after its fourth field, cancel it from this thread. */
+static void *cancel_later(void *arg)
+{
+    canceller *k = arg;
+    struct timespec pause = {0, 100 * 1000000L};
+
+    pthread_mutex_lock(&k->s->lock);
+    while (k->s->fields < 4)
+        pthread_cond_wait(&k->s->more, &k->s->lock);
+    pthread_mutex_unlock(&k->s->lock);
+    nanosleep(&pause, NULL);
+    p11tee_cancel_trigger(k->cancel);
+    return NULL;
+}
+
+static void cancelled_while_silent(void **state)
+{
+    static const char req[] = REQUEST("stalled");
+    seen s;
+    p11tee_client *c = client_new(&s, NULL);
+    canceller k = {&s, p11tee_cancel_new()};
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    pthread_t tid;
+    long closed = stat_of("streams_client_closed");
+    int i;
+
+    (void)state;
+    control("{\"faults\":\"stall-stream\"}");
+    assert_int_equal(pthread_create(&tid, NULL, cancel_later, &k), 0);
+    /* Without the cancel this waits for the 60 s idle timeout. */
+    assert_int_equal(chat(c, req, &s, k.cancel, &res, &err), P11TEE_E_CANCELLED);
+    pthread_join(tid, NULL);
+    control("{\"clear_faults\":true}");
+    assert_string_equal(s.text, "echo");
+    assert_true(p11tee_chat_result_incomplete(res));
+    for (i = 0; i < 100 && stat_of("streams_client_closed") == closed; i++)
+        usleep(50000);
+    assert_int_equal(stat_of("streams_client_closed"), closed + 1);
+    p11tee_chat_result_free(res);
+    p11tee_cancel_free(k.cancel);
+    p11tee_client_free(c);
+}
+
+static void reattested_when_the_first_field_fails(void **state)
+{
+    static const char req[] = REQUEST("first");
+    seen s;
+    p11tee_client *c = client_new(&s, NULL);
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    long chats = stat_of("chat_requests_reached_model");
+
+    (void)state;
+    control("{\"faults\":\"tamper-ciphertext\",\"chunks\":1}");
+    assert_int_equal(chat(c, req, &s, NULL, &res, &err), P11TEE_E_ENVELOPE_AUTH);
+    control("{\"clear_faults\":true,\"chunks\":8}");
+    assert_int_equal(s.fields, 0);
+    assert_int_equal(s.attestations, 2); /* the first, and one more after the failed field */
+    assert_int_equal(stat_of("chat_requests_reached_model"), chats + 2);
+    p11tee_chat_result_free(res);
+    p11tee_client_free(c);
+}
+
+static void no_retry_after_text(void **state)
+{
+    static const char req[] = REQUEST("later");
+    seen s;
+    p11tee_client *c = client_new(&s, NULL);
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    long chats = stat_of("chat_requests_reached_model");
+
+    (void)state;
+    control("{\"faults\":\"tamper-ciphertext\"}");
+    assert_int_equal(chat(c, req, &s, NULL, &res, &err), P11TEE_E_ENVELOPE_AUTH);
+    control("{\"clear_faults\":true}");
+    assert_string_equal(s.text, "echo");
+    assert_int_equal(s.attestations, 1);
+    assert_int_equal(stat_of("chat_requests_reached_model"), chats + 1);
+    p11tee_chat_result_free(res);
+    p11tee_client_free(c);
+}
+
+static void prepare(void **state)
+{
+    static const char req[] = REQUEST("prepared");
+    seen s;
+    p11tee_client *c = client_new(&s, NULL);
+    p11tee_attestation *a = NULL;
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    long chats = stat_of("chat_requests_reached_model");
+
+    (void)state;
+    if (p11tee_chat_prepare(c, E2EE_MODEL, &a, &err) != P11TEE_OK)
+        fail_msg("prepare: %s", err.message);
+    assert_int_equal(p11tee_attestation_verdict(a, NULL), P11TEE_OK);
+    assert_int_equal(stat_of("chat_requests_reached_model"), chats); /* nothing sent */
+    assert_int_equal(p11tee_chat_prepare(c, E2EE_MODEL, NULL, &err), P11TEE_OK);
+    assert_int_equal(chat(c, req, &s, NULL, &res, &err), P11TEE_OK);
+    assert_int_equal(s.attestations, 1); /* the chat used the prepared session */
+    assert_int_equal(p11tee_chat_prepare(c, TEE_MODEL, NULL, &err), P11TEE_E_MODEL_NO_E2EE);
+    assert_int_equal(p11tee_chat_prepare(c, "no-such-model", NULL, &err), P11TEE_E_MODEL_NOT_FOUND);
+    assert_int_equal(p11tee_chat_prepare(c, "", NULL, &err), P11TEE_E_INVALID_ARG);
+    p11tee_attestation_free(a);
+    p11tee_chat_result_free(res);
+    p11tee_client_free(c);
+}
+
+typedef struct worker {
+    p11tee_client *c;
+    p11tee_status rc;
+    seen s;
+} worker;
+
+static void *chat_thread(void *arg)
+{
+    static const char req[] = REQUEST("together");
+    worker *w = arg;
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+
+    pthread_mutex_init(&w->s.lock, NULL);
+    pthread_cond_init(&w->s.more, NULL);
+    w->rc = chat(w->c, req, &w->s, NULL, &res, &err);
+    p11tee_chat_result_free(res);
+    return NULL;
+}
+
+static void one_token_worker(void **state)
+{
+    worker w[4];
+    pthread_t tid[4];
+    p11tee_config *cfg = p11tee_config_new();
+    seen s;
+    p11tee_error err;
+    int i;
+
+    (void)state;
+    assert_int_equal(p11tee_config_set(cfg, "token-workers", "many", &err), P11TEE_E_CONFIG);
+    assert_int_equal(p11tee_config_set(cfg, "token-workers", "1025", &err), P11TEE_E_CONFIG);
+    p11tee_config_free(cfg);
+    memset(w, 0, sizeof(w));
+    w[0].c = client_new(&s, "1");
+    for (i = 0; i < 4; i++) {
+        w[i].c = w[0].c;
+        assert_int_equal(pthread_create(&tid[i], NULL, chat_thread, &w[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(tid[i], NULL);
+        assert_int_equal(w[i].rc, P11TEE_OK);
+        assert_string_equal(w[i].s.text, "echo: together");
+        assert_int_equal(w[i].s.opens, 8);
+    }
+    p11tee_client_free(w[0].c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(events_and_usage),
+        cmocka_unit_test(cancelled_before_sending),
+        cmocka_unit_test(cancelled_while_silent),
+        cmocka_unit_test(reattested_when_the_first_field_fails),
+        cmocka_unit_test(no_retry_after_text),
+        cmocka_unit_test(prepare),
+        cmocka_unit_test(one_token_worker),
+    };
+
+    return TEST_MAIN(tests, NULL, NULL);
+}
