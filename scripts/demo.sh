@@ -8,7 +8,9 @@
 #   2. create a throwaway SoftHSMv2 token in a temp dir, its PIN in a 0600 file;
 #   3. start the local reference server (tests/server) on 127.0.0.1;
 #   4. p11tee models, p11tee attest, p11tee chat with an e2ee model;
-#   5. stop the server and destroy the token.
+#   5. p11tee serve on 127.0.0.1, and one request through it with curl, as
+#      any application using an OpenAI SDK would send it;
+#   6. stop the gateway and the server, destroy the token.
 #
 # The reference server signs its attestation with TEST roots, so the demo's
 # policy names them as test roots; the real API is verified against the Intel
@@ -31,7 +33,9 @@ mkdir -p "$build"
 p11tee="$build/p11tee"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/p11tee-demo.XXXXXX")
+gateway=
 cleanup() {
+    [ -n "$gateway" ] && kill "$gateway" 2>/dev/null && wait "$gateway" 2>/dev/null
     refserver_stop 2>/dev/null || true
     rm -rf "$work"
 }
@@ -80,6 +84,25 @@ say "p11tee chat -m $model (keys generated and used in the token)"
 "$p11tee" --policy "$work/policy.json" chat -m "$model" \
     "Why should private keys stay inside a hardware token?"
 
+say "p11tee serve: an OpenAI-compatible gateway on 127.0.0.1 (logs in $work/serve.log)"
+"$p11tee" --policy "$work/policy.json" serve --listen 127.0.0.1:0 2>"$work/serve.log" &
+gateway=$!
+for _ in $(seq 200); do
+    addr=$(sed -n 's/.*"event":"listening","message":"\([^"]*\)".*/\1/p' "$work/serve.log")
+    [ -n "$addr" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/readyz")" = 200 ] && break
+    sleep 0.05
+done
+echo "gateway: http://$addr/v1 (what an application's OpenAI SDK gets as base_url)"
+
+say "curl http://$addr/v1/chat/completions (attested, E2EE, decrypted in the token)"
+curl -sS -D "$work/headers" "http://$addr/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$model\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello through the gateway\"}]}"
+echo
+grep -i '^X-P11tee' "$work/headers"
+kill "$gateway"
+wait "$gateway" || true
+gateway=
+
 say "done"
 cat <<'NEXT'
 The same commands against the real API:
@@ -91,6 +114,7 @@ The same commands against the real API:
   p11tee models --e2ee
   p11tee attest e2ee-qwen3-5-122b-a10b
   p11tee chat -m e2ee-qwen3-5-122b-a10b "Hello"
+  p11tee serve          # then point any OpenAI SDK at http://127.0.0.1:8788/v1
 
 No --policy: the built-in strict policy trusts only the Intel SGX Root CA and the
 NVIDIA Device Identity CA compiled into p11tee.

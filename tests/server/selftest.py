@@ -454,6 +454,68 @@ def t_gateway_stream(t, srv):
     srv.control(clear_faults=True, chunks=8)
 
 
+def t_stream_stats(t, srv):
+    session = sse_client.Session(srv, E2EE)
+    srv.control(chunks=8)
+    keys = ("streams_started", "streams_completed", "streams_client_closed", "stream_pieces_sent")
+    base = srv.stats()
+
+    def delta():
+        st = srv.stats()
+        return tuple(st[k] - base[k] for k in keys) + (st["streams_active"], st["last_stream"])
+
+    def wait_closed(n):
+        for _ in range(100):
+            if delta()[2] == n:
+                break
+            time.sleep(0.02)
+
+    session.chat([("user", "counted")])
+    d = delta()
+    t.eq(d[:5] + (d[5]["end"],), (1, 1, 0, 8, 0, "completed"), "/__stats counts a stream and its pieces")
+    srv.control(chunk_delay_ms=3000)
+    res = session.chat([("user", "left early")], timeout=1)
+    gone = time.monotonic()
+    wait_closed(1)
+    srv.control(chunk_delay_ms=0)
+    d = delta()
+    t.eq((res.error, d[2], d[5]["end"], d[5]["pieces_sent"], d[4]), ("timeout", 1, "client_closed", 1, 0),
+         "a client gone during a 3 s chunk delay is counted, after one piece")
+    t.ok(d[5]["ended_monotonic"] - gone < 2.5, "... noticed during the pause, not at the next write")
+    srv.control(faults=["stall-stream"])
+    session.chat([("user", "stalled")], timeout=0.5)
+    wait_closed(2)
+    srv.control(clear_faults=True)
+    d = delta()
+    t.eq((d[2], d[5]["pieces_sent"]), (2, 4), "stall-stream: a client that gives up is counted as closed")
+
+
+def t_bench(t, work):
+    log = os.path.join(work, "bench.log")
+    srv = taplib.Server(os.path.join(work, "bench"), "--chunks", "6", "--bench", "--bench-log", log)
+    try:
+        session = sse_client.Session(srv, E2EE)
+        one = session.chat([("user", "replayed")])
+        two = session.chat([("user", "replayed")])
+        want = expected_pieces("echo: replayed", 6)
+        t.eq((one.contents, two.contents, one.done, two.done), (want, want, True, True),
+             "--bench: the answer opens with the session key, twice")
+        t.ok(one.id is not None and one.id != two.id,
+             "--bench: each stream has its own id")
+        t.eq(one.ephemeral_keys, two.ephemeral_keys, "--bench: the second stream replays the sealed pieces")
+        other = sse_client.Session(srv, E2EE).chat([("user", "replayed")])
+        t.eq((other.contents, other.ephemeral_keys == one.ephemeral_keys), (want, False),
+             "--bench: another client key gets its own sealing")
+        lines = [line.split() for line in open(log)]
+        t.eq(sorted((l[0], int(l[1])) for l in lines if l[0] == one.id), [(one.id, i) for i in range(6)],
+             "--bench-log: one line per piece, by stream id and index")
+        stamps = [int(l[2]) for l in lines if l[0] == one.id]
+        t.ok(stamps == sorted(stamps) and abs(stamps[0] / 1e9 - time.monotonic()) < 60,
+             "--bench-log: monotonic nanoseconds, in order")
+    finally:
+        srv.stop()
+
+
 def t_rotate(t, srv):
     session = sse_client.Session(srv, E2EE)
     srv.control(set_faults=["rotate-key"])
@@ -718,9 +780,10 @@ def main():
         srv = taplib.Server(os.path.join(work, "main"), "--chunks", "8")
         for group in (t_auth_and_routes, t_models, t_attestation, t_formats, t_attestation_faults,
                       t_e2ee_chat, t_tee_chat, t_chat_refusals, t_stream_faults,
-                      t_gateway_stream, t_rotate,
+                      t_stream_stats, t_gateway_stream, t_rotate,
                       t_signature, t_aci, t_control, t_framing):
             t.run(group, srv)
+        t.run(t_bench, work)
         t.run(t_lifecycle, srv, work)
     finally:
         if srv is not None:
