@@ -7,7 +7,10 @@ BENCH_BINS += bench/bench_provider
 EXTRA_PROGRAMS += bench/bench_provider
 CLEANFILES += bench/bench_provider
 bench_bench_provider_SOURCES = bench/bench_provider.c
-# It shares the provider tests' EVP helpers (tests/provider/provtest.c).
+# It shares the provider tests' EVP helpers (tests/provider/provtest.c), which
+# use the token helpers of libtestlib: that archive must come after them.
+bench_bench_provider_LDADD = libprovtest.la libtestlib.la libattesttest.la libp11tee-core.la \
+	$(CMOCKA_LIBS) $(CRYPTO_LIBS) $(JSONC_LIBS) $(SECP256K1_LIBS) $(LIBP11_LIBS) $(PTHREAD_LIBS)
 
 BENCH_RUNNERS += bench/run-provider.sh
 EXTRA_DIST += bench/run-provider.sh
@@ -25,3 +28,17 @@ EXTRA_DIST += bench/stream.sh
 # ECDH per chunk when the server seals a response with one ephemeral key.
 BENCH_RUNNERS += bench/ephemeral.sh
 EXTRA_DIST += bench/ephemeral.sh
+
+# p11tee serve under load (bench/serve.sh): a C load generator on libcurl
+# multi, the direct-library yardstick for time to first token, and the chunk
+# latency join of the reference server's --bench-log with the generator's records.
+BENCH_BINS += bench/loadgen bench/ttft_direct
+EXTRA_PROGRAMS += bench/loadgen bench/ttft_direct
+CLEANFILES += bench/loadgen bench/ttft_direct
+bench_loadgen_SOURCES = bench/loadgen.c
+bench_loadgen_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+bench_loadgen_LDADD = $(CURL_LIBS)
+bench_ttft_direct_SOURCES = bench/ttft_direct.c
+bench_ttft_direct_LDADD = libp11tee.la
+BENCH_RUNNERS += bench/serve.sh
+EXTRA_DIST += bench/serve.sh bench/latency.py

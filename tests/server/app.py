@@ -31,6 +31,12 @@ class Handler(BaseHTTPRequestHandler):
     def version_string(self):
         return "p11tee-venice-ref/1"
 
+    def setup(self):
+        super().setup()
+        # Each SSE event is one small write: without this, Nagle holds it until the
+        # client's delayed ACK (40 ms) and the stream stutters.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     @property
     def st(self):
         return self.server.state
@@ -215,7 +221,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                 sent += data
                 if kind == "piece":
-                    if bench:
+                    if self.st.bench:
                         timing.append("%s %d %d\n" % (job.id, pieces, time.monotonic_ns()))
                     pieces += 1
             # Recorded before the end shows: the client may ask for its signature at once.
@@ -369,6 +375,12 @@ def _watchdog(server, st, deadline, parent):
 class Server(ThreadingHTTPServer):
     # Benchmarks open hundreds of connections at once: a listen backlog of 5 drops SYNs.
     request_queue_size = 1024
+
+    def handle_error(self, request, client_address):
+        """A client that went away while we read its request is not a server error."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def main(args):
