@@ -73,6 +73,9 @@ void p11tee_config_free(p11tee_config *cfg);
  *                       attestation), fetched with each nonce, never the API key
  *   tee-only            "1": E2EE models TEE-only on purpose: attested, then in
  *                       clear (enable_e2ee false); not with require-e2ee
+ *   connections         idle connections to the server kept for the next
+ *                       requests (each running request has its own), default 4,
+ *                       at most 1024
  *   token-workers       at most this many threads of the client use the token
  *                       at once for chats (sealing requests, opening streamed
  *                       fields); the others wait their turn. Default 0: no

@@ -129,6 +129,7 @@ struct p11tee_config {
     char *aci_report_url; /* the operator's native ACI report, fetched with our nonce */
     api_token_config tok;
     long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s, token_workers;
+    long connections; /* idle upstream connections kept for reuse; 0: the network default */
     int allow_plaintext;
     int record_exchange;
     int require_e2ee;

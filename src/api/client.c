@@ -42,6 +42,7 @@ static p11tee_status client_net_new(p11tee_client *c, p11tee_error *err)
     o.connect_timeout_ms = c->cfg.connect_timeout_ms;
     o.idle_timeout_ms = c->cfg.idle_timeout_ms;
     o.total_timeout_ms = c->cfg.timeout_ms;
+    o.pool_max = (size_t)c->cfg.connections;
     o.log = c->cfg.log != NULL ? client_net_log : NULL;
     o.log_ctx = c;
     return net_client_new(&o, &c->net, err);

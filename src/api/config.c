@@ -76,6 +76,7 @@ static const struct {
     {"timeout-ms", offsetof(p11tee_config, timeout_ms), 86400000L},
     {"session-ttl-s", offsetof(p11tee_config, session_ttl_s), 86400L},
     {"token-workers", offsetof(p11tee_config, token_workers), 1024L},
+    {"connections", offsetof(p11tee_config, connections), 1024L},
 };
 
 static const struct {

@@ -34,6 +34,7 @@ enum serve_id {
     S_WORKERS,
     S_THREADS,
     S_SESSION_TTL,
+    S_UPSTREAM_CONNECTIONS,
     S_COUNT
 };
 
@@ -80,6 +81,8 @@ static const cli_setting serve_settings[S_COUNT] = {
                    "HTTP threads per listener (default 2)"},
     [S_SESSION_TTL] = {"session-ttl", CLI_COUNT, 0, NULL, "session-ttl-s", "S",
                        "attest a model again after S seconds (default 600)"},
+    [S_UPSTREAM_CONNECTIONS] = {"upstream-connections", CLI_COUNT, 0, NULL, "connections", "N",
+                                "idle connections to the upstream kept for reuse (default 64)"},
 };
 
 static void serve_help(FILE *out)
@@ -177,6 +180,8 @@ static int serve_config(p11tee_config *cfg, const cli_values *v, int allow_tee)
     p11tee_error_clear(&err);
     snprintf(cpus, sizeof(cpus), "%ld", n > 0 ? n : 1);
     rc = p11tee_config_set(cfg, "token-workers", cpus, &err);
+    if (rc == P11TEE_OK)
+        rc = p11tee_config_set(cfg, "connections", "64", &err);
     if (rc == P11TEE_OK)
         rc = cli_config_apply(cfg, serve_settings, S_COUNT, v, &err);
     if (rc == P11TEE_OK && !allow_tee)

@@ -143,6 +143,9 @@ static void client_defaults(net_client *c, const net_options *o)
     c->total_ms = o->total_timeout_ms;
     c->collect_ms = o->collect_timeout_ms ? o->collect_timeout_ms : NET_DEFAULT_COLLECT_TIMEOUT_MS;
     c->max_response = o->max_response ? o->max_response : NET_DEFAULT_MAX_RESPONSE;
+    c->pool_max = o->pool_max == 0             ? NET_POOL_DEFAULT
+                  : o->pool_max > NET_POOL_MAX ? NET_POOL_MAX
+                                               : o->pool_max;
     c->log = o->log;
     c->log_ctx = o->log_ctx;
     snprintf(c->user_agent, sizeof(c->user_agent), "p11tee/%s libcurl/%s", PACKAGE_VERSION,
@@ -170,6 +173,10 @@ p11tee_status net_client_new(const net_options *o, net_client **out, p11tee_erro
         return err_set(err, P11TEE_E_NOMEM, "out of memory creating the network client");
     pthread_mutex_init(&c->lock, NULL);
     client_defaults(c, o);
+    if ((c->idle = calloc(c->pool_max, sizeof(*c->idle))) == NULL) {
+        net_client_free(c);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory creating the network client");
+    }
     if ((rc = parse_base(o->base_url, &c->base, err)) != P11TEE_OK ||
         (rc = set_key(c, o->api_key, err)) != P11TEE_OK ||
         (rc = net_trust_new(o->ca_file, &c->trust, err)) != P11TEE_OK) {
@@ -193,6 +200,7 @@ void net_client_free(net_client *c)
     }
     for (i = 0; i < c->n_idle; i++)
         curl_multi_cleanup(c->idle[i]);
+    free(c->idle);
     X509_STORE_free(c->trust);
     free(c->base);
     pthread_mutex_destroy(&c->lock);
@@ -214,7 +222,7 @@ CURLM *net_pool_take(net_client *c)
 void net_pool_give(net_client *c, CURLM *m)
 {
     pthread_mutex_lock(&c->lock);
-    if (c->n_idle < NET_POOL_MAX) {
+    if (c->n_idle < c->pool_max) {
         c->idle[c->n_idle++] = m;
         m = NULL;
     }

@@ -61,7 +61,10 @@ typedef struct net_options {
        0: NET_DEFAULT_COLLECT_TIMEOUT_MS. Streams have no default limit. */
     long collect_timeout_ms;
     size_t max_response; /* collected bodies only; 0: NET_DEFAULT_MAX_RESPONSE */
-    net_log_fn log;      /* NULL: silent */
+    /* Idle connections kept for the next requests (one per multi handle, so each running
+       request has its own); 0: 4. At most 1024. */
+    size_t pool_max;
+    net_log_fn log; /* NULL: silent */
     void *log_ctx;
 } net_options;
 

@@ -19,8 +19,9 @@
 
 #include "net/net.h"
 
-/* Idle multi handles a client keeps for reuse. */
-#define NET_POOL_MAX 4
+/* Idle multi handles (each with its connection) a client keeps for reuse, by default. */
+#define NET_POOL_DEFAULT 4
+#define NET_POOL_MAX     1024
 
 struct net_client {
     char *base;      /* normalised base URL without credentials or trailing '/' */
@@ -34,8 +35,8 @@ struct net_client {
     net_log_fn log;
     void *log_ctx;
     pthread_mutex_t lock; /* guards idle[] */
-    CURLM *idle[NET_POOL_MAX];
-    size_t n_idle;
+    CURLM **idle;         /* pool_max of them */
+    size_t n_idle, pool_max;
 };
 
 /* One running request. */

@@ -26,6 +26,7 @@ Routes (http and tls):
   /ack?token=T&k=K       acknowledges event K of stream T
   /stall                 one SSE event, then silence
   /drip?ms=M             a comment line every M ms, for up to 30 s
+  /peer?ms=M             after M ms, the client's port: which connection a request used
   /drop                  Content-Length 1000, 100 bytes sent, connection closed
   /drop-chunked          one chunk of an SSE stream, then the connection closes
 """
@@ -194,6 +195,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, "application/octet-stream", b"a" * int(q["n"]))
         elif path == "/stream":
             self.stream(int(q.get("n", "3")), q.get("token"))
+        elif path == "/peer":
+            # The client's port, after `ms`: which connection a request came on.
+            time.sleep(int(q.get("ms", "0")) / 1000.0)
+            self.send(200, "text/plain", b"%d" % self.client_address[1])
         elif path == "/ack":
             with ACK_COND:
                 token = q["token"]

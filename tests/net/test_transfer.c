@@ -573,6 +573,65 @@ static void one_client_serves_several_threads(void **state)
     net_client_free(c);
 }
 
+typedef struct peer_call {
+    net_client *c;
+    const char *path;
+    int port;
+} peer_call;
+
+static void *peer_thread(void *arg)
+{
+    peer_call *p = arg;
+    net_response resp;
+    p11tee_error err;
+
+    p->port = get(p->c, p->path, &resp, &err) == P11TEE_OK ? atoi((char *)resp.body.data) : -1;
+    net_response_free(&resp);
+    return NULL;
+}
+
+/* Six requests at once (each a connection), then six more: how many connections were reused. */
+static int reused_after_six(size_t pool_max)
+{
+    net_options o = {0};
+    net_client *c = NULL;
+    peer_call first[6], second[6];
+    pthread_t t[6];
+    p11tee_error err;
+    int i, j, reused = 0;
+
+    o.base_url = srv.url;
+    o.pool_max = pool_max;
+    assert_int_equal(net_client_new(&o, &c, &err), P11TEE_OK);
+    for (i = 0; i < 6; i++) {
+        first[i] = (peer_call){c, "/peer?ms=300", 0};
+        assert_int_equal(pthread_create(&t[i], NULL, peer_thread, &first[i]), 0);
+    }
+    for (i = 0; i < 6; i++)
+        pthread_join(t[i], NULL);
+    for (i = 0; i < 6; i++) {
+        second[i] = (peer_call){c, "/peer?ms=300", 0};
+        assert_int_equal(pthread_create(&t[i], NULL, peer_thread, &second[i]), 0);
+    }
+    for (i = 0; i < 6; i++)
+        pthread_join(t[i], NULL);
+    for (i = 0; i < 6; i++) {
+        assert_true(first[i].port > 0 && second[i].port > 0);
+        for (j = 0; j < 6; j++)
+            reused += second[i].port == first[j].port;
+    }
+    net_client_free(c);
+    return reused;
+}
+
+static void connections_kept_for_reuse(void **state)
+{
+    (void)state;
+    assert_int_equal(reused_after_six(0), 4); /* the default pool */
+    assert_int_equal(reused_after_six(6), 6);
+    assert_int_equal(reused_after_six(2), 2);
+}
+
 static void url_policy(void **state)
 {
     static const struct {
@@ -717,6 +776,7 @@ int main(void)
         cmocka_unit_test(plain_http_bypasses_proxies),
         cmocka_unit_test(slow_drip_collected_hits_the_collect_limit),
         cmocka_unit_test(one_client_serves_several_threads),
+        cmocka_unit_test(connections_kept_for_reuse),
         cmocka_unit_test(url_policy),
         cmocka_unit_test(options_are_checked),
         cmocka_unit_test(malformed_requests_are_refused),
