@@ -10,6 +10,8 @@
  *
  *   loadgen URL STREAMS SECONDS BODY-FILE [--key KEY] [--records FILE]
  *           [--requests N]   stop after N requests (one stream: sequential)
+ *           [--ramp MS]      start the streams evenly over MS ms, not all at once
+ *                            (streams paced by the server stay out of step)
  *
  * Prints one line of JSON: requests, errors, chunks, chunks_per_s, ttft
  * percentiles (ms), the generator's own CPU seconds.
@@ -44,6 +46,7 @@ static struct {
     struct curl_slist *headers;
     FILE *records;
     long requests, errors, chunks, max_requests;
+    long ramp_ms;
     double ttft[TTFT_MAX];
     size_t n_ttft;
     uint64_t end_ns;
@@ -176,17 +179,36 @@ static int more(void)
     return now_ns() < g.end_ns && (g.max_requests == 0 || g.requests < g.max_requests);
 }
 
+/* How long to poll: until the next stream of the ramp is due, at most 50 ms. */
+static int next_wait_ms(uint64_t t0, long started, long n)
+{
+    uint64_t due, now = now_ns();
+
+    if (started >= n)
+        return 50;
+    due = t0 + (uint64_t)g.ramp_ms * 1000000u * (uint64_t)started / (uint64_t)n;
+    return due <= now ? 0 : due - now >= 50000000u ? 50 : (int)((due - now) / 1000000u);
+}
+
 /* Streams until the time is up (those still open then are dropped, not counted as errors). */
 static void run(CURLM *m, stream *st, long n, double seconds)
 {
     int running = 1, left;
     long i, active = 0;
     CURLMsg *msg;
+    uint64_t t0 = now_ns();
+    long started = 0;
 
-    g.end_ns = now_ns() + (uint64_t)(seconds * 1e9);
-    for (i = 0; i < n && more(); i++, active++)
-        start(m, &st[i]);
-    while (active > 0 && now_ns() < g.end_ns) {
+    g.end_ns = t0 + (uint64_t)(seconds * 1e9);
+    while ((active > 0 || started < n) && now_ns() < g.end_ns) {
+        /* The next not yet started stream, when its turn in the ramp has come. */
+        while (started < n && more() &&
+               now_ns() >= t0 + (uint64_t)g.ramp_ms * 1000000u * (uint64_t)started / (uint64_t)n) {
+            start(m, &st[started++]);
+            active++;
+        }
+        if (started < n && !more())
+            started = n;
         curl_multi_perform(m, &running);
         while ((msg = curl_multi_info_read(m, &left)) != NULL) {
             stream *s = NULL;
@@ -201,7 +223,7 @@ static void run(CURLM *m, stream *st, long n, double seconds)
                 active++;
             }
         }
-        curl_multi_poll(m, NULL, 0, 50, NULL);
+        curl_multi_poll(m, NULL, 0, next_wait_ms(t0, started, n), NULL);
     }
     for (i = 0; i < n; i++)
         if (st[i].h != NULL) {
@@ -236,6 +258,8 @@ int main(int argc, char **argv)
             g.records = fopen(argv[i + 1], "w");
         else if (strcmp(argv[i], "--requests") == 0)
             g.max_requests = atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--ramp") == 0)
+            g.ramp_ms = atol(argv[i + 1]);
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     g.headers = curl_slist_append(NULL, "Content-Type: application/json");

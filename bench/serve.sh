@@ -48,7 +48,7 @@ gw_start() { # WORKERS
         --max-streams 512 --warm "$E2EE_MODEL" 2>"$W/gw.$1.log" &
     gw=$!
     i=0
-    until addr=$(sed -n 's/.*"event":"listening","message":"\([^"]*\)".*/\1/p' "$W/gw.$1.log") &&
+    until addr=$(sed -n 's/.*"event":"listening","message":"\([^"]*\)".*/\1/p' "$W/gw.$1.log" 2>/dev/null) &&
         [ -n "$addr" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/readyz")" = 200 ]; do
         i=$((i + 1))
         [ $i -lt 400 ] || { echo "the gateway did not start: $(cat "$W/gw.$1.log")" >&2; exit 1; }
@@ -60,13 +60,14 @@ gw_start() { # WORKERS
 gw_stop() { kill "$gw"; wait "$gw" || true; }
 
 # One measured level: loadgen for SECS with N streams; CPU, RSS, latency around it.
-level() { # NAME STREAMS URL BODY [KEY]
+level() { # NAME STREAMS URL BODY [KEY] (RAMP_MS: start the streams over that long)
     : >"$sent"
     g0=$(cpu_of "$gw") r0=$(cpu_of "$REFSERVER_PID")
     (peak=0; while kill -0 "$gw" 2>/dev/null; do r=$(rss_of "$gw"); [ "${r:-0}" -gt $peak ] && peak=$r
         echo $peak >"$W/rss.$1"; sleep 0.2; done) &
     sampler=$!
-    "$top_builddir/bench/loadgen" "$3" "$2" "$SECS" "$4" ${5:+--key "$5"} --records "$W/rec.$1" >"$W/out.$1"
+    "$top_builddir/bench/loadgen" "$3" "$2" "$SECS" "$4" ${5:+--key "$5"} --records "$W/rec.$1" \
+        --ramp "${RAMP_MS:-0}" >"$W/out.$1"
     kill $sampler 2>/dev/null || true
     wait $sampler 2>/dev/null || true
     echo "$(cpu_of "$gw") $g0 $(cpu_of "$REFSERVER_PID") $r0" >"$W/cpu.$1"
@@ -125,13 +126,13 @@ half=$(awk -v s="$best" 'BEGIN { printf "%.0f", s / 2 }')
 delay=$(awk -v h="$half" 'BEGIN { d = 64 * 1000 / h; printf "%d", (d < 1) ? 1 : d + 0.5 }')
 refserver_control "{\"chunk_delay_ms\":$delay}" >/dev/null
 gw_start 2
-level half 64 "$URL" "$W/body"
+RAMP_MS=$delay level half 64 "$URL" "$W/body"
 gw_stop
 gw=$REFSERVER_PID # the direct run: only the server to watch
-level direct 64 "$REFSERVER_URL/chat/completions" "$W/tee-body" "$REFSERVER_API_KEY"
+RAMP_MS=$delay level direct 64 "$REFSERVER_URL/chat/completions" "$W/tee-body" "$REFSERVER_API_KEY"
 refserver_control '{"chunk_delay_ms":0}' >/dev/null
 echo
-echo "half the saturation load ($best / 2 = $half chunks/s): 64 streams, a piece every $delay ms"
+echo "half the saturation load ($best / 2 = $half chunks/s): 64 streams, a piece every $delay ms, started over $delay ms"
 echo
 echo "| path | chunks/s | chunk latency p50 / p99 (ms) | matched chunks |"
 echo "|---|---:|---:|---:|"
@@ -159,6 +160,51 @@ echo "| the library in-process (bench/ttft_direct) | $(json "$W/out.direct-ttft"
 ttft_added=$(awk -v a="$(json "$W/out.ttft" ttft_p50_ms)" -v b="$(json "$W/out.direct-ttft" ttft_p50_ms)" 'BEGIN { printf "%.2f", a - b }')
 echo
 echo "added time to first token (p50): $ttft_added ms (target <= 5)"
+
+# ---- instructions per chunk (callgrind): a measure the machine's other load cannot move --
+if [ "${BENCH_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null 2>&1; then
+    # One token derive: the library's per-field path, in bench_provider's timed loop.
+    valgrind --tool=callgrind --toggle-collect=run_thread --callgrind-out-file="$W/cg.derive" \
+        "$top_builddir/bench/bench_provider" hsm-derive 1 5 >"$W/cg.derive.txt" 2>"$W/cg.derive.err"
+    d_ops=$(awk '{ print $3 }' "$W/cg.derive.txt")
+    d_ir=$(sed -n 's/.*Collected : *//p' "$W/cg.derive.err")
+    # The gateway serving one answer of N pieces, whole process; the difference of two
+    # runs is the cost of the extra pieces, start-up and attestation cancel out.
+    cg_gateway() { # PIECES
+        refserver_control "{\"chunks\":$1}" >/dev/null
+        "$top_builddir/libtool" --mode=execute valgrind --tool=callgrind \
+            --callgrind-out-file="$W/cg.gw.$1" "$top_builddir/p11tee" --policy "$IT_POLICY" \
+            serve --listen 127.0.0.1:0 --workers 1 --warm "$E2EE_MODEL" 2>"$W/cg.gw.$1.log" &
+        cg=$!
+        i=0
+        until addr=$(sed -n 's/.*"event":"listening","message":"\([^"]*\)".*/\1/p' "$W/cg.gw.$1.log" 2>/dev/null) &&
+            [ -n "$addr" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/readyz")" = 200 ]; do
+            i=$((i + 1))
+            [ $i -lt 1200 ] || { echo "the gateway did not start under valgrind" >&2; exit 1; }
+            sleep 0.1
+        done
+        "$top_builddir/bench/loadgen" "http://$addr/v1/chat/completions" 1 600 "$W/body" --requests 1 >"$W/cg.gw.$1.out"
+        kill "$cg"
+        wait "$cg" || true
+        sed -n 's/.*Collected : *//p' "$W/cg.gw.$1.log"
+    }
+    short=${BENCH_CG_SHORT:-100}
+    long=${BENCH_CG_LONG:-600}
+    ir_short=$(cg_gateway "$short")
+    ir_long=$(cg_gateway "$long")
+    refserver_control "{\"chunks\":$CHUNKS}" >/dev/null
+    echo
+    echo "instructions (callgrind; user space, the token's module included):"
+    echo
+    echo "| measure | instructions |"
+    echo "|---|---:|"
+    awk -v ops="$d_ops" -v ir="$d_ir" -v s="$ir_short" -v l="$ir_long" -v ns="$short" -v nl="$long" 'BEGIN {
+        d = ir / ops; c = (l - s) / (nl - ns)
+        printf "| one token derive (hsm-derive, %d derives) | %.0f |\n", ops, d
+        printf "| the gateway per decrypted chunk (answers of %d and %d pieces) | %.0f |\n", ns, nl, c
+        printf "| ratio | %.3f |\n", c / d }'
+fi
+
 rm -f "$sent"
 [ -n "${BENCH_KEEP:-}" ] && echo "kept: $W"
 exit 0

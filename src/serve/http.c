@@ -429,7 +429,10 @@ static struct MHD_Daemon *gw_daemon(const serve_options *o, gw_listener *l)
         /* Twice the client timeout: a full buffer is cut first, with its error event. */
         {MHD_OPTION_CONNECTION_TIMEOUT, 2 * ((o->client_timeout_ms + 999) / 1000), NULL},
         {MHD_OPTION_CONNECTION_LIMIT, 2 * o->max_streams + 64, NULL},
+        /* Headers and a 4 KiB stream block: 16 KiB a connection (libmicrohttpd's default 32). */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16 * 1024, NULL},
         {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
         {MHD_OPTION_END, 0, NULL},
         {MHD_OPTION_END, 0, NULL},
         {MHD_OPTION_END, 0, NULL},
@@ -437,8 +440,8 @@ static struct MHD_Daemon *gw_daemon(const serve_options *o, gw_listener *l)
 
     if (tls) {
         flags |= MHD_USE_TLS;
-        opts[6 + (threads > 1)] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h.key};
-        opts[7 + (threads > 1)] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h.cert};
+        opts[7 + (threads > 1)] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h.key};
+        opts[8 + (threads > 1)] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h.cert};
     }
     return MHD_start_daemon(flags, 0, NULL, NULL, gw_access, l, MHD_OPTION_ARRAY, opts,
                             MHD_OPTION_END);

@@ -206,7 +206,7 @@ static enum MHD_Result gw_job_queue_stream(gw_job *j)
     enum MHD_Result ok;
 
     atomic_fetch_add(&j->refs, 1); /* the response's */
-    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, gw_job_read, j,
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4 * 1024, gw_job_read, j,
                                           gw_job_read_done);
     if (r == NULL) {
         gw_job_put(j);
