@@ -36,6 +36,7 @@ static const char *const gw_route_paths[GW_R_COUNT] = {"/v1/chat/completions",
                                                        "/metrics",
                                                        NULL};
 
+/* A metrics listener serves the probes and /metrics only; then the others do not serve /metrics. */
 static gw_route gw_route_of(const char *url, int metrics_only)
 {
     gw_route r;
@@ -44,6 +45,8 @@ static gw_route gw_route_of(const char *url, int metrics_only)
         size_t n = strlen(gw_route_paths[r]);
 
         if (metrics_only && r != GW_R_HEALTH && r != GW_R_READY && r != GW_R_METRICS)
+            continue;
+        if (!metrics_only && r == GW_R_METRICS && gw_opts->metrics_listen != NULL)
             continue;
         if (r == GW_R_ATTESTATION ? strncmp(url, gw_route_paths[r], n) == 0 && url[n] != '\0'
                                   : strcmp(url, gw_route_paths[r]) == 0)

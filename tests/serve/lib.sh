@@ -51,7 +51,7 @@ sv__watchdog() {
 
 # The address an instance printed in its "listening" log line.
 sv__address() {
-    sed -n 's/.*"event":"listening","message":"\([^" ]*\)".*/\1/p' "$1" | head -n 1
+    sed -n 's/.*"event":"listening","message":"\([^" ]*\)[" ].*/\1/p' "$1" | head -n 1
 }
 
 sv_start() {
