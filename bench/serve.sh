@@ -42,6 +42,12 @@ echo "run: $SECS s per level, $CHUNKS pieces per answer, levels: $LEVELS"
 export BENCH_MODULE="$SOFTHSM_MODULE" BENCH_LABEL=it-token BENCH_PIN="$IT_PIN" BENCH_TOKEN="$P11TEE_TOKEN"
 derive_hsm=$("$top_builddir/bench/bench_provider" hsm-derive 1 3 | awk '{ print $6 }')
 derive_raw=$("$top_builddir/bench/bench_provider" raw-derive 1 3 | awk '{ print $6 }')
+# What the machine allows right now: the derive alone with 2 threads against 1.
+scale_derive() {
+    d1=$("$top_builddir/bench/bench_provider" hsm-derive 1 3 | awk '{ print $4 }')
+    d2=$("$top_builddir/bench/bench_provider" hsm-derive 2 3 | awk '{ print $4 }')
+    awk -v a="$d2" -v b="$d1" 'BEGIN { printf "%.2f (%d / %d derives/s)", a / b, a, b }'
+}
 
 gw_start() { # WORKERS
     "$top_builddir/p11tee" --policy "$IT_POLICY" serve --listen 127.0.0.1:0 --workers "$1" \
@@ -105,6 +111,7 @@ done
 gw_stop
 
 # ---- workers: 1 against 2 ------------------------------------------------------------------
+derive_scaling_before=$(scale_derive)
 for w in 1 2; do
     gw_start $w
     level "w$w" 64 "$URL" "$W/body"
@@ -118,8 +125,11 @@ for w in 1 2; do
     echo "| $w | $(json "$W/out.w$w" chunks_per_s) | $(awk -v a="$g1" -v b="$g0" -v s="$SECS" 'BEGIN { printf "%.0f%%", 100 * (a - b) / s }') | $(json "$W/out.w$w" errors) |"
 done
 w_ratio=$(awk -v a="$(json "$W/out.w2" chunks_per_s)" -v b="$(json "$W/out.w1" chunks_per_s)" 'BEGIN { printf "%.2f", a / b }')
+derive_scaling_after=$(scale_derive)
 echo
 echo "throughput with 2 workers / 1 worker: $w_ratio (target >= 1.7)"
+echo "yardstick, the token derive alone with 2 threads / 1 thread, just before and after:" \
+    "$derive_scaling_before; $derive_scaling_after"
 
 # ---- half the saturation load: the gateway's added chunk latency ----------------------------
 half=$(awk -v s="$best" 'BEGIN { printf "%.0f", s / 2 }')
