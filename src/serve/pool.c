@@ -6,6 +6,11 @@
  * one is waiting, up to the bound; a thread idle for GW_POOL_IDLE_S exits.
  * The queue holds at most one task per idle thread: a task is never queued
  * behind a running stream.
+ *
+ * Threads are joined, never detached: one that exited is joined by the next
+ * submit, and the rest at the stop, so that no thread is still running its
+ * thread-exit handlers (OpenSSL's per-thread state among them) when the
+ * process exits.
  */
 #include "config.h"
 
@@ -23,27 +28,33 @@ typedef struct gw_task {
     struct gw_task *next;
 } gw_task;
 
+typedef struct gw_worker {
+    pthread_t tid;
+    int done; /* it left its loop: join it */
+    struct gw_worker *next;
+} gw_worker;
+
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t work, gone;
+    pthread_cond_t work;
     size_t max, threads, idle;
     gw_task *head, *tail;
     size_t queued;
+    gw_worker *workers; /* every thread not joined yet */
     int stopping;
-} p = {.lock = PTHREAD_MUTEX_INITIALIZER,
-       .work = PTHREAD_COND_INITIALIZER,
-       .gone = PTHREAD_COND_INITIALIZER};
+} p = {.lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER};
 
 static gw_task *gw_pool_next(void)
 {
     struct timespec until;
     gw_task *t;
+    int rc;
 
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += GW_POOL_IDLE_S;
     while (p.head == NULL && !p.stopping) {
         p.idle++;
-        int rc = pthread_cond_timedwait(&p.work, &p.lock, &until);
+        rc = pthread_cond_timedwait(&p.work, &p.lock, &until);
         p.idle--;
         if (rc == ETIMEDOUT && p.head == NULL)
             return NULL;
@@ -58,11 +69,11 @@ static gw_task *gw_pool_next(void)
     return t;
 }
 
-static void *gw_pool_thread(void *unused)
+static void *gw_pool_thread(void *arg)
 {
+    gw_worker *w = arg;
     gw_task *t;
 
-    (void)unused;
     pthread_mutex_lock(&p.lock);
     while ((t = gw_pool_next()) != NULL) {
         pthread_mutex_unlock(&p.lock);
@@ -71,9 +82,37 @@ static void *gw_pool_thread(void *unused)
         pthread_mutex_lock(&p.lock);
     }
     p.threads--;
-    pthread_cond_broadcast(&p.gone);
+    w->done = 1;
     pthread_mutex_unlock(&p.lock);
     return NULL;
+}
+
+/* Under the lock: take the threads that exited off the list (to be joined after unlocking). */
+static gw_worker *gw_pool_reap_locked(void)
+{
+    gw_worker **pp = &p.workers, *done = NULL, *w;
+
+    while ((w = *pp) != NULL) {
+        if (w->done) {
+            *pp = w->next;
+            w->next = done;
+            done = w;
+        } else {
+            pp = &w->next;
+        }
+    }
+    return done;
+}
+
+static void gw_pool_join(gw_worker *list)
+{
+    gw_worker *next;
+
+    for (; list != NULL; list = next) {
+        next = list->next;
+        pthread_join(list->tid, NULL);
+        free(list);
+    }
 }
 
 int gw_pool_start(size_t max_threads)
@@ -82,11 +121,25 @@ int gw_pool_start(size_t max_threads)
     return 0;
 }
 
+/* Under the lock: one more thread. 0, or -1 when none could be made. */
+static int gw_pool_spawn_locked(void)
+{
+    gw_worker *w = calloc(1, sizeof(*w));
+
+    if (w == NULL || pthread_create(&w->tid, NULL, gw_pool_thread, w) != 0) {
+        free(w);
+        return -1;
+    }
+    w->next = p.workers;
+    p.workers = w;
+    p.threads++;
+    return 0;
+}
+
 int gw_pool_submit(gw_task_fn fn, void *arg)
 {
     gw_task *t = calloc(1, sizeof(*t));
-    pthread_attr_t attr;
-    pthread_t tid;
+    gw_worker *done;
     int rc = 0;
 
     if (t == NULL)
@@ -94,19 +147,11 @@ int gw_pool_submit(gw_task_fn fn, void *arg)
     t->fn = fn;
     t->arg = arg;
     pthread_mutex_lock(&p.lock);
-    if (p.stopping || (p.idle <= p.queued && p.threads >= p.max)) {
-        pthread_mutex_unlock(&p.lock);
-        free(t);
-        return -1;
-    }
-    if (p.idle <= p.queued) {
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        rc = pthread_create(&tid, &attr, gw_pool_thread, NULL);
-        pthread_attr_destroy(&attr);
-        if (rc == 0)
-            p.threads++;
-    }
+    done = gw_pool_reap_locked();
+    if (p.stopping || (p.idle <= p.queued && p.threads >= p.max))
+        rc = -1;
+    else if (p.idle <= p.queued)
+        rc = gw_pool_spawn_locked();
     if (rc == 0) {
         if (p.tail != NULL)
             p.tail->next = t;
@@ -117,17 +162,21 @@ int gw_pool_submit(gw_task_fn fn, void *arg)
         pthread_cond_signal(&p.work);
     }
     pthread_mutex_unlock(&p.lock);
+    gw_pool_join(done);
     if (rc != 0)
         free(t);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 void gw_pool_stop(void)
 {
+    gw_worker *all;
+
     pthread_mutex_lock(&p.lock);
     p.stopping = 1;
     pthread_cond_broadcast(&p.work);
-    while (p.threads > 0)
-        pthread_cond_wait(&p.gone, &p.lock);
+    all = p.workers;
+    p.workers = NULL;
     pthread_mutex_unlock(&p.lock);
+    gw_pool_join(all); /* queued tasks still run first */
 }
