@@ -177,6 +177,7 @@ it_check_grep "metrics: chunk latency" "$SV_BODY" 'p11tee_serve_chunk_latency_se
 it_check_grep "metrics: active streams" "$SV_BODY" '^p11tee_serve_active_streams 0$'
 
 # ---- the log: one JSON line per request, never a prompt or an answer ------------
+sv_wait_log "$SV_LOG" '"endpoint":"/metrics","status":200'
 it_check_grep "log: a line per request with client, model, status, chunks, bytes, durations" "$SV_LOG" \
     '"event":"request","client":"local","method":"POST","endpoint":"/v1/chat/completions","status":200,"model":"e2ee-qwen3-5-122b-a10b","stream":true,"chunks":8,"bytes":[0-9]*,"ttft_ms":[0-9.]*,"attestation":"[0-9a-f]\{64\}","duration_ms"'
 it_check_no_grep "log: no prompt" "$SV_LOG" "hello gateway"

@@ -60,6 +60,7 @@ sv_check_status "models without a key: 401" 401
 it_check_eq "refused callers sent nothing upstream" "$(it_stat requests.chat)" "$chats"
 sv_chat "$(req alice)" -H "Authorization: Bearer $KEY_A"
 sv_check_status "alice's key: 200" 200
+sv_wait_log "$SV_LOG" '"event":"request","client":"alice","method":"POST"'
 it_check_grep "the log names the client" "$SV_LOG" '"event":"request","client":"alice","method":"POST"'
 it_check_no_grep "the log never shows a key" "$SV_LOG" "$KEY_A"
 sv_curl "$SV_URL/healthz"

@@ -14,6 +14,7 @@
 #   sv_json FILE EXPR              a value from a JSON file (python expression on `v`)
 #   sv_json_events FILE EXPR       the same over the JSON objects of an event stream
 #   sv_log_has NAME TEXT           1 when NAME's log has a line containing TEXT
+#   sv_wait_log FILE PATTERN       wait for a log line (a request's comes as it completes)
 . "$top_srcdir/tests/integration/lib.sh"
 
 SV_INSTANCES=
@@ -131,6 +132,16 @@ print(eval(sys.argv[2], {"v": v}))' "$1" "$2"
 
 sv_log_has() {
     grep -q -- "$2" "$TAP_TMP/$1.log"
+}
+
+# sv_wait_log FILE PATTERN: wait (10 s at most) for a log line; a request's line is written
+# when libmicrohttpd says it is over, which may come just after the client got its answer.
+sv_wait_log() {
+    sv__i=0
+    until grep -q -- "$2" "$1" || [ "$sv__i" -ge 400 ]; do
+        sv__i=$((sv__i + 1))
+        sleep 0.025
+    done
 }
 
 # Pass when the status is $2; show the body otherwise.

@@ -58,8 +58,15 @@ hangup() { # DESC CHUNKS STREAM
 hangup "a caller hangs up while the stream is silent before any text" 1 true
 hangup "a caller hangs up in the middle of a stream that went silent" 8 true
 hangup "a caller of a non-streamed answer hangs up" 8 false
+sv_wait_log "$SV_LOG" '"cancelled":"client_gone"'
 it_check_grep "log: the request says its caller went away" "$SV_LOG" '"cancelled":"client_gone"'
-sv_curl "$SV_URL/metrics"
+# Counted when libmicrohttpd says the request is over, just after the hang-up.
+i=0
+until sv_curl "$SV_URL/metrics" && grep -q '^p11tee_serve_client_disconnects_total 3$' "$SV_BODY" ||
+    [ $i -ge 200 ]; do
+    i=$((i + 1))
+    sleep 0.05
+done
 it_check_grep "metrics: disconnects" "$SV_BODY" '^p11tee_serve_client_disconnects_total 3$'
 
 # ---- a caller who does not read --------------------------------------------------------
