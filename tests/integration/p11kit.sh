@@ -15,7 +15,7 @@
 . "$top_srcdir/tests/lib/p11kit.sh"
 it_setup
 p11kit_require
-trap 'p11kit_server_stop; refserver_stop; rm -rf "$TAP_TMP"' EXIT
+trap 'p11kit_server_stop; refserver_stop; tap_tmp_remove' EXIT
 P="--policy $IT_POLICY"
 py=${PYTHON3:-/usr/bin/python3}
 PIN_SRC="pin-source=file:$TAP_TMP/pin"

@@ -25,13 +25,7 @@ p11kit_require() {
 }
 
 p11kit_server_start() {
-    # A unix socket path holds at most 107 bytes; a deep build tree gets a
-    # short directory of its own under /tmp, removed by p11kit_server_stop.
-    p11kit__sockdir=$TAP_TMP
-    if [ "${#TAP_TMP}" -gt 90 ]; then
-        p11kit__sockdir=$(mktemp -d /tmp/p11tee-p11kit.XXXXXX) || return 1
-    fi
-    p11kit__sock="$p11kit__sockdir/p11kit.sock"
+    p11kit__sock="$TAP_SOCK/p11kit.sock"
     timeout "${P11KIT_LIFETIME:-300}" "$P11KIT" server -f -n "$p11kit__sock" \
         --provider "$SOFTHSM_MODULE" "pkcs11:token=$1" >"$TAP_TMP/p11kit.log" 2>&1 &
     P11KIT_SERVER_PID=$!
@@ -55,9 +49,5 @@ p11kit_server_stop() {
         wait "$P11KIT_SERVER_PID" 2>/dev/null || true
         P11KIT_SERVER_PID=
     fi
-    if [ -n "${p11kit__sockdir:-}" ] && [ "$p11kit__sockdir" != "$TAP_TMP" ]; then
-        rm -rf "$p11kit__sockdir"
-    fi
-    p11kit__sockdir=
     unset P11_KIT_SERVER_ADDRESS
 }

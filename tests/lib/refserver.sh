@@ -45,7 +45,7 @@ refserver_start() {
         case $refserver__arg in --state-dir=*) REFSERVER_STATE=${refserver__arg#--state-dir=} ;; esac
         refserver__prev=$refserver__arg
     done
-    trap 'refserver_stop; [ -n "${TAP_TMP:-}" ] && rm -rf "$TAP_TMP"' EXIT
+    trap 'refserver_stop; tap_tmp_remove' EXIT
     trap 'exit 130' INT TERM
     "$(refserver__python)" "$(refserver__script)" --port 0 --port-file "$refserver__dir/port" \
         --api-key-file "$REFSERVER_API_KEY_FILE" --state-dir "$REFSERVER_STATE" \

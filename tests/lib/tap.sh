@@ -45,8 +45,21 @@ tap_done() {
 }
 
 # A private temp dir removed on exit; parallel tests never share one.
+# TAP_SOCK is where unix sockets go: a socket path holds at most 107 bytes,
+# so a deep TAP_TMP gets a short directory of its own under /tmp.
 tap_tmpdir() {
     TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/p11tee-test.XXXXXX") || exit 99
-    trap 'rm -rf "$TAP_TMP"' EXIT
+    TAP_SOCK=$TAP_TMP
+    if [ "${#TAP_TMP}" -gt 80 ]; then
+        TAP_SOCK=$(mktemp -d /tmp/p11tee-sock.XXXXXX) || exit 99
+    fi
+    trap 'tap_tmp_remove' EXIT
     trap 'exit 130' INT TERM
+}
+
+# Removes TAP_TMP and TAP_SOCK: every EXIT trap that replaces tap_tmpdir's calls it.
+tap_tmp_remove() {
+    [ -n "${TAP_SOCK:-}" ] && [ "$TAP_SOCK" != "${TAP_TMP:-}" ] && rm -rf "$TAP_SOCK"
+    [ -n "${TAP_TMP:-}" ] && rm -rf "$TAP_TMP"
+    return 0
 }

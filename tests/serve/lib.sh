@@ -34,7 +34,7 @@ sv_cleanup() {
         [ -n "$sv__p" ] && kill -KILL "$sv__p" 2>/dev/null
     done
     refserver_stop
-    [ -n "${TAP_TMP:-}" ] && [ -z "${SV_KEEP_TMP:-}" ] && rm -rf "$TAP_TMP"
+    [ -z "${SV_KEEP_TMP:-}" ] && tap_tmp_remove
 }
 
 # An instance stops by itself: killed when the test's shell is gone or after SV_LIFETIME s.

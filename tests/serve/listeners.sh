@@ -12,7 +12,7 @@ sv_setup
 req() { printf '{"model":"%s","messages":[{"role":"user","content":"%s"}]}' "$E2EE_MODEL" "$1"; }
 
 # ---- a unix socket, IPv6 loopback, a metrics listener -------------------------------
-sock=$TAP_TMP/gw.sock
+sock=$TAP_SOCK/gw.sock
 mport=$("${PYTHON3:-/usr/bin/python3}" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 sv_start local --listen "unix:$sock" --listen "[::1]:0" --metrics-listen "127.0.0.1:$mport" || exit 99
 it_check_grep "the log names each listener" "$local_LOG" "\"event\":\"listening\",\"message\":\"unix:$sock\""

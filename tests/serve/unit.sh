@@ -46,7 +46,7 @@ while IFS= read -r line; do
     export "${line%%=*}=${line#*=}"
 done <"$etc/p11tee/serve.env"
 
-NOTIFY_SOCKET=$TAP_TMP/notify
+NOTIFY_SOCKET=$TAP_SOCK/notify
 "${PYTHON3:-/usr/bin/python3}" -c '
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -60,7 +60,10 @@ with open(sys.argv[2], "a") as out:
         except socket.timeout:
             pass' "$NOTIFY_SOCKET" "$TAP_TMP/notified" &
 notify_pid=$!
-while [ ! -S "$NOTIFY_SOCKET" ]; do sleep 0.02; done
+while [ ! -S "$NOTIFY_SOCKET" ]; do
+    kill -0 "$notify_pid" 2>/dev/null || { echo "the notification socket could not be made" >&2; exit 99; }
+    sleep 0.02
+done
 export NOTIFY_SOCKET
 
 # systemd splits $VAR into words and keeps ${VAR} whole: so does this eval.
