@@ -15,6 +15,55 @@
 #include "test_nvidia_util.h"
 #include "testlib.h"
 
+static size_t put16(uint8_t *p, size_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    return 2;
+}
+
+static size_t put_block(uint8_t *p, unsigned index)
+{
+    p[0] = (uint8_t)index;
+    p[1] = 0x01;
+    put16(p + 2, 51);
+    p[4] = 0x01;
+    put16(p + 5, 48);
+    memset(p + 7, (int)index, 48);
+    return 55;
+}
+
+void nv_syn_report(uint8_t ev[SYN_LEN])
+{
+    static const uint8_t req[4] = {0x11, 0xe0, 0x01, 0xff}, resp[4] = {0x11, 0x60, 0x00, 0x00};
+    size_t o = 0;
+
+    memcpy(ev, req, 4);
+    memset(ev + 4, 0x11, NV_NONCE_BYTES);
+    ev[36] = 0;
+    memcpy(ev + 37, resp, 4);
+    ev[41] = 2;
+    ev[42] = 110;
+    ev[43] = 0;
+    ev[44] = 0;
+    o = SYN_BLOCK1 + put_block(ev + SYN_BLOCK1, 1);
+    o += put_block(ev + o, 2);
+    memset(ev + o, 0x22, NV_NONCE_BYTES); /* responder nonce */
+    o += NV_NONCE_BYTES;
+    o += put16(ev + o, 60);
+    o += put16(ev + o, 3);
+    o += put16(ev + o, 4);
+    memcpy(ev + o, "abcd", 4);
+    o += 4;
+    o += put16(ev + o, NV_OPAQUE_FWID);
+    o += put16(ev + o, NV_FWID_BYTES);
+    memset(ev + o, 0x33, NV_FWID_BYTES);
+    o += NV_FWID_BYTES;
+    memset(ev + o, 0x44, NV_SIG_BYTES);
+    assert_int_equal(o, SYN_SIG);
+    assert_int_equal(o + NV_SIG_BYTES, SYN_LEN);
+}
+
 /* tdx_vector() reads $P11TEE_VECTORS/tdx/NAME; the NVIDIA files are its siblings. */
 static char *vector_file(const char *name, size_t *len)
 {

@@ -19,6 +19,24 @@
 /* Inside the validity of NVIDIA's sample chain: 2025-06-01T00:00:00Z. */
 #define NV_VECTOR_AT ((time_t)1748736000)
 
+/* A hand-built, unsigned report: every offset known. */
+#define SYN_LEN        345
+#define SYN_BLOCKS     41 /* NumberOfBlocks */
+#define SYN_RECLEN     42 /* record length, 3 bytes */
+#define SYN_BLOCK1     45 /* index, spec, size(2), type, value size(2), value(48) */
+#define SYN_BLOCK2     100
+#define SYN_OPAQUE_LEN 187
+#define SYN_FIELD1     189 /* type 3, size 4 */
+#define SYN_FIELD2     197 /* type 20 (FWID), size 48 */
+#define SYN_SIG        249
+
+/*
+ * Fill `ev` with that report: request nonce 0x11.., slot 0, two measurement
+ * blocks, responder nonce 0x22.., an opaque field of type 3 and the FWID
+ * (0x33..), and a signature of 0x44.. that nothing signed.
+ */
+void nv_syn_report(uint8_t ev[SYN_LEN]);
+
 /* The sample report (hex in the vector file) decoded; skips the test when absent. */
 uint8_t *nv_vector_evidence(size_t *len);
 /* The sample's PEM chain; skips the test when absent. */
