@@ -12,5 +12,5 @@ REFSERVER_PY = tests/server/venice_ref.py tests/server/app.py tests/server/state
 
 TESTS += tests/server/test_builders.py tests/server/selftest.py tests/server/test_fixture.sh
 EXTRA_DIST += $(REFSERVER_PY) tests/server/README.md tests/server/test_builders.py \
-	tests/server/selftest.py tests/server/test_fixture.sh
+	tests/server/selftest.py tests/server/selftest_attest.py tests/server/test_fixture.sh
 
