@@ -10,7 +10,7 @@ libp11tee_prov_la_SOURCES = \
 	provider/provider.c provider/keymgmt_ec.c provider/keyexch_ecdh.c provider/curve.c \
 	provider/uri.c provider/pin.c \
 	provider/interface.c provider/module.c provider/locate.c provider/slot.c \
-	provider/session.c provider/token.c provider/objects.c
+	provider/session.c provider/token.c provider/objects.c provider/probe.c
 libp11tee_prov_la_LIBADD = $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 
 modules_LTLIBRARIES += p11tee.la

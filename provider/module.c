@@ -73,6 +73,21 @@ static prov_status module_dlopen(const prov_ctx *ctx, const char *path, void **d
     return PROV_R_OK;
 }
 
+prov_status prov_module_probe(const prov_ctx *ctx, const char *path, prov_err *e)
+{
+    void *dl;
+    prov_status rc = module_dlopen(ctx, path, &dl, e);
+
+    if (rc != PROV_R_OK)
+        return rc;
+    if (dlsym(dl, "C_GetFunctionList") == NULL)
+        rc = prov_err_set(e, PROV_R_MODULE_LOAD,
+                          "%s is not a PKCS#11 module (no C_GetFunctionList); check %s", path,
+                          ctx->module_word);
+    dlclose(dl); /* RTLD_NODELETE: the mapping stays for the real load */
+    return rc;
+}
+
 /* The function list, asked for once: p11-kit-proxy gives a new instance per call. */
 static prov_status module_functions_unlocked(prov_module *m, prov_err *e)
 {

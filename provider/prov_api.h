@@ -123,4 +123,14 @@ int prov_builtin_config_set(const OSSL_LIB_CTX *libctx, const prov_builtin_confi
 /* Forget the entry of `libctx` (after loading, whatever the outcome). */
 void prov_builtin_config_clear(const OSSL_LIB_CTX *libctx);
 
+/*
+ * Check what can be checked of `cfg` without initialising the module: the
+ * token URI parses, the module it or `cfg->module` names is found and loads
+ * (dlopen, C_GetFunctionList exported, not called), and a pin-source file is
+ * readable and private. Returns PROV_R_OK, or the reason (PROV_R_CONFIG,
+ * PROV_R_TOKEN_URI, PROV_R_MODULE_LOAD, PROV_R_PIN_SOURCE, ...) with a
+ * one-line message in `why` (never a PIN).
+ */
+int prov_config_probe(const prov_builtin_config *cfg, char *why, size_t whylen);
+
 #endif /* P11TEE_PROV_API_H */

@@ -103,6 +103,11 @@ void prov_ck_string(const CK_UTF8CHAR *field, size_t width, char *out, size_t ou
  */
 prov_status prov_module_acquire(const prov_ctx *ctx, const char *path, prov_module **out,
                                 prov_err *e);
+/*
+ * Whether the module at `path` loads and exports C_GetFunctionList, without
+ * calling it or initialising anything (the configuration probe).
+ */
+prov_status prov_module_probe(const prov_ctx *ctx, const char *path, prov_err *e);
 /* Drop a reference; the last one finalises the module (in the process that initialised it). */
 void prov_module_release(prov_module *m);
 /* C_Initialize again in a child after fork(), unless done already. */

@@ -28,6 +28,7 @@ typedef enum p11tee_status {
     P11TEE_E_TOO_LARGE = 105,
     P11TEE_E_API_KEY_MISSING = 106,
     P11TEE_E_CANCELLED = 107,
+    P11TEE_E_POLICY_FILE = 108,
 
     /* 2xx: PKCS#11 token and provider (P11TEE_CLASS_TOKEN) */
     P11TEE_E_PROVIDER_LOAD = 200,

@@ -58,6 +58,9 @@ void p11tee_config_free(p11tee_config *cfg);
  *   policy-file         attestation policy: a JSON file (docs/policy.md), or
  *                       a preset without a '/': "default", "strict"
  *   cacert              a CA file trusted in addition to the system roots
+ *   proxy               the proxy for https:// requests ("http://proxy:3128",
+ *                       "socks5h://host:1080"; no credentials: those go into
+ *                       https_proxy), overriding libcurl's environment variables
  *   connect-timeout-ms  default 10000
  *   idle-timeout-ms     longest silence inside a response, default 60000
  *   timeout-ms          whole request, default 0 (none)
@@ -89,6 +92,23 @@ p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char
 typedef void (*p11tee_log_fn)(void *userdata, const char *line);
 void p11tee_config_set_log(p11tee_config *cfg, p11tee_log_fn fn, void *userdata);
 
+/* What p11tee_config_check() checks besides the files and URLs. */
+#define P11TEE_CHECK_API_KEY 1u /* an API key is set */
+#define P11TEE_CHECK_TOKEN   2u /* token URI, module (loaded, not initialised), PIN file */
+
+/*
+ * Check every local setting before anything leaves the machine: the policy
+ * file (and the files it names) loads, the CA file is readable, the base
+ * URL and the proxy are acceptable, and, as `what` asks, an API key is set
+ * and the token settings hold (the URI parses, the module loads and is a
+ * PKCS#11 module, a pin-source file is readable by its owner only). No
+ * network request, no login, no PIN prompt. Errors: P11TEE_E_POLICY_FILE,
+ * P11TEE_E_CONFIG, P11TEE_E_API_KEY_MISSING, P11TEE_E_TOKEN_URI,
+ * P11TEE_E_MODULE_LOAD, P11TEE_E_PIN_MISSING (a pin-source file that cannot
+ * be used).
+ */
+p11tee_status p11tee_config_check(const p11tee_config *cfg, unsigned what, p11tee_error *err);
+
 /* ---- client --------------------------------------------------------------- */
 
 typedef struct p11tee_client p11tee_client;
@@ -96,7 +116,8 @@ typedef struct p11tee_client p11tee_client;
 /*
  * A client for one server. The token is opened on first use (the first
  * E2EE chat), so listing models or attesting needs no token. The policy
- * file, when configured, is loaded here (P11TEE_E_POLICY when invalid).
+ * file, when configured, is loaded here (P11TEE_E_POLICY_FILE when it cannot
+ * be read or is invalid).
  */
 p11tee_status p11tee_client_new(const p11tee_config *cfg, p11tee_client **out, p11tee_error *err);
 void p11tee_client_free(p11tee_client *client);

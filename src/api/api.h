@@ -62,7 +62,10 @@ typedef struct api_policy {
 
 /* Take ownership of `rules` (freed on failure) as a shared policy, one reference. */
 p11tee_status api_policy_new(attest_policy *rules, api_policy **out, p11tee_error *err);
-/* The policy file's rules, or the built-in default when `path` is NULL (P11TEE_E_POLICY). */
+/*
+ * The policy file's rules, or the strict default when `path` is NULL.
+ * P11TEE_E_POLICY_FILE when the file, or one it names, cannot be read or is invalid.
+ */
 p11tee_status api_policy_load(const char *path, attest_policy **out, p11tee_error *err);
 api_policy *api_policy_ref(api_policy *p);
 void api_policy_free(api_policy *p);
@@ -125,7 +128,7 @@ typedef struct api_token_config {
 } api_token_config;
 
 struct p11tee_config {
-    char *base_url, *api_key, *module, *token, *policy_file, *cacert;
+    char *base_url, *api_key, *module, *token, *policy_file, *cacert, *proxy;
     char *aci_report_url; /* the operator's native ACI report, fetched with our nonce */
     api_token_config tok;
     long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s, token_workers;
@@ -212,6 +215,10 @@ p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11t
 void api_config_clear(p11tee_config *cfg);
 
 /* http.c: what every request shares. The log callback runs on the calling thread. */
+struct net_options;
+#define API_DEFAULT_BASE_URL "https://api.venice.ai/api/v1"
+/* The network options of `cfg` (without a log callback; strings borrowed). */
+void api_net_options(const p11tee_config *cfg, struct net_options *o);
 void api_log(const p11tee_client *c, const char *fmt, ...) P11TEE_PRINTF(2, 3);
 /* GET path, collected (net_response_free() it). */
 p11tee_status api_get(p11tee_client *c, const char *path, struct net_response *resp,

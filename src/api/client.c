@@ -17,8 +17,6 @@
 #include "hsm/hsm.h"
 #include "net/net.h"
 
-#define API_DEFAULT_BASE_URL "https://api.venice.ai/api/v1"
-
 const char *p11tee_version(void)
 {
     return PACKAGE_VERSION;
@@ -35,14 +33,7 @@ static p11tee_status client_net_new(p11tee_client *c, p11tee_error *err)
 {
     net_options o;
 
-    memset(&o, 0, sizeof(o));
-    o.base_url = c->cfg.base_url != NULL ? c->cfg.base_url : API_DEFAULT_BASE_URL;
-    o.api_key = c->cfg.api_key;
-    o.ca_file = c->cfg.cacert;
-    o.connect_timeout_ms = c->cfg.connect_timeout_ms;
-    o.idle_timeout_ms = c->cfg.idle_timeout_ms;
-    o.total_timeout_ms = c->cfg.timeout_ms;
-    o.pool_max = (size_t)c->cfg.connections;
+    api_net_options(&c->cfg, &o);
     o.log = c->cfg.log != NULL ? client_net_log : NULL;
     o.log_ctx = c;
     return net_client_new(&o, &c->net, err);

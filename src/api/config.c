@@ -40,6 +40,7 @@ void api_config_clear(p11tee_config *cfg)
     free(cfg->policy_file);
     free(cfg->cacert);
     free(cfg->aci_report_url);
+    free(cfg->proxy);
     api_token_config_clear(&cfg->tok);
     memset(cfg, 0, sizeof(*cfg));
 }
@@ -64,6 +65,7 @@ static const struct {
     {"policy-file", offsetof(p11tee_config, policy_file), 0},
     {"cacert", offsetof(p11tee_config, cacert), 0},
     {"aci-report-url", offsetof(p11tee_config, aci_report_url), 0},
+    {"proxy", offsetof(p11tee_config, proxy), 0},
 };
 
 static const struct {
@@ -173,6 +175,7 @@ p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11t
     dst->policy_file = api_dup(src->policy_file, &ok);
     dst->cacert = api_dup(src->cacert, &ok);
     dst->aci_report_url = api_dup(src->aci_report_url, &ok);
+    dst->proxy = api_dup(src->proxy, &ok);
     ok &= api_token_config_copy(&src->tok, &dst->tok) == P11TEE_OK;
     if (!ok) {
         api_config_clear(dst);

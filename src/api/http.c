@@ -10,6 +10,19 @@
 #include "api/api.h"
 #include "net/net.h"
 
+void api_net_options(const p11tee_config *cfg, net_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->base_url = cfg->base_url != NULL ? cfg->base_url : API_DEFAULT_BASE_URL;
+    o->api_key = cfg->api_key;
+    o->ca_file = cfg->cacert;
+    o->proxy = cfg->proxy;
+    o->connect_timeout_ms = cfg->connect_timeout_ms;
+    o->idle_timeout_ms = cfg->idle_timeout_ms;
+    o->total_timeout_ms = cfg->timeout_ms;
+    o->pool_max = (size_t)cfg->connections;
+}
+
 void api_log(const p11tee_client *c, const char *fmt, ...)
 {
     char line[512];

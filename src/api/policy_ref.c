@@ -13,7 +13,15 @@
 
 p11tee_status api_policy_load(const char *path, attest_policy **out, p11tee_error *err)
 {
-    return path != NULL ? attest_policy_load(path, out, err) : attest_policy_default(out, err);
+    p11tee_status rc;
+
+    if (path == NULL)
+        return attest_policy_default(out, err);
+    rc = attest_policy_load(path, out, err);
+    /* A policy file that cannot be used is the configuration's fault, not the evidence's. */
+    if (rc != P11TEE_OK && rc != P11TEE_E_NOMEM && err != NULL)
+        err->code = P11TEE_E_POLICY_FILE;
+    return rc == P11TEE_OK || rc == P11TEE_E_NOMEM ? rc : P11TEE_E_POLICY_FILE;
 }
 
 p11tee_status api_policy_new(attest_policy *rules, api_policy **out, p11tee_error *err)

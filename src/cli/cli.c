@@ -46,11 +46,17 @@ static void cli_vmsg(const char *level, const char *fmt, va_list ap)
 
 void cli_error(const char *fmt, ...)
 {
+    char line[2048];
     va_list ap;
 
     va_start(ap, fmt);
-    cli_vmsg("error: ", fmt, ap);
+    vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    cli_json_note_error(line, NULL);
+    fflush(stdout);
+    fprintf(stderr, "p11tee: error: ");
+    cli_put_line(stderr, line);
+    fputc('\n', stderr);
 }
 
 void cli_warn(const char *fmt, ...)
@@ -88,9 +94,149 @@ int cli_exit_code(p11tee_status code)
 int cli_fail(const p11tee_error *err)
 {
     cli_error("%s", err->message[0] ? err->message : p11tee_strerror(err->code));
+    cli_json_note_error(err->message[0] ? err->message : p11tee_strerror(err->code), err);
     if (err->detail[0])
         cli_note("  cause: %s", err->detail);
     return cli_exit_code(err->code);
+}
+
+enum {
+    OPT_BASE_URL = 1000,
+    OPT_API_KEY_FILE,
+    OPT_TOKEN,
+    OPT_MODULE,
+    OPT_POLICY,
+    OPT_CACERT,
+    OPT_PROXY,
+    OPT_CONNECT_TIMEOUT,
+    OPT_IDLE_TIMEOUT,
+    OPT_MAX_TIME,
+    OPT_FORCE_FINAL_PIN_TRY,
+    OPT_ACI_REPORT_URL,
+};
+
+const struct option cli_global_options[] = {
+    {"base-url", required_argument, NULL, OPT_BASE_URL},
+    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"module", required_argument, NULL, OPT_MODULE},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"aci-report-url", required_argument, NULL, OPT_ACI_REPORT_URL},
+    {"proxy", required_argument, NULL, OPT_PROXY},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"max-time", required_argument, NULL, OPT_MAX_TIME},
+    {"force-final-pin-try", no_argument, NULL, OPT_FORCE_FINAL_PIN_TRY},
+    {"verbose", no_argument, NULL, 'v'},
+    {NULL, 0, NULL, 0},
+};
+
+void cli_options(const struct option *own, struct option out[CLI_OPTIONS_MAX])
+{
+    static const struct option help = {"help", no_argument, NULL, 'h'};
+    size_t n = 0, i;
+
+    for (i = 0; own[i].name != NULL && n < CLI_OPTIONS_MAX - 2; i++)
+        out[n++] = own[i];
+    for (i = 0; cli_global_options[i].name != NULL && n < CLI_OPTIONS_MAX - 2; i++)
+        out[n++] = cli_global_options[i];
+    out[n++] = help;
+    memset(&out[n], 0, sizeof(out[n]));
+}
+
+int cli_other_option(cli_global *g, int opt, const char *help)
+{
+    int r;
+
+    if (opt == 'h') {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    r = cli_global_option(g, opt, optarg);
+    if (r > 0)
+        return -1;
+    if (r == 0)
+        fputs(help, stderr);
+    return CLI_EXIT_USAGE;
+}
+
+static int cli_hex(char c)
+{
+    return (c >= '0' && c <= '9')                   ? c - '0'
+           : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                    : -1;
+}
+
+/*
+ * A PIN on the command line would be visible to every user of the machine.
+ * Looked for anywhere in the URI (path or query), also percent-encoded.
+ */
+static int cli_token_has_pin(const char *uri)
+{
+    char decoded[4096];
+    size_t i = 0, o = 0;
+
+    while (uri[i] != '\0' && o < sizeof(decoded) - 1) {
+        if (uri[i] == '%' && cli_hex(uri[i + 1]) >= 0 && cli_hex(uri[i + 2]) >= 0) {
+            decoded[o++] = (char)(cli_hex(uri[i + 1]) << 4 | cli_hex(uri[i + 2]));
+            i += 3;
+        } else {
+            decoded[o++] = uri[i++];
+        }
+    }
+    decoded[o] = '\0';
+    return strcasestr(decoded, "pin-value") != NULL || uri[i] != '\0';
+}
+
+/* "5" or "2.5" seconds, at most a day: checked when given, so a typo is a usage error. */
+static int cli_seconds(const char *opt, const char *value, const char **out)
+{
+    char *end;
+    double s;
+
+    errno = 0;
+    s = strtod(value, &end);
+    if (errno != 0 || end == value || *end != '\0' || !(s >= 0) || s > 86400) {
+        cli_error("--%s wants seconds (0 to 86400), not \"%s\"", opt, value);
+        return -1;
+    }
+    *out = value;
+    return 1;
+}
+
+int cli_global_option(cli_global *g, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_BASE_URL: g->base_url = arg; return 1;
+    case OPT_API_KEY_FILE: g->api_key_file = arg; return 1;
+    case OPT_TOKEN:
+        if (cli_token_has_pin(arg)) {
+            cli_error("--token must not carry pin-value: a PIN in the command line is visible "
+                      "to other users; use pin-source=file:PATH or $P11TEE_PIN");
+            return -1;
+        }
+        g->token = arg;
+        return 1;
+    case OPT_MODULE: g->module = arg; return 1;
+    case OPT_POLICY: g->policy = arg; return 1;
+    case OPT_CACERT: g->cacert = arg; return 1;
+    case OPT_ACI_REPORT_URL: g->aci_report_url = arg; return 1;
+    case OPT_PROXY:
+        if (cli_url_has_credentials(arg)) {
+            cli_error("--proxy must not carry credentials: the command line is visible to other "
+                      "users; give them in https_proxy in the environment");
+            return -1;
+        }
+        g->proxy = arg;
+        return 1;
+    case OPT_CONNECT_TIMEOUT: return cli_seconds("connect-timeout", arg, &g->connect_timeout);
+    case OPT_IDLE_TIMEOUT: return cli_seconds("idle-timeout", arg, &g->idle_timeout);
+    case OPT_MAX_TIME: return cli_seconds("max-time", arg, &g->max_time);
+    case OPT_FORCE_FINAL_PIN_TRY: g->force_final_pin_try = 1; return 1;
+    case 'v': g->verbose++; return 1;
+    default: return 0;
+    }
 }
 
 char *cli_read_file(const char *path, size_t max, size_t *len)

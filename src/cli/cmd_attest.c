@@ -23,24 +23,6 @@ static const char attest_help[] =
 
 #define ATTEST_INPUT_MAX (16u * 1024 * 1024)
 
-static int attest_show(p11tee_status verdict, p11tee_attestation *a, const p11tee_error *err,
-                       int json, const char *title)
-{
-    char *text;
-
-    if (a != NULL && json) {
-        text = p11tee_attestation_json(a);
-        if (text != NULL)
-            puts(text);
-        free(text);
-    } else if (a != NULL) {
-        cli_print_report(stdout, a, title);
-    }
-    if (verdict != P11TEE_OK)
-        return cli_fail(err);
-    return CLI_EXIT_OK;
-}
-
 static int attest_offline(cli_global *g, const char *input, p11tee_offline_options *o, int json)
 {
     p11tee_config *cfg;
@@ -51,18 +33,18 @@ static int attest_offline(cli_global *g, const char *input, p11tee_offline_optio
     size_t len = 0;
     int rc = CLI_EXIT_OK;
 
-    data = cli_read_file(input, ATTEST_INPUT_MAX, &len);
-    if (data == NULL)
-        return CLI_EXIT_GENERAL;
     cfg = cli_config(g, &rc);
-    if (cfg == NULL) {
-        free(data);
+    if (cfg == NULL)
         return rc;
+    if ((rc = cli_config_check(cfg, 0)) != CLI_EXIT_OK ||
+        (data = cli_read_file(input, ATTEST_INPUT_MAX, &len)) == NULL) {
+        p11tee_config_free(cfg);
+        return rc != CLI_EXIT_OK ? rc : CLI_EXIT_GENERAL;
     }
     p11tee_error_clear(&err);
     verdict = p11tee_attest_offline(cfg, data, len, o, &a, &err);
     snprintf(title, sizeof(title), "Attestation from %s (offline)", input);
-    rc = attest_show(verdict, a, &err, json, title);
+    rc = cli_show_attestation(verdict, a, &err, json, title);
     p11tee_attestation_free(a);
     p11tee_config_free(cfg);
     free(data);
@@ -78,13 +60,13 @@ static int attest_online(cli_global *g, const char *model, int json)
     char title[512];
     int rc = CLI_EXIT_OK;
 
-    client = cli_client(g, NULL, &rc);
+    client = cli_client(g, P11TEE_CHECK_API_KEY, NULL, &rc);
     if (client == NULL)
         return rc;
     p11tee_error_clear(&err);
     verdict = p11tee_attest(client, model, &a, &err);
     snprintf(title, sizeof(title), "Attestation of %s", model);
-    rc = attest_show(verdict, a, &err, json, title);
+    rc = cli_show_attestation(verdict, a, &err, json, title);
     p11tee_attestation_free(a);
     p11tee_client_free(client);
     return rc;

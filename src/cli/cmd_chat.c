@@ -293,6 +293,33 @@ static void chat_result_notes(const chat_state *st, const p11tee_chat_result *re
              dropped ? ", REASONING ARRIVED UNENCRYPTED (dropped)" : "");
 }
 
+/* What must hold locally: the API key; the token too when the chat may be E2EE. */
+static unsigned chat_checks(const cli_global *g, const char *model, int require_e2ee)
+{
+    cli_setting tok, mod, req;
+
+    cli_setting_get(g, CLI_K_TOKEN, &tok);
+    cli_setting_get(g, CLI_K_MODULE, &mod);
+    cli_setting_get(g, CLI_K_REQUIRE_E2EE, &req);
+    if (tok.value != NULL || mod.value != NULL || strncmp(model, "e2ee-", 5) == 0 || require_e2ee ||
+        (req.value != NULL && strcmp(req.value, "1") == 0))
+        return P11TEE_CHECK_API_KEY | P11TEE_CHECK_TOKEN;
+    return P11TEE_CHECK_API_KEY;
+}
+
+/* allow-plaintext, from --allow-plaintext or a file, is said once on stderr. */
+static void chat_warn_plaintext(const cli_global *g, int flag)
+{
+    cli_setting s;
+
+    cli_setting_get(g, CLI_K_ALLOW_PLAINTEXT, &s);
+    if (flag)
+        cli_warn("--allow-plaintext: unencrypted fields of an E2EE stream will be shown");
+    else if (s.value != NULL && strcmp(s.value, "1") == 0)
+        cli_warn("allow-plaintext (%s): unencrypted fields of an E2EE stream will be shown",
+                 s.origin);
+}
+
 static int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st,
                        p11tee_chat_result *res)
 {
@@ -390,28 +417,29 @@ int cmd_chat(cli_global *g, int argc, char **argv)
         cli_error("--e2ee and --tee-only contradict each other");
         return CLI_EXIT_USAGE;
     }
-    prompt = chat_prompt(argc - optind, argv + optind, &prompt_len);
-    if (prompt == NULL)
-        return CLI_EXIT_GENERAL;
-    req = chat_request(model, system, prompt, prompt_len, stream, n);
-    free(prompt);
-    if (req == NULL)
-        return CLI_EXIT_GENERAL;
     p11tee_error_clear(&err);
+    /* Every local setting first: nothing is read from stdin or sent before they hold. */
     cfg = cli_config(g, &rc);
-    if (cfg != NULL && allow_plaintext) {
-        cli_warn("--allow-plaintext: unencrypted fields of an E2EE stream will be shown");
+    if (cfg == NULL)
+        return rc;
+    if (allow_plaintext)
         p11tee_config_set(cfg, "allow-plaintext", "1", NULL);
-    }
-    if (cfg != NULL && save != NULL)
+    if (save != NULL)
         p11tee_config_set(cfg, "record-exchange", "1", NULL);
-    if (cfg != NULL && require_e2ee)
+    if (require_e2ee)
         p11tee_config_set(cfg, "require-e2ee", "1", NULL);
-    if (cfg != NULL && st.tee_only)
+    if (st.tee_only)
         p11tee_config_set(cfg, "tee-only", "1", NULL);
-    if (cfg == NULL || p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
-        if (cfg != NULL)
-            rc = cli_fail(&err);
+    if ((rc = cli_config_check(cfg, chat_checks(g, model, require_e2ee))) != CLI_EXIT_OK) {
+        p11tee_config_free(cfg);
+        return rc;
+    }
+    chat_warn_plaintext(g, allow_plaintext);
+    prompt = chat_prompt(argc - optind, argv + optind, &prompt_len);
+    req = prompt != NULL ? chat_request(model, system, prompt, prompt_len, stream, n) : NULL;
+    free(prompt);
+    if (req == NULL || p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
+        rc = req == NULL ? CLI_EXIT_GENERAL : cli_fail(&err);
         p11tee_config_free(cfg);
         free(req);
         return rc;

@@ -97,7 +97,7 @@ int cmd_models(cli_global *g, int argc, char **argv)
         fputs(models_help, stderr);
         return CLI_EXIT_USAGE;
     }
-    client = cli_client(g, NULL, &rc);
+    client = cli_client(g, P11TEE_CHECK_API_KEY, NULL, &rc);
     if (client == NULL)
         return rc;
     p11tee_error_clear(&err);

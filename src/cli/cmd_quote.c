@@ -27,7 +27,7 @@ int cmd_quote(cli_global *g, int argc, char **argv)
     p11tee_config *cfg;
     p11tee_error err;
     p11tee_status verdict;
-    char *data, *text, title[512];
+    char *data = NULL, title[512];
     size_t len = 0;
     int opt, json = 0, rc = CLI_EXIT_OK;
 
@@ -50,24 +50,20 @@ int cmd_quote(cli_global *g, int argc, char **argv)
         fputs(quote_help, stderr);
         return CLI_EXIT_USAGE;
     }
-    data = cli_read_file(argv[optind], 1024 * 1024, &len);
-    if (data == NULL)
-        return CLI_EXIT_GENERAL;
     cfg = cli_config(g, &rc);
-    if (cfg != NULL) {
-        p11tee_error_clear(&err);
-        verdict = p11tee_quote_verify(cfg, (const uint8_t *)data, len, &o, &a, &err);
-        if (a != NULL && json && (text = p11tee_attestation_json(a)) != NULL) {
-            puts(text);
-            free(text);
-        } else if (a != NULL) {
-            snprintf(title, sizeof(title), "TDX quote %s", argv[optind]);
-            cli_print_report(stdout, a, title);
-        }
-        rc = verdict == P11TEE_OK ? CLI_EXIT_OK : cli_fail(&err);
-        p11tee_attestation_free(a);
+    if (cfg == NULL)
+        return rc;
+    if ((rc = cli_config_check(cfg, 0)) != CLI_EXIT_OK ||
+        (data = cli_read_file(argv[optind], 1024 * 1024, &len)) == NULL) {
         p11tee_config_free(cfg);
+        return rc != CLI_EXIT_OK ? rc : CLI_EXIT_GENERAL;
     }
+    p11tee_error_clear(&err);
+    verdict = p11tee_quote_verify(cfg, (const uint8_t *)data, len, &o, &a, &err);
+    snprintf(title, sizeof(title), "TDX quote %s", argv[optind]);
+    rc = cli_show_attestation(verdict, a, &err, json, title);
+    p11tee_attestation_free(a);
+    p11tee_config_free(cfg);
     free(data);
     return rc;
 }

@@ -38,7 +38,7 @@ enum serve_id {
     S_COUNT
 };
 
-static const cli_setting serve_settings[S_COUNT] = {
+static const cli_opt serve_settings[S_COUNT] = {
     [S_LISTEN] = {"listen", CLI_TEXT, 0, NULL, NULL, "ADDR:PORT",
                   "listen here (repeatable): 127.0.0.1:8788 (default), [::1]:8788, "
                   "unix:/run/p11tee.sock",
@@ -227,7 +227,7 @@ int cmd_serve(cli_global *g, int argc, char **argv)
     }
     if (serve_options_from(&v, &o) != 0)
         return CLI_EXIT_USAGE;
-    o.verbose = g->values.n[CLI_G_VERBOSE] > 0;
+    o.verbose = g->verbose > 0;
     cfg = cli_config(g, &rc);
     if (cfg == NULL)
         return rc;

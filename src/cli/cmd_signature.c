@@ -39,7 +39,7 @@ int cmd_signature(cli_global *g, int argc, char **argv)
     p11tee_client *client = NULL;
     p11tee_error err;
     p11tee_status verdict;
-    char *req = NULL, *resp = NULL, *att = NULL, *text, title[512];
+    char *req = NULL, *resp = NULL, *att = NULL, title[512];
     int opt, json = 0, rc = CLI_EXIT_OK;
 
     memset(&o, 0, sizeof(o));
@@ -73,18 +73,12 @@ int cmd_signature(cli_global *g, int argc, char **argv)
     o.request = (const uint8_t *)req;
     o.response = (const uint8_t *)resp;
     o.attestation = att;
-    client = cli_client(g, NULL, &rc);
+    client = cli_client(g, P11TEE_CHECK_API_KEY, NULL, &rc);
     if (client != NULL) {
         p11tee_error_clear(&err);
         verdict = p11tee_signature_verify(client, model, argv[optind], &o, &a, &err);
-        if (a != NULL && json && (text = p11tee_attestation_json(a)) != NULL) {
-            puts(text);
-            free(text);
-        } else if (a != NULL) {
-            snprintf(title, sizeof(title), "Signature of %s by %s", argv[optind], model);
-            cli_print_report(stdout, a, title);
-        }
-        rc = verdict == P11TEE_OK ? CLI_EXIT_OK : cli_fail(&err);
+        snprintf(title, sizeof(title), "Signature of %s by %s", argv[optind], model);
+        rc = cli_show_attestation(verdict, a, &err, json, title);
     }
     p11tee_attestation_free(a);
     p11tee_client_free(client);

@@ -73,16 +73,16 @@ static int token_check(cli_global *g, long ms, int json)
     p11tee_error_clear(&err);
     if (p11tee_token_check(cfg, (unsigned)ms, &r, &err) != P11TEE_OK)
         rc = cli_exit_code(err.code);
+    if (rc != CLI_EXIT_OK)
+        cli_fail(&err);
     if (r != NULL && json) {
         text = p11tee_token_report_json(r);
         if (text != NULL)
-            puts(text);
+            cli_json_print_text(text, rc);
         free(text);
     } else if (r != NULL) {
         token_print(r);
     }
-    if (rc != CLI_EXIT_OK)
-        cli_fail(&err);
     p11tee_token_report_free(r);
     p11tee_config_free(cfg);
     return rc;

@@ -19,6 +19,7 @@ static const struct {
     {"quote", cmd_quote, "parse and verify a bare Intel TDX quote"},
     {"token", cmd_token, "check the PKCS#11 token: keys, ECDH, how many streams it sustains"},
     {"serve", cmd_serve, "run an OpenAI-compatible gateway for applications (p11tee-serve(1))"},
+    {"config", cmd_config, "show every setting and where it came from; check them"},
 };
 
 static void usage(FILE *out)
@@ -28,11 +29,42 @@ static void usage(FILE *out)
     fprintf(out, "Usage: p11tee [global options] COMMAND [options] [arguments]\n\nCommands:\n");
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nGlobal options (also accepted after COMMAND):\n");
-    cli_settings_help(out, cli_global_settings, CLI_G_COUNT);
-    fprintf(out, "  -h, --help            this help; COMMAND --help for a command's options\n"
+    fprintf(out, "\nGlobal options (also accepted after COMMAND):\n"
+                 "  --base-url URL        API base URL ($VENICE_BASE_URL; default "
+                 "https://api.venice.ai/api/v1)\n"
+                 "  --api-key-file FILE   read the API key from FILE (default: $API_KEY_VENICE)\n"
+                 "  --token URI           PKCS#11 token URI or label ($P11TEE_TOKEN); PIN via\n"
+                 "                        pin-source=file:PATH in the URI, $P11TEE_PIN, or typed\n"
+                 "                        on the terminal when asked\n"
+                 "  --module PATH         PKCS#11 module ($P11TEE_MODULE; or module-path= /\n"
+                 "                        module-name= in the token URI)\n"
+                 "  --force-final-pin-try log in even when the token allows one more PIN try\n"
+                 "  --policy FILE|PRESET  attestation policy file (docs/policy.md) or preset:\n"
+                 "                        default (without --policy), strict\n"
+                 "  --cacert FILE         trust this CA in addition to the system roots\n"
+                 "  --aci-report-url URL  the gateway operator's native ACI report, fetched\n"
+                 "                        with each attestation's nonce (never the API key)\n"
+                 "  --proxy URL           proxy for https:// (default: $https_proxy)\n"
+                 "  --connect-timeout S   connect timeout in seconds (default 10)\n"
+                 "  --idle-timeout S      longest silence inside a response (default 60)\n"
+                 "  --max-time S          limit for a whole request (default: none)\n"
+                 "  -v, --verbose         diagnostics on stderr (never the API key or the PIN)\n"
+                 "  -h, --help            this help; COMMAND --help for a command's options\n"
                  "  --version             print the version\n"
-                 "\nRun 'man p11tee' for exit codes and examples.\n");
+                 "\nSettings also come from " SYSCONFDIR "/p11tee/config and\n"
+                 "~/.config/p11tee/config ($P11TEE_CONFIG); p11tee config shows them all.\n"
+                 "Run 'man p11tee' for exit codes and examples.\n");
+}
+
+/* --json anywhere in the command's arguments (before "--"): failures become JSON too. */
+static int wants_json(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            return 1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -72,7 +104,11 @@ int main(int argc, char **argv)
             char **sub_argv = argv + optind;
 
             optind = 0; /* glibc: 0 re-initialises getopt, also its ordering mode */
-            return commands[i].run(&g, sub_argc, sub_argv);
+            cli_json_set(wants_json(sub_argc, sub_argv));
+            r = commands[i].run(&g, sub_argc, sub_argv);
+            cli_json_finish(r);
+            cli_conf_free();
+            return r;
         }
     cli_error("unknown command \"%s\" (try p11tee --help)", argv[optind]);
     return CLI_EXIT_USAGE;

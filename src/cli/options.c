@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * Settings: every option that configures p11tee is one row of a table (its
- * name, kind, environment variable, the library option it feeds, its help).
- * The global options are one table, `p11tee serve` has another; both are
- * parsed, checked and documented (--help) by the same code, and the names
- * are the keys a configuration file uses. A value's source is, in order of
- * strength: the command line, then the environment.
+ * A command's own settings as a table (`p11tee serve`'s): one row per
+ * option (its name, kind, environment variable, the library option it
+ * feeds, its help), parsed, checked and documented (--help) by the same
+ * code. A value's source is, in order of strength: the command line, then
+ * the environment. The global options and the configuration files are
+ * cli.c's and settings.c's.
  */
 #include "config.h"
 
@@ -17,35 +17,6 @@
 
 #include "cli/cli.h"
 
-const cli_setting cli_global_settings[CLI_G_COUNT] = {
-    [CLI_G_BASE_URL] = {"base-url", CLI_TEXT, 0, "VENICE_BASE_URL", "base-url", "URL",
-                        "API base URL (default https://api.venice.ai/api/v1)"},
-    [CLI_G_API_KEY_FILE] = {"api-key-file", CLI_TEXT, 0, NULL, NULL, "FILE",
-                            "read the API key from FILE (default: $API_KEY_VENICE)"},
-    [CLI_G_TOKEN] = {"token", CLI_TEXT, 0, "P11TEE_TOKEN", "pkcs11-token", "URI",
-                     "PKCS#11 token URI or label; PIN via pin-source=file:PATH in the URI, "
-                     "$P11TEE_PIN, or typed on the terminal when asked"},
-    [CLI_G_MODULE] = {"module", CLI_TEXT, 0, "P11TEE_MODULE", "pkcs11-module", "PATH",
-                      "PKCS#11 module (or module-path= / module-name= in the token URI)"},
-    [CLI_G_FORCE_FINAL_PIN_TRY] = {"force-final-pin-try", CLI_FLAG, 0, NULL, NULL, NULL,
-                                   "log in even when the token allows one more PIN try"},
-    [CLI_G_POLICY] = {"policy", CLI_TEXT, 0, NULL, "policy-file", "FILE|PRESET",
-                      "attestation policy file (docs/policy.md) or preset: default (without "
-                      "--policy), strict"},
-    [CLI_G_CACERT] = {"cacert", CLI_TEXT, 0, NULL, "cacert", "FILE",
-                      "trust this CA in addition to the system roots"},
-    [CLI_G_ACI_REPORT_URL] = {"aci-report-url", CLI_TEXT, 0, NULL, "aci-report-url", "URL",
-                              "the gateway operator's native ACI report, fetched with each "
-                              "attestation's nonce (never the API key)"},
-    [CLI_G_CONNECT_TIMEOUT] = {"connect-timeout", CLI_SECONDS, 0, NULL, "connect-timeout-ms", "S",
-                               "connect timeout in seconds (default 10)"},
-    [CLI_G_IDLE_TIMEOUT] = {"idle-timeout", CLI_SECONDS, 0, NULL, "idle-timeout-ms", "S",
-                            "longest silence inside a response (default 60)"},
-    [CLI_G_MAX_TIME] = {"max-time", CLI_SECONDS, 0, NULL, "timeout-ms", "S",
-                        "limit for a whole request (default: none)"},
-    [CLI_G_VERBOSE] = {"verbose", CLI_FLAG, 'v', NULL, NULL, NULL,
-                       "diagnostics on stderr (never the API key or the PIN)"},
-};
 
 /* ---- values ----------------------------------------------------------------- */
 
@@ -74,46 +45,14 @@ int cli_parse_seconds(const char *name, const char *value, long *ms)
     return 0;
 }
 
-/* A PIN on the command line would be visible to every user of the machine. */
-static int cli_hex(char c)
-{
-    return (c >= '0' && c <= '9')                   ? c - '0'
-           : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
-                                                    : -1;
-}
-
-/* Looked for anywhere in the URI (path or query), also percent-encoded. */
-static int cli_token_has_pin(const char *uri)
-{
-    char decoded[4096];
-    size_t i = 0, o = 0;
-
-    while (uri[i] != '\0' && o < sizeof(decoded) - 1) {
-        if (uri[i] == '%' && cli_hex(uri[i + 1]) >= 0 && cli_hex(uri[i + 2]) >= 0) {
-            decoded[o++] = (char)(cli_hex(uri[i + 1]) << 4 | cli_hex(uri[i + 2]));
-            i += 3;
-        } else {
-            decoded[o++] = uri[i++];
-        }
-    }
-    decoded[o] = '\0';
-    return strcasestr(decoded, "pin-value") != NULL || uri[i] != '\0';
-}
-
 /* A value is checked when it is given, so that a typo is a usage error at once. */
-static int cli_check_value(const cli_setting *s, const char *value)
+static int cli_check_value(const cli_opt *s, const char *value)
 {
     double d;
     long ms;
 
     switch (s->kind) {
-    case CLI_TEXT:
-        if (strcmp(s->name, "token") == 0 && cli_token_has_pin(value)) {
-            cli_error("--token must not carry pin-value: a PIN in the command line is visible "
-                      "to other users; use pin-source=file:PATH or $P11TEE_PIN");
-            return -1;
-        }
-        return 0;
+    case CLI_TEXT: return 0;
     case CLI_SECONDS: return cli_parse_seconds(s->name, value, &ms);
     case CLI_COUNT: return cli_parse_number(s->name, value, 1e9, &d);
     case CLI_FLAG: return 0;
@@ -121,7 +60,7 @@ static int cli_check_value(const cli_setting *s, const char *value)
     return 0;
 }
 
-int cli_settings_take(const cli_setting *t, size_t n, int base, cli_values *v, int opt,
+int cli_settings_take(const cli_opt *t, size_t n, int base, cli_values *v, int opt,
                       const char *arg)
 {
     size_t i;
@@ -145,7 +84,7 @@ int cli_settings_take(const cli_setting *t, size_t n, int base, cli_values *v, i
     return 0;
 }
 
-const char *cli_value(const cli_setting *t, const cli_values *v, size_t i)
+const char *cli_value(const cli_opt *t, const cli_values *v, size_t i)
 {
     const char *env;
 
@@ -155,7 +94,7 @@ const char *cli_value(const cli_setting *t, const cli_values *v, size_t i)
     return env != NULL && env[0] != '\0' ? env : NULL;
 }
 
-size_t cli_settings_getopt(const cli_setting *t, size_t n, int base, struct option *out, size_t cap)
+size_t cli_settings_getopt(const cli_opt *t, size_t n, int base, struct option *out, size_t cap)
 {
     size_t i, k = 0;
 
@@ -189,7 +128,7 @@ static void cli_help_wrap(FILE *out, const char *help, const char *env)
     fputc('\n', out);
 }
 
-void cli_settings_help(FILE *out, const cli_setting *t, size_t n)
+void cli_settings_help(FILE *out, const cli_opt *t, size_t n)
 {
     char left[64];
     size_t i;
@@ -209,119 +148,10 @@ void cli_settings_help(FILE *out, const cli_setting *t, size_t n)
     }
 }
 
-/* ---- getopt plumbing shared by the commands -------------------------------- */
-
-void cli_options(const struct option *own, struct option out[CLI_OPTIONS_MAX])
-{
-    static const struct option help = {"help", no_argument, NULL, 'h'};
-    size_t n = 0, i;
-
-    for (i = 0; own[i].name != NULL && n < CLI_OPTIONS_MAX - 2; i++)
-        out[n++] = own[i];
-    n += cli_settings_getopt(cli_global_settings, CLI_G_COUNT, CLI_OPT_GLOBAL, out + n,
-                             CLI_OPTIONS_MAX - 2 - n);
-    out[n++] = help;
-    memset(&out[n], 0, sizeof(out[n]));
-}
-
-int cli_global_option(cli_global *g, int opt, const char *arg)
-{
-    return cli_settings_take(cli_global_settings, CLI_G_COUNT, CLI_OPT_GLOBAL, &g->values, opt,
-                             arg);
-}
-
-int cli_other_option(cli_global *g, int opt, const char *help)
-{
-    int r;
-
-    if (opt == 'h') {
-        fputs(help, stdout);
-        return CLI_EXIT_OK;
-    }
-    r = cli_global_option(g, opt, optarg);
-    if (r > 0)
-        return -1;
-    if (r == 0)
-        fputs(help, stderr);
-    return CLI_EXIT_USAGE;
-}
-
 /* ---- the library configuration ------------------------------------------------ */
 
-/* The API key: --api-key-file, else $API_KEY_VENICE. Never from argv. */
-static int cli_api_key(const char *file, p11tee_config *cfg, p11tee_error *err)
-{
-    const char *env = getenv("API_KEY_VENICE");
-    char *key;
-    size_t len = 0;
-    int rc;
-
-    if (file == NULL)
-        return env != NULL && env[0] != '\0' ? p11tee_config_set(cfg, "api-key", env, err)
-                                             : P11TEE_OK;
-    if (strcmp(file, "-") != 0 && cli_file_private(file, "the API key file") != 0)
-        return -1;
-    key = cli_read_file(file, 4096, &len);
-    if (key == NULL)
-        return -1;
-    while (len > 0 && (key[len - 1] == '\n' || key[len - 1] == '\r' || key[len - 1] == ' '))
-        key[--len] = '\0';
-    rc = p11tee_config_set(cfg, "api-key", key, err);
-    memset(key, 0, len);
-    free(key);
-    return rc;
-}
-
-static void cli_log(void *userdata, const char *line)
-{
-    (void)userdata;
-    fprintf(stderr, "p11tee: * %s\n", line);
-}
-
-static void cli_token_warning(void *userdata, const char *line)
-{
-    (void)userdata;
-    cli_warn("%s", line);
-}
-
-/* How a message names a setting: the option or the variable it came from, else both. */
-static const char *cli_origin(const cli_values *v, size_t i, const char *option, const char *var)
-{
-    const char *env = getenv(var);
-
-    if (v->n[i] > 0)
-        return option;
-    if (env != NULL && env[0] != '\0')
-        return var;
-    return strcmp(var, "P11TEE_TOKEN") == 0 ? "--token (or P11TEE_TOKEN)"
-                                            : "--module (or P11TEE_MODULE)";
-}
-
-/*
- * The token settings beyond the table: where module and token came from (so
- * that errors name --token or P11TEE_TOKEN, as the user gave them), the final
- * PIN try, the prompt on the terminal and the warnings.
- */
-static int cli_token_config(const cli_global *g, p11tee_config *cfg, p11tee_error *err)
-{
-    const cli_values *v = &g->values;
-    int rc = p11tee_config_set_origin(cfg, "pkcs11-token",
-                                      cli_origin(v, CLI_G_TOKEN, "--token", "P11TEE_TOKEN"), err);
-
-    if (rc == P11TEE_OK)
-        rc = p11tee_config_set_origin(
-            cfg, "pkcs11-module", cli_origin(v, CLI_G_MODULE, "--module", "P11TEE_MODULE"), err);
-    if (rc == P11TEE_OK)
-        rc = p11tee_config_set_origin(cfg, "force-final-pin-try", "--force-final-pin-try", err);
-    if (rc == P11TEE_OK && v->n[CLI_G_FORCE_FINAL_PIN_TRY] > 0)
-        rc = p11tee_config_set(cfg, "force-final-pin-try", "1", err);
-    p11tee_config_set_pin_prompt(cfg, cli_pin_prompt, NULL);
-    p11tee_config_set_warn(cfg, cli_token_warning, NULL);
-    return rc;
-}
-
 /* Each setting with a library name, in the unit the library wants. */
-int cli_config_apply(p11tee_config *cfg, const cli_setting *t, size_t n, const cli_values *v,
+int cli_config_apply(p11tee_config *cfg, const cli_opt *t, size_t n, const cli_values *v,
                      p11tee_error *err)
 {
     char ms_text[32];
@@ -344,52 +174,4 @@ int cli_config_apply(p11tee_config *cfg, const cli_setting *t, size_t n, const c
         rc = p11tee_config_set(cfg, t[i].lib, value, err);
     }
     return rc;
-}
-
-p11tee_config *cli_config(const cli_global *g, int *exit_code)
-{
-    p11tee_config *cfg = p11tee_config_new();
-    p11tee_error err;
-    int rc;
-
-    p11tee_error_clear(&err);
-    if (cfg == NULL) {
-        cli_error("out of memory");
-        *exit_code = CLI_EXIT_GENERAL;
-        return NULL;
-    }
-    rc = cli_config_apply(cfg, cli_global_settings, CLI_G_COUNT, &g->values, &err);
-    if (rc == P11TEE_OK)
-        rc = cli_token_config(g, cfg, &err);
-    if (rc == P11TEE_OK)
-        rc = cli_api_key(cli_value(cli_global_settings, &g->values, CLI_G_API_KEY_FILE), cfg, &err);
-    if (rc != P11TEE_OK) {
-        *exit_code = rc < 0 ? CLI_EXIT_USAGE : cli_fail(&err);
-        p11tee_config_free(cfg);
-        return NULL;
-    }
-    if (g->values.n[CLI_G_VERBOSE] > 0)
-        p11tee_config_set_log(cfg, cli_log, NULL);
-    return cfg;
-}
-
-p11tee_client *cli_client(const cli_global *g, p11tee_config **cfg_out, int *exit_code)
-{
-    p11tee_config *cfg = cli_config(g, exit_code);
-    p11tee_client *client = NULL;
-    p11tee_error err;
-
-    if (cfg == NULL)
-        return NULL;
-    p11tee_error_clear(&err);
-    if (p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
-        *exit_code = cli_fail(&err);
-        p11tee_config_free(cfg);
-        return NULL;
-    }
-    if (cfg_out != NULL)
-        *cfg_out = cfg;
-    else
-        p11tee_config_free(cfg);
-    return client;
 }

@@ -3,6 +3,7 @@
 /* How p11tee shows an attestation report. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -51,6 +52,23 @@ void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
         cli_put_line(out, err.message);
         fputc('\n', out);
     }
+}
+
+int cli_show_attestation(p11tee_status verdict, const p11tee_attestation *a,
+                         const p11tee_error *err, int json, const char *title)
+{
+    int rc = verdict == P11TEE_OK ? CLI_EXIT_OK : cli_fail(err);
+    char *text;
+
+    if (a != NULL && json) {
+        text = p11tee_attestation_json(a);
+        if (text != NULL)
+            cli_json_print_text(text, rc);
+        free(text);
+    } else if (a != NULL) {
+        cli_print_report(stdout, a, title);
+    }
+    return rc;
 }
 
 void cli_attestation_summary(FILE *out, const p11tee_attestation *a)

@@ -23,6 +23,7 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_TOO_LARGE: return "input exceeds its size limit";
     case P11TEE_E_API_KEY_MISSING: return "no API key configured";
     case P11TEE_E_CANCELLED: return "the request was cancelled";
+    case P11TEE_E_POLICY_FILE: return "the policy file cannot be read or is invalid";
     case P11TEE_E_PROVIDER_LOAD: return "the p11tee OpenSSL provider could not be loaded";
     case P11TEE_E_MODULE_LOAD: return "the PKCS#11 module could not be loaded";
     case P11TEE_E_TOKEN_NOT_FOUND: return "no PKCS#11 token matches the configured URI";

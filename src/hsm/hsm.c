@@ -167,6 +167,19 @@ p11tee_status hsm_ctx_new(const hsm_config *cfg, hsm_ctx **out, p11tee_error *er
     return P11TEE_OK;
 }
 
+p11tee_status hsm_config_probe(const hsm_config *cfg, p11tee_error *err)
+{
+    prov_builtin_config pc;
+    char why[P11TEE_ERROR_MESSAGE_MAX];
+    int reason;
+
+    builtin_config(cfg, &pc);
+    reason = prov_config_probe(&pc, why, sizeof(why));
+    if (reason == PROV_R_OK)
+        return P11TEE_OK;
+    return err_set(err, status_of_reason(reason, P11TEE_E_TOKEN), "%s", why);
+}
+
 void hsm_ctx_free(hsm_ctx *ctx)
 {
     if (ctx == NULL)

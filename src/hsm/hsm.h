@@ -64,6 +64,14 @@ p11tee_status hsm_ctx_new(const hsm_config *cfg, hsm_ctx **out, p11tee_error *er
 void hsm_ctx_free(hsm_ctx *ctx);
 
 /*
+ * What can be checked without initialising the module or logging in: the
+ * token URI parses, the module loads and is a PKCS#11 module, a pin-source
+ * file is readable and private. Errors: P11TEE_E_CONFIG,
+ * P11TEE_E_TOKEN_URI, P11TEE_E_MODULE_LOAD, P11TEE_E_PIN_MISSING.
+ */
+p11tee_status hsm_config_probe(const hsm_config *cfg, p11tee_error *err);
+
+/*
  * Generate a key pair in the token on the named curve ("secp256k1"; other
  * named curves where the token supports them). The private key is a
  * sensitive, non-extractable session object. Thread-safe on one ctx.

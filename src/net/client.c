@@ -113,6 +113,46 @@ static p11tee_status parse_base(const char *url, char **out, p11tee_error *err)
     return rc;
 }
 
+/* The proxy URL: a scheme libcurl proxies through, a host, no credentials. */
+static p11tee_status set_proxy(net_client *c, const char *proxy, p11tee_error *err)
+{
+    static const char *const schemes[] = {"http",    "https",  "socks4",
+                                          "socks4a", "socks5", "socks5h"};
+    CURLU *u;
+    char *scheme = NULL, *shown = NULL;
+    p11tee_status rc = P11TEE_OK;
+    size_t i;
+
+    if (proxy == NULL || proxy[0] == '\0')
+        return P11TEE_OK;
+    if ((u = curl_url()) == NULL)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory parsing the proxy URL");
+    if (curl_url_set(u, CURLUPART_URL, proxy, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        !has_part(u, CURLUPART_HOST)) {
+        rc = err_set(err, P11TEE_E_CONFIG,
+                     "the proxy is not a URL; expected e.g. http://proxy.example:3128");
+    } else if (has_part(u, CURLUPART_USER) || has_part(u, CURLUPART_PASSWORD)) {
+        shown = url_without_credentials(u);
+        rc = err_set(err, P11TEE_E_CONFIG,
+                     "the proxy %s must not carry credentials here: give them in https_proxy "
+                     "in the environment",
+                     shown != NULL ? shown : "URL");
+    } else {
+        for (i = 0; i < P11TEE_ARRAY_LEN(schemes) && strcmp(scheme, schemes[i]) != 0;)
+            i++;
+        if (i == P11TEE_ARRAY_LEN(schemes))
+            rc = err_set(err, P11TEE_E_CONFIG,
+                         "the proxy must be an http://, https:// or socks URL, not %s://", scheme);
+        else if ((c->proxy = strdup(proxy)) == NULL)
+            rc = err_set(err, P11TEE_E_NOMEM, "out of memory storing the proxy URL");
+    }
+    free(shown);
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    return rc;
+}
+
 static p11tee_status set_key(net_client *c, const char *key, p11tee_error *err)
 {
     static const char prefix[] = "Authorization: Bearer ";
@@ -179,6 +219,7 @@ p11tee_status net_client_new(const net_options *o, net_client **out, p11tee_erro
     }
     if ((rc = parse_base(o->base_url, &c->base, err)) != P11TEE_OK ||
         (rc = set_key(c, o->api_key, err)) != P11TEE_OK ||
+        (rc = set_proxy(c, o->proxy, err)) != P11TEE_OK ||
         (rc = net_trust_new(o->ca_file, &c->trust, err)) != P11TEE_OK) {
         net_client_free(c);
         return rc;
@@ -202,6 +243,7 @@ void net_client_free(net_client *c)
         curl_multi_cleanup(c->idle[i]);
     free(c->idle);
     X509_STORE_free(c->trust);
+    free(c->proxy);
     free(c->base);
     pthread_mutex_destroy(&c->lock);
     free(c);

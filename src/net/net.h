@@ -54,6 +54,13 @@ typedef struct net_options {
      * SSL_CERT_DIR). Read once, by net_client_new. NULL: system roots only.
      */
     const char *ca_file;
+    /*
+     * The proxy for https:// ("http://proxy:3128", "socks5h://host:1080"),
+     * overriding libcurl's environment variables; NULL: those variables.
+     * Credentials are refused here (they belong in https_proxy). Loopback
+     * http:// never goes through any proxy.
+     */
+    const char *proxy;
     long connect_timeout_ms; /* TCP + TLS handshake; 0: NET_DEFAULT_CONNECT_TIMEOUT_MS */
     long idle_timeout_ms;    /* longest silence once connected; 0: NET_DEFAULT_IDLE_TIMEOUT_MS */
     long total_timeout_ms;   /* whole request; 0: none */
@@ -128,7 +135,8 @@ typedef struct net_response {
 /*
  * Check the options and build a client. Errors: P11TEE_E_CONFIG (bad or
  * non-https non-loopback URL, named without credentials; unreadable CA file;
- * control characters in the API key), P11TEE_E_INVALID_ARG (negative
+ * control characters in the API key; a proxy URL that is not
+ * http/https/socks or carries credentials), P11TEE_E_INVALID_ARG (negative
  * timeouts), P11TEE_E_NOMEM, P11TEE_E_NET (libcurl could not initialise).
  *
  * Threads: the client is immutable after creation except for a locked pool

@@ -178,6 +178,8 @@ static p11tee_status setup(net_xfer *x, struct curl_slist *hdrs, char *errbuf)
     bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->c->connect_ms) != CURLE_OK;
     if (x->c->plain_http)
         bad |= curl_easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK;
+    else if (x->c->proxy != NULL)
+        bad |= curl_easy_setopt(h, CURLOPT_PROXY, x->c->proxy) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_CAINFO, NULL) != CURLE_OK;

@@ -27,6 +27,7 @@ struct net_client {
     char *base;      /* normalised base URL without credentials or trailing '/' */
     char *auth;      /* "Authorization: Bearer <key>" or NULL; cleansed on free */
     const char *key; /* the key inside `auth`, for redaction; NULL when none */
+    char *proxy;     /* CURLOPT_PROXY, or NULL: libcurl's environment variables */
     char user_agent[96];
     X509_STORE *trust;
     long connect_ms, idle_ms, total_ms, collect_ms;

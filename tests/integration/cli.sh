@@ -352,7 +352,7 @@ it_check_grep "... the models are listed" "$IT_OUT" "^$E2EE_MODEL .* yes   yes"
 chmod 640 "$TAP_TMP/key"
 env -u API_KEY_VENICE "$top_builddir/p11tee" --api-key-file "$TAP_TMP/key" $P models \
     >"$IT_OUT" 2>"$IT_ERR" </dev/null && IT_RC=0 || IT_RC=$?
-it_check_rc "an API key file others may read is refused: usage error" 2
+it_check_rc "an API key file others may read is refused: a configuration error" 1
 it_check_says "... with the chmod to run" "$IT_ERR" \
     "p11tee: error: the API key file $TAP_TMP/key is open to group or others (mode 0640): run chmod 600 $TAP_TMP/key"
 it_check_empty "... and nothing on stdout" "$IT_OUT"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <p11tee/p11tee.h>
 
@@ -347,13 +348,83 @@ static void config_errors(void **state)
     assert_int_equal(p11tee_config_set(cfg, "base-url", NULL, &err), P11TEE_OK);
     assert_int_equal(p11tee_config_set(cfg, "policy-file", "/nonexistent/policy.json", &err),
                      P11TEE_OK);
-    assert_int_equal(p11tee_client_new(cfg, &client, &err), P11TEE_E_POLICY);
+    assert_int_equal(p11tee_client_new(cfg, &client, &err), P11TEE_E_POLICY_FILE);
+    assert_int_equal(p11tee_status_class_of(err.code), P11TEE_CLASS_GENERAL);
     p11tee_config_free(cfg);
     p11tee_config_free(NULL);
     p11tee_client_free(NULL);
     p11tee_attestation_free(NULL);
     p11tee_chat_result_free(NULL);
     p11tee_models_free(NULL);
+}
+
+/* Every local setting is checked without a request: the reference server counts none. */
+static void config_check(void **state)
+{
+    p11tee_config *cfg = p11tee_config_new();
+    p11tee_error err;
+    char pin_file[4096];
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(p11tee_config_set(cfg, "base-url", test_require_env("REFSERVER_URL"), &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, P11TEE_CHECK_API_KEY, &err),
+                     P11TEE_E_API_KEY_MISSING);
+    assert_int_equal(p11tee_config_check(cfg, 0, &err), P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "api-key", "k", &err), P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, P11TEE_CHECK_API_KEY, &err), P11TEE_OK);
+    /* The token: not configured, then a module that is missing, then not a PKCS#11 module. */
+    assert_int_equal(p11tee_config_check(cfg, P11TEE_CHECK_TOKEN, &err), P11TEE_E_CONFIG);
+    assert_int_equal(p11tee_config_set(cfg, "pkcs11-token", "pkcs11:token=x", &err), P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "pkcs11-module", "/nonexistent/module.so", &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, P11TEE_CHECK_TOKEN, &err), P11TEE_E_MODULE_LOAD);
+    assert_non_null(strstr(err.message, "/nonexistent/module.so"));
+    assert_int_equal(p11tee_config_set(cfg, "pkcs11-module", "/dev/null", &err), P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, P11TEE_CHECK_TOKEN, &err), P11TEE_E_MODULE_LOAD);
+    assert_int_equal(
+        p11tee_config_set(cfg, "pkcs11-module", test_require_env("P11TEE_MODULE"), &err),
+        P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, P11TEE_CHECK_TOKEN, &err), P11TEE_OK);
+    /* A pin-source file that others may read, and one that is missing. */
+    snprintf(pin_file, sizeof(pin_file), "%s/open-pin", test_require_env("TAP_TMP"));
+    f = fopen(pin_file, "w");
+    assert_non_null(f);
+    fputs("1234\n", f);
+    fclose(f);
+    assert_int_equal(chmod(pin_file, 0644), 0);
+    assert_int_equal(p11tee_config_set(cfg, "pkcs11-token",
+                                       "pkcs11:token=x?pin-source=file:/nonexistent/pin", &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, P11TEE_CHECK_TOKEN, &err), P11TEE_E_PIN_MISSING);
+    {
+        char uri[4200];
+
+        snprintf(uri, sizeof(uri), "pkcs11:token=x?pin-source=file:%s", pin_file);
+        assert_int_equal(p11tee_config_set(cfg, "pkcs11-token", uri, &err), P11TEE_OK);
+    }
+    assert_int_equal(p11tee_config_check(cfg, P11TEE_CHECK_TOKEN, &err), P11TEE_E_PIN_MISSING);
+    assert_non_null(strstr(err.message, "chmod 600"));
+    assert_int_equal(p11tee_config_set(cfg, "pkcs11-token", "pkcs11:token=x;bogus=1", &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, P11TEE_CHECK_TOKEN, &err), P11TEE_E_TOKEN_URI);
+    /* Files and URLs: the CA file, a proxy with credentials or of another scheme, the policy. */
+    assert_int_equal(p11tee_config_set(cfg, "cacert", "/nonexistent/ca.pem", &err), P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, 0, &err), P11TEE_E_CONFIG);
+    assert_int_equal(p11tee_config_set(cfg, "cacert", NULL, &err), P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "proxy", "http://user:secret@proxy:3128", &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, 0, &err), P11TEE_E_CONFIG);
+    assert_null(strstr(err.message, "secret"));
+    assert_int_equal(p11tee_config_set(cfg, "proxy", "ftp://proxy:21", &err), P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, 0, &err), P11TEE_E_CONFIG);
+    assert_int_equal(p11tee_config_set(cfg, "proxy", "socks5h://127.0.0.1:1080", &err), P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, 0, &err), P11TEE_OK);
+    assert_int_equal(p11tee_config_set(cfg, "policy-file", "/nonexistent/policy.json", &err),
+                     P11TEE_OK);
+    assert_int_equal(p11tee_config_check(cfg, 0, &err), P11TEE_E_POLICY_FILE);
+    p11tee_config_free(cfg);
 }
 
 typedef struct worker {
@@ -417,6 +488,7 @@ int main(void)
         cmocka_unit_test(result_fields),
         cmocka_unit_test(choices_by_index),
         cmocka_unit_test(config_errors),
+        cmocka_unit_test(config_check),
         cmocka_unit_test(threads),
     };
     return TEST_MAIN(tests, NULL, NULL);

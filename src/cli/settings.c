@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * Every setting from all its sources, weakest first: the built-in default,
+ * the system configuration file, the user's, the environment, the command
+ * line (cli_setting_get), and the library configuration made of them
+ * (cli_config). Errors name a setting where it came from ("--token",
+ * "P11TEE_TOKEN", "pkcs11-token in /etc/p11tee/config:3").
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+/* What the command line gave for key `k`; seconds become the key's milliseconds. */
+static const char *setting_flag(const cli_global *g, int k, char *buf, size_t cap)
+{
+    const char *secs = NULL;
+    char *end;
+    double s;
+
+    switch ((enum cli_key_id)k) {
+    case CLI_K_BASE_URL: return g->base_url;
+    case CLI_K_API_KEY_FILE: return g->api_key_file;
+    case CLI_K_MODULE: return g->module;
+    case CLI_K_TOKEN: return g->token;
+    case CLI_K_FORCE_FINAL: return g->force_final_pin_try ? "1" : NULL;
+    case CLI_K_POLICY: return g->policy;
+    case CLI_K_CACERT: return g->cacert;
+    case CLI_K_PROXY: return g->proxy;
+    case CLI_K_ACI_REPORT_URL: return g->aci_report_url;
+    case CLI_K_CONNECT_TIMEOUT: secs = g->connect_timeout; break;
+    case CLI_K_IDLE_TIMEOUT: secs = g->idle_timeout; break;
+    case CLI_K_TIMEOUT: secs = g->max_time; break;
+    case CLI_K_API_KEY:
+    case CLI_K_SESSION_TTL:
+    case CLI_K_REQUIRE_E2EE:
+    case CLI_K_ALLOW_PLAINTEXT:
+    case CLI_KEY_COUNT: return NULL;
+    }
+    if (secs == NULL)
+        return NULL;
+    s = strtod(secs, &end); /* checked when the option was parsed */
+    snprintf(buf, cap, "%.0f", s * 1000.0);
+    return buf;
+}
+
+void cli_setting_get(const cli_global *g, int k, cli_setting *out)
+{
+    const char *env = cli_keys[k].env != NULL ? getenv(cli_keys[k].env) : NULL;
+    const char *origin;
+
+    memset(out, 0, sizeof(*out));
+    if ((out->value = setting_flag(g, k, out->buf, sizeof(out->buf))) != NULL) {
+        out->layer = CLI_FROM_FLAG;
+        snprintf(out->origin, sizeof(out->origin), "%s", cli_keys[k].flag);
+    } else if (env != NULL && env[0] != '\0') {
+        out->value = env;
+        out->layer = CLI_FROM_ENV;
+        snprintf(out->origin, sizeof(out->origin), "%s", cli_keys[k].env);
+    } else if ((out->value = cli_conf_value(k, &origin, &out->layer)) != NULL) {
+        snprintf(out->origin, sizeof(out->origin), "%s", origin);
+    } else {
+        snprintf(out->origin, sizeof(out->origin), "default");
+    }
+}
+
+/* How messages name a setting: where its value came from. */
+static void setting_word(const cli_setting *s, int k, char *out, size_t cap)
+{
+    if (s->layer == CLI_FROM_SYSTEM || s->layer == CLI_FROM_USER)
+        snprintf(out, cap, "%s in %s", cli_keys[k].name, s->origin);
+    else if (s->layer != CLI_FROM_DEFAULT)
+        snprintf(out, cap, "%s", s->origin);
+    else
+        snprintf(out, cap, "%s (or %s)", cli_keys[k].flag, cli_keys[k].env);
+}
+
+/*
+ * The API key: from api-key-file or $API_KEY_VENICE, whichever comes from
+ * the stronger source (--api-key-file beats the variable, which beats a
+ * file's api-key-file). Never from argv. 0, or the exit code of a failure.
+ */
+static int cli_api_key(const cli_global *g, p11tee_config *cfg)
+{
+    cli_setting file, env;
+    p11tee_error err;
+    char *key;
+    size_t len = 0;
+    int rc;
+
+    cli_setting_get(g, CLI_K_API_KEY_FILE, &file);
+    cli_setting_get(g, CLI_K_API_KEY, &env);
+    p11tee_error_clear(&err);
+    if (file.value == NULL || env.layer > file.layer)
+        return env.value != NULL && p11tee_config_set(cfg, "api-key", env.value, &err) != P11TEE_OK
+                   ? cli_fail(&err)
+                   : 0;
+    if (strcmp(file.value, "-") != 0 && cli_file_private(file.value, "the API key file") != 0)
+        return CLI_EXIT_GENERAL;
+    key = cli_read_file(file.value, 4096, &len);
+    if (key == NULL)
+        return CLI_EXIT_GENERAL;
+    while (len > 0 && (key[len - 1] == '\n' || key[len - 1] == '\r' || key[len - 1] == ' '))
+        key[--len] = '\0';
+    rc = p11tee_config_set(cfg, "api-key", key, &err) != P11TEE_OK ? cli_fail(&err) : 0;
+    memset(key, 0, len);
+    free(key);
+    return rc;
+}
+
+static void cli_log(void *userdata, const char *line)
+{
+    (void)userdata;
+    fprintf(stderr, "p11tee: * %s\n", line);
+}
+
+static void cli_token_warning(void *userdata, const char *line)
+{
+    (void)userdata;
+    cli_warn("%s", line);
+}
+
+/* Errors name the token settings as the user gave them; the prompt and the warnings. */
+static p11tee_status cli_token_words(const cli_global *g, p11tee_config *cfg, p11tee_error *err)
+{
+    static const struct {
+        int k;
+        const char *lib;
+    } words[] = {{CLI_K_TOKEN, "pkcs11-token"},
+                 {CLI_K_MODULE, "pkcs11-module"},
+                 {CLI_K_FORCE_FINAL, "force-final-pin-try"}};
+    cli_setting s;
+    char word[CLI_ORIGIN_MAX + 64];
+    p11tee_status rc = P11TEE_OK;
+    size_t i;
+
+    for (i = 0; rc == P11TEE_OK && i < CLI_ARRAY_LEN(words); i++) {
+        cli_setting_get(g, words[i].k, &s);
+        if (words[i].k == CLI_K_FORCE_FINAL && s.layer == CLI_FROM_DEFAULT)
+            snprintf(word, sizeof(word), "--force-final-pin-try");
+        else
+            setting_word(&s, words[i].k, word, sizeof(word));
+        rc = p11tee_config_set_origin(cfg, words[i].lib, word, err);
+    }
+    p11tee_config_set_pin_prompt(cfg, cli_pin_prompt, NULL);
+    p11tee_config_set_warn(cfg, cli_token_warning, NULL);
+    return rc;
+}
+
+/* Every library setting that has a value, under its own name. */
+static p11tee_status cli_settings_apply(const cli_global *g, p11tee_config *cfg, p11tee_error *err)
+{
+    cli_setting s;
+    p11tee_status rc = P11TEE_OK;
+    size_t k;
+
+    for (k = 0; rc == P11TEE_OK && k < CLI_KEY_COUNT; k++) {
+        if (cli_keys[k].kind == CLI_KIND_SECRET || cli_keys[k].kind == CLI_KIND_CLI)
+            continue;
+        cli_setting_get(g, (int)k, &s);
+        if (s.value == NULL)
+            continue;
+        rc = p11tee_config_set(cfg, cli_keys[k].name, s.value, err);
+        if (rc != P11TEE_OK && err->detail[0] == '\0')
+            snprintf(err->detail, sizeof(err->detail), "%s comes from %.400s", cli_keys[k].name,
+                     s.origin);
+    }
+    return rc;
+}
+
+p11tee_config *cli_config(const cli_global *g, int *exit_code)
+{
+    p11tee_config *cfg;
+    p11tee_error err;
+    int rc;
+
+    if (cli_conf_load() != 0) {
+        *exit_code = CLI_EXIT_GENERAL;
+        return NULL;
+    }
+    if ((cfg = p11tee_config_new()) == NULL) {
+        cli_error("out of memory");
+        *exit_code = CLI_EXIT_GENERAL;
+        return NULL;
+    }
+    p11tee_error_clear(&err);
+    if (cli_settings_apply(g, cfg, &err) != P11TEE_OK ||
+        cli_token_words(g, cfg, &err) != P11TEE_OK) {
+        *exit_code = cli_fail(&err);
+        p11tee_config_free(cfg);
+        return NULL;
+    }
+    if ((rc = cli_api_key(g, cfg)) != 0) {
+        *exit_code = rc;
+        p11tee_config_free(cfg);
+        return NULL;
+    }
+    if (g->verbose)
+        p11tee_config_set_log(cfg, cli_log, NULL);
+    return cfg;
+}
+
+int cli_config_check(const p11tee_config *cfg, unsigned what)
+{
+    p11tee_error err;
+    int rc;
+
+    p11tee_error_clear(&err);
+    if (p11tee_config_check(cfg, what, &err) == P11TEE_OK)
+        return CLI_EXIT_OK;
+    rc = cli_fail(&err);
+    if (err.code == P11TEE_E_API_KEY_MISSING)
+        cli_note("  set API_KEY_VENICE, or name a file holding the key with --api-key-file or "
+                 "api-key-file in the configuration file");
+    return rc;
+}
+
+p11tee_client *cli_client(const cli_global *g, unsigned what, p11tee_config **cfg_out,
+                          int *exit_code)
+{
+    p11tee_config *cfg = cli_config(g, exit_code);
+    p11tee_client *client = NULL;
+    p11tee_error err;
+
+    if (cfg == NULL)
+        return NULL;
+    p11tee_error_clear(&err);
+    if ((*exit_code = cli_config_check(cfg, what)) != CLI_EXIT_OK) {
+        p11tee_config_free(cfg);
+        return NULL;
+    }
+    if (p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
+        *exit_code = cli_fail(&err);
+        p11tee_config_free(cfg);
+        return NULL;
+    }
+    if (cfg_out != NULL)
+        *cfg_out = cfg;
+    else
+        p11tee_config_free(cfg);
+    return client;
+}
