@@ -1,307 +1,67 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
-/* p11tee chat: one request, the answer streamed to stdout as it is decrypted. */
+/*
+ * p11tee chat: the options, the local checks, then one request (or the -i
+ * conversation), the answer streamed to stdout as it is decrypted.
+ */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
-#include "cli/cli.h"
+#include "cli/chat.h"
 
 static const char chat_help[] =
-    "Usage: p11tee chat -m MODEL [--system TEXT] [--json] [--e2ee | --tee-only]\n"
-    "                   [--allow-plaintext] [--no-stream] [--choices N]\n"
-    "                   [--save-exchange DIR] [PROMPT... | -]\n"
-    "  -m, --model MODEL   the model; E2EE models are attested and end-to-end encrypted\n"
-    "                      with keys in the token, TEE models attested\n"
-    "  --system TEXT       a system message\n"
-    "  PROMPT              the user message; read from stdin when - or absent (a prompt\n"
-    "                      on the command line is visible to other local users)\n"
-    "  --e2ee              refuse to send unless the model is end-to-end encrypted\n"
-    "  --tee-only          use an E2EE model without E2EE, on purpose: attested first,\n"
-    "                      then the prompt in the clear over TLS to the enclave (the\n"
-    "                      API layer in between can read it)\n"
-    "  --json              print an OpenAI-style response object at the end instead of\n"
-    "                      streaming the text (every choice)\n"
-    "  --allow-plaintext   pass plaintext fields of an E2EE stream through (marked on\n"
-    "                      stderr) instead of stopping with an error\n"
-    "  --no-stream         ask a non-E2EE model for one complete response\n"
-    "  --choices N         ask for N answers (the request's n, 1 to 16) and print them\n"
-    "                      all at the end, each under a \"--- choice I ---\" line\n"
-    "  --save-exchange DIR write the exact request and response bodies to\n"
-    "                      DIR/request.json and DIR/response.body, and the attestation\n"
-    "                      the chat relied on to DIR/attestation.json (mode 0600), for\n"
-    "                      p11tee signature --attestation ... --request ... --response ...\n"
+    "Usage: p11tee chat -m MODEL [options] [PROMPT... | -]\n"
+    "       p11tee chat -m MODEL -i [options]\n"
+    "       p11tee chat [-m MODEL] --request FILE [options]\n"
+    "  -m, --model MODEL    the model; e2ee models are attested and end-to-end encrypted\n"
+    "                       with keys in the token, tee models attested\n"
+    "  PROMPT               the user message; read from stdin when - or absent (a prompt\n"
+    "                       on the command line is visible to other local users; on a\n"
+    "                       terminal one Ctrl-D ends it)\n"
+    "  --system TEXT        a system message\n"
+    "  --messages FILE      earlier turns: an OpenAI messages array (JSON), sent before\n"
+    "                       PROMPT (without PROMPT, the messages alone)\n"
+    "  --request FILE       the whole OpenAI chat request (JSON); - reads it from stdin\n"
+    "  -i, --interactive    a conversation on the terminal, one line per turn; the\n"
+    "                       history stays in memory only; Ctrl-D ends it\n"
+    "  --temperature T      sampling temperature, 0 to 2\n"
+    "  --max-tokens N       the longest answer, in tokens\n"
+    "  --e2ee               refuse to send unless the model is end-to-end encrypted\n"
+    "  --tee-only           use an E2EE model without E2EE, on purpose: attested first,\n"
+    "                       then the prompt in the clear over TLS to the enclave (the\n"
+    "                       API layer in between can read it)\n"
+    "  --json               print an OpenAI-style response object at the end instead of\n"
+    "                       streaming the text (every choice)\n"
+    "  --allow-plaintext    pass plaintext fields of an E2EE stream through (marked on\n"
+    "                       stderr) instead of stopping with an error\n"
+    "  --no-stream          ask a non-E2EE model for one complete response\n"
+    "  --choices N          ask for N answers (the request's n, 1 to 16) and print them\n"
+    "                       all at the end, each under a \"--- choice I ---\" line\n"
+    "  --hide-reasoning     do not show the model's reasoning on stderr\n"
+    "  -q, --quiet          no verification summary and no request id on stderr\n"
+    "  --save-exchange DIR  write the exact request and response bodies to\n"
+    "                       DIR/request.json and DIR/response.body, and the attestation\n"
+    "                       the chat relied on to DIR/attestation.json (mode 0600), for\n"
+    "                       p11tee signature --attestation ... --request ... --response ...\n"
     "The decrypted answer goes to stdout; reasoning, the verification summary and the\n"
-    "request id go to stderr.\n";
-
-#define CHAT_PROMPT_MAX (4u * 1024 * 1024)
-
-typedef struct chat_state {
-    int json;
-    int tty_out, tty_err;       /* where control characters are neutralised */
-    p11tee_text_filter text[2]; /* per stream (0: stdout, 1: stderr), on terminals */
-    int printed;                /* bytes of content written to stdout */
-    int last_newline;           /* the last byte written to stdout was \n */
-    int in_reasoning;           /* reasoning text is open on stderr */
-    size_t plaintext;           /* fields passed through unencrypted */
-    int all_choices;            /* --choices: every choice, printed at the end */
-    int tee_only;               /* --tee-only */
-} chat_state;
+    "request id go to stderr. A failed write to stdout stops the stream at once.\n";
 
 /*
- * A hostile server could steer the user's terminal (hide text, set the
- * clipboard, rewrite the screen) with control sequences inside the answer.
- * On a terminal they become U+FFFD (newline and tab stay); a character split
- * across two fields is completed, not broken. Files and pipes get the bytes.
+ * What must hold locally: the API key; the token too when one is configured
+ * or the chat may be E2EE (an e2ee-* model, unless --tee-only).
  */
-static void chat_write(FILE *out, int tty, p11tee_text_filter *f, const char *text, size_t len)
-{
-    char *buf;
-    size_t n;
-
-    if (!tty) {
-        fwrite(text, 1, len, out);
-        return;
-    }
-    buf = malloc(3 * len + 16);
-    if (buf == NULL)
-        return;
-    n = p11tee_text_filter_run(f, text, len, buf);
-    fwrite(buf, 1, n, out);
-    free(buf);
-}
-
-static void chat_write_end(FILE *out, p11tee_text_filter *f)
-{
-    char tail[4];
-
-    fwrite(tail, 1, p11tee_text_filter_finish(f, tail), out);
-}
-
-static void chat_on_attested(void *userdata, const p11tee_attestation *a)
-{
-    const chat_state *st = userdata;
-
-    cli_attestation_summary(stderr, a);
-    /* Attested, not yet sent: the last moment to say what TEE-only means. */
-    if (st->tee_only)
-        cli_warn("--tee-only: the prompt goes UNENCRYPTED (TLS only) to the attested enclave; "
-                 "Venice's API layer in between can read it");
-}
-
-static int chat_on_text(void *userdata, size_t choice, p11tee_field field, const char *text,
-                        size_t len, int plaintext)
-{
-    chat_state *st = userdata;
-
-    if (choice != 0 || st->all_choices)
-        return 0; /* kept in the result, printed at the end */
-
-    if (plaintext) {
-        if (st->plaintext++ == 0)
-            cli_warn("the server sent UNENCRYPTED text inside the E2EE stream; it is passed "
-                     "through because of --allow-plaintext");
-        fprintf(stderr, "p11tee: [unencrypted field of %zu bytes follows on stdout]\n", len);
-    }
-    if (st->json || len == 0)
-        return 0;
-    if (field == P11TEE_FIELD_REASONING) {
-        chat_write(stderr, st->tty_err, &st->text[1], text, len);
-        st->in_reasoning = 1;
-        return 0;
-    }
-    if (st->in_reasoning) {
-        fputc('\n', stderr);
-        st->in_reasoning = 0;
-    }
-    chat_write(stdout, st->tty_out, &st->text[0], text, len);
-    fflush(stdout);
-    st->printed = 1;
-    st->last_newline = text[len - 1] == '\n';
-    return 0;
-}
-
-/* {"model": M, "messages": [{system}, {user}], "stream": S[, "n": N]} */
-static char *chat_request(const char *model, const char *system, const char *prompt,
-                          size_t prompt_len, int stream, int n)
-{
-    json_object *req = json_object_new_object(), *msgs = json_object_new_array(), *m;
-    char *out = NULL;
-
-    json_object_object_add(req, "model", json_object_new_string(model));
-    if (system != NULL) {
-        m = json_object_new_object();
-        json_object_object_add(m, "role", json_object_new_string("system"));
-        json_object_object_add(m, "content", json_object_new_string(system));
-        json_object_array_add(msgs, m);
-    }
-    m = json_object_new_object();
-    json_object_object_add(m, "role", json_object_new_string("user"));
-    json_object_object_add(m, "content", json_object_new_string_len(prompt, (int)prompt_len));
-    json_object_array_add(msgs, m);
-    json_object_object_add(req, "messages", msgs);
-    json_object_object_add(req, "stream", json_object_new_boolean(stream));
-    if (n > 1)
-        json_object_object_add(req, "n", json_object_new_int(n));
-    out = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
-                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(req);
-    return out;
-}
-
-/* The prompt: the arguments joined by spaces, or stdin for "-" or none. */
-static char *chat_prompt(int argc, char **argv, size_t *len)
-{
-    size_t total = 0, i;
-    char *p;
-
-    if (argc == 0 || (argc == 1 && strcmp(argv[0], "-") == 0))
-        return cli_read_file("-", CHAT_PROMPT_MAX, len);
-    for (i = 0; i < (size_t)argc; i++)
-        total += strlen(argv[i]) + 1;
-    p = malloc(total);
-    if (p == NULL)
-        return NULL;
-    p[0] = '\0';
-    for (i = 0; i < (size_t)argc; i++) {
-        if (i > 0)
-            strcat(p, " ");
-        strcat(p, argv[i]);
-    }
-    *len = strlen(p);
-    return p;
-}
-
-/* Write `len` bytes to DIR/NAME, readable by the owner only. */
-static int chat_save_file(const char *dir, const char *name, const uint8_t *data, size_t len)
-{
-    char path[4096];
-    struct stat st;
-    int fd, ok;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        cli_error("cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
-    /* A file that existed keeps its mode on O_CREAT: make it ours alone before writing. */
-    if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || fchmod(fd, 0600) != 0) {
-        cli_error("%s is not owned by this user or cannot be made private", path);
-        close(fd);
-        return -1;
-    }
-    ok = len == 0 || write(fd, data, len) == (ssize_t)len;
-    if (close(fd) != 0 || !ok) {
-        cli_error("cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* --save-exchange: the bodies as the server's signature hashes them. */
-static int chat_save_exchange(const char *dir, const p11tee_chat_result *res)
-{
-    const uint8_t *req, *resp;
-    size_t req_len, resp_len;
-    struct stat st;
-    char *att;
-
-    if (res == NULL || p11tee_chat_result_exchange(res, &req, &req_len, &resp, &resp_len) != 0) {
-        cli_warn("the exchange was not recorded (a body exceeded 64 MiB, or nothing was sent)");
-        return -1;
-    }
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        cli_error("cannot create %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    /* Others must not be able to swap the files (the request may be a TEE prompt in clear). */
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        cli_error("%s must be a directory of this user that nobody else can write to", dir);
-        return -1;
-    }
-    if (chat_save_file(dir, "request.json", req, req_len) != 0 ||
-        chat_save_file(dir, "response.body", resp, resp_len) != 0)
-        return -1;
-    /* Keys rotate: the signature is checked against the attestation current at the time. */
-    att = p11tee_chat_result_attestation(res) != NULL
-              ? p11tee_attestation_save(p11tee_chat_result_attestation(res))
-              : NULL;
-    if (att != NULL &&
-        chat_save_file(dir, "attestation.json", (const uint8_t *)att, strlen(att)) != 0) {
-        free(att);
-        return -1;
-    }
-    cli_note("saved the exact request and response bodies%s in %s/",
-             att != NULL ? " and the attestation they relied on" : "", dir);
-    free(att);
-    return 0;
-}
-
-/* --choices: every choice, one after the other, reasoning on stderr. */
-static void chat_print_choices(chat_state *st, const p11tee_chat_result *res)
-{
-    size_t i, n = p11tee_chat_result_choices(res), len;
-    const char *text;
-
-    for (i = 0; i < n; i++) {
-        printf("--- choice %zu ---\n", i);
-        text = p11tee_chat_result_text(res, i, P11TEE_FIELD_REASONING, &len);
-        if (len > 0) {
-            fprintf(stderr, "--- choice %zu reasoning ---\n", i);
-            chat_write(stderr, st->tty_err, &st->text[1], text, len);
-            chat_write_end(stderr, &st->text[1]);
-            fputc('\n', stderr);
-        }
-        text = p11tee_chat_result_text(res, i, P11TEE_FIELD_CONTENT, &len);
-        chat_write(stdout, st->tty_out, &st->text[0], text, len);
-        chat_write_end(stdout, &st->text[0]);
-        if (len == 0 || text[len - 1] != '\n')
-            fputc('\n', stdout);
-    }
-}
-
-/* What the user must hear about a result beyond its text. */
-static void chat_result_notes(const chat_state *st, const p11tee_chat_result *res)
-{
-    size_t dropped = p11tee_chat_result_dropped_reasoning(res);
-
-    if (dropped > 0)
-        cli_warn("PRIVACY FAILURE of the server: %zu reasoning field%s arrived UNENCRYPTED "
-                 "inside the E2EE stream (dropped, never shown); the answer itself was "
-                 "encrypted",
-                 dropped, dropped == 1 ? "" : "s");
-    if (!st->all_choices && !st->json && p11tee_chat_result_choices(res) > 1)
-        cli_note("the server sent %zu choices; choice 0 is shown (--choices shows all, --json "
-                 "returns all)",
-                 p11tee_chat_result_choices(res));
-    cli_note("request %s (%s%s%s)",
-             p11tee_chat_result_id(res) ? p11tee_chat_result_id(res) : "without id",
-             p11tee_chat_result_e2ee(res) ? "end-to-end encrypted, keys in the token"
-             : p11tee_chat_result_tee_only(res)
-                 ? "TEE-only on purpose: NOT end-to-end encrypted, readable by the API layer"
-                 : "not end-to-end encrypted",
-             st->plaintext ? ", SOME FIELDS ARRIVED UNENCRYPTED" : "",
-             dropped ? ", REASONING ARRIVED UNENCRYPTED (dropped)" : "");
-}
-
-/* What must hold locally: the API key; the token too when the chat may be E2EE. */
-static unsigned chat_checks(const cli_global *g, const char *model, int require_e2ee)
+static unsigned chat_checks(const cli_global *g, const chat_opts *o, const char *model)
 {
     cli_setting tok, mod, req;
 
     cli_setting_get(g, CLI_K_TOKEN, &tok);
     cli_setting_get(g, CLI_K_MODULE, &mod);
     cli_setting_get(g, CLI_K_REQUIRE_E2EE, &req);
-    if (tok.value != NULL || mod.value != NULL || strncmp(model, "e2ee-", 5) == 0 || require_e2ee ||
+    if (tok.value != NULL || mod.value != NULL ||
+        (model != NULL && strncmp(model, "e2ee-", 5) == 0 && !o->tee_only) || o->require_e2ee ||
         (req.value != NULL && strcmp(req.value, "1") == 0))
         return P11TEE_CHECK_API_KEY | P11TEE_CHECK_TOKEN;
     return P11TEE_CHECK_API_KEY;
@@ -320,137 +80,208 @@ static void chat_warn_plaintext(const cli_global *g, int flag)
                  s.origin);
 }
 
-static int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st,
-                       p11tee_chat_result *res)
+/* Options that do not go together; 0, or -1 after the usage text. */
+static int chat_usage_ok(const chat_opts *o, int args)
 {
-    char *json;
+    const char *why = NULL;
 
-    /* A character still incomplete at the end is no character: shown replaced. */
-    chat_write_end(stdout, &st->text[0]);
-    chat_write_end(stderr, &st->text[1]);
-    if (st->in_reasoning)
-        fputc('\n', stderr);
-    if (st->printed && !st->last_newline)
-        fputc('\n', stdout);
-    if (rc == P11TEE_OK && st->all_choices && !st->json)
-        chat_print_choices(st, res);
-    fflush(stdout);
-    if (rc == P11TEE_OK && st->json && (json = p11tee_chat_result_json(res)) != NULL) {
-        puts(json);
-        free(json);
-    }
-    if (res != NULL)
-        chat_result_notes(st, res);
-    if (rc == P11TEE_OK)
-        return CLI_EXIT_OK;
-    if (st->printed)
-        cli_warn("the output above is incomplete");
-    return cli_fail(err);
+    if (o->model == NULL && o->request == NULL)
+        why = "chat needs -m MODEL (or a --request naming its model)";
+    else if (o->request != NULL &&
+             (o->messages != NULL || o->system != NULL || args > 0 || o->interactive))
+        why = "--request is the whole request: no --messages, --system, -i or PROMPT with it";
+    else if (o->require_e2ee && o->tee_only)
+        why = "--e2ee and --tee-only contradict each other";
+    else if (o->interactive && (args > 0 || o->json || o->save != NULL || o->n > 1))
+        why = "-i reads its turns from the terminal: no PROMPT, --json, --choices or "
+              "--save-exchange";
+    else if (o->interactive && !isatty(STDIN_FILENO))
+        why = "chat -i needs a terminal on stdin (without one, use --messages)";
+    else if (chat_check_sampling(o) != 0)
+        return -1;
+    if (why == NULL)
+        return 0;
+    cli_error("%s", why);
+    fputs(chat_help, stderr);
+    return -1;
 }
 
-/* --choices N: 1 to P11TEE_CHOICES_MAX; 0 after saying what is wrong. */
-static int chat_choices_option(const char *arg)
+/* The library options chat's own flags set. */
+static void chat_library_options(p11tee_config *cfg, const chat_opts *o)
 {
-    char *end;
-    long n = strtol(arg, &end, 10);
+    if (o->allow_plaintext)
+        p11tee_config_set(cfg, "allow-plaintext", "1", NULL);
+    if (o->save != NULL)
+        p11tee_config_set(cfg, "record-exchange", "1", NULL);
+    if (o->require_e2ee)
+        p11tee_config_set(cfg, "require-e2ee", "1", NULL);
+    if (o->tee_only)
+        p11tee_config_set(cfg, "tee-only", "1", NULL);
+}
 
-    if (end == arg || *end != '\0' || n < 1 || n > P11TEE_CHOICES_MAX) {
-        cli_error("--choices wants a number from 1 to %d, not \"%s\"", P11TEE_CHOICES_MAX, arg);
-        return 0;
+/*
+ * The request text, read after the local checks: --request, or --messages
+ * and the prompt. NULL after saying why; `*model` for --request.
+ */
+static char *chat_request(const cli_global *g, const p11tee_config *cfg, chat_opts *o,
+                          json_object *history, int argc, char **argv, char **model)
+{
+    char *prompt, *req;
+    size_t len = 0;
+
+    if (o->request != NULL) {
+        req = chat_request_load(o, model);
+        /* The model was learnt from the request: a chat that may be E2EE checks the token. */
+        if (req != NULL && o->model == NULL &&
+            cli_config_check(cfg, chat_checks(g, o, *model)) != CLI_EXIT_OK) {
+            free(req);
+            return NULL;
+        }
+        return req;
     }
-    return (int)n;
+    if (history != NULL && argc == 0)
+        return chat_request_build(o, history, NULL, 0);
+    prompt = chat_prompt_read(argc, argv, &len);
+    if (prompt == NULL)
+        return NULL;
+    req = chat_request_build(o, history, prompt, len);
+    explicit_bzero(prompt, len);
+    free(prompt);
+    if (req == NULL)
+        cli_error("out of memory");
+    return req;
+}
+
+/* One request, its answer streamed. */
+static int chat_once(p11tee_client *client, chat_state *st, const char *req)
+{
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    p11tee_status status;
+    int rc;
+
+    p11tee_error_clear(&err);
+    status = p11tee_chat(client, req, strlen(req), &chat_events, st, &res, &err);
+    rc = chat_finish(status, &err, st, res);
+    if (st->o->save != NULL && res != NULL && chat_save_exchange(st->o->save, res) != 0 &&
+        rc == CLI_EXIT_OK)
+        rc = CLI_EXIT_GENERAL;
+    p11tee_chat_result_free(res);
+    return rc;
+}
+
+static int chat_run(cli_global *g, chat_opts *o, int argc, char **argv)
+{
+    p11tee_config *cfg;
+    p11tee_client *client = NULL;
+    json_object *history = NULL;
+    p11tee_error err;
+    chat_state st;
+    char *req = NULL, *model = NULL;
+    int rc = CLI_EXIT_OK;
+
+    /* Every local setting first: nothing is read from stdin or sent before they hold. */
+    if ((cfg = cli_config(g, &rc)) == NULL)
+        return rc;
+    chat_library_options(cfg, o);
+    if ((rc = cli_config_check(cfg, chat_checks(g, o, o->model))) != CLI_EXIT_OK)
+        goto out;
+    chat_warn_plaintext(g, o->allow_plaintext);
+    rc = CLI_EXIT_GENERAL;
+    if (o->messages != NULL && (history = chat_messages_load(o->messages)) == NULL)
+        goto out;
+    if (!o->interactive && (req = chat_request(g, cfg, o, history, argc, argv, &model)) == NULL)
+        goto out;
+    if (model != NULL)
+        o->model = model;
+    p11tee_error_clear(&err);
+    if (p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    chat_state_init(&st, o);
+    rc = o->interactive ? chat_interactive(client, &st, history) : chat_once(client, &st, req);
+    chat_state_free(&st);
+out:
+    if (req != NULL)
+        explicit_bzero(req, strlen(req));
+    free(req);
+    free(model);
+    json_object_put(history);
+    p11tee_client_free(client);
+    p11tee_config_free(cfg);
+    return rc;
 }
 
 int cmd_chat(cli_global *g, int argc, char **argv)
 {
-    static const struct option own[] = {
-        {"model", required_argument, NULL, 'm'},   {"system", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},          {"allow-plaintext", no_argument, NULL, 'P'},
-        {"no-stream", no_argument, NULL, 'N'},     {"save-exchange", required_argument, NULL, 'X'},
-        {"e2ee", no_argument, NULL, 'E'},          {"tee-only", no_argument, NULL, 'T'},
-        {"choices", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0}};
-    static const p11tee_chat_events events = {.on_attested = chat_on_attested,
-                                              .on_text = chat_on_text};
+    enum {
+        O_SYSTEM = 1,
+        O_JSON,
+        O_PLAIN,
+        O_NOSTREAM,
+        O_SAVE,
+        O_E2EE,
+        O_MESSAGES,
+        O_REQUEST,
+        O_TEMP,
+        O_MAXTOK,
+        O_HIDE,
+        O_TEE_ONLY,
+        O_CHOICES
+    };
+    static const struct option own[] = {{"model", required_argument, NULL, 'm'},
+                                        {"system", required_argument, NULL, O_SYSTEM},
+                                        {"json", no_argument, NULL, O_JSON},
+                                        {"allow-plaintext", no_argument, NULL, O_PLAIN},
+                                        {"no-stream", no_argument, NULL, O_NOSTREAM},
+                                        {"save-exchange", required_argument, NULL, O_SAVE},
+                                        {"e2ee", no_argument, NULL, O_E2EE},
+                                        {"messages", required_argument, NULL, O_MESSAGES},
+                                        {"request", required_argument, NULL, O_REQUEST},
+                                        {"interactive", no_argument, NULL, 'i'},
+                                        {"temperature", required_argument, NULL, O_TEMP},
+                                        {"max-tokens", required_argument, NULL, O_MAXTOK},
+                                        {"quiet", no_argument, NULL, 'q'},
+                                        {"hide-reasoning", no_argument, NULL, O_HIDE},
+                                        {"tee-only", no_argument, NULL, O_TEE_ONLY},
+                                        {"choices", required_argument, NULL, O_CHOICES},
+                                        {NULL, 0, NULL, 0}};
     struct option opts[CLI_OPTIONS_MAX];
-    const char *model = NULL, *system = NULL, *save = NULL;
-    int opt, rc = CLI_EXIT_OK, allow_plaintext = 0, stream = 1, require_e2ee = 0, n = 1;
-    chat_state st;
-    p11tee_config *cfg = NULL;
-    p11tee_client *client = NULL;
-    p11tee_chat_result *res = NULL;
-    p11tee_error err;
-    p11tee_status status;
-    char *prompt, *req;
-    size_t prompt_len = 0;
+    chat_opts o;
+    int opt, rc;
 
-    memset(&st, 0, sizeof(st));
-    st.tty_out = isatty(STDOUT_FILENO);
-    st.tty_err = isatty(STDERR_FILENO);
-    p11tee_text_filter_init(&st.text[0], P11TEE_TEXT_KEEP_NEWLINES);
-    p11tee_text_filter_init(&st.text[1], P11TEE_TEXT_KEEP_NEWLINES);
+    memset(&o, 0, sizeof(o));
+    o.stream = 1;
+    o.n = 1;
     cli_options(own, opts);
-    while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORT "m:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORT "m:iq", opts, NULL)) != -1) {
         switch (opt) {
-        case 'm': model = optarg; break;
-        case 's': system = optarg; break;
-        case 'j': st.json = 1; break;
-        case 'P': allow_plaintext = 1; break;
-        case 'N': stream = 0; break;
-        case 'X': save = optarg; break;
-        case 'E': require_e2ee = 1; break;
-        case 'T': st.tee_only = 1; break;
-        case 'C':
-            if ((n = chat_choices_option(optarg)) == 0)
+        case 'm': o.model = optarg; break;
+        case O_SYSTEM: o.system = optarg; break;
+        case O_JSON: o.json = 1; break;
+        case O_PLAIN: o.allow_plaintext = 1; break;
+        case O_NOSTREAM: o.stream = 0; break;
+        case O_SAVE: o.save = optarg; break;
+        case O_E2EE: o.require_e2ee = 1; break;
+        case O_MESSAGES: o.messages = optarg; break;
+        case O_REQUEST: o.request = optarg; break;
+        case 'i': o.interactive = 1; break;
+        case O_TEMP: o.temperature = optarg; break;
+        case O_MAXTOK: o.max_tokens = optarg; break;
+        case 'q': o.quiet = 1; break;
+        case O_HIDE: o.hide_reasoning = 1; break;
+        case O_TEE_ONLY: o.tee_only = 1; break;
+        case O_CHOICES:
+            if ((o.n = chat_choices_option(optarg)) == 0)
                 return CLI_EXIT_USAGE;
-            st.all_choices = n > 1;
             break;
         default:
             if ((rc = cli_other_option(g, opt, chat_help)) >= 0)
                 return rc;
         }
     }
-    if (model == NULL) {
-        fputs(chat_help, stderr);
+    if (chat_usage_ok(&o, argc - optind) != 0)
         return CLI_EXIT_USAGE;
-    }
-    if (require_e2ee && st.tee_only) {
-        cli_error("--e2ee and --tee-only contradict each other");
-        return CLI_EXIT_USAGE;
-    }
-    p11tee_error_clear(&err);
-    /* Every local setting first: nothing is read from stdin or sent before they hold. */
-    cfg = cli_config(g, &rc);
-    if (cfg == NULL)
-        return rc;
-    if (allow_plaintext)
-        p11tee_config_set(cfg, "allow-plaintext", "1", NULL);
-    if (save != NULL)
-        p11tee_config_set(cfg, "record-exchange", "1", NULL);
-    if (require_e2ee)
-        p11tee_config_set(cfg, "require-e2ee", "1", NULL);
-    if (st.tee_only)
-        p11tee_config_set(cfg, "tee-only", "1", NULL);
-    if ((rc = cli_config_check(cfg, chat_checks(g, model, require_e2ee))) != CLI_EXIT_OK) {
-        p11tee_config_free(cfg);
-        return rc;
-    }
-    chat_warn_plaintext(g, allow_plaintext);
-    prompt = chat_prompt(argc - optind, argv + optind, &prompt_len);
-    req = prompt != NULL ? chat_request(model, system, prompt, prompt_len, stream, n) : NULL;
-    free(prompt);
-    if (req == NULL || p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
-        rc = req == NULL ? CLI_EXIT_GENERAL : cli_fail(&err);
-        p11tee_config_free(cfg);
-        free(req);
-        return rc;
-    }
-    status = p11tee_chat(client, req, strlen(req), &events, &st, &res, &err);
-    rc = chat_finish(status, &err, &st, res);
-    if (save != NULL && res != NULL && chat_save_exchange(save, res) != 0 && rc == CLI_EXIT_OK)
-        rc = CLI_EXIT_GENERAL;
-    p11tee_chat_result_free(res);
-    p11tee_client_free(client);
-    p11tee_config_free(cfg);
-    free(req);
-    return rc;
+    return chat_run(g, &o, argc - optind, argv + optind);
 }

@@ -3,6 +3,8 @@
 /* p11tee: chat with confidential-AI models, every private key in a PKCS#11 token. */
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -56,6 +58,26 @@ static void usage(FILE *out)
                  "Run 'man p11tee' for exit codes and examples.\n");
 }
 
+/*
+ * What a command wrote to stdout must have arrived: a full disk or a closed
+ * pipe is an error (exit 1), not silence. SIGPIPE is ignored so that such a
+ * write fails with EPIPE and is reported like any other.
+ */
+static int stdout_flushed(int rc)
+{
+    int e;
+
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    e = errno != 0 ? errno : EIO;
+    if (rc == CLI_EXIT_OK) {
+        cli_error("cannot write to stdout: %s", strerror(e));
+        rc = CLI_EXIT_GENERAL;
+    }
+    return rc;
+}
+
 /* --json anywhere in the command's arguments (before "--"): failures become JSON too. */
 static int wants_json(int argc, char **argv)
 {
@@ -76,6 +98,7 @@ int main(int argc, char **argv)
     int opt, r;
 
     memset(&g, 0, sizeof(g));
+    signal(SIGPIPE, SIG_IGN);
     cli_options(own, opts);
     /* Global options before the command; stop at the first non-option. */
     while ((opt = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
@@ -108,7 +131,7 @@ int main(int argc, char **argv)
             r = commands[i].run(&g, sub_argc, sub_argv);
             cli_json_finish(r);
             cli_conf_free();
-            return r;
+            return stdout_flushed(r);
         }
     cli_error("unknown command \"%s\" (try p11tee --help)", argv[optind]);
     return CLI_EXIT_USAGE;

@@ -40,7 +40,9 @@ it_check_out "... stdout holds the one verified piece before it" "$(printf '%s' 
 it_check_grep "... flagged incomplete" "$IT_ERR" "output above is incomplete"
 it_run $P chat -m "$E2EE_MODEL" --json "gateway"
 it_check_rc "... --json: the same exit code" 4
-it_check_out "... --json: no object on stdout for a failed request" ""
+it_check_eq "... --json: one JSON error object on stdout for a failed request" \
+    "$("${PYTHON3:-/usr/bin/python3}" -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; print(e["exit"], e["message"])' "$IT_OUT")" \
+    "4 the server reported an error in the stream: upstream inference failed (TEST) (upstream_error)"
 
 # delta: null, an empty data: line, usage in a chunk of its own with choices: [].
 fault gateway-framing
