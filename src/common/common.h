@@ -82,6 +82,17 @@ typedef struct strview {
 p11tee_status sjson_parse(const char *buf, size_t len, size_t max, const char *what,
                           json_object **out, p11tee_error *err);
 
+/*
+ * sjson_raw.c: the exact bytes of the value of member `key` at the top
+ * level of the JSON object in `buf` (what a signature over that member
+ * covers, as Intel signs "tcbInfo" inside a PCS response). The document is
+ * parsed strictly first, as sjson_parse() does. Errors: those of
+ * sjson_parse(), P11TEE_E_JSON (not an object, the member twice),
+ * P11TEE_E_JSON_FIELD (no such member).
+ */
+p11tee_status sjson_raw_member(const char *buf, size_t len, size_t max, const char *what,
+                               const char *key, strview *out, p11tee_error *err);
+
 /* A reusable parser for many small documents (stream chunks). */
 typedef struct sjson_parser sjson_parser;
 sjson_parser *sjson_parser_new(void);

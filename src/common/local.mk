@@ -3,4 +3,4 @@
 # src/common: the error object, the bounded buffer, strict JSON, the text filter,
 # RFC 8785 canonical JSON.
 libp11tee_core_la_SOURCES += src/common/common.h src/common/err.c src/common/buf.c \
-	src/common/text.c src/common/sjson.c src/common/jcs.c
+	src/common/text.c src/common/sjson.c src/common/jcs.c src/common/sjson_raw.c

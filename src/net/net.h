@@ -33,6 +33,9 @@
 #define NET_ERROR_TEXT_MAX   256
 #define NET_ERROR_TYPE_MAX   64
 #define NET_CONTENT_TYPE_MAX 128
+/* Response headers a request may ask to keep, and the longest value kept. */
+#define NET_KEEP_HEADERS_MAX 4
+#define NET_KEPT_HEADER_MAX  ((size_t)64 * 1024)
 
 /*
  * One line of -v output, without a trailing newline. Request lines start
@@ -113,6 +116,12 @@ typedef struct net_request {
     net_sink_fn sink; /* NULL: collect the body into net_response.body */
     void *sink_ctx;
     net_cancel *cancel; /* NULL: the transfer cannot be cancelled */
+    /*
+     * Response headers to keep, by name (case-insensitive), NULL-terminated,
+     * at most NET_KEEP_HEADERS_MAX; NULL: none. Their values arrive in
+     * net_response.kept, in the same order.
+     */
+    const char *const *keep_headers;
 } net_request;
 
 typedef struct net_response {
@@ -130,6 +139,13 @@ typedef struct net_response {
     char error_text[NET_ERROR_TEXT_MAX];
     /* Non-2xx only: error.type of {"error": {"type": ...}} (printable), else "". */
     char error_type[NET_ERROR_TYPE_MAX];
+    /*
+     * The values of the request's keep_headers (the last one of each name,
+     * without surrounding blanks), malloc'd, or NULL when the response had
+     * none. A value longer than NET_KEPT_HEADER_MAX fails the transfer
+     * (P11TEE_E_RESPONSE_TOO_LARGE).
+     */
+    char *kept[NET_KEEP_HEADERS_MAX];
 } net_response;
 
 /*

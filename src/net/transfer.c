@@ -113,21 +113,50 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
     return 0;
 }
 
-static void on_header_field(net_xfer *x, const char *line, size_t len)
+/* A header the request asked to keep: its value, trimmed. 0, or -1 (x->rc set). */
+static int keep_header(net_xfer *x, const char *line, size_t nlen, size_t v, size_t len)
+{
+    const char *const *names = x->req->keep_headers;
+    size_t i, end = len;
+
+    for (i = 0; names != NULL && names[i] != NULL && i < NET_KEEP_HEADERS_MAX; i++) {
+        if (!net_header_name_is(line, nlen, names[i]))
+            continue;
+        while (end > v && strchr(" \t\r\n", line[end - 1]) != NULL)
+            end--;
+        if (end - v > NET_KEPT_HEADER_MAX) {
+            x->rc = err_set(x->err, P11TEE_E_RESPONSE_TOO_LARGE,
+                            "the %s header from %s exceeds %zu bytes", names[i], x->url,
+                            NET_KEPT_HEADER_MAX);
+            return -1;
+        }
+        free(x->resp->kept[i]);
+        if ((x->resp->kept[i] = strndup(line + v, end - v)) == NULL) {
+            x->rc = err_set(x->err, P11TEE_E_NOMEM, "out of memory reading a header");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int on_header_field(net_xfer *x, const char *line, size_t len)
 {
     size_t nlen = 0, v;
 
     while (nlen < len && line[nlen] != ':')
         nlen++;
     if (nlen == len)
-        return;
+        return 0;
     for (v = nlen + 1; v < len && (line[v] == ' ' || line[v] == '\t'); v++)
         ;
+    if (keep_header(x, line, nlen, v, len) != 0)
+        return -1;
     if (net_header_name_is(line, nlen, "content-type"))
         net_printable(x->resp->content_type, sizeof(x->resp->content_type), line + v, len - v,
                       x->c->key);
     if (net_header_is_logged(line, nlen))
         net_say(x->c, "< %.*s", (int)len, line);
+    return 0;
 }
 
 static size_t on_header(char *line, size_t size, size_t n, void *userp)
@@ -145,8 +174,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *userp)
         curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
         x->resp->status = status;
         x->resp->body.max = is_2xx(status) ? x->c->max_response : NET_ERROR_BODY_MAX;
-    } else {
-        on_header_field(x, line, len);
+    } else if (on_header_field(x, line, len) != 0) {
+        return 0; /* aborts the transfer with x->rc */
     }
     return len;
 }
@@ -400,6 +429,13 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
 
 void net_response_free(net_response *resp)
 {
-    if (resp != NULL)
-        bytebuf_free(&resp->body);
+    size_t i;
+
+    if (resp == NULL)
+        return;
+    bytebuf_free(&resp->body);
+    for (i = 0; i < NET_KEEP_HEADERS_MAX; i++) {
+        free(resp->kept[i]);
+        resp->kept[i] = NULL;
+    }
 }

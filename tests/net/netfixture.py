@@ -189,6 +189,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, "application/json", json.dumps(out).encode())
         elif path == "/json":
             self.send(200, "application/json; charset=utf-8", b'{"ok": true}')
+        elif path == "/headers":
+            # ?NAME=VALUE...: each sent as a response header ("@N" stands for N times "a").
+            extra = [(k, "a" * int(v[1:]) if v.startswith("@") else v) for k, v in q.items()]
+            self.send(200, "application/json", b'{"ok": true}', extra)
         elif path.startswith("/status/"):
             self.error_reply(int(path[len("/status/"):]), q.get("form", "string"))
         elif path == "/big":
