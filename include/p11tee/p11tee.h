@@ -61,6 +61,15 @@ void p11tee_config_free(p11tee_config *cfg);
  *   proxy               the proxy for https:// requests ("http://proxy:3128",
  *                       "socks5h://host:1080"; no credentials: those go into
  *                       https_proxy), overriding libcurl's environment variables
+ *   collateral-url      Intel PCS (default https://api.trustedservices.intel.com)
+ *                       or a PCCS serving /sgx/certification/v4/ and
+ *                       /tdx/certification/v4/, for p11tee_collateral_fetch()
+ *   collateral-root-crl-url  where the root CA CRL comes from; default: Intel's
+ *                       https://certificates.trustedservices.intel.com/
+ *                       IntelSGXRootCA.der with Intel's PCS, else the PCCS's
+ *                       /sgx/certification/v4/rootcacrl
+ *   collateral-cache    the collateral cache directory; default
+ *                       $XDG_CACHE_HOME/p11tee when set, else /var/cache/p11tee
  *   connect-timeout-ms  default 10000
  *   idle-timeout-ms     longest silence inside a response, default 60000
  *   timeout-ms          whole request, default 0 (none)
@@ -220,7 +229,10 @@ int p11tee_attestation_check(const p11tee_attestation *a, size_t index, p11tee_c
  * "xfam", "reportdata", "tcb_status", "gpu_count", "vm_num_gpus" (the quoted
  * VM's); the events the replayed log measured: "compose_hash",
  * "os_image_hash", "key_provider", "instance_id", "app_id"; the keyset's
- * "workload_id" and "workload_keyset_digest"; "policy".
+ * "workload_id" and "workload_keyset_digest"; "policy"; "fmspc" and "pck_ca"
+ * (the platform the quote needs collateral for), "collateral" (where the
+ * collateral came from), "collateral_issued" and "collateral_age_days" (how
+ * old it was at the verification time).
  */
 const char *p11tee_attestation_get(const p11tee_attestation *a, const char *field);
 
@@ -248,6 +260,49 @@ p11tee_attestation *p11tee_attestation_ref(const p11tee_attestation *a);
 
 /* Drop a reference; the last one frees the attestation. Accepts NULL. */
 void p11tee_attestation_free(p11tee_attestation *a);
+
+/* ---- Intel TDX collateral ---------------------------------------------------- */
+
+/*
+ * Intel's collateral (TCB info, QE identity, CRLs and their issuer chains)
+ * lets the verifier check a quote's TCB status and revocation; it expires
+ * about monthly. The cache holds one verified document per platform (FMSPC
+ * and PCK CA) in collateral-cache; verifications use it when the policy
+ * says so (by default, whenever it holds the quote's platform's).
+ */
+typedef struct p11tee_collateral_info {
+    char fmspc[13];     /* 12 upper-case hex digits */
+    char ca[16];        /* "platform" or "processor": the PCK CA */
+    time_t issued;      /* the older issueDate of the TCB info and QE identity */
+    time_t next_update; /* the earliest nextUpdate of the documents: refresh before */
+    char anchor[160];   /* the root the documents verified to */
+    int test_root;      /* 1: a test root of the policy, not Intel's */
+    char path[1024];    /* the cache file */
+} p11tee_collateral_info;
+
+/*
+ * Fetch the collateral of the platform `fmspc` (12 hex digits) whose PCK
+ * certificates the `ca` CA issues ("platform", the default when NULL, or
+ * "processor") from collateral-url through the configured proxy and CA
+ * file, verify it at `at` (0: now) against the pinned Intel SGX Root CA (or
+ * the configured policy's test roots), and only then write it into the
+ * cache. Errors: the network's and the server's (P11TEE_E_NET_*,
+ * P11TEE_E_HTTP), P11TEE_E_COLLATERAL (stale, tampered, for another
+ * platform: nothing is written), P11TEE_E_IO (the cache cannot be written),
+ * P11TEE_E_POLICY_FILE, P11TEE_E_INVALID_ARG.
+ */
+p11tee_status p11tee_collateral_fetch(const p11tee_config *cfg, const char *fmspc, const char *ca,
+                                      time_t at, p11tee_collateral_info *info, p11tee_error *err);
+
+/* What the cache holds for a platform, verified again at `at`. Errors as above, no network. */
+p11tee_status p11tee_collateral_cached(const p11tee_config *cfg, const char *fmspc, const char *ca,
+                                       time_t at, p11tee_collateral_info *info, p11tee_error *err);
+
+/* The cache directory `cfg` selects, written into `buf` (returned). */
+const char *p11tee_collateral_dir(const p11tee_config *cfg, char *buf, size_t cap);
+
+/* The platforms the cache holds, as "FMSPC:ca" strings; how many were written. */
+size_t p11tee_collateral_platforms(const p11tee_config *cfg, char (*out)[24], size_t max);
 
 /* ---- chat ----------------------------------------------------------------- */
 

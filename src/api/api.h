@@ -81,8 +81,9 @@ void api_policy_free(api_policy *p);
  * into a->outcome, api_attestation_seal(). Immutable once sealed and judged
  * (only its reference count changes), so any thread may read it.
  */
-#define API_ATT_TEXT_MAX (2 * TDX_REPORTDATA_BYTES + 1) /* longest rendered field */
-#define API_ATT_FIELDS   29
+#define API_ATT_TEXT_MAX   (2 * TDX_REPORTDATA_BYTES + 1) /* longest rendered field */
+#define API_ATT_FIELDS     34
+#define API_ATT_SOURCE_MAX 1300 /* where the collateral came from, for the report */
 
 struct p11tee_attestation {
     api_refs refs;
@@ -94,6 +95,8 @@ struct p11tee_attestation {
     p11tee_error verdict;
     time_t fetched_at; /* when the response was fetched (saved with it); 0: unknown */
     char text[API_ATT_FIELDS][API_ATT_TEXT_MAX]; /* quote fields as text, rendered at sealing */
+    char collateral[API_ATT_SOURCE_MAX];         /* where the TDX collateral came from; "" none */
+    time_t verified_at;                          /* the verification time */
 };
 
 /* An empty attestation judged by `pol` (it takes a reference); NULL when out of memory. */
@@ -130,6 +133,7 @@ typedef struct api_token_config {
 struct p11tee_config {
     char *base_url, *api_key, *module, *token, *policy_file, *cacert, *proxy;
     char *aci_report_url; /* the operator's native ACI report, fetched with our nonce */
+    char *collateral_url, *collateral_root_crl_url, *collateral_cache;
     api_token_config tok;
     long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s, token_workers;
     long connections; /* idle upstream connections kept for reuse; 0: the network default */
@@ -226,6 +230,28 @@ p11tee_status api_get(p11tee_client *c, const char *path, struct net_response *r
 /* Percent-encode `in` for a query string into `out`; 0 when it does not fit. */
 int api_query_escape(const char *in, char *out, size_t cap);
 
+/*
+ * collateral.c: the TDX collateral cache (collateral_fetch.c fills it). A
+ * platform is an FMSPC (12 hex digits) and a PCK CA ("platform" or
+ * "processor"); its file is DIR/tdx-FMSPC-CA.json.
+ */
+int api_collateral_platform_ok(const char *fmspc, const char *ca);
+void api_collateral_file(const char *dir, const char *fmspc, const char *ca, char *out, size_t cap);
+/* The configured policy, whose test roots `w` then names (P11TEE_E_POLICY_FILE). */
+p11tee_status api_collateral_test_roots(const p11tee_config *cfg, attest_policy **pol,
+                                        attest_collateral_want *w, p11tee_error *err);
+void api_collateral_info(const attest_collateral_info *ai, const char *path,
+                         p11tee_collateral_info *info);
+/*
+ * The collateral for a quote (binary or text) by the policy's rule: the
+ * policy's file (nothing to do here), the cache (when it holds the quote's
+ * platform's, or always), or none. `*json` is malloc'd or NULL; `source`
+ * says where it came from, or, when there is none, why (for the report).
+ */
+void api_collateral_for_quote(const p11tee_config *cfg, const attest_policy *pol,
+                              const uint8_t *quote, size_t qlen, char **json, size_t *len,
+                              char *source, size_t scap, char *why, size_t wcap);
+
 /* flight.c (all under c->lock) */
 /* Join the flight for `key`, or start one (*lead = 1: run it, then land it); NULL: no memory. */
 api_flight *api_flight_join_locked(p11tee_client *c, const char *key, int *lead);
@@ -264,10 +290,22 @@ p11tee_status api_model_caps(p11tee_client *c, const char *model, int *e2ee, int
 /*
  * flow_attest.c: the verifier's outcome of `response` (moved into the
  * attestation) under `pol`, as a sealed and judged public object; the verdict
- * is returned. Only an allocation failure leaves `*out` NULL.
+ * is returned. Only an allocation failure leaves `*out` NULL. The collateral
+ * is ex->collateral (the file `given` names), else the policy's (its file,
+ * or cfg's collateral cache).
  */
-p11tee_status api_judge(api_attestation *response, const attest_expect *ex, const char *nonce_hex,
+p11tee_status api_judge(const p11tee_config *cfg, api_attestation *response,
+                        const attest_expect *ex, const char *given, const char *nonce_hex,
                         api_policy *pol, p11tee_attestation **out, p11tee_error *err);
+/*
+ * The collateral for the quote: the caller's (ex->collateral, the file
+ * `given` names), else by the policy's rule (its file, the cache); where it
+ * came from, or why there is none, goes into `a` and `ex`. `*cached` is the
+ * document read from the cache, for the caller to free after evaluating.
+ */
+void api_judge_collateral(const p11tee_config *cfg, const uint8_t *quote, size_t qlen,
+                          const char *given, p11tee_attestation *a, attest_expect *ex,
+                          char **cached, char *why, size_t wcap);
 /* Fetch and verify a model's attestation with a fresh nonce. */
 p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attestation **out,
                                p11tee_error *err);
@@ -276,9 +314,9 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
  * `pol`. What `ex` leaves unset (model, nonce, time) comes from the saved
  * document; a model that differs from the saved one is refused.
  */
-p11tee_status api_attest_saved(api_policy *pol, const char *json, size_t len,
-                               const attest_expect *ex, p11tee_attestation **out,
-                               p11tee_error *err);
+p11tee_status api_attest_saved(const p11tee_config *cfg, api_policy *pol, const char *json,
+                               size_t len, const attest_expect *ex, const char *given,
+                               p11tee_attestation **out, p11tee_error *err);
 
 /* route.c */
 typedef enum api_chat_mode {

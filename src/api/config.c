@@ -41,6 +41,9 @@ void api_config_clear(p11tee_config *cfg)
     free(cfg->cacert);
     free(cfg->aci_report_url);
     free(cfg->proxy);
+    free(cfg->collateral_url);
+    free(cfg->collateral_root_crl_url);
+    free(cfg->collateral_cache);
     api_token_config_clear(&cfg->tok);
     memset(cfg, 0, sizeof(*cfg));
 }
@@ -66,6 +69,9 @@ static const struct {
     {"cacert", offsetof(p11tee_config, cacert), 0},
     {"aci-report-url", offsetof(p11tee_config, aci_report_url), 0},
     {"proxy", offsetof(p11tee_config, proxy), 0},
+    {"collateral-url", offsetof(p11tee_config, collateral_url), 0},
+    {"collateral-root-crl-url", offsetof(p11tee_config, collateral_root_crl_url), 0},
+    {"collateral-cache", offsetof(p11tee_config, collateral_cache), 0},
 };
 
 static const struct {
@@ -176,6 +182,9 @@ p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11t
     dst->cacert = api_dup(src->cacert, &ok);
     dst->aci_report_url = api_dup(src->aci_report_url, &ok);
     dst->proxy = api_dup(src->proxy, &ok);
+    dst->collateral_url = api_dup(src->collateral_url, &ok);
+    dst->collateral_root_crl_url = api_dup(src->collateral_root_crl_url, &ok);
+    dst->collateral_cache = api_dup(src->collateral_cache, &ok);
     ok &= api_token_config_copy(&src->tok, &dst->tok) == P11TEE_OK;
     if (!ok) {
         api_config_clear(dst);

@@ -17,10 +17,33 @@
 #include "crypto/crypto.h"
 #include "net/net.h"
 
-p11tee_status api_judge(api_attestation *response, const attest_expect *ex, const char *nonce_hex,
+void api_judge_collateral(const p11tee_config *cfg, const uint8_t *quote, size_t qlen,
+                          const char *given, p11tee_attestation *a, attest_expect *ex,
+                          char **cached, char *why, size_t wcap)
+{
+    size_t len = 0;
+
+    *cached = NULL;
+    why[0] = '\0';
+    a->verified_at = ex->at != 0 ? ex->at : time(NULL);
+    if (ex->collateral != NULL) {
+        snprintf(a->collateral, sizeof(a->collateral), "the file %s", given);
+        return;
+    }
+    api_collateral_for_quote(cfg, a->policy->rules, quote, qlen, cached, &len, a->collateral,
+                             sizeof(a->collateral), why, wcap);
+    ex->collateral = *cached;
+    ex->collateral_len = len;
+    ex->collateral_why = why;
+}
+
+p11tee_status api_judge(const p11tee_config *cfg, api_attestation *response,
+                        const attest_expect *ex, const char *given, const char *nonce_hex,
                         api_policy *pol, p11tee_attestation **out, p11tee_error *err)
 {
     p11tee_attestation *a = api_attestation_alloc(pol);
+    attest_expect with = *ex;
+    char *cached = NULL, why[ATTEST_REASON_MAX];
     p11tee_status rc;
 
     *out = NULL;
@@ -28,7 +51,10 @@ p11tee_status api_judge(api_attestation *response, const attest_expect *ex, cons
         api_attestation_free(response);
         return err_set(err, P11TEE_E_NOMEM, "out of memory");
     }
-    attest_evaluate(&response->ev, ex, pol->rules, &a->outcome);
+    api_judge_collateral(cfg, (const uint8_t *)response->ev.intel_quote.p,
+                         response->ev.intel_quote.len, given, a, &with, &cached, why, sizeof(why));
+    attest_evaluate(&response->ev, &with, pol->rules, &a->outcome);
+    free(cached);
     rc = api_attestation_seal(a, response, ex->model, nonce_hex, err);
     a->response.ev.native_error = a->response.native_error; /* it moved with the response */
     if (rc != P11TEE_OK) {
@@ -101,7 +127,7 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
     memset(&ex, 0, sizeof(ex));
     ex.model = model;
     ex.nonce = nonce;
-    rc = api_judge(&parsed, &ex, nonce_hex, c->policy, out, err);
+    rc = api_judge(&c->cfg, &parsed, &ex, NULL, nonce_hex, c->policy, out, err);
     if (*out != NULL)
         (*out)->fetched_at = time(NULL);
     api_log(c, "* attestation of %s: %s", model,
@@ -198,8 +224,8 @@ p11tee_status p11tee_signature_verify(p11tee_client *client, const char *model,
         /* The attestation the exchange relied on: keys rotate, this one was current then. */
         memset(&ex, 0, sizeof(ex));
         ex.model = model;
-        rc = api_attest_saved(client->policy, opts->attestation, opts->attestation_len, &ex, out,
-                              err);
+        rc = api_attest_saved(&client->cfg, client->policy, opts->attestation,
+                              opts->attestation_len, &ex, NULL, out, err);
     } else {
         rc = api_attest_model(client, model, out, err);
     }

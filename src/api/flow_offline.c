@@ -114,8 +114,9 @@ static p11tee_status flow_saved_expect_of(const api_saved *s, const attest_expec
     return P11TEE_OK;
 }
 
-p11tee_status api_attest_saved(api_policy *pol, const char *json, size_t len,
-                               const attest_expect *ex, p11tee_attestation **out, p11tee_error *err)
+p11tee_status api_attest_saved(const p11tee_config *cfg, api_policy *pol, const char *json,
+                               size_t len, const attest_expect *ex, const char *given,
+                               p11tee_attestation **out, p11tee_error *err)
 {
     flow_saved_expect f;
     api_saved saved;
@@ -140,7 +141,8 @@ p11tee_status api_attest_saved(api_policy *pol, const char *json, size_t len,
         parsed.ev.native_error = parsed.native_error;
     }
     if (rc == P11TEE_OK)
-        rc = api_judge(&parsed, &f.ex, f.nonce_hex[0] ? f.nonce_hex : NULL, pol, out, err);
+        rc = api_judge(cfg, &parsed, &f.ex, given, f.nonce_hex[0] ? f.nonce_hex : NULL, pol, out,
+                       err);
     if (*out != NULL)
         (*out)->fetched_at = (time_t)saved.fetched_at;
     api_saved_free(&saved);
@@ -164,7 +166,8 @@ p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, 
         rc = flow_offline_policy(&f, &pol, err);
     /* The nonce the caller gave is the one rendered; else the saved one. */
     if (rc == P11TEE_OK)
-        rc = api_attest_saved(pol, json, len, &f.ex, out, err);
+        rc = api_attest_saved(cfg, pol, json, len, &f.ex, opts != NULL ? opts->collateral : NULL,
+                              out, err);
     if (*out != NULL && opts != NULL && opts->nonce_hex != NULL)
         snprintf((*out)->nonce, sizeof((*out)->nonce), "%s", opts->nonce_hex);
     api_policy_free(pol);
@@ -195,8 +198,14 @@ p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data,
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory");
     api_policy_free(pol);
     if (rc == P11TEE_OK) {
+        attest_expect with = f.ex;
+        char *cached = NULL, why[ATTEST_REASON_MAX];
+
+        api_judge_collateral(cfg, data, len, opts != NULL ? opts->collateral : NULL, a, &with,
+                             &cached, why, sizeof(why));
         /* A quote that cannot be read is recorded as a failed check: judge it like the rest. */
-        attest_evaluate_quote(data, len, &f.ex, a->policy->rules, &a->outcome, &local);
+        attest_evaluate_quote(data, len, &with, a->policy->rules, &a->outcome, &local);
+        free(cached);
         rc = api_attestation_seal(a, NULL, NULL, NULL, err);
     }
     flow_offline_end(&f);

@@ -30,6 +30,10 @@ typedef enum att_source {
     ATT_VM_GPUS,       /* vm_config's num_gpus: the quoted VM's own */
     ATT_OUTCOME_TEXT,  /* a text the verifier found: offset of its array in attest_outcome */
     ATT_POLICY,        /* where the policy came from */
+    ATT_COLLATERAL,    /* where the TDX collateral came from */
+    ATT_COLL_ISSUED,   /* when the collateral used was issued */
+    ATT_COLL_AGE,      /* its age in days at the verification time */
+    ATT_PLATFORM,      /* the quote's FMSPC (offset 0) or PCK CA (offset 1) */
 } att_source;
 
 typedef struct att_field {
@@ -82,6 +86,11 @@ static const att_field att_fields[] = {
     ATT_OUTCOME_FIELD("workload_id", workload_id),
     ATT_OUTCOME_FIELD("workload_keyset_digest", keyset_digest),
     {"policy", ATT_POLICY, 0, 0},
+    {"fmspc", ATT_PLATFORM, 0, 0},
+    {"pck_ca", ATT_PLATFORM, 1, 0},
+    {"collateral", ATT_COLLATERAL, 0, 0},
+    {"collateral_issued", ATT_COLL_ISSUED, 0, 0},
+    {"collateral_age_days", ATT_COLL_AGE, 0, 0},
 };
 
 _Static_assert(P11TEE_ARRAY_LEN(att_fields) == API_ATT_FIELDS, "one text slot per field");
@@ -99,6 +108,26 @@ static int att_field_index(const char *name)
     return -1;
 }
 
+/* "2025-06-19T10:16:03Z" */
+static void att_time(time_t t, char *out)
+{
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL ||
+        strftime(out, API_ATT_TEXT_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        out[0] = '\0';
+}
+
+/* The quote's FMSPC (`which` 0) or PCK CA (1), from its PCK certificate. */
+static void att_render_platform(const p11tee_attestation *a, size_t which, char *out)
+{
+    char fmspc[13], ca[16];
+
+    if (attest_quote_platform(a->outcome.quote_buf, a->outcome.quote_len, fmspc, ca, NULL) ==
+        P11TEE_OK)
+        snprintf(out, API_ATT_TEXT_MAX, "%s", which == 0 ? fmspc : ca);
+}
+
 /* The text of the rendered fields; "" when the outcome has no value for it. */
 static void att_render(p11tee_attestation *a, size_t i)
 {
@@ -113,6 +142,15 @@ static void att_render(p11tee_attestation *a, size_t i)
         snprintf(out, API_ATT_TEXT_MAX, "%d", o->vm_num_gpus);
     if (!o->has_quote)
         return;
+    if (f->source == ATT_COLL_ISSUED && o->tdx.collateral_issued != 0)
+        att_time(o->tdx.collateral_issued, out);
+    else if (f->source == ATT_COLL_AGE && o->tdx.collateral_issued != 0)
+        snprintf(out, API_ATT_TEXT_MAX, "%ld",
+                 a->verified_at > o->tdx.collateral_issued
+                     ? (long)((a->verified_at - o->tdx.collateral_issued) / 86400)
+                     : 0L);
+    else if (f->source == ATT_PLATFORM)
+        att_render_platform(a, f->offset, out);
     if (f->source == ATT_QUOTE_HEX)
         hex_encode((const uint8_t *)&o->quote + f->offset, f->size, out, API_ATT_TEXT_MAX);
     else if (f->source == ATT_QUOTE_VERSION)
@@ -219,6 +257,10 @@ static const char *att_value(const p11tee_attestation *a, size_t i)
 
         return t[0] != '\0' ? t : NULL;
     }
+    case ATT_COLLATERAL: return a->collateral[0] != '\0' ? a->collateral : NULL;
+    case ATT_COLL_ISSUED:
+    case ATT_COLL_AGE:
+    case ATT_PLATFORM:
     case ATT_QUOTE_HEX:
     case ATT_QUOTE_VERSION:
     case ATT_VM_GPUS:

@@ -145,9 +145,76 @@ const char *tdx_tcb_status_name(tdx_tcb_status s);
 p11tee_status tdx_tcb_status_from_name(const char *name, tdx_tcb_status *out, p11tee_error *err);
 
 typedef struct tdx_verdict {
-    tdx_tcb_status tcb; /* TDX_TCB_UNKNOWN without collateral */
-    int test_root;      /* 1: the PCK chain ends at a caller-given (test) root */
+    tdx_tcb_status tcb;       /* TDX_TCB_UNKNOWN without collateral */
+    int test_root;            /* 1: the PCK chain ends at a caller-given (test) root */
+    time_t collateral_issued; /* the older issueDate of the authentic TCB info and QE
+                                 identity; 0: none */
 } tdx_verdict;
+
+/* ==== TDX collateral on its own (collateral_alone.c) ======================== */
+
+/* What collateral must be for, and how to trust it. */
+typedef struct attest_collateral_want {
+    const char *fmspc;      /* 12 hex digits (either case); NULL: any */
+    const char *ca;         /* "platform" or "processor"; NULL: either */
+    const char *test_roots; /* PEM test roots besides Intel's (the policy's); NULL: none */
+    size_t test_roots_len;
+    time_t at; /* 0: now */
+} attest_collateral_want;
+
+typedef struct attest_collateral_info {
+    char fmspc[13];     /* the TCB info's, upper-case hex */
+    char ca[16];        /* "platform" or "processor": the PCK CRL's issuer */
+    time_t issued;      /* the older issueDate of the TCB info and QE identity */
+    time_t next_update; /* the earliest nextUpdate of the four documents */
+    char anchor[160];   /* the root they verified to, as reasons name it */
+    int test_root;      /* 1: a caller-given test root, not Intel's */
+} attest_collateral_info;
+
+/*
+ * Verify collateral in the dcap-qvl JSON shape on its own, before it is
+ * kept: the PCK CRL's issuer chain verifies to the pinned Intel SGX Root CA
+ * (or a test root), both CRLs are signed by their CA and current, the TCB
+ * info and QE identity are signed by an Intel SGX TCB Signing certificate
+ * under the same root and not revoked, they are TDX's (ids TDX and TD_QE),
+ * for `want->fmspc` and `want->ca`, and current. Error: P11TEE_E_COLLATERAL
+ * with the reason (stale, tampered, wrong FMSPC, ...).
+ */
+p11tee_status attest_collateral_verify(const char *json, size_t len,
+                                       const attest_collateral_want *want,
+                                       attest_collateral_info *info, p11tee_error *err);
+
+/*
+ * The platform a quote (binary, hex or base64) needs collateral for: its PCK
+ * certificate's FMSPC (12 upper-case hex digits) and the CA that issued it
+ * ("platform" or "processor"). Errors: the quote's (P11TEE_E_QUOTE_FORMAT, ...).
+ */
+p11tee_status attest_quote_platform(const uint8_t *data, size_t len, char fmspc[13], char ca[16],
+                                    p11tee_error *err);
+
+/* What a PCS or PCCS answered (collateral_pcs.c); the chains as their headers carry them. */
+typedef struct attest_pcs_answers {
+    const uint8_t *pck_crl; /* /sgx/certification/v4/pckcrl: DER, PEM or hex */
+    size_t pck_crl_len;
+    const char *pck_crl_chain; /* SGX-PCK-CRL-Issuer-Chain, percent-encoded PEM */
+    const uint8_t *root_crl;   /* the root CA CRL: DER, PEM or hex */
+    size_t root_crl_len;
+    const uint8_t *tcb; /* /tdx/certification/v4/tcb: {"tcbInfo": ..., "signature": ...} */
+    size_t tcb_len;
+    const char *tcb_chain; /* TCB-Info-Issuer-Chain */
+    const uint8_t *qe;     /* /tdx/certification/v4/qe/identity: {"enclaveIdentity": ...} */
+    size_t qe_len;
+    const char *qe_chain; /* SGX-Enclave-Identity-Issuer-Chain */
+} attest_pcs_answers;
+
+/*
+ * The collateral document (dcap-qvl's JSON shape, what --collateral and the
+ * cache hold) made of a PCS's answers, with the signed texts cut out exactly.
+ * Nothing is verified here. `*json` is malloc'd. Errors:
+ * P11TEE_E_COLLATERAL naming the answer that is not what PCS sends.
+ */
+p11tee_status attest_collateral_from_pcs(const attest_pcs_answers *a, char **json, size_t *len,
+                                         p11tee_error *err);
 
 /* ==== the policy (policy.c), docs/policy.md ================================ */
 
@@ -183,6 +250,14 @@ typedef struct attest_event_pin {
     char v[ATTEST_PIN_VALUES_MAX][ATTEST_EVENT_TEXT_MAX]; /* lowercase hex, or the text */
 } attest_event_pin;
 
+/* Where the TDX collateral comes from (tdx.collateral in docs/policy.md). */
+typedef enum attest_collateral_source {
+    ATTEST_COLL_DEFAULT = 0, /* the collateral cache, when it holds the quote's platform's */
+    ATTEST_COLL_FILE,        /* the file the policy names (collateral, collateral_len) */
+    ATTEST_COLL_CACHE,       /* the cache, always: no entry means the checks are not done */
+    ATTEST_COLL_OFF,         /* none: the collateral checks are not done */
+} attest_collateral_source;
+
 typedef struct attest_policy {
     attest_rule rules[ATTEST_POLICY_RULES_MAX]; /* built-in defaults, then the file's */
     size_t nrules;
@@ -194,8 +269,12 @@ typedef struct attest_policy {
     size_t tdx_test_roots_len;
     char *nvidia_test_roots;
     size_t nvidia_test_roots_len;
-    char *collateral; /* TDX collateral JSON, from tdx.collateral_file */
+    char *collateral; /* TDX collateral JSON, from tdx.collateral.file (or collateral_file) */
     size_t collateral_len;
+    attest_collateral_source collateral_source;
+    char *collateral_cache;    /* the directory tdx.collateral.cache names; NULL: configured */
+    char collateral_name[256]; /* the policy's collateral file, as reports name it */
+    int max_age_days;          /* tdx.collateral.max_age_days; 0: no limit */
     int tee_chat_requires_attestation; /* default 1 */
     char source[256];                  /* "built-in default" or the file's path */
 } attest_policy;
@@ -269,6 +348,7 @@ typedef struct attest_expect {
     time_t at;              /* verification time; 0: now */
     const char *collateral; /* overrides the policy's collateral; NULL: none */
     size_t collateral_len;
+    const char *collateral_why; /* without collateral: why there is none (for the report) */
 } attest_expect;
 
 typedef struct attest_outcome {

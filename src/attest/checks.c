@@ -116,6 +116,10 @@ const attest_check_info attest_checks[ATTEST_CK_COUNT] = {
                                               "Intel's TCB Signing key signed the QE identity"},
     [ATTEST_CK_TDX_COLLATERAL_DATES] = {"tdx.collateral.dates", ATTEST_AREA_TDX_COLLATERAL, IFC,
                                         BY_FAMILY, "the TCB info and QE identity are current"},
+    [ATTEST_CK_TDX_COLLATERAL_AGE] = {"tdx.collateral.age", ATTEST_AREA_TDX_COLLATERAL, IFC,
+                                      BY_FAMILY,
+                                      "the TCB info and QE identity were issued at most the "
+                                      "policy's tdx.collateral.max_age_days ago"},
     [ATTEST_CK_TDX_COLLATERAL_FMSPC] = {"tdx.collateral.fmspc", ATTEST_AREA_TDX_COLLATERAL, IFC,
                                         BY_FAMILY,
                                         "the TCB info is for this platform (FMSPC, PCE-ID)"},

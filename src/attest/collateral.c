@@ -22,13 +22,7 @@
 #include "attest/tdx.h"
 #include "crypto/crypto.h"
 
-typedef struct collateral {
-    json_object *root;
-    X509_CRL *root_crl; /* issued by the root CA */
-    X509_CRL *pck_crl;  /* issued by the PCK Platform/Processor CA */
-    json_object *tcb_info;
-    json_object *qe_identity;
-} collateral;
+typedef tdx_collateral collateral;
 
 static const char *const fields[] = {
     "pck_crl_issuer_chain",     "root_ca_crl", "pck_crl",
@@ -71,8 +65,7 @@ static json_object *signed_json(json_object *root, const char *key)
     return obj;
 }
 
-/* Fill `c` from the collateral text; a failure names the field to fix. */
-static int collateral_parse(collateral *c, const char *text, size_t len, char *why, size_t wl)
+int tdx_collateral_parse(collateral *c, const char *text, size_t len, char *why, size_t wl)
 {
     p11tee_error err;
     size_t i, n;
@@ -111,7 +104,7 @@ static int collateral_parse(collateral *c, const char *text, size_t len, char *w
     return 1;
 }
 
-static void collateral_free(collateral *c)
+void tdx_collateral_free(collateral *c)
 {
     json_object_put(c->root);
     json_object_put(c->tcb_info);
@@ -129,7 +122,7 @@ static int crl_current(X509_CRL *crl, time_t at)
            X509_cmp_time(next, &at) == 1;
 }
 
-static const char *crl_problem(X509_CRL *crl, X509 *issuer, time_t at)
+const char *tdx_crl_problem(X509_CRL *crl, X509 *issuer, time_t at)
 {
     int ok;
 
@@ -155,8 +148,8 @@ static void check_crls(const collateral *c, const tdx_pck *pck, time_t at, attes
         return;
     }
     attest_time_text(at, when);
-    root_bad = crl_problem(c->root_crl, pck->anchor, at);
-    pck_bad = crl_problem(c->pck_crl, pck->ca, at);
+    root_bad = tdx_crl_problem(c->root_crl, pck->anchor, at);
+    pck_bad = tdx_crl_problem(c->pck_crl, pck->ca, at);
     if (root_bad != NULL)
         attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_CRL, P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL,
                           "root CA CRL refused at %s: %s", when, root_bad);
@@ -199,16 +192,13 @@ static void check_revocation(const collateral *c, const tdx_pck *pck, attest_rep
 
 /*
  * The signing chain of the TCB info or QE identity, verified to a trusted
- * root: the root the PCK chain ends at when that one verified (collateral
+ * root: `want_anchor` when given (the root the PCK chain ends at: collateral
  * under another root does not speak for this platform). The signer must not
- * be revoked by the root CRL when that CRL is trustworthy.
+ * be revoked by the root CRL when that CRL is trustworthy (`root_crl_ok`).
  */
-static STACK_OF(X509) *signing_chain(const collateral *c, const attest_trust *t, const tdx_pck *pck,
-                                     const char *what, const attest_report *rep, char *why,
-                                     size_t wl)
+static STACK_OF(X509) *signing_chain(const collateral *c, const attest_trust *t, X509 *want_anchor,
+                                     int root_crl_ok, const char *what, char *why, size_t wl)
 {
-    const attest_check *crl =
-        attest_report_find(rep, attest_check_name(ATTEST_CK_TDX_COLLATERAL_CRL));
     char key[40], fail[160], a1[96], a2[96];
     STACK_OF(X509) *certs, *chain = NULL;
     X509 *anchor;
@@ -229,8 +219,8 @@ static STACK_OF(X509) *signing_chain(const collateral *c, const attest_trust *t,
         return NULL;
     anchor = sk_X509_value(chain, sk_X509_num(chain) - 1);
     attest_anchor_name(t, anchor, a1, sizeof(a1));
-    if (pck->anchor != NULL && X509_cmp(anchor, pck->anchor) != 0) {
-        attest_anchor_name(t, pck->anchor, a2, sizeof(a2));
+    if (want_anchor != NULL && X509_cmp(anchor, want_anchor) != 0) {
+        attest_anchor_name(t, want_anchor, a2, sizeof(a2));
         snprintf(why, wl, "%s is signed under %s but the PCK chain ends at %s", what, a1, a2);
     } else if (sk_X509_num(chain) != 2 ||
                !attest_cert_cn_is(sk_X509_value(chain, 0), "Intel SGX TCB Signing") ||
@@ -241,24 +231,22 @@ static STACK_OF(X509) *signing_chain(const collateral *c, const attest_trust *t,
                  "%s is not signed by an \"Intel SGX TCB Signing\" end-entity certificate "
                  "issued by the root (chain of %d)",
                  what, sk_X509_num(chain));
-    } else if (crl != NULL && crl->result == P11TEE_CHECK_PASS &&
-               revoked_by(c->root_crl, sk_X509_value(chain, 0))) {
+    } else if (root_crl_ok && revoked_by(c->root_crl, sk_X509_value(chain, 0))) {
         snprintf(why, wl, "%s signing certificate is revoked by the root CA CRL", what);
     } else {
         snprintf(why, wl, "%s signature verifies; signing chain verified to %s%s", what, a1,
-                 crl != NULL && crl->result == P11TEE_CHECK_PASS ? ", signer not revoked" : "");
+                 root_crl_ok ? ", signer not revoked" : "");
         return chain;
     }
     sk_X509_pop_free(chain, X509_free);
     return NULL;
 }
 
-/* The raw ECDSA signature over the exact bytes of the JSON text. */
-static int check_signed(const collateral *c, const attest_trust *t, const tdx_pck *pck,
-                        const char *what, attest_check_id id, attest_report *rep)
+int tdx_collateral_signed(const collateral *c, const attest_trust *t, X509 *want_anchor,
+                          int root_crl_ok, const char *what, char *why, size_t wl)
 {
-    char key[40], why[ATTEST_REASON_MAX];
-    STACK_OF(X509) *chain = signing_chain(c, t, pck, what, rep, why, sizeof(why));
+    char key[40];
+    STACK_OF(X509) *chain = signing_chain(c, t, want_anchor, root_crl_ok, what, why, wl);
     size_t len, siglen, n;
     const char *text = tdx_json_str(c->root, what, &len), *sighex;
     uint8_t sig[TDX_ECDSA_SIG_BYTES];
@@ -268,15 +256,27 @@ static int check_signed(const collateral *c, const attest_trust *t, const tdx_pc
     sighex = tdx_json_str(c->root, key, &siglen);
     if (chain != NULL) {
         if (hex_decode(sighex, siglen, sig, sizeof(sig), &n, NULL) != P11TEE_OK || n != sizeof(sig))
-            snprintf(why, sizeof(why), "%s is not %zu bytes of hex (raw r || s)", key, sizeof(sig));
+            snprintf(why, wl, "%s is not %zu bytes of hex (raw r || s)", key, sizeof(sig));
         else if (!attest_ecdsa_verify_raw(X509_get0_pubkey(sk_X509_value(chain, 0)), "SHA256",
                                           (const uint8_t *)text, len, sig, sizeof(sig)))
-            snprintf(why, sizeof(why), "%s does not verify over the %zu bytes of %s", key, len,
-                     what);
+            snprintf(why, wl, "%s does not verify over the %zu bytes of %s", key, len, what);
         else
             ok = 1;
     }
     sk_X509_pop_free(chain, X509_free);
+    return ok;
+}
+
+/* The raw ECDSA signature over the exact bytes of the JSON text. */
+static int check_signed(const collateral *c, const attest_trust *t, const tdx_pck *pck,
+                        const char *what, attest_check_id id, attest_report *rep)
+{
+    const attest_check *crl =
+        attest_report_find(rep, attest_check_name(ATTEST_CK_TDX_COLLATERAL_CRL));
+    char why[ATTEST_REASON_MAX];
+    int ok = tdx_collateral_signed(
+        c, t, pck->anchor, crl != NULL && crl->result == P11TEE_CHECK_PASS, what, why, sizeof(why));
+
     attest_report_add(rep, id, ok ? P11TEE_CHECK_PASS : P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL,
                       "%s", why);
     return ok;
@@ -300,17 +300,19 @@ void tdx_check_collateral(const tdx_quote *q, const tdx_verify_opts *o, const at
 
     if (o->collateral == NULL) {
         not_checked_from(rep, TDX_COLLATERAL_FIRST,
-                         "no collateral given (TCB info, QE identity, CRLs)");
+                         o->no_collateral_why != NULL && o->no_collateral_why[0] != '\0'
+                             ? o->no_collateral_why
+                             : "no collateral given (TCB info, QE identity, CRLs)");
         return;
     }
-    if (!collateral_parse(&c, o->collateral, o->collateral_len, why, sizeof(why))) {
+    if (!tdx_collateral_parse(&c, o->collateral, o->collateral_len, why, sizeof(why))) {
         attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_FORMAT, P11TEE_CHECK_FAIL,
                           P11TEE_E_COLLATERAL, "%s", why);
         /* The format check comes first: the rest depend on it. */
         snprintf(why, sizeof(why), "the collateral is unusable (see %s)",
                  attest_check_name(ATTEST_CK_TDX_COLLATERAL_FORMAT));
         not_checked_from(rep, (attest_check_id)(TDX_COLLATERAL_FIRST + 1), why);
-        collateral_free(&c);
+        tdx_collateral_free(&c);
         return;
     }
     attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_FORMAT, P11TEE_CHECK_PASS, P11TEE_OK,
@@ -321,5 +323,5 @@ void tdx_check_collateral(const tdx_quote *q, const tdx_verify_opts *o, const at
     qe_ok = check_signed(&c, t, pck, "qe_identity", ATTEST_CK_TDX_COLLATERAL_QE_IDENTITY, rep);
     tdx_check_tcb(q, pck->leaf, tcb_ok ? c.tcb_info : NULL, qe_ok ? c.qe_identity : NULL, o, t->at,
                   rep, v);
-    collateral_free(&c);
+    tdx_collateral_free(&c);
 }

@@ -179,6 +179,8 @@ static void ev_tdx_options(const attest_expect *ex, const attest_policy *pol,
     o->nonce = ex->nonce;
     o->allow_nonce_sha256 = pol->allow_nonce_sha256;
     o->accepted_tcb = pol->accepted_tcb;
+    o->max_age_days = pol->max_age_days;
+    o->no_collateral_why = ex->collateral_why;
 }
 
 /*

@@ -169,6 +169,7 @@ void attest_policy_free(attest_policy *p)
     free(p->tdx_test_roots);
     free(p->nvidia_test_roots);
     free(p->collateral);
+    free(p->collateral_cache);
     free(p);
 }
 

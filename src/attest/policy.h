@@ -3,7 +3,8 @@
 /*
  * The policy file's parts (internal to src/attest): policy.c reads the file,
  * its checks, presets and roots; policy_tdx.c its "tdx" object (measurement
- * and event pins, each one value or a list, TCB statuses, collateral).
+ * and event pins, each one value or a list, TCB statuses); policy_collateral.c
+ * where the TDX collateral comes from (tdx.collateral).
  */
 #ifndef P11TEE_ATTEST_POLICY_H
 #define P11TEE_ATTEST_POLICY_H
@@ -20,5 +21,9 @@ p11tee_status policy_read(const char *base_dir, const char *name, size_t max, ch
 /* One member `key` of the policy's "tdx" object. */
 p11tee_status policy_tdx_member(attest_policy *p, const char *key, json_object *v,
                                 const char *base_dir, p11tee_error *err);
+
+/* policy_collateral.c: tdx.collateral_file (`is_file`) or the tdx.collateral object. */
+p11tee_status policy_collateral(attest_policy *p, json_object *v, int is_file, const char *base_dir,
+                                p11tee_error *err);
 
 #endif /* P11TEE_ATTEST_POLICY_H */

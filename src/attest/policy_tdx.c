@@ -214,11 +214,7 @@ p11tee_status policy_tdx_member(attest_policy *p, const char *key, json_object *
         p->allow_nonce_sha256 = json_object_get_boolean(v);
         return P11TEE_OK;
     }
-    if (strcmp(key, "collateral_file") == 0) {
-        if (!json_object_is_type(v, json_type_string))
-            return err_set(err, P11TEE_E_POLICY, "tdx.collateral_file must be a file name");
-        return policy_read(base_dir, json_object_get_string(v), TDX_COLLATERAL_MAX, &p->collateral,
-                           &p->collateral_len, err);
-    }
+    if (strcmp(key, "collateral_file") == 0 || strcmp(key, "collateral") == 0)
+        return policy_collateral(p, v, strcmp(key, "collateral_file") == 0, base_dir, err);
     return err_set(err, P11TEE_E_POLICY, "policy key tdx.%s is unknown (see docs/policy.md)", key);
 }

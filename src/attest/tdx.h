@@ -77,10 +77,12 @@ typedef struct tdx_verify_opts {
     size_t collateral_len;
     const char *extra_roots_pem; /* test roots only, PEM; NULL: Intel's root alone */
     size_t extra_roots_len;
-    const uint8_t *address; /* ETH_ADDRESS_BYTES expected in REPORTDATA; NULL: not checked */
-    const uint8_t *nonce;   /* P11TEE_NONCE_BYTES; NULL: not checked */
-    int allow_nonce_sha256; /* accept REPORTDATA[32:64] == SHA-256(hex of nonce) */
-    unsigned accepted_tcb;  /* TDX_TCB_BIT() set; 0: UpToDate only */
+    const uint8_t *address;        /* ETH_ADDRESS_BYTES expected in REPORTDATA; NULL: not checked */
+    const uint8_t *nonce;          /* P11TEE_NONCE_BYTES; NULL: not checked */
+    int allow_nonce_sha256;        /* accept REPORTDATA[32:64] == SHA-256(hex of nonce) */
+    unsigned accepted_tcb;         /* TDX_TCB_BIT() set; 0: UpToDate only */
+    int max_age_days;              /* the collateral's oldest accepted issue; 0: no limit */
+    const char *no_collateral_why; /* NULL: "no collateral given" */
 } tdx_verify_opts;
 
 /*
@@ -116,6 +118,33 @@ typedef struct tdx_pck {
     X509 *anchor; /* the root it verified to */
 } tdx_pck;
 
+/* tdx_verify.c: the built-in Intel SGX Root CA plus the caller's test roots, at `at`. */
+p11tee_status tdx_trust_init(attest_trust *t, const char *extra_pem, size_t extra_len, time_t at,
+                             p11tee_error *err);
+
+/* collateral.c: the collateral document, parsed (the CRLs decoded, the signed texts parsed). */
+typedef struct tdx_collateral {
+    struct json_object *root;
+    X509_CRL *root_crl; /* issued by the root CA */
+    X509_CRL *pck_crl;  /* issued by the PCK Platform/Processor CA */
+    struct json_object *tcb_info;
+    struct json_object *qe_identity;
+} tdx_collateral;
+/* 1, or 0 with `why` naming the field to fix; tdx_collateral_free() either way. */
+int tdx_collateral_parse(tdx_collateral *c, const char *text, size_t len, char *why, size_t wl);
+void tdx_collateral_free(tdx_collateral *c);
+/* NULL when `crl` is issued and signed by `issuer` and current at `at`; else what is wrong. */
+const char *tdx_crl_problem(X509_CRL *crl, X509 *issuer, time_t at);
+/*
+ * The signed document `what` ("tcb_info", "qe_identity"): its issuer chain
+ * verifies to a trust anchor of `t` (`want_anchor` when not NULL), its signer
+ * is an "Intel SGX TCB Signing" end-entity certificate issued by that root
+ * and, when `root_crl_ok`, not revoked by the root CRL, and its signature
+ * covers the exact text. 1, or 0; `why` says which, either way.
+ */
+int tdx_collateral_signed(const tdx_collateral *c, const attest_trust *t, X509 *want_anchor,
+                          int root_crl_ok, const char *what, char *why, size_t wl);
+
 /* collateral.c: the checks from TDX_COLLATERAL_FIRST on. */
 void tdx_check_collateral(const tdx_quote *q, const tdx_verify_opts *o, const attest_trust *t,
                           const tdx_pck *pck, attest_report *rep, tdx_verdict *v);
@@ -123,6 +152,8 @@ void tdx_check_collateral(const tdx_quote *q, const tdx_verify_opts *o, const at
 struct json_object;
 /* tdx_tcb.c: the string member `key` of `obj` with its length, or NULL (sjson_get_str()). */
 const char *tdx_json_str(struct json_object *obj, const char *key, size_t *len);
+/* tdx_tcb.c: a document's issueDate and nextUpdate; 1 when both are well-formed. */
+int tdx_doc_dates(struct json_object *doc, time_t *issue, time_t *next);
 /*
  * tdx_tcb.c: what authentic TCB info and QE identity say about the quote
  * (dates, FMSPC, QE identity, TDX module, TCB status). A NULL document (not

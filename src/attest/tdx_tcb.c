@@ -150,6 +150,46 @@ static void check_dates(json_object *tcb, json_object *qe, time_t at, attest_rep
                           tdx_json_str(qe, "nextUpdate", NULL), when);
 }
 
+int tdx_doc_dates(json_object *doc, time_t *issue, time_t *next)
+{
+    return iso_time(tdx_json_str(doc, "issueDate", NULL), issue) &&
+           iso_time(tdx_json_str(doc, "nextUpdate", NULL), next);
+}
+
+/* How old the authentic documents are: the older issueDate, against max_age_days. */
+static void check_age(json_object *tcb, json_object *qe, const tdx_verify_opts *o, time_t at,
+                      attest_report *rep, tdx_verdict *v)
+{
+    time_t t1, t2, n1, n2, issued;
+    char when[ATTEST_TIME_TEXT];
+    long days;
+
+    if (tcb == NULL || qe == NULL || !tdx_doc_dates(tcb, &t1, &n1) ||
+        !tdx_doc_dates(qe, &t2, &n2)) {
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_AGE, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
+                          "no authentic, dated TCB info and QE identity (see the checks above)");
+        return;
+    }
+    issued = t1 < t2 ? t1 : t2;
+    v->collateral_issued = issued;
+    attest_time_text(issued, when);
+    days = at > issued ? (long)((at - issued) / 86400) : 0;
+    if (o->max_age_days <= 0)
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_AGE, P11TEE_CHECK_NOT_CHECKED, P11TEE_OK,
+                          "issued %s, %ld day%s before the verification time; the policy sets no "
+                          "tdx.collateral.max_age_days",
+                          when, days, days == 1 ? "" : "s");
+    else if (at - issued > (time_t)o->max_age_days * 86400)
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_AGE, P11TEE_CHECK_FAIL, P11TEE_E_COLLATERAL,
+                          "issued %s, %ld day%s before the verification time: older than the "
+                          "policy's %d days (run p11tee collateral fetch)",
+                          when, days, days == 1 ? "" : "s", o->max_age_days);
+    else
+        attest_report_add(rep, ATTEST_CK_TDX_COLLATERAL_AGE, P11TEE_CHECK_PASS, P11TEE_OK,
+                          "issued %s, %ld day%s before the verification time (at most %d)", when,
+                          days, days == 1 ? "" : "s", o->max_age_days);
+}
+
 /* ---- platform: FMSPC and PCE-ID ------------------------------------------ */
 
 static int check_platform(json_object *tcb, X509 *leaf, tdx_pck_tcb *pck, attest_report *rep)
@@ -536,6 +576,7 @@ void tdx_check_tcb(const tdx_quote *q, X509 *pck_leaf, json_object *tcb_info,
 
     memset(&pck, 0, sizeof(pck));
     check_dates(tcb_info, qe_identity, at, rep);
+    check_age(tcb_info, qe_identity, o, at, rep, v);
     platform_ok = check_platform(tcb_info, pck_leaf, &pck, rep);
     qe_ok = check_qe_identity(qe_identity, q, &qe, rep);
     mod_ok = check_module(tcb_info, q, &mod, rep);

@@ -64,6 +64,13 @@ static const uint8_t intel_qe_vendor[16] = {
     0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
 };
 
+p11tee_status tdx_trust_init(attest_trust *t, const char *extra_pem, size_t extra_len, time_t at,
+                             p11tee_error *err)
+{
+    return attest_trust_init(t, intel_root_pem, intel_root_fp, INTEL_ROOT_NAME, extra_pem,
+                             extra_len, at, err);
+}
+
 p11tee_status tdx_root_check(p11tee_error *err)
 {
     X509 *root;
@@ -337,7 +344,7 @@ static void check_pck_chain(const attest_trust *t, STACK_OF(X509) *certs, STACK_
 p11tee_status tdx_verify(const tdx_quote *q, const tdx_verify_opts *opts, attest_report *rep,
                          tdx_verdict *verdict, p11tee_error *err)
 {
-    tdx_verdict v = {TDX_TCB_UNKNOWN, 0};
+    tdx_verdict v = {TDX_TCB_UNKNOWN, 0, 0};
     STACK_OF(X509) *certs, *chain = NULL;
     attest_trust t;
     tdx_pck pck;
@@ -347,8 +354,7 @@ p11tee_status tdx_verify(const tdx_quote *q, const tdx_verify_opts *opts, attest
         *verdict = v;
     if (q == NULL || q->signature == NULL || opts == NULL)
         return err_set(err, P11TEE_E_INVALID_ARG, "tdx_verify needs a parsed quote and options");
-    rc = attest_trust_init(&t, intel_root_pem, intel_root_fp, INTEL_ROOT_NAME,
-                           opts->extra_roots_pem, opts->extra_roots_len, opts->at, err);
+    rc = tdx_trust_init(&t, opts->extra_roots_pem, opts->extra_roots_len, opts->at, err);
     if (rc != P11TEE_OK) {
         attest_trust_free(&t);
         return rc;

@@ -122,6 +122,9 @@ enum cli_key_id {
     CLI_K_SESSION_TTL,
     CLI_K_REQUIRE_E2EE,
     CLI_K_ALLOW_PLAINTEXT,
+    CLI_K_COLLATERAL_URL,
+    CLI_K_COLLATERAL_ROOT_CRL_URL,
+    CLI_K_COLLATERAL_CACHE,
     CLI_KEY_COUNT
 };
 
@@ -299,5 +302,6 @@ int cmd_quote(cli_global *g, int argc, char **argv);
 int cmd_token(cli_global *g, int argc, char **argv);
 int cmd_config(cli_global *g, int argc, char **argv);
 int cmd_serve(cli_global *g, int argc, char **argv);
+int cmd_collateral(cli_global *g, int argc, char **argv);
 
 #endif /* P11TEE_CLI_H */

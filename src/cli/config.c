@@ -44,6 +44,12 @@ const cli_key cli_keys[CLI_KEY_COUNT] = {
     [CLI_K_REQUIRE_E2EE] = {"require-e2ee", CLI_KIND_FLAG, NULL, "--e2ee (chat)", "0"},
     [CLI_K_ALLOW_PLAINTEXT] = {"allow-plaintext", CLI_KIND_FLAG, NULL, "--allow-plaintext (chat)",
                                "0"},
+    [CLI_K_COLLATERAL_URL] = {"collateral-url", CLI_KIND_TEXT, NULL, "--pccs (collateral fetch)",
+                              "https://api.trustedservices.intel.com"},
+    [CLI_K_COLLATERAL_ROOT_CRL_URL] = {"collateral-root-crl-url", CLI_KIND_TEXT, NULL, NULL,
+                                       "(Intel's with Intel's PCS, else the PCCS's)"},
+    [CLI_K_COLLATERAL_CACHE] = {"collateral-cache", CLI_KIND_TEXT, NULL, NULL,
+                                "($XDG_CACHE_HOME/p11tee, else /var/cache/p11tee)"},
 };
 
 /* What the files said: one value per key, the later file's line winning. */

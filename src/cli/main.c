@@ -21,6 +21,7 @@ static const struct {
     {"quote", cmd_quote, "parse and verify a bare Intel TDX quote"},
     {"token", cmd_token, "check the PKCS#11 token: keys, ECDH, how many streams it sustains"},
     {"serve", cmd_serve, "run an OpenAI-compatible gateway for applications (p11tee-serve(1))"},
+    {"collateral", cmd_collateral, "fetch Intel's TDX collateral into the cache; show it"},
     {"config", cmd_config, "show every setting and where it came from; check them"},
 };
 

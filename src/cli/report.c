@@ -9,15 +9,38 @@
 #include "cli/cli.h"
 
 static const char *const report_fields[] = {
-    "model",         "nonce",         "signing_address",
-    "tee_provider",  "quote_version", "tcb_status",
-    "mrtd",          "rtmr0",         "rtmr1",
-    "rtmr2",         "rtmr3",         "mrconfigid",
-    "mrowner",       "mrownerconfig", "mrseam",
-    "td_attributes", "xfam",          "reportdata",
-    "gpu_count",     "vm_num_gpus",   "compose_hash",
-    "os_image_hash", "key_provider",  "instance_id",
-    "app_id",        "workload_id",   "workload_keyset_digest",
+    "model",
+    "nonce",
+    "signing_address",
+    "tee_provider",
+    "quote_version",
+    "tcb_status",
+    "mrtd",
+    "rtmr0",
+    "rtmr1",
+    "rtmr2",
+    "rtmr3",
+    "mrconfigid",
+    "mrowner",
+    "mrownerconfig",
+    "mrseam",
+    "td_attributes",
+    "xfam",
+    "reportdata",
+    "gpu_count",
+    "vm_num_gpus",
+    "compose_hash",
+    "os_image_hash",
+    "key_provider",
+    "instance_id",
+    "app_id",
+    "workload_id",
+    "workload_keyset_digest",
+    "fmspc",
+    "pck_ca",
+    "collateral",
+    "collateral_issued",
+    "collateral_age_days",
 };
 
 void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
@@ -92,6 +115,10 @@ void cli_attestation_summary(FILE *out, const p11tee_attestation *a)
     if (p11tee_attestation_get(a, "tcb_status") != NULL) {
         fprintf(out, ", TCB ");
         cli_put_line(out, p11tee_attestation_get(a, "tcb_status"));
+    }
+    if (p11tee_attestation_get(a, "collateral_age_days") != NULL) {
+        fprintf(out, ", collateral %s day%s old", p11tee_attestation_get(a, "collateral_age_days"),
+                strcmp(p11tee_attestation_get(a, "collateral_age_days"), "1") == 0 ? "" : "s");
     }
     fprintf(out, ")\n");
 }

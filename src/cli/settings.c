@@ -39,6 +39,9 @@ static const char *setting_flag(const cli_global *g, int k, char *buf, size_t ca
     case CLI_K_SESSION_TTL:
     case CLI_K_REQUIRE_E2EE:
     case CLI_K_ALLOW_PLAINTEXT:
+    case CLI_K_COLLATERAL_URL:
+    case CLI_K_COLLATERAL_ROOT_CRL_URL:
+    case CLI_K_COLLATERAL_CACHE:
     case CLI_KEY_COUNT: return NULL;
     }
     if (secs == NULL)

@@ -9,9 +9,10 @@ libattesttest_la_SOURCES = tests/attest/tdx_testutil.c tests/attest/tdx_testutil
 	tests/attest/test_nvidia_util.c tests/attest/test_nvidia_util.h
 
 ATTEST_TESTS = tests/attest/test_checks tests/attest/test_tdx_parse tests/attest/test_tdx_verify \
-	tests/attest/test_tdx_collateral tests/attest/test_tdx_collateral_pki tests/attest/test_eth \
-	tests/attest/test_eth_verify tests/attest/test_nvidia tests/attest/test_nvidia_chain \
-	tests/attest/test_nvidia_gen tests/attest/test_eventlog tests/attest/test_receipt
+	tests/attest/test_tdx_collateral tests/attest/test_tdx_collateral_pki \
+	tests/attest/test_eth tests/attest/test_eth_verify tests/attest/test_nvidia \
+	tests/attest/test_nvidia_chain tests/attest/test_nvidia_gen tests/attest/test_eventlog \
+	tests/attest/test_receipt tests/attest/test_collateral_alone
 check_PROGRAMS += $(ATTEST_TESTS)
 TESTS += $(ATTEST_TESTS)
 VALGRIND_TESTS += $(ATTEST_TESTS)

@@ -206,6 +206,7 @@ void tdx_case_build(tdx_case *c, ...)
     c->o.at = TDX_BUILD_AT;
     c->o.collateral = c->coll;
     c->o.collateral_len = c->clen;
+    c->o.max_age_days = TDX_CASE_MAX_AGE_DAYS;
     c->o.extra_roots_pem = tdx_test_root(&c->o.extra_roots_len);
     c->o.address = tdx_test_address;
     c->o.nonce = tdx_test_nonce;
@@ -220,6 +221,7 @@ void tdx_case_vector(tdx_case *c, const char *quote, const char *coll, time_t at
     c->o.at = at;
     c->o.collateral = c->coll;
     c->o.collateral_len = c->clen;
+    c->o.max_age_days = TDX_CASE_MAX_AGE_DAYS;
 }
 
 void tdx_case_set_quote(tdx_case *c, uint8_t *q, size_t len)

@@ -24,9 +24,11 @@
 
 /* Inside the dcap-qvl collateral window (2025-06-19T10:32:27Z .. 2025-07-19T10:00:35Z), and around.
  */
-#define TDX_DCAP_AT    ((time_t)1751328000) /* 2025-07-01T00:00:00Z */
-#define TDX_DCAP_LATE  ((time_t)1754006400) /* 2025-08-01T00:00:00Z */
-#define TDX_DCAP_EARLY ((time_t)1748736000) /* 2025-06-01T00:00:00Z */
+#define TDX_DCAP_AT ((time_t)1751328000) /* 2025-07-01T00:00:00Z */
+/* The cases' tdx.collateral.max_age_days: the vector is 12 days old at TDX_DCAP_AT. */
+#define TDX_CASE_MAX_AGE_DAYS 30
+#define TDX_DCAP_LATE         ((time_t)1754006400) /* 2025-08-01T00:00:00Z */
+#define TDX_DCAP_EARLY        ((time_t)1748736000) /* 2025-06-01T00:00:00Z */
 /* The v5 vector's PCK certificate is valid from 2026-01-27. */
 #define TDX_V5_AT ((time_t)1780272000) /* 2026-06-01T00:00:00Z */
 
