@@ -206,8 +206,8 @@ typedef struct p11tee_offline_options {
 /*
  * Verify a saved attestation response (no network): a response as the
  * server sent it, or what p11tee_attestation_save() wrote (whose nonce,
- * model and time stand in for options left unset). Same contract as
- * p11tee_attest().
+ * model, time and collateral stand in for options left unset). Same
+ * contract as p11tee_attest().
  */
 p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, size_t len,
                                     const p11tee_offline_options *opts, p11tee_attestation **out,
@@ -232,7 +232,8 @@ int p11tee_attestation_check(const p11tee_attestation *a, size_t index, p11tee_c
  * "workload_id" and "workload_keyset_digest"; "policy"; "fmspc" and "pck_ca"
  * (the platform the quote needs collateral for), "collateral" (where the
  * collateral came from), "collateral_issued" and "collateral_age_days" (how
- * old it was at the verification time).
+ * old it was at the verification time),
+ * "policy_sha256" (of the policy file; NULL for the built-in policy).
  */
 const char *p11tee_attestation_get(const p11tee_attestation *a, const char *field);
 
@@ -243,10 +244,16 @@ p11tee_status p11tee_attestation_verdict(const p11tee_attestation *a, p11tee_err
 char *p11tee_attestation_json(const p11tee_attestation *a);
 
 /*
- * What the attestation relied on, to keep with an exchange (malloc'd JSON):
- * the responses as received, nonce, model, time. Keys rotate: check a
- * signature against it later (p11tee_signature_options.attestation,
- * p11tee_attest_offline()). NULL for a bare quote, or out of memory.
+ * What the attestation relied on, to keep with an exchange or for an audit
+ * (malloc'd JSON; free()): {"p11tee_saved_attestation": 1, "p11tee",
+ * "model", "nonce", "fetched_at" (seconds since 1970), "verdict", "policy",
+ * "policy_sha256" (of the policy file; null for a built-in one),
+ * "collateral_source", "collateral" (the document the verification used, or
+ * null), "response" (the server's exact response), "aci_report" (the native
+ * ACI report, or null)}. Keys rotate: check a signature against it later
+ * (p11tee_signature_options.attestation); p11tee_attest_offline() verifies
+ * it again as of when it was fetched. NULL for a bare quote, or out of
+ * memory.
  */
 char *p11tee_attestation_save(const p11tee_attestation *a);
 
@@ -303,6 +310,62 @@ const char *p11tee_collateral_dir(const p11tee_config *cfg, char *buf, size_t ca
 
 /* The platforms the cache holds, as "FMSPC:ca" strings; how many were written. */
 size_t p11tee_collateral_platforms(const p11tee_config *cfg, char (*out)[24], size_t max);
+
+/* ---- audit log ---------------------------------------------------------------- */
+
+/*
+ * An append-only audit log a gateway keeps: one JSON object per line (ids,
+ * hashes and verdicts; never a prompt or an answer), each with its sequence
+ * number "seq" and "prev", the SHA-256 of the line before it (64 zeros for
+ * the first), so that a line deleted or edited before the last one breaks
+ * the chain. Lines removed from the end cannot be told from a shorter log:
+ * compare the head (the last line's hash) with one recorded elsewhere.
+ */
+typedef struct p11tee_audit_log p11tee_audit_log;
+
+/*
+ * Open (or create, mode 0640) the log at `path` for appending, after
+ * checking the chain of what it holds. P11TEE_E_IO when it cannot be opened
+ * or does not verify (a log that broke is kept as evidence; start another).
+ */
+p11tee_status p11tee_audit_log_open(const char *path, p11tee_audit_log **out, p11tee_error *err);
+void p11tee_audit_log_close(p11tee_audit_log *log);
+
+/*
+ * Append an attestation: model, nonce, verdict (and failure code), TCB
+ * status, signing address, MRTD, RTMR3, FMSPC, collateral age, policy and
+ * its SHA-256, and the SHA-256 of the whole report. Thread-safe.
+ */
+p11tee_status p11tee_audit_log_attestation(p11tee_audit_log *log, const p11tee_attestation *a,
+                                           p11tee_error *err);
+
+typedef struct p11tee_audit_request {
+    const char *request_id; /* the server's id, or NULL */
+    const char *model;
+    const char *client; /* the local caller, as the gateway names it, or NULL */
+    int e2ee;
+    p11tee_status status;   /* the outcome */
+    const uint8_t *request; /* hashed, never written; NULL: not known */
+    size_t request_len;
+    const uint8_t *response; /* hashed, never written; NULL: not known */
+    size_t response_len;
+    const p11tee_attestation *attestation; /* relied on (its nonce is logged), or NULL */
+} p11tee_audit_request;
+
+/* Append a request (hashes and ids only). Thread-safe. */
+p11tee_status p11tee_audit_log_request(p11tee_audit_log *log, const p11tee_audit_request *r,
+                                       p11tee_error *err);
+
+typedef struct p11tee_audit_verdict {
+    int ok;                      /* the whole chain holds */
+    unsigned long long lines;    /* lines read (up to the first bad one) */
+    unsigned long long bad_line; /* the first line that breaks it; 0 when ok */
+    char head[65];               /* SHA-256 of the last line (ok only) */
+    char message[256];           /* why it does not hold */
+} p11tee_audit_verdict;
+
+/* Check a log's chain. P11TEE_OK with `v` filled (v->ok says the outcome); P11TEE_E_IO. */
+p11tee_status p11tee_audit_log_verify(const char *path, p11tee_audit_verdict *v, p11tee_error *err);
 
 /* ---- chat ----------------------------------------------------------------- */
 

@@ -82,7 +82,7 @@ void api_policy_free(api_policy *p);
  * (only its reference count changes), so any thread may read it.
  */
 #define API_ATT_TEXT_MAX   (2 * TDX_REPORTDATA_BYTES + 1) /* longest rendered field */
-#define API_ATT_FIELDS     34
+#define API_ATT_FIELDS     35
 #define API_ATT_SOURCE_MAX 1300 /* where the collateral came from, for the report */
 
 struct p11tee_attestation {
@@ -96,7 +96,9 @@ struct p11tee_attestation {
     time_t fetched_at; /* when the response was fetched (saved with it); 0: unknown */
     char text[API_ATT_FIELDS][API_ATT_TEXT_MAX]; /* quote fields as text, rendered at sealing */
     char collateral[API_ATT_SOURCE_MAX];         /* where the TDX collateral came from; "" none */
-    time_t verified_at;                          /* the verification time */
+    char *collateral_doc; /* the document used unless it is the policy's file; NULL: none */
+    size_t collateral_doc_len;
+    time_t verified_at; /* the verification time */
 };
 
 /* An empty attestation judged by `pol` (it takes a reference); NULL when out of memory. */
@@ -218,6 +220,9 @@ struct p11tee_client {
 p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11tee_error *err);
 void api_config_clear(p11tee_config *cfg);
 
+/* audit_log.c: lowercase hex SHA-256 of `len` bytes. */
+void api_sha256_hex(const void *data, size_t len, char out[2 * SHA256_DIGEST_LENGTH + 1]);
+
 /* http.c: what every request shares. The log callback runs on the calling thread. */
 struct net_options;
 #define API_DEFAULT_BASE_URL "https://api.venice.ai/api/v1"
@@ -298,14 +303,16 @@ p11tee_status api_judge(const p11tee_config *cfg, api_attestation *response,
                         const attest_expect *ex, const char *given, const char *nonce_hex,
                         api_policy *pol, p11tee_attestation **out, p11tee_error *err);
 /*
- * The collateral for the quote: the caller's (ex->collateral, the file
- * `given` names), else by the policy's rule (its file, the cache); where it
- * came from, or why there is none, goes into `a` and `ex`. `*cached` is the
- * document read from the cache, for the caller to free after evaluating.
+ * The collateral for the quote: the caller's (ex->collateral: the file
+ * `given` names, or a saved document's when `given` is NULL), else by the
+ * policy's rule (its file, the cache); where it came from, or why there is
+ * none, goes into `a` and `ex`. A document that is not the policy's own file
+ * is kept in the attestation (a->collateral_doc) for
+ * p11tee_attestation_save(). Error: P11TEE_E_NOMEM.
  */
-void api_judge_collateral(const p11tee_config *cfg, const uint8_t *quote, size_t qlen,
-                          const char *given, p11tee_attestation *a, attest_expect *ex,
-                          char **cached, char *why, size_t wcap);
+p11tee_status api_judge_collateral(const p11tee_config *cfg, const uint8_t *quote, size_t qlen,
+                                   const char *given, p11tee_attestation *a, attest_expect *ex,
+                                   char *why, size_t wcap, p11tee_error *err);
 /* Fetch and verify a model's attestation with a fresh nonce. */
 p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attestation **out,
                                p11tee_error *err);

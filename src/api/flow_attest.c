@@ -17,24 +17,31 @@
 #include "crypto/crypto.h"
 #include "net/net.h"
 
-void api_judge_collateral(const p11tee_config *cfg, const uint8_t *quote, size_t qlen,
-                          const char *given, p11tee_attestation *a, attest_expect *ex,
-                          char **cached, char *why, size_t wcap)
+p11tee_status api_judge_collateral(const p11tee_config *cfg, const uint8_t *quote, size_t qlen,
+                                   const char *given, p11tee_attestation *a, attest_expect *ex,
+                                   char *why, size_t wcap, p11tee_error *err)
 {
     size_t len = 0;
 
-    *cached = NULL;
     why[0] = '\0';
     a->verified_at = ex->at != 0 ? ex->at : time(NULL);
     if (ex->collateral != NULL) {
-        snprintf(a->collateral, sizeof(a->collateral), "the file %s", given);
-        return;
+        snprintf(a->collateral, sizeof(a->collateral), "%s%s",
+                 given != NULL ? "the file " : "the saved collateral", given != NULL ? given : "");
+        if ((a->collateral_doc = malloc(ex->collateral_len + 1)) == NULL)
+            return err_set(err, P11TEE_E_NOMEM, "out of memory");
+        memcpy(a->collateral_doc, ex->collateral, ex->collateral_len);
+        a->collateral_doc[ex->collateral_len] = '\0';
+        a->collateral_doc_len = ex->collateral_len;
+        return P11TEE_OK;
     }
-    api_collateral_for_quote(cfg, a->policy->rules, quote, qlen, cached, &len, a->collateral,
-                             sizeof(a->collateral), why, wcap);
-    ex->collateral = *cached;
+    api_collateral_for_quote(cfg, a->policy->rules, quote, qlen, &a->collateral_doc, &len,
+                             a->collateral, sizeof(a->collateral), why, wcap);
+    a->collateral_doc_len = len;
+    ex->collateral = a->collateral_doc;
     ex->collateral_len = len;
     ex->collateral_why = why;
+    return P11TEE_OK;
 }
 
 p11tee_status api_judge(const p11tee_config *cfg, api_attestation *response,
@@ -43,18 +50,18 @@ p11tee_status api_judge(const p11tee_config *cfg, api_attestation *response,
 {
     p11tee_attestation *a = api_attestation_alloc(pol);
     attest_expect with = *ex;
-    char *cached = NULL, why[ATTEST_REASON_MAX];
+    char why[ATTEST_REASON_MAX];
     p11tee_status rc;
 
     *out = NULL;
-    if (a == NULL) {
+    if (a == NULL || api_judge_collateral(cfg, (const uint8_t *)response->ev.intel_quote.p,
+                                          response->ev.intel_quote.len, given, a, &with, why,
+                                          sizeof(why), err) != P11TEE_OK) {
+        p11tee_attestation_free(a);
         api_attestation_free(response);
         return err_set(err, P11TEE_E_NOMEM, "out of memory");
     }
-    api_judge_collateral(cfg, (const uint8_t *)response->ev.intel_quote.p,
-                         response->ev.intel_quote.len, given, a, &with, &cached, why, sizeof(why));
     attest_evaluate(&response->ev, &with, pol->rules, &a->outcome);
-    free(cached);
     rc = api_attestation_seal(a, response, ex->model, nonce_hex, err);
     a->response.ev.native_error = a->response.native_error; /* it moved with the response */
     if (rc != P11TEE_OK) {

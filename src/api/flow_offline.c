@@ -111,6 +111,11 @@ static p11tee_status flow_saved_expect_of(const api_saved *s, const attest_expec
     /* Certificates are checked as of the time the attestation was fetched. */
     if (ex->at == 0 && s->fetched_at > 0)
         f->ex.at = (time_t)s->fetched_at;
+    /* With the collateral it was verified with, unless the caller gave some. */
+    if (ex->collateral == NULL && s->collateral.p != NULL) {
+        f->ex.collateral = s->collateral.p;
+        f->ex.collateral_len = s->collateral.len;
+    }
     return P11TEE_OK;
 }
 
@@ -141,8 +146,8 @@ p11tee_status api_attest_saved(const p11tee_config *cfg, api_policy *pol, const 
         parsed.ev.native_error = parsed.native_error;
     }
     if (rc == P11TEE_OK)
-        rc = api_judge(cfg, &parsed, &f.ex, given, f.nonce_hex[0] ? f.nonce_hex : NULL, pol, out,
-                       err);
+        rc = api_judge(cfg, &parsed, &f.ex, f.ex.collateral == ex->collateral ? given : NULL,
+                       f.nonce_hex[0] ? f.nonce_hex : NULL, pol, out, err);
     if (*out != NULL)
         (*out)->fetched_at = (time_t)saved.fetched_at;
     api_saved_free(&saved);
@@ -199,14 +204,15 @@ p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data,
     api_policy_free(pol);
     if (rc == P11TEE_OK) {
         attest_expect with = f.ex;
-        char *cached = NULL, why[ATTEST_REASON_MAX];
+        char why[ATTEST_REASON_MAX];
 
-        api_judge_collateral(cfg, data, len, opts != NULL ? opts->collateral : NULL, a, &with,
-                             &cached, why, sizeof(why));
+        rc = api_judge_collateral(cfg, data, len, opts != NULL ? opts->collateral : NULL, a, &with,
+                                  why, sizeof(why), err);
         /* A quote that cannot be read is recorded as a failed check: judge it like the rest. */
-        attest_evaluate_quote(data, len, &with, a->policy->rules, &a->outcome, &local);
-        free(cached);
-        rc = api_attestation_seal(a, NULL, NULL, NULL, err);
+        if (rc == P11TEE_OK)
+            attest_evaluate_quote(data, len, &with, a->policy->rules, &a->outcome, &local);
+        if (rc == P11TEE_OK)
+            rc = api_attestation_seal(a, NULL, NULL, NULL, err);
     }
     flow_offline_end(&f);
     if (rc != P11TEE_OK) {

@@ -34,6 +34,7 @@ typedef enum att_source {
     ATT_COLL_ISSUED,   /* when the collateral used was issued */
     ATT_COLL_AGE,      /* its age in days at the verification time */
     ATT_PLATFORM,      /* the quote's FMSPC (offset 0) or PCK CA (offset 1) */
+    ATT_POLICY_SHA,    /* SHA-256 of the policy file */
 } att_source;
 
 typedef struct att_field {
@@ -91,6 +92,7 @@ static const att_field att_fields[] = {
     {"collateral", ATT_COLLATERAL, 0, 0},
     {"collateral_issued", ATT_COLL_ISSUED, 0, 0},
     {"collateral_age_days", ATT_COLL_AGE, 0, 0},
+    {"policy_sha256", ATT_POLICY_SHA, 0, 0},
 };
 
 _Static_assert(P11TEE_ARRAY_LEN(att_fields) == API_ATT_FIELDS, "one text slot per field");
@@ -212,6 +214,7 @@ void p11tee_attestation_free(p11tee_attestation *a)
     attest_outcome_free(&a->outcome);
     api_attestation_free(&a->response);
     free(a->model);
+    free(a->collateral_doc);
     api_policy_free(a->policy);
     free(a);
 }
@@ -258,6 +261,8 @@ static const char *att_value(const p11tee_attestation *a, size_t i)
         return t[0] != '\0' ? t : NULL;
     }
     case ATT_COLLATERAL: return a->collateral[0] != '\0' ? a->collateral : NULL;
+    case ATT_POLICY_SHA:
+        return a->policy->rules->sha256[0] != '\0' ? a->policy->rules->sha256 : NULL;
     case ATT_COLL_ISSUED:
     case ATT_COLL_AGE:
     case ATT_PLATFORM:

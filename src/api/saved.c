@@ -3,10 +3,13 @@
 /*
  * A saved attestation: the exact responses an attestation judged (the
  * /tee/attestation response and the native ACI report), the nonce sent,
- * the model and when it was fetched, in one JSON document. Keys rotate: a
- * response signature is checked against the attestation that was current
- * when the response was made, so chat --save-exchange keeps this document
- * and p11tee_attest_offline() (signature --attestation) reads it back.
+ * the model and when it was fetched, the verdict, the policy and its
+ * SHA-256, and the collateral the verification used, in one JSON document
+ * tagged "p11tee_saved_attestation" (version 1). Keys rotate: a response
+ * signature is checked against the attestation that was current when the
+ * response was made, so chat --save-exchange keeps this document (attest
+ * --save writes it too), and p11tee_attest_offline() (signature
+ * --attestation, audit verify) reads it back.
  */
 #include "config.h"
 
@@ -24,11 +27,17 @@ static void saved_add_text(json_object *o, const char *key, const char *text, si
                            text != NULL ? json_object_new_string_len(text, (int)len) : NULL);
 }
 
+static void saved_add_str(json_object *o, const char *key, const char *text)
+{
+    saved_add_text(o, key, text, text != NULL ? strlen(text) : 0);
+}
+
 char *p11tee_attestation_save(const p11tee_attestation *a)
 {
     const api_attestation *r = &a->response;
-    const char *model = p11tee_attestation_get(a, "model");
-    const char *nonce = p11tee_attestation_get(a, "nonce");
+    const attest_policy *pol = a->policy->rules;
+    const char *coll = a->collateral_doc != NULL ? a->collateral_doc : pol->collateral;
+    size_t coll_len = a->collateral_doc != NULL ? a->collateral_doc_len : pol->collateral_len;
     json_object *root;
     char *out = NULL;
 
@@ -38,9 +47,18 @@ char *p11tee_attestation_save(const p11tee_attestation *a)
     if (root == NULL)
         return NULL;
     json_object_object_add(root, SAVED_TAG, json_object_new_int(1));
-    saved_add_text(root, "model", model, model != NULL ? strlen(model) : 0);
-    saved_add_text(root, "nonce", nonce, nonce != NULL ? strlen(nonce) : 0);
-    json_object_object_add(root, "fetched_at", json_object_new_int64((int64_t)a->fetched_at));
+    saved_add_str(root, "p11tee", PACKAGE_VERSION);
+    saved_add_str(root, "model", p11tee_attestation_get(a, "model"));
+    saved_add_str(root, "nonce", p11tee_attestation_get(a, "nonce"));
+    /* A response read offline without a time of its own: the time it was verified as of. */
+    json_object_object_add(
+        root, "fetched_at",
+        json_object_new_int64((int64_t)(a->fetched_at != 0 ? a->fetched_at : a->verified_at)));
+    saved_add_str(root, "verdict", a->verdict.code == P11TEE_OK ? "pass" : "fail");
+    saved_add_str(root, "policy", pol->source);
+    saved_add_str(root, "policy_sha256", pol->sha256[0] != '\0' ? pol->sha256 : NULL);
+    saved_add_str(root, "collateral_source", a->collateral[0] != '\0' ? a->collateral : NULL);
+    saved_add_text(root, "collateral", coll, coll_len);
     saved_add_text(root, "response", r->raw, r->raw_len);
     saved_add_text(root, "aci_report", r->native_raw, r->native_raw_len);
     out = strdup(json_object_to_json_string_ext(
@@ -76,6 +94,8 @@ p11tee_status api_saved_read(const char *json, size_t len, api_saved *out, p11te
         rc = sjson_get_str(out->root, "nonce", 0, WHAT, &out->nonce, err);
     if (rc == P11TEE_OK)
         rc = sjson_get_str(out->root, "model", 0, WHAT, &out->model, err);
+    if (rc == P11TEE_OK)
+        rc = sjson_get_str(out->root, "collateral", 0, WHAT, &out->collateral, err);
     if (rc == P11TEE_OK)
         rc = sjson_get_int(out->root, "fetched_at", WHAT, &present, &out->fetched_at, err);
     if (rc != P11TEE_OK)

@@ -166,6 +166,7 @@ typedef struct api_saved {
     int present; /* the document is a saved attestation (else a response as sent) */
     json_object *root;
     strview response, aci_report, nonce, model; /* aci_report, nonce, model may be absent */
+    strview collateral; /* the TDX collateral the verification used; may be absent */
     int64_t fetched_at;
 } api_saved;
 

@@ -275,8 +275,9 @@ typedef struct attest_policy {
     char *collateral_cache;    /* the directory tdx.collateral.cache names; NULL: configured */
     char collateral_name[256]; /* the policy's collateral file, as reports name it */
     int max_age_days;          /* tdx.collateral.max_age_days; 0: no limit */
-    int tee_chat_requires_attestation; /* default 1 */
-    char source[256];                  /* "built-in default" or the file's path */
+    int tee_chat_requires_attestation;         /* default 1 */
+    char source[256];                          /* "built-in default" or the file's path */
+    char sha256[2 * SHA256_DIGEST_LENGTH + 1]; /* of the policy file's bytes; "" built in */
 } attest_policy;
 
 /* The defaults come from the check table (checks.c). */

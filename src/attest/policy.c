@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 
 #include "attest/policy.h"
+#include "crypto/crypto.h"
 
 #define POLICY_ROOTS_MAX (256u * 1024)
 
@@ -424,10 +425,15 @@ p11tee_status attest_policy_load(const char *path, attest_policy **out, p11tee_e
     }
     rc = attest_policy_parse(data, len, dirname(dir_copy), out, err);
     free(dir_copy);
-    free(data);
-    if (rc == P11TEE_OK)
+    if (rc == P11TEE_OK) {
+        uint8_t d[SHA256_DIGEST_LENGTH];
+
         snprintf((*out)->source, sizeof((*out)->source), "%s", path);
-    else
+        SHA256((const uint8_t *)data, len, d);
+        hex_encode(d, sizeof(d), (*out)->sha256, sizeof((*out)->sha256));
+    }
+    free(data);
+    if (rc != P11TEE_OK)
         err_detail(err, "in policy file %s", path);
     return rc;
 }

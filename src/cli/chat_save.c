@@ -16,27 +16,9 @@
 static int chat_save_file(const char *dir, const char *name, const uint8_t *data, size_t len)
 {
     char path[4096];
-    struct stat st;
-    int fd, ok;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        cli_error("cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
-    /* A file that existed keeps its mode on O_CREAT: make it ours alone before writing. */
-    if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || fchmod(fd, 0600) != 0) {
-        cli_error("%s is not owned by this user or cannot be made private", path);
-        close(fd);
-        return -1;
-    }
-    ok = len == 0 || write(fd, data, len) == (ssize_t)len;
-    if (close(fd) != 0 || !ok) {
-        cli_error("cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return cli_write_private(path, data, len);
 }
 
 /* --save-exchange: the bodies as the server's signature hashes them. */

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -287,6 +289,30 @@ int cli_file_private(const char *path, const char *what)
     cli_error("%s %s is open to group or others (mode %04o): run chmod 600 %s", what, path,
               (unsigned)(st.st_mode & 07777), path);
     return -1;
+}
+
+int cli_write_private(const char *path, const void *data, size_t len)
+{
+    struct stat st;
+    int fd, ok;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        cli_error("cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* A file that existed keeps its mode on O_CREAT: make it ours alone before writing. */
+    if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || fchmod(fd, 0600) != 0) {
+        cli_error("%s is not owned by this user or cannot be made private", path);
+        close(fd);
+        return -1;
+    }
+    ok = len == 0 || write(fd, data, len) == (ssize_t)len;
+    if (close(fd) != 0 || !ok) {
+        cli_error("cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int cli_time_option(const char *arg, time_t *out)

@@ -272,6 +272,13 @@ int cli_pin_prompt(void *userdata, const char *token, char *pin, size_t cap);
  */
 int cli_file_private(const char *path, const char *what);
 
+/*
+ * Write `len` bytes to `path`, readable by its owner only (an existing file
+ * must be the caller's; it is made private before anything is written; a
+ * symbolic link is refused). 0, or -1 after saying why.
+ */
+int cli_write_private(const char *path, const void *data, size_t len);
+
 /* Read a whole file or stdin ("-"), at most `max` bytes; NULL after reporting why. */
 char *cli_read_file(const char *path, size_t max, size_t *len);
 
@@ -303,5 +310,6 @@ int cmd_token(cli_global *g, int argc, char **argv);
 int cmd_config(cli_global *g, int argc, char **argv);
 int cmd_serve(cli_global *g, int argc, char **argv);
 int cmd_collateral(cli_global *g, int argc, char **argv);
+int cmd_audit(cli_global *g, int argc, char **argv);
 
 #endif /* P11TEE_CLI_H */

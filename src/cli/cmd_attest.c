@@ -9,10 +9,13 @@
 #include "cli/cli.h"
 
 static const char attest_help[] =
-    "Usage: p11tee attest MODEL [--json]\n"
+    "Usage: p11tee attest MODEL [--save FILE] [--json]\n"
     "       p11tee attest --input FILE [--model ID] [--nonce HEX] [--at TIME]\n"
-    "                     [--collateral FILE] [--json]\n"
+    "                     [--collateral FILE] [--save FILE] [--json]\n"
     "  MODEL              fetch the attestation with a fresh nonce and verify it\n"
+    "  --save FILE        keep what an auditor needs to verify it again (p11tee audit\n"
+    "                     verify): the exact response, nonce, time, collateral and the\n"
+    "                     policy's SHA-256, readable by you only\n"
     "  --input FILE       verify a saved /tee/attestation response offline (no network);\n"
     "                     NEAR-style model_attestations[] wrappers are accepted\n"
     "  --model ID         the model the saved attestation must be for\n"
@@ -23,7 +26,27 @@ static const char attest_help[] =
 
 #define ATTEST_INPUT_MAX (16u * 1024 * 1024)
 
-static int attest_offline(cli_global *g, const char *input, p11tee_offline_options *o, int json)
+/* --save: the saved attestation, private to the user; 0 or the exit code of a failure. */
+static int attest_save(const char *path, const p11tee_attestation *a)
+{
+    char *doc;
+    int rc;
+
+    if (path == NULL)
+        return CLI_EXIT_OK;
+    if (a == NULL || (doc = p11tee_attestation_save(a)) == NULL) {
+        cli_error("nothing to save in %s: the response could not be read", path);
+        return CLI_EXIT_GENERAL;
+    }
+    rc = cli_write_private(path, doc, strlen(doc)) == 0 ? CLI_EXIT_OK : CLI_EXIT_GENERAL;
+    free(doc);
+    if (rc == CLI_EXIT_OK)
+        cli_note("saved the attestation for p11tee audit verify in %s", path);
+    return rc;
+}
+
+static int attest_offline(cli_global *g, const char *input, p11tee_offline_options *o, int json,
+                          const char *save)
 {
     p11tee_config *cfg;
     p11tee_attestation *a = NULL;
@@ -31,7 +54,7 @@ static int attest_offline(cli_global *g, const char *input, p11tee_offline_optio
     p11tee_status verdict;
     char *data, title[512];
     size_t len = 0;
-    int rc = CLI_EXIT_OK;
+    int rc = CLI_EXIT_OK, r;
 
     cfg = cli_config(g, &rc);
     if (cfg == NULL)
@@ -45,20 +68,21 @@ static int attest_offline(cli_global *g, const char *input, p11tee_offline_optio
     verdict = p11tee_attest_offline(cfg, data, len, o, &a, &err);
     snprintf(title, sizeof(title), "Attestation from %s (offline)", input);
     rc = cli_show_attestation(verdict, a, &err, json, title);
+    r = attest_save(save, a);
     p11tee_attestation_free(a);
     p11tee_config_free(cfg);
     free(data);
-    return rc;
+    return rc != CLI_EXIT_OK ? rc : r;
 }
 
-static int attest_online(cli_global *g, const char *model, int json)
+static int attest_online(cli_global *g, const char *model, int json, const char *save)
 {
     p11tee_client *client;
     p11tee_attestation *a = NULL;
     p11tee_error err;
     p11tee_status verdict;
     char title[512];
-    int rc = CLI_EXIT_OK;
+    int rc = CLI_EXIT_OK, r;
 
     client = cli_client(g, P11TEE_CHECK_API_KEY, NULL, &rc);
     if (client == NULL)
@@ -67,6 +91,9 @@ static int attest_online(cli_global *g, const char *model, int json)
     verdict = p11tee_attest(client, model, &a, &err);
     snprintf(title, sizeof(title), "Attestation of %s", model);
     rc = cli_show_attestation(verdict, a, &err, json, title);
+    r = attest_save(save, a);
+    if (rc == CLI_EXIT_OK)
+        rc = r;
     p11tee_attestation_free(a);
     p11tee_client_free(client);
     return rc;
@@ -74,16 +101,14 @@ static int attest_online(cli_global *g, const char *model, int json)
 
 int cmd_attest(cli_global *g, int argc, char **argv)
 {
-    static const struct option own[] = {{"input", required_argument, NULL, 'i'},
-                                        {"model", required_argument, NULL, 'm'},
-                                        {"nonce", required_argument, NULL, 'n'},
-                                        {"at", required_argument, NULL, 'a'},
-                                        {"collateral", required_argument, NULL, 'c'},
-                                        {"json", no_argument, NULL, 'j'},
-                                        {NULL, 0, NULL, 0}};
+    static const struct option own[] = {
+        {"input", required_argument, NULL, 'i'},      {"model", required_argument, NULL, 'm'},
+        {"nonce", required_argument, NULL, 'n'},      {"at", required_argument, NULL, 'a'},
+        {"collateral", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
+        {"save", required_argument, NULL, 's'},       {NULL, 0, NULL, 0}};
     struct option opts[CLI_OPTIONS_MAX];
     p11tee_offline_options o;
-    const char *input = NULL;
+    const char *input = NULL, *save = NULL;
     int opt, json = 0, rc, offline_only = 0;
 
     memset(&o, 0, sizeof(o));
@@ -107,6 +132,7 @@ int cmd_attest(cli_global *g, int argc, char **argv)
             offline_only = 1;
             break;
         case 'j': json = 1; break;
+        case 's': save = optarg; break;
         case 'a':
             offline_only = 1;
             if (cli_time_option(optarg, &o.at) != 0)
@@ -118,9 +144,9 @@ int cmd_attest(cli_global *g, int argc, char **argv)
         }
     }
     if (input != NULL && optind == argc)
-        return attest_offline(g, input, &o, json);
+        return attest_offline(g, input, &o, json, save);
     if (input == NULL && !offline_only && o.model == NULL && optind == argc - 1)
-        return attest_online(g, argv[optind], json);
+        return attest_online(g, argv[optind], json, save);
     fputs(attest_help, stderr);
     return CLI_EXIT_USAGE;
 }

@@ -22,6 +22,7 @@ static const struct {
     {"token", cmd_token, "check the PKCS#11 token: keys, ECDH, how many streams it sustains"},
     {"serve", cmd_serve, "run an OpenAI-compatible gateway for applications (p11tee-serve(1))"},
     {"collateral", cmd_collateral, "fetch Intel's TDX collateral into the cache; show it"},
+    {"audit", cmd_audit, "verify audit logs and saved attestations again, offline"},
     {"config", cmd_config, "show every setting and where it came from; check them"},
 };
 
