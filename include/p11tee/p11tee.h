@@ -232,8 +232,10 @@ int p11tee_attestation_check(const p11tee_attestation *a, size_t index, p11tee_c
  * "workload_id" and "workload_keyset_digest"; "policy"; "fmspc" and "pck_ca"
  * (the platform the quote needs collateral for), "collateral" (where the
  * collateral came from), "collateral_issued" and "collateral_age_days" (how
- * old it was at the verification time),
- * "policy_sha256" (of the policy file; NULL for the built-in policy).
+ * old it was at the verification time), "policy_sha256" (of the policy
+ * file, or of a preset written as a policy; NULL for default and strict),
+ * "test_roots" ("tdx", "nvidia" or "tdx, nvidia": the policy trusts test
+ * roots besides Intel's and NVIDIA's; NULL when it trusts none).
  */
 const char *p11tee_attestation_get(const p11tee_attestation *a, const char *field);
 

@@ -82,7 +82,7 @@ void api_policy_free(api_policy *p);
  * (only its reference count changes), so any thread may read it.
  */
 #define API_ATT_TEXT_MAX   (2 * TDX_REPORTDATA_BYTES + 1) /* longest rendered field */
-#define API_ATT_FIELDS     35
+#define API_ATT_FIELDS     36
 #define API_ATT_SOURCE_MAX 1300 /* where the collateral came from, for the report */
 
 struct p11tee_attestation {
@@ -220,10 +220,9 @@ struct p11tee_client {
 p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11tee_error *err);
 void api_config_clear(p11tee_config *cfg);
 
-/* audit_log.c: lowercase hex SHA-256 of `len` bytes. */
-void api_sha256_hex(const void *data, size_t len, char out[2 * SHA256_DIGEST_LENGTH + 1]);
-
 /* http.c: what every request shares. The log callback runs on the calling thread. */
+/* Lowercase hex SHA-256 of `len` bytes. */
+void api_sha256_hex(const void *data, size_t len, char out[2 * SHA256_DIGEST_LENGTH + 1]);
 struct net_options;
 #define API_DEFAULT_BASE_URL "https://api.venice.ai/api/v1"
 /* The network options of `cfg` (without a log callback; strings borrowed). */

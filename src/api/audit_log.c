@@ -36,14 +36,6 @@ struct p11tee_audit_log {
     char path[1024];
 };
 
-void api_sha256_hex(const void *data, size_t len, char out[2 * SHA256_DIGEST_LENGTH + 1])
-{
-    uint8_t d[SHA256_DIGEST_LENGTH];
-
-    SHA256(data, len, d);
-    hex_encode(d, sizeof(d), out, 2 * SHA256_DIGEST_LENGTH + 1);
-}
-
 /* The chain fields of one line: its seq and prev; 0 when it is not a log line. */
 static int audit_fields(const char *line, size_t len, unsigned long long *seq, char *prev,
                         size_t pcap)

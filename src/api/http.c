@@ -7,8 +7,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "api/api.h"
+#include "crypto/crypto.h"
 #include "net/net.h"
+
+void api_sha256_hex(const void *data, size_t len, char out[2 * SHA256_DIGEST_LENGTH + 1])
+{
+    uint8_t d[SHA256_DIGEST_LENGTH];
+
+    SHA256(data, len, d);
+    hex_encode(d, sizeof(d), out, 2 * SHA256_DIGEST_LENGTH + 1);
+}
 
 void api_net_options(const p11tee_config *cfg, net_options *o)
 {

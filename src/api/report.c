@@ -35,6 +35,7 @@ typedef enum att_source {
     ATT_COLL_AGE,      /* its age in days at the verification time */
     ATT_PLATFORM,      /* the quote's FMSPC (offset 0) or PCK CA (offset 1) */
     ATT_POLICY_SHA,    /* SHA-256 of the policy file */
+    ATT_TEST_ROOTS,    /* which test roots the policy trusts */
 } att_source;
 
 typedef struct att_field {
@@ -93,6 +94,7 @@ static const att_field att_fields[] = {
     {"collateral_issued", ATT_COLL_ISSUED, 0, 0},
     {"collateral_age_days", ATT_COLL_AGE, 0, 0},
     {"policy_sha256", ATT_POLICY_SHA, 0, 0},
+    {"test_roots", ATT_TEST_ROOTS, 0, 0},
 };
 
 _Static_assert(P11TEE_ARRAY_LEN(att_fields) == API_ATT_FIELDS, "one text slot per field");
@@ -261,6 +263,14 @@ static const char *att_value(const p11tee_attestation *a, size_t i)
         return t[0] != '\0' ? t : NULL;
     }
     case ATT_COLLATERAL: return a->collateral[0] != '\0' ? a->collateral : NULL;
+    case ATT_TEST_ROOTS: {
+        const attest_policy *p = a->policy->rules;
+
+        return p->tdx_test_roots != NULL && p->nvidia_test_roots != NULL ? "tdx, nvidia"
+               : p->tdx_test_roots != NULL                               ? "tdx"
+               : p->nvidia_test_roots != NULL                            ? "nvidia"
+                                                                         : NULL;
+    }
     case ATT_POLICY_SHA:
         return a->policy->rules->sha256[0] != '\0' ? a->policy->rules->sha256 : NULL;
     case ATT_COLL_ISSUED:

@@ -291,6 +291,8 @@ int attest_policy_is_preset(const char *name);
 p11tee_status attest_policy_load(const char *path, attest_policy **out, p11tee_error *err);
 p11tee_status attest_policy_parse(const char *json, size_t len, const char *base_dir,
                                   attest_policy **out, p11tee_error *err);
+/* presets.c: the text of a preset written as a policy ("strict-with-collateral"), or NULL. */
+const char *attest_policy_preset(const char *name);
 void attest_policy_free(attest_policy *p);
 p11tee_requirement attest_policy_requirement(const attest_policy *p, const char *name);
 /* Add a rule after the others (so it wins ties). Error: P11TEE_E_POLICY. */

@@ -129,40 +129,6 @@ p11tee_status attest_policy_default(attest_policy **out, p11tee_error *err)
     return *out != NULL ? P11TEE_OK : err_set(err, P11TEE_E_NOMEM, "out of memory");
 }
 
-/*
- * The strict preset: the default, and everything the live service can prove
- * beyond the quote is required too: the event log's replay and the
- * app_compose it measures, the ACI envelope and keyset, their anchor in the
- * operator's own quote (aci-report-url), receipts and the verified upstream.
- */
-static const char *const policy_strict_required[] = {
-    "app_compose.binding", "tdx.rtmr3.replay", "aci.*",
-    "aci.agree.*",         "aci.keyset.*",     "aci.native.*",
-    "receipt.signature",   "receipt.keyset",   "receipt.chat_id",
-    "receipt.anchor",      "upstream.*",
-};
-
-int attest_policy_is_preset(const char *name)
-{
-    return strcmp(name, "default") == 0 || strcmp(name, "strict") == 0;
-}
-
-/* Turn `p` into the preset `name` (its defaults are already there). */
-static p11tee_status policy_preset(attest_policy *p, const char *name, p11tee_error *err)
-{
-    size_t i;
-    p11tee_status rc = P11TEE_OK;
-
-    if (!attest_policy_is_preset(name))
-        return err_set(err, P11TEE_E_POLICY, "preset \"%s\" is not one of default, strict", name);
-    for (i = 0; rc == P11TEE_OK && strcmp(name, "strict") == 0 &&
-                i < P11TEE_ARRAY_LEN(policy_strict_required);
-         i++)
-        rc = attest_policy_add_rule(p, policy_strict_required[i], P11TEE_REQUIRED, err);
-    snprintf(p->source, sizeof(p->source), "built-in %s preset", name);
-    return rc;
-}
-
 void attest_policy_free(attest_policy *p)
 {
     if (p == NULL)
@@ -357,12 +323,33 @@ static p11tee_status policy_member(attest_policy *p, const char *key, json_objec
     return P11TEE_OK;
 }
 
+p11tee_status policy_apply(attest_policy *p, const char *json, size_t len, p11tee_error *err)
+{
+    json_object *root = NULL;
+    json_object_iter it;
+    p11tee_status rc;
+
+    rc = sjson_parse(json, len, POLICY_FILE_MAX, "policy preset", &root, err);
+    if (rc == P11TEE_OK && !json_object_is_type(root, json_type_object))
+        rc = err_set(err, P11TEE_E_POLICY, "a policy preset must be a JSON object");
+    if (rc == P11TEE_OK)
+        json_object_object_foreachC(root, it)
+        {
+            rc = policy_member(p, it.key, it.val, NULL, err);
+            if (rc != P11TEE_OK)
+                break;
+        }
+    json_object_put(root);
+    return rc;
+}
+
 p11tee_status attest_policy_parse(const char *json, size_t len, const char *base_dir,
                                   attest_policy **out, p11tee_error *err)
 {
     json_object *root = NULL, *preset = NULL;
     json_object_iter it;
     attest_policy *p;
+    attest_collateral_source preset_source;
     p11tee_error jerr;
     p11tee_status rc;
 
@@ -383,13 +370,18 @@ p11tee_status attest_policy_parse(const char *json, size_t len, const char *base
     if (json_object_object_get_ex(root, "preset", &preset))
         rc = json_object_is_type(preset, json_type_string)
                  ? policy_preset(p, json_object_get_string(preset), err)
-                 : err_set(err, P11TEE_E_POLICY, "preset must be a name (default, strict)");
+                 : err_set(err, P11TEE_E_POLICY, "preset must be a name (%s)", POLICY_PRESETS);
+    /* The file may name its own collateral instead of the preset's (presets name no file). */
+    preset_source = p->collateral_source;
+    p->collateral_source = ATTEST_COLL_DEFAULT;
     json_object_object_foreachC(root, it)
     {
         if (rc != P11TEE_OK)
             break;
         rc = policy_member(p, it.key, it.val, base_dir, err);
     }
+    if (p->collateral_source == ATTEST_COLL_DEFAULT)
+        p->collateral_source = preset_source;
     json_object_put(root);
     if (rc != P11TEE_OK) {
         attest_policy_free(p);

@@ -2,9 +2,9 @@
 /* Copyright (C) 2026 The p11tee authors */
 /*
  * The policy file's parts (internal to src/attest): policy.c reads the file,
- * its checks, presets and roots; policy_tdx.c its "tdx" object (measurement
- * and event pins, each one value or a list, TCB statuses); policy_collateral.c
- * where the TDX collateral comes from (tdx.collateral).
+ * its checks and roots; presets.c the presets; policy_tdx.c its "tdx" object
+ * (measurement and event pins, each one value or a list, TCB statuses);
+ * policy_collateral.c where the TDX collateral comes from (tdx.collateral).
  */
 #ifndef P11TEE_ATTEST_POLICY_H
 #define P11TEE_ATTEST_POLICY_H
@@ -21,6 +21,12 @@ p11tee_status policy_read(const char *base_dir, const char *name, size_t max, ch
 /* One member `key` of the policy's "tdx" object. */
 p11tee_status policy_tdx_member(attest_policy *p, const char *key, json_object *v,
                                 const char *base_dir, p11tee_error *err);
+
+/* presets.c: turn `p` (the defaults) into the preset `name`; P11TEE_E_POLICY naming the presets. */
+#define POLICY_PRESETS "default, strict, strict-with-collateral"
+p11tee_status policy_preset(attest_policy *p, const char *name, p11tee_error *err);
+/* policy.c: apply a policy text's members to `p` (a preset's; it names no file). */
+p11tee_status policy_apply(attest_policy *p, const char *json, size_t len, p11tee_error *err);
 
 /* policy_collateral.c: tdx.collateral_file (`is_file`) or the tdx.collateral object. */
 p11tee_status policy_collateral(attest_policy *p, json_object *v, int is_file, const char *base_dir,

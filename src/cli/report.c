@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 
+/* The fields a report shows, in this order. */
 static const char *const report_fields[] = {
     "model",
     "nonce",
@@ -41,12 +42,30 @@ static const char *const report_fields[] = {
     "collateral",
     "collateral_issued",
     "collateral_age_days",
+    "policy",
+    "test_roots",
 };
+
+/*
+ * " [TEST ROOT: ...]" when the policy trusts test roots: a pass under them
+ * proves nothing about Intel's or NVIDIA's hardware, and every summary and
+ * verdict line says so.
+ */
+static const char *report_test_root(const p11tee_attestation *a, char text[96])
+{
+    const char *roots = p11tee_attestation_get(a, "test_roots");
+
+    text[0] = '\0';
+    if (roots != NULL)
+        snprintf(text, 96, " [TEST ROOT: the policy trusts %s test roots]", roots);
+    return text;
+}
 
 void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
 {
     p11tee_check c;
     p11tee_error err;
+    char mark[96];
     size_t i;
 
     fprintf(out, "%s\n\n  %-34s %-12s %-11s %s\n", title, "CHECK", "RESULT", "POLICY", "DETAIL");
@@ -69,9 +88,10 @@ void cli_print_report(FILE *out, const p11tee_attestation *a, const char *title)
     }
     p11tee_error_clear(&err);
     if (p11tee_attestation_verdict(a, &err) == P11TEE_OK) {
-        fprintf(out, "\nVerdict: PASS (every check the policy requires passed)\n");
+        fprintf(out, "\nVerdict: PASS%s (every check the policy requires passed)\n",
+                report_test_root(a, mark));
     } else {
-        fprintf(out, "\nVerdict: FAIL: ");
+        fprintf(out, "\nVerdict: FAIL%s: ", report_test_root(a, mark));
         cli_put_line(out, err.message);
         fputc('\n', out);
     }
@@ -98,6 +118,7 @@ void cli_attestation_summary(FILE *out, const p11tee_attestation *a)
 {
     p11tee_check c;
     size_t i, pass = 0, fail = 0, unchecked = 0;
+    char mark[96];
     const char *model = p11tee_attestation_get(a, "model");
 
     for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++) {
@@ -110,8 +131,8 @@ void cli_attestation_summary(FILE *out, const p11tee_attestation *a)
     }
     fprintf(out, "p11tee: verified: ");
     cli_put_line(out, model ? model : "model");
-    fprintf(out, " attested (%zu checks passed, %zu failed, %zu not checked", pass, fail,
-            unchecked);
+    fprintf(out, " attested%s (%zu checks passed, %zu failed, %zu not checked",
+            report_test_root(a, mark), pass, fail, unchecked);
     if (p11tee_attestation_get(a, "tcb_status") != NULL) {
         fprintf(out, ", TCB ");
         cli_put_line(out, p11tee_attestation_get(a, "tcb_status"));

@@ -43,6 +43,8 @@ field() {
     sed -n "s/^  $1 \{1,\}//p" "$IT_OUT"
 }
 answer=$(it_answer "aci")
+# Every policy here trusts the server's TEST roots: every verdict line says so.
+TR='\[TEST ROOT: the policy trusts tdx, nvidia test roots\]'
 
 # ---- the envelope beside the legacy fields -------------------------------------------------------
 it_run $P attest "$E2EE_MODEL"
@@ -55,7 +57,7 @@ it_check_eq "... the event log replays to RTMR3" "$(check_line tdx.rtmr3.replay)
     "tdx.rtmr3.replay pass if-checked"
 it_check_eq "... the native report was not asked for" "$(check_line aci.native.quote)" \
     "aci.native.quote not checked if-checked"
-it_check_eq "... verdict" "$(verdict)" "Verdict: PASS (every check the policy requires passed)"
+it_check_eq "... verdict" "$(verdict)" "Verdict: PASS [TEST ROOT: the policy trusts tdx, nvidia test roots] (every check the policy requires passed)"
 compose=$(field compose_hash)
 it_check_eq "... the replayed compose-hash event is shown" "${#compose}" 64
 it_check_grep "... and key-provider as its text" "$IT_OUT" '^  key_provider  *{"name":"kms","id":"'
@@ -87,7 +89,7 @@ it_check_eq "... the key comes from the keyset" "$(check_line signing_key.format
 it_check_eq "... no address to compare" "$(check_line signing_address.binding)" \
     "signing_address.binding not checked if-checked"
 it_check_grep "... the verdict names the GPU check" "$IT_OUT" \
-    "^Verdict: FAIL: attestation check nvidia.payload is required by the policy but was not performed"
+    "^Verdict: FAIL $TR: attestation check nvidia.payload is required by the policy but was not performed"
 it_run $P chat -m "$E2EE_MODEL" "aci"
 it_check_rc "... chat: the attestation exit code" 5
 it_check_out "... nothing on stdout" ""
@@ -106,7 +108,7 @@ for case in aci-quote-disagree:aci.agree.quote aci-compose-disagree:aci.agree.ap
     it_run $P attest "$E2EE_MODEL"
     it_check_rc "$f: attest" 5
     it_check_eq "... $c fails" "$(check_line "$c")" "$c FAIL if-checked"
-    it_check_grep "... the verdict names it" "$IT_OUT" "^Verdict: FAIL: attestation check $c failed: "
+    it_check_grep "... the verdict names it" "$IT_OUT" "^Verdict: FAIL $TR: attestation check $c failed: "
     sent=$(it_stat requests.chat)
     it_run $P chat -m "$E2EE_MODEL" "secret"
     it_check_rc "... chat: the attestation exit code" 5
@@ -122,7 +124,7 @@ it_check_eq "... the GPU checks are not checked" "$(check_line nvidia.evidence.s
     "nvidia.evidence.signature not checked required"
 it_check_grep "... saying why" "$IT_OUT" "nvidia.evidence.signature .*the server sent no GPU evidence"
 it_check_grep "... and the verdict" "$IT_OUT" \
-    "^Verdict: FAIL: attestation check nvidia.payload is required by the policy but was not performed: the server sent no GPU evidence (evidence_list is empty)$"
+    "^Verdict: FAIL $TR: attestation check nvidia.payload is required by the policy but was not performed: the server sent no GPU evidence (evidence_list is empty)$"
 
 # ---- pins of measurements and events, as lists ---------------------------------------------------------
 control '{"clear_faults": true}'
@@ -138,7 +140,7 @@ it_check_grep "... key-provider pinned by its text" "$IT_OUT" "policy.event.key_
 policy pins-old "\"tdx\": {\"events\": {\"compose-hash\": [\"$old\"]}}"
 it_run --policy "$TAP_TMP/pins-old.json" attest "$E2EE_MODEL"
 it_check_rc "an event pin of the old release only" 5
-it_check_grep "... named" "$IT_OUT" "^Verdict: FAIL: attestation check policy.event.compose_hash failed: compose-hash $compose differs from the policy's pin"
+it_check_grep "... named" "$IT_OUT" "^Verdict: FAIL $TR: attestation check policy.event.compose_hash failed: compose-hash $compose differs from the policy's pin"
 policy pins-unreplayed "\"checks\": {\"tdx.rtmr3.replay\": \"advisory\"}, \"tdx\": {\"events\": {\"compose-hash\": \"$compose\"}}"
 fault rtmr3-mismatch
 it_run --policy "$TAP_TMP/pins-unreplayed.json" attest "$E2EE_MODEL"
@@ -161,20 +163,20 @@ for case in aci-native-binding:aci.native.binding aci-native-keyset:aci.native.k
     fault "$f"
     it_run $P $A attest "$E2EE_MODEL"
     it_check_rc "$f: attest" 5
-    it_check_grep "... the verdict names $c" "$IT_OUT" "^Verdict: FAIL: attestation check $c failed: "
+    it_check_grep "... the verdict names $c" "$IT_OUT" "^Verdict: FAIL $TR: attestation check $c failed: "
 done
 control '{"clear_faults": true}'
 it_run $P --aci-report-url "${REFSERVER_URL%/api/v1}/v1/aci/nothing-here" attest "$E2EE_MODEL"
 it_check_rc "a native report URL the server refuses (HTTP 401): the HTTP/API exit code" 4
 it_check_grep "... the native quote check says so" "$IT_OUT" \
     "aci.native.quote .* FAIL .*the native ACI report cannot be read: server answered HTTP 401"
-it_check_grep "... and the verdict" "$IT_OUT" "^Verdict: FAIL: attestation check aci.native.quote failed: "
+it_check_grep "... and the verdict" "$IT_OUT" "^Verdict: FAIL $TR: attestation check aci.native.quote failed: "
 
 # The strict preset: the native report and the event log are required.
 it_run $STRICT attest "$E2EE_MODEL"
 it_check_rc "strict preset without aci-report-url" 5
 it_check_grep "... names the missing native report" "$IT_OUT" \
-    "^Verdict: FAIL: attestation check aci.native.quote is required by the policy but was not performed: no native ACI report was asked for (aci-report-url)"
+    "^Verdict: FAIL $TR: attestation check aci.native.quote is required by the policy but was not performed: no native ACI report was asked for (aci-report-url)"
 it_run $STRICT $A attest "$E2EE_MODEL"
 it_check_rc "strict preset with aci-report-url" 0
 it_check_eq "... aci.native.binding is required and passes" "$(check_line aci.native.binding)" \
@@ -182,7 +184,7 @@ it_check_eq "... aci.native.binding is required and passes" "$(check_line aci.na
 control '{"shape": "legacy"}'
 it_run $STRICT $A attest "$E2EE_MODEL"
 it_check_rc "strict preset, a legacy-only response" 5
-it_check_grep "... names the missing envelope" "$IT_OUT" "^Verdict: FAIL: attestation check aci\."
+it_check_grep "... names the missing envelope" "$IT_OUT" "^Verdict: FAIL $TR: attestation check aci\."
 control '{"shape": "both"}'
 it_run --policy strict attest --json "$E2EE_MODEL"
 it_check_rc "--policy strict by name (no TEST roots: the chain fails)" 5
@@ -211,7 +213,7 @@ for case in receipt-forged:receipt.signature receipt-unknown-key:receipt.signatu
     it_run $P signature -m "$E2EE_MODEL" "$id"
     it_check_rc "$f: signature" 5
     it_check_eq "... $c fails" "$(check_line "$c")" "$c FAIL if-checked"
-    it_check_grep "... the verdict names it" "$IT_OUT" "^Verdict: FAIL: attestation check $c failed: "
+    it_check_grep "... the verdict names it" "$IT_OUT" "^Verdict: FAIL $TR: attestation check $c failed: "
 done
 fault upstream-unverified
 it_run $P signature -m "$E2EE_MODEL" "$id"
@@ -219,7 +221,7 @@ it_check_rc "upstream not verified: advisory by default" 0
 it_check_grep "... reported" "$IT_OUT" "upstream.verified .* FAIL .*advisory .*upstream NOT verified: upstream attestation unavailable (TEST)"
 it_run $STRICT $A signature -m "$E2EE_MODEL" "$id"
 it_check_rc "... required by the strict preset" 5
-it_check_grep "... named" "$IT_OUT" "^Verdict: FAIL: attestation check upstream.verified failed: "
+it_check_grep "... named" "$IT_OUT" "^Verdict: FAIL $TR: attestation check upstream.verified failed: "
 control '{"clear_faults": true, "signature_form": "payload"}'
 it_run $P signature -m "$E2EE_MODEL" "$id"
 it_check_rc "the payload-only signature form" 0
@@ -258,6 +260,6 @@ json.dump(doc, open(sys.argv[2], "w"))
 EOF
 it_run $P attest --input "$TAP_TMP/edited.json"
 it_check_rc "a saved attestation whose keyset was edited" 5
-it_check_grep "... named" "$IT_OUT" "^Verdict: FAIL: attestation check aci.keyset.digest failed: "
+it_check_grep "... named" "$IT_OUT" "^Verdict: FAIL $TR: attestation check aci.keyset.digest failed: "
 
 tap_done

@@ -71,6 +71,8 @@ it_check_grep "models --type image" "$IT_OUT" "^p11tee-test-image "
 it_run $P attest "$E2EE_MODEL"
 it_check_rc "attest an e2ee model" 0
 it_check_grep "attest: verdict PASS" "$IT_OUT" "^Verdict: PASS"
+it_check_says "attest: the verdict line says the policy trusts TEST roots" "$IT_OUT" \
+    "Verdict: PASS [TEST ROOT: the policy trusts tdx, nvidia test roots] (every check the policy requires passed)"
 it_check_grep "attest: the quote chain ends at the named TEST root" "$IT_OUT" \
     "tdx.pck.chain .* pass .*TEST root"
 it_check_grep "attest: GPU evidence verified to the TEST NVIDIA root" "$IT_OUT" \
@@ -167,6 +169,8 @@ it_run $P chat -m "$E2EE_MODEL" "Hello from the token"
 it_check_rc "e2ee chat" 0
 it_check_out "e2ee chat: the decrypted answer on stdout" "$(it_answer "Hello from the token")"
 it_check_grep "e2ee chat: verification summary on stderr" "$IT_ERR" "verified: $E2EE_MODEL attested"
+it_check_grep "e2ee chat: the summary says the policy trusts TEST roots" "$IT_ERR" \
+    "verified: $E2EE_MODEL attested \[TEST ROOT: the policy trusts tdx, nvidia test roots\] ("
 it_check_grep "e2ee chat: request id on stderr" "$IT_ERR" "request chatcmpl-[0-9a-f]* (end-to-end encrypted, keys in the token)"
 it_check_eq "e2ee chat: the server decrypted exactly one prompt" \
     "$(it_stat prompts_decrypted)" "1"
@@ -304,7 +308,10 @@ printf 'not a quote at all\n' >"$TAP_TMP/garbage"
 it_run $P quote "$TAP_TMP/garbage"
 it_check_rc "quote of a file that is no quote: attestation exit code" 5
 it_check_grep "... the format check fails" "$IT_OUT" "tdx.quote.format .* FAIL"
-it_check_grep "... and so does the verdict" "$IT_OUT" "^Verdict: FAIL"
+it_check_grep "... and so does the verdict" "$IT_OUT" "^Verdict: FAIL \[TEST ROOT: the policy trusts tdx, nvidia test roots\]: "
+it_run quote "$TAP_TMP/quote.hex"
+it_check_grep "the built-in policy trusts no test root: no TEST ROOT mark" "$IT_OUT" \
+    "^Verdict: FAIL: attestation check tdx.pck.chain failed"
 
 # ---- secrets --------------------------------------------------------------
 it_run -v $P chat -m "$E2EE_MODEL" "verbose run"

@@ -72,7 +72,7 @@ it_check_grep "... where it came from" "$IT_OUT" "^  collateral  *the cache $ENT
 it_check_grep "... and how old it was" "$IT_OUT" "^  collateral_age_days  *1$"
 it_run $P chat -m "$E2EE_MODEL" "collateral age"
 it_check_grep "chat's summary names the TCB status and the collateral's age" "$IT_ERR" \
-    "verified: $E2EE_MODEL attested (.*, TCB UpToDate, collateral 1 day old)"
+    "verified: $E2EE_MODEL attested \[TEST ROOT: the policy trusts tdx, nvidia test roots\] (.*, TCB UpToDate, collateral 1 day old)"
 chmod 666 "$ENTRY"
 it_run $P attest "$E2EE_MODEL"
 it_check_grep "a cache file others may write is not used" "$IT_OUT" \
@@ -92,6 +92,23 @@ it_run --policy "$TAP_TMP/policy-elsewhere.json" attest "$E2EE_MODEL"
 it_check_rc "policy: a cache without the platform, collateral required: refused" 5
 it_check_grep "... naming the missing file" "$IT_ERR" \
     "tdx.collateral.format is required by the policy but was not performed: no collateral: no cached collateral /nonexistent/cache/tdx-$FMSPC-platform.json"
+
+# The strict-with-collateral preset, with the reference server's test roots added.
+"$py" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["test_roots"] = json.load(open(sys.argv[2]))["test_roots"]
+json.dump(d, open(sys.argv[3], "w"))' "$top_srcdir/docs/policies/strict-with-collateral.json" \
+    "$IT_POLICY" "$TAP_TMP/preset-test.json"
+it_run --policy "$TAP_TMP/preset-test.json" attest "$E2EE_MODEL"
+it_check_rc "the strict-with-collateral rules (and test roots) with the cache" 0
+it_check_grep "... TCB status required and passed" "$IT_OUT" "tdx.tcb.status .* pass .*required"
+mv "$ENTRY" "$ENTRY.away"
+it_run --policy "$TAP_TMP/preset-test.json" chat -m "$E2EE_MODEL" "no collateral, no chat"
+it_check_rc "... without cached collateral nothing is sent (exit 5)" 5
+it_check_grep "... the required check is named" "$IT_ERR" \
+    "tdx.collateral.format is required by the policy but was not performed: no collateral"
+mv "$ENTRY.away" "$ENTRY"
 
 # ---- refusals: nothing unverified reaches the cache ------------------------------
 before=$(sha256sum "$ENTRY")
@@ -166,6 +183,15 @@ if [ -r "$VEC/dcap-qvl_tdx_quote_collateral.json" ]; then
         "tdx.tcb.status .* pass .* UpToDate"
     it_check_grep "... naming the cache" "$IT_OUT" \
         "^  collateral  *the cache $CACHE/tdx-B0C06F000000-platform.json$"
+    it_run --policy strict-with-collateral quote "$VEC/dcap-qvl_tdx_quote" --at 2025-07-01T00:00:00Z
+    it_check_rc "the shipped strict-with-collateral preset, by name: the vector passes" 0
+    it_check_grep "... the policy is the preset" "$IT_OUT" "^  policy  *built-in strict-with-collateral preset$"
+    it_check_grep "... its age check (14 days)" "$IT_OUT" \
+        "tdx.collateral.age .* pass .*required .*11 days before the verification time (at most 14)"
+    it_run --policy strict-with-collateral quote "$VEC/dcap-qvl_tdx_quote" --at 2025-07-10T00:00:00Z
+    it_check_rc "... 20 days later the collateral is too old for it (exit 5)" 5
+    it_check_grep "... saying so" "$IT_ERR" \
+        "tdx.collateral.age failed: issued 2025-06-19T10:16:03Z, 20 days before the verification time: older than the policy's 14 days"
     pcs_start vector-tamper --collateral "$VEC/dcap-qvl_tdx_quote_collateral.json" --fault tamper-tcb
     rm -f "$CACHE/tdx-B0C06F000000-platform.json"
     it_run collateral fetch --pccs "$PCS_URL" --fmspc B0C06F000000 --at 2025-07-01T00:00:00Z

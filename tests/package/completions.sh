@@ -177,7 +177,7 @@ for sh in bash zsh; do
     [ $sh = zsh ] && [ -n "$zsh_skip" ] && continue
     printf '%s\n' text image embedding tts asr upscale inpaint video all >"$t/want.type"
     same $sh "p11tee models --type " "$t/want.type" "--type completes the model types"
-    printf '%s\n' adir afile default strict >"$t/want.policy"
+    printf '%s\n' adir afile default strict strict-with-collateral >"$t/want.policy"
     same $sh "p11tee chat --policy " "$t/want.policy" "--policy completes the presets and file names"
     printf '%s\n' adir afile >"$t/want.files"
     same $sh "p11tee signature --attestation " "$t/want.files" "--attestation completes file names"
