@@ -72,6 +72,11 @@ typedef struct chat_state {
 } chat_state;
 
 void chat_state_init(chat_state *st, const chat_opts *o);
+/*
+ * Ctrl-C from now on: mid-stream it prints "[interrupted]" on stderr; it
+ * exits 130 at once either way.
+ */
+void chat_interrupt_install(void);
 /* Forget the answer (cleansed) and the per-answer state, for the next turn. */
 void chat_state_next(chat_state *st);
 void chat_state_free(chat_state *st);

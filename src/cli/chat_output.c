@@ -9,11 +9,43 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/chat.h"
+
+/* The request went out (or its answer is arriving): Ctrl-C then says it cut it. */
+static volatile sig_atomic_t chat_streaming;
+
+/*
+ * Ctrl-C: say the answer was cut (only write() and _exit() here: both are
+ * async-signal-safe) and exit 130 at once. The token's session keys are
+ * session objects: they vanish with the process; nothing more is fetched
+ * or opened in the token.
+ */
+static void chat_on_interrupt(int sig)
+{
+    static const char marker[] = "\np11tee: [interrupted]\n";
+    ssize_t w;
+
+    (void)sig;
+    if (chat_streaming)
+        w = write(STDERR_FILENO, marker, sizeof(marker) - 1);
+    (void)w;
+    _exit(CLI_EXIT_INTERRUPTED);
+}
+
+void chat_interrupt_install(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = chat_on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
 
 void chat_state_init(chat_state *st, const chat_opts *o)
 {
@@ -27,6 +59,7 @@ void chat_state_init(chat_state *st, const chat_opts *o)
 
 void chat_state_next(chat_state *st)
 {
+    chat_streaming = 0;
     if (st->answer != NULL)
         explicit_bzero(st->answer, st->answer_cap);
     st->answer_len = 0;
@@ -83,6 +116,7 @@ static void chat_on_attested(void *userdata, const p11tee_attestation *a)
         cli_warn("--tee-only: the prompt goes UNENCRYPTED (TLS only) to the attested enclave; "
                  "Venice's API layer in between can read it");
     st->attested_shown = 1;
+    chat_streaming = 1;
 }
 
 /* -i keeps the answer for the next turn's history. */
@@ -131,6 +165,7 @@ static int chat_on_text(void *userdata, size_t choice, p11tee_field field, const
 {
     chat_state *st = userdata;
 
+    chat_streaming = 1;
     if (choice != 0 || st->o->n > 1)
         return 0; /* kept in the result, printed at the end */
     if (plaintext) {

@@ -29,6 +29,7 @@ enum {
     CLI_EXIT_ATTEST = 5,
     CLI_EXIT_CRYPTO = 6,
     CLI_EXIT_TOKEN = 7,
+    CLI_EXIT_INTERRUPTED = 130, /* Ctrl-C (128 + SIGINT), as shells report it */
 };
 
 /*

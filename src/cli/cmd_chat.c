@@ -200,6 +200,7 @@ static int chat_run(cli_global *g, chat_opts *o, int argc, char **argv)
         goto out;
     }
     chat_state_init(&st, o);
+    chat_interrupt_install();
     rc = o->interactive ? chat_interactive(client, &st, history) : chat_once(client, &st, req);
     chat_state_free(&st);
 out:

@@ -185,6 +185,14 @@ it_check_eq "... the second turn carried the history: 1 + 3 messages sealed" \
     "$(($(it_stat fields_decrypted) - before))" 4
 it_check_eq "... one attestation for the session" \
     "$(($(it_stat attestations_served) - attested))" 1
+# Ctrl-C mid-stream: 4 pieces a second apart; the first shows, then Ctrl-C.
+refserver_control '{"chunks": 4, "chunk_delay_ms": 1000}' >/dev/null
+ptyrun --on "echo: ab" '\x03' "$TAP_TMP/tty3" -- \
+    "$top_builddir/p11tee" $P chat -m "$E2EE_MODEL" abcdefghijklmnopqrstuvwxyz && IT_RC=0 || IT_RC=$?
+refserver_control '{"chunks": 8, "chunk_delay_ms": 0}' >/dev/null
+it_check_rc "Ctrl-C mid-stream: exit 130" 130
+it_check_grep "... the interrupted marker" "$TAP_TMP/tty3" "p11tee: \[interrupted\]"
+it_check_no_grep "... the rest of the answer never shown" "$TAP_TMP/tty3" "stuvwxyz"
 it_run $P chat -m "$E2EE_MODEL" -i
 it_check_rc "chat -i without a terminal: usage error" 2
 it_check_grep "... saying why" "$IT_ERR" "chat -i needs a terminal on stdin"
