@@ -22,9 +22,9 @@ static const char audit_commands_help[] = "Usage: p11tee audit verify [--json] P
 
 static const char verify_help[] =
     "Usage: p11tee audit verify [--json] PATH...\n"
-    "  PATH     an audit log (p11tee serve --audit-log), a saved attestation (attest\n"
-    "           --save, chat --save-exchange's attestation.json), or a directory of them\n"
-    "           (searched two levels deep)\n"
+    "  PATH     an audit log (JSON lines, each with the hash of the line before), a\n"
+    "           saved attestation (attest --save, chat --save-exchange's\n"
+    "           attestation.json), or a directory of them (searched two levels deep)\n"
     "  --json   the outcome as JSON\n"
     "Each log's hash chain is checked (a deleted or edited line is named); each saved\n"
     "attestation is verified again offline under the configured policy, as of the\n"

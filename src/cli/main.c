@@ -32,7 +32,7 @@ static void usage(FILE *out)
 
     fprintf(out, "Usage: p11tee [global options] COMMAND [options] [arguments]\n\nCommands:\n");
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nGlobal options (also accepted after COMMAND):\n"
                  "  --base-url URL        API base URL ($VENICE_BASE_URL; default "
                  "https://api.venice.ai/api/v1)\n"
