@@ -55,7 +55,7 @@ void p11tee_config_free(p11tee_config *cfg);
  *   pkcs11-module       path of the PKCS#11 module
  *   pkcs11-token        RFC 7512 token URI or label; the PIN comes from its
  *                       pin-source=file:... or pin-value, else $P11TEE_PIN
- *   policy-file         attestation policy: a JSON file (docs/policy.md), or
+ *   policy-file         attestation policy: a JSON file (p11tee-policy(5)), or
  *                       a preset without a '/': "default", "strict"
  *   cacert              a CA file trusted in addition to the system roots
  *   proxy               the proxy for https:// requests ("http://proxy:3128",
@@ -174,7 +174,7 @@ typedef enum p11tee_requirement {
 /* "pass", "FAIL" or "not checked": how reports and JSON name a result. */
 const char *p11tee_check_result_name(p11tee_check_result result);
 
-/* "required", "if-checked" or "advisory": the policy file's spelling (docs/policy.md). */
+/* "required", "if-checked" or "advisory": the policy file's spelling (p11tee-policy(5)). */
 const char *p11tee_requirement_name(p11tee_requirement requirement);
 
 typedef struct p11tee_check {
@@ -241,6 +241,18 @@ const char *p11tee_attestation_get(const p11tee_attestation *a, const char *fiel
 
 /* The verdict again (as returned by the call that made `a`). */
 p11tee_status p11tee_attestation_verdict(const p11tee_attestation *a, p11tee_error *err);
+
+/*
+ * A policy that pins what `a` verified, for review (malloc'd JSON; free()):
+ * {"version": 1, "models": {MODEL: {"tdx": {"mrtd", "rtmr0".."rtmr2",
+ * "mrconfigid", "app_compose_sha256" (when the app_compose sent is
+ * measured), "events" (compose-hash, os-image-hash, key-provider, app-id,
+ * when the event log replayed), "accepted_tcb_statuses"}, "checks":
+ * {"tdx.tcb.status": "required"} (when it was evaluated)}}}, each pin a list
+ * of one value; the judging policy's preset, test roots and collateral carry
+ * over. NULL when the verdict failed, for a bare quote, or out of memory.
+ */
+char *p11tee_attestation_emit_policy(const p11tee_attestation *a);
 
 /* The whole report as JSON (malloc'd; free(); NULL when out of memory). */
 char *p11tee_attestation_json(const p11tee_attestation *a);

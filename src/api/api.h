@@ -69,6 +69,14 @@ p11tee_status api_policy_new(attest_policy *rules, api_policy **out, p11tee_erro
 p11tee_status api_policy_load(const char *path, attest_policy **out, p11tee_error *err);
 api_policy *api_policy_ref(api_policy *p);
 void api_policy_free(api_policy *p);
+/*
+ * The policy that judges `model`: `pol` itself (one more reference) or, when
+ * it has a section for the model, that section applied (a new policy).
+ */
+p11tee_status api_policy_for_model(api_policy *pol, const char *model, api_policy **out,
+                                   p11tee_error *err);
+/* tee_chat_requires_attestation as it applies to `model`. */
+int api_policy_tee_chat_requires_attestation(api_policy *pol, const char *model);
 
 /* ---- report.c: the public attestation object ------------------------------------ */
 
@@ -98,7 +106,8 @@ struct p11tee_attestation {
     char collateral[API_ATT_SOURCE_MAX];         /* where the TDX collateral came from; "" none */
     char *collateral_doc; /* the document used unless it is the policy's file; NULL: none */
     size_t collateral_doc_len;
-    time_t verified_at; /* the verification time */
+    char *collateral_file; /* the collateral file used (absolute), for an emitted policy */
+    time_t verified_at;    /* the verification time */
 };
 
 /* An empty attestation judged by `pol` (it takes a reference); NULL when out of memory. */

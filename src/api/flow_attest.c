@@ -33,6 +33,7 @@ p11tee_status api_judge_collateral(const p11tee_config *cfg, const uint8_t *quot
         memcpy(a->collateral_doc, ex->collateral, ex->collateral_len);
         a->collateral_doc[ex->collateral_len] = '\0';
         a->collateral_doc_len = ex->collateral_len;
+        a->collateral_file = given != NULL ? realpath(given, NULL) : NULL;
         return P11TEE_OK;
     }
     api_collateral_for_quote(cfg, a->policy->rules, quote, qlen, &a->collateral_doc, &len,
@@ -44,24 +45,45 @@ p11tee_status api_judge_collateral(const p11tee_config *cfg, const uint8_t *quot
     return P11TEE_OK;
 }
 
+/* The policy for the model asked for, else the one the response names (its section, if any). */
+static p11tee_status judge_policy(const api_attestation *response, const attest_expect *ex,
+                                  api_policy *pol, api_policy **out, p11tee_error *err)
+{
+    char model[API_MODEL_MAX] = "";
+    strview m = response->ev.model;
+
+    if (ex->model != NULL)
+        snprintf(model, sizeof(model), "%s", ex->model);
+    else if (m.p != NULL && m.len < sizeof(model))
+        snprintf(model, sizeof(model), "%.*s", (int)m.len, m.p);
+    return api_policy_for_model(pol, model[0] != '\0' ? model : NULL, out, err);
+}
+
 p11tee_status api_judge(const p11tee_config *cfg, api_attestation *response,
                         const attest_expect *ex, const char *given, const char *nonce_hex,
                         api_policy *pol, p11tee_attestation **out, p11tee_error *err)
 {
-    p11tee_attestation *a = api_attestation_alloc(pol);
+    p11tee_attestation *a = NULL;
+    api_policy *mp = NULL;
     attest_expect with = *ex;
     char why[ATTEST_REASON_MAX];
     p11tee_status rc;
 
     *out = NULL;
-    if (a == NULL || api_judge_collateral(cfg, (const uint8_t *)response->ev.intel_quote.p,
-                                          response->ev.intel_quote.len, given, a, &with, why,
-                                          sizeof(why), err) != P11TEE_OK) {
+    rc = judge_policy(response, ex, pol, &mp, err);
+    if (rc == P11TEE_OK && (a = api_attestation_alloc(mp)) == NULL)
+        rc = err_set(err, P11TEE_E_NOMEM, "out of memory");
+    api_policy_free(mp); /* the attestation holds it */
+    if (rc == P11TEE_OK)
+        rc = api_judge_collateral(cfg, (const uint8_t *)response->ev.intel_quote.p,
+                                  response->ev.intel_quote.len, given, a, &with, why, sizeof(why),
+                                  err);
+    if (rc != P11TEE_OK) {
         p11tee_attestation_free(a);
         api_attestation_free(response);
-        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+        return rc;
     }
-    attest_evaluate(&response->ev, &with, pol->rules, &a->outcome);
+    attest_evaluate(&response->ev, &with, a->policy->rules, &a->outcome);
     rc = api_attestation_seal(a, response, ex->model, nonce_hex, err);
     a->response.ev.native_error = a->response.native_error; /* it moved with the response */
     if (rc != P11TEE_OK) {

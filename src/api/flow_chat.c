@@ -365,7 +365,7 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, api_chat_
 
     if (p11tee_cancel_triggered(CHAT_EV(st, cancel)))
         return err_set(err, P11TEE_E_CANCELLED, "the request was cancelled");
-    if (mode != API_CHAT_TEE || c->policy->rules->tee_chat_requires_attestation)
+    if (mode != API_CHAT_TEE || api_policy_tee_chat_requires_attestation(c->policy, model))
         rc = api_session_get(c, model, e2ee, &s, err);
     if (rc != P11TEE_OK)
         return rc;

@@ -53,3 +53,30 @@ void api_policy_free(api_policy *p)
     attest_policy_free(p->rules);
     free(p);
 }
+
+p11tee_status api_policy_for_model(api_policy *pol, const char *model, api_policy **out,
+                                   p11tee_error *err)
+{
+    attest_policy *rules = NULL;
+    p11tee_status rc = attest_policy_for_model(pol->rules, model, &rules, err);
+
+    *out = NULL;
+    if (rc != P11TEE_OK)
+        return rc;
+    if (rules == NULL) {
+        *out = api_policy_ref(pol);
+        return P11TEE_OK;
+    }
+    return api_policy_new(rules, out, err);
+}
+
+int api_policy_tee_chat_requires_attestation(api_policy *pol, const char *model)
+{
+    api_policy *m = NULL;
+    int requires = 1; /* a section that cannot be applied: attest, the safe side */
+
+    if (api_policy_for_model(pol, model, &m, NULL) == P11TEE_OK)
+    requires = m->rules->tee_chat_requires_attestation;
+    api_policy_free(m);
+    return requires;
+}

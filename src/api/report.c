@@ -217,6 +217,7 @@ void p11tee_attestation_free(p11tee_attestation *a)
     api_attestation_free(&a->response);
     free(a->model);
     free(a->collateral_doc);
+    free(a->collateral_file);
     api_policy_free(a->policy);
     free(a);
 }

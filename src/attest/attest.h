@@ -216,9 +216,11 @@ typedef struct attest_pcs_answers {
 p11tee_status attest_collateral_from_pcs(const attest_pcs_answers *a, char **json, size_t *len,
                                          p11tee_error *err);
 
-/* ==== the policy (policy.c), docs/policy.md ================================ */
+/* ==== the policy (policy.c), p11tee-policy(5) ================================ */
 
-#define ATTEST_POLICY_RULES_MAX 128
+#define ATTEST_POLICY_RULES_MAX  128
+#define ATTEST_POLICY_MODELS_MAX 64  /* per-model sections in one policy */
+#define ATTEST_MODEL_NAME_MAX    128 /* a model id a section names, NUL included */
 
 /* "name", "prefix.*" or "*"; the most specific pattern wins, later rules win ties. */
 typedef struct attest_rule {
@@ -250,7 +252,7 @@ typedef struct attest_event_pin {
     char v[ATTEST_PIN_VALUES_MAX][ATTEST_EVENT_TEXT_MAX]; /* lowercase hex, or the text */
 } attest_event_pin;
 
-/* Where the TDX collateral comes from (tdx.collateral in docs/policy.md). */
+/* Where the TDX collateral comes from (tdx.collateral in p11tee-policy(5)). */
 typedef enum attest_collateral_source {
     ATTEST_COLL_DEFAULT = 0, /* the collateral cache, when it holds the quote's platform's */
     ATTEST_COLL_FILE,        /* the file the policy names (collateral, collateral_len) */
@@ -269,6 +271,7 @@ typedef struct attest_policy {
     size_t tdx_test_roots_len;
     char *nvidia_test_roots;
     size_t nvidia_test_roots_len;
+    char *tdx_test_root_files, *nvidia_test_root_files; /* their absolute paths, a line each */
     char *collateral; /* TDX collateral JSON, from tdx.collateral.file (or collateral_file) */
     size_t collateral_len;
     attest_collateral_source collateral_source;
@@ -278,6 +281,11 @@ typedef struct attest_policy {
     int tee_chat_requires_attestation;         /* default 1 */
     char source[256];                          /* "built-in default" or the file's path */
     char sha256[2 * SHA256_DIGEST_LENGTH + 1]; /* of the policy file's bytes; "" built in */
+    struct attest_model_section *models;       /* "models": applied by attest_policy_for_model() */
+    size_t nmodels;
+    char *base_dir; /* the policy file's directory (files it names are read from it); NULL */
+    char model[ATTEST_MODEL_NAME_MAX]; /* the section applied; "" for the defaults */
+    char preset[32];                   /* the preset it starts from; "" none */
 } attest_policy;
 
 /* The defaults come from the check table (checks.c). */
@@ -291,6 +299,14 @@ int attest_policy_is_preset(const char *name);
 p11tee_status attest_policy_load(const char *path, attest_policy **out, p11tee_error *err);
 p11tee_status attest_policy_parse(const char *json, size_t len, const char *base_dir,
                                   attest_policy **out, p11tee_error *err);
+/*
+ * policy_models.c: the policy for `model`: the defaults with the policy's
+ * section "models": {"MODEL": {...}} applied on top (its check rules win
+ * ties; each tdx member it names replaces the defaults'). *out is NULL when
+ * the policy has no section for `model` (use `base`). Error: P11TEE_E_POLICY.
+ */
+p11tee_status attest_policy_for_model(const attest_policy *base, const char *model,
+                                      attest_policy **out, p11tee_error *err);
 /* presets.c: the text of a preset written as a policy ("strict-with-collateral"), or NULL. */
 const char *attest_policy_preset(const char *name);
 void attest_policy_free(attest_policy *p);

@@ -6,7 +6,7 @@
  * (never sufficient, fatal when false), needs collateral or NVIDIA's online
  * services (enforced when available), is the SHA-256 nonce fallback, or is
  * one of the response-signature comparisons a server may legitimately fail
- * (advisory; PROTOCOL.md section 3). docs/policy.md shows this table, and
+ * (advisory; PROTOCOL.md section 3). p11tee-policy(5) shows this table, and
  * tests/attest/test_checks fails when the two disagree.
  */
 #include "config.h"

@@ -5,7 +5,7 @@
  * with its stable name, its area, the built-in policy's requirement and a
  * one-line meaning. Verifiers record checks by id, so no name exists outside
  * the table; the default policy (policy.c) is built from its requirements;
- * docs/policy.md lists it, and tests/attest/test_checks checks the list.
+ * p11tee-policy(5) lists it, and tests/attest/test_checks checks the list.
  */
 #ifndef P11TEE_ATTEST_CHECKS_H
 #define P11TEE_ATTEST_CHECKS_H
@@ -115,7 +115,7 @@ _Static_assert(ATTEST_CK_POLICY_RTMR3 == ATTEST_CK_POLICY_RTMR0 + 3,
 _Static_assert(ATTEST_CK_POLICY_EVENT_APP_ID == ATTEST_CK_POLICY_EVENT_COMPOSE_HASH + 4,
                "the event pins are five checks in a row, in ATTEST_EVENT_* order");
 
-/* What a check is about; docs/policy.md groups the checks by it. */
+/* What a check is about; p11tee-policy(5) groups the checks by it. */
 typedef enum attest_area {
     ATTEST_AREA_RESPONSE,       /* the attestation response and its key */
     ATTEST_AREA_PIN,            /* the policy's measurement pins */
@@ -141,7 +141,7 @@ typedef struct attest_check_info {
      * rules win ties); 0: for the name alone.
      */
     int family;
-    const char *meaning; /* one line, as docs/policy.md shows it */
+    const char *meaning; /* one line, as p11tee-policy(5) shows it */
 } attest_check_info;
 
 extern const attest_check_info attest_checks[ATTEST_CK_COUNT];
@@ -152,7 +152,7 @@ const char *attest_check_name(attest_check_id id);
 /* The id of a check name; ATTEST_CK_COUNT when no check has that name. */
 attest_check_id attest_check_by_name(const char *name);
 
-/* "API response", "TDX collateral", ...: how docs/policy.md names an area. */
+/* "API response", "TDX collateral", ...: how p11tee-policy(5) names an area. */
 const char *attest_area_name(attest_area area);
 
 #endif /* P11TEE_ATTEST_CHECKS_H */

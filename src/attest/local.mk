@@ -6,7 +6,7 @@
 # the other headers are one per module, internal to the layer.
 libp11tee_core_la_SOURCES += src/attest/attest.h src/attest/checks.h src/attest/checks.c \
 	src/attest/report.c src/attest/policy.h src/attest/policy.c src/attest/policy_tdx.c \
-	src/attest/policy_collateral.c src/attest/presets.c src/attest/evidence.c \
+	src/attest/policy_collateral.c src/attest/policy_models.c src/attest/presets.c src/attest/evidence.c \
 	src/attest/pki.h src/attest/pki.c \
 	src/attest/tdx.h src/attest/tdx.c src/attest/tdx_verify.c src/attest/collateral.c \
 	src/attest/collateral_alone.c src/attest/collateral_pcs.c \

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * The attestation policy (docs/policy.md): which checks are required, which
+ * The attestation policy (p11tee-policy(5)): which checks are required, which
  * only must not fail, which are advisory; measurement pins; accepted TCB
  * statuses; test roots. The built-in default is the check table's
  * (checks.c): everything required, except what the table says otherwise.
@@ -135,8 +135,12 @@ void attest_policy_free(attest_policy *p)
         return;
     free(p->tdx_test_roots);
     free(p->nvidia_test_roots);
+    free(p->tdx_test_root_files);
+    free(p->nvidia_test_root_files);
     free(p->collateral);
     free(p->collateral_cache);
+    free(p->base_dir);
+    policy_models_free(p);
     free(p);
 }
 
@@ -173,9 +177,33 @@ p11tee_status policy_read(const char *base_dir, const char *name, size_t max, ch
     return P11TEE_OK;
 }
 
+/* Add the file's absolute path to the newline-separated list *files (for --emit-policy). */
+static p11tee_status policy_root_path(const char *base_dir, const char *file, char **files,
+                                      p11tee_error *err)
+{
+    char path[4096], *abs, *grown;
+    size_t have = *files != NULL ? strlen(*files) : 0;
+
+    if (file[0] == '/' || base_dir == NULL)
+        snprintf(path, sizeof(path), "%s", file);
+    else
+        snprintf(path, sizeof(path), "%s/%s", base_dir, file);
+    abs = realpath(path, NULL);
+    if (abs == NULL)
+        return err_set(err, P11TEE_E_POLICY, "cannot resolve %s: %s", path, strerror(errno));
+    grown = realloc(*files, have + strlen(abs) + 2);
+    if (grown != NULL)
+        snprintf(grown + have, strlen(abs) + 2, "%s\n", abs);
+    free(abs);
+    if (grown == NULL)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory");
+    *files = grown;
+    return P11TEE_OK;
+}
+
 /* Append the PEM certificates of `file` to *pem; refuse a file without one. */
 static p11tee_status policy_add_root(const char *base_dir, const char *file, char **pem,
-                                     size_t *pem_len, p11tee_error *err)
+                                     size_t *pem_len, char **files, p11tee_error *err)
 {
     char *data = NULL, *grown;
     size_t len = 0;
@@ -183,8 +211,12 @@ static p11tee_status policy_add_root(const char *base_dir, const char *file, cha
     X509 *cert;
     p11tee_status rc = policy_read(base_dir, file, POLICY_ROOTS_MAX, &data, &len, err);
 
-    if (rc != P11TEE_OK)
+    if (rc == P11TEE_OK)
+        rc = policy_root_path(base_dir, file, files, err);
+    if (rc != P11TEE_OK) {
+        free(data);
         return rc;
+    }
     bio = BIO_new_mem_buf(data, (int)len);
     cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
@@ -221,15 +253,17 @@ static p11tee_status policy_roots(attest_policy *p, json_object *roots, const ch
 
     json_object_object_foreachC(roots, it)
     {
-        char **pem;
+        char **pem, **files;
         size_t *len, i;
 
         if (strcmp(it.key, "tdx") == 0) {
             pem = &p->tdx_test_roots;
             len = &p->tdx_test_roots_len;
+            files = &p->tdx_test_root_files;
         } else if (strcmp(it.key, "nvidia") == 0) {
             pem = &p->nvidia_test_roots;
             len = &p->nvidia_test_roots_len;
+            files = &p->nvidia_test_root_files;
         } else {
             return err_set(err, P11TEE_E_POLICY, "test_roots has an unknown key \"%s\"", it.key);
         }
@@ -241,7 +275,7 @@ static p11tee_status policy_roots(attest_policy *p, json_object *roots, const ch
             if (!json_object_is_type(f, json_type_string))
                 return err_set(err, P11TEE_E_POLICY, "test_roots.%s[%zu] is not a file name",
                                it.key, i);
-            rc = policy_add_root(base_dir, json_object_get_string(f), pem, len, err);
+            rc = policy_add_root(base_dir, json_object_get_string(f), pem, len, files, err);
         }
         if (rc != P11TEE_OK)
             return rc;
@@ -286,8 +320,8 @@ static p11tee_status policy_checks(attest_policy *p, json_object *checks, p11tee
     return P11TEE_OK;
 }
 
-static p11tee_status policy_member(attest_policy *p, const char *key, json_object *v,
-                                   const char *base_dir, p11tee_error *err)
+p11tee_status policy_member(attest_policy *p, const char *key, json_object *v, const char *base_dir,
+                            p11tee_error *err)
 {
     json_object_iter it;
     p11tee_status rc = P11TEE_OK;
@@ -296,8 +330,8 @@ static p11tee_status policy_member(attest_policy *p, const char *key, json_objec
         return json_object_is_type(v, json_type_int) && json_object_get_int(v) == 1
                    ? P11TEE_OK
                    : err_set(err, P11TEE_E_POLICY, "policy version must be 1");
-    if (strcmp(key, "preset") == 0)
-        return P11TEE_OK; /* applied first, by attest_policy_parse() */
+    if (strcmp(key, "preset") == 0 || strcmp(key, "models") == 0)
+        return P11TEE_OK; /* applied first and last, by attest_policy_parse() */
     if (strcmp(key, "tee_chat_requires_attestation") == 0) {
         if (!json_object_is_type(v, json_type_boolean))
             return err_set(err, P11TEE_E_POLICY,
@@ -307,13 +341,14 @@ static p11tee_status policy_member(attest_policy *p, const char *key, json_objec
     }
     if (!json_object_is_type(v, json_type_object))
         return err_set(err, P11TEE_E_POLICY,
-                       "policy key %s is unknown or not an object (see docs/policy.md)", key);
+                       "policy key %s is unknown or not an object (see p11tee-policy(5))", key);
     if (strcmp(key, "checks") == 0)
         return policy_checks(p, v, err);
     if (strcmp(key, "test_roots") == 0)
         return policy_roots(p, v, base_dir, err);
     if (strcmp(key, "tdx") != 0)
-        return err_set(err, P11TEE_E_POLICY, "policy key %s is unknown (see docs/policy.md)", key);
+        return err_set(err, P11TEE_E_POLICY, "policy key %s is unknown (see p11tee-policy(5))",
+                       key);
     json_object_object_foreachC(v, it)
     {
         rc = policy_tdx_member(p, it.key, it.val, base_dir, err);
@@ -346,7 +381,7 @@ p11tee_status policy_apply(attest_policy *p, const char *json, size_t len, p11te
 p11tee_status attest_policy_parse(const char *json, size_t len, const char *base_dir,
                                   attest_policy **out, p11tee_error *err)
 {
-    json_object *root = NULL, *preset = NULL;
+    json_object *root = NULL, *preset = NULL, *models = NULL;
     json_object_iter it;
     attest_policy *p;
     attest_collateral_source preset_source;
@@ -362,6 +397,10 @@ p11tee_status attest_policy_parse(const char *json, size_t len, const char *base
         return err_set(err, P11TEE_E_POLICY, "policy must be a JSON object");
     }
     p = policy_new();
+    if (p != NULL && base_dir != NULL && (p->base_dir = strdup(base_dir)) == NULL) {
+        attest_policy_free(p);
+        p = NULL;
+    }
     if (p == NULL) {
         json_object_put(root);
         return err_set(err, P11TEE_E_NOMEM, "out of memory");
@@ -382,6 +421,9 @@ p11tee_status attest_policy_parse(const char *json, size_t len, const char *base
     }
     if (p->collateral_source == ATTEST_COLL_DEFAULT)
         p->collateral_source = preset_source;
+    /* Per-model sections last: each is checked on top of the complete defaults. */
+    if (rc == P11TEE_OK && json_object_object_get_ex(root, "models", &models))
+        rc = policy_models(p, models, err);
     json_object_put(root);
     if (rc != P11TEE_OK) {
         attest_policy_free(p);

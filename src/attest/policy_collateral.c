@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * Where a policy takes the TDX collateral from (docs/policy.md, tdx.collateral):
+ * Where a policy takes the TDX collateral from (p11tee-policy(5), tdx.collateral):
  *   "collateral_file": "x.json"              a file (the older spelling)
  *   "collateral": {"file": "x.json"}         the same
  *   "collateral": {"cache": true}            the collateral cache (p11tee

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * The policy's "tdx" object (docs/policy.md): measurement pins (mrtd,
+ * The policy's "tdx" object (p11tee-policy(5)): measurement pins (mrtd,
  * rtmr0-3, mrconfigid, app_compose), dstack's event pins, each one value or
- * a list of accepted values; accepted TCB statuses; a collateral file.
+ * a list of accepted values; accepted TCB statuses; where the collateral
+ * comes from (policy_collateral.c). A model's section replaces what it names
+ * (policy_tdx_forget()).
  */
 #include "config.h"
 
@@ -216,5 +218,38 @@ p11tee_status policy_tdx_member(attest_policy *p, const char *key, json_object *
     }
     if (strcmp(key, "collateral_file") == 0 || strcmp(key, "collateral") == 0)
         return policy_collateral(p, v, strcmp(key, "collateral_file") == 0, base_dir, err);
-    return err_set(err, P11TEE_E_POLICY, "policy key tdx.%s is unknown (see docs/policy.md)", key);
+    return err_set(err, P11TEE_E_POLICY, "policy key tdx.%s is unknown (see p11tee-policy(5))",
+                   key);
+}
+
+void policy_tdx_forget(attest_policy *p, const char *key, json_object *v)
+{
+    json_object_iter it;
+    size_t i;
+
+    if (strcmp(key, "mrtd") == 0)
+        p->mrtd.n = 0;
+    if (strcmp(key, "mrconfigid") == 0)
+        p->mrconfigid.n = 0;
+    for (i = 0; i < 4; i++)
+        if (strcmp(key, policy_rtmr_names[i]) == 0)
+            p->rtmr[i].n = 0;
+    if (strcmp(key, "app_compose_sha256") == 0 || strcmp(key, "app_compose_file") == 0)
+        p->app_compose_sha256.n = 0;
+    if (strcmp(key, "events") == 0 && json_object_is_type(v, json_type_object))
+        json_object_object_foreachC(v, it)
+        {
+            for (i = 0; i < ATTEST_EVENTS; i++)
+                if (strcmp(it.key, attest_event_names[i]) == 0)
+                    p->events[i].n = 0;
+        }
+    if (strcmp(key, "collateral") == 0 || strcmp(key, "collateral_file") == 0) {
+        free(p->collateral);
+        free(p->collateral_cache);
+        p->collateral = p->collateral_cache = NULL;
+        p->collateral_len = 0;
+        p->collateral_source = ATTEST_COLL_DEFAULT;
+        p->collateral_name[0] = '\0';
+        p->max_age_days = 0;
+    }
 }

@@ -92,5 +92,6 @@ p11tee_status policy_preset(attest_policy *p, const char *name, p11tee_error *er
         hex_encode(d, sizeof(d), p->sha256, sizeof(p->sha256));
     }
     snprintf(p->source, sizeof(p->source), "built-in %s preset", name);
+    snprintf(p->preset, sizeof(p->preset), "%s", name);
     return rc;
 }

@@ -9,13 +9,16 @@
 #include "cli/cli.h"
 
 static const char attest_help[] =
-    "Usage: p11tee attest MODEL [--save FILE] [--json]\n"
+    "Usage: p11tee attest MODEL [--save FILE] [--emit-policy FILE] [--json]\n"
     "       p11tee attest --input FILE [--model ID] [--nonce HEX] [--at TIME]\n"
-    "                     [--collateral FILE] [--save FILE] [--json]\n"
+    "                     [--collateral FILE] [--save FILE] [--emit-policy FILE] [--json]\n"
     "  MODEL              fetch the attestation with a fresh nonce and verify it\n"
     "  --save FILE        keep what an auditor needs to verify it again (p11tee audit\n"
     "                     verify): the exact response, nonce, time, collateral and the\n"
     "                     policy's SHA-256, readable by you only\n"
+    "  --emit-policy FILE when it passed, write a policy pinning what was verified\n"
+    "                     (measurements, compose hash, events, TCB status) in the\n"
+    "                     model's section, for review (p11tee-policy(5))\n"
     "  --input FILE       verify a saved /tee/attestation response offline (no network);\n"
     "                     NEAR-style model_attestations[] wrappers are accepted\n"
     "  --model ID         the model the saved attestation must be for\n"
@@ -26,11 +29,27 @@ static const char attest_help[] =
 
 #define ATTEST_INPUT_MAX (16u * 1024 * 1024)
 
+/* The files an attestation is written to besides the report. */
+typedef struct attest_files {
+    const char *save; /* --save */
+    const char *emit; /* --emit-policy */
+} attest_files;
+
+/* Write `doc` (freed) to `path`, private to the user, saying so: 0 or the exit code. */
+static int attest_write_doc(const char *path, char *doc, const char *before, const char *after)
+{
+    int rc = cli_write_private(path, doc, strlen(doc)) == 0 ? CLI_EXIT_OK : CLI_EXIT_GENERAL;
+
+    free(doc);
+    if (rc == CLI_EXIT_OK)
+        cli_note("%s%s%s", before, path, after);
+    return rc;
+}
+
 /* --save: the saved attestation, private to the user; 0 or the exit code of a failure. */
 static int attest_save(const char *path, const p11tee_attestation *a)
 {
     char *doc;
-    int rc;
 
     if (path == NULL)
         return CLI_EXIT_OK;
@@ -38,15 +57,36 @@ static int attest_save(const char *path, const p11tee_attestation *a)
         cli_error("nothing to save in %s: the response could not be read", path);
         return CLI_EXIT_GENERAL;
     }
-    rc = cli_write_private(path, doc, strlen(doc)) == 0 ? CLI_EXIT_OK : CLI_EXIT_GENERAL;
-    free(doc);
-    if (rc == CLI_EXIT_OK)
-        cli_note("saved the attestation for p11tee audit verify in %s", path);
-    return rc;
+    return attest_write_doc(path, doc, "saved the attestation for p11tee audit verify in ", "");
+}
+
+/* --emit-policy: only what passed is pinned; 0 or the exit code of a failure. */
+static int attest_emit(const char *path, p11tee_status verdict, const p11tee_attestation *a)
+{
+    char *doc;
+
+    if (path == NULL)
+        return CLI_EXIT_OK;
+    if (verdict != P11TEE_OK || a == NULL || (doc = p11tee_attestation_emit_policy(a)) == NULL) {
+        cli_error("not writing %s: the attestation did not pass, and a policy pins only what "
+                  "was verified",
+                  path);
+        return CLI_EXIT_GENERAL;
+    }
+    return attest_write_doc(path, doc, "wrote a policy pinning what was verified to ",
+                            ": review it before use");
+}
+
+/* Both files; the first failure's exit code. */
+static int attest_write(const attest_files *f, p11tee_status verdict, const p11tee_attestation *a)
+{
+    int r = attest_save(f->save, a), e = attest_emit(f->emit, verdict, a);
+
+    return r != CLI_EXIT_OK ? r : e;
 }
 
 static int attest_offline(cli_global *g, const char *input, p11tee_offline_options *o, int json,
-                          const char *save)
+                          const attest_files *files)
 {
     p11tee_config *cfg;
     p11tee_attestation *a = NULL;
@@ -68,14 +108,14 @@ static int attest_offline(cli_global *g, const char *input, p11tee_offline_optio
     verdict = p11tee_attest_offline(cfg, data, len, o, &a, &err);
     snprintf(title, sizeof(title), "Attestation from %s (offline)", input);
     rc = cli_show_attestation(verdict, a, &err, json, title);
-    r = attest_save(save, a);
+    r = attest_write(files, verdict, a);
     p11tee_attestation_free(a);
     p11tee_config_free(cfg);
     free(data);
     return rc != CLI_EXIT_OK ? rc : r;
 }
 
-static int attest_online(cli_global *g, const char *model, int json, const char *save)
+static int attest_online(cli_global *g, const char *model, int json, const attest_files *files)
 {
     p11tee_client *client;
     p11tee_attestation *a = NULL;
@@ -91,7 +131,7 @@ static int attest_online(cli_global *g, const char *model, int json, const char 
     verdict = p11tee_attest(client, model, &a, &err);
     snprintf(title, sizeof(title), "Attestation of %s", model);
     rc = cli_show_attestation(verdict, a, &err, json, title);
-    r = attest_save(save, a);
+    r = attest_write(files, verdict, a);
     if (rc == CLI_EXIT_OK)
         rc = r;
     p11tee_attestation_free(a);
@@ -101,14 +141,19 @@ static int attest_online(cli_global *g, const char *model, int json, const char 
 
 int cmd_attest(cli_global *g, int argc, char **argv)
 {
-    static const struct option own[] = {
-        {"input", required_argument, NULL, 'i'},      {"model", required_argument, NULL, 'm'},
-        {"nonce", required_argument, NULL, 'n'},      {"at", required_argument, NULL, 'a'},
-        {"collateral", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
-        {"save", required_argument, NULL, 's'},       {NULL, 0, NULL, 0}};
+    static const struct option own[] = {{"input", required_argument, NULL, 'i'},
+                                        {"model", required_argument, NULL, 'm'},
+                                        {"nonce", required_argument, NULL, 'n'},
+                                        {"at", required_argument, NULL, 'a'},
+                                        {"collateral", required_argument, NULL, 'c'},
+                                        {"json", no_argument, NULL, 'j'},
+                                        {"save", required_argument, NULL, 's'},
+                                        {"emit-policy", required_argument, NULL, 'e'},
+                                        {NULL, 0, NULL, 0}};
     struct option opts[CLI_OPTIONS_MAX];
     p11tee_offline_options o;
-    const char *input = NULL, *save = NULL;
+    attest_files files = {NULL, NULL};
+    const char *input = NULL;
     int opt, json = 0, rc, offline_only = 0;
 
     memset(&o, 0, sizeof(o));
@@ -132,7 +177,8 @@ int cmd_attest(cli_global *g, int argc, char **argv)
             offline_only = 1;
             break;
         case 'j': json = 1; break;
-        case 's': save = optarg; break;
+        case 's': files.save = optarg; break;
+        case 'e': files.emit = optarg; break;
         case 'a':
             offline_only = 1;
             if (cli_time_option(optarg, &o.at) != 0)
@@ -144,9 +190,9 @@ int cmd_attest(cli_global *g, int argc, char **argv)
         }
     }
     if (input != NULL && optind == argc)
-        return attest_offline(g, input, &o, json, save);
+        return attest_offline(g, input, &o, json, &files);
     if (input == NULL && !offline_only && o.model == NULL && optind == argc - 1)
-        return attest_online(g, argv[optind], json, save);
+        return attest_online(g, argv[optind], json, &files);
     fputs(attest_help, stderr);
     return CLI_EXIT_USAGE;
 }

@@ -43,7 +43,7 @@ static void usage(FILE *out)
                  "  --module PATH         PKCS#11 module ($P11TEE_MODULE; or module-path= /\n"
                  "                        module-name= in the token URI)\n"
                  "  --force-final-pin-try log in even when the token allows one more PIN try\n"
-                 "  --policy FILE|PRESET  attestation policy file (docs/policy.md) or preset:\n"
+                 "  --policy FILE|PRESET  attestation policy file (p11tee-policy(5)) or preset:\n"
                  "                        default (without --policy), strict,\n"
                  "                        strict-with-collateral\n"
                  "  --cacert FILE         trust this CA in addition to the system roots\n"

@@ -2,8 +2,9 @@
 /* Copyright (C) 2026 The p11tee authors */
 /*
  * The check table (src/attest/checks.c): its invariants, the default policy
- * built from it, and the documents that name checks agreeing with it. With
- * --markdown, prints the table as docs/policy.md lists it ("Check names").
+ * built from it, and the documents that name checks agreeing with it: the
+ * man page p11tee-policy(5) and docs/DESIGN.md. With --man, prints the table
+ * as docs/p11tee-policy.5 lists it (CHECK NAMES).
  */
 #include "config.h"
 
@@ -17,7 +18,10 @@
 #define S(x)    x, strlen(x)
 #define ROW_MAX 512
 
-/* ---- the table as docs/policy.md shows it ---------------------------------- */
+/* ---- the table as p11tee-policy(5) shows it -------------------------------- */
+
+#define POLICY_MAN "p11tee-policy.5"
+#define DASH       " \\(em " /* between a row's names and the rest */
 
 /* "tdx.collateral.*" for a family row; the family is the name up to its last dot. */
 static void family_pattern(const attest_check_info *c, char *out, size_t n)
@@ -25,27 +29,28 @@ static void family_pattern(const attest_check_info *c, char *out, size_t n)
     snprintf(out, n, "%.*s.*", (int)(strrchr(c->name, '.') - c->name), c->name);
 }
 
-static void row_markdown(const attest_check_info *c, char *out, size_t n)
+/* A check's two lines after ".TP": its name, area and default; its meaning. */
+static void row_man(const attest_check_info *c, char *tag, size_t tn, char *text, size_t xn)
 {
-    char fam[ATTEST_NAME_MAX + 2], note[ATTEST_NAME_MAX + 8] = "";
+    char fam[ATTEST_NAME_MAX + 2], note[ATTEST_NAME_MAX + 24] = "";
 
     if (c->family) {
         family_pattern(c, fam, sizeof(fam));
-        snprintf(note, sizeof(note), " (`%s`)", fam);
+        snprintf(note, sizeof(note), " (for \\fB%s\\fR)", fam);
     }
-    snprintf(out, n, "| `%s` | %s | %s%s | %s |", c->name, attest_area_name(c->area),
-             p11tee_requirement_name(c->req), note, c->meaning);
+    snprintf(tag, tn, "\\fB%s\\fR" DASH "%s, %s%s", c->name, attest_area_name(c->area),
+             p11tee_requirement_name(c->req), note);
+    snprintf(text, xn, "%s", c->meaning);
 }
 
-static void print_markdown(void)
+static void print_man(void)
 {
-    char row[ROW_MAX];
+    char tag[ROW_MAX], text[ROW_MAX];
     int id;
 
-    printf("| check | area | default | meaning |\n|---|---|---|---|\n");
     for (id = 0; id < ATTEST_CK_COUNT; id++) {
-        row_markdown(&attest_checks[id], row, sizeof(row));
-        printf("%s\n", row);
+        row_man(&attest_checks[id], tag, sizeof(tag), text, sizeof(text));
+        printf(".TP\n%s\n%s\n", tag, text);
     }
 }
 
@@ -62,7 +67,10 @@ static char *read_doc(const char *name)
     return text;
 }
 
-/* The text under the heading `heading` ("## Check names") up to the next "## ". */
+/*
+ * The text under the heading `heading` ("\n## Trust decisions" in markdown,
+ * "\n.SH DEFAULTS\n" in a man page) up to the next heading of its kind.
+ */
 static char *doc_section(const char *doc, const char *heading)
 {
     const char *start = strstr(doc, heading), *end;
@@ -70,7 +78,7 @@ static char *doc_section(const char *doc, const char *heading)
     if (start == NULL)
         fail_msg("the document has no section \"%s\"", heading);
     start += strlen(heading);
-    end = strstr(start, "\n## ");
+    end = strstr(start, strncmp(heading, "\n.SH", 4) == 0 ? "\n.SH " : "\n## ");
     if (end == NULL)
         end = start + strlen(start);
     return strndup(start, (size_t)(end - start));
@@ -86,6 +94,18 @@ static const char *next_token(const char **pos, size_t *len)
     *pos = close + 1;
     *len = (size_t)(close - open - 1);
     return open + 1;
+}
+
+/* Each \\fBtoken\\fR of a man page's text, in order: *pos advances; NULL at the end. */
+static const char *next_bold(const char **pos, size_t *len)
+{
+    const char *open = strstr(*pos, "\\fB"), *close;
+
+    if (open == NULL || (close = strstr(open + 3, "\\f")) == NULL)
+        return NULL;
+    *pos = close + 3;
+    *len = (size_t)(close - open - 3);
+    return open + 3;
 }
 
 /* 1 when a token is shaped like a check name or a "prefix.*" pattern. */
@@ -106,7 +126,7 @@ static int pattern_covers(const char *pat, size_t len, const char *name)
     return strlen(name) == len && strncmp(name, pat, len) == 0;
 }
 
-/* 1 for a file name ("tdx.h", "policy.md"), which no check name looks like. */
+/* 1 for a file name ("tdx.h", "DESIGN.md"), which no check name looks like. */
 static int file_shaped(const char *t, size_t len)
 {
     static const char *const ext[] = {".c", ".h", ".md", ".py", ".sh", ".json", ".pem"};
@@ -172,8 +192,8 @@ static void check_row(int id)
     if (!check_shaped(c->name, n) || strchr(c->name, '*') != NULL || strstr(c->name, "..") != NULL)
         fail_msg("check %s: a name is dotted lowercase words of at most %d characters", c->name,
                  ATTEST_NAME_MAX - 1);
-    if (strpbrk(c->meaning, "|`\n") != NULL)
-        fail_msg("check %s: the meaning must fit one table cell", c->name);
+    if (strpbrk(c->meaning, "\\\n") != NULL || c->meaning[0] == '.' || c->meaning[0] == '\'')
+        fail_msg("check %s: the meaning must be one line of man page text", c->name);
     if (strcmp(attest_area_name(c->area), "?") == 0)
         fail_msg("check %s: unknown area %d", c->name, (int)c->area);
     ns = area_namespace(c->area);
@@ -278,64 +298,70 @@ static void report_names_come_from_the_table(void **state)
 /* ---- the documents --------------------------------------------------------- */
 
 /*
- * docs/policy.md, "Check names": exactly the table, row for row. A missing
- * or unknown name is named as such.
+ * p11tee-policy(5), CHECK NAMES: exactly the table, entry for entry (".TP",
+ * the name, area and default, the meaning). A missing or unknown name is
+ * named as such.
  */
 static void policy_doc_lists_every_check(void **state)
 {
-    char *doc = read_doc("policy.md"), *sec = doc_section(doc, "\n## Check names\n"), *line;
-    char row[ROW_MAX], *save = NULL;
-    int id, seen[ATTEST_CK_COUNT] = {0}, bad = 0;
+    char *doc = read_doc(POLICY_MAN), *sec = doc_section(doc, "\n.SH \"CHECK NAMES\"\n"), *line;
+    char tag[ROW_MAX], text[ROW_MAX], *save = NULL;
+    int id, seen[ATTEST_CK_COUNT] = {0}, bad = 0, after_tp = 0;
 
     (void)state;
     for (line = strtok_r(sec, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
         const char *pos = line, *tok;
+        char *meaning;
         size_t len;
 
-        if (strncmp(line, "| `", 3) != 0 || (tok = next_token(&pos, &len)) == NULL)
+        if (!after_tp || (tok = next_bold(&pos, &len)) == NULL || tok != line + 3) {
+            after_tp = strcmp(line, ".TP") == 0;
             continue;
+        }
+        after_tp = 0;
+        meaning = strtok_r(NULL, "\n", &save);
         for (id = 0; id < ATTEST_CK_COUNT; id++)
             if (strlen(attest_checks[id].name) == len &&
                 strncmp(tok, attest_checks[id].name, len) == 0)
                 break;
         if (id == ATTEST_CK_COUNT) {
-            print_error("docs/policy.md names check %.*s, which does not exist\n", (int)len, tok);
+            print_error(POLICY_MAN " names check %.*s, which does not exist\n", (int)len, tok);
             bad++;
             continue;
         }
         seen[id]++;
-        row_markdown(&attest_checks[id], row, sizeof(row));
-        if (strcmp(line, row) != 0) {
-            print_error("docs/policy.md: the row of %s differs from the table:\n  doc:   %s\n"
-                        "  table: %s\n",
-                        attest_checks[id].name, line, row);
+        row_man(&attest_checks[id], tag, sizeof(tag), text, sizeof(text));
+        if (strcmp(line, tag) != 0 || meaning == NULL || strcmp(meaning, text) != 0) {
+            print_error(POLICY_MAN ": the entry of %s differs from the table:\n  doc:   %s\n"
+                                   "         %s\n  table: %s\n         %s\n",
+                        attest_checks[id].name, line, meaning != NULL ? meaning : "", tag, text);
             bad++;
         }
     }
     for (id = 0; id < ATTEST_CK_COUNT; id++)
         if (seen[id] != 1) {
-            row_markdown(&attest_checks[id], row, sizeof(row));
-            print_error("docs/policy.md %s check %s (%d rows); its row is\n  %s\n",
-                        seen[id] == 0 ? "misses" : "repeats", attest_checks[id].name, seen[id],
-                        row);
+            row_man(&attest_checks[id], tag, sizeof(tag), text, sizeof(text));
+            print_error(POLICY_MAN " %s check %s (%d entries); its entry is\n  .TP\n  %s\n  %s\n",
+                        seen[id] == 0 ? "misses" : "repeats", attest_checks[id].name, seen[id], tag,
+                        text);
             bad++;
         }
     free(sec);
     free(doc);
     if (bad)
-        fail_msg("docs/policy.md disagrees with src/attest/checks.c in %d place(s); "
-                 "tests/attest/test_checks --markdown prints the list",
+        fail_msg(POLICY_MAN " disagrees with src/attest/checks.c in %d place(s); "
+                            "tests/attest/test_checks --man prints the list",
                  bad);
 }
 
-/* The requirement a doc row spells (its second cell); 0 when it spells none. */
-static int row_requirement(const char *cells, p11tee_requirement *out)
+/* The requirement a man page entry spells after its names; 0 when it spells none. */
+static int row_requirement(const char *rest, p11tee_requirement *out)
 {
     static const p11tee_requirement all[] = {P11TEE_REQUIRED, P11TEE_IF_CHECKED, P11TEE_ADVISORY};
     char req[16] = "";
     size_t i;
 
-    if (sscanf(cells + 3, "%15[a-z-]", req) != 1)
+    if (sscanf(rest, "%15[a-z-]", req) != 1)
         return 0;
     for (i = 0; i < P11TEE_ARRAY_LEN(all); i++)
         if (strcmp(req, p11tee_requirement_name(all[i])) == 0) {
@@ -346,30 +372,33 @@ static int row_requirement(const char *cells, p11tee_requirement *out)
 }
 
 /*
- * The rows "| `name`, `prefix.*` | requirement | why |" of `sec`: each name
- * or pattern covers checks whose requirement in `want` is that row's
- * (marked in `covered`); "*" only as required. Returns the disagreements.
+ * The entries ".TP" then "\\fBname\\fR, \\fBprefix.*\\fR \\(em requirement"
+ * of `sec`: each name or pattern covers checks whose requirement in `want`
+ * is that entry's (marked in `covered`); "*" only as required. Returns the
+ * disagreements.
  */
 static int doc_requirement_rows(char *sec, const p11tee_requirement want[ATTEST_CK_COUNT],
                                 int covered[ATTEST_CK_COUNT], const char *what)
 {
     char *line, *save = NULL;
-    int id, bad = 0;
+    int id, bad = 0, after_tp = 0;
 
     for (line = strtok_r(sec, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        const char *cells = strstr(line, " | "), *pos = line, *tok;
+        const char *rest = strstr(line, DASH), *pos = line, *tok;
         p11tee_requirement req;
         size_t len;
+        int tagged = after_tp;
 
-        if (line[0] != '|' || cells == NULL || !row_requirement(cells, &req))
+        after_tp = strcmp(line, ".TP") == 0;
+        if (!tagged || rest == NULL || !row_requirement(rest + strlen(DASH), &req))
             continue;
-        while ((tok = next_token(&pos, &len)) != NULL && tok < cells) {
+        while ((tok = next_bold(&pos, &len)) != NULL && tok < rest) {
             if (len == 1 && tok[0] == '*') {
                 bad += req != P11TEE_REQUIRED;
                 continue;
             }
             if (!check_shaped(tok, len) || checks_covered(tok, len) == 0) {
-                print_error("docs/policy.md (%s) names %.*s, which is no check\n", what, (int)len,
+                print_error(POLICY_MAN " (%s) names %.*s, which is no check\n", what, (int)len,
                             tok);
                 bad++;
                 continue;
@@ -379,7 +408,7 @@ static int doc_requirement_rows(char *sec, const p11tee_requirement want[ATTEST_
                     continue;
                 covered[id] = 1;
                 if (req != want[id]) {
-                    print_error("docs/policy.md (%s) says %s is %s; the policy: %s\n", what,
+                    print_error(POLICY_MAN " (%s) says %s is %s; the policy: %s\n", what,
                                 attest_checks[id].name, p11tee_requirement_name(req),
                                 p11tee_requirement_name(want[id]));
                     bad++;
@@ -391,13 +420,13 @@ static int doc_requirement_rows(char *sec, const p11tee_requirement want[ATTEST_
 }
 
 /*
- * docs/policy.md, "The built-in default": each name or pattern in a row
- * covers checks whose default is that row's requirement, and every check
+ * p11tee-policy(5), THE BUILT-IN DEFAULT: each name or pattern of an entry
+ * covers checks whose default is that entry's requirement, and every check
  * that is not required by default is covered.
  */
 static void policy_doc_states_the_defaults(void **state)
 {
-    char *doc = read_doc("policy.md"), *sec = doc_section(doc, "\n## The built-in default\n");
+    char *doc = read_doc(POLICY_MAN), *sec = doc_section(doc, "\n.SH \"THE BUILT-IN DEFAULT\"\n");
     p11tee_requirement want[ATTEST_CK_COUNT];
     int id, covered[ATTEST_CK_COUNT] = {0}, bad;
 
@@ -407,23 +436,23 @@ static void policy_doc_states_the_defaults(void **state)
     bad = doc_requirement_rows(sec, want, covered, "defaults");
     for (id = 0; id < ATTEST_CK_COUNT; id++)
         if (!covered[id] && attest_checks[id].req != P11TEE_REQUIRED) {
-            print_error("docs/policy.md (defaults) does not say that %s is %s\n",
+            print_error(POLICY_MAN " (defaults) does not say that %s is %s\n",
                         attest_checks[id].name, p11tee_requirement_name(attest_checks[id].req));
             bad++;
         }
     free(sec);
     free(doc);
     if (bad)
-        fail_msg("docs/policy.md's built-in default disagrees with the table in %d place(s)", bad);
+        fail_msg(POLICY_MAN "'s built-in default disagrees with the table in %d place(s)", bad);
 }
 
 /*
- * docs/policy.md, "Presets": its rows state the strict preset's requirement
- * of what they name, and name every check the preset changes.
+ * p11tee-policy(5), PRESETS: the strict preset's entries state its
+ * requirement of what they name, and name every check the preset changes.
  */
 static void policy_doc_states_the_strict_preset(void **state)
 {
-    char *doc = read_doc("policy.md"), *sec = doc_section(doc, "\n## Presets\n");
+    char *doc = read_doc(POLICY_MAN), *sec = doc_section(doc, "\n.SH PRESETS\n");
     p11tee_requirement want[ATTEST_CK_COUNT];
     int id, covered[ATTEST_CK_COUNT] = {0}, bad, changed = 0;
     attest_policy *strict = NULL;
@@ -439,7 +468,7 @@ static void policy_doc_states_the_strict_preset(void **state)
             continue;
         changed++;
         if (!covered[id]) {
-            print_error("docs/policy.md (presets) does not say that strict makes %s %s\n",
+            print_error(POLICY_MAN " (presets) does not say that strict makes %s %s\n",
                         attest_checks[id].name, p11tee_requirement_name(want[id]));
             bad++;
         }
@@ -449,7 +478,7 @@ static void policy_doc_states_the_strict_preset(void **state)
     free(doc);
     assert_true(changed > 0);
     if (bad)
-        fail_msg("docs/policy.md's strict preset disagrees with the policy in %d place(s)", bad);
+        fail_msg(POLICY_MAN "'s strict preset disagrees with the policy in %d place(s)", bad);
 }
 
 /* docs/DESIGN.md's attestation sections name no check that does not exist. */
@@ -496,8 +525,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(design_doc_names_real_checks),
     };
 
-    if (argc == 2 && strcmp(argv[1], "--markdown") == 0) {
-        print_markdown();
+    if (argc == 2 && strcmp(argv[1], "--man") == 0) {
+        print_man();
         return 0;
     }
     return TEST_MAIN(tests, NULL, NULL);

@@ -174,7 +174,7 @@ else
 fi
 printf '{"version": 1, "bogus": true}\n' >"$TAP_TMP/policy-bad.json"
 chat_checked "an invalid policy file" 1 \
-    "p11tee: error: policy key bogus is unknown or not an object (see docs/policy.md)" \
+    "p11tee: error: policy key bogus is unknown or not an object (see p11tee-policy(5))" \
     --policy "$TAP_TMP/policy-bad.json"
 chat_checked "a missing CA file" 1 "p11tee: error: cannot read the CA file $TAP_TMP/none.pem: check the path" \
     --cacert "$TAP_TMP/none.pem"

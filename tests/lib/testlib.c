@@ -86,6 +86,17 @@ int test_run(char *const argv[])
     return WEXITSTATUS(status);
 }
 
+int test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    int ok;
+
+    if (f == NULL)
+        return -1;
+    ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 char *test_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

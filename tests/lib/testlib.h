@@ -38,6 +38,9 @@ int test_run(char *const argv[]);
 /* Read a whole file (NUL-terminated); NULL on error. */
 char *test_read_file(const char *path, size_t *len);
 
+/* Write `text` to `path` (created or replaced): 0, or -1 on error. */
+int test_write_file(const char *path, const char *text);
+
 #define TEST_PIN    "1234"
 #define TEST_SO_PIN "5678"
 
