@@ -16,6 +16,25 @@
 extern "C" {
 #endif
 
+/* ---- the local checks ----------------------------------------------------------- */
+
+/* What p11tee_config_check() checks besides the files and URLs. */
+#define P11TEE_CHECK_API_KEY 1u /* an API key is set */
+#define P11TEE_CHECK_TOKEN   2u /* token URI, module (loaded, not initialised), PIN file */
+
+/*
+ * Check every local setting before anything leaves the machine: the policy
+ * file (and the files it names) loads, the CA file is readable, the base
+ * URL and the proxy are acceptable, and, as `what` asks, an API key is set
+ * and the token settings hold (the URI parses, the module loads and is a
+ * PKCS#11 module, a pin-source file is readable by its owner only). No
+ * network request, no login, no PIN prompt. Errors: P11TEE_E_POLICY_FILE,
+ * P11TEE_E_CONFIG, P11TEE_E_API_KEY_MISSING, P11TEE_E_TOKEN_URI,
+ * P11TEE_E_MODULE_LOAD, P11TEE_E_PIN_MISSING (a pin-source file that cannot
+ * be used).
+ */
+p11tee_status p11tee_config_check(const p11tee_config *cfg, unsigned what, p11tee_error *err);
+
 /* ---- PIN, warnings and the words of messages --------------------------------- */
 
 /*

@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "attest/attest.h"
+#include "attest/collateral.h"
 #include "crypto/crypto.h"
 
 static int pcs_hex(char c)

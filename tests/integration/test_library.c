@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <p11tee/p11tee.h>
+#include <p11tee/token.h>
 
 #include "testlib.h"
 
