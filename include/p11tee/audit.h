@@ -129,7 +129,7 @@ typedef struct p11tee_audit_request {
     size_t request_len;
     const uint8_t *response; /* hashed, never written; NULL: not known */
     size_t response_len;
-    const p11tee_attestation *attestation; /* relied on (its nonce is logged), or NULL */
+    const char *attestation; /* the nonce of the attestation relied on (its id), or NULL */
 } p11tee_audit_request;
 
 /* Append a request (hashes and ids only). Thread-safe. */

@@ -288,7 +288,6 @@ p11tee_status p11tee_audit_log_request(p11tee_audit_log *log, const p11tee_audit
         api_sha256_hex(r->response, r->response_len, hash);
         audit_str(ev, "response_sha256", hash);
     }
-    if (r->attestation != NULL)
-        audit_str(ev, "attestation_nonce", p11tee_attestation_get(r->attestation, "nonce"));
+    audit_str(ev, "attestation_nonce", r->attestation);
     return audit_append(log, ev, err);
 }

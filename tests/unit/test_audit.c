@@ -56,6 +56,7 @@ static void append_request(p11tee_audit_log *log, const char *id)
     r.request_len = strlen(SECRET_PROMPT);
     r.response = (const uint8_t *)SECRET_ANSWER;
     r.response_len = strlen(SECRET_ANSWER);
+    r.attestation = "00112233";
     assert_int_equal(p11tee_audit_log_request(log, &r, &err), P11TEE_OK);
 }
 
@@ -105,6 +106,7 @@ static void chain_and_content(void **state)
     assert_null(strstr(text, SECRET_ANSWER));
     assert_non_null(strstr(text, "\"seq\":5,"));
     assert_non_null(strstr(text, "\"client\":\"alice\""));
+    assert_non_null(strstr(text, "\"attestation_nonce\":\"00112233\""));
     assert_non_null(strstr(text, "\"prev\":\"0000000000000000000000000000000000000000000000000000"
                                  "000000000000\"}\n"));
     /* The request's hash is SHA-256 of what was sent, and line 2's prev is line 1's hash. */
