@@ -32,6 +32,12 @@ it_run $P attest --input "$TAP_TMP/none.json"
 it_check_rc "1: a file that cannot be read" 1
 it_run $P models --no-such-option
 it_check_rc "2: usage" 2
+it_run models $P
+it_check_rc "a global option after the command: accepted (was 255)" 0
+it_run models $P --base-url http://127.0.0.1:1/api/v1
+it_check_rc "... and its value used: network (3)" 3
+it_run chat $P -m "$E2EE_MODEL" --module "$TAP_TMP/no-such-module.so" "never sent"
+it_check_rc "... a missing module after the command: token (7)" 7
 it_run $P --base-url http://127.0.0.1:1/api/v1 models
 it_check_rc "3: network (connection refused)" 3
 fault http-500
