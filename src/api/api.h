@@ -20,7 +20,6 @@
 #include <json-c/json.h>
 
 #include "attest/attest.h"
-#include "attest/collateral.h"
 #include "common/common.h"
 #include "p11tee/p11tee.h"
 #include "p11tee/token.h"

@@ -25,6 +25,7 @@
 #include "p11tee/p11tee.h"
 
 #include "attest/checks.h"
+#include "attest/collateral.h"
 #include "common/common.h"
 
 /* ==== sizes this interface shows =========================================== */

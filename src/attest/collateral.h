@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * What the attest layer offers src/api/ about Intel's TDX collateral on its
- * own, outside a verification: verifying a document before it is cached
- * (collateral_alone.c), the platform a quote needs it for, and a document
- * made of a PCS's answers (collateral_pcs.c). The rest is attest.h's.
+ * Intel's TDX collateral on its own, outside a verification: verifying a
+ * document before it is cached (collateral_alone.c), the platform a quote
+ * needs it for, and a document made of a PCS's answers (collateral_pcs.c).
+ * Part of what the layer offers src/api/: attest.h includes it.
  */
 #ifndef P11TEE_ATTEST_COLLATERAL_H
 #define P11TEE_ATTEST_COLLATERAL_H

@@ -19,7 +19,6 @@
 #include <json-c/json.h>
 #include <openssl/x509.h>
 
-#include "attest/collateral.h"
 #include "attest/tdx.h"
 #include "crypto/crypto.h"
 

@@ -20,7 +20,6 @@
 #include <openssl/x509.h>
 
 #include "attest/attest.h"
-#include "attest/collateral.h"
 #include "crypto/crypto.h"
 
 static int pcs_hex(char c)

@@ -2,7 +2,7 @@
 # Copyright (C) 2026 The p11tee authors
 # src/attest: every trust decision (docs/DESIGN.md, "Trust decisions"):
 # the check table, report and policy, TDX quotes and collateral, NVIDIA
-# evidence, Keccak and EIP-191 signatures, dstack's event log, ACI keysets and receipts. attest.h and collateral.h are what src/api uses;
+# evidence, Keccak and EIP-191 signatures, dstack's event log, ACI keysets and receipts. attest.h (with collateral.h) is what src/api uses;
 # the other headers are one per module, internal to the layer.
 libp11tee_core_la_SOURCES += src/attest/attest.h src/attest/collateral.h src/attest/checks.h src/attest/checks.c \
 	src/attest/report.c src/attest/policy.h src/attest/policy.c src/attest/policy_tdx.c \

@@ -187,7 +187,7 @@ static int chat_on_text(void *userdata, size_t choice, p11tee_field field, const
     return chat_content(st, text, len);
 }
 
-const p11tee_chat_events chat_events = {chat_on_attested, chat_on_text};
+const p11tee_chat_events chat_events = {.on_attested = chat_on_attested, .on_text = chat_on_text};
 
 /* --choices: every choice, one after the other, reasoning on stderr. */
 static void chat_print_choices(chat_state *st, const p11tee_chat_result *res)

@@ -174,8 +174,7 @@ int cli_settings_take(const cli_opt *t, size_t n, int base, cli_values *v, int o
 /* The value of row `i`: the last one given, else its environment variable, else NULL. */
 const char *cli_value(const cli_opt *t, const cli_values *v, size_t i);
 /* getopt_long entries for the rows; returns how many were written. */
-size_t cli_settings_getopt(const cli_opt *t, size_t n, int base, struct option *out,
-                           size_t cap);
+size_t cli_settings_getopt(const cli_opt *t, size_t n, int base, struct option *out, size_t cap);
 void cli_settings_help(FILE *out, const cli_opt *t, size_t n);
 /* Set every row that names a library option into `cfg`; -1 after a usage error. */
 int cli_config_apply(p11tee_config *cfg, const cli_opt *t, size_t n, const cli_values *v,

@@ -117,7 +117,8 @@ static void audit_saved(audit_run *r, const char *path)
     p11tee_error err;
     p11tee_status st;
     size_t len = 0;
-    char *text = cli_read_file(path, AUDIT_SAVED_MAX, &len), detail[600], when[32];
+    char *text = cli_read_file(path, AUDIT_SAVED_MAX, &len), detail[P11TEE_ERROR_MESSAGE_MAX + 256],
+         when[32];
     const char *model;
     time_t at = 0;
     struct tm tm;

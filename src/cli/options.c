@@ -17,7 +17,6 @@
 
 #include "cli/cli.h"
 
-
 /* ---- values ----------------------------------------------------------------- */
 
 int cli_parse_number(const char *name, const char *value, double max, double *out)
@@ -60,8 +59,7 @@ static int cli_check_value(const cli_opt *s, const char *value)
     return 0;
 }
 
-int cli_settings_take(const cli_opt *t, size_t n, int base, cli_values *v, int opt,
-                      const char *arg)
+int cli_settings_take(const cli_opt *t, size_t n, int base, cli_values *v, int opt, const char *arg)
 {
     size_t i;
 

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/collateral.h"
 #include "attest/tdx.h"
 #include "tdx_testutil.h"
 #include "testlib.h"

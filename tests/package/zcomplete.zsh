@@ -29,6 +29,8 @@ while IFS= read -r line; do
     sleep 0.1
   done
   (( $(grep -c '^#DONE' $out) > n )) || { print -u2 "no completion for: $line"; rc=1; break }
+  # Drain what the shell wrote to the terminal, so that it never blocks on a full pty.
+  while zpty -r -t z __junk; do :; done
 done
 zpty -d z
 exit $rc
