@@ -127,7 +127,8 @@ typedef struct p11tee_audit_request {
     p11tee_status status;   /* the outcome */
     const uint8_t *request; /* hashed, never written; NULL: not known */
     size_t request_len;
-    const uint8_t *response; /* hashed, never written; NULL: not known */
+    const char *request_sha256; /* or its SHA-256 as hex, when the bytes are gone; or NULL */
+    const uint8_t *response;    /* hashed, never written; NULL: not known */
     size_t response_len;
     const char *attestation; /* the nonce of the attestation relied on (its id), or NULL */
 } p11tee_audit_request;

@@ -283,6 +283,8 @@ p11tee_status p11tee_audit_log_request(p11tee_audit_log *log, const p11tee_audit
     if (r->request != NULL) {
         api_sha256_hex(r->request, r->request_len, hash);
         audit_str(ev, "request_sha256", hash);
+    } else {
+        audit_str(ev, "request_sha256", r->request_sha256);
     }
     if (r->response != NULL) {
         api_sha256_hex(r->response, r->response_len, hash);

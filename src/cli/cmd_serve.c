@@ -35,6 +35,8 @@ enum serve_id {
     S_THREADS,
     S_SESSION_TTL,
     S_UPSTREAM_CONNECTIONS,
+    S_AUDIT_LOG,
+    S_COLLATERAL_REFRESH,
     S_COUNT
 };
 
@@ -83,6 +85,12 @@ static const cli_opt serve_settings[S_COUNT] = {
                        "attest a model again after S seconds (default 600)"},
     [S_UPSTREAM_CONNECTIONS] = {"upstream-connections", CLI_COUNT, 0, NULL, "connections", "N",
                                 "idle connections to the upstream kept for reuse (default 64)"},
+    [S_AUDIT_LOG] = {"audit-log", CLI_TEXT, 0, NULL, NULL, "FILE",
+                     "append a hash-chained line per attestation and per chat to FILE "
+                     "(ids and hashes only; p11tee audit verify FILE checks it)"},
+    [S_COLLATERAL_REFRESH] = {"collateral-refresh", CLI_COUNT, 0, NULL, NULL, "S",
+                              "fetch the cached collateral again S seconds before its next "
+                              "update (default 172800, two days; at most 2592000; 0: never)"},
 };
 
 static void serve_help(FILE *out)
@@ -157,8 +165,10 @@ static int serve_options_from(const cli_values *v, serve_options *o)
         serve_long(v, S_STREAM_BUFFER, 4096, 64L * 1024 * 1024, &buf) != 0 ||
         serve_long(v, S_THREADS, 1, 64, &o->threads) != 0 ||
         serve_seconds(v, S_CLIENT_TIMEOUT, &o->client_timeout_ms) != 0 ||
-        serve_seconds(v, S_DRAIN_TIMEOUT, &o->drain_timeout_ms) != 0)
+        serve_seconds(v, S_DRAIN_TIMEOUT, &o->drain_timeout_ms) != 0 ||
+        serve_long(v, S_COLLATERAL_REFRESH, 0, 30L * 86400, &o->collateral_refresh_s) != 0)
         return -1;
+    o->audit_log = cli_value(serve_settings, v, S_AUDIT_LOG);
     o->max_body = (size_t)body;
     o->max_messages = (size_t)msgs;
     o->stream_buffer = (size_t)buf;

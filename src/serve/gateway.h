@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include <microhttpd.h>
+#include <p11tee/audit.h>
 #include <p11tee/p11tee.h>
 
 #include "serve/serve.h"
@@ -149,6 +150,21 @@ int gw_attest_latest(const char *model, gw_buf *json, char *header, size_t hcap)
 p11tee_status gw_warm(gw_upstream *u, p11tee_error *err);
 int gw_ready(void);
 
+/* ---- records.c: the audit log, the collateral cache ---------------------- */
+
+/*
+ * Open the audit log (--audit-log) and start the thread that reports the
+ * cached collateral's age and fetches it again before its nextUpdate
+ * (--collateral-refresh). 0, or -1 with `why`.
+ */
+int gw_records_start(const serve_options *o, const p11tee_config *cfg, char *why, size_t cap);
+void gw_records_stop(void);
+/* Append to the audit log, when there is one (a failure is logged, never fatal). */
+void gw_records_attestation(const p11tee_attestation *a);
+void gw_records_request(const p11tee_audit_request *q);
+/* SHA-256 of `len` bytes as 64 lowercase hex digits. */
+void gw_sha256_hex(const void *data, size_t len, char out[65]);
+
 /* ---- pool.c: threads for jobs ------------------------------------------------- */
 
 typedef void (*gw_task_fn)(void *arg);
@@ -194,6 +210,7 @@ typedef struct gw_request {
     uint64_t start_ns;
     unsigned status;
     char method[8];
+    char body_sha256[65]; /* of the chat request as the caller sent it, for the audit log */
 } gw_request;
 
 struct gw_job {

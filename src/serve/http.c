@@ -167,6 +167,8 @@ static enum MHD_Result gw_chat(struct MHD_Connection *conn, gw_request *rq)
         return ok;
     }
     gw_buf_free(&err);
+    if (gw_opts->audit_log != NULL)
+        gw_sha256_hex(rq->body.p, rq->body.len, rq->body_sha256);
     gw_buf_free(&rq->body);
     if (gw_job_start(j, gw_chat_run) == MHD_NO)
         return gw_http_error(conn, rq, 503, "the gateway is busy; retry", "server_error",
@@ -309,6 +311,30 @@ static void gw_log_request(const gw_request *rq, gw_job *j)
     gw_buf_free(&b);
 }
 
+/* A chat's line in the audit log: ids and the request's hash, never its text. */
+static void gw_audit_request(const gw_request *rq, gw_job *j)
+{
+    char id[GW_ID_MAX] = "", att[GW_ATTEST_ID_MAX] = "";
+    p11tee_audit_request q;
+
+    if (rq->route != GW_R_CHAT || j == NULL)
+        return;
+    memset(&q, 0, sizeof(q));
+    pthread_mutex_lock(&j->lock);
+    if (j->finished) /* the pool thread is done with the id */
+        snprintf(id, sizeof(id), "%s", j->id);
+    snprintf(att, sizeof(att), "%s", j->att_id);
+    q.status = j->finished ? j->rc : P11TEE_E_CANCELLED;
+    pthread_mutex_unlock(&j->lock);
+    q.request_id = id[0] != '\0' ? id : NULL;
+    q.model = j->model;
+    q.client = rq->caller != NULL ? gw_caller_name(rq->caller) : NULL;
+    q.e2ee = j->e2ee;
+    q.request_sha256 = rq->body_sha256[0] != '\0' ? rq->body_sha256 : NULL;
+    q.attestation = att[0] != '\0' ? att : NULL;
+    gw_records_request(&q);
+}
+
 static void gw_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -333,6 +359,7 @@ static void gw_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         rq->status = 499;
     gw_metrics_request(rq->route, rq->status);
     gw_log_request(rq, j);
+    gw_audit_request(rq, j);
     if (rq->counted) {
         gw_limit_leave(rq->caller);
         atomic_fetch_sub(&h.chats, 1);

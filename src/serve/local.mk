@@ -6,6 +6,7 @@
 p11tee_SOURCES += src/serve/serve.h src/serve/gateway.h src/serve/listen.h src/serve/main.c \
 	src/serve/http.c src/serve/listen.c src/serve/job.c src/serve/chat.c src/serve/request.c \
 	src/serve/answers.c src/serve/upstream.c src/serve/auth.c src/serve/pool.c \
-	src/serve/watch.c src/serve/metrics.c src/serve/log.c src/serve/buf.c
+	src/serve/watch.c src/serve/metrics.c src/serve/log.c src/serve/buf.c \
+	src/serve/records.c
 p11tee_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(SYSTEMD_CFLAGS)
 p11tee_LDADD += $(MHD_LIBS) $(SYSTEMD_LIBS) $(CRYPTO_LIBS)

@@ -35,6 +35,7 @@ void serve_options_init(serve_options *o)
     o->client_timeout_ms = 30000;
     o->drain_timeout_ms = 30000;
     o->threads = 2;
+    o->collateral_refresh_s = SERVE_DEFAULT_REFRESH;
 }
 
 static void *gw_warm_thread(void *arg)
@@ -156,6 +157,10 @@ static int gw_setup(const serve_options *o, p11tee_config *cfg)
         return p11tee_status_class_of(err.code) == P11TEE_CLASS_TOKEN ? SERVE_EXIT_TOKEN
                                                                       : SERVE_EXIT_USAGE;
     }
+    if (gw_records_start(o, cfg, why, sizeof(why)) != 0) {
+        gw_logf("error", "start", "%s", why);
+        return SERVE_EXIT_FAILURE;
+    }
     if (gw_pool_start((size_t)o->max_streams + 16) != 0 || gw_watch_start() != 0) {
         gw_logf("error", "start", "cannot start the gateway's threads");
         return SERVE_EXIT_FAILURE;
@@ -173,6 +178,7 @@ static void gw_teardown(void)
     gw_watch_stop();
     gw_pool_stop();
     gw_upstream_stop();
+    gw_records_stop();
     gw_auth_free();
 }
 

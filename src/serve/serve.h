@@ -20,6 +20,7 @@
 #define SERVE_DEFAULT_BODY     (4u * 1024 * 1024)
 #define SERVE_DEFAULT_MESSAGES 512
 #define SERVE_DEFAULT_BUFFER   (256u * 1024)
+#define SERVE_DEFAULT_REFRESH  (2L * 86400) /* --collateral-refresh: two days */
 
 /* Exit codes of serve_run() (docs/p11tee-serve.1, EXIT STATUS). */
 enum {
@@ -37,18 +38,21 @@ typedef struct serve_options {
     const char *clients_file;             /* NULL: no local authentication */
     const char *warm[SERVE_WARM_MAX];     /* models attested at start; none: every E2EE model */
     size_t n_warm;
-    long max_streams;        /* chats in flight, all clients */
-    long client_max_streams; /* chats in flight per client; 0: max_streams */
-    double client_rate;      /* requests per second per client; 0: unlimited */
-    long client_burst;       /* token bucket size; 0: max(1, rate) */
-    size_t max_body;         /* request body bytes */
-    size_t max_messages;     /* messages per chat request */
-    size_t stream_buffer;    /* bytes buffered for a slow client before it is cut */
-    long client_timeout_ms;  /* a full buffer waits this long, an idle connection too */
-    long drain_timeout_ms;   /* SIGTERM: how long streams in flight may go on */
-    long threads;            /* HTTP threads per listener */
-    int allow_tee;           /* also offer TEE-only models (prompts readable by the API layer) */
-    int verbose;             /* library diagnostics as log lines */
+    long max_streams;          /* chats in flight, all clients */
+    long client_max_streams;   /* chats in flight per client; 0: max_streams */
+    double client_rate;        /* requests per second per client; 0: unlimited */
+    long client_burst;         /* token bucket size; 0: max(1, rate) */
+    size_t max_body;           /* request body bytes */
+    size_t max_messages;       /* messages per chat request */
+    size_t stream_buffer;      /* bytes buffered for a slow client before it is cut */
+    long client_timeout_ms;    /* a full buffer waits this long, an idle connection too */
+    long drain_timeout_ms;     /* SIGTERM: how long streams in flight may go on */
+    long threads;              /* HTTP threads per listener */
+    int allow_tee;             /* also offer TEE-only models (prompts readable by the API layer) */
+    int verbose;               /* library diagnostics as log lines */
+    const char *audit_log;     /* the hash-chained audit log, or NULL: none */
+    long collateral_refresh_s; /* fetch the cached collateral again this long before its
+                                  nextUpdate; 0: never */
 } serve_options;
 
 /* Defaults for every field (n_listen 0 means SERVE_DEFAULT_LISTEN). */

@@ -296,7 +296,7 @@ static gw_attest_entry *gw_attest_slot(const char *model)
 void gw_attest_note(const char *model, const p11tee_attestation *a, char *header, size_t hcap,
                     char *id, size_t idcap)
 {
-    const char *nonce = p11tee_attestation_get(a, "nonce");
+    const char *nonce = p11tee_attestation_get(a, "nonce"), *age;
     char fp[80], fresh[GW_HEADER_MAX];
     gw_attest_entry *e;
     char *json, *old;
@@ -340,8 +340,12 @@ void gw_attest_note(const char *model, const p11tee_attestation *a, char *header
     gw_buf_str(&line, ",\"attestation\":");
     gw_buf_json_text(&line, nonce, strlen(nonce));
     gw_buf_printf(&line, ",\"model_key\":\"%s\"", fp);
+    age = p11tee_attestation_get(a, "collateral_age_days");
+    if (age != NULL)
+        gw_buf_printf(&line, ",\"collateral_age_days\":%d", atoi(age));
     gw_log("info", "attestation", line.p);
     gw_buf_free(&line);
+    gw_records_attestation(a);
 }
 
 int gw_attest_latest(const char *model, gw_buf *json, char *header, size_t hcap)

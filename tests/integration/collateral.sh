@@ -15,26 +15,7 @@ export XDG_CACHE_HOME="$TAP_TMP/xdg-cache"
 CACHE=$XDG_CACHE_HOME/p11tee
 FMSPC=90C06F000000
 ENTRY=$CACHE/tdx-$FMSPC-platform.json
-PCS_PIDS=
-
-# pcs_start NAME ARGS...: a stand-in PCS in $TAP_TMP/NAME; sets PCS_URL (http or https).
-pcs_start() {
-    name=$1
-    shift
-    mkdir -p "$TAP_TMP/$name"
-    "$py" "$top_srcdir/tests/server/pcs.py" --dir "$TAP_TMP/$name" --lifetime 300 "$@" &
-    PCS_PIDS="$PCS_PIDS $!"
-    i=0
-    while [ ! -s "$TAP_TMP/$name/pcs.port" ]; do
-        i=$((i + 1))
-        [ "$i" -lt 400 ] || { echo "pcs.py did not start" >&2; exit 99; }
-        sleep 0.025
-    done
-    scheme=http
-    case " $* " in *" --tls "*) scheme=https ;; esac
-    PCS_URL=$scheme://127.0.0.1:$(cat "$TAP_TMP/$name/pcs.port")
-}
-trap 'for p in $PCS_PIDS; do kill "$p" 2>/dev/null; done; refserver_stop; rm -rf "$TAP_TMP"' EXIT
+trap 'pcs_stop_all; refserver_stop; rm -rf "$TAP_TMP"' EXIT
 
 # ---- builder collateral under the test root ------------------------------------
 pcs_start good --state-dir "$REFSERVER_STATE"

@@ -126,3 +126,29 @@ it_check_empty() {
 it_check_eq() {
     if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_fail "$1" "got \"$2\", expected \"$3\""; fi
 }
+
+# A stand-in for Intel's PCS (tests/server/pcs.py) on 127.0.0.1, stopped by
+# pcs_stop_all (and by itself when the test's shell is gone, or after 300 s).
+#   pcs_start NAME ARGS...   serve from $TAP_TMP/NAME; sets PCS_URL (http, or https with --tls)
+PCS_PIDS=
+pcs_start() {
+    pcs__name=$1
+    shift
+    mkdir -p "$TAP_TMP/$pcs__name"
+    "${PYTHON3:-/usr/bin/python3}" "$top_srcdir/tests/server/pcs.py" --dir "$TAP_TMP/$pcs__name" \
+        --lifetime 300 "$@" &
+    PCS_PIDS="$PCS_PIDS $!"
+    pcs__i=0
+    while [ ! -s "$TAP_TMP/$pcs__name/pcs.port" ]; do
+        pcs__i=$((pcs__i + 1))
+        [ "$pcs__i" -lt 400 ] || { echo "pcs.py did not start" >&2; exit 99; }
+        sleep 0.025
+    done
+    pcs__scheme=http
+    case " $* " in *" --tls "*) pcs__scheme=https ;; esac
+    PCS_URL=$pcs__scheme://127.0.0.1:$(cat "$TAP_TMP/$pcs__name/pcs.port")
+}
+pcs_stop_all() {
+    for pcs__p in $PCS_PIDS; do kill "$pcs__p" 2>/dev/null; done
+    PCS_PIDS=
+}

@@ -29,6 +29,7 @@ sv_setup() {
 }
 
 sv_cleanup() {
+    pcs_stop_all
     for sv__n in $SV_INSTANCES; do
         eval "sv__p=\${${sv__n}_PID:-}"
         [ -n "$sv__p" ] && kill -KILL "$sv__p" 2>/dev/null
