@@ -55,6 +55,20 @@ it_check_eq "the environment overrides the files" "$(config_line base-url)" \
 VENICE_BASE_URL=http://127.0.0.1:2/api/v1 it_run --base-url http://127.0.0.1:3/api/v1 config
 it_check_eq "the command line overrides the environment" "$(config_line base-url)" \
     "http://127.0.0.1:3/api/v1 --base-url"
+mkdir -p -m 700 "$TAP_TMP/home/.config/p11tee"
+printf 'session-ttl-s = 45\n' >"$TAP_TMP/home/.config/p11tee/config"
+(
+    unset P11TEE_CONFIG XDG_CONFIG_HOME
+    HOME=$TAP_TMP/home it_run config
+)
+it_check_eq "without P11TEE_CONFIG the user file is ~/.config/p11tee/config" \
+    "$(config_line session-ttl-s)" "45 $TAP_TMP/home/.config/p11tee/config:1"
+(
+    unset P11TEE_CONFIG
+    HOME=$TAP_TMP/nohome XDG_CONFIG_HOME=$TAP_TMP/home/.config it_run config
+)
+it_check_eq "... or \$XDG_CONFIG_HOME/p11tee/config" "$(config_line session-ttl-s)" \
+    "45 $TAP_TMP/home/.config/p11tee/config:1"
 it_run --connect-timeout 2.5 config
 it_check_eq "an option in seconds shows as the key's milliseconds" \
     "$(config_line connect-timeout-ms)" "2500 --connect-timeout"
