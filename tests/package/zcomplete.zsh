@@ -5,7 +5,7 @@
 # zsh's real completion system in an interactive zsh on a pseudo-terminal,
 # FPATH-DIR first in $fpath. OUT gets, per input line, a line "#LINE text"
 # and then the matches offered, one a line. Exits 1 when a completion did
-# not finish within 10 s.
+# not finish within 30 s.
 zmodload zsh/zpty || { print -u2 "zsh/zpty module missing"; exit 77 }
 dir=$1 out=$2
 : >$out
@@ -18,13 +18,19 @@ zpty -w z 'compadd() {
   local -a __m; builtin compadd -O __m "$@"; print -rl -- $__m >>'${(q)out}'; builtin compadd "$@"; }'
 zpty -w z '_zc_done() { print -r -- "#DONE" >>'${(q)out}'; }'
 zpty -w z 'bindkey -e; zc-complete() { comppostfuncs=(_zc_done); zle complete-word; }; zle -N zc-complete; bindkey "^T" zc-complete'
+# compinit may take long on a busy machine: wait until the shell has read the above.
+zpty -w z 'print -r -- "#READY" >>'${(q)out}
+for i in {1..600}; do
+  grep -q '^#READY' $out && break
+  sleep 0.1
+done
 rc=0
 while IFS= read -r line; do
   print -r -- "#LINE $line" >>$out
   n=$(grep -c '^#DONE' $out)
   # ^U clears what the previous completion left on the line, ^T completes.
   zpty -w -n z $'\x15'"$line"$'\x14'
-  for i in {1..100}; do
+  for i in {1..300}; do
     (( $(grep -c '^#DONE' $out) > n )) && break
     sleep 0.1
   done
