@@ -13,7 +13,7 @@
 
 #include <openssl/rand.h>
 
-#include "api/api.h"
+#include "api/flow.h"
 #include "crypto/crypto.h"
 #include "net/net.h"
 

@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "api/api.h"
+#include "api/flow.h"
 #include "e2ee/e2ee.h"
 #include "net/net.h"
 

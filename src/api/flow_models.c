@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "api/api.h"
+#include "api/flow.h"
 #include "net/net.h"
 
 struct p11tee_models {

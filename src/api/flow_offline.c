@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/flow.h"
 #include "crypto/crypto.h"
 
 /* What an offline verification knows: the caller's expectations and the policy. */

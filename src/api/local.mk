@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright (C) 2026 The p11tee authors
 # src/api: the client, the flows and the public objects (libp11tee's API).
-libp11tee_core_la_SOURCES += src/api/api.h src/api/wire.h src/api/models.c src/api/attestation.c \
+libp11tee_core_la_SOURCES += src/api/api.h src/api/flow.h src/api/wire.h src/api/models.c src/api/attestation.c \
 	src/api/aci.c src/api/signature.c src/api/chat.c src/api/errors.c src/api/token_config.c \
 	src/api/config.c src/api/http.c src/api/policy_ref.c src/api/report.c src/api/saved.c \
 	src/api/flight.c src/api/token.c src/api/token_report.h src/api/token_report.c \

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/flow.h"
 
 #define ROUTE_E2EE_PREFIX "e2ee-" /* Venice's naming of its E2EE models */
 

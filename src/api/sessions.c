@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/flow.h"
 #include "e2ee/e2ee.h"
 #include "hsm/hsm.h"
 

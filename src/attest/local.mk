@@ -4,7 +4,7 @@
 # the check table, report and policy, TDX quotes and collateral, NVIDIA
 # evidence, Keccak and EIP-191 signatures, dstack's event log, ACI keysets and receipts. attest.h (with collateral.h) is what src/api uses;
 # the other headers are one per module, internal to the layer.
-libp11tee_core_la_SOURCES += src/attest/attest.h src/attest/collateral.h src/attest/checks.h src/attest/checks.c \
+libp11tee_core_la_SOURCES += src/attest/attest.h src/attest/evidence.h src/attest/collateral.h src/attest/checks.h src/attest/checks.c \
 	src/attest/report.c src/attest/policy.h src/attest/policy.c src/attest/policy_tdx.c \
 	src/attest/policy_collateral.c src/attest/policy_models.c src/attest/presets.c src/attest/evidence.c \
 	src/attest/pki.h src/attest/pki.c \

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/flow.h"
 #include "testlib.h"
 
 #define S(x) x, strlen(x)
