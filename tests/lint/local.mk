@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright (C) 2026 The p11tee authors
 # Checks on the tree itself: licensing lines, the layer rules of every
-# #include (the tables of docs/DESIGN.md), clang-format, and the man page
-# against the command's --help.
+# #include (the tables of docs/DESIGN.md), clang-format, the man page
+# against the command's --help, and the size of every source file.
 LINT_TESTS = tests/lint/license.sh tests/lint/includes.sh tests/lint/format.sh \
-	tests/lint/manpage.py
+	tests/lint/manpage.py tests/lint/sizes.sh
 TESTS += $(LINT_TESTS)
 EXTRA_DIST += $(LINT_TESTS) tests/lint/includes.awk
