@@ -6,10 +6,11 @@
  * outcome of every check of PROTOCOL.md section 2. Part of the attest
  * layer's interface: attest.h includes it, and src/api includes attest.h.
  */
+/* First, outside the guard: attest.h includes this file where its types are due. */
+#include "attest/attest.h"
+
 #ifndef P11TEE_ATTEST_EVIDENCE_H
 #define P11TEE_ATTEST_EVIDENCE_H
-
-#include "attest/attest.h"
 
 /* ==== evaluating an attestation (evidence.c) =============================== */
 
