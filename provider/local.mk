@@ -18,3 +18,12 @@ p11tee_la_SOURCES =
 p11tee_la_LIBADD = libp11tee-prov.la
 p11tee_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-export-symbols-regex '^OSSL_provider_init$$'
+
+# OpenSSL loads p11tee.so by name; libtool's p11tee.la beside it is of no use
+# there (Debian's packaging deletes it too). Uninstalling goes by the .so.
+install-data-hook: install-data-hook-provider
+install-data-hook-provider:
+	rm -f "$(DESTDIR)$(modulesdir)/p11tee.la"
+uninstall-hook: uninstall-hook-provider
+uninstall-hook-provider:
+	rm -f "$(DESTDIR)$(modulesdir)/p11tee.so"

@@ -84,6 +84,12 @@ else
         "missing:$missing"
 fi
 
+if grep -q '/ossl-modules/.*\.la$' "$t/landed"; then
+    tap_fail "the provider module goes alone into the modules directory" "$(grep '/ossl-modules/' "$t/landed")"
+else
+    tap_ok "the provider module goes alone into the modules directory"
+fi
+
 inst=$root$prefix
 version=$(sed -n 's/^PACKAGE_VERSION = //p' "$t/build/Makefile")
 out=$(LD_LIBRARY_PATH="$inst/lib" "$inst/bin/p11tee" --version 2>&1)
