@@ -129,7 +129,39 @@ p11tee_status jcs_sha256(json_object *v, uint8_t digest[32], p11tee_error *err);
  */
 int jcs_format_double(double x, char out[JCS_NUMBER_MAX]);
 
+/* 0..15 for a hex digit (either case), -1 for any other character. */
+int hex_digit_value(unsigned char c);
+
 /* 1 when the view equals the NUL-terminated `s`. */
 int strview_eq(strview a, const char *s);
+
+/* ---- redact.c: the API key out of untrusted text ---- */
+
+#define REDACTED "[REDACTED]"
+/* A cut-off start of the secret this long at the end of a text is redacted too. */
+#define REDACT_MIN_TAIL 6
+
+/*
+ * Length of text (from text[0]) to replace because it spells `secret`, 0
+ * when it does not: read as a person reads it, so JSON and percent escapes
+ * (\/, \u002f, %2F) count as the characters they stand for, and whitespace
+ * and control characters (also escaped: \n, \u0009) between the secret's
+ * characters are skipped. A text that ends after at least REDACT_MIN_TAIL
+ * characters of the secret matches to its end.
+ */
+size_t redact_match(const char *text, size_t len, const char *secret, size_t slen);
+
+/*
+ * A NUL-terminated copy of `in` with every match of `secret` (may be NULL)
+ * replaced by REDACTED; NULL when out of memory.
+ */
+char *redact_dup(const char *in, size_t len, const char *secret, size_t *outlen);
+
+/*
+ * Redact `secret` from every string of a JSON tree, member names included,
+ * before it is serialised (JSON escaping would hide a '/' of it).
+ * P11TEE_E_NOMEM leaves the tree partly redacted: do not show it then.
+ */
+p11tee_status redact_json(json_object *o, const char *secret);
 
 #endif /* P11TEE_COMMON_H */

@@ -131,7 +131,8 @@ void p11tee_error_clear(p11tee_error *err)
     err->detail[0] = '\0';
 }
 
-static void err_vset(p11tee_error *err, p11tee_status code, const char *fmt, va_list ap)
+static P11TEE_PRINTF(3, 0) void err_vset(p11tee_error *err, p11tee_status code, const char *fmt,
+                                         va_list ap)
 {
     err->code = code;
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
