@@ -74,6 +74,7 @@ typedef enum p11tee_status {
     P11TEE_E_RESPONSE_TOO_LARGE = 408,
     P11TEE_E_ATTEST_UNAVAILABLE =
         409, /* the attestation service failed (HTTP 502/503/504): retry */
+    P11TEE_E_NET_HEADER_TOO_LARGE = 410,
 
     /* 5xx: HTTP status and API protocol (P11TEE_CLASS_HTTP) */
     P11TEE_E_HTTP = 500,

@@ -82,6 +82,16 @@ enum cli_global_id {
 
 extern const cli_setting cli_global_settings[CLI_G_COUNT];
 
+/*
+ * A server can keep a stream alive forever, a byte within every idle
+ * period. Someone at a terminal sees that and stops it; a script would wait
+ * forever. So when stdout is not a terminal, a whole chat is limited to
+ * this many seconds unless --max-time says otherwise (0: no limit).
+ */
+#define CLI_BATCH_MAX_TIME_S 900
+#define CLI_STR_(x)          #x
+#define CLI_STR(x)           CLI_STR_(x)
+
 /* Options every subcommand accepts. */
 typedef struct cli_global {
     cli_values values;

@@ -102,7 +102,7 @@ int cmd_attest(cli_global *g, int argc, char **argv)
     struct option opts[CLI_OPTIONS_MAX];
     p11tee_offline_options o;
     const char *input = NULL;
-    int opt, json = 0, rc, offline_only = 0;
+    int opt, r, json = 0, offline_only = 0;
 
     memset(&o, 0, sizeof(o));
     cli_options(own, opts);
@@ -131,8 +131,8 @@ int cmd_attest(cli_global *g, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         default:
-            if ((rc = cli_other_option(g, opt, attest_help)) >= 0)
-                return rc;
+            if ((r = cli_other_option(g, opt, attest_help)) >= 0)
+                return r;
         }
     }
     if (input != NULL && optind == argc)

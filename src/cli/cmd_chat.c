@@ -39,7 +39,8 @@ static const char chat_help[] =
     "                      the chat relied on to DIR/attestation.json (mode 0600), for\n"
     "                      p11tee signature --attestation ... --request ... --response ...\n"
     "The decrypted answer goes to stdout; reasoning, the verification summary and the\n"
-    "request id go to stderr.\n";
+    "request id go to stderr. When stdout is not a terminal, a chat takes\n"
+    "" CLI_STR(CLI_BATCH_MAX_TIME_S) " s at most unless --max-time says otherwise (0: no limit).\n";
 
 #define CHAT_PROMPT_MAX (4u * 1024 * 1024)
 
@@ -346,7 +347,7 @@ int cmd_chat(cli_global *g, int argc, char **argv)
                                               .on_text = chat_on_text};
     struct option opts[CLI_OPTIONS_MAX];
     const char *model = NULL, *system = NULL, *save = NULL;
-    int opt, rc = CLI_EXIT_OK, allow_plaintext = 0, stream = 1, require_e2ee = 0, n = 1;
+    int opt, r, rc = CLI_EXIT_OK, allow_plaintext = 0, stream = 1, require_e2ee = 0, n = 1;
     chat_state st;
     p11tee_config *cfg = NULL;
     p11tee_client *client = NULL;
@@ -378,8 +379,8 @@ int cmd_chat(cli_global *g, int argc, char **argv)
             st.all_choices = n > 1;
             break;
         default:
-            if ((rc = cli_other_option(g, opt, chat_help)) >= 0)
-                return rc;
+            if ((r = cli_other_option(g, opt, chat_help)) >= 0)
+                return r;
         }
     }
     if (model == NULL) {
@@ -409,6 +410,17 @@ int cmd_chat(cli_global *g, int argc, char **argv)
         p11tee_config_set(cfg, "require-e2ee", "1", NULL);
     if (cfg != NULL && st.tee_only)
         p11tee_config_set(cfg, "tee-only", "1", NULL);
+    if (cfg != NULL && !st.tty_out &&
+        cli_value(cli_global_settings, &g->values, CLI_G_MAX_TIME) == NULL) {
+        char ms[24];
+
+        snprintf(ms, sizeof(ms), "%d", CLI_BATCH_MAX_TIME_S * 1000);
+        p11tee_config_set(cfg, "timeout-ms", ms, NULL);
+        if (g->values.n[CLI_G_VERBOSE] > 0)
+            cli_note("* stdout is not a terminal: the chat may take %d s at most "
+                     "(--max-time S to change, 0 for no limit)",
+                     CLI_BATCH_MAX_TIME_S);
+    }
     if (cfg == NULL || p11tee_client_new(cfg, &client, &err) != P11TEE_OK) {
         if (cfg != NULL)
             rc = cli_fail(&err);

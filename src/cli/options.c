@@ -42,7 +42,8 @@ const cli_setting cli_global_settings[CLI_G_COUNT] = {
     [CLI_G_IDLE_TIMEOUT] = {"idle-timeout", CLI_SECONDS, 0, NULL, "idle-timeout-ms", "S",
                             "longest silence inside a response (default 60)"},
     [CLI_G_MAX_TIME] = {"max-time", CLI_SECONDS, 0, NULL, "timeout-ms", "S",
-                        "limit for a whole request (default: none)"},
+                        "limit for a whole request, 0 for none (default: none; " CLI_STR(
+                            CLI_BATCH_MAX_TIME_S) " for a chat whose stdout is not a terminal)"},
     [CLI_G_VERBOSE] = {"verbose", CLI_FLAG, 'v', NULL, NULL, NULL,
                        "diagnostics on stderr (never the API key or the PIN)"},
 };

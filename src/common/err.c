@@ -62,6 +62,7 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_STREAM_INCOMPLETE: return "stream ended before [DONE]";
     case P11TEE_E_RESPONSE_TOO_LARGE: return "response exceeds its size limit";
     case P11TEE_E_ATTEST_UNAVAILABLE: return "attestation service temporarily unavailable";
+    case P11TEE_E_NET_HEADER_TOO_LARGE: return "the response headers are too large";
     case P11TEE_E_HTTP: return "server returned an HTTP error";
     case P11TEE_E_HTTP_UNAUTHORIZED: return "server refused the API key";
     case P11TEE_E_JSON: return "response is not valid JSON";

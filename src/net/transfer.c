@@ -138,10 +138,12 @@ static size_t on_header(char *line, size_t size, size_t n, void *userp)
 
     x->last_rx_ms = net_now_ms();
     if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        x->in_headers = 1;
         x->resp->content_type[0] = '\0';
         net_say(x->c, "< %.*s", (int)len, line);
     } else if (len <= 2) {
         /* End of a header block: the status is final unless it was 1xx. */
+        x->in_headers = 0;
         curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
         x->resp->status = status;
         x->resp->body.max = is_2xx(status) ? x->c->max_response : NET_ERROR_BODY_MAX;
@@ -271,6 +273,20 @@ static p11tee_status curl_failure(const net_xfer *x, CURLcode res, const char *e
 {
     p11tee_status code;
 
+    /*
+     * libcurl refuses a header line over 100 KiB as CURLE_OUT_OF_MEMORY
+     * (without a message), and 300 KiB of headers as a receive error: that
+     * is the server's doing, and the user should hear so, not "out of memory".
+     */
+    if ((res == CURLE_OUT_OF_MEMORY && x->in_headers) ||
+        (res == CURLE_RECV_ERROR && strstr(errbuf, "response headers") != NULL)) {
+        code = err_set(x->err, P11TEE_E_NET_HEADER_TOO_LARGE,
+                       "the response headers from %s exceed what libcurl accepts (100 KiB per "
+                       "header line, 300 KiB in all): the server or a proxy misbehaves",
+                       x->url);
+        err_detail(x->err, "libcurl: %s", errbuf[0] ? errbuf : curl_easy_strerror(res));
+        return code;
+    }
     switch (res) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:

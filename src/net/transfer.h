@@ -51,6 +51,7 @@ typedef struct net_xfer {
     long total_ms;    /* this transfer's whole-request limit; 0: none */
     int sink_failed;  /* rc and err came from the sink: hand them back untouched */
     int connected;    /* the idle clock runs only once the request can be sent */
+    int in_headers;   /* a status line arrived, the blank line that ends its headers not yet */
     uint64_t start_ms, last_rx_ms;
     size_t received;
 } net_xfer;
