@@ -155,7 +155,7 @@ fuzz_step() {
         skipped=$((skipped + 1))
         return
     fi
-    build fuzz --enable-fuzzing || {
+    make_targets="tests/fuzz/fuzz-replay tests/fuzz/p11tee-fuzz" build fuzz --enable-fuzzing || {
         step_failed "fuzz build"
         return
     }
