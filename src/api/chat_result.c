@@ -48,12 +48,12 @@ p11tee_status api_chat_result_keep(p11tee_chat_result *r, size_t choice, p11tee_
     return P11TEE_OK;
 }
 
-p11tee_status api_keep_string(char **dst, strview v, p11tee_error *err)
+p11tee_status api_keep_string(char **dst, strview v, const char *secret, p11tee_error *err)
 {
     if (v.p == NULL || (*dst != NULL && strlen(*dst) == v.len && memcmp(*dst, v.p, v.len) == 0))
         return P11TEE_OK;
     free(*dst);
-    *dst = strndup(v.p, v.len);
+    *dst = redact_dup(v.p, strnlen(v.p, v.len), secret, NULL);
     return *dst != NULL ? P11TEE_OK : err_set(err, P11TEE_E_NOMEM, "out of memory");
 }
 

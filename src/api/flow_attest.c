@@ -93,7 +93,7 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
     rc = api_attest_http_error(&resp, api_get(c, path, &resp, err), err);
     if (rc == P11TEE_OK)
         rc =
-            api_parse_attestation((const char *)resp.body.data, resp.body.len, model, &parsed, err);
+            api_parse_attestation((const char *)resp.body.data, resp.body.len, model, c->cfg.api_key, &parsed, err);
     net_response_free(&resp);
     if (rc != P11TEE_OK)
         return rc;
@@ -158,7 +158,7 @@ static p11tee_status flow_signature(p11tee_client *c, p11tee_attestation *a, con
         api_classify_error(resp.error_text, resp.error_type) == API_SERR_RECEIPT_GONE)
         rc = api_server_error_set(API_SERR_RECEIPT_GONE, resp.status, resp.error_text, rc, err);
     if (rc == P11TEE_OK)
-        rc = api_parse_signature((const char *)resp.body.data, resp.body.len, &sig, err);
+        rc = api_parse_signature((const char *)resp.body.data, resp.body.len, c->cfg.api_key, &sig, err);
     net_response_free(&resp);
     if (rc != P11TEE_OK)
         return rc;

@@ -143,7 +143,7 @@ static p11tee_status chat_stream_error(chat_stream *st, const api_chat_error *e,
 static p11tee_status chat_choice(chat_stream *st, const api_chat_choice *ch, p11tee_error *err)
 {
     api_choice_text *t = &st->res->choices[ch->index];
-    p11tee_status rc = api_keep_string(&t->finish_reason, ch->finish_reason, err);
+    p11tee_status rc = api_keep_string(&t->finish_reason, ch->finish_reason, st->secret, err);
 
     if (ch->index >= st->res->nchoices)
         st->res->nchoices = ch->index + 1;
@@ -170,9 +170,9 @@ static p11tee_status chat_part(chat_stream *st, json_object *root, int whole, p1
     if (rc == P11TEE_OK && part.error.present)
         return chat_stream_error(st, &part.error, err);
     if (rc == P11TEE_OK)
-        rc = api_keep_string(&st->res->id, part.id, err);
+        rc = api_keep_string(&st->res->id, part.id, st->secret, err);
     if (rc == P11TEE_OK)
-        rc = api_keep_string(&st->res->model, part.model, err);
+        rc = api_keep_string(&st->res->model, part.model, st->secret, err);
     if (rc == P11TEE_OK && !st->announced && st->res->id != NULL &&
         CHAT_EV(st, on_response) != NULL) {
         st->announced = 1;

@@ -128,9 +128,9 @@ p11tee_status api_attest_saved(api_policy *pol, const char *json, size_t len,
     if (rc == P11TEE_OK)
         rc = flow_saved_expect_of(&saved, ex, &f, err);
     if (rc == P11TEE_OK && saved.present)
-        rc = api_parse_attestation(saved.response.p, saved.response.len, f.ex.model, &parsed, err);
+        rc = api_parse_attestation(saved.response.p, saved.response.len, f.ex.model, cfg->api_key, &parsed, err);
     else if (rc == P11TEE_OK)
-        rc = api_parse_attestation(json, len, f.ex.model, &parsed, err);
+        rc = api_parse_attestation(json, len, f.ex.model, cfg->api_key, &parsed, err);
     if (rc == P11TEE_OK && saved.aci_report.p != NULL) {
         parsed.ev.native_wanted = 1;
         parsed.ev.native_rc =

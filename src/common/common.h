@@ -82,6 +82,13 @@ typedef struct strview {
 p11tee_status sjson_parse(const char *buf, size_t len, size_t max, const char *what,
                           json_object **out, p11tee_error *err);
 
+/*
+ * sjson_parse(), then redact_json() with `secret` (the API key; NULL: none),
+ * for every response whose strings may be shown or serialised.
+ */
+p11tee_status sjson_parse_redacted(const char *buf, size_t len, size_t max, const char *what,
+                                   const char *secret, json_object **out, p11tee_error *err);
+
 /* A reusable parser for many small documents (stream chunks). */
 typedef struct sjson_parser sjson_parser;
 sjson_parser *sjson_parser_new(void);

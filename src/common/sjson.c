@@ -73,6 +73,19 @@ p11tee_status sjson_parse(const char *buf, size_t len, size_t max, const char *w
     return rc;
 }
 
+p11tee_status sjson_parse_redacted(const char *buf, size_t len, size_t max, const char *what,
+                                   const char *secret, json_object **out, p11tee_error *err)
+{
+    p11tee_status rc = sjson_parse(buf, len, max, what, out, err);
+
+    if (rc == P11TEE_OK && redact_json(*out, secret) != P11TEE_OK) {
+        json_object_put(*out);
+        *out = NULL;
+        rc = err_set(err, P11TEE_E_NOMEM, "out of memory redacting the API key from the %s", what);
+    }
+    return rc;
+}
+
 sjson_parser *sjson_parser_new(void)
 {
     sjson_parser *p = calloc(1, sizeof(*p));

@@ -7,6 +7,8 @@ FUZZ_HARNESSES = \
 	tests/fuzz/chunk.c \
 	tests/fuzz/codec.c \
 	tests/fuzz/httperror.c \
+	tests/fuzz/models.c \
+	tests/fuzz/signature.c \
 	tests/fuzz/sse.c \
 	tests/fuzz/text.c
 
