@@ -76,6 +76,7 @@ enum cli_global_id {
     CLI_G_IDLE_TIMEOUT,
     CLI_G_MAX_TIME,
     CLI_G_FORCE_FINAL_PIN_TRY,
+    CLI_G_ALLOW_CORE_DUMPS,
     CLI_G_VERBOSE,
     CLI_G_COUNT
 };
@@ -89,8 +90,11 @@ extern const cli_setting cli_global_settings[CLI_G_COUNT];
  * this many seconds unless --max-time says otherwise (0: no limit).
  */
 #define CLI_BATCH_MAX_TIME_S 900
-#define CLI_STR_(x)          #x
-#define CLI_STR(x)           CLI_STR_(x)
+
+/* The longest API key file p11tee reads. */
+#define CLI_API_KEY_MAX 4096
+#define CLI_STR_(x)     #x
+#define CLI_STR(x)      CLI_STR_(x)
 
 /* Options every subcommand accepts. */
 typedef struct cli_global {
@@ -112,6 +116,15 @@ int cli_config_apply(p11tee_config *cfg, const cli_setting *t, size_t n, const c
 /* Numbers of settings; -1 after saying what is wrong. */
 int cli_parse_number(const char *name, const char *value, double max, double *out);
 int cli_parse_seconds(const char *name, const char *value, long *ms);
+
+/*
+ * process.c: at start, no core dumps (RLIMIT_CORE 0, not dumpable), which
+ * --allow-core-dumps undoes for debugging; cli_env_forget() wipes a secret's
+ * value in the environment and removes it, once it was read.
+ */
+void cli_process_harden(void);
+void cli_process_allow_core_dumps(void);
+void cli_env_forget(const char *name);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

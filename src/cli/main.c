@@ -43,6 +43,7 @@ int main(int argc, char **argv)
     size_t i;
     int opt, r;
 
+    cli_process_harden(); /* before anything holds a secret */
     memset(&g, 0, sizeof(g));
     cli_options(own, opts);
     /* Global options before the command; stop at the first non-option. */

@@ -11,9 +11,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -44,6 +46,9 @@ const cli_setting cli_global_settings[CLI_G_COUNT] = {
     [CLI_G_MAX_TIME] = {"max-time", CLI_SECONDS, 0, NULL, "timeout-ms", "S",
                         "limit for a whole request, 0 for none (default: none; " CLI_STR(
                             CLI_BATCH_MAX_TIME_S) " for a chat whose stdout is not a terminal)"},
+    [CLI_G_ALLOW_CORE_DUMPS] = {"allow-core-dumps", CLI_FLAG, 0, NULL, NULL, NULL,
+                                "let this run dump core (for debugging: a core holds decrypted "
+                                "text and the token session)"},
     [CLI_G_VERBOSE] = {"verbose", CLI_FLAG, 'v', NULL, NULL, NULL,
                        "diagnostics on stderr (never the API key or the PIN)"},
 };
@@ -227,8 +232,12 @@ void cli_options(const struct option *own, struct option out[CLI_OPTIONS_MAX])
 
 int cli_global_option(cli_global *g, int opt, const char *arg)
 {
-    return cli_settings_take(cli_global_settings, CLI_G_COUNT, CLI_OPT_GLOBAL, &g->values, opt,
-                             arg);
+    int r =
+        cli_settings_take(cli_global_settings, CLI_G_COUNT, CLI_OPT_GLOBAL, &g->values, opt, arg);
+
+    if (r > 0 && opt == CLI_OPT_GLOBAL + CLI_G_ALLOW_CORE_DUMPS)
+        cli_process_allow_core_dumps();
+    return r;
 }
 
 int cli_other_option(cli_global *g, int opt, const char *help)
@@ -249,27 +258,66 @@ int cli_other_option(cli_global *g, int opt, const char *help)
 
 /* ---- the library configuration ------------------------------------------------ */
 
-/* The API key: --api-key-file, else $API_KEY_VENICE. Never from argv. */
+/*
+ * Read the API key file into `buf` without stdio (whose buffer would keep a
+ * copy in the heap after fclose()); "-" is stdin. The key's length, or -1
+ * after saying why.
+ */
+static ssize_t cli_read_key_file(const char *path, char *buf, size_t cap)
+{
+    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    size_t n = 0;
+    ssize_t r = 0;
+
+    if (fd < 0) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (n < cap && (r = read(fd, buf + n, cap - n)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            break;
+        n += (size_t)r;
+    }
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (r < 0 || n == cap) {
+        explicit_bzero(buf, cap);
+        if (r < 0)
+            cli_error("cannot read %s: %s", path, strerror(errno));
+        else
+            cli_error("%s is larger than %zu bytes", path, cap - 1);
+        return -1;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
+    buf[n] = '\0';
+    return (ssize_t)n;
+}
+
+/*
+ * The API key: --api-key-file, else $API_KEY_VENICE, which is wiped from the
+ * environment once read. Never from argv.
+ */
 static int cli_api_key(const char *file, p11tee_config *cfg, p11tee_error *err)
 {
     const char *env = getenv("API_KEY_VENICE");
-    char *key;
-    size_t len = 0;
-    int rc;
+    char key[CLI_API_KEY_MAX + 1];
+    int rc = P11TEE_OK;
 
-    if (file == NULL)
-        return env != NULL && env[0] != '\0' ? p11tee_config_set(cfg, "api-key", env, err)
-                                             : P11TEE_OK;
+    if (file == NULL) {
+        if (env != NULL && env[0] != '\0')
+            rc = p11tee_config_set(cfg, "api-key", env, err);
+        cli_env_forget("API_KEY_VENICE");
+        return rc;
+    }
     if (strcmp(file, "-") != 0 && cli_file_private(file, "the API key file") != 0)
         return -1;
-    key = cli_read_file(file, 4096, &len);
-    if (key == NULL)
+    if (cli_read_key_file(file, key, sizeof(key)) < 0)
         return -1;
-    while (len > 0 && (key[len - 1] == '\n' || key[len - 1] == '\r' || key[len - 1] == ' '))
-        key[--len] = '\0';
     rc = p11tee_config_set(cfg, "api-key", key, err);
-    memset(key, 0, len);
-    free(key);
+    explicit_bzero(key, sizeof(key));
     return rc;
 }
 

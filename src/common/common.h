@@ -142,6 +142,19 @@ int hex_digit_value(unsigned char c);
 /* 1 when the view equals the NUL-terminated `s`. */
 int strview_eq(strview a, const char *s);
 
+/* ---- secmem.c: memory for secrets ---- */
+
+/*
+ * Zero-filled memory on pages of its own, locked where the system allows,
+ * excluded from core dumps; secmem_free() cleanses and unmaps it (NULL is
+ * fine). For the API key and what may hold a PIN, never for bulk data.
+ */
+void *secmem_alloc(size_t len);
+void secmem_free(void *p);
+/* Copies into secret memory; NULL when `s` is NULL or out of memory. */
+char *secmem_strdup(const char *s);
+char *secmem_strndup(const char *s, size_t n);
+
 /* ---- redact.c: the API key out of untrusted text ---- */
 
 #define REDACTED "[REDACTED]"

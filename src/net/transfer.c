@@ -375,7 +375,7 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
                           p11tee_error *err)
 {
     net_xfer x;
-    struct curl_slist *hdrs = NULL;
+    struct curl_slist *hdrs = NULL, auth;
     CURLM *m = NULL;
     p11tee_status rc;
 
@@ -395,7 +395,7 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
     x.resp = resp;
     x.err = err;
     x.url = net_request_url(c->base, req->path);
-    hdrs = net_request_headers(c, req);
+    hdrs = net_request_headers(c, req, &auth);
     x.h = curl_easy_init();
     m = net_pool_take(c);
     if (x.url == NULL || hdrs == NULL || x.h == NULL || m == NULL)
@@ -405,7 +405,7 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
     curl_easy_cleanup(x.h);
     if (m != NULL)
         net_pool_give(c, m);
-    net_headers_free(hdrs);
+    net_headers_free(hdrs, &auth);
     free((char *)x.url);
     if (rc != P11TEE_OK && !x.sink_failed)
         net_scrub(c, err);

@@ -72,4 +72,43 @@ it_check_grep "... the details are shown, redacted" "$IT_ERR" \
     'cause: details: {"sent":"\[REDACTED\]","spaced":"\[REDACTED\]"}'
 it_check_no_key "... the key sent is not on stderr" "$IT_ERR" "$wrong"
 
+# ---- nothing in the environment, nothing in a core ----------------------------
+# A chat that stalls mid-stream (stall-stream) keeps p11tee alive with the key in use.
+# Dumps allowed for the test (--allow-core-dumps); the key lives in memory kept out of
+# cores, and the environment no longer holds it. (The fixture's own copy of the key,
+# REFSERVER_API_KEY, is not passed on.)
+refserver_control '{"faults": ["stall-stream"]}' >/dev/null
+env -u REFSERVER_API_KEY "$top_builddir/p11tee" --allow-core-dumps $P chat -m "$E2EE_MODEL" "a chat that stalls" \
+    >"$TAP_TMP/stall.out" 2>"$TAP_TMP/stall.err" </dev/null &
+pid=$!
+i=0
+while [ ! -s "$TAP_TMP/stall.out" ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 400 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+it_check_grep "the stalled chat printed its first pieces" "$TAP_TMP/stall.out" "echo"
+tr '\0' '\n' <"/proc/$pid/environ" >"$TAP_TMP/environ" 2>/dev/null
+it_check_grep "/proc/PID/environ of the running chat is readable" "$TAP_TMP/environ" "^P11TEE_TOKEN="
+it_check_no_grep "... API_KEY_VENICE is gone from it" "$TAP_TMP/environ" "API_KEY_VENICE"
+it_check_no_key "... and so is the key's value" "$TAP_TMP/environ"
+if command -v gcore >/dev/null 2>&1; then
+    timeout 120 gcore -o "$TAP_TMP/core" "$pid" >"$TAP_TMP/gcore.out" 2>&1
+    core="$TAP_TMP/core.$pid"
+    if [ -s "$core" ]; then
+        it_check_eq "the core holds the process's memory (the model id is in it)" \
+            "$(grep -c -a -F -- "$E2EE_MODEL" "$core" | tr -d ' ' | sed 's/^0$/none/;s/^[0-9]*$/some/')" \
+            "some"
+        it_check_eq "the core does not hold the API key" \
+            "$(grep -c -a -F -- "$REFSERVER_API_KEY" "$core" | tr -d ' ')" "0"
+        rm -f "$core"
+    else
+        tap_fail "gcore wrote a core of the stalled chat" "$(tail -n 5 "$TAP_TMP/gcore.out")"
+    fi
+else
+    tap_skip "the core of a stalled chat holds no secret" "gcore (Debian package gdb) not found"
+fi
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+refserver_control '{"faults": ["key-echo"]}' >/dev/null
+
 tap_done
