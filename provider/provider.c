@@ -134,19 +134,19 @@ static char *str_dup_opt(const char *s)
 static void cfg_strings_free(prov_builtin_config *c)
 {
     str_clear_free((char *)c->module);
-    str_clear_free((char *)c->token);
+    prov_secret_free((char *)c->token);
+    prov_secret_free((char *)c->pin);
     str_clear_free((char *)c->module_word);
     str_clear_free((char *)c->token_word);
     str_clear_free((char *)c->force_word);
 }
 
-/* Deep copy; 0 when out of memory (then nothing is kept). */
+/* Deep copy; 0 when out of memory (then nothing is kept). The secrets go to secret.c. */
 static int cfg_copy(prov_builtin_config *dst, const prov_builtin_config *src)
 {
-    const char *const *from[] = {&src->module, &src->token, &src->module_word, &src->token_word,
+    const char *const *from[] = {&src->module, &src->module_word, &src->token_word,
                                  &src->force_word};
-    const char **to[] = {&dst->module, &dst->token, &dst->module_word, &dst->token_word,
-                         &dst->force_word};
+    const char **to[] = {&dst->module, &dst->module_word, &dst->token_word, &dst->force_word};
     size_t i;
     int ok = 1;
 
@@ -155,6 +155,9 @@ static int cfg_copy(prov_builtin_config *dst, const prov_builtin_config *src)
         *to[i] = str_dup_opt(*from[i]);
         ok &= *from[i] == NULL || *to[i] != NULL;
     }
+    dst->token = prov_secret_strdup(src->token);
+    dst->pin = prov_secret_strdup(src->pin);
+    ok &= (src->token == NULL || dst->token != NULL) && (src->pin == NULL || dst->pin != NULL);
     if (!ok)
         cfg_strings_free(dst);
     return ok;
@@ -203,7 +206,8 @@ void prov_builtin_config_clear(const OSSL_LIB_CTX *libctx)
 static void ctx_configure(prov_ctx *ctx, const prov_builtin_config *c)
 {
     ctx->module_path = str_dup_opt(c->module);
-    ctx->token_uri = str_dup_opt(c->token);
+    ctx->token_uri = prov_secret_strdup(c->token);
+    ctx->pin = prov_secret_strdup(c->pin);
     ctx->module_word = str_dup_opt(c->module_word);
     ctx->token_word = str_dup_opt(c->token_word);
     ctx->force_word = str_dup_opt(c->force_word);
@@ -365,7 +369,8 @@ static void prov_teardown(void *vctx)
     for (i = 0; i < PROV_CURVE_COUNT; i++)
         EC_GROUP_free(ctx->groups[i]);
     str_clear_free(ctx->module_path);
-    str_clear_free(ctx->token_uri);
+    prov_secret_free(ctx->token_uri);
+    prov_secret_free(ctx->pin);
     str_clear_free(ctx->module_word);
     str_clear_free(ctx->token_word);
     str_clear_free(ctx->force_word);

@@ -51,10 +51,15 @@ void p11tee_config_free(p11tee_config *cfg);
 /*
  * Set one option by name (the value is copied; NULL resets it):
  *   base-url            API base URL (default https://api.venice.ai/api/v1)
- *   api-key             the API key (kept in memory only, cleansed on free)
+ *   api-key             the API key (kept in memory excluded from core dumps,
+ *                       cleansed on free)
  *   pkcs11-module       path of the PKCS#11 module
  *   pkcs11-token        RFC 7512 token URI or label; the PIN comes from its
- *                       pin-source=file:... or pin-value, else $P11TEE_PIN
+ *                       pin-source=file:... or pin-value, else from "pin",
+ *                       else $P11TEE_PIN
+ *   pin                 the token PIN when the URI names none: for a program
+ *                       that reads $P11TEE_PIN itself and clears it (kept like
+ *                       the API key)
  *   policy-file         attestation policy: a JSON file (docs/policy.md), or
  *                       a preset without a '/': "default", "strict"
  *   cacert              a CA file trusted in addition to the system roots

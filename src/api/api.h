@@ -125,7 +125,7 @@ typedef struct api_token_config {
 } api_token_config;
 
 struct p11tee_config {
-    char *base_url, *api_key, *module, *token, *policy_file, *cacert;
+    char *base_url, *api_key, *module, *token, *pin, *policy_file, *cacert;
     char *aci_report_url; /* the operator's native ACI report, fetched with our nonce */
     api_token_config tok;
     long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s, token_workers;

@@ -27,6 +27,7 @@ void api_config_clear(p11tee_config *cfg)
     secmem_free(cfg->api_key); /* secrets live in secret memory (src/common/secmem.c) */
     free(cfg->module);
     secmem_free(cfg->token); /* a URI may carry pin-value */
+    secmem_free(cfg->pin);
     free(cfg->policy_file);
     free(cfg->cacert);
     free(cfg->aci_report_url);
@@ -51,6 +52,7 @@ static const struct {
     {"api-key", offsetof(p11tee_config, api_key), 1},
     {"pkcs11-module", offsetof(p11tee_config, module), 0},
     {"pkcs11-token", offsetof(p11tee_config, token), 1},
+    {"pin", offsetof(p11tee_config, pin), 1},
     {"policy-file", offsetof(p11tee_config, policy_file), 0},
     {"cacert", offsetof(p11tee_config, cacert), 0},
     {"aci-report-url", offsetof(p11tee_config, aci_report_url), 0},
@@ -162,6 +164,7 @@ p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11t
     dst->api_key = api_dup(src->api_key, 1, &ok);
     dst->module = api_dup(src->module, 0, &ok);
     dst->token = api_dup(src->token, 1, &ok);
+    dst->pin = api_dup(src->pin, 1, &ok);
     dst->policy_file = api_dup(src->policy_file, 0, &ok);
     dst->cacert = api_dup(src->cacert, 0, &ok);
     dst->aci_report_url = api_dup(src->aci_report_url, 0, &ok);

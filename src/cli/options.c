@@ -321,6 +321,21 @@ static int cli_api_key(const char *file, p11tee_config *cfg, p11tee_error *err)
     return rc;
 }
 
+/*
+ * $P11TEE_PIN, handed to the library (which keeps it out of core dumps) and
+ * wiped from the environment; the token URI's pin-source still comes first.
+ */
+static int cli_pin(p11tee_config *cfg, p11tee_error *err)
+{
+    const char *env = getenv("P11TEE_PIN");
+    int rc = P11TEE_OK;
+
+    if (env != NULL && env[0] != '\0')
+        rc = p11tee_config_set(cfg, "pin", env, err);
+    cli_env_forget("P11TEE_PIN");
+    return rc;
+}
+
 static void cli_log(void *userdata, const char *line)
 {
     (void)userdata;
@@ -412,6 +427,8 @@ p11tee_config *cli_config(const cli_global *g, int *exit_code)
         rc = cli_token_config(g, cfg, &err);
     if (rc == P11TEE_OK)
         rc = cli_api_key(cli_value(cli_global_settings, &g->values, CLI_G_API_KEY_FILE), cfg, &err);
+    if (rc == P11TEE_OK)
+        rc = cli_pin(cfg, &err);
     if (rc != P11TEE_OK) {
         *exit_code = rc < 0 ? CLI_EXIT_USAGE : cli_fail(&err);
         p11tee_config_free(cfg);

@@ -123,6 +123,7 @@ static void builtin_config(const hsm_config *cfg, prov_builtin_config *pc)
     memset(pc, 0, sizeof(*pc));
     pc->module = cfg->module;
     pc->token = cfg->token;
+    pc->pin = cfg->pin;
     pc->module_word = cfg->module_word;
     pc->token_word = cfg->token_word;
     pc->force_word = cfg->force_word;

@@ -73,12 +73,19 @@ it_check_grep "... the details are shown, redacted" "$IT_ERR" \
 it_check_no_key "... the key sent is not on stderr" "$IT_ERR" "$wrong"
 
 # ---- nothing in the environment, nothing in a core ----------------------------
-# A chat that stalls mid-stream (stall-stream) keeps p11tee alive with the key in use.
-# Dumps allowed for the test (--allow-core-dumps); the key lives in memory kept out of
-# cores, and the environment no longer holds it. (The fixture's own copy of the key,
+# A chat that stalls mid-stream (stall-stream) keeps p11tee alive, logged in to the token,
+# with the key in use. The PIN comes from P11TEE_PIN (a token of its own, with a PIN no
+# other bytes of the process could spell). Dumps allowed for the test
+# (--allow-core-dumps): the key and the PIN live in memory kept out of cores, and the
+# environment holds neither any more. (The fixture's own copy of the key,
 # REFSERVER_API_KEY, is not passed on.)
+core_pin="Pn-7q2Xw9ZvKd4LmT8"
+sh "$top_srcdir/tests/lib/mktoken.sh" "$TAP_TMP/core-token" core-token "$core_pin" 12345678 ||
+    { echo "mktoken.sh failed" >&2; exit 99; }
 refserver_control '{"faults": ["stall-stream"]}' >/dev/null
-env -u REFSERVER_API_KEY "$top_builddir/p11tee" --allow-core-dumps $P chat -m "$E2EE_MODEL" "a chat that stalls" \
+env -u REFSERVER_API_KEY SOFTHSM2_CONF="$TAP_TMP/core-token/softhsm2.conf" \
+    P11TEE_TOKEN="pkcs11:token=core-token" P11TEE_PIN="$core_pin" \
+    "$top_builddir/p11tee" --allow-core-dumps $P chat -m "$E2EE_MODEL" "a chat that stalls" \
     >"$TAP_TMP/stall.out" 2>"$TAP_TMP/stall.err" </dev/null &
 pid=$!
 i=0
@@ -86,11 +93,13 @@ while [ ! -s "$TAP_TMP/stall.out" ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 
     sleep 0.05
     i=$((i + 1))
 done
-it_check_grep "the stalled chat printed its first pieces" "$TAP_TMP/stall.out" "echo"
+it_check_grep "the stalled chat printed its first pieces" "$TAP_TMP/stall.out" "^ech"
 tr '\0' '\n' <"/proc/$pid/environ" >"$TAP_TMP/environ" 2>/dev/null
 it_check_grep "/proc/PID/environ of the running chat is readable" "$TAP_TMP/environ" "^P11TEE_TOKEN="
 it_check_no_grep "... API_KEY_VENICE is gone from it" "$TAP_TMP/environ" "API_KEY_VENICE"
 it_check_no_key "... and so is the key's value" "$TAP_TMP/environ"
+it_check_no_grep "... P11TEE_PIN is gone from it" "$TAP_TMP/environ" "P11TEE_PIN"
+it_check_no_grep "... and so is the PIN" "$TAP_TMP/environ" "$core_pin"
 if command -v gcore >/dev/null 2>&1; then
     timeout 120 gcore -o "$TAP_TMP/core" "$pid" >"$TAP_TMP/gcore.out" 2>&1
     core="$TAP_TMP/core.$pid"
@@ -100,6 +109,8 @@ if command -v gcore >/dev/null 2>&1; then
             "some"
         it_check_eq "the core does not hold the API key" \
             "$(grep -c -a -F -- "$REFSERVER_API_KEY" "$core" | tr -d ' ')" "0"
+        it_check_eq "the core does not hold the PIN" \
+            "$(grep -c -a -F -- "$core_pin" "$core" | tr -d ' ')" "0"
         rm -f "$core"
     else
         tap_fail "gcore wrote a core of the stalled chat" "$(tail -n 5 "$TAP_TMP/gcore.out")"

@@ -226,7 +226,7 @@ static prov_pin_status resolve(const char *value, const char *source, char **pin
 
     u.pin_value = (char *)value;
     u.pin_source = (char *)source;
-    return prov_pin_resolve(&u, pin, why, sizeof(why));
+    return prov_pin_resolve(&u, NULL, pin, why, sizeof(why));
 }
 
 static void pin_sources(void **state)
@@ -305,7 +305,7 @@ static void pin_file_open_to_others(void **state)
     u.pin_source = (char *)path;
     for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         assert_int_equal(chmod(path, modes[i]), 0);
-        assert_int_equal(prov_pin_resolve(&u, &pin, why, sizeof(why)), PROV_PIN_BAD_SOURCE);
+        assert_int_equal(prov_pin_resolve(&u, NULL, &pin, why, sizeof(why)), PROV_PIN_BAD_SOURCE);
         assert_null(pin);
         snprintf(want, sizeof(want),
                  "the PIN file %s is open to group or others (mode %04o): run chmod 600 %s", path,
@@ -313,7 +313,7 @@ static void pin_file_open_to_others(void **state)
         assert_string_equal(why, want);
     }
     assert_int_equal(chmod(path, 0400), 0);
-    assert_int_equal(prov_pin_resolve(&u, &pin, why, sizeof(why)), PROV_PIN_OK);
+    assert_int_equal(prov_pin_resolve(&u, NULL, &pin, why, sizeof(why)), PROV_PIN_OK);
     assert_string_equal(pin, "1234");
     prov_pin_free(pin);
 }
