@@ -11,12 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
 #include "prov.h"
 
 #define URI_SCHEME "pkcs11:"
+
+/* RFC 3986: a scheme is case-insensitive, so "PKCS11:" is a URI too, never a label. */
+static int uri_has_scheme(const char *text)
+{
+    return strncasecmp(text, URI_SCHEME, strlen(URI_SCHEME)) == 0;
+}
 
 /* The attributes we select by, with CK_TOKEN_INFO's field sizes as bounds. */
 typedef struct uri_attr {
@@ -252,7 +259,7 @@ prov_status prov_uri_parse(const char *text, prov_uri *out, char *why, size_t wh
         snprintf(why, whylen, "pkcs11-token is longer than %d bytes", PROV_URI_MAX);
         return PROV_R_TOKEN_URI;
     }
-    if (strncmp(text, URI_SCHEME, strlen(URI_SCHEME)) != 0) {
+    if (!uri_has_scheme(text)) {
         /* A plain label, taken verbatim. */
         if (len > 32) {
             snprintf(why, whylen, "token label is longer than 32 bytes");
@@ -310,17 +317,28 @@ static void redact_add(redact_buf *b, const char *s, size_t len)
     b->s[b->n] = '\0';
 }
 
+/*
+ * A component is shown only when it is an attribute the parser knows and
+ * that holds no PIN; pin-value shows as "pin-value=***", and anything else
+ * (another spelling, an unknown name, a stray word: it may be a PIN typed
+ * in the wrong place) as "***".
+ */
 static int redact_part(const char *s, size_t len, char lead, void *arg)
 {
-    static const char key[] = "pin-value=";
+    const char *eq = memchr(s, '=', len);
+    const uri_attr *a = eq != NULL ? attr_find(s, (size_t)(eq - s)) : NULL;
     redact_buf *b = arg;
 
     if (lead != '\0')
         redact_add(b, &lead, 1);
-    if (len >= sizeof(key) - 1 && memcmp(s, key, sizeof(key) - 1) == 0)
+    if (len == 0)
+        return 1;
+    if (a != NULL && a->offset != offsetof(prov_uri, pin_value))
+        redact_add(b, s, len);
+    else if (a != NULL)
         redact_add(b, "pin-value=***", strlen("pin-value=***"));
     else
-        redact_add(b, s, len);
+        redact_add(b, "***", 3);
     return 1;
 }
 
@@ -333,7 +351,7 @@ void prov_uri_redact(const char *text, char *out, size_t outlen)
         return;
     out[0] = '\0';
     /* A plain label is taken verbatim by the parser: it holds no PIN. */
-    if (strncmp(text, URI_SCHEME, scheme) != 0) {
+    if (!uri_has_scheme(text)) {
         redact_add(&b, text, len);
         return;
     }

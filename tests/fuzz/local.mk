@@ -10,7 +10,8 @@ FUZZ_HARNESSES = \
 	tests/fuzz/models.c \
 	tests/fuzz/signature.c \
 	tests/fuzz/sse.c \
-	tests/fuzz/text.c
+	tests/fuzz/text.c \
+	tests/fuzz/uri.c
 
 FUZZ_SUPPORT = tests/fuzz/fuzz.h tests/fuzz/fuzz.c
 # The library alone (no test support archives, no cmocka): a harness drives

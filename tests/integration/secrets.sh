@@ -72,6 +72,22 @@ it_check_grep "... the details are shown, redacted" "$IT_ERR" \
     'cause: details: {"sent":"\[REDACTED\]","spaced":"\[REDACTED\]"}'
 it_check_no_key "... the key sent is not on stderr" "$IT_ERR" "$wrong"
 
+# ---- a PIN in the token URI never reaches a message -------------------------------
+# From the environment (the command line refuses pin-value outright): an upper-case scheme
+# is a URI, not a label to echo; another spelling of pin-value is hidden as ***.
+for uri in "PKCS11:token=no-such-token?pin-value=Zq8-env-PIN" \
+    "pkcs11:token=it-token?PIN-VALUE=Zq8-env-PIN"; do
+    P11TEE_TOKEN=$uri it_run $P chat -m "$E2EE_MODEL" "a PIN in the URI"
+    it_check_rc "P11TEE_TOKEN=${uri%%\?*}?...: token exit code" 7
+    it_check_no_grep "... the PIN is not on stderr" "$IT_ERR" "Zq8-env-PIN"
+    it_check_no_grep "... nor on stdout" "$IT_OUT" "Zq8-env-PIN"
+done
+it_check_grep "... the URI is shown with *** in the PIN's place" "$IT_ERR" \
+    "an unknown attribute (its name is not shown"
+it_run --token "PKCS11:token=it-token?PIN%2DVALUE=Zq8-arg-PIN" $P models
+it_check_rc "--token with pin-value in another spelling: usage error" 2
+it_check_no_grep "... the PIN is not echoed" "$IT_ERR" "Zq8-arg-PIN"
+
 # ---- nothing in the environment, nothing in a core ----------------------------
 # A chat that stalls mid-stream (stall-stream) keeps p11tee alive, logged in to the token,
 # with the key in use. The PIN comes from P11TEE_PIN (a token of its own, with a PIN no
