@@ -61,6 +61,8 @@ typedef enum p11tee_status {
     P11TEE_E_E2EE_PLAINTEXT = 310,
     P11TEE_E_E2EE_UNSUPPORTED = 311,
     P11TEE_E_E2EE_REFUSED = 312, /* the server refused or could not open the encrypted request */
+    P11TEE_E_E2EE_REPLAY = 313,
+    P11TEE_E_E2EE_SESSION_FULL = 314,
 
     /* 4xx: network and transport (P11TEE_CLASS_NETWORK) */
     P11TEE_E_NET = 400,

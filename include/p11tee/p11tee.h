@@ -346,6 +346,15 @@ const char *p11tee_chat_result_choice_finish_reason(const p11tee_chat_result *r,
 int p11tee_chat_result_usage(const p11tee_chat_result *r, long long *prompt_tokens,
                              long long *completion_tokens, long long *total_tokens);
 /*
+ * What the client could check about the stream as a whole, in one sentence
+ * for people; NULL when the answer was not end-to-end encrypted. The
+ * deployed (legacy) E2EE protocol authenticates each field alone, without
+ * a sequence number: a field repeated verbatim is refused (the chat fails
+ * with P11TEE_E_E2EE_REPLAY), but a dropped or reordered field cannot be
+ * detected, which this says.
+ */
+const char *p11tee_chat_result_integrity(const p11tee_chat_result *r);
+/*
  * With record-exchange: the exact request body sent and response body
  * received (for a stream, every byte of the event stream), as the server's
  * /tee/signature hashes them. 0 on success, -1 when not recorded (the option

@@ -97,6 +97,16 @@ size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r)
     return r->plaintext_fields;
 }
 
+/* The legacy protocol's limit, said wherever an E2EE answer is reported. */
+#define CHAT_INTEGRITY_LEGACY                                                                      \
+    "each field authenticated alone: a repeated field is refused, but dropped or reordered "       \
+    "fields cannot be detected on this protocol version (legacy E2EE, no sequence numbers)"
+
+const char *p11tee_chat_result_integrity(const p11tee_chat_result *r)
+{
+    return r->e2ee ? CHAT_INTEGRITY_LEGACY : NULL;
+}
+
 size_t p11tee_chat_result_dropped_reasoning(const p11tee_chat_result *r)
 {
     return r->clear_reasoning;
@@ -186,6 +196,9 @@ static json_object *chat_json_meta(const p11tee_chat_result *r)
                            json_object_new_int64((int64_t)r->plaintext_fields));
     json_object_object_add(meta, "dropped_plaintext_reasoning",
                            json_object_new_int64((int64_t)r->clear_reasoning));
+    if (p11tee_chat_result_integrity(r) != NULL)
+        json_object_object_add(meta, "stream_integrity",
+                               json_object_new_string(p11tee_chat_result_integrity(r)));
     return meta;
 }
 

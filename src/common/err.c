@@ -52,6 +52,8 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_E2EE_PLAINTEXT: return "plaintext field inside an E2EE stream";
     case P11TEE_E_E2EE_UNSUPPORTED: return "request feature not available with E2EE";
     case P11TEE_E_E2EE_REFUSED: return "server refused or could not open the encrypted request";
+    case P11TEE_E_E2EE_REPLAY: return "the server sent an encrypted field a second time";
+    case P11TEE_E_E2EE_SESSION_FULL: return "the E2EE session has opened all the fields it can";
     case P11TEE_E_NET: return "network transfer failed";
     case P11TEE_E_NET_CONNECT: return "could not connect to the server";
     case P11TEE_E_NET_TLS: return "TLS verification or handshake failed";

@@ -227,20 +227,23 @@ class Handler(BaseHTTPRequestHandler):
         bench = self.st.bench and job.client_key is not None
         events = (chat.bench_events(job, n, self.st) if bench
                   else chat.events(job, n, faults, self.st.one_ephemeral, reasoning_field))
-        sent = bytearray()
+        sent = bytearray()  # what the enclave sent, and signs
         first_piece = True
         recorded = False
         pieces, how, timing = 0, "cut", []
         self.st.stream_begin()
         try:
-            for kind, data in events:
+            for kind, data, signed in chat.relay(events, n, faults):
                 if kind == "piece" and not first_piece and delay:
                     self.wait_or_gone(delay / 1000.0)
                 first_piece = first_piece and kind != "piece"
                 if kind in ("drop", "stall"):
                     break
+                if signed:
+                    sent += data
+                if kind in ("dropped", "held"):  # what a hostile relay keeps back
+                    continue
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-                sent += data
                 if kind == "piece":
                     if self.st.bench:
                         timing.append("%s %d %d\n" % (job.id, pieces, time.monotonic_ns()))
