@@ -4,8 +4,10 @@
 # one line in FUZZ_HARNESSES; fuzz-replay (make check, every build) and
 # p11tee-fuzz (libFuzzer, ./configure --enable-fuzzing) link them all.
 FUZZ_HARNESSES = \
+	tests/fuzz/chat.c \
 	tests/fuzz/chunk.c \
 	tests/fuzz/codec.c \
+	tests/fuzz/envelope.c \
 	tests/fuzz/httperror.c \
 	tests/fuzz/models.c \
 	tests/fuzz/signature.c \
