@@ -167,6 +167,14 @@ typedef struct prov_ctx {
     prov_token *token;
 } prov_ctx;
 
+/*
+ * 1 when the OpenSSL call that just failed ran out of memory: errno is
+ * ENOMEM (set it to 0 before the call) or the newest queued error is
+ * ERR_R_MALLOC_FAILURE. (libp11tee has err_openssl_oom(); the provider,
+ * a module of its own, keeps its own copy of the rule.)
+ */
+int prov_openssl_oom(void);
+
 /* Raise an error on the core's queue with file/line/function; returns `reason`. */
 prov_status prov_raise_at(const prov_ctx *ctx, const char *file, int line, const char *func,
                           prov_status reason, const char *fmt, ...) PROV_PRINTF(6, 7);

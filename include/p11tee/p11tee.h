@@ -368,7 +368,10 @@ int p11tee_chat_result_exchange(const p11tee_chat_result *r, const uint8_t **req
  * `r` lives (p11tee_attestation_ref() keeps it longer).
  */
 const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_result *r);
-/* An OpenAI-style chat.completion object of what was received, every choice (malloc'd; free()). */
+/*
+ * An OpenAI-style chat.completion object of what was received, every choice
+ * (malloc'd; free(); NULL when out of memory).
+ */
 char *p11tee_chat_result_json(const p11tee_chat_result *r);
 void p11tee_chat_result_free(p11tee_chat_result *r);
 

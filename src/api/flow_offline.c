@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,20 @@ typedef struct flow_offline {
 
 static p11tee_status flow_offline_collateral(const char *path, flow_offline *f, p11tee_error *err)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp;
     size_t n = 0;
+    int oom;
 
+    errno = 0;
+    fp = fopen(path, "rb");
     f->collateral = fp != NULL ? malloc(TDX_COLLATERAL_MAX + 1) : NULL;
     if (f->collateral != NULL)
         n = fread(f->collateral, 1, TDX_COLLATERAL_MAX + 1, fp);
+    oom = f->collateral == NULL && errno == ENOMEM; /* fopen() or malloc() */
     if (fp != NULL)
         fclose(fp);
+    if (oom)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory reading collateral file %s", path);
     if (f->collateral == NULL || n > TDX_COLLATERAL_MAX)
         return err_set(err, P11TEE_E_IO, "cannot read collateral file %s (or it exceeds %d bytes)",
                        path, TDX_COLLATERAL_MAX);

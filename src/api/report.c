@@ -241,30 +241,25 @@ p11tee_status p11tee_attestation_verdict(const p11tee_attestation *a, p11tee_err
     return a->verdict.code;
 }
 
-static void att_json_add(json_object *o, const char *key, json_object *v)
-{
-    if (v != NULL)
-        json_object_object_add(o, key, v);
-}
-
-static json_object *att_json_checks(const p11tee_attestation *a)
+/* The checks as a JSON array; `*ok` cleared when any part of it could not be made. */
+static json_object *att_json_checks(const p11tee_attestation *a, int *ok)
 {
     json_object *list = json_object_new_array();
     p11tee_check c;
     size_t i;
 
-    for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++) {
+    for (i = 0; p11tee_attestation_check(a, i, &c) == 0 && *ok; i++) {
         json_object *o = json_object_new_object();
 
-        att_json_add(o, "name", json_object_new_string(c.name));
-        att_json_add(o, "result", json_object_new_string(p11tee_check_result_name(c.result)));
-        att_json_add(o, "requirement",
-                     json_object_new_string(p11tee_requirement_name(c.requirement)));
-        att_json_add(o, "blocking", json_object_new_boolean(c.blocking));
-        att_json_add(o, "reason", sjson_new_string_valid(c.reason, strlen(c.reason)));
+        sjson_set(o, "name", json_object_new_string(c.name), ok);
+        sjson_set(o, "result", json_object_new_string(p11tee_check_result_name(c.result)), ok);
+        sjson_set(o, "requirement", json_object_new_string(p11tee_requirement_name(c.requirement)),
+                  ok);
+        sjson_set(o, "blocking", json_object_new_boolean(c.blocking), ok);
+        sjson_set(o, "reason", sjson_new_string_valid(c.reason, strlen(c.reason)), ok);
         if (c.result == P11TEE_CHECK_FAIL)
-            att_json_add(o, "error", json_object_new_string(p11tee_strerror(c.code)));
-        json_object_array_add(list, o);
+            sjson_set(o, "error", json_object_new_string(p11tee_strerror(c.code)), ok);
+        sjson_push(list, o, ok);
     }
     return list;
 }
@@ -272,24 +267,23 @@ static json_object *att_json_checks(const p11tee_attestation *a)
 char *p11tee_attestation_json(const p11tee_attestation *a)
 {
     json_object *root = json_object_new_object(), *fields = json_object_new_object();
+    int ok = 1;
     size_t i;
-    char *out;
 
-    att_json_add(root, "verdict",
-                 json_object_new_string(a->verdict.code == P11TEE_OK ? "pass" : "fail"));
+    sjson_set(root, "verdict",
+              json_object_new_string(a->verdict.code == P11TEE_OK ? "pass" : "fail"), &ok);
     if (a->verdict.code != P11TEE_OK)
-        att_json_add(root, "error",
-                     sjson_new_string_valid(a->verdict.message, strlen(a->verdict.message)));
-    att_json_add(root, "checks", att_json_checks(a));
+        sjson_set(root, "error",
+                  sjson_new_string_valid(a->verdict.message, strlen(a->verdict.message)), &ok);
+    sjson_set(root, "checks", att_json_checks(a, &ok), &ok);
     for (i = 0; i < P11TEE_ARRAY_LEN(att_fields); i++) {
         const char *v = att_value(a, i);
 
         if (v != NULL)
-            att_json_add(fields, att_fields[i].name, sjson_new_string_valid(v, strlen(v)));
+            sjson_set(fields, att_fields[i].name, sjson_new_string_valid(v, strlen(v)), &ok);
     }
-    att_json_add(root, "fields", fields);
-    out = strdup(json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(root);
-    return out;
+    sjson_set(root, "fields", fields, &ok);
+    return sjson_finish(
+        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE,
+        ok);
 }

@@ -37,10 +37,20 @@ void err_detail(p11tee_error *err, const char *fmt, ...) P11TEE_PRINTF(2, 3);
 
 /*
  * Like err_set(), and moves OpenSSL's error queue of this thread into
- * err->detail ("lib:reason; lib:reason"), leaving the queue empty.
+ * err->detail ("lib:reason; lib:reason"), leaving the queue empty. When the
+ * failure was an allocation (err_openssl_oom()) the code is P11TEE_E_NOMEM
+ * instead, and the message says so: out of memory is never a crypto verdict.
  */
 p11tee_status err_openssl(p11tee_error *err, p11tee_status code, const char *fmt, ...)
     P11TEE_PRINTF(3, 4);
+
+/*
+ * 1 when the OpenSSL call that just failed ran out of memory: errno is
+ * ENOMEM (set errno to 0 before the call) or the newest error on the queue
+ * is ERR_R_MALLOC_FAILURE. Tells "out of memory" from "invalid input" where
+ * OpenSSL gives both the same return value.
+ */
+int err_openssl_oom(void);
 
 /*
  * A growable byte buffer that refuses to grow past `max` bytes, so that no
@@ -138,6 +148,17 @@ int jcs_format_double(double x, char out[JCS_NUMBER_MAX]);
 
 /* 0..15 for a hex digit (either case), -1 for any other character. */
 int hex_digit_value(unsigned char c);
+
+/*
+ * Building a document that comes out whole or not at all: a NULL value
+ * (its constructor ran out of memory) or a failed add clears *ok, and the
+ * value is freed, instead of leaving a hole or a null in its place. Start
+ * with ok = 1 and the root, end with sjson_finish().
+ */
+void sjson_set(json_object *o, const char *key, json_object *v, int *ok);
+void sjson_push(json_object *array, json_object *v, int *ok);
+/* The document as malloc'd text, or NULL when !ok or out of memory; `root` is freed. */
+char *sjson_finish(json_object *root, int flags, int ok);
 
 /* 1 when the view equals the NUL-terminated `s`. */
 int strview_eq(strview a, const char *s);

@@ -3,6 +3,7 @@
 /* Status strings and the error object. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -190,16 +191,31 @@ static void openssl_queue_text(char *out, size_t outlen)
     }
 }
 
+int err_openssl_oom(void)
+{
+    unsigned long e = ERR_peek_last_error();
+
+    return errno == ENOMEM || (e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE);
+}
+
 p11tee_status err_openssl(p11tee_error *err, p11tee_status code, const char *fmt, ...)
 {
+    char what[P11TEE_ERROR_MESSAGE_MAX];
     va_list ap;
 
+    if (err_openssl_oom())
+        code = P11TEE_E_NOMEM;
     if (err == NULL) {
         ERR_clear_error();
         return code;
     }
     va_start(ap, fmt);
-    err_vset(err, code, fmt, ap);
+    if (code == P11TEE_E_NOMEM) {
+        vsnprintf(what, sizeof(what), fmt, ap);
+        err_set(err, code, "out of memory (%.200s)", what);
+    } else {
+        err_vset(err, code, fmt, ap);
+    }
     va_end(ap);
     openssl_queue_text(err->detail, sizeof(err->detail));
     return code;

@@ -231,3 +231,47 @@ json_object *sjson_new_string_valid(const char *s, size_t len)
     free(buf);
     return o;
 }
+
+void sjson_set(json_object *o, const char *key, json_object *v, int *ok)
+{
+    if (o == NULL || v == NULL || json_object_object_add(o, key, v) != 0) {
+        json_object_put(v);
+        *ok = 0;
+    }
+}
+
+void sjson_push(json_object *array, json_object *v, int *ok)
+{
+    if (array == NULL || v == NULL || json_object_array_add(array, v) != 0) {
+        json_object_put(v);
+        *ok = 0;
+    }
+}
+
+/*
+ * json-c 0.16's serialiser ignores a failed append to its buffer: out of
+ * memory, the text comes out with a piece missing, still looking whole. So
+ * the text is read back and must equal the tree it came from.
+ */
+static int sjson_reads_back(json_object *root, const char *text, size_t len)
+{
+    json_tokener *tok = len <= (size_t)INT32_MAX ? json_tokener_new() : NULL;
+    json_object *back = tok != NULL ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
+    int same = back != NULL && json_tokener_get_error(tok) == json_tokener_success &&
+               json_tokener_get_parse_end(tok) == len && json_object_equal(root, back);
+
+    json_object_put(back);
+    json_tokener_free(tok);
+    return same;
+}
+
+char *sjson_finish(json_object *root, int flags, int ok)
+{
+    size_t len = 0;
+    const char *text =
+        ok && root != NULL ? json_object_to_json_string_length(root, flags, &len) : NULL;
+    char *out = text != NULL && sjson_reads_back(root, text, len) ? strndup(text, len) : NULL;
+
+    json_object_put(root);
+    return out;
+}
