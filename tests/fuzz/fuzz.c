@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest/attest.h"
 #include "fuzz.h"
 
 const char fuzz_api_key[] = "vk-FUZZ/0p11tee+Key=Slash/Plus+Eq=9876543210";
@@ -223,4 +224,19 @@ int fuzz_utf8_valid(const char *s, size_t len)
         i += n;
     }
     return 1;
+}
+
+void fuzz_same_report(const attest_report *a, const attest_report *b)
+{
+    size_t i;
+
+    FUZZ_CHECK(a->count == b->count, "two verifications record %zu and %zu checks", a->count,
+               b->count);
+    for (i = 0; i < a->count; i++) {
+        FUZZ_CHECK(a->checks[i].name != NULL && a->checks[i].reason[0] != '\0',
+                   "a check without a name or a reason");
+        FUZZ_CHECK(a->checks[i].result == b->checks[i].result &&
+                       strcmp(a->checks[i].reason, b->checks[i].reason) == 0,
+                   "two verifications disagree on %s", a->checks[i].name);
+    }
 }

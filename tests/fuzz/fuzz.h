@@ -94,6 +94,13 @@ uint8_t *fuzz_with_key(const uint8_t *data, size_t size, size_t *outlen);
  */
 size_t fuzz_cuts(const uint8_t *data, size_t size, size_t *cuts, size_t max);
 
+/*
+ * Two reports of the same verification must be the same (nothing read from
+ * uninitialised memory), and every check in them named with a reason.
+ */
+struct attest_report;
+void fuzz_same_report(const struct attest_report *a, const struct attest_report *b);
+
 /* 1 when `s` is valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
 int fuzz_utf8_valid(const char *s, size_t len);
 

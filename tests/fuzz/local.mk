@@ -4,13 +4,20 @@
 # one line in FUZZ_HARNESSES; fuzz-replay (make check, every build) and
 # p11tee-fuzz (libFuzzer, ./configure --enable-fuzzing) link them all.
 FUZZ_HARNESSES = \
+	tests/fuzz/attestation.c \
 	tests/fuzz/chat.c \
 	tests/fuzz/chunk.c \
 	tests/fuzz/codec.c \
+	tests/fuzz/collateral.c \
 	tests/fuzz/envelope.c \
+	tests/fuzz/eth.c \
 	tests/fuzz/httperror.c \
 	tests/fuzz/models.c \
+	tests/fuzz/nvidia.c \
+	tests/fuzz/policy.c \
+	tests/fuzz/quote.c \
 	tests/fuzz/signature.c \
+	tests/fuzz/spdm.c \
 	tests/fuzz/sse.c \
 	tests/fuzz/text.c \
 	tests/fuzz/uri.c

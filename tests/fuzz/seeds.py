@@ -133,13 +133,16 @@ def evidence(c, ev):
         c.add("quote", "text-" + enc, attestation.encode_quote(quote, enc))
         c.add("codec", "quote-" + enc, attestation.encode_quote(quote, enc))
 
-    for status in ("UpToDate", "OutOfDate", "Revoked"):
-        c.add("collateral", status,
-              dumps(collateral.build(ev.tdx, collateral.Options(status))))
-    c.add("collateral", "revoked-pck",
-          dumps(collateral.build(ev.tdx, collateral.Options(revoke_pck=True))))
-    c.add("collateral", "bad-signature", dumps(collateral.build(
-        ev.tdx, collateral.Options(faults=("tcb-info-signature",)))))
+    # The collateral harness reads a quote, then the collateral after it.
+    valid = tdx.build_quote(ev.tdx, rd, ())
+    for name, opts in (("UpToDate", collateral.Options("UpToDate")),
+                       ("OutOfDate", collateral.Options("OutOfDate")),
+                       ("Revoked", collateral.Options("Revoked")),
+                       ("revoked-pck", collateral.Options(revoke_pck=True)),
+                       ("revoked-ca", collateral.Options(revoke_intermediate=True)),
+                       ("qe-mismatch", collateral.Options(qe_identity_mismatch=True)),
+                       ("bad-signature", collateral.Options(faults=("tcb-info-signature",)))):
+        c.add("collateral", name, valid + dumps(collateral.build(ev.tdx, opts)).encode())
 
     for faults, gpus, trailing in (((), 1, False), (("nvidia-bad-signature",), 2, False),
                                    (("nvidia-wrong-nonce",), 1, True),
@@ -153,6 +156,10 @@ def evidence(c, ev):
     text = "%s:%s" % (hashlib.sha256(b"request").hexdigest(),
                       hashlib.sha256(b"response").hexdigest())
     sig = key.personal_sign(text)
+    for name, value in (("text", text), ("model-text", mid + ":" + text), ("signature", sig),
+                        ("address", key.address), ("address-eip55", eth.checksum_address(
+                            key.address))):
+        c.add("eth", name, value)
     c.add("signature", "plain", dumps({"text": text, "signature": sig,
                                        "signing_address": key.address, "signing_algo": "ecdsa"}))
     c.add("signature", "model", dumps({"text": mid + ":" + text,
@@ -183,9 +190,12 @@ def vectors(c, vdir):
             with open(path, "rb") as f:
                 c.add("quote", "vector-" + name, f.read())
     path = os.path.join(tdx_dir, "dcap-qvl_tdx_quote_collateral.json")
-    if os.path.isfile(path):
+    quote = os.path.join(tdx_dir, "dcap-qvl_tdx_quote")
+    if os.path.isfile(path) and os.path.isfile(quote):
+        with open(quote, "rb") as f:
+            q = f.read()
         with open(path, "rb") as f:
-            c.add("collateral", "vector-dcap-qvl", f.read())
+            c.add("collateral", "vector-dcap-qvl", q + f.read())
     report = os.path.join(nv_dir, "nvtrust_hopperAttestationReport.txt")
     chain = os.path.join(nv_dir, "nvtrust_hopperCertChain.txt")
     if os.path.isfile(report) and os.path.isfile(chain):
