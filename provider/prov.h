@@ -102,8 +102,8 @@ typedef struct prov_uri {
 /*
  * Parse an RFC 7512 URI ("pkcs11:token=x;serial=y?pin-source=file:/p") or,
  * when `text` does not start with "pkcs11:", a plain token label. On error
- * returns PROV_R_TOKEN_URI and writes a one-line reason (never a PIN) into
- * `why`.
+ * returns PROV_R_TOKEN_URI (PROV_R_NOMEM when an allocation failed) and
+ * writes a one-line reason (never a PIN) into `why`.
  */
 prov_status prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen);
 /* Frees the fields; the PIN value is cleansed first. */

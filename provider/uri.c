@@ -44,6 +44,9 @@ static const uri_attr uri_attrs[] = {
     {"pin-source", offsetof(prov_uri, pin_source), 1024},
 };
 
+/* The one message of a failed allocation (compared by address). */
+static const char URI_NOMEM[] = "out of memory";
+
 /*
  * Percent-decode `in[0..len)` into a new string of at most `max` bytes.
  * NUL and control bytes are refused, raw or escaped.
@@ -54,7 +57,7 @@ static char *pct_decode(const char *in, size_t len, size_t max, const char **err
     size_t i, n = 0;
 
     if (out == NULL) {
-        *err = "out of memory";
+        *err = URI_NOMEM;
         return NULL;
     }
     for (i = 0; i < len; i++) {
@@ -179,7 +182,7 @@ static prov_status parse_attr(const char *s, size_t len, prov_uri *out, char *wh
     v = pct_decode(eq + 1, len - (size_t)(eq + 1 - s), a->max, &err);
     if (v == NULL) {
         snprintf(why, whylen, "attribute \"%s\": %s", a->name, err);
-        return PROV_R_TOKEN_URI;
+        return err == URI_NOMEM ? PROV_R_NOMEM : PROV_R_TOKEN_URI;
     }
     *slot = v;
     if (a->offset == offsetof(prov_uri, slotid) && !slot_id_valid(v)) {
@@ -233,6 +236,7 @@ typedef struct parse_state {
     prov_uri *out;
     char *why;
     size_t whylen;
+    prov_status rc; /* the first failure */
 } parse_state;
 
 /* Empty components are skipped. */
@@ -241,12 +245,15 @@ static int parse_part(const char *s, size_t len, char lead, void *arg)
     parse_state *st = arg;
 
     (void)lead;
-    return len == 0 || parse_attr(s, len, st->out, st->why, st->whylen) == PROV_R_OK;
+    if (len == 0)
+        return 1;
+    st->rc = parse_attr(s, len, st->out, st->why, st->whylen);
+    return st->rc == PROV_R_OK;
 }
 
 prov_status prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen)
 {
-    parse_state st = {out, why, whylen};
+    parse_state st = {out, why, whylen, PROV_R_OK};
     size_t len;
 
     memset(out, 0, sizeof(*out));
@@ -267,14 +274,14 @@ prov_status prov_uri_parse(const char *text, prov_uri *out, char *why, size_t wh
         }
         out->token = strdup(text);
         if (out->token == NULL) {
-            snprintf(why, whylen, "out of memory");
-            return PROV_R_TOKEN_URI;
+            snprintf(why, whylen, URI_NOMEM);
+            return PROV_R_NOMEM;
         }
         return PROV_R_OK;
     }
     if (!uri_walk(text + strlen(URI_SCHEME), len - strlen(URI_SCHEME), parse_part, &st)) {
         prov_uri_clear(out);
-        return PROV_R_TOKEN_URI;
+        return st.rc != PROV_R_OK ? st.rc : PROV_R_TOKEN_URI;
     }
     if (out->pin_value != NULL && out->pin_source != NULL) {
         snprintf(why, whylen, "the token URI has both pin-value and pin-source: keep one");

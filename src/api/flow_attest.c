@@ -28,7 +28,14 @@ p11tee_status api_judge(api_attestation *response, const attest_expect *ex, cons
         api_attestation_free(response);
         return err_set(err, P11TEE_E_NOMEM, "out of memory");
     }
+    err_oom_reset();
     attest_evaluate(&response->ev, ex, pol->rules, &a->outcome);
+    /* An allocation that failed during the checks is not a verdict on the evidence. */
+    if (err_oom_seen()) {
+        api_attestation_free(response);
+        p11tee_attestation_free(a);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory verifying the attestation");
+    }
     rc = api_attestation_seal(a, response, ex->model, nonce_hex, err);
     a->response.ev.native_error = a->response.native_error; /* it moved with the response */
     if (rc != P11TEE_OK) {
@@ -177,9 +184,12 @@ static p11tee_status flow_signature(p11tee_client *c, p11tee_attestation *a, con
         in.response = o->response;
         in.response_len = o->response_len;
     }
+    err_oom_reset();
     eth_verify_response(&in, &a->outcome.report, NULL);
     flow_receipt(a, &sig, request_id, o);
     api_signature_free(&sig);
+    if (err_oom_seen())
+        return err_set(err, P11TEE_E_NOMEM, "out of memory verifying the response signature");
     return api_attestation_judge(a, err);
 }
 

@@ -203,8 +203,10 @@ p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data,
     api_policy_free(pol);
     if (rc == P11TEE_OK) {
         /* A quote that cannot be read is recorded as a failed check: judge it like the rest. */
+        err_oom_reset();
         attest_evaluate_quote(data, len, &f.ex, a->policy->rules, &a->outcome, &local);
-        rc = api_attestation_seal(a, NULL, NULL, NULL, err);
+        rc = err_oom_seen() ? err_set(err, P11TEE_E_NOMEM, "out of memory verifying the quote")
+                            : api_attestation_seal(a, NULL, NULL, NULL, err);
     }
     flow_offline_end(&f);
     if (rc != P11TEE_OK) {

@@ -129,30 +129,58 @@ static int chat_on_text(void *userdata, size_t choice, p11tee_field field, const
     return 0;
 }
 
-/* {"model": M, "messages": [{system}, {user}], "stream": S[, "n": N]} */
+/* Add `v` to object `o` (key != NULL) or array `o`; a NULL value or a failed add clears *ok. */
+static void chat_add(json_object *o, const char *key, json_object *v, int *ok)
+{
+    if (o == NULL || v == NULL ||
+        (key != NULL ? json_object_object_add(o, key, v) : json_object_array_add(o, v)) != 0) {
+        json_object_put(v);
+        *ok = 0;
+    }
+}
+
+/*
+ * The text of `req`, or NULL out of memory. json-c 0.16's serialiser drops
+ * what it cannot append, and a prompt with a piece missing may still read
+ * as JSON: the text must read back as the same document.
+ */
+static char *chat_request_text(json_object *req)
+{
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    json_object *back = text != NULL ? json_tokener_parse(text) : NULL;
+    char *out = back != NULL && json_object_equal(req, back) ? strndup(text, len) : NULL;
+
+    json_object_put(back);
+    return out;
+}
+
+/* {"model": M, "messages": [{system}, {user}], "stream": S[, "n": N]}; NULL out of memory. */
 static char *chat_request(const char *model, const char *system, const char *prompt,
                           size_t prompt_len, int stream, int n)
 {
     json_object *req = json_object_new_object(), *msgs = json_object_new_array(), *m;
     char *out = NULL;
+    int ok = req != NULL;
 
-    json_object_object_add(req, "model", json_object_new_string(model));
+    chat_add(req, "model", json_object_new_string(model), &ok);
     if (system != NULL) {
         m = json_object_new_object();
-        json_object_object_add(m, "role", json_object_new_string("system"));
-        json_object_object_add(m, "content", json_object_new_string(system));
-        json_object_array_add(msgs, m);
+        chat_add(m, "role", json_object_new_string("system"), &ok);
+        chat_add(m, "content", json_object_new_string(system), &ok);
+        chat_add(msgs, NULL, m, &ok);
     }
     m = json_object_new_object();
-    json_object_object_add(m, "role", json_object_new_string("user"));
-    json_object_object_add(m, "content", json_object_new_string_len(prompt, (int)prompt_len));
-    json_object_array_add(msgs, m);
-    json_object_object_add(req, "messages", msgs);
-    json_object_object_add(req, "stream", json_object_new_boolean(stream));
+    chat_add(m, "role", json_object_new_string("user"), &ok);
+    chat_add(m, "content", json_object_new_string_len(prompt, (int)prompt_len), &ok);
+    chat_add(msgs, NULL, m, &ok);
+    chat_add(req, "messages", msgs, &ok);
+    chat_add(req, "stream", json_object_new_boolean(stream), &ok);
     if (n > 1)
-        json_object_object_add(req, "n", json_object_new_int(n));
-    out = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
-                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
+        chat_add(req, "n", json_object_new_int(n), &ok);
+    if (ok)
+        out = chat_request_text(req);
     json_object_put(req);
     return out;
 }
@@ -398,8 +426,10 @@ int cmd_chat(cli_global *g, int argc, char **argv)
         return CLI_EXIT_GENERAL;
     req = chat_request(model, system, prompt, prompt_len, stream, n);
     free(prompt);
-    if (req == NULL)
+    if (req == NULL) {
+        cli_error("out of memory building the request");
         return CLI_EXIT_GENERAL;
+    }
     p11tee_error_clear(&err);
     cfg = cli_config(g, &rc);
     if (cfg != NULL && allow_plaintext) {

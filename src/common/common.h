@@ -53,6 +53,20 @@ p11tee_status err_openssl(p11tee_error *err, p11tee_status code, const char *fmt
 int err_openssl_oom(void);
 
 /*
+ * This thread's memory of a failed allocation, for long computations (an
+ * attestation's every check) that record failures as verdicts: reset it
+ * before, ask it after, and answer P11TEE_E_NOMEM instead of a verdict if
+ * it saw one. err_set() with P11TEE_E_NOMEM, err_openssl_oom() and
+ * err_openssl_clear() feed it; errno ENOMEM counts too.
+ */
+void err_oom_reset(void);
+int err_oom_seen(void);
+/* Tell it of an allocation failure found out some other way. */
+void err_oom_note(void);
+/* ERR_clear_error(), noting an allocation failure among the errors it drops or in errno. */
+void err_openssl_clear(void);
+
+/*
  * A growable byte buffer that refuses to grow past `max` bytes, so that no
  * peer can make the client allocate without bound. `data` is always
  * NUL-terminated (one byte beyond `len`), so text can be used in place.
@@ -153,7 +167,9 @@ int hex_digit_value(unsigned char c);
  * Building a document that comes out whole or not at all: a NULL value
  * (its constructor ran out of memory) or a failed add clears *ok, and the
  * value is freed, instead of leaving a hole or a null in its place. Start
- * with ok = 1 and the root, end with sjson_finish().
+ * with ok = 1 and the root, end with sjson_finish(). Keys are not copied:
+ * they must outlive the document (literals, static tables), which also
+ * spares json-c 0.16's leak of a key copy when its table cannot grow.
  */
 void sjson_set(json_object *o, const char *key, json_object *v, int *ok);
 void sjson_push(json_object *array, json_object *v, int *ok);

@@ -11,6 +11,9 @@
 
 #include "common/common.h"
 
+/* An allocation failed on this thread since err_oom_reset() (see common.h). */
+static _Thread_local int err_oom_flag;
+
 const char *p11tee_strerror(p11tee_status code)
 {
     /* No default: -Wswitch names any status that lacks a message. */
@@ -147,6 +150,8 @@ p11tee_status err_set(p11tee_error *err, p11tee_status code, const char *fmt, ..
 {
     va_list ap;
 
+    if (code == P11TEE_E_NOMEM)
+        err_oom_flag = 1;
     if (err == NULL)
         return code;
     va_start(ap, fmt);
@@ -194,8 +199,39 @@ static void openssl_queue_text(char *out, size_t outlen)
 int err_openssl_oom(void)
 {
     unsigned long e = ERR_peek_last_error();
+    int oom = errno == ENOMEM || (e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE);
 
-    return errno == ENOMEM || (e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE);
+    if (oom)
+        err_oom_flag = 1;
+    return oom;
+}
+
+void err_oom_reset(void)
+{
+    err_oom_flag = 0;
+    errno = 0;
+}
+
+void err_oom_note(void)
+{
+    err_oom_flag = 1;
+}
+
+int err_oom_seen(void)
+{
+    return err_oom_flag || err_openssl_oom();
+}
+
+void err_openssl_clear(void)
+{
+    unsigned long e;
+
+    /* OpenSSL's providers often fail an allocation without a word: errno tells. */
+    if (errno == ENOMEM)
+        err_oom_flag = 1;
+    while ((e = ERR_get_error()) != 0)
+        if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
+            err_oom_flag = 1;
 }
 
 p11tee_status err_openssl(p11tee_error *err, p11tee_status code, const char *fmt, ...)

@@ -234,7 +234,8 @@ json_object *sjson_new_string_valid(const char *s, size_t len)
 
 void sjson_set(json_object *o, const char *key, json_object *v, int *ok)
 {
-    if (o == NULL || v == NULL || json_object_object_add(o, key, v) != 0) {
+    if (o == NULL || v == NULL ||
+        json_object_object_add_ex(o, key, v, JSON_C_OBJECT_KEY_IS_CONSTANT) != 0) {
         json_object_put(v);
         *ok = 0;
     }
@@ -250,18 +251,28 @@ void sjson_push(json_object *array, json_object *v, int *ok)
 
 /*
  * json-c 0.16's serialiser ignores a failed append to its buffer: out of
- * memory, the text comes out with a piece missing, still looking whole. So
- * the text is read back and must equal the tree it came from.
+ * memory, the text comes out with a piece missing, still looking whole (a
+ * value, or only a newline of the indentation). So the text is read back,
+ * must equal the tree it came from, and must be what the tree read back
+ * serialises to.
  */
-static int sjson_reads_back(json_object *root, const char *text, size_t len)
+static int sjson_reads_back(json_object *root, int flags, const char *text, size_t len)
 {
     json_tokener *tok = len <= (size_t)INT32_MAX ? json_tokener_new() : NULL;
     json_object *back = tok != NULL ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
+    size_t again_len = 0;
+    const char *again;
     int same = back != NULL && json_tokener_get_error(tok) == json_tokener_success &&
                json_tokener_get_parse_end(tok) == len && json_object_equal(root, back);
 
+    if (same) {
+        again = json_object_to_json_string_length(back, flags, &again_len);
+        same = again != NULL && again_len == len && memcmp(again, text, len) == 0;
+    }
+
     json_object_put(back);
-    json_tokener_free(tok);
+    if (tok != NULL)
+        json_tokener_free(tok); /* json-c 0.16 does not take NULL */
     return same;
 }
 
@@ -270,7 +281,8 @@ char *sjson_finish(json_object *root, int flags, int ok)
     size_t len = 0;
     const char *text =
         ok && root != NULL ? json_object_to_json_string_length(root, flags, &len) : NULL;
-    char *out = text != NULL && sjson_reads_back(root, text, len) ? strndup(text, len) : NULL;
+    char *out =
+        text != NULL && sjson_reads_back(root, flags, text, len) ? strndup(text, len) : NULL;
 
     json_object_put(root);
     return out;

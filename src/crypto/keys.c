@@ -47,7 +47,7 @@ static int envelope_on_curve(const uint8_t pt[P11TEE_PUBKEY_BYTES])
         ok = -1;
     EC_POINT_free(p);
     EC_GROUP_free(g);
-    ERR_clear_error();
+    err_openssl_clear();
     return ok;
 }
 

@@ -28,6 +28,24 @@ static CURLcode global_rc = CURLE_FAILED_INIT;
  * the first to initialise libcurl in the process (curl_global_init_mem()
  * changes nothing after another curl_global_init()).
  */
+static void *net_mem_malloc(size_t n)
+{
+    void *p = malloc(n);
+
+    if (p == NULL)
+        err_oom_note(); /* libcurl's "out of memory" may also mean a header too large */
+    return p;
+}
+
+static void *net_mem_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+
+    if (p == NULL)
+        err_oom_note();
+    return p;
+}
+
 static void net_mem_free(void *p)
 {
     if (p != NULL) {
@@ -42,11 +60,11 @@ static void *net_mem_realloc(void *p, size_t n)
     void *q;
 
     if (p == NULL)
-        return malloc(n);
+        return net_mem_malloc(n);
     had = malloc_usable_size(p);
     if (n <= had && n > 0)
         return p; /* it fits: nothing moves, nothing is left behind */
-    if ((q = malloc(n > 0 ? n : 1)) == NULL)
+    if ((q = net_mem_malloc(n > 0 ? n : 1)) == NULL)
         return NULL;
     memcpy(q, p, had < n ? had : n);
     net_mem_free(p);
@@ -56,7 +74,7 @@ static void *net_mem_realloc(void *p, size_t n)
 static char *net_mem_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *d = malloc(n);
+    char *d = net_mem_malloc(n);
 
     if (d != NULL)
         memcpy(d, s, n);
@@ -65,8 +83,8 @@ static char *net_mem_strdup(const char *s)
 
 static void global_init(void)
 {
-    global_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, net_mem_free, net_mem_realloc,
-                                     net_mem_strdup, calloc);
+    global_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, net_mem_malloc, net_mem_free,
+                                     net_mem_realloc, net_mem_strdup, net_mem_calloc);
 }
 
 static int is_loopback(const char *host)

@@ -164,45 +164,56 @@ static int on_connected(void *userp, char *ip, char *local_ip, int port, int loc
 
 /* ---- transfer ---------------------------------------------------------------- */
 
+/* 1 when a curl_easy_setopt() failed; *oom set when it ran out of memory. */
+static int opt_failed(CURLcode rc, int *oom)
+{
+    if (rc == CURLE_OUT_OF_MEMORY)
+        *oom = 1;
+    return rc != CURLE_OK;
+}
+
 static p11tee_status setup(net_xfer *x, struct curl_slist *hdrs, char *errbuf)
 {
     CURL *h = x->h;
     const net_request *req = x->req;
-    int bad = 0;
+    int bad = 0, oom = 0;
 
-    bad |= curl_easy_setopt(h, CURLOPT_URL, x->url) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, x->c->user_agent) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->c->connect_ms) != CURLE_OK;
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_URL, x->url), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_USERAGENT, x->c->user_agent), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->c->connect_ms), &oom);
     if (x->c->plain_http)
-        bad |= curl_easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_CAINFO, NULL) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_CAPATH, NULL) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, net_trust_install) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, x->c) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, x) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_HEADERDATA, x) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_connected) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_PREREQDATA, x) != CURLE_OK;
+        bad |= opt_failed(curl_easy_setopt(h, CURLOPT_NOPROXY, "*"), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_CAINFO, NULL), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_CAPATH, NULL), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, net_trust_install), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, x->c), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_WRITEDATA, x), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_HEADERDATA, x), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_connected), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_PREREQDATA, x), &oom);
     if (strcmp(req->method, "GET") == 0 && req->body == NULL) {
-        bad |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L) != CURLE_OK;
+        bad |= opt_failed(curl_easy_setopt(h, CURLOPT_HTTPGET, 1L), &oom);
     } else {
         if (strcmp(req->method, "POST") != 0)
-            bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
+            bad |= opt_failed(curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method), &oom);
         if (req->body != NULL || strcmp(req->method, "POST") == 0) {
-            bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len) !=
-                   CURLE_OK;
-            bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "") != CURLE_OK;
+            bad |= opt_failed(
+                curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len), &oom);
+            bad |= opt_failed(curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : ""),
+                              &oom);
         }
     }
+    if (oom)
+        return err_set(x->err, P11TEE_E_NOMEM, "out of memory setting up the transfer");
     if (bad)
         return err_set(x->err, P11TEE_E_NET,
                        "libcurl refused the transfer options: it must be built with OpenSSL, "
@@ -249,6 +260,7 @@ static p11tee_status drive(net_xfer *x, CURLM *m, CURLcode *res)
     long wait;
 
     x->start_ms = x->last_rx_ms = net_now_ms();
+    err_oom_reset(); /* libcurl's allocations note their failures (client.c) */
     for (;;) {
         if (net_cancel_triggered(x->req->cancel))
             return err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled");
@@ -274,10 +286,18 @@ static p11tee_status curl_failure(const net_xfer *x, CURLcode res, const char *e
     p11tee_status code;
 
     /*
-     * libcurl refuses a header line over 100 KiB as CURLE_OUT_OF_MEMORY
-     * (without a message), and 300 KiB of headers as a receive error: that
-     * is the server's doing, and the user should hear so, not "out of memory".
+     * A transfer during which an allocation failed (libcurl's, noted by
+     * client.c, or OpenSSL's) failed for that, whatever libcurl makes of it.
+     * Otherwise libcurl refuses a header line over 100 KiB as
+     * CURLE_OUT_OF_MEMORY (without a message), and 300 KiB of headers as a
+     * receive error: that is the server's doing, and the user should hear
+     * so, not "out of memory".
      */
+    if (err_oom_seen()) {
+        code = err_set(x->err, P11TEE_E_NOMEM, "out of memory during the transfer");
+        err_detail(x->err, "libcurl: %s", errbuf[0] ? errbuf : curl_easy_strerror(res));
+        return code;
+    }
     if ((res == CURLE_OUT_OF_MEMORY && x->in_headers) ||
         (res == CURLE_RECV_ERROR && strstr(errbuf, "response headers") != NULL)) {
         code = err_set(x->err, P11TEE_E_NET_HEADER_TOO_LARGE,

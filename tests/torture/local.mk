@@ -4,11 +4,21 @@
 # malloc family (alloc.c) and fails every allocation of a path in turn. make
 # check runs a spread sample of them; --enable-alloc-torture (or
 # P11TEE_TORTURE_FULL=1) every one.
-EXTRA_DIST += tests/torture/torture-attest.sh tests/torture/torture-chat.sh
-check_PROGRAMS += tests/torture/test_torture_attest tests/torture/test_torture_chat
+TORTURE_TESTS = tests/torture/torture-attest.sh tests/torture/torture-chat.sh \
+	tests/torture/torture-provider.sh
+EXTRA_DIST += $(TORTURE_TESTS)
+TESTS += $(TORTURE_TESTS)
+check_PROGRAMS += tests/torture/test_torture_attest tests/torture/test_torture_chat \
+	tests/torture/test_torture_provider
 TORTURE_SUPPORT = tests/torture/torture.h tests/torture/alloc.c tests/torture/torture.c
 tests_torture_test_torture_attest_SOURCES = tests/torture/test_torture_attest.c $(TORTURE_SUPPORT)
 tests_torture_test_torture_chat_SOURCES = tests/torture/test_torture_chat.c $(TORTURE_SUPPORT)
-# The public API, as the command uses it: libp11tee and nothing else.
-tests_torture_test_torture_attest_LDADD = libp11tee.la
-tests_torture_test_torture_chat_LDADD = libp11tee.la
+# The public API, as the command uses it: libp11tee; libcrypto only to drop
+# OpenSSL's per-thread error state between runs (torture.c).
+tests_torture_test_torture_attest_LDADD = libp11tee.la $(CRYPTO_LIBS)
+tests_torture_test_torture_chat_LDADD = libp11tee.la $(CRYPTO_LIBS)
+# The provider as OpenSSL programs load it (p11tee.so, named by openssl.cnf).
+tests_torture_test_torture_provider_SOURCES = tests/torture/test_torture_provider.c \
+	$(TORTURE_SUPPORT)
+tests_torture_test_torture_provider_LDADD = $(CRYPTO_LIBS)
+EXTRA_tests_torture_test_torture_provider_DEPENDENCIES = p11tee.la

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <p11tee/p11tee.h>
 
@@ -20,6 +21,7 @@
 
 typedef struct attest_ctx {
     const char *policy, *collateral, *model, *nonce;
+    time_t at; /* one verification time for every run: reasons name it */
     char *response, *quote;
     size_t response_len, quote_len;
     int bare; /* the quote alone */
@@ -62,6 +64,7 @@ static int attest_path(void *vctx, char *out, size_t cap)
     o.model = c->model;
     o.nonce_hex = c->nonce;
     o.collateral = c->collateral;
+    o.at = c->at;
     rc = p11tee_config_set(cfg, "policy-file", c->policy, &err);
     if (rc == P11TEE_OK)
         rc = c->bare
@@ -93,6 +96,7 @@ int main(int argc, char **argv)
     c.collateral = argv[4];
     c.quote = read_all(argv[5], &c.quote_len);
     c.model = argv[6];
+    c.at = time(NULL);
     bad += torture_run("attest --input (quote, collateral, GPU evidence, JSON report)", attest_path,
                        &c, P11TEE_E_NOMEM, &tap);
     c.bare = 1;

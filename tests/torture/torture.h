@@ -13,6 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * From now on count and fail only allocations made while code of the loaded
+ * library whose path contains `file` is on the stack (its executable
+ * segments): a path's own allocations and those of the libraries it calls,
+ * not those of the program around it. The library must stay loaded. 1 when
+ * found.
+ */
+int torture_focus(const char *file);
 /* Count allocations from now on, without failing any. */
 void torture_count_start(void);
 /* Fail the `n`th allocation from now on (1-based), and only that one. */
