@@ -267,11 +267,12 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
 /*
  * flow_offline.c: verify a saved attestation (or a response as sent) under
  * `pol`. What `ex` leaves unset (model, nonce, time) comes from the saved
- * document; a model that differs from the saved one is refused.
+ * document; a model that differs from the saved one is refused. `secret`
+ * (the API key; may be NULL) is redacted from every string of the response.
  */
 p11tee_status api_attest_saved(api_policy *pol, const char *json, size_t len,
-                               const attest_expect *ex, p11tee_attestation **out,
-                               p11tee_error *err);
+                               const attest_expect *ex, const char *secret,
+                               p11tee_attestation **out, p11tee_error *err);
 
 /* route.c */
 typedef enum api_chat_mode {

@@ -99,8 +99,8 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
     api_log(c, "* attesting %s with nonce %s", model, nonce_hex);
     rc = api_attest_http_error(&resp, api_get(c, path, &resp, err), err);
     if (rc == P11TEE_OK)
-        rc =
-            api_parse_attestation((const char *)resp.body.data, resp.body.len, model, c->cfg.api_key, &parsed, err);
+        rc = api_parse_attestation((const char *)resp.body.data, resp.body.len, model,
+                                   c->cfg.api_key, &parsed, err);
     net_response_free(&resp);
     if (rc != P11TEE_OK)
         return rc;
@@ -165,7 +165,8 @@ static p11tee_status flow_signature(p11tee_client *c, p11tee_attestation *a, con
         api_classify_error(resp.error_text, resp.error_type) == API_SERR_RECEIPT_GONE)
         rc = api_server_error_set(API_SERR_RECEIPT_GONE, resp.status, resp.error_text, rc, err);
     if (rc == P11TEE_OK)
-        rc = api_parse_signature((const char *)resp.body.data, resp.body.len, c->cfg.api_key, &sig, err);
+        rc = api_parse_signature((const char *)resp.body.data, resp.body.len, c->cfg.api_key, &sig,
+                                 err);
     net_response_free(&resp);
     if (rc != P11TEE_OK)
         return rc;
@@ -208,8 +209,8 @@ p11tee_status p11tee_signature_verify(p11tee_client *client, const char *model,
         /* The attestation the exchange relied on: keys rotate, this one was current then. */
         memset(&ex, 0, sizeof(ex));
         ex.model = model;
-        rc = api_attest_saved(client->policy, opts->attestation, opts->attestation_len, &ex, out,
-                              err);
+        rc = api_attest_saved(client->policy, opts->attestation, opts->attestation_len, &ex,
+                              client->cfg.api_key, out, err);
     } else {
         rc = api_attest_model(client, model, out, err);
     }

@@ -122,7 +122,8 @@ static p11tee_status flow_saved_expect_of(const api_saved *s, const attest_expec
 }
 
 p11tee_status api_attest_saved(api_policy *pol, const char *json, size_t len,
-                               const attest_expect *ex, p11tee_attestation **out, p11tee_error *err)
+                               const attest_expect *ex, const char *secret,
+                               p11tee_attestation **out, p11tee_error *err)
 {
     flow_saved_expect f;
     api_saved saved;
@@ -135,9 +136,10 @@ p11tee_status api_attest_saved(api_policy *pol, const char *json, size_t len,
     if (rc == P11TEE_OK)
         rc = flow_saved_expect_of(&saved, ex, &f, err);
     if (rc == P11TEE_OK && saved.present)
-        rc = api_parse_attestation(saved.response.p, saved.response.len, f.ex.model, cfg->api_key, &parsed, err);
+        rc = api_parse_attestation(saved.response.p, saved.response.len, f.ex.model, secret,
+                                   &parsed, err);
     else if (rc == P11TEE_OK)
-        rc = api_parse_attestation(json, len, f.ex.model, cfg->api_key, &parsed, err);
+        rc = api_parse_attestation(json, len, f.ex.model, secret, &parsed, err);
     if (rc == P11TEE_OK && saved.aci_report.p != NULL) {
         parsed.ev.native_wanted = 1;
         parsed.ev.native_rc =
@@ -171,7 +173,7 @@ p11tee_status p11tee_attest_offline(const p11tee_config *cfg, const char *json, 
         rc = flow_offline_policy(&f, &pol, err);
     /* The nonce the caller gave is the one rendered; else the saved one. */
     if (rc == P11TEE_OK)
-        rc = api_attest_saved(pol, json, len, &f.ex, out, err);
+        rc = api_attest_saved(pol, json, len, &f.ex, cfg->api_key, out, err);
     if (*out != NULL && opts != NULL && opts->nonce_hex != NULL)
         snprintf((*out)->nonce, sizeof((*out)->nonce), "%s", opts->nonce_hex);
     api_policy_free(pol);

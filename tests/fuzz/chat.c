@@ -26,8 +26,8 @@ typedef struct chat_run {
     p11tee_chat_result *res;
 } chat_run;
 
-static int chat_fuzz_text(void *ud, size_t choice, p11tee_field field, const char *text,
-                          size_t len, int plain)
+static int chat_fuzz_text(void *ud, size_t choice, p11tee_field field, const char *text, size_t len,
+                          int plain)
 {
     chat_run *r = ud;
     char tag[2] = {(char)('0' + (int)field + 2 * plain), (char)('a' + choice)};
@@ -85,9 +85,9 @@ static void chat_fuzz_same(const chat_run *a, const chat_run *b)
                    a->res->usage.total_tokens == b->res->usage.total_tokens,
                "cut in pieces the stream keeps other fields");
     for (i = 0; i < API_CHOICES_MAX; i++)
-        FUZZ_CHECK(chat_fuzz_str_eq(a->res->choices[i].finish_reason,
-                                    b->res->choices[i].finish_reason),
-                   "cut in pieces the stream keeps another finish_reason");
+        FUZZ_CHECK(
+            chat_fuzz_str_eq(a->res->choices[i].finish_reason, b->res->choices[i].finish_reason),
+            "cut in pieces the stream keeps another finish_reason");
 }
 
 static void chat_fuzz_no_key(const chat_run *r, const uint8_t *data, size_t size)
@@ -145,8 +145,9 @@ static const fuzz_seed chat_seeds[] = {
     FUZZ_SEED("data:\n\ndata: {\"id\":\"c\",\"choices\":[{\"index\":1,\"delta\":{\"content\":"
               "\"b\"}},{\"index\":0,\"delta\":{\"content\":\"a\"},\"finish_reason\":\"stop\"}]}"
               "\n\ndata: {\"choices\":[],\"usage\":{\"total_tokens\":2}}\n\ndata: [DONE]\n\n"),
-    FUZZ_SEED("data: {\"error\":{\"message\":\"upstream failed for @K\",\"type\":\"upstream_error\","
-              "\"code\":502}}\n\ndata: [DONE]\n\n"),
+    FUZZ_SEED(
+        "data: {\"error\":{\"message\":\"upstream failed for @K\",\"type\":\"upstream_error\","
+        "\"code\":502}}\n\ndata: [DONE]\n\n"),
 };
 
 FUZZ_REGISTER(chat, chat_fuzz_one, chat_seeds)

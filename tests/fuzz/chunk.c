@@ -15,15 +15,15 @@
 #include "api/api.h"
 #include "fuzz.h"
 
-/* choices[0].<inner>.<key> as a string, by hand; NULL when it is not one. */
-static json_object *chunk_walk(json_object *root, const char *inner, const char *key)
+/* choices[i].<inner>.<key> as a string, by hand; NULL when it is not one. */
+static json_object *chunk_walk(json_object *root, size_t i, const char *inner, const char *key)
 {
     json_object *o = NULL;
 
     if (!json_object_object_get_ex(root, "choices", &o) ||
-        !json_object_is_type(o, json_type_array) || json_object_array_length(o) == 0)
+        !json_object_is_type(o, json_type_array) || json_object_array_length(o) <= i)
         return NULL;
-    o = json_object_array_get_idx(o, 0);
+    o = json_object_array_get_idx(o, i);
     if (inner != NULL && !json_object_object_get_ex(o, inner, &o))
         return NULL;
     if (!json_object_object_get_ex(o, key, &o) || !json_object_is_type(o, json_type_string))
@@ -46,6 +46,7 @@ static void chunk_one(json_object *root, int whole)
     api_chat_part part;
     p11tee_error err;
     p11tee_status rc;
+    size_t i;
 
     memset(&err, 0, sizeof(err));
     rc = whole ? api_parse_chat_completion(root, &part, &err)
@@ -55,12 +56,20 @@ static void chunk_one(json_object *root, int whole)
         fuzz_no_api_key("a chunk error", err.message, strlen(err.message));
         return;
     }
-    chunk_same(part.content, chunk_walk(root, inner, "content"), "content");
-    chunk_same(part.reasoning_content, chunk_walk(root, inner, "reasoning_content"),
-               "reasoning_content");
-    chunk_same(part.reasoning, chunk_walk(root, inner, "reasoning"), "reasoning");
-    chunk_same(part.role, chunk_walk(root, inner, "role"), "role");
-    chunk_same(part.finish_reason, chunk_walk(root, NULL, "finish_reason"), "finish_reason");
+    if (part.error.present)
+        return; /* nothing else is read */
+    FUZZ_CHECK(part.nchoices <= API_CHOICES_MAX, "%zu choices", part.nchoices);
+    for (i = 0; i < part.nchoices; i++) {
+        const api_chat_choice *c = &part.choices[i];
+
+        FUZZ_CHECK(c->index < API_CHOICES_MAX, "choice index %zu", c->index);
+        chunk_same(c->content, chunk_walk(root, i, inner, "content"), "content");
+        chunk_same(c->reasoning_content, chunk_walk(root, i, inner, "reasoning_content"),
+                   "reasoning_content");
+        chunk_same(c->reasoning, chunk_walk(root, i, inner, "reasoning"), "reasoning");
+        chunk_same(c->role, chunk_walk(root, i, inner, "role"), "role");
+        chunk_same(c->finish_reason, chunk_walk(root, i, NULL, "finish_reason"), "finish_reason");
+    }
     FUZZ_CHECK(part.usage.present == json_object_object_get_ex(root, "usage", NULL),
                "usage present is %d", part.usage.present);
 }

@@ -168,7 +168,7 @@ static void attestation_aci_shape(void **state)
     p11tee_error err;
 
     (void)state;
-    assert_int_equal(api_parse_attestation(S(both), NULL, &a, &err), P11TEE_OK);
+    assert_int_equal(api_parse_attestation(S(both), NULL, NULL, &a, &err), P11TEE_OK);
     assert_true(a.ev.aci.present);
     assert_true(strview_eq(a.ev.aci.api_version, "aci/1"));
     assert_true(strview_eq(a.ev.aci.keyset_digest, "sha256:22"));
@@ -192,7 +192,7 @@ static void attestation_aci_shape(void **state)
     api_attestation_free(&a);
 
     /* the ACI envelope alone: the quote, and the keys of our algorithm to choose from */
-    assert_int_equal(api_parse_attestation(S(aci_only), NULL, &a, &err), P11TEE_OK);
+    assert_int_equal(api_parse_attestation(S(aci_only), NULL, NULL, &a, &err), P11TEE_OK);
     assert_true(strview_eq(a.ev.intel_quote, "0402"));
     assert_null(a.ev.signing_key.p);
     assert_int_equal(a.ev.keyset_keys.n, 1);
@@ -200,12 +200,12 @@ static void attestation_aci_shape(void **state)
     assert_string_equal(a.ev.keyset_keys.where[0], "attestation.workload_keyset.e2ee_public_keys");
     api_attestation_free(&a);
 
-    assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"[1]\"}}"), NULL, &a, &err),
+    assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"[1]\"}}"), NULL, NULL, &a, &err),
                      P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "tcb_info is not an object"));
-    assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"{\"}}"), NULL, &a, &err),
+    assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"{\"}}"), NULL, NULL, &a, &err),
                      P11TEE_E_JSON);
-    assert_int_equal(api_parse_attestation(S("{\"event_log\":5}"), NULL, &a, &err),
+    assert_int_equal(api_parse_attestation(S("{\"event_log\":5}"), NULL, NULL, &a, &err),
                      P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "\"event_log\" is neither a string nor a JSON value"));
 }
