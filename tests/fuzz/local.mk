@@ -4,6 +4,7 @@
 # one line in FUZZ_HARNESSES; fuzz-replay (make check, every build) and
 # p11tee-fuzz (libFuzzer, ./configure --enable-fuzzing) link them all.
 FUZZ_HARNESSES = \
+	tests/fuzz/aci.c \
 	tests/fuzz/attestation.c \
 	tests/fuzz/chat.c \
 	tests/fuzz/chunk.c \
@@ -11,7 +12,9 @@ FUZZ_HARNESSES = \
 	tests/fuzz/collateral.c \
 	tests/fuzz/envelope.c \
 	tests/fuzz/eth.c \
+	tests/fuzz/eventlog.c \
 	tests/fuzz/httperror.c \
+	tests/fuzz/jcs.c \
 	tests/fuzz/models.c \
 	tests/fuzz/nvidia.c \
 	tests/fuzz/policy.c \

@@ -20,6 +20,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 
+import aci  # noqa: E402
 import attestation  # noqa: E402
 import chat  # noqa: E402
 import collateral  # noqa: E402
@@ -170,6 +171,34 @@ def evidence(c, ev):
                                                       "public_key": key.pub65.hex()}}))
 
 
+def workload(c, ev):
+    """The ACI envelope, its keyset in canonical JSON, the native report and the event log."""
+    key = ev.enclave_key("e2ee-qwen3-5-122b-a10b")
+    mid = "e2ee-qwen3-5-122b-a10b"
+    ks = ev.keyset({mid: key})
+    for shape in ("both", "aci"):
+        fmt = attestation.Formats(shape=shape)
+        c.add("aci", "response-" + shape, dumps(attestation.build(ev, mid, key, NONCE, (), fmt,
+                                                                  ks)))
+    for fault in aci.ACI_FAULTS:
+        c.add("aci", "fault-" + fault, dumps(attestation.build(ev, mid, key, NONCE, (fault,),
+                                                               None, ks)))
+    for fault in ((), ("aci-native-keyset",), ("aci-native-binding",)):
+        c.add("aci", "native-" + ("-".join(fault) or "valid"),
+              dumps(attestation.native_report(ev, ks, NONCE.hex(), fault)))
+    c.add("jcs", "keyset", dumps(ks))
+    c.add("jcs", "keyset-canonical", aci.jcs(ks))
+    c.add("jcs", "statement", aci.statement(ks, NONCE.hex()))
+    c.add("jcs", "numbers", json.dumps([0, -0.0, 1e21, 1e-7, 5e-324, 1.7976931348623157e308,
+                                        0.1, 123456789.125, 2 ** 53 + 1]))
+    c.add("jcs", "strings", json.dumps({"\u20ac": "\U0001f600", "\x7f": "\u2028", "a": "\x00"}))
+    log = tdx.event_log()
+    c.add("eventlog", "valid", json.dumps(log))
+    c.add("eventlog", "as-string", json.dumps(json.dumps(log)))
+    other = hashlib.sha256(attestation.OTHER_COMPOSE.encode()).digest()
+    c.add("eventlog", "rtmr3-mismatch", json.dumps(tdx.event_log(compose_hash=other)))
+
+
 def errors(c):
     for status, msg in ((400, "E2EE requires streaming"), (400, chat.KEY_MISMATCH),
                         (404, "Model not found: x"), (401, "Authentication failed")):
@@ -221,7 +250,9 @@ def main():
     c = Corpus(args.out)
     streams(c)
     listings(c)
-    evidence(c, attestation.Evidence())
+    ev = attestation.Evidence()
+    evidence(c, ev)
+    workload(c, ev)
     errors(c)
     if args.vectors and os.path.isdir(args.vectors):
         vectors(c, args.vectors)

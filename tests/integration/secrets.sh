@@ -46,7 +46,7 @@ it_check_grep "models --json: the entries are there" "$IT_OUT" '"description": *
 it_check_no_key "... the key is not" "$IT_OUT"
 
 it_run -v $P attest "$E2EE_MODEL"
-it_check_rc "attest with the key echoed in tee_provider and workload_id" 0
+it_check_rc "attest with the key echoed in tee_provider and tee_hardware" 0
 it_check_grep "... the field is shown, redacted" "$IT_OUT" "tee_provider .*key \[REDACTED\]"
 it_check_no_key "... the key is not on stdout" "$IT_OUT"
 it_check_no_key "... nor on stderr" "$IT_ERR"

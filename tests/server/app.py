@@ -176,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
         resp = self.st.attest(mdl.id, nonce)
         if self.st.has_fault("key-echo"):
             resp["tee_provider"] = "key " + " ".join(self.st.api_key)
-            resp["workload_id"] = self.st.api_key
+            resp["tee_hardware"] = self.st.api_key
         self.send_json(200, resp, hide=self.st.api_key if self.st.has_fault("key-echo") else None)
 
     def get_aci_report(self, query, _body):

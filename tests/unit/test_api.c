@@ -200,11 +200,13 @@ static void attestation_aci_shape(void **state)
     assert_string_equal(a.ev.keyset_keys.where[0], "attestation.workload_keyset.e2ee_public_keys");
     api_attestation_free(&a);
 
-    assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"[1]\"}}"), NULL, NULL, &a, &err),
-                     P11TEE_E_JSON_FIELD);
+    assert_int_equal(
+        api_parse_attestation(S("{\"info\":{\"tcb_info\":\"[1]\"}}"), NULL, NULL, &a, &err),
+        P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "tcb_info is not an object"));
-    assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"{\"}}"), NULL, NULL, &a, &err),
-                     P11TEE_E_JSON);
+    assert_int_equal(
+        api_parse_attestation(S("{\"info\":{\"tcb_info\":\"{\"}}"), NULL, NULL, &a, &err),
+        P11TEE_E_JSON);
     assert_int_equal(api_parse_attestation(S("{\"event_log\":5}"), NULL, NULL, &a, &err),
                      P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "\"event_log\" is neither a string nor a JSON value"));
