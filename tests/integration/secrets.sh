@@ -99,6 +99,21 @@ core_pin="Pn-7q2Xw9ZvKd4LmT8"
 sh "$top_srcdir/tests/lib/mktoken.sh" "$TAP_TMP/core-token" core-token "$core_pin" 12345678 ||
     { echo "mktoken.sh failed" >&2; exit 99; }
 refserver_control '{"faults": ["stall-stream"]}' >/dev/null
+# Started with a soft core size limit (the hard one as it is), p11tee drops it to 0 unless
+# --allow-core-dumps, which the run below uses.
+ulimit -S -c "$(ulimit -H -c)" 2>/dev/null
+"$top_builddir/p11tee" $P chat -m "$E2EE_MODEL" "a chat that stalls, dumps not allowed" \
+    >"$TAP_TMP/stall0.out" 2>"$TAP_TMP/stall0.err" </dev/null &
+pid=$!
+i=0
+while [ ! -s "$TAP_TMP/stall0.out" ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 400 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+it_check_eq "without --allow-core-dumps a running chat may not dump core (soft limit 0)" \
+    "$(awk '/^Max core file size/ { print $5 }' "/proc/$pid/limits")" "0"
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
 env -u REFSERVER_API_KEY SOFTHSM2_CONF="$TAP_TMP/core-token/softhsm2.conf" \
     P11TEE_TOKEN="pkcs11:token=core-token" P11TEE_PIN="$core_pin" \
     "$top_builddir/p11tee" --allow-core-dumps $P chat -m "$E2EE_MODEL" "a chat that stalls" \
@@ -116,6 +131,13 @@ it_check_no_grep "... API_KEY_VENICE is gone from it" "$TAP_TMP/environ" "API_KE
 it_check_no_key "... and so is the key's value" "$TAP_TMP/environ"
 it_check_no_grep "... P11TEE_PIN is gone from it" "$TAP_TMP/environ" "P11TEE_PIN"
 it_check_no_grep "... and so is the PIN" "$TAP_TMP/environ" "$core_pin"
+if [ "$(ulimit -H -c)" != 0 ]; then
+    it_check_eq "--allow-core-dumps: the soft core size limit p11tee was started with is back" \
+        "$(awk '/^Max core file size/ { print ($5 == "0" ? "0" : "kept") }' "/proc/$pid/limits")" \
+        "kept"
+else
+    tap_skip "--allow-core-dumps restores the core size limit" "the hard core size limit is 0 here"
+fi
 if command -v gcore >/dev/null 2>&1; then
     timeout 120 gcore -o "$TAP_TMP/core" "$pid" >"$TAP_TMP/gcore.out" 2>&1
     core="$TAP_TMP/core.$pid"
