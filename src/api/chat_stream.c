@@ -53,13 +53,13 @@ static p11tee_status chat_deliver(api_chat_stream *st, size_t choice, p11tee_fie
     if (v.p == NULL || v.len == 0)
         return P11TEE_OK;
     if (st->e2ee != NULL) {
-        unsigned long derives = st->fields.derives;
+        unsigned long derives = st->fields->derives;
         uint64_t t0;
 
         api_chat_token_begin(st, &t0);
-        rc = e2ee_stream_open_field(&st->fields, v, st->allow_plaintext, &pt, &len, &plain, err);
+        rc = e2ee_stream_open_field(st->fields, v, st->allow_plaintext, &pt, &len, &plain, err);
         /* A field whose ephemeral key came before needs no ECDH: no token operation. */
-        api_chat_token_end(st, P11TEE_TOKEN_OPEN, st->fields.derives != derives, t0);
+        api_chat_token_end(st, P11TEE_TOKEN_OPEN, st->fields->derives != derives, t0);
         if (rc != P11TEE_OK)
             return rc;
     }
@@ -211,13 +211,19 @@ p11tee_status api_chat_stream_init(api_chat_stream *st, const p11tee_client *c,
     st->record = record;
     st->secret = secret;
     st->json = sjson_parser_new();
-    return st->json != NULL ? P11TEE_OK : err_set(err, P11TEE_E_NOMEM, "out of memory");
+    st->fields = secmem_alloc(sizeof(*st->fields));
+    if (st->json != NULL && st->fields != NULL)
+        return P11TEE_OK;
+    api_chat_stream_free(st);
+    return err_set(err, P11TEE_E_NOMEM, "out of memory");
 }
 
 void api_chat_stream_free(api_chat_stream *st)
 {
     sjson_parser_free(st->json);
     st->json = NULL;
+    secmem_free(st->fields);
+    st->fields = NULL;
 }
 
 void api_chat_stream_begin(api_chat_stream *st, p11tee_chat_result *res, e2ee_session *e2ee)
@@ -227,12 +233,12 @@ void api_chat_stream_begin(api_chat_stream *st, p11tee_chat_result *res, e2ee_se
     st->done = 0;
     st->announced = 0;
     sse_init(&st->sse, 0, 0, chat_on_event, st);
-    e2ee_stream_begin(&st->fields, e2ee);
+    e2ee_stream_begin(st->fields, e2ee);
 }
 
 void api_chat_stream_end(api_chat_stream *st)
 {
-    e2ee_stream_end(&st->fields);
+    e2ee_stream_end(st->fields);
     sse_free(&st->sse);
 }
 

@@ -19,9 +19,9 @@ typedef struct api_chat_stream {
     const p11tee_client *c; /* for its log; may be NULL */
     const p11tee_chat_events *ev;
     void *ud;
-    api_gate *gate;     /* the client's token-workers gate; NULL: none */
-    e2ee_session *e2ee; /* NULL: the text fields arrive in the clear */
-    e2ee_stream fields; /* the AES keys of this response's ephemeral keys */
+    api_gate *gate;      /* the client's token-workers gate; NULL: none */
+    e2ee_session *e2ee;  /* NULL: the text fields arrive in the clear */
+    e2ee_stream *fields; /* the AES keys of this response's ephemeral keys (secret memory) */
     int allow_plaintext;
     int record;         /* keep the exact bodies (record-exchange) */
     const char *secret; /* the API key: never in a message, even if a server echoes it */
@@ -36,7 +36,11 @@ typedef struct api_chat_stream {
 /* The caller's optional events; the struct may predate some members, but is zeroed. */
 #define CHAT_EV(st, member) ((st)->ev != NULL ? (st)->ev->member : NULL)
 
-/* The settings of every attempt (`c` may be NULL: no log); P11TEE_E_NOMEM. */
+/*
+ * The settings of every attempt (`c` may be NULL: no log); P11TEE_E_NOMEM.
+ * The derived AES keys live in secret memory (secmem_alloc(): locked, out
+ * of core dumps, cleansed when freed).
+ */
 p11tee_status api_chat_stream_init(api_chat_stream *st, const p11tee_client *c,
                                    const p11tee_chat_events *ev, void *ud, int allow_plaintext,
                                    int record, const char *secret, p11tee_error *err);

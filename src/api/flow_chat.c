@@ -173,8 +173,8 @@ static p11tee_status chat_attempt(p11tee_client *c, const char *model, api_chat_
         api_chat_stream_begin(st, *res, st->e2ee);
         rc = chat_send(c, st, body != NULL ? body : json, body_len, stream, err);
         if (st->e2ee != NULL)
-            api_log(c, "* E2EE: %lu fields opened with %lu ECDH in the token", st->fields.fields,
-                    st->fields.derives);
+            api_log(c, "* E2EE: %lu fields opened with %lu ECDH in the token", st->fields->fields,
+                    st->fields->derives);
         api_chat_stream_end(st);
     }
     if (rc == P11TEE_E_E2EE_MODEL_KEY_MISMATCH || (chat_open_failed(rc) && !st->delivered))
