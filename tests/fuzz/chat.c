@@ -41,7 +41,7 @@ static int chat_fuzz_text(void *ud, size_t choice, p11tee_field field, const cha
 static void chat_fuzz_run(chat_run *r, const uint8_t *data, size_t size, const size_t *cuts,
                           size_t ncuts)
 {
-    static const p11tee_chat_events events = {NULL, chat_fuzz_text};
+    static const p11tee_chat_events events = {.on_text = chat_fuzz_text};
     api_chat_stream st;
     size_t i, from = 0, to;
 

@@ -13,6 +13,7 @@ FUZZ_HARNESSES = \
 	tests/fuzz/envelope.c \
 	tests/fuzz/eth.c \
 	tests/fuzz/eventlog.c \
+	tests/fuzz/gateway.c \
 	tests/fuzz/httperror.c \
 	tests/fuzz/jcs.c \
 	tests/fuzz/models.c \
@@ -25,7 +26,10 @@ FUZZ_HARNESSES = \
 	tests/fuzz/text.c \
 	tests/fuzz/uri.c
 
-FUZZ_SUPPORT = tests/fuzz/fuzz.h tests/fuzz/fuzz.c
+# The gateway's request parser and its JSON writer, linked alone (tests/fuzz/gateway.c
+# stands in for the rest of the gateway).
+FUZZ_SUPPORT = tests/fuzz/fuzz.h tests/fuzz/fuzz.c src/serve/request.c src/serve/buf.c
+FUZZ_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS)
 # The library alone (no test support archives, no cmocka): a harness drives
 # the library's internals and needs nothing else.
 FUZZ_LDADD = libp11tee-core.la $(CRYPTO_LIBS) $(JSONC_LIBS) $(SECP256K1_LIBS) $(PTHREAD_LIBS)
@@ -34,12 +38,14 @@ EXTRA_DIST += tests/fuzz/README.md tests/fuzz/replay.sh tests/fuzz/run.sh tests/
 
 check_PROGRAMS += tests/fuzz/fuzz-replay
 tests_fuzz_fuzz_replay_SOURCES = tests/fuzz/replay.c $(FUZZ_SUPPORT) $(FUZZ_HARNESSES)
+tests_fuzz_fuzz_replay_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_replay_LDADD = $(FUZZ_LDADD)
 TESTS += tests/fuzz/replay.sh
 
 if FUZZING
 EXTRA_PROGRAMS += tests/fuzz/p11tee-fuzz
 tests_fuzz_p11tee_fuzz_SOURCES = tests/fuzz/libfuzzer.c $(FUZZ_SUPPORT) $(FUZZ_HARNESSES)
+tests_fuzz_p11tee_fuzz_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_p11tee_fuzz_LDADD = $(FUZZ_LDADD)
 tests_fuzz_p11tee_fuzz_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 CLEANFILES += tests/fuzz/p11tee-fuzz$(EXEEXT)

@@ -4,8 +4,9 @@
 """Seed corpora for the fuzz harnesses, made by the reference server's own
 builders (tests/server): attestation responses, TDX quotes and collateral,
 NVIDIA payloads and evidence, chat streams and chunks, model lists, response
-signatures, envelopes and error bodies; plus the real vectors when a vectors
-directory is given. Writes OUT/<harness>/<name> files.
+signatures, envelopes, error bodies and the chat requests the gateway takes;
+plus the real vectors when a vectors directory is given. Writes
+OUT/<harness>/<name> files.
 
 usage: seeds.py --out DIR [--vectors DIR]
 """
@@ -208,6 +209,31 @@ def errors(c):
                                                         "details": {"seen": "@J", "x": ["@W"]}}}))
 
 
+def requests(c):
+    """Chat requests as OpenAI clients send them to p11tee serve, for each text model;
+    the first byte tells tests/fuzz/gateway.c what the upstream says of the model."""
+    shapes = (
+        {"messages": [{"role": "user", "content": "hello"}], "stream": True},
+        {"messages": [{"role": "system", "content": "be brief"},
+                      {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+                      {"role": "assistant", "content": "hey", "reasoning_content": "hmm"},
+                      {"role": "user", "content": "again"}],
+         "stream": False, "n": 2, "temperature": 0.2, "max_tokens": 64, "seed": 7},
+        {"messages": [{"role": "user", "content": "x"}], "stream": True,
+         "stream_options": {"include_usage": True}, "tools": [], "tool_choice": None,
+         "logprobs": False, "venice_parameters": {"include_venice_system_prompt": False}},
+        {"messages": [{"role": "user", "content": "x"}], "stop": ["\n"],
+         "response_format": {"type": "json_object"}},
+    )
+    for m in model.CATALOGUE:
+        if m.type != "text":
+            continue
+        mode = b"\x02" if m.e2ee else b"\x01" if m.tee else b"\x00"
+        for i, shape in enumerate(shapes):
+            body = dict(shape, model=m.id)
+            c.add("gateway", "%s-%d" % (m.id, i), mode + json.dumps(body).encode())
+
+
 def vectors(c, vdir):
     tdx_dir = os.path.join(vdir, "tdx")
     nv_dir = os.path.join(vdir, "nvidia")
@@ -254,6 +280,7 @@ def main():
     evidence(c, ev)
     workload(c, ev)
     errors(c)
+    requests(c)
     if args.vectors and os.path.isdir(args.vectors):
         vectors(c, args.vectors)
     print("seeds.py: %d seeds in %s" % (c.count, args.out))
