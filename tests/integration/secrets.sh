@@ -131,7 +131,11 @@ it_check_no_grep "... API_KEY_VENICE is gone from it" "$TAP_TMP/environ" "API_KE
 it_check_no_key "... and so is the key's value" "$TAP_TMP/environ"
 it_check_no_grep "... P11TEE_PIN is gone from it" "$TAP_TMP/environ" "P11TEE_PIN"
 it_check_no_grep "... and so is the PIN" "$TAP_TMP/environ" "$core_pin"
-if [ "$(ulimit -H -c)" != 0 ]; then
+if [ -n "${ASAN_RUNTIME:-}" ]; then
+    # ASan (disable_coredump=1, its default on 64-bit) sets the soft limit to 0 before main.
+    tap_skip "--allow-core-dumps restores the core size limit" \
+        "a sanitizer build: ASan zeroes the soft core size limit before p11tee starts"
+elif [ "$(ulimit -H -c)" != 0 ]; then
     it_check_eq "--allow-core-dumps: the soft core size limit p11tee was started with is back" \
         "$(awk '/^Max core file size/ { print ($5 == "0" ? "0" : "kept") }' "/proc/$pid/limits")" \
         "kept"

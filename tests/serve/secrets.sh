@@ -51,7 +51,11 @@ it_check_eq "... and it stops with exit 0" "$SV_RC" "0"
 # ---- dumps allowed: the limit is back, and a core holds no secret ----------------------
 sv_start gw2 --allow-core-dumps --warm "$E2EE_MODEL" || exit 99
 sv_ready || { tap_fail "--allow-core-dumps (after serve): the gateway got ready" "$(cat "$SV_LOG")"; tap_done; }
-if [ "$(ulimit -H -c)" != 0 ]; then
+if [ -n "${ASAN_RUNTIME:-}" ]; then
+    # ASan (disable_coredump=1, its default on 64-bit) sets the soft limit to 0 before main.
+    tap_skip "--allow-core-dumps restores the core size limit" \
+        "a sanitizer build: ASan zeroes the soft core size limit before p11tee starts"
+elif [ "$(ulimit -H -c)" != 0 ]; then
     it_check_eq "--allow-core-dumps: the soft core size limit the gateway was started with is back" \
         "$(awk '/^Max core file size/ { print ($5 == "0" ? "0" : "kept") }' "/proc/$gw2_PID/limits")" \
         "kept"
