@@ -9,6 +9,7 @@
 #   it_answer PROMPT             what the reference model answers (8 chunks)
 #   it_json PATH                 a value of the JSON on stdout ("choices.0.index")
 #   it_check_core WHAT PID ...   a core of a running process holds no secret (gcore)
+#   it_check_core_limit_back ... --allow-core-dumps gave back the soft core size limit
 #   it_check_*                   one TAP result each: the exit status, stdout,
 #                                a pattern, a whole line, an empty file, values
 . "$top_srcdir/tests/lib/tap.sh"
@@ -126,6 +127,23 @@ it_check_empty() {
 }
 it_check_eq() {
     if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_fail "$1" "got \"$2\", expected \"$3\""; fi
+}
+
+# it_check_core_limit_back WHAT PID: with --allow-core-dumps, the soft core size limit WHAT
+# was started with (the hard one; the caller raised it) is back. Skips where that cannot
+# show: ASan (disable_coredump=1, its default on 64-bit) zeroes the soft limit before main,
+# and a hard limit of 0 leaves nothing to restore.
+it_check_core_limit_back() {
+    if [ -n "${ASAN_RUNTIME:-}" ]; then
+        tap_skip "--allow-core-dumps restores the core size limit" \
+            "a sanitizer build: ASan zeroes the soft core size limit before $1 starts"
+    elif [ "$(ulimit -H -c)" != 0 ]; then
+        it_check_eq "--allow-core-dumps: the soft core size limit $1 was started with is back" \
+            "$(awk '/^Max core file size/ { print ($5 == "0" ? "0" : "kept") }' "/proc/$2/limits")" \
+            "kept"
+    else
+        tap_skip "--allow-core-dumps restores the core size limit" "the hard core size limit is 0 here"
+    fi
 }
 
 # it_check_core WHAT PID TEXT KEY PIN: a core of the running process PID (dumps allowed)

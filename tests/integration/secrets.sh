@@ -131,17 +131,7 @@ it_check_no_grep "... API_KEY_VENICE is gone from it" "$TAP_TMP/environ" "API_KE
 it_check_no_key "... and so is the key's value" "$TAP_TMP/environ"
 it_check_no_grep "... P11TEE_PIN is gone from it" "$TAP_TMP/environ" "P11TEE_PIN"
 it_check_no_grep "... and so is the PIN" "$TAP_TMP/environ" "$core_pin"
-if [ -n "${ASAN_RUNTIME:-}" ]; then
-    # ASan (disable_coredump=1, its default on 64-bit) sets the soft limit to 0 before main.
-    tap_skip "--allow-core-dumps restores the core size limit" \
-        "a sanitizer build: ASan zeroes the soft core size limit before p11tee starts"
-elif [ "$(ulimit -H -c)" != 0 ]; then
-    it_check_eq "--allow-core-dumps: the soft core size limit p11tee was started with is back" \
-        "$(awk '/^Max core file size/ { print ($5 == "0" ? "0" : "kept") }' "/proc/$pid/limits")" \
-        "kept"
-else
-    tap_skip "--allow-core-dumps restores the core size limit" "the hard core size limit is 0 here"
-fi
+it_check_core_limit_back "p11tee" "$pid"
 it_check_core "a stalled chat" "$pid" "$E2EE_MODEL" "$REFSERVER_API_KEY" "$core_pin"
 kill "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null

@@ -51,17 +51,7 @@ it_check_eq "... and it stops with exit 0" "$SV_RC" "0"
 # ---- dumps allowed: the limit is back, and a core holds no secret ----------------------
 sv_start gw2 --allow-core-dumps --warm "$E2EE_MODEL" || exit 99
 sv_ready || { tap_fail "--allow-core-dumps (after serve): the gateway got ready" "$(cat "$SV_LOG")"; tap_done; }
-if [ -n "${ASAN_RUNTIME:-}" ]; then
-    # ASan (disable_coredump=1, its default on 64-bit) sets the soft limit to 0 before main.
-    tap_skip "--allow-core-dumps restores the core size limit" \
-        "a sanitizer build: ASan zeroes the soft core size limit before p11tee starts"
-elif [ "$(ulimit -H -c)" != 0 ]; then
-    it_check_eq "--allow-core-dumps: the soft core size limit the gateway was started with is back" \
-        "$(awk '/^Max core file size/ { print ($5 == "0" ? "0" : "kept") }' "/proc/$gw2_PID/limits")" \
-        "kept"
-else
-    tap_skip "--allow-core-dumps restores the core size limit" "the hard core size limit is 0 here"
-fi
+it_check_core_limit_back "the gateway" "$gw2_PID"
 sv_chat "$req"
 it_check_eq "a chat through the gateway: HTTP 200" "$SV_STATUS" "200"
 check_environ gw2
