@@ -3,6 +3,7 @@
 /* The named curves the provider offers, and validation of peer points. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
@@ -102,6 +103,13 @@ const EC_GROUP *prov_group(const prov_ctx *ctx, const prov_curve *c)
     return ctx->groups[c - prov_curves];
 }
 
+int prov_openssl_oom(void)
+{
+    unsigned long e = ERR_peek_last_error();
+
+    return errno == ENOMEM || (e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE);
+}
+
 /* Both coordinates below p: else the encoding is not a field element at all. */
 static int coords_reduced(const BIGNUM *p, const BIGNUM *x, const BIGNUM *y)
 {
@@ -136,9 +144,13 @@ prov_status prov_point_check(const prov_ctx *ctx, const prov_curve *c, const uns
     }
     /* Sets only points that satisfy the curve equation; its own error is ours to report. */
     ERR_set_mark();
+    errno = 0;
     if (!EC_POINT_set_affine_coordinates(group, p, x, y, NULL)) {
+        int oom = prov_openssl_oom();
+
         ERR_pop_to_mark();
-        rc = PROV_RAISE(ctx, PROV_R_PEER_OFF_CURVE, "peer point is not on %s", c->name);
+        rc = oom ? PROV_RAISE(ctx, PROV_R_NOMEM, "out of memory while checking a peer point")
+                 : PROV_RAISE(ctx, PROV_R_PEER_OFF_CURVE, "peer point is not on %s", c->name);
         goto done;
     }
     ERR_pop_to_mark();

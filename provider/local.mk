@@ -8,7 +8,7 @@ noinst_LTLIBRARIES += libp11tee-prov.la
 libp11tee_prov_la_SOURCES = \
 	provider/prov_api.h provider/prov.h provider/token.h \
 	provider/provider.c provider/keymgmt_ec.c provider/keyexch_ecdh.c provider/curve.c \
-	provider/uri.c provider/pin.c \
+	provider/uri.c provider/pin.c provider/secret.c \
 	provider/interface.c provider/module.c provider/locate.c provider/slot.c \
 	provider/session.c provider/token.c provider/objects.c provider/probe.c
 libp11tee_prov_la_LIBADD = $(CRYPTO_LIBS) $(PTHREAD_LIBS)

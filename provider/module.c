@@ -159,8 +159,7 @@ static void logins_free_unlocked(prov_module *m)
 
     for (l = m->logins; l != NULL; l = next) {
         next = l->next;
-        if (l->pin != NULL)
-            OPENSSL_clear_free(l->pin, strlen(l->pin));
+        prov_secret_free(l->pin);
         free(l);
     }
     m->logins = NULL;

@@ -98,6 +98,7 @@ static prov_status keygen_read_point(prov_ctx *ctx, CK_SESSION_HANDLE s, const p
 {
     unsigned char der[PROV_POINT_MAX + 3];
     CK_ATTRIBUTE a = {CKA_EC_POINT, der, sizeof(der)};
+    prov_status rc;
 
     *rv = p11_get_attribute_value(prov_token_module(ctx), s, key->pubobj, &a, 1);
     if (*rv != CKR_OK)
@@ -107,8 +108,10 @@ static prov_status keygen_read_point(prov_ctx *ctx, CK_SESSION_HANDLE s, const p
                           "the token returned a malformed CKA_EC_POINT (%lu bytes)", a.ulValueLen);
     /* The check's own error (a peer's reason) is not the story here: replace it. */
     ERR_set_mark();
-    if (prov_point_check(ctx, c, key->pub, key->pub_len) != PROV_R_OK) {
+    if ((rc = prov_point_check(ctx, c, key->pub, key->pub_len)) != PROV_R_OK) {
         ERR_pop_to_mark();
+        if (rc == PROV_R_NOMEM)
+            return PROV_RAISE(ctx, PROV_R_NOMEM, "out of memory checking the new public point");
         return PROV_RAISE(ctx, PROV_R_KEYGEN, "the token returned a public point not on %s",
                           c->name);
     }

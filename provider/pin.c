@@ -2,7 +2,9 @@
 /* Copyright (C) 2026 The p11tee authors */
 /*
  * The PIN sources: pin-value in the token URI, else the first line of the
- * pin-source file, else $P11TEE_PIN. A PIN file that group or others may
+ * pin-source file, else the PIN the configuration gives (what a program read
+ * from $P11TEE_PIN before clearing it), else $P11TEE_PIN. Every copy lives in
+ * memory kept out of core dumps (secret.c). A PIN file that group or others may
  * read is refused, as ssh refuses such a private key file. The prompt and
  * the PIN pad are the login's business (slot.c).
  */
@@ -89,7 +91,8 @@ static prov_pin_status pin_read_file(const char *path, char **pin, char *why, si
         OPENSSL_cleanse(buf, sizeof(buf));
         return PROV_PIN_BAD_SOURCE;
     }
-    *pin = OPENSSL_strndup(buf, line);
+    buf[line] = '\0'; /* buf has room past PROV_PIN_MAX */
+    *pin = prov_secret_strdup(buf);
     OPENSSL_cleanse(buf, sizeof(buf));
     if (*pin == NULL) {
         snprintf(why, whylen, "out of memory");
@@ -98,13 +101,14 @@ static prov_pin_status pin_read_file(const char *path, char **pin, char *why, si
     return PROV_PIN_OK;
 }
 
-prov_pin_status prov_pin_resolve(const prov_uri *uri, char **pin, char *why, size_t whylen)
+prov_pin_status prov_pin_resolve(const prov_uri *uri, const char *given, char **pin, char *why,
+                                 size_t whylen)
 {
     const char *env, *path;
 
     *pin = NULL;
     if (uri->pin_value != NULL) {
-        *pin = OPENSSL_strdup(uri->pin_value);
+        *pin = prov_secret_strdup(uri->pin_value);
         goto copied;
     }
     if (uri->pin_source != NULL) {
@@ -115,7 +119,7 @@ prov_pin_status prov_pin_resolve(const prov_uri *uri, char **pin, char *why, siz
         }
         return pin_read_file(path, pin, why, whylen);
     }
-    env = getenv("P11TEE_PIN");
+    env = given != NULL ? given : getenv("P11TEE_PIN");
     if (env == NULL || env[0] == '\0') {
         snprintf(why, whylen,
                  "no PIN: add pin-source=file:/path (or pin-value=) to the token URI, or set"
@@ -126,7 +130,7 @@ prov_pin_status prov_pin_resolve(const prov_uri *uri, char **pin, char *why, siz
         snprintf(why, whylen, "P11TEE_PIN is longer than %d bytes", PROV_PIN_MAX);
         return PROV_PIN_BAD_SOURCE;
     }
-    *pin = OPENSSL_strdup(env);
+    *pin = prov_secret_strdup(env);
 copied:
     if (*pin == NULL) {
         snprintf(why, whylen, "out of memory");
@@ -137,8 +141,7 @@ copied:
 
 void prov_pin_free(char *pin)
 {
-    if (pin != NULL)
-        OPENSSL_clear_free(pin, strlen(pin));
+    prov_secret_free(pin);
 }
 
 void prov_pin_origin(const prov_uri *uri, char *out, size_t outlen)

@@ -27,7 +27,7 @@ static prov_status probe_uri(const prov_ctx *ctx, const prov_uri *uri, prov_err 
     free(path);
     /* Only a named PIN file is read: $P11TEE_PIN, a pin pad or the prompt come later. */
     if (rc == PROV_R_OK && uri->pin_source != NULL &&
-        prov_pin_resolve(uri, &pin, e->msg, sizeof(e->msg)) != PROV_PIN_OK)
+        prov_pin_resolve(uri, NULL, &pin, e->msg, sizeof(e->msg)) != PROV_PIN_OK)
         rc = e->reason = PROV_R_PIN_SOURCE;
     prov_pin_free(pin);
     return rc;

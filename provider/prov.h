@@ -102,8 +102,8 @@ typedef struct prov_uri {
 /*
  * Parse an RFC 7512 URI ("pkcs11:token=x;serial=y?pin-source=file:/p") or,
  * when `text` does not start with "pkcs11:", a plain token label. On error
- * returns PROV_R_TOKEN_URI and writes a one-line reason (never a PIN) into
- * `why`.
+ * returns PROV_R_TOKEN_URI (PROV_R_NOMEM when an allocation failed) and
+ * writes a one-line reason (never a PIN) into `why`.
  */
 prov_status prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen);
 /* Frees the fields; the PIN value is cleansed first. */
@@ -124,13 +124,23 @@ typedef enum prov_pin_status {
 
 /*
  * The PIN for `uri`: pin-value, else the first line of the pin-source file
- * (refused when group or others may read it), else $P11TEE_PIN. `*pin` is
- * malloc'd; free it with prov_pin_free().
+ * (refused when group or others may read it), else `given` (the PIN the
+ * configuration gives; may be NULL), else $P11TEE_PIN. `*pin` is a secret
+ * copy (secret.c); free it with prov_pin_free().
  */
-prov_pin_status prov_pin_resolve(const prov_uri *uri, char **pin, char *why, size_t whylen);
+prov_pin_status prov_pin_resolve(const prov_uri *uri, const char *given, char **pin, char *why,
+                                 size_t whylen);
 /* Where prov_pin_resolve() takes the PIN from, in words ("P11TEE_PIN"). */
 void prov_pin_origin(const prov_uri *uri, char *out, size_t outlen);
 void prov_pin_free(char *pin);
+
+/*
+ * secret.c: a copy of a PIN or of a token URI in memory kept out of core
+ * dumps (own pages, locked where allowed); NULL when `s` is NULL or out of
+ * memory. prov_secret_free() cleanses and unmaps it (NULL is fine).
+ */
+char *prov_secret_strdup(const char *s);
+void prov_secret_free(char *s);
 
 /* ---- the provider context (provider.c) ----------------------------------- */
 
@@ -142,7 +152,8 @@ typedef struct prov_ctx {
     OSSL_FUNC_core_set_error_debug_fn *core_set_error_debug;
     OSSL_FUNC_core_vset_error_fn *core_vset_error;
     char *module_path; /* pkcs11-module (NULL: the URI names the module) */
-    char *token_uri;   /* pkcs11-token (may hold a pin-value: never print it) */
+    char *token_uri;   /* pkcs11-token (may hold a pin-value: never print it); secret.c */
+    char *pin;         /* the configured PIN (secret.c), or NULL */
     char *module_word; /* how messages name pkcs11-module ("--module") */
     char *token_word;  /* how messages name pkcs11-token ("--token") */
     char *force_word;  /* how messages name the force-final-pin-try setting */
@@ -155,6 +166,14 @@ typedef struct prov_ctx {
     EC_GROUP *groups[PROV_CURVE_COUNT]; /* for peer validation, by prov_curves index */
     prov_token *token;
 } prov_ctx;
+
+/*
+ * 1 when the OpenSSL call that just failed ran out of memory: errno is
+ * ENOMEM (set it to 0 before the call) or the newest queued error is
+ * ERR_R_MALLOC_FAILURE. (libp11tee has err_openssl_oom(); the provider,
+ * a module of its own, keeps its own copy of the rule.)
+ */
+int prov_openssl_oom(void);
 
 /* Raise an error on the core's queue with file/line/function; returns `reason`. */
 prov_status prov_raise_at(const prov_ctx *ctx, const char *file, int line, const char *func,

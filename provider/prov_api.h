@@ -102,6 +102,12 @@ typedef struct prov_builtin_config {
     const char *module; /* pkcs11-module (may be NULL: module-path / module-name in the URI) */
     const char *token;  /* pkcs11-token (may hold a pin-value) */
     /*
+     * The PIN, when the URI names none (neither pin-value nor pin-source):
+     * what a program read from $P11TEE_PIN before clearing it. NULL: the
+     * provider reads $P11TEE_PIN itself.
+     */
+    const char *pin;
+    /*
      * How messages name the settings ("--module", "--token",
      * "--force-final-pin-try"); NULL: their parameter names.
      */

@@ -134,19 +134,19 @@ static char *str_dup_opt(const char *s)
 static void cfg_strings_free(prov_builtin_config *c)
 {
     str_clear_free((char *)c->module);
-    str_clear_free((char *)c->token);
+    prov_secret_free((char *)c->token);
+    prov_secret_free((char *)c->pin);
     str_clear_free((char *)c->module_word);
     str_clear_free((char *)c->token_word);
     str_clear_free((char *)c->force_word);
 }
 
-/* Deep copy; 0 when out of memory (then nothing is kept). */
+/* Deep copy; 0 when out of memory (then nothing is kept). The secrets go to secret.c. */
 static int cfg_copy(prov_builtin_config *dst, const prov_builtin_config *src)
 {
-    const char *const *from[] = {&src->module, &src->token, &src->module_word, &src->token_word,
+    const char *const *from[] = {&src->module, &src->module_word, &src->token_word,
                                  &src->force_word};
-    const char **to[] = {&dst->module, &dst->token, &dst->module_word, &dst->token_word,
-                         &dst->force_word};
+    const char **to[] = {&dst->module, &dst->module_word, &dst->token_word, &dst->force_word};
     size_t i;
     int ok = 1;
 
@@ -155,6 +155,9 @@ static int cfg_copy(prov_builtin_config *dst, const prov_builtin_config *src)
         *to[i] = str_dup_opt(*from[i]);
         ok &= *from[i] == NULL || *to[i] != NULL;
     }
+    dst->token = prov_secret_strdup(src->token);
+    dst->pin = prov_secret_strdup(src->pin);
+    ok &= (src->token == NULL || dst->token != NULL) && (src->pin == NULL || dst->pin != NULL);
     if (!ok)
         cfg_strings_free(dst);
     return ok;
@@ -199,11 +202,16 @@ void prov_builtin_config_clear(const OSSL_LIB_CTX *libctx)
     pthread_mutex_unlock(&builtins.lock);
 }
 
-/* Take the configuration's settings into the provider context. */
-static void ctx_configure(prov_ctx *ctx, const prov_builtin_config *c)
+/*
+ * Take the configuration's settings into the provider context: 1, or -1
+ * when a copy failed for want of memory (a setting lost that way must not
+ * read as one never given).
+ */
+static int ctx_configure(prov_ctx *ctx, const prov_builtin_config *c)
 {
     ctx->module_path = str_dup_opt(c->module);
-    ctx->token_uri = str_dup_opt(c->token);
+    ctx->token_uri = c->token != NULL ? prov_secret_strdup(c->token) : NULL;
+    ctx->pin = c->pin != NULL ? prov_secret_strdup(c->pin) : NULL;
     ctx->module_word = str_dup_opt(c->module_word);
     ctx->token_word = str_dup_opt(c->token_word);
     ctx->force_word = str_dup_opt(c->force_word);
@@ -212,26 +220,34 @@ static void ctx_configure(prov_ctx *ctx, const prov_builtin_config *c)
     ctx->pin_prompt_arg = c->pin_prompt_arg;
     ctx->warn = c->warn;
     ctx->warn_arg = c->warn_arg;
+    return (c->module == NULL) == (ctx->module_path == NULL) &&
+                   (c->token == NULL) == (ctx->token_uri == NULL) &&
+                   (c->pin == NULL) == (ctx->pin == NULL) &&
+                   (c->module_word == NULL) == (ctx->module_word == NULL) &&
+                   (c->token_word == NULL) == (ctx->token_word == NULL) &&
+                   (c->force_word == NULL) == (ctx->force_word == NULL)
+               ? 1
+               : -1;
 }
 
-/* Copy the registered configuration of `libctx`; 0 if there is none. */
+/* Copy the registered configuration of `libctx`: 1, 0 if there is none, -1 out of memory. */
 static int builtin_config_get(const OSSL_LIB_CTX *libctx, prov_ctx *ctx)
 {
     builtin_cfg *c;
     int found = 0;
 
     pthread_mutex_lock(&builtins.lock);
-    for (c = builtins.list; c != NULL && !found; c = c->next) {
-        if (c->libctx == libctx) {
-            ctx_configure(ctx, &c->c);
-            found = 1;
-        }
-    }
+    for (c = builtins.list; c != NULL && found == 0; c = c->next)
+        if (c->libctx == libctx)
+            found = ctx_configure(ctx, &c->c);
     pthread_mutex_unlock(&builtins.lock);
     return found;
 }
 
-/* pkcs11-module, pkcs11-token and pkcs11-force-final-pin-try from openssl.cnf. */
+/*
+ * pkcs11-module, pkcs11-token and pkcs11-force-final-pin-try from
+ * openssl.cnf: 1, 0 without a core to ask, -1 out of memory.
+ */
 static int core_config_get(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_fn *get,
                            prov_ctx *ctx)
 {
@@ -245,12 +261,11 @@ static int core_config_get(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_pa
     prov_builtin_config c = {0};
 
     if (get == NULL || !get(handle, p))
-        return PROV_OSSL_ERR;
+        return 0;
     c.module = module;
     c.token = token;
     c.force_final_pin_try = force != NULL && strcmp(force, "1") == 0;
-    ctx_configure(ctx, &c);
-    return PROV_OSSL_OK;
+    return ctx_configure(ctx, &c);
 }
 
 /* Messages name the settings as the user gave them; by default, their parameter names. */
@@ -365,7 +380,8 @@ static void prov_teardown(void *vctx)
     for (i = 0; i < PROV_CURVE_COUNT; i++)
         EC_GROUP_free(ctx->groups[i]);
     str_clear_free(ctx->module_path);
-    str_clear_free(ctx->token_uri);
+    prov_secret_free(ctx->token_uri);
+    prov_secret_free(ctx->pin);
     str_clear_free(ctx->module_word);
     str_clear_free(ctx->token_word);
     str_clear_free(ctx->force_word);
@@ -423,16 +439,20 @@ static int prov_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
     OSSL_FUNC_core_get_params_fn *get_params = NULL;
     OSSL_FUNC_core_get_libctx_fn *get_libctx = NULL;
     prov_ctx *ctx = calloc(1, sizeof(*ctx));
+    int configured;
 
     if (ctx == NULL)
         return PROV_OSSL_ERR;
     ctx->handle = handle;
     core_functions(in, ctx, &get_params, &get_libctx);
     ctx->debug = prov_debug_is_on();
-    if (!(builtin && get_libctx != NULL &&
-          builtin_config_get((const OSSL_LIB_CTX *)get_libctx(handle), ctx)))
-        core_config_get(handle, get_params, ctx);
-    if (!words_default(ctx) || !groups_new(ctx) || prov_token_new(ctx) != PROV_R_OK) {
+    configured = builtin && get_libctx != NULL
+                     ? builtin_config_get((const OSSL_LIB_CTX *)get_libctx(handle), ctx)
+                     : 0;
+    if (configured == 0)
+        configured = core_config_get(handle, get_params, ctx);
+    if (configured < 0 || !words_default(ctx) || !groups_new(ctx) ||
+        prov_token_new(ctx) != PROV_R_OK) {
         PROV_RAISE(ctx, PROV_R_NOMEM, "out of memory while loading the provider");
         prov_teardown(ctx);
         return PROV_OSSL_ERR;

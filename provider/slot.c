@@ -194,13 +194,11 @@ static prov_status login_unlocked(const prov_ctx *ctx, prov_module *m, const pro
     char nb[24], *copy = NULL;
     CK_RV rv;
 
-    if (l == NULL || (pin != NULL && (copy = OPENSSL_strdup(pin)) == NULL)) {
-        OPENSSL_free(copy);
+    if (l == NULL || (pin != NULL && (copy = prov_secret_strdup(pin)) == NULL))
         return prov_err_set(e, PROV_R_NOMEM, "out of memory");
-    }
     rv = p11_open_session(m, ti->slot, &s);
     if (rv != CKR_OK) {
-        OPENSSL_free(copy);
+        prov_secret_free(copy);
         return prov_err_set(e, PROV_R_TOKEN, "C_OpenSession on %s: %s", ti->desc,
                             prov_ckr_name(rv, nb));
     }
@@ -209,11 +207,10 @@ static prov_status login_unlocked(const prov_ctx *ctx, prov_module *m, const pro
                prov_ckr_name(rv, nb));
     if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
         p11_close_session(m, s);
-        OPENSSL_free(copy);
+        prov_secret_free(copy);
         return login_failed(ctx, ti, rv, pin_from, e);
     }
-    if (l->pin != NULL)
-        OPENSSL_clear_free(l->pin, strlen(l->pin));
+    prov_secret_free(l->pin);
     l->pin = copy;
     l->session = s;
     l->pid = getpid();
@@ -272,7 +269,7 @@ static prov_status pin_without_source(const prov_ctx *ctx, const prov_token_info
                             "and type it",
                             ti->desc, ctx->token_word);
     buf[sizeof(buf) - 1] = '\0';
-    *pin = OPENSSL_strdup(buf);
+    *pin = prov_secret_strdup(buf);
     OPENSSL_cleanse(buf, sizeof(buf));
     if (*pin == NULL)
         return prov_err_set(e, PROV_R_NOMEM, "out of memory");
@@ -284,7 +281,7 @@ static prov_status pin_without_source(const prov_ctx *ctx, const prov_token_info
 static prov_status pin_get(const prov_ctx *ctx, const prov_uri *u, const prov_token_info *ti,
                            char **pin, int *pinpad, char *from, size_t fromlen, prov_err *e)
 {
-    switch (prov_pin_resolve(u, pin, e->msg, sizeof(e->msg))) {
+    switch (prov_pin_resolve(u, ctx->pin, pin, e->msg, sizeof(e->msg))) {
     case PROV_PIN_OK: prov_pin_origin(u, from, fromlen); return PROV_R_OK;
     case PROV_PIN_BAD_SOURCE: e->reason = PROV_R_PIN_SOURCE; return PROV_R_PIN_SOURCE;
     case PROV_PIN_NONE: break;

@@ -94,11 +94,11 @@ static prov_status token_open_first(prov_ctx *ctx, prov_err *e)
                             "%s is not configured: name the token (an RFC 7512 URI or its label)",
                             ctx->token_word);
     /* A URI that does not parse is not shown: only a parsed one can be redacted. */
-    if (prov_uri_parse(ctx->token_uri, &uri, e->msg, sizeof(e->msg)) != PROV_R_OK) {
+    if ((rc = prov_uri_parse(ctx->token_uri, &uri, e->msg, sizeof(e->msg))) != PROV_R_OK) {
         size_t n = strlen(e->msg);
 
         snprintf(e->msg + n, sizeof(e->msg) - n, " in %s", ctx->token_word);
-        return e->reason = PROV_R_TOKEN_URI;
+        return e->reason = rc;
     }
     rc = open_module_and_slot(ctx, &uri, e);
     if (rc == PROV_R_OK)

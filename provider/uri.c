@@ -11,12 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
 #include "prov.h"
 
 #define URI_SCHEME "pkcs11:"
+
+/* RFC 3986: a scheme is case-insensitive, so "PKCS11:" is a URI too, never a label. */
+static int uri_has_scheme(const char *text)
+{
+    return strncasecmp(text, URI_SCHEME, strlen(URI_SCHEME)) == 0;
+}
 
 /* The attributes we select by, with CK_TOKEN_INFO's field sizes as bounds. */
 typedef struct uri_attr {
@@ -37,6 +44,9 @@ static const uri_attr uri_attrs[] = {
     {"pin-source", offsetof(prov_uri, pin_source), 1024},
 };
 
+/* The one message of a failed allocation (compared by address). */
+static const char URI_NOMEM[] = "out of memory";
+
 /*
  * Percent-decode `in[0..len)` into a new string of at most `max` bytes.
  * NUL and control bytes are refused, raw or escaped.
@@ -47,7 +57,7 @@ static char *pct_decode(const char *in, size_t len, size_t max, const char **err
     size_t i, n = 0;
 
     if (out == NULL) {
-        *err = "out of memory";
+        *err = URI_NOMEM;
         return NULL;
     }
     for (i = 0; i < len; i++) {
@@ -172,7 +182,7 @@ static prov_status parse_attr(const char *s, size_t len, prov_uri *out, char *wh
     v = pct_decode(eq + 1, len - (size_t)(eq + 1 - s), a->max, &err);
     if (v == NULL) {
         snprintf(why, whylen, "attribute \"%s\": %s", a->name, err);
-        return PROV_R_TOKEN_URI;
+        return err == URI_NOMEM ? PROV_R_NOMEM : PROV_R_TOKEN_URI;
     }
     *slot = v;
     if (a->offset == offsetof(prov_uri, slotid) && !slot_id_valid(v)) {
@@ -226,6 +236,7 @@ typedef struct parse_state {
     prov_uri *out;
     char *why;
     size_t whylen;
+    prov_status rc; /* the first failure */
 } parse_state;
 
 /* Empty components are skipped. */
@@ -234,12 +245,15 @@ static int parse_part(const char *s, size_t len, char lead, void *arg)
     parse_state *st = arg;
 
     (void)lead;
-    return len == 0 || parse_attr(s, len, st->out, st->why, st->whylen) == PROV_R_OK;
+    if (len == 0)
+        return 1;
+    st->rc = parse_attr(s, len, st->out, st->why, st->whylen);
+    return st->rc == PROV_R_OK;
 }
 
 prov_status prov_uri_parse(const char *text, prov_uri *out, char *why, size_t whylen)
 {
-    parse_state st = {out, why, whylen};
+    parse_state st = {out, why, whylen, PROV_R_OK};
     size_t len;
 
     memset(out, 0, sizeof(*out));
@@ -252,7 +266,7 @@ prov_status prov_uri_parse(const char *text, prov_uri *out, char *why, size_t wh
         snprintf(why, whylen, "pkcs11-token is longer than %d bytes", PROV_URI_MAX);
         return PROV_R_TOKEN_URI;
     }
-    if (strncmp(text, URI_SCHEME, strlen(URI_SCHEME)) != 0) {
+    if (!uri_has_scheme(text)) {
         /* A plain label, taken verbatim. */
         if (len > 32) {
             snprintf(why, whylen, "token label is longer than 32 bytes");
@@ -260,14 +274,14 @@ prov_status prov_uri_parse(const char *text, prov_uri *out, char *why, size_t wh
         }
         out->token = strdup(text);
         if (out->token == NULL) {
-            snprintf(why, whylen, "out of memory");
-            return PROV_R_TOKEN_URI;
+            snprintf(why, whylen, URI_NOMEM);
+            return PROV_R_NOMEM;
         }
         return PROV_R_OK;
     }
     if (!uri_walk(text + strlen(URI_SCHEME), len - strlen(URI_SCHEME), parse_part, &st)) {
         prov_uri_clear(out);
-        return PROV_R_TOKEN_URI;
+        return st.rc != PROV_R_OK ? st.rc : PROV_R_TOKEN_URI;
     }
     if (out->pin_value != NULL && out->pin_source != NULL) {
         snprintf(why, whylen, "the token URI has both pin-value and pin-source: keep one");
@@ -310,17 +324,28 @@ static void redact_add(redact_buf *b, const char *s, size_t len)
     b->s[b->n] = '\0';
 }
 
+/*
+ * A component is shown only when it is an attribute the parser knows and
+ * that holds no PIN; pin-value shows as "pin-value=***", and anything else
+ * (another spelling, an unknown name, a stray word: it may be a PIN typed
+ * in the wrong place) as "***".
+ */
 static int redact_part(const char *s, size_t len, char lead, void *arg)
 {
-    static const char key[] = "pin-value=";
+    const char *eq = memchr(s, '=', len);
+    const uri_attr *a = eq != NULL ? attr_find(s, (size_t)(eq - s)) : NULL;
     redact_buf *b = arg;
 
     if (lead != '\0')
         redact_add(b, &lead, 1);
-    if (len >= sizeof(key) - 1 && memcmp(s, key, sizeof(key) - 1) == 0)
+    if (len == 0)
+        return 1;
+    if (a != NULL && a->offset != offsetof(prov_uri, pin_value))
+        redact_add(b, s, len);
+    else if (a != NULL)
         redact_add(b, "pin-value=***", strlen("pin-value=***"));
     else
-        redact_add(b, s, len);
+        redact_add(b, "***", 3);
     return 1;
 }
 
@@ -333,7 +358,7 @@ void prov_uri_redact(const char *text, char *out, size_t outlen)
         return;
     out[0] = '\0';
     /* A plain label is taken verbatim by the parser: it holds no PIN. */
-    if (strncmp(text, URI_SCHEME, scheme) != 0) {
+    if (!uri_has_scheme(text)) {
         redact_add(&b, text, len);
         return;
     }

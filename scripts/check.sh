@@ -7,8 +7,10 @@
 # of docs/DESIGN.md, the man page against --help), memcheck the provider
 # tests, check that the release tarball builds, build the Debian packages
 # and run p11tee from them, run the thread tests in a ThreadSanitizer build,
-# and end with one line: "N passed, N failed[, N skipped]". The clang-format
-# check is a step of its own, counted once, before anything is built.
+# fuzz every parser for a few seconds when clang is there (at most 5
+# minutes), and end with one line: "N passed, N failed[, N skipped]". The
+# clang-format check is a step of its own, counted once, before anything is
+# built.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -142,6 +144,46 @@ if build sanitizers --enable-sanitizers; then
 else
     step_failed "sanitizer build"
 fi
+
+# fuzz_step: with clang, every fuzz harness under libFuzzer for a few seconds
+# (tests/fuzz/README.md); each harness is one result of the tally. The
+# fuzzing itself is bounded to 5 minutes whatever the number of harnesses.
+fuzz_step() {
+    local dir="$builds/fuzz" n seconds budget=270 line
+    if ! command -v clang >/dev/null 2>&1; then
+        echo "check: [fuzz] clang not installed: no fuzzing step (scripts/install-deps.sh installs it)"
+        skipped=$((skipped + 1))
+        return
+    fi
+    make_targets="tests/fuzz/fuzz-replay tests/fuzz/p11tee-fuzz" build fuzz --enable-fuzzing || {
+        step_failed "fuzz build"
+        return
+    }
+    n=$("$dir/tests/fuzz/fuzz-replay" --list | wc -l)
+    seconds=$((budget / (n > 0 ? n : 1)))
+    [ "$seconds" -gt 10 ] && seconds=10
+    [ "$seconds" -lt 1 ] && seconds=1
+    echo "check: [fuzz] make fuzz FUZZ_SECONDS=$seconds ($n harnesses)"
+    (cd "$dir" && timeout --kill-after=10 300 make fuzz FUZZ_SECONDS="$seconds" >fuzz.out 2>&1)
+    if [ ! -f "$dir/tests/fuzz/work/summary.txt" ]; then
+        tail -n 20 "$dir/fuzz.out" >&2
+        step_failed "make fuzz: no summary"
+        return
+    fi
+    while read -r line; do
+        case $line in
+        harness\ *) ;;
+        *\ ok) passed=$((passed + 1)) ;;
+        *) step_failed "fuzz: $line" ;;
+        esac
+    done <"$dir/tests/fuzz/work/summary.txt"
+    grep -q '^fuzz: .* harnesses' "$dir/fuzz.out" || step_failed "make fuzz did not finish (5 minutes)"
+    echo "check: [fuzz] $(tail -n 1 "$dir/fuzz.out")"
+}
+
+fuzz_start=$(date +%s)
+fuzz_step
+echo "check: [fuzz] $(($(date +%s) - fuzz_start)) s"
 
 deb_start=$(date +%s)
 echo "check: [deb] scripts/package-deb.sh, then the packages unpacked into a scratch root"

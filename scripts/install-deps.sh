@@ -24,6 +24,9 @@ packages=(
     procps time
     # the format check of scripts/check.sh and tests/lint/format.sh
     clang-format
+    # the fuzz harnesses under libFuzzer (--enable-fuzzing, make fuzz); gdb's gcore for the
+    # test that a core of p11tee holds neither the API key nor the PIN
+    clang gdb
     # the completions test runs zsh's completion; scripts/package-deb.sh builds .deb files
     zsh debhelper dpkg-dev
     # the gateway's tests: curl, two instances behind HAProxy, the OpenAI Node SDK

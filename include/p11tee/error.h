@@ -62,6 +62,8 @@ typedef enum p11tee_status {
     P11TEE_E_E2EE_PLAINTEXT = 310,
     P11TEE_E_E2EE_UNSUPPORTED = 311,
     P11TEE_E_E2EE_REFUSED = 312, /* the server refused or could not open the encrypted request */
+    P11TEE_E_E2EE_REPLAY = 313,
+    P11TEE_E_E2EE_SESSION_FULL = 314,
 
     /* 4xx: network and transport (P11TEE_CLASS_NETWORK) */
     P11TEE_E_NET = 400,
@@ -75,6 +77,7 @@ typedef enum p11tee_status {
     P11TEE_E_RESPONSE_TOO_LARGE = 408,
     P11TEE_E_ATTEST_UNAVAILABLE =
         409, /* the attestation service failed (HTTP 502/503/504): retry */
+    P11TEE_E_NET_HEADER_TOO_LARGE = 410,
 
     /* 5xx: HTTP status and API protocol (P11TEE_CLASS_HTTP) */
     P11TEE_E_HTTP = 500,

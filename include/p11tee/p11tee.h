@@ -52,10 +52,15 @@ void p11tee_config_free(p11tee_config *cfg);
 /*
  * Set one option by name (the value is copied; NULL resets it):
  *   base-url            API base URL (default https://api.venice.ai/api/v1)
- *   api-key             the API key (kept in memory only, cleansed on free)
+ *   api-key             the API key (kept in memory excluded from core dumps,
+ *                       cleansed on free)
  *   pkcs11-module       path of the PKCS#11 module
  *   pkcs11-token        RFC 7512 token URI or label; the PIN comes from its
- *                       pin-source=file:... or pin-value, else $P11TEE_PIN
+ *                       pin-source=file:... or pin-value, else from "pin",
+ *                       else $P11TEE_PIN
+ *   pin                 the token PIN when the URI names none: for a program
+ *                       that reads $P11TEE_PIN itself and clears it (kept like
+ *                       the API key)
  *   policy-file         attestation policy: a JSON file (p11tee-policy(5)), or
  *                       a preset without a '/': "default", "strict"
  *   cacert              a CA file trusted in addition to the system roots
@@ -255,6 +260,15 @@ const char *p11tee_chat_result_choice_finish_reason(const p11tee_chat_result *r,
 int p11tee_chat_result_usage(const p11tee_chat_result *r, long long *prompt_tokens,
                              long long *completion_tokens, long long *total_tokens);
 /*
+ * What the client could check about the stream as a whole, in one sentence
+ * for people; NULL when the answer was not end-to-end encrypted. The
+ * deployed (legacy) E2EE protocol authenticates each field alone, without
+ * a sequence number: a field repeated verbatim is refused (the chat fails
+ * with P11TEE_E_E2EE_REPLAY), but a dropped or reordered field cannot be
+ * detected, which this says.
+ */
+const char *p11tee_chat_result_integrity(const p11tee_chat_result *r);
+/*
  * With record-exchange: the exact request body sent and response body
  * received (for a stream, every byte of the event stream), as the server's
  * /tee/signature hashes them. 0 on success, -1 when not recorded (the option
@@ -268,7 +282,10 @@ int p11tee_chat_result_exchange(const p11tee_chat_result *r, const uint8_t **req
  * `r` lives (p11tee_attestation_ref() keeps it longer).
  */
 const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_result *r);
-/* An OpenAI-style chat.completion object of what was received, every choice (malloc'd; free()). */
+/*
+ * An OpenAI-style chat.completion object of what was received, every choice
+ * (malloc'd; free(); NULL when out of memory).
+ */
 char *p11tee_chat_result_json(const p11tee_chat_result *r);
 void p11tee_chat_result_free(p11tee_chat_result *r);
 

@@ -142,7 +142,7 @@ typedef struct api_token_config {
 } api_token_config;
 
 struct p11tee_config {
-    char *base_url, *api_key, *module, *token, *policy_file, *cacert, *proxy;
+    char *base_url, *api_key, *module, *token, *pin, *policy_file, *cacert, *proxy;
     char *aci_report_url; /* the operator's native ACI report, fetched with our nonce */
     char *collateral_url, *collateral_root_crl_url, *collateral_cache;
     api_token_config tok;
@@ -324,8 +324,8 @@ p11tee_chat_result *api_chat_result_new(int e2ee, int tee_only, p11tee_attestati
 /* Keep `len` bytes of `field` of choice `choice` (< API_CHOICES_MAX); P11TEE_E_TOO_LARGE. */
 p11tee_status api_chat_result_keep(p11tee_chat_result *r, size_t choice, p11tee_field field,
                                    const char *text, size_t len, p11tee_error *err);
-/* Replace *dst by a copy of `v` (absent: unchanged). */
-p11tee_status api_keep_string(char **dst, strview v, p11tee_error *err);
+/* Replace *dst by a copy of `v` (absent: unchanged), `secret` (the API key) redacted from it. */
+p11tee_status api_keep_string(char **dst, strview v, const char *secret, p11tee_error *err);
 
 /*
  * sessions.c: the session cache. api_session_get() returns a live cached

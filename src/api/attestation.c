@@ -255,12 +255,12 @@ static p11tee_status att_fields(api_attestation *a, p11tee_error *err)
 }
 
 p11tee_status api_parse_attestation(const char *buf, size_t len, const char *want_model,
-                                    api_attestation *out, p11tee_error *err)
+                                    const char *secret, api_attestation *out, p11tee_error *err)
 {
     p11tee_status rc;
 
     memset(out, 0, sizeof(*out));
-    rc = sjson_parse(buf, len, SJSON_DOC_MAX, WHAT, &out->root, err);
+    rc = sjson_parse_redacted(buf, len, SJSON_DOC_MAX, WHAT, secret, &out->root, err);
     if (rc == P11TEE_OK && !json_object_is_type(out->root, json_type_object))
         rc = err_set(err, P11TEE_E_JSON_FIELD, "attestation response is not a JSON object");
     if (rc == P11TEE_OK && (out->raw = strndup(buf, len)) == NULL)

@@ -48,12 +48,12 @@ p11tee_status api_chat_result_keep(p11tee_chat_result *r, size_t choice, p11tee_
     return P11TEE_OK;
 }
 
-p11tee_status api_keep_string(char **dst, strview v, p11tee_error *err)
+p11tee_status api_keep_string(char **dst, strview v, const char *secret, p11tee_error *err)
 {
     if (v.p == NULL || (*dst != NULL && strlen(*dst) == v.len && memcmp(*dst, v.p, v.len) == 0))
         return P11TEE_OK;
     free(*dst);
-    *dst = strndup(v.p, v.len);
+    *dst = redact_dup(v.p, strnlen(v.p, v.len), secret, NULL);
     return *dst != NULL ? P11TEE_OK : err_set(err, P11TEE_E_NOMEM, "out of memory");
 }
 
@@ -95,6 +95,16 @@ int p11tee_chat_result_incomplete(const p11tee_chat_result *r)
 size_t p11tee_chat_result_plaintext_fields(const p11tee_chat_result *r)
 {
     return r->plaintext_fields;
+}
+
+/* The legacy protocol's limit, said wherever an E2EE answer is reported. */
+#define CHAT_INTEGRITY_LEGACY                                                                      \
+    "each field authenticated alone: a repeated field is refused, but dropped or reordered "       \
+    "fields cannot be detected on this protocol version (legacy E2EE, no sequence numbers)"
+
+const char *p11tee_chat_result_integrity(const p11tee_chat_result *r)
+{
+    return r->e2ee ? CHAT_INTEGRITY_LEGACY : NULL;
 }
 
 size_t p11tee_chat_result_dropped_reasoning(const p11tee_chat_result *r)
@@ -149,72 +159,77 @@ const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_resul
     return r->att;
 }
 
-static void chat_json_str(json_object *o, const char *key, const char *v, size_t len)
+/* A string of the answer (valid UTF-8 whatever the server sent); absent: nothing added. */
+static void chat_json_str(json_object *o, const char *key, const char *v, size_t len, int *ok)
 {
     if (v != NULL)
-        json_object_object_add(o, key, sjson_new_string_valid(v, len));
+        sjson_set(o, key, sjson_new_string_valid(v, len), ok);
 }
 
-static json_object *chat_json_choice(const p11tee_chat_result *r, size_t i)
+static json_object *chat_json_usage(const api_usage *u, int *ok)
+{
+    json_object *usage = json_object_new_object();
+
+    sjson_set(usage, "prompt_tokens", json_object_new_int64(u->prompt_tokens), ok);
+    sjson_set(usage, "completion_tokens", json_object_new_int64(u->completion_tokens), ok);
+    sjson_set(usage, "total_tokens", json_object_new_int64(u->total_tokens), ok);
+    return usage;
+}
+
+static json_object *chat_json_choice(const p11tee_chat_result *r, size_t i, int *ok)
 {
     const api_choice_text *c = &r->choices[i];
     json_object *choice = json_object_new_object(), *msg = json_object_new_object();
 
-    json_object_object_add(msg, "role", json_object_new_string("assistant"));
+    sjson_set(msg, "role", json_object_new_string("assistant"), ok);
     chat_json_str(msg, "content", c->text[0].data ? (const char *)c->text[0].data : "",
-                  c->text[0].len);
+                  c->text[0].len, ok);
     if (c->text[1].len > 0)
-        chat_json_str(msg, "reasoning_content", (const char *)c->text[1].data, c->text[1].len);
-    json_object_object_add(choice, "index", json_object_new_int((int)i));
-    json_object_object_add(choice, "message", msg);
-    json_object_object_add(choice, "finish_reason",
-                           c->finish_reason
-                               ? sjson_new_string_valid(c->finish_reason, strlen(c->finish_reason))
-                               : NULL);
+        chat_json_str(msg, "reasoning_content", (const char *)c->text[1].data, c->text[1].len, ok);
+    sjson_set(choice, "index", json_object_new_int((int)i), ok);
+    sjson_set(choice, "message", msg, ok);
+    if (c->finish_reason != NULL)
+        chat_json_str(choice, "finish_reason", c->finish_reason, strlen(c->finish_reason), ok);
+    else if (choice == NULL || json_object_object_add(choice, "finish_reason", NULL) != 0)
+        *ok = 0; /* JSON null, as OpenAI sends it */
     return choice;
 }
 
-static json_object *chat_json_meta(const p11tee_chat_result *r)
+static json_object *chat_json_meta(const p11tee_chat_result *r, int *ok)
 {
     json_object *meta = json_object_new_object();
 
-    json_object_object_add(meta, "e2ee", json_object_new_boolean(r->e2ee));
-    json_object_object_add(meta, "tee_only", json_object_new_boolean(r->tee_only));
-    json_object_object_add(meta, "attested", json_object_new_boolean(r->att != NULL));
-    json_object_object_add(meta, "incomplete", json_object_new_boolean(r->incomplete));
-    json_object_object_add(meta, "plaintext_fields",
-                           json_object_new_int64((int64_t)r->plaintext_fields));
-    json_object_object_add(meta, "dropped_plaintext_reasoning",
-                           json_object_new_int64((int64_t)r->clear_reasoning));
+    sjson_set(meta, "e2ee", json_object_new_boolean(r->e2ee), ok);
+    sjson_set(meta, "tee_only", json_object_new_boolean(r->tee_only), ok);
+    sjson_set(meta, "attested", json_object_new_boolean(r->att != NULL), ok);
+    sjson_set(meta, "incomplete", json_object_new_boolean(r->incomplete), ok);
+    sjson_set(meta, "plaintext_fields", json_object_new_int64((int64_t)r->plaintext_fields), ok);
+    sjson_set(meta, "dropped_plaintext_reasoning",
+              json_object_new_int64((int64_t)r->clear_reasoning), ok);
+    if (p11tee_chat_result_integrity(r) != NULL)
+        sjson_set(meta, "stream_integrity", json_object_new_string(p11tee_chat_result_integrity(r)),
+                  ok);
     return meta;
 }
 
 char *p11tee_chat_result_json(const p11tee_chat_result *r)
 {
-    json_object *root = json_object_new_object(), *choices = json_object_new_array(), *usage;
+    json_object *root = json_object_new_object(), *choices = json_object_new_array();
     size_t i;
-    char *out;
+    int ok = 1;
 
-    chat_json_str(root, "id", r->id, r->id ? strlen(r->id) : 0);
-    json_object_object_add(root, "object", json_object_new_string("chat.completion"));
-    chat_json_str(root, "model", r->model, r->model ? strlen(r->model) : 0);
+    chat_json_str(root, "id", r->id, r->id ? strlen(r->id) : 0, &ok);
+    sjson_set(root, "object", json_object_new_string("chat.completion"), &ok);
+    chat_json_str(root, "model", r->model, r->model ? strlen(r->model) : 0, &ok);
     for (i = 0; i < p11tee_chat_result_choices(r); i++)
-        json_object_array_add(choices, chat_json_choice(r, i));
-    json_object_object_add(root, "choices", choices);
-    if (r->usage.present) {
-        usage = json_object_new_object();
-        json_object_object_add(usage, "prompt_tokens",
-                               json_object_new_int64(r->usage.prompt_tokens));
-        json_object_object_add(usage, "completion_tokens",
-                               json_object_new_int64(r->usage.completion_tokens));
-        json_object_object_add(usage, "total_tokens", json_object_new_int64(r->usage.total_tokens));
-        json_object_object_add(root, "usage", usage);
-    }
-    json_object_object_add(root, "p11tee", chat_json_meta(r));
-    out = strdup(json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(root);
-    return out;
+        sjson_push(choices, chat_json_choice(r, i, &ok), &ok);
+    sjson_set(root, "choices", choices, &ok);
+    if (r->usage.present)
+        sjson_set(root, "usage", chat_json_usage(&r->usage, &ok), &ok);
+    sjson_set(root, "p11tee", chat_json_meta(r, &ok), &ok);
+    return sjson_finish(
+        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE,
+        ok);
 }
 
 void p11tee_chat_result_free(p11tee_chat_result *r)

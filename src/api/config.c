@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "api/api.h"
 
 p11tee_config *p11tee_config_new(void)
@@ -23,20 +21,13 @@ p11tee_config *p11tee_config_new(void)
     return cfg;
 }
 
-static void api_secret_free(char *s)
-{
-    if (s != NULL) {
-        OPENSSL_cleanse(s, strlen(s));
-        free(s);
-    }
-}
-
 void api_config_clear(p11tee_config *cfg)
 {
     free(cfg->base_url);
-    api_secret_free(cfg->api_key);
+    secmem_free(cfg->api_key); /* secrets live in secret memory (src/common/secmem.c) */
     free(cfg->module);
-    api_secret_free(cfg->token); /* a URI may carry pin-value */
+    secmem_free(cfg->token); /* a URI may carry pin-value */
+    secmem_free(cfg->pin);
     free(cfg->policy_file);
     free(cfg->cacert);
     free(cfg->aci_report_url);
@@ -65,6 +56,7 @@ static const struct {
     {"api-key", offsetof(p11tee_config, api_key), 1},
     {"pkcs11-module", offsetof(p11tee_config, module), 0},
     {"pkcs11-token", offsetof(p11tee_config, token), 1},
+    {"pin", offsetof(p11tee_config, pin), 1},
     {"policy-file", offsetof(p11tee_config, policy_file), 0},
     {"cacert", offsetof(p11tee_config, cacert), 0},
     {"aci-report-url", offsetof(p11tee_config, aci_report_url), 0},
@@ -133,10 +125,11 @@ p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char
 
         if (strcmp(name, api_string_options[i].name) != 0)
             continue;
-        if (value != NULL && (copy = strdup(value)) == NULL)
+        if (value != NULL &&
+            (copy = api_string_options[i].secret ? secmem_strdup(value) : strdup(value)) == NULL)
             return err_set(err, P11TEE_E_NOMEM, "out of memory");
         if (api_string_options[i].secret)
-            api_secret_free(*field);
+            secmem_free(*field);
         else
             free(*field);
         *field = copy;
@@ -160,9 +153,10 @@ void p11tee_config_set_log(p11tee_config *cfg, p11tee_log_fn fn, void *userdata)
     cfg->log_ud = userdata;
 }
 
-static char *api_dup(const char *s, int *ok)
+/* A copy; `secret` ones go to secret memory. Clears *ok when out of memory. */
+static char *api_dup(const char *s, int secret, int *ok)
 {
-    char *d = s != NULL ? strdup(s) : NULL;
+    char *d = s == NULL ? NULL : secret ? secmem_strdup(s) : strdup(s);
 
     if (s != NULL && d == NULL)
         *ok = 0;
@@ -174,17 +168,18 @@ p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11t
     int ok = 1;
 
     *dst = *src;
-    dst->base_url = api_dup(src->base_url, &ok);
-    dst->api_key = api_dup(src->api_key, &ok);
-    dst->module = api_dup(src->module, &ok);
-    dst->token = api_dup(src->token, &ok);
-    dst->policy_file = api_dup(src->policy_file, &ok);
-    dst->cacert = api_dup(src->cacert, &ok);
-    dst->aci_report_url = api_dup(src->aci_report_url, &ok);
-    dst->proxy = api_dup(src->proxy, &ok);
-    dst->collateral_url = api_dup(src->collateral_url, &ok);
-    dst->collateral_root_crl_url = api_dup(src->collateral_root_crl_url, &ok);
-    dst->collateral_cache = api_dup(src->collateral_cache, &ok);
+    dst->base_url = api_dup(src->base_url, 0, &ok);
+    dst->api_key = api_dup(src->api_key, 1, &ok);
+    dst->module = api_dup(src->module, 0, &ok);
+    dst->token = api_dup(src->token, 1, &ok);
+    dst->pin = api_dup(src->pin, 1, &ok);
+    dst->policy_file = api_dup(src->policy_file, 0, &ok);
+    dst->cacert = api_dup(src->cacert, 0, &ok);
+    dst->aci_report_url = api_dup(src->aci_report_url, 0, &ok);
+    dst->proxy = api_dup(src->proxy, 0, &ok);
+    dst->collateral_url = api_dup(src->collateral_url, 0, &ok);
+    dst->collateral_root_crl_url = api_dup(src->collateral_root_crl_url, 0, &ok);
+    dst->collateral_cache = api_dup(src->collateral_cache, 0, &ok);
     ok &= api_token_config_copy(&src->tok, &dst->tok) == P11TEE_OK;
     if (!ok) {
         api_config_clear(dst);

@@ -83,7 +83,14 @@ p11tee_status api_judge(const p11tee_config *cfg, api_attestation *response,
         api_attestation_free(response);
         return rc;
     }
+    err_oom_reset();
     attest_evaluate(&response->ev, &with, a->policy->rules, &a->outcome);
+    /* An allocation that failed during the checks is not a verdict on the evidence. */
+    if (err_oom_seen()) {
+        api_attestation_free(response);
+        p11tee_attestation_free(a);
+        return err_set(err, P11TEE_E_NOMEM, "out of memory verifying the attestation");
+    }
     rc = api_attestation_seal(a, response, ex->model, nonce_hex, err);
     a->response.ev.native_error = a->response.native_error; /* it moved with the response */
     if (rc != P11TEE_OK) {
@@ -147,8 +154,8 @@ p11tee_status api_attest_model(p11tee_client *c, const char *model, p11tee_attes
     api_log(c, "* attesting %s with nonce %s", model, nonce_hex);
     rc = api_attest_http_error(&resp, api_get(c, path, &resp, err), err);
     if (rc == P11TEE_OK)
-        rc =
-            api_parse_attestation((const char *)resp.body.data, resp.body.len, model, &parsed, err);
+        rc = api_parse_attestation((const char *)resp.body.data, resp.body.len, model,
+                                   c->cfg.api_key, &parsed, err);
     net_response_free(&resp);
     if (rc != P11TEE_OK)
         return rc;
@@ -213,7 +220,8 @@ static p11tee_status flow_signature(p11tee_client *c, p11tee_attestation *a, con
         api_classify_error(resp.error_text, resp.error_type) == API_SERR_RECEIPT_GONE)
         rc = api_server_error_set(API_SERR_RECEIPT_GONE, resp.status, resp.error_text, rc, err);
     if (rc == P11TEE_OK)
-        rc = api_parse_signature((const char *)resp.body.data, resp.body.len, &sig, err);
+        rc = api_parse_signature((const char *)resp.body.data, resp.body.len, c->cfg.api_key, &sig,
+                                 err);
     net_response_free(&resp);
     if (rc != P11TEE_OK)
         return rc;
@@ -232,9 +240,12 @@ static p11tee_status flow_signature(p11tee_client *c, p11tee_attestation *a, con
         in.response = o->response;
         in.response_len = o->response_len;
     }
+    err_oom_reset();
     eth_verify_response(&in, &a->outcome.report, NULL);
     flow_receipt(a, &sig, request_id, o);
     api_signature_free(&sig);
+    if (err_oom_seen())
+        return err_set(err, P11TEE_E_NOMEM, "out of memory verifying the response signature");
     return api_attestation_judge(a, err);
 }
 

@@ -28,7 +28,8 @@ static p11tee_status models_get(p11tee_client *c, const char *type, api_model_li
     snprintf(path, sizeof(path), "/models%s%s", type ? "?type=" : "", type ? esc : "");
     rc = api_get(c, path, &resp, err);
     if (rc == P11TEE_OK)
-        rc = api_parse_models((const char *)resp.body.data, resp.body.len, out, err);
+        rc =
+            api_parse_models((const char *)resp.body.data, resp.body.len, c->cfg.api_key, out, err);
     net_response_free(&resp);
     return rc;
 }

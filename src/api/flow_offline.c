@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,20 @@ typedef struct flow_offline {
 
 static p11tee_status flow_offline_collateral(const char *path, flow_offline *f, p11tee_error *err)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp;
     size_t n = 0;
+    int oom;
 
+    errno = 0;
+    fp = fopen(path, "rb");
     f->collateral = fp != NULL ? malloc(TDX_COLLATERAL_MAX + 1) : NULL;
     if (f->collateral != NULL)
         n = fread(f->collateral, 1, TDX_COLLATERAL_MAX + 1, fp);
+    oom = f->collateral == NULL && errno == ENOMEM; /* fopen() or malloc() */
     if (fp != NULL)
         fclose(fp);
+    if (oom)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory reading collateral file %s", path);
     if (f->collateral == NULL || n > TDX_COLLATERAL_MAX)
         return err_set(err, P11TEE_E_IO, "cannot read collateral file %s (or it exceeds %d bytes)",
                        path, TDX_COLLATERAL_MAX);
@@ -134,9 +141,10 @@ p11tee_status api_attest_saved(const p11tee_config *cfg, api_policy *pol, const 
     if (rc == P11TEE_OK)
         rc = flow_saved_expect_of(&saved, ex, &f, err);
     if (rc == P11TEE_OK && saved.present)
-        rc = api_parse_attestation(saved.response.p, saved.response.len, f.ex.model, &parsed, err);
+        rc = api_parse_attestation(saved.response.p, saved.response.len, f.ex.model, cfg->api_key,
+                                   &parsed, err);
     else if (rc == P11TEE_OK)
-        rc = api_parse_attestation(json, len, f.ex.model, &parsed, err);
+        rc = api_parse_attestation(json, len, f.ex.model, cfg->api_key, &parsed, err);
     if (rc == P11TEE_OK && saved.aci_report.p != NULL) {
         parsed.ev.native_wanted = 1;
         parsed.ev.native_rc =
@@ -209,10 +217,12 @@ p11tee_status p11tee_quote_verify(const p11tee_config *cfg, const uint8_t *data,
         rc = api_judge_collateral(cfg, data, len, opts != NULL ? opts->collateral : NULL, a, &with,
                                   why, sizeof(why), err);
         /* A quote that cannot be read is recorded as a failed check: judge it like the rest. */
+        err_oom_reset();
         if (rc == P11TEE_OK)
             attest_evaluate_quote(data, len, &with, a->policy->rules, &a->outcome, &local);
         if (rc == P11TEE_OK)
-            rc = api_attestation_seal(a, NULL, NULL, NULL, err);
+            rc = err_oom_seen() ? err_set(err, P11TEE_E_NOMEM, "out of memory verifying the quote")
+                                : api_attestation_seal(a, NULL, NULL, NULL, err);
     }
     flow_offline_end(&f);
     if (rc != P11TEE_OK) {

@@ -6,7 +6,8 @@ libp11tee_core_la_SOURCES += src/api/api.h src/api/flow.h src/api/wire.h src/api
 	src/api/config.c src/api/http.c src/api/policy_ref.c src/api/report.c src/api/saved.c \
 	src/api/flight.c src/api/token.c src/api/token_report.h src/api/token_report.c \
 	src/api/token_check.c src/api/flow_models.c src/api/flow_attest.c src/api/flow_offline.c \
-	src/api/route.c src/api/chat_result.c src/api/chat_ctl.c src/api/sessions.c \
+	src/api/route.c src/api/chat_result.c src/api/chat_ctl.c src/api/chat_stream.h \
+	src/api/chat_stream.c src/api/sessions.c \
 	src/api/flow_chat.c src/api/collateral.c src/api/collateral_fetch.c src/api/config_check.c \
 	src/api/audit_log.c src/api/emit_policy.c \
 	src/api/client.c

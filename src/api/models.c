@@ -52,14 +52,15 @@ static p11tee_status model_parse_one(json_object *entry, api_model *m, p11tee_er
     return rc;
 }
 
-p11tee_status api_parse_models(const char *buf, size_t len, api_model_list *out, p11tee_error *err)
+p11tee_status api_parse_models(const char *buf, size_t len, const char *secret, api_model_list *out,
+                               p11tee_error *err)
 {
     json_object *data = NULL;
     size_t i, n;
     p11tee_status rc;
 
     memset(out, 0, sizeof(*out));
-    rc = sjson_parse(buf, len, SJSON_DOC_MAX, "models response", &out->root, err);
+    rc = sjson_parse_redacted(buf, len, SJSON_DOC_MAX, "models response", secret, &out->root, err);
     if (rc == P11TEE_OK)
         rc = sjson_get_obj(out->root, "data", json_type_array, 1, "models response", &data, err);
     if (rc != P11TEE_OK)

@@ -122,18 +122,27 @@ static void att_time(time_t t, char *out)
         out[0] = '\0';
 }
 
-/* The quote's FMSPC (`which` 0) or PCK CA (1), from its PCK certificate. */
-static void att_render_platform(const p11tee_attestation *a, size_t which, char *out)
+/*
+ * The quote's FMSPC (`which` 0) or PCK CA (1), from its PCK certificate; a
+ * quote without them leaves `out` empty, running out of memory is said.
+ */
+static p11tee_status att_render_platform(const p11tee_attestation *a, size_t which, char *out)
 {
     char fmspc[13], ca[16];
+    p11tee_error e;
+    p11tee_status rc;
 
-    if (attest_quote_platform(a->outcome.quote_buf, a->outcome.quote_len, fmspc, ca, NULL) ==
-        P11TEE_OK)
+    err_oom_reset();
+    rc = attest_quote_platform(a->outcome.quote_buf, a->outcome.quote_len, fmspc, ca, &e);
+    if (rc == P11TEE_OK)
         snprintf(out, API_ATT_TEXT_MAX, "%s", which == 0 ? fmspc : ca);
+    else if (err_oom_seen() || err_openssl_oom())
+        return P11TEE_E_NOMEM;
+    return P11TEE_OK;
 }
 
-/* The text of the rendered fields; "" when the outcome has no value for it. */
-static void att_render(p11tee_attestation *a, size_t i)
+/* The text of the rendered fields; "" when the outcome has no value for it. P11TEE_E_NOMEM. */
+static p11tee_status att_render(p11tee_attestation *a, size_t i)
 {
     const att_field *f = &att_fields[i];
     const attest_outcome *o = &a->outcome;
@@ -145,7 +154,7 @@ static void att_render(p11tee_attestation *a, size_t i)
     if (f->source == ATT_VM_GPUS && o->vm_num_gpus >= 0)
         snprintf(out, API_ATT_TEXT_MAX, "%d", o->vm_num_gpus);
     if (!o->has_quote)
-        return;
+        return P11TEE_OK;
     if (f->source == ATT_COLL_ISSUED && o->tdx.collateral_issued != 0)
         att_time(o->tdx.collateral_issued, out);
     else if (f->source == ATT_COLL_AGE && o->tdx.collateral_issued != 0)
@@ -154,11 +163,12 @@ static void att_render(p11tee_attestation *a, size_t i)
                      ? (long)((a->verified_at - o->tdx.collateral_issued) / 86400)
                      : 0L);
     else if (f->source == ATT_PLATFORM)
-        att_render_platform(a, f->offset, out);
+        return att_render_platform(a, f->offset, out);
     if (f->source == ATT_QUOTE_HEX)
         hex_encode((const uint8_t *)&o->quote + f->offset, f->size, out, API_ATT_TEXT_MAX);
     else if (f->source == ATT_QUOTE_VERSION)
         snprintf(out, API_ATT_TEXT_MAX, "%u", o->quote.version);
+    return P11TEE_OK;
 }
 
 p11tee_attestation *api_attestation_alloc(api_policy *pol)
@@ -184,7 +194,8 @@ p11tee_status api_attestation_seal(p11tee_attestation *a, api_attestation *respo
     if (nonce_hex != NULL)
         snprintf(a->nonce, sizeof(a->nonce), "%s", nonce_hex);
     for (i = 0; i < P11TEE_ARRAY_LEN(att_fields); i++)
-        att_render(a, i);
+        if (att_render(a, i) != P11TEE_OK)
+            return err_set(err, P11TEE_E_NOMEM, "out of memory reading the quote's platform");
     if (model != NULL && (a->model = strdup(model)) == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory keeping the attestation's model id");
     return P11TEE_OK;
@@ -299,30 +310,25 @@ p11tee_status p11tee_attestation_verdict(const p11tee_attestation *a, p11tee_err
     return a->verdict.code;
 }
 
-static void att_json_add(json_object *o, const char *key, json_object *v)
-{
-    if (v != NULL)
-        json_object_object_add(o, key, v);
-}
-
-static json_object *att_json_checks(const p11tee_attestation *a)
+/* The checks as a JSON array; `*ok` cleared when any part of it could not be made. */
+static json_object *att_json_checks(const p11tee_attestation *a, int *ok)
 {
     json_object *list = json_object_new_array();
     p11tee_check c;
     size_t i;
 
-    for (i = 0; p11tee_attestation_check(a, i, &c) == 0; i++) {
+    for (i = 0; p11tee_attestation_check(a, i, &c) == 0 && *ok; i++) {
         json_object *o = json_object_new_object();
 
-        att_json_add(o, "name", json_object_new_string(c.name));
-        att_json_add(o, "result", json_object_new_string(p11tee_check_result_name(c.result)));
-        att_json_add(o, "requirement",
-                     json_object_new_string(p11tee_requirement_name(c.requirement)));
-        att_json_add(o, "blocking", json_object_new_boolean(c.blocking));
-        att_json_add(o, "reason", sjson_new_string_valid(c.reason, strlen(c.reason)));
+        sjson_set(o, "name", json_object_new_string(c.name), ok);
+        sjson_set(o, "result", json_object_new_string(p11tee_check_result_name(c.result)), ok);
+        sjson_set(o, "requirement", json_object_new_string(p11tee_requirement_name(c.requirement)),
+                  ok);
+        sjson_set(o, "blocking", json_object_new_boolean(c.blocking), ok);
+        sjson_set(o, "reason", sjson_new_string_valid(c.reason, strlen(c.reason)), ok);
         if (c.result == P11TEE_CHECK_FAIL)
-            att_json_add(o, "error", json_object_new_string(p11tee_strerror(c.code)));
-        json_object_array_add(list, o);
+            sjson_set(o, "error", json_object_new_string(p11tee_strerror(c.code)), ok);
+        sjson_push(list, o, ok);
     }
     return list;
 }
@@ -330,24 +336,23 @@ static json_object *att_json_checks(const p11tee_attestation *a)
 char *p11tee_attestation_json(const p11tee_attestation *a)
 {
     json_object *root = json_object_new_object(), *fields = json_object_new_object();
+    int ok = 1;
     size_t i;
-    char *out;
 
-    att_json_add(root, "verdict",
-                 json_object_new_string(a->verdict.code == P11TEE_OK ? "pass" : "fail"));
+    sjson_set(root, "verdict",
+              json_object_new_string(a->verdict.code == P11TEE_OK ? "pass" : "fail"), &ok);
     if (a->verdict.code != P11TEE_OK)
-        att_json_add(root, "error",
-                     sjson_new_string_valid(a->verdict.message, strlen(a->verdict.message)));
-    att_json_add(root, "checks", att_json_checks(a));
+        sjson_set(root, "error",
+                  sjson_new_string_valid(a->verdict.message, strlen(a->verdict.message)), &ok);
+    sjson_set(root, "checks", att_json_checks(a, &ok), &ok);
     for (i = 0; i < P11TEE_ARRAY_LEN(att_fields); i++) {
         const char *v = att_value(a, i);
 
         if (v != NULL)
-            att_json_add(fields, att_fields[i].name, sjson_new_string_valid(v, strlen(v)));
+            sjson_set(fields, att_fields[i].name, sjson_new_string_valid(v, strlen(v)), &ok);
     }
-    att_json_add(root, "fields", fields);
-    out = strdup(json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(root);
-    return out;
+    sjson_set(root, "fields", fields, &ok);
+    return sjson_finish(
+        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE,
+        ok);
 }

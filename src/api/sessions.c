@@ -72,7 +72,9 @@ static api_session *session_lookup_locked(p11tee_client *c, const char *model, i
 
         if (s == NULL || strcmp(s->model, model) != 0 || s->e2ee != e2ee)
             continue;
-        if (now - s->created < c->cfg.session_ttl_s)
+        /* A session that remembered many envelopes (to refuse replays) is re-keyed too. */
+        if (now - s->created < c->cfg.session_ttl_s &&
+            (s->e2ee_session == NULL || !e2ee_session_worn(s->e2ee_session)))
             return api_session_ref(s);
         c->sessions[i] = NULL;
         drops->s[drops->n++] = s;

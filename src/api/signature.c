@@ -44,14 +44,14 @@ static p11tee_status sig_payload(api_signature *out, p11tee_error *err)
     return P11TEE_OK;
 }
 
-p11tee_status api_parse_signature(const char *buf, size_t len, api_signature *out,
-                                  p11tee_error *err)
+p11tee_status api_parse_signature(const char *buf, size_t len, const char *secret,
+                                  api_signature *out, p11tee_error *err)
 {
     json_object *sig = NULL;
     p11tee_status rc;
 
     memset(out, 0, sizeof(*out));
-    rc = sjson_parse(buf, len, SIG_DOC_MAX, WHAT, &out->root, err);
+    rc = sjson_parse_redacted(buf, len, SIG_DOC_MAX, WHAT, secret, &out->root, err);
     if (rc == P11TEE_OK && !json_object_is_type(out->root, json_type_object))
         rc = err_set(err, P11TEE_E_JSON_FIELD, "signature response is not a JSON object");
     if (rc == P11TEE_OK)

@@ -107,6 +107,7 @@ p11tee_status api_hsm_config(const p11tee_config *cfg, const char *purpose, hsm_
                        purpose);
     hc->module = cfg->module;
     hc->token = cfg->token;
+    hc->pin = cfg->pin;
     hc->module_word = cfg->tok.module_origin;
     hc->token_word = cfg->tok.token_origin;
     hc->force_word = cfg->tok.force_origin;

@@ -42,8 +42,15 @@ typedef struct api_model_list {
     size_t count;
 } api_model_list;
 
-/* Capability flags are trusted, not the id prefix; E2EE implies TEE. */
-p11tee_status api_parse_models(const char *buf, size_t len, api_model_list *out, p11tee_error *err);
+/*
+ * Capability flags are trusted, not the id prefix; E2EE implies TEE. Every
+ * parser of a response here (models, attestation, signature) redacts `secret`
+ * (the API key; may be NULL) from every string of the response before it
+ * reads a field, so nothing the response makes us show or serialise can
+ * carry it.
+ */
+p11tee_status api_parse_models(const char *buf, size_t len, const char *secret, api_model_list *out,
+                               p11tee_error *err);
 void api_model_list_free(api_model_list *l);
 const api_model *api_model_find(const api_model_list *l, const char *id);
 
@@ -89,7 +96,7 @@ typedef struct api_attestation {
  * Nothing is judged here: presence and types only; attest/ decides.
  */
 p11tee_status api_parse_attestation(const char *buf, size_t len, const char *want_model,
-                                    api_attestation *out, p11tee_error *err);
+                                    const char *secret, api_attestation *out, p11tee_error *err);
 void api_attestation_free(api_attestation *a);
 /* Parse the native ACI report `buf` into `a` (a copy is kept). P11TEE_E_JSON*, NOMEM. */
 p11tee_status api_attestation_add_native(api_attestation *a, const char *buf, size_t len,
@@ -109,8 +116,8 @@ typedef struct api_signature {
     char text_built[260]; /* "<request_hash>:<response_hash>" of the payload form */
 } api_signature;
 
-p11tee_status api_parse_signature(const char *buf, size_t len, api_signature *out,
-                                  p11tee_error *err);
+p11tee_status api_parse_signature(const char *buf, size_t len, const char *secret,
+                                  api_signature *out, p11tee_error *err);
 void api_signature_free(api_signature *s);
 
 /* ---- chat.c: chat completion responses ------------------------------------ */

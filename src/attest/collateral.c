@@ -45,7 +45,7 @@ static X509_CRL *crl_from_hex(const char *hex, size_t len)
             crl = NULL;
         }
     }
-    ERR_clear_error();
+    err_openssl_clear();
     free(der);
     return crl;
 }
@@ -129,7 +129,7 @@ const char *tdx_crl_problem(X509_CRL *crl, X509 *issuer, time_t at)
     if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
         return "its issuer is not the CA it should come from";
     ok = X509_CRL_verify(crl, X509_get0_pubkey(issuer)) == 1;
-    ERR_clear_error();
+    err_openssl_clear();
     if (!ok)
         return "its signature does not verify";
     if (!crl_current(crl, at))

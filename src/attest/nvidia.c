@@ -275,7 +275,7 @@ static int der_next(der *d, int *tag, int *cls, der *content)
     if (d->p >= d->end)
         return 0;
     ret = ASN1_get_object(&q, &len, tag, cls, d->end - d->p);
-    ERR_clear_error();
+    err_openssl_clear();
     if ((ret & 0x80) || ret == 0x21 || len < 0 || len > d->end - q)
         return 0;
     content->p = q;
@@ -352,7 +352,7 @@ p11tee_status nv_cert_fwid(X509 *cert, uint8_t out[NV_FWID_BYTES], p11tee_error 
     ASN1_OCTET_STRING *v;
 
     ASN1_OBJECT_free(oid);
-    ERR_clear_error();
+    err_openssl_clear();
     if (at < 0)
         return err_set(err, P11TEE_E_NVIDIA_FWID,
                        "the leaf certificate has no FWID extension (2.23.133.5.4.1)");

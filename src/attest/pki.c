@@ -25,6 +25,35 @@
 
 #include "attest/pki.h"
 
+/*
+ * OpenSSL reads a certificate whose public key does not decode without an
+ * error (the key may be of a kind it does not know) and forgets why: decode
+ * each such key again, and if it decodes now, or cannot be tried for want
+ * of memory, the first attempt ran out of memory and the verdicts that
+ * follow would be about the allocator, not the chain.
+ */
+static void certs_note_lost_keys(STACK_OF(X509) *certs)
+{
+    for (int i = 0; i < sk_X509_num(certs); i++) {
+        X509 *c = sk_X509_value(certs, i);
+        unsigned char *der = NULL;
+        const unsigned char *p;
+        EVP_PKEY *key;
+        int n;
+
+        if (X509_get0_pubkey(c) != NULL)
+            continue;
+        n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c), &der);
+        p = der;
+        key = n > 0 ? d2i_PUBKEY(NULL, &p, n) : NULL;
+        if (key != NULL || n <= 0 || err_openssl_oom())
+            err_oom_note();
+        EVP_PKEY_free(key);
+        OPENSSL_free(der);
+        err_openssl_clear();
+    }
+}
+
 STACK_OF(X509) *attest_certs_from_pem(const char *pem, size_t len)
 {
     STACK_OF(X509) *certs;
@@ -41,15 +70,18 @@ STACK_OF(X509) *attest_certs_from_pem(const char *pem, size_t len)
     if (bio == NULL || certs == NULL) {
         BIO_free(bio);
         sk_X509_free(certs);
+        err_oom_note();
         return NULL;
     }
     while ((c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
         if (!sk_X509_push(certs, c)) {
             X509_free(c);
+            err_oom_note();
             break;
         }
     /* The loop ends on "no start line": not an error. */
-    ERR_clear_error();
+    err_openssl_clear();
+    certs_note_lost_keys(certs);
     BIO_free(bio);
     if (sk_X509_num(certs) == 0) {
         sk_X509_free(certs);
@@ -220,7 +252,7 @@ int attest_chain_verify(const attest_trust *t, X509 *leaf, STACK_OF(X509) *untru
                  subject[0] ? subject : "?", X509_STORE_CTX_get_error_depth(ctx));
     }
 done:
-    ERR_clear_error();
+    err_openssl_clear();
     sk_X509_free(inter);
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(store);
@@ -244,7 +276,7 @@ int attest_ecdsa_verify_raw(EVP_PKEY *key, const char *digest, const uint8_t *ms
     if (derlen > 0 && md != NULL &&
         EVP_DigestVerifyInit_ex(md, NULL, digest, NULL, NULL, key, NULL) == 1)
         ok = EVP_DigestVerify(md, der, (size_t)derlen, msg, len) == 1;
-    ERR_clear_error();
+    err_openssl_clear();
     OPENSSL_free(der);
     EVP_MD_CTX_free(md);
     BN_free(r);

@@ -158,7 +158,8 @@ p11tee_status policy_read(const char *base_dir, const char *name, size_t max, ch
         snprintf(path, sizeof(path), "%s/%s", base_dir, name);
     f = fopen(path, "rb");
     if (f == NULL)
-        return err_set(err, P11TEE_E_POLICY, "cannot open %s: %s", path, strerror(errno));
+        return err_set(err, errno == ENOMEM ? P11TEE_E_NOMEM : P11TEE_E_POLICY,
+                       "cannot open %s: %s", path, strerror(errno));
     d = malloc(max + 1);
     if (d == NULL) {
         fclose(f);
@@ -189,6 +190,8 @@ static p11tee_status policy_root_path(const char *base_dir, const char *file, ch
     else
         snprintf(path, sizeof(path), "%s/%s", base_dir, file);
     abs = realpath(path, NULL);
+    if (abs == NULL && errno == ENOMEM)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory resolving %s", path);
     if (abs == NULL)
         return err_set(err, P11TEE_E_POLICY, "cannot resolve %s: %s", path, strerror(errno));
     grown = realloc(*files, have + strlen(abs) + 2);
@@ -220,9 +223,14 @@ static p11tee_status policy_add_root(const char *base_dir, const char *file, cha
     bio = BIO_new_mem_buf(data, (int)len);
     cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
-    ERR_clear_error();
     if (cert == NULL) {
         free(data);
+        /* A certificate that could not be built for want of memory is not a bad file. */
+        if (bio == NULL || err_openssl_oom()) {
+            err_openssl_clear();
+            return err_set(err, P11TEE_E_NOMEM, "out of memory reading test root %s", file);
+        }
+        err_openssl_clear();
         return err_set(err, P11TEE_E_POLICY, "test root %s holds no PEM certificate", file);
     }
     X509_free(cert);
@@ -391,7 +399,7 @@ p11tee_status attest_policy_parse(const char *json, size_t len, const char *base
     *out = NULL;
     rc = sjson_parse(json, len, POLICY_FILE_MAX, "policy", &root, &jerr);
     if (rc != P11TEE_OK)
-        return err_set(err, P11TEE_E_POLICY, "%s", jerr.message);
+        return err_set(err, rc == P11TEE_E_NOMEM ? rc : P11TEE_E_POLICY, "%s", jerr.message);
     if (!json_object_is_type(root, json_type_object)) {
         json_object_put(root);
         return err_set(err, P11TEE_E_POLICY, "policy must be a JSON object");

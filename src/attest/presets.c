@@ -20,13 +20,16 @@
  * The strict preset: the default, and everything the live service can prove
  * beyond the quote is required too: the event log's replay and the
  * app_compose it measures, the ACI envelope and keyset, their anchor in the
- * operator's own quote (aci-report-url), receipts and the verified upstream.
+ * operator's own quote (aci-report-url), receipts and the verified upstream,
+ * and a response signature over the exact response kept (--save-exchange:
+ * the legacy stream authenticates each field alone, so only this hash shows
+ * a dropped or reordered field).
  */
 static const char *const policy_strict_required[] = {
     "app_compose.binding", "tdx.rtmr3.replay", "aci.*",
     "aci.agree.*",         "aci.keyset.*",     "aci.native.*",
     "receipt.signature",   "receipt.keyset",   "receipt.chat_id",
-    "receipt.anchor",      "upstream.*",
+    "receipt.anchor",      "upstream.*",       "signature.response_hash",
 };
 
 /*

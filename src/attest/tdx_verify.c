@@ -98,7 +98,7 @@ static EVP_PKEY *p256_from_raw(const uint8_t xy[TDX_ECDSA_KEY_BYTES])
     if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
         EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
         key = NULL;
-    ERR_clear_error();
+    err_openssl_clear();
     EVP_PKEY_CTX_free(ctx);
     return key;
 }
@@ -284,7 +284,7 @@ static void check_qe_signature(const tdx_quote *q, STACK_OF(X509) *certs, attest
     else
         attest_report_add(rep, ATTEST_CK_TDX_QE_SIGNATURE, P11TEE_CHECK_PASS, P11TEE_OK,
                           "PCK leaf key signed the 384-byte QE report");
-    ERR_clear_error();
+    err_openssl_clear();
 }
 
 static int cn_is(X509 *cert, const char *a, const char *b)

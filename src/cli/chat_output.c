@@ -239,6 +239,8 @@ static void chat_result_notes(const chat_state *st, const p11tee_chat_result *re
                  : "not end-to-end encrypted",
              st->plaintext ? ", SOME FIELDS ARRIVED UNENCRYPTED" : "",
              dropped ? ", REASONING ARRIVED UNENCRYPTED (dropped)" : "");
+    if (p11tee_chat_result_integrity(res) != NULL)
+        cli_note("stream integrity: %s", p11tee_chat_result_integrity(res));
 }
 
 int chat_finish(p11tee_status rc, const p11tee_error *err, chat_state *st, p11tee_chat_result *res)

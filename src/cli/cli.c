@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/process.h"
 
 void cli_put_text(FILE *out, const char *text, size_t len, unsigned flags)
 {
@@ -115,6 +116,7 @@ enum {
     OPT_MAX_TIME,
     OPT_FORCE_FINAL_PIN_TRY,
     OPT_ACI_REPORT_URL,
+    OPT_ALLOW_CORE_DUMPS,
 };
 
 const struct option cli_global_options[] = {
@@ -130,6 +132,7 @@ const struct option cli_global_options[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-time", required_argument, NULL, OPT_MAX_TIME},
     {"force-final-pin-try", no_argument, NULL, OPT_FORCE_FINAL_PIN_TRY},
+    {"allow-core-dumps", no_argument, NULL, OPT_ALLOW_CORE_DUMPS},
     {"verbose", no_argument, NULL, 'v'},
     {NULL, 0, NULL, 0},
 };
@@ -236,6 +239,7 @@ int cli_global_option(cli_global *g, int opt, const char *arg)
     case OPT_IDLE_TIMEOUT: return cli_seconds("idle-timeout", arg, &g->idle_timeout);
     case OPT_MAX_TIME: return cli_seconds("max-time", arg, &g->max_time);
     case OPT_FORCE_FINAL_PIN_TRY: g->force_final_pin_try = 1; return 1;
+    case OPT_ALLOW_CORE_DUMPS: cli_process_allow_core_dumps(); return 1;
     case 'v': g->verbose++; return 1;
     default: return 0;
     }

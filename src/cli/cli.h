@@ -67,6 +67,19 @@ typedef struct cli_values {
 /* getopt_long values of a command's table rows: CLI_OPT_OWN + row. */
 #define CLI_OPT_OWN 1100
 
+/*
+ * A server can keep a stream alive forever, a byte within every idle
+ * period. Someone at a terminal sees that and stops it; a script would wait
+ * forever. So when stdout is not a terminal, a whole chat is limited to
+ * this many seconds unless --max-time says otherwise (0: no limit).
+ */
+#define CLI_BATCH_MAX_TIME_S 900
+
+/* The longest API key file p11tee reads. */
+#define CLI_API_KEY_MAX 4096
+#define CLI_STR_(x)     #x
+#define CLI_STR(x)      CLI_STR_(x)
+
 /* Options every subcommand accepts. */
 typedef struct cli_global {
     const char *base_url;
@@ -182,6 +195,19 @@ int cli_config_apply(p11tee_config *cfg, const cli_opt *t, size_t n, const cli_v
 /* Numbers of settings; -1 after saying what is wrong. */
 int cli_parse_number(const char *name, const char *value, double max, double *out);
 int cli_parse_seconds(const char *name, const char *value, long *ms);
+
+/*
+ * A server can keep a stream alive forever, a byte within every idle
+ * period. Someone at a terminal sees that and stops it; a script would wait
+ * forever. So when stdout is not a terminal, a whole chat is limited to
+ * this many seconds unless --max-time says otherwise (0: no limit).
+ */
+#define CLI_BATCH_MAX_TIME_S 900
+
+/* The longest API key file p11tee reads. */
+#define CLI_API_KEY_MAX 4096
+#define CLI_STR_(x)     #x
+#define CLI_STR(x)      CLI_STR_(x)
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

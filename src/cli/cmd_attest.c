@@ -154,7 +154,7 @@ int cmd_attest(cli_global *g, int argc, char **argv)
     p11tee_offline_options o;
     attest_files files = {NULL, NULL};
     const char *input = NULL;
-    int opt, json = 0, rc, offline_only = 0;
+    int opt, r, json = 0, offline_only = 0;
 
     memset(&o, 0, sizeof(o));
     cli_options(own, opts);
@@ -185,8 +185,8 @@ int cmd_attest(cli_global *g, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         default:
-            if ((rc = cli_other_option(g, opt, attest_help)) >= 0)
-                return rc;
+            if ((r = cli_other_option(g, opt, attest_help)) >= 0)
+                return r;
         }
     }
     if (input != NULL && optind == argc)

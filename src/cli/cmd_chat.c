@@ -47,7 +47,10 @@ static const char chat_help[] =
     "                       the chat relied on to DIR/attestation.json (mode 0600), for\n"
     "                       p11tee signature --attestation ... --request ... --response ...\n"
     "The decrypted answer goes to stdout; reasoning, the verification summary and the\n"
-    "request id go to stderr. A failed write to stdout stops the stream at once.\n";
+    "request id go to stderr. A failed write to stdout stops the stream at once.\n"
+    "When stdout is not a terminal, a chat takes " CLI_STR(
+        CLI_BATCH_MAX_TIME_S) " s at most\n"
+                              "unless --max-time says otherwise (0: no limit).\n";
 
 /*
  * What must hold locally: the API key; the token too when one is configured
@@ -120,6 +123,26 @@ static void chat_library_options(p11tee_config *cfg, const chat_opts *o)
 }
 
 /*
+ * A chat whose stdout is not a terminal has a total limit unless one was
+ * set (CLI_BATCH_MAX_TIME_S: a server can keep a stream alive forever).
+ */
+static void chat_batch_limit(const cli_global *g, p11tee_config *cfg)
+{
+    cli_setting t;
+    char ms[24];
+
+    cli_setting_get(g, CLI_K_TIMEOUT, &t);
+    if (t.value != NULL || isatty(STDOUT_FILENO))
+        return;
+    snprintf(ms, sizeof(ms), "%d", CLI_BATCH_MAX_TIME_S * 1000);
+    p11tee_config_set(cfg, "timeout-ms", ms, NULL);
+    if (g->verbose > 0)
+        cli_note("* stdout is not a terminal: the chat may take %d s at most "
+                 "(--max-time S to change, 0 for no limit)",
+                 CLI_BATCH_MAX_TIME_S);
+}
+
+/*
  * The request text, read after the local checks: --request, or --messages
  * and the prompt. NULL after saying why; `*model` for --request.
  */
@@ -184,6 +207,7 @@ static int chat_run(cli_global *g, chat_opts *o, int argc, char **argv)
     if ((cfg = cli_config(g, &rc)) == NULL)
         return rc;
     chat_library_options(cfg, o);
+    chat_batch_limit(g, cfg);
     if ((rc = cli_config_check(cfg, chat_checks(g, o, o->model))) != CLI_EXIT_OK)
         goto out;
     chat_warn_plaintext(g, o->allow_plaintext);

@@ -76,7 +76,7 @@ int cmd_models(cli_global *g, int argc, char **argv)
                                         {NULL, 0, NULL, 0}};
     struct option opts[CLI_OPTIONS_MAX];
     const char *type = NULL;
-    int opt, e2ee = 0, tee = 0, json = 0, rc = CLI_EXIT_OK;
+    int opt, r, e2ee = 0, tee = 0, json = 0, rc = CLI_EXIT_OK;
     p11tee_client *client;
     p11tee_models *list = NULL;
     p11tee_error err;
@@ -89,8 +89,8 @@ int cmd_models(cli_global *g, int argc, char **argv)
         case 't': type = optarg; break;
         case 'j': json = 1; break;
         default:
-            if ((rc = cli_other_option(g, opt, models_help)) >= 0)
-                return rc;
+            if ((r = cli_other_option(g, opt, models_help)) >= 0)
+                return r;
         }
     }
     if (optind != argc || (e2ee && tee)) {

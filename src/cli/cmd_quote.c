@@ -29,7 +29,7 @@ int cmd_quote(cli_global *g, int argc, char **argv)
     p11tee_status verdict;
     char *data = NULL, title[512];
     size_t len = 0;
-    int opt, json = 0, rc = CLI_EXIT_OK;
+    int opt, r, json = 0, rc = CLI_EXIT_OK;
 
     memset(&o, 0, sizeof(o));
     cli_options(own, opts);
@@ -42,8 +42,8 @@ int cmd_quote(cli_global *g, int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         default:
-            if ((rc = cli_other_option(g, opt, quote_help)) >= 0)
-                return rc;
+            if ((r = cli_other_option(g, opt, quote_help)) >= 0)
+                return r;
         }
     }
     if (optind != argc - 1) {

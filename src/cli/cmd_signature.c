@@ -40,7 +40,7 @@ int cmd_signature(cli_global *g, int argc, char **argv)
     p11tee_error err;
     p11tee_status verdict;
     char *req = NULL, *resp = NULL, *att = NULL, title[512];
-    int opt, json = 0, rc = CLI_EXIT_OK;
+    int opt, r, json = 0, rc = CLI_EXIT_OK;
 
     memset(&o, 0, sizeof(o));
     cli_options(own, opts);
@@ -52,8 +52,8 @@ int cmd_signature(cli_global *g, int argc, char **argv)
         case 'a': att_file = optarg; break;
         case 'j': json = 1; break;
         default:
-            if ((rc = cli_other_option(g, opt, signature_help)) >= 0)
-                return rc;
+            if ((r = cli_other_option(g, opt, signature_help)) >= 0)
+                return r;
         }
     }
     if (model == NULL || optind != argc - 1) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/process.h"
 
 static const struct {
     const char *name;
@@ -33,32 +34,42 @@ static void usage(FILE *out)
     fprintf(out, "Usage: p11tee [global options] COMMAND [options] [arguments]\n\nCommands:\n");
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nGlobal options (also accepted after COMMAND):\n"
-                 "  --base-url URL        API base URL ($VENICE_BASE_URL; default "
-                 "https://api.venice.ai/api/v1)\n"
-                 "  --api-key-file FILE   read the API key from FILE (default: $API_KEY_VENICE)\n"
-                 "  --token URI           PKCS#11 token URI or label ($P11TEE_TOKEN); PIN via\n"
-                 "                        pin-source=file:PATH in the URI, $P11TEE_PIN, or typed\n"
-                 "                        on the terminal when asked\n"
-                 "  --module PATH         PKCS#11 module ($P11TEE_MODULE; or module-path= /\n"
-                 "                        module-name= in the token URI)\n"
-                 "  --force-final-pin-try log in even when the token allows one more PIN try\n"
-                 "  --policy FILE|PRESET  attestation policy file (p11tee-policy(5)) or preset:\n"
-                 "                        default (without --policy), strict,\n"
-                 "                        strict-with-collateral\n"
-                 "  --cacert FILE         trust this CA in addition to the system roots\n"
-                 "  --aci-report-url URL  the gateway operator's native ACI report, fetched\n"
-                 "                        with each attestation's nonce (never the API key)\n"
-                 "  --proxy URL           proxy for https:// (default: $https_proxy)\n"
-                 "  --connect-timeout S   connect timeout in seconds (default 10)\n"
-                 "  --idle-timeout S      longest silence inside a response (default 60)\n"
-                 "  --max-time S          limit for a whole request (default: none)\n"
-                 "  -v, --verbose         diagnostics on stderr (never the API key or the PIN)\n"
-                 "  -h, --help            this help; COMMAND --help for a command's options\n"
-                 "  --version             print the version\n"
-                 "\nSettings also come from " SYSCONFDIR "/p11tee/config and\n"
-                 "~/.config/p11tee/config ($P11TEE_CONFIG); p11tee config shows them all.\n"
-                 "Run 'man p11tee' for exit codes and examples.\n");
+    fprintf(
+        out,
+        "\nGlobal options (also accepted after COMMAND):\n"
+        "  --base-url URL        API base URL ($VENICE_BASE_URL; default "
+        "https://api.venice.ai/api/v1)\n"
+        "  --api-key-file FILE   read the API key from FILE (default: $API_KEY_VENICE)\n"
+        "  --token URI           PKCS#11 token URI or label ($P11TEE_TOKEN); PIN via\n"
+        "                        pin-source=file:PATH in the URI, $P11TEE_PIN, or typed\n"
+        "                        on the terminal when asked\n"
+        "  --module PATH         PKCS#11 module ($P11TEE_MODULE; or module-path= /\n"
+        "                        module-name= in the token URI)\n"
+        "  --force-final-pin-try log in even when the token allows one more PIN try\n"
+        "  --policy FILE|PRESET  attestation policy file (p11tee-policy(5)) or preset:\n"
+        "                        default (without --policy), strict,\n"
+        "                        strict-with-collateral\n"
+        "  --cacert FILE         trust this CA in addition to the system roots\n"
+        "  --aci-report-url URL  the gateway operator's native ACI report, fetched\n"
+        "                        with each attestation's nonce (never the API key)\n"
+        "  --proxy URL           proxy for https:// (default: $https_proxy)\n"
+        "  --connect-timeout S   connect timeout in seconds (default 10)\n"
+        "  --idle-timeout S      longest silence inside a response (default 60)\n"
+        "  --max-time S          limit for a whole request, 0 for none (default: none;\n"
+        "                        " CLI_STR(
+            CLI_BATCH_MAX_TIME_S) " for a chat whose stdout is not a terminal)\n"
+                                  "  --allow-core-dumps    let this run dump core (for debugging: "
+                                  "a core holds\n"
+                                  "                        decrypted text and the token session)\n"
+                                  "  -v, --verbose         diagnostics on stderr (never the API "
+                                  "key or the PIN)\n"
+                                  "  -h, --help            this help; COMMAND --help for a "
+                                  "command's options\n"
+                                  "  --version             print the version\n"
+                                  "\nSettings also come from " SYSCONFDIR "/p11tee/config and\n"
+                                  "~/.config/p11tee/config ($P11TEE_CONFIG); p11tee config shows "
+                                  "them all.\n"
+                                  "Run 'man p11tee' for exit codes and examples.\n");
 }
 
 /*
@@ -100,6 +111,7 @@ int main(int argc, char **argv)
     size_t i;
     int opt, r;
 
+    cli_process_harden(); /* before anything holds a secret */
     memset(&g, 0, sizeof(g));
     signal(SIGPIPE, SIG_IGN);
     cli_options(own, opts);

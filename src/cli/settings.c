@@ -10,10 +10,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/process.h"
 
 /* What the command line gave for key `k`; seconds become the key's milliseconds. */
 static const char *setting_flag(const cli_global *g, int k, char *buf, size_t cap)
@@ -83,35 +86,89 @@ static void setting_word(const cli_setting *s, int k, char *out, size_t cap)
 }
 
 /*
+ * Read the API key file into `buf` without stdio (whose buffer would keep a
+ * copy in the heap after fclose()); "-" is stdin. The key's length, or -1
+ * after saying why.
+ */
+static ssize_t cli_read_key_file(const char *path, char *buf, size_t cap)
+{
+    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    size_t n = 0;
+    ssize_t r = 0;
+
+    if (fd < 0) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (n < cap && (r = read(fd, buf + n, cap - n)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            break;
+        n += (size_t)r;
+    }
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (r < 0 || n == cap) {
+        explicit_bzero(buf, cap);
+        if (r < 0)
+            cli_error("cannot read %s: %s", path, strerror(errno));
+        else
+            cli_error("%s is larger than %zu bytes", path, cap - 1);
+        return -1;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
+    buf[n] = '\0';
+    return (ssize_t)n;
+}
+
+/*
  * The API key: from api-key-file or $API_KEY_VENICE, whichever comes from
  * the stronger source (--api-key-file beats the variable, which beats a
- * file's api-key-file). Never from argv. 0, or the exit code of a failure.
+ * file's api-key-file). Never from argv; $API_KEY_VENICE is wiped from the
+ * environment once read. 0, or the exit code of a failure.
  */
 static int cli_api_key(const cli_global *g, p11tee_config *cfg)
 {
     cli_setting file, env;
     p11tee_error err;
-    char *key;
-    size_t len = 0;
-    int rc;
+    char key[CLI_API_KEY_MAX + 1];
+    int rc = 0;
 
     cli_setting_get(g, CLI_K_API_KEY_FILE, &file);
     cli_setting_get(g, CLI_K_API_KEY, &env);
     p11tee_error_clear(&err);
-    if (file.value == NULL || env.layer > file.layer)
-        return env.value != NULL && p11tee_config_set(cfg, "api-key", env.value, &err) != P11TEE_OK
-                   ? cli_fail(&err)
-                   : 0;
+    if (file.value == NULL || env.layer > file.layer) {
+        if (env.value != NULL && p11tee_config_set(cfg, "api-key", env.value, &err) != P11TEE_OK)
+            rc = cli_fail(&err);
+        cli_env_forget("API_KEY_VENICE");
+        return rc;
+    }
+    cli_env_forget("API_KEY_VENICE");
     if (strcmp(file.value, "-") != 0 && cli_file_private(file.value, "the API key file") != 0)
         return CLI_EXIT_GENERAL;
-    key = cli_read_file(file.value, 4096, &len);
-    if (key == NULL)
+    if (cli_read_key_file(file.value, key, sizeof(key)) < 0)
         return CLI_EXIT_GENERAL;
-    while (len > 0 && (key[len - 1] == '\n' || key[len - 1] == '\r' || key[len - 1] == ' '))
-        key[--len] = '\0';
     rc = p11tee_config_set(cfg, "api-key", key, &err) != P11TEE_OK ? cli_fail(&err) : 0;
-    memset(key, 0, len);
-    free(key);
+    explicit_bzero(key, sizeof(key));
+    return rc;
+}
+
+/*
+ * $P11TEE_PIN, handed to the library (which keeps it out of core dumps) and
+ * wiped from the environment; the token URI's pin-source still comes first.
+ */
+static int cli_pin(p11tee_config *cfg)
+{
+    const char *env = getenv("P11TEE_PIN");
+    p11tee_error err;
+    int rc = 0;
+
+    p11tee_error_clear(&err);
+    if (env != NULL && env[0] != '\0' && p11tee_config_set(cfg, "pin", env, &err) != P11TEE_OK)
+        rc = cli_fail(&err);
+    cli_env_forget("P11TEE_PIN");
     return rc;
 }
 
@@ -197,7 +254,7 @@ p11tee_config *cli_config(const cli_global *g, int *exit_code)
         p11tee_config_free(cfg);
         return NULL;
     }
-    if ((rc = cli_api_key(g, cfg)) != 0) {
+    if ((rc = cli_api_key(g, cfg)) != 0 || (rc = cli_pin(cfg)) != 0) {
         *exit_code = rc;
         p11tee_config_free(cfg);
         return NULL;

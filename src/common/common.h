@@ -37,10 +37,34 @@ void err_detail(p11tee_error *err, const char *fmt, ...) P11TEE_PRINTF(2, 3);
 
 /*
  * Like err_set(), and moves OpenSSL's error queue of this thread into
- * err->detail ("lib:reason; lib:reason"), leaving the queue empty.
+ * err->detail ("lib:reason; lib:reason"), leaving the queue empty. When the
+ * failure was an allocation (err_openssl_oom()) the code is P11TEE_E_NOMEM
+ * instead, and the message says so: out of memory is never a crypto verdict.
  */
 p11tee_status err_openssl(p11tee_error *err, p11tee_status code, const char *fmt, ...)
     P11TEE_PRINTF(3, 4);
+
+/*
+ * 1 when the OpenSSL call that just failed ran out of memory: errno is
+ * ENOMEM (set errno to 0 before the call) or the newest error on the queue
+ * is ERR_R_MALLOC_FAILURE. Tells "out of memory" from "invalid input" where
+ * OpenSSL gives both the same return value.
+ */
+int err_openssl_oom(void);
+
+/*
+ * This thread's memory of a failed allocation, for long computations (an
+ * attestation's every check) that record failures as verdicts: reset it
+ * before, ask it after, and answer P11TEE_E_NOMEM instead of a verdict if
+ * it saw one. err_set() with P11TEE_E_NOMEM, err_openssl_oom() and
+ * err_openssl_clear() feed it; errno ENOMEM counts too.
+ */
+void err_oom_reset(void);
+int err_oom_seen(void);
+/* Tell it of an allocation failure found out some other way. */
+void err_oom_note(void);
+/* ERR_clear_error(), noting an allocation failure among the errors it drops or in errno. */
+void err_openssl_clear(void);
 
 /*
  * A growable byte buffer that refuses to grow past `max` bytes, so that no
@@ -93,6 +117,13 @@ p11tee_status sjson_parse(const char *buf, size_t len, size_t max, const char *w
 p11tee_status sjson_raw_member(const char *buf, size_t len, size_t max, const char *what,
                                const char *key, strview *out, p11tee_error *err);
 
+/*
+ * sjson_parse(), then redact_json() with `secret` (the API key; NULL: none),
+ * for every response whose strings may be shown or serialised.
+ */
+p11tee_status sjson_parse_redacted(const char *buf, size_t len, size_t max, const char *what,
+                                   const char *secret, json_object **out, p11tee_error *err);
+
 /* A reusable parser for many small documents (stream chunks). */
 typedef struct sjson_parser sjson_parser;
 sjson_parser *sjson_parser_new(void);
@@ -140,7 +171,65 @@ p11tee_status jcs_sha256(json_object *v, uint8_t digest[32], p11tee_error *err);
  */
 int jcs_format_double(double x, char out[JCS_NUMBER_MAX]);
 
+/* 0..15 for a hex digit (either case), -1 for any other character. */
+int hex_digit_value(unsigned char c);
+
+/*
+ * Building a document that comes out whole or not at all: a NULL value
+ * (its constructor ran out of memory) or a failed add clears *ok, and the
+ * value is freed, instead of leaving a hole or a null in its place. Start
+ * with ok = 1 and the root, end with sjson_finish(). Keys are not copied:
+ * they must outlive the document (literals, static tables), which also
+ * spares json-c 0.16's leak of a key copy when its table cannot grow.
+ */
+void sjson_set(json_object *o, const char *key, json_object *v, int *ok);
+void sjson_push(json_object *array, json_object *v, int *ok);
+/* The document as malloc'd text, or NULL when !ok or out of memory; `root` is freed. */
+char *sjson_finish(json_object *root, int flags, int ok);
+
 /* 1 when the view equals the NUL-terminated `s`. */
 int strview_eq(strview a, const char *s);
+
+/* ---- secmem.c: memory for secrets ---- */
+
+/*
+ * Zero-filled memory on pages of its own, locked where the system allows,
+ * excluded from core dumps; secmem_free() cleanses and unmaps it (NULL is
+ * fine). For the API key and what may hold a PIN, never for bulk data.
+ */
+void *secmem_alloc(size_t len);
+void secmem_free(void *p);
+/* Copies into secret memory; NULL when `s` is NULL or out of memory. */
+char *secmem_strdup(const char *s);
+char *secmem_strndup(const char *s, size_t n);
+
+/* ---- redact.c: the API key out of untrusted text ---- */
+
+#define REDACTED "[REDACTED]"
+/* A cut-off start of the secret this long at the end of a text is redacted too. */
+#define REDACT_MIN_TAIL 6
+
+/*
+ * Length of text (from text[0]) to replace because it spells `secret`, 0
+ * when it does not: read as a person reads it, so JSON and percent escapes
+ * (\/, \u002f, %2F) count as the characters they stand for, and whitespace
+ * and control characters (also escaped: \n, \u0009) between the secret's
+ * characters are skipped. A text that ends after at least REDACT_MIN_TAIL
+ * characters of the secret matches to its end.
+ */
+size_t redact_match(const char *text, size_t len, const char *secret, size_t slen);
+
+/*
+ * A NUL-terminated copy of `in` with every match of `secret` (may be NULL)
+ * replaced by REDACTED; NULL when out of memory.
+ */
+char *redact_dup(const char *in, size_t len, const char *secret, size_t *outlen);
+
+/*
+ * Redact `secret` from every string of a JSON tree, member names included,
+ * before it is serialised (JSON escaping would hide a '/' of it).
+ * P11TEE_E_NOMEM leaves the tree partly redacted: do not show it then.
+ */
+p11tee_status redact_json(json_object *o, const char *secret);
 
 #endif /* P11TEE_COMMON_H */

@@ -3,12 +3,16 @@
 /* Status strings and the error object. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
 
 #include "common/common.h"
+
+/* An allocation failed on this thread since err_oom_reset() (see common.h). */
+static _Thread_local int err_oom_flag;
 
 const char *p11tee_strerror(p11tee_status code)
 {
@@ -53,6 +57,8 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_E2EE_PLAINTEXT: return "plaintext field inside an E2EE stream";
     case P11TEE_E_E2EE_UNSUPPORTED: return "request feature not available with E2EE";
     case P11TEE_E_E2EE_REFUSED: return "server refused or could not open the encrypted request";
+    case P11TEE_E_E2EE_REPLAY: return "the server sent an encrypted field a second time";
+    case P11TEE_E_E2EE_SESSION_FULL: return "the E2EE session has opened all the fields it can";
     case P11TEE_E_NET: return "network transfer failed";
     case P11TEE_E_NET_CONNECT: return "could not connect to the server";
     case P11TEE_E_NET_TLS: return "TLS verification or handshake failed";
@@ -63,6 +69,7 @@ const char *p11tee_strerror(p11tee_status code)
     case P11TEE_E_STREAM_INCOMPLETE: return "stream ended before [DONE]";
     case P11TEE_E_RESPONSE_TOO_LARGE: return "response exceeds its size limit";
     case P11TEE_E_ATTEST_UNAVAILABLE: return "attestation service temporarily unavailable";
+    case P11TEE_E_NET_HEADER_TOO_LARGE: return "the response headers are too large";
     case P11TEE_E_HTTP: return "server returned an HTTP error";
     case P11TEE_E_HTTP_UNAUTHORIZED: return "server refused the API key";
     case P11TEE_E_JSON: return "response is not valid JSON";
@@ -132,7 +139,8 @@ void p11tee_error_clear(p11tee_error *err)
     err->detail[0] = '\0';
 }
 
-static void err_vset(p11tee_error *err, p11tee_status code, const char *fmt, va_list ap)
+static P11TEE_PRINTF(3, 0) void err_vset(p11tee_error *err, p11tee_status code, const char *fmt,
+                                         va_list ap)
 {
     err->code = code;
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
@@ -143,6 +151,8 @@ p11tee_status err_set(p11tee_error *err, p11tee_status code, const char *fmt, ..
 {
     va_list ap;
 
+    if (code == P11TEE_E_NOMEM)
+        err_oom_flag = 1;
     if (err == NULL)
         return code;
     va_start(ap, fmt);
@@ -187,16 +197,62 @@ static void openssl_queue_text(char *out, size_t outlen)
     }
 }
 
+int err_openssl_oom(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    int oom = errno == ENOMEM || (e != 0 && ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE);
+
+    if (oom)
+        err_oom_flag = 1;
+    return oom;
+}
+
+void err_oom_reset(void)
+{
+    err_oom_flag = 0;
+    errno = 0;
+}
+
+void err_oom_note(void)
+{
+    err_oom_flag = 1;
+}
+
+int err_oom_seen(void)
+{
+    return err_oom_flag || err_openssl_oom();
+}
+
+void err_openssl_clear(void)
+{
+    unsigned long e;
+
+    /* OpenSSL's providers often fail an allocation without a word: errno tells. */
+    if (errno == ENOMEM)
+        err_oom_flag = 1;
+    while ((e = ERR_get_error()) != 0)
+        if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
+            err_oom_flag = 1;
+}
+
 p11tee_status err_openssl(p11tee_error *err, p11tee_status code, const char *fmt, ...)
 {
+    char what[P11TEE_ERROR_MESSAGE_MAX];
     va_list ap;
 
+    if (err_openssl_oom())
+        code = P11TEE_E_NOMEM;
     if (err == NULL) {
         ERR_clear_error();
         return code;
     }
     va_start(ap, fmt);
-    err_vset(err, code, fmt, ap);
+    if (code == P11TEE_E_NOMEM) {
+        vsnprintf(what, sizeof(what), fmt, ap);
+        err_set(err, code, "out of memory (%.200s)", what);
+    } else {
+        err_vset(err, code, fmt, ap);
+    }
     va_end(ap);
     openssl_queue_text(err->detail, sizeof(err->detail));
     return code;

@@ -73,6 +73,19 @@ p11tee_status sjson_parse(const char *buf, size_t len, size_t max, const char *w
     return rc;
 }
 
+p11tee_status sjson_parse_redacted(const char *buf, size_t len, size_t max, const char *what,
+                                   const char *secret, json_object **out, p11tee_error *err)
+{
+    p11tee_status rc = sjson_parse(buf, len, max, what, out, err);
+
+    if (rc == P11TEE_OK && redact_json(*out, secret) != P11TEE_OK) {
+        json_object_put(*out);
+        *out = NULL;
+        rc = err_set(err, P11TEE_E_NOMEM, "out of memory redacting the API key from the %s", what);
+    }
+    return rc;
+}
+
 sjson_parser *sjson_parser_new(void)
 {
     sjson_parser *p = calloc(1, sizeof(*p));
@@ -217,4 +230,60 @@ json_object *sjson_new_string_valid(const char *s, size_t len)
     o = json_object_new_string_len(buf, (int)n);
     free(buf);
     return o;
+}
+
+void sjson_set(json_object *o, const char *key, json_object *v, int *ok)
+{
+    if (o == NULL || v == NULL ||
+        json_object_object_add_ex(o, key, v, JSON_C_OBJECT_KEY_IS_CONSTANT) != 0) {
+        json_object_put(v);
+        *ok = 0;
+    }
+}
+
+void sjson_push(json_object *array, json_object *v, int *ok)
+{
+    if (array == NULL || v == NULL || json_object_array_add(array, v) != 0) {
+        json_object_put(v);
+        *ok = 0;
+    }
+}
+
+/*
+ * json-c 0.16's serialiser ignores a failed append to its buffer: out of
+ * memory, the text comes out with a piece missing, still looking whole (a
+ * value, or only a newline of the indentation). So the text is read back,
+ * must equal the tree it came from, and must be what the tree read back
+ * serialises to.
+ */
+static int sjson_reads_back(json_object *root, int flags, const char *text, size_t len)
+{
+    json_tokener *tok = len <= (size_t)INT32_MAX ? json_tokener_new() : NULL;
+    json_object *back = tok != NULL ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
+    size_t again_len = 0;
+    const char *again;
+    int same = back != NULL && json_tokener_get_error(tok) == json_tokener_success &&
+               json_tokener_get_parse_end(tok) == len && json_object_equal(root, back);
+
+    if (same) {
+        again = json_object_to_json_string_length(back, flags, &again_len);
+        same = again != NULL && again_len == len && memcmp(again, text, len) == 0;
+    }
+
+    json_object_put(back);
+    if (tok != NULL)
+        json_tokener_free(tok); /* json-c 0.16 does not take NULL */
+    return same;
+}
+
+char *sjson_finish(json_object *root, int flags, int ok)
+{
+    size_t len = 0;
+    const char *text =
+        ok && root != NULL ? json_object_to_json_string_length(root, flags, &len) : NULL;
+    char *out =
+        text != NULL && sjson_reads_back(root, flags, text, len) ? strndup(text, len) : NULL;
+
+    json_object_put(root);
+    return out;
 }

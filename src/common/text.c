@@ -4,7 +4,9 @@
  * Untrusted text made safe to show: bytes that are not UTF-8, and (unless
  * asked to keep them) control characters become U+FFFD. Streaming: a
  * sequence cut at the end of one call is completed by the next, since
- * servers may split a character across fields.
+ * servers may split a character across fields; the output does not depend
+ * on where the text was split (one U+FFFD per maximal subpart of an invalid
+ * sequence, as the WHATWG decoder writes).
  */
 #include "config.h"
 
@@ -14,15 +16,34 @@
 
 static const char text_repl[3] = {'\xef', '\xbf', '\xbd'}; /* U+FFFD */
 
+/* Bounds of the second byte after a lead byte (the first is the tightest: no overlongs). */
+static int text_second_ok(unsigned char lead, unsigned char b)
+{
+    if (lead == 0xe0)
+        return b >= 0xa0 && b <= 0xbf; /* no overlong three-byte forms */
+    if (lead == 0xed)
+        return b >= 0x80 && b <= 0x9f; /* no surrogates */
+    if (lead == 0xf0)
+        return b >= 0x90 && b <= 0xbf; /* no overlong four-byte forms */
+    if (lead == 0xf4)
+        return b >= 0x80 && b <= 0x8f; /* nothing past U+10FFFF */
+    return (b & 0xc0) == 0x80;
+}
+
 /*
- * Length (1..4) of the valid UTF-8 sequence at s[0..n), 0 when it is not
- * one, -1 when it may be one but is cut short.
+ * The UTF-8 sequence at s[0..n): its length (1..4) when valid; -1 when all
+ * n bytes begin a valid sequence that is cut short; otherwise 0, with *bad
+ * the length of the maximal subpart to replace by one U+FFFD (the bytes
+ * that began a valid sequence, at least one). One U+FFFD per maximal
+ * subpart, as the WHATWG decoder writes, is the rule that does not depend
+ * on where the text is split.
  */
-static int text_seq(const unsigned char *s, size_t n)
+static int text_seq(const unsigned char *s, size_t n, size_t *bad)
 {
     unsigned char c = s[0];
     size_t len, i;
 
+    *bad = 1;
     if (c < 0x80)
         return 1;
     if (c >= 0xc2 && c <= 0xdf)
@@ -33,13 +54,12 @@ static int text_seq(const unsigned char *s, size_t n)
         len = 4;
     else
         return 0;
-    for (i = 1; i < len && i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
+    for (i = 1; i < len && i < n; i++) {
+        if (i == 1 ? !text_second_ok(c, s[1]) : (s[i] & 0xc0) != 0x80) {
+            *bad = i;
             return 0;
-    /* Overlong forms, surrogates and code points past U+10FFFF are not text. */
-    if (n > 1 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
-                  (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f)))
-        return 0;
+        }
+    }
     return n < len ? -1 : (int)len;
 }
 
@@ -71,14 +91,14 @@ void p11tee_text_filter_init(p11tee_text_filter *f, unsigned flags)
 size_t p11tee_text_filter_run(p11tee_text_filter *f, const char *in, size_t len, char *out)
 {
     unsigned char buf[4];
-    size_t o = 0, i = 0;
+    size_t o = 0, i = 0, bad;
     int n;
 
     /* First complete the sequence the previous call held back. */
     while (f->nheld > 0 && i < len) {
         memcpy(buf, f->held, f->nheld);
         buf[f->nheld] = (unsigned char)in[i];
-        n = text_seq(buf, f->nheld + 1);
+        n = text_seq(buf, f->nheld + 1, &bad);
         if (n < 0) {
             f->held[f->nheld++] = (unsigned char)in[i++];
             continue;
@@ -87,13 +107,14 @@ size_t p11tee_text_filter_run(p11tee_text_filter *f, const char *in, size_t len,
             o += text_emit(f, buf, n, out + o);
             i++;
         } else {
+            /* The held bytes are the maximal subpart; in[i] starts afresh. */
             memcpy(out + o, text_repl, sizeof(text_repl));
             o += sizeof(text_repl);
         }
         f->nheld = 0;
     }
     while (i < len) {
-        n = text_seq((const unsigned char *)in + i, len - i);
+        n = text_seq((const unsigned char *)in + i, len - i, &bad);
         if (n < 0) {
             f->nheld = len - i;
             memcpy(f->held, in + i, f->nheld);
@@ -102,7 +123,7 @@ size_t p11tee_text_filter_run(p11tee_text_filter *f, const char *in, size_t len,
         if (n == 0) {
             memcpy(out + o, text_repl, sizeof(text_repl));
             o += sizeof(text_repl);
-            i++;
+            i += bad;
             continue;
         }
         o += text_emit(f, (const unsigned char *)in + i, n, out + o);

@@ -32,17 +32,6 @@ size_t hex_encode(const uint8_t *in, size_t len, char *out, size_t outcap)
     return 2 * len;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int hex_is_valid(const char *in, size_t inlen)
 {
     size_t i;
@@ -50,7 +39,7 @@ int hex_is_valid(const char *in, size_t inlen)
     if (inlen % 2 != 0)
         return 0;
     for (i = 0; i < inlen; i++)
-        if (hex_value((unsigned char)in[i]) < 0)
+        if (hex_digit_value((unsigned char)in[i]) < 0)
             return 0;
     return 1;
 }
@@ -68,8 +57,8 @@ p11tee_status hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outc
                        "hex string decodes to %zu bytes, more than the %zu allowed", inlen / 2,
                        outcap);
     for (i = 0; i < inlen; i += 2) {
-        int hi = hex_value((unsigned char)in[i]);
-        int lo = hex_value((unsigned char)in[i + 1]);
+        int hi = hex_digit_value((unsigned char)in[i]);
+        int lo = hex_digit_value((unsigned char)in[i + 1]);
 
         if (hi < 0 || lo < 0)
             return err_set(err, P11TEE_E_HEX_INVALID, "invalid hex character at offset %zu",

@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
@@ -27,16 +29,25 @@ p11tee_status key_check_client(const char *hex, size_t len, p11tee_error *err)
     return P11TEE_OK;
 }
 
-/* 1 when `pt` is a point on secp256k1 (default provider arithmetic, public data only). */
+/*
+ * 1 when `pt` is a point on secp256k1 (default provider arithmetic, public
+ * data only), 0 when it is not, -1 when out of memory.
+ */
 static int envelope_on_curve(const uint8_t pt[P11TEE_PUBKEY_BYTES])
 {
-    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_secp256k1);
-    EC_POINT *p = g != NULL ? EC_POINT_new(g) : NULL;
-    int ok = p != NULL && EC_POINT_oct2point(g, p, pt, P11TEE_PUBKEY_BYTES, NULL) == 1;
+    EC_GROUP *g;
+    EC_POINT *p;
+    int ok;
 
+    errno = 0;
+    g = EC_GROUP_new_by_curve_name(NID_secp256k1);
+    p = g != NULL ? EC_POINT_new(g) : NULL;
+    ok = p == NULL ? -1 : EC_POINT_oct2point(g, p, pt, P11TEE_PUBKEY_BYTES, NULL) == 1;
+    if (ok == 0 && err_openssl_oom())
+        ok = -1;
     EC_POINT_free(p);
     EC_GROUP_free(g);
-    ERR_clear_error();
+    err_openssl_clear();
     return ok;
 }
 
@@ -56,8 +67,12 @@ p11tee_status key_parse_model(const char *hex, size_t len, uint8_t out[P11TEE_PU
     }
     if (hex_decode(hex, len, out + off, P11TEE_PUBKEY_BYTES - off, NULL, NULL) != P11TEE_OK)
         return err_set(err, P11TEE_E_MODEL_KEY_INVALID, "model public key is not valid hex");
-    if (!envelope_on_curve(out))
+    switch (envelope_on_curve(out)) {
+    case 1: break;
+    case 0:
         return err_set(err, P11TEE_E_MODEL_KEY_INVALID,
                        "model public key is not a point on secp256k1");
+    default: return err_set(err, P11TEE_E_NOMEM, "out of memory checking the model public key");
+    }
     return P11TEE_OK;
 }

@@ -8,6 +8,7 @@
 #ifndef P11TEE_E2EE_H
 #define P11TEE_E2EE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -18,6 +19,31 @@
 
 #define E2EE_MODEL_MAX 128
 
+/*
+ * replay.c: the envelopes a session opened, by (ephemeral key, GCM nonce),
+ * so that a field repeated verbatim is refused. At most E2EE_SEEN_MAX per
+ * session (16 bytes each); a session past half of it is not reused.
+ */
+#define E2EE_SEEN_MAX   (1u << 18)
+#define E2EE_SEEN_BYTES 16
+
+typedef struct e2ee_seen {
+    pthread_mutex_t lock; /* guards the rest */
+    uint8_t (*slots)[E2EE_SEEN_BYTES];
+    size_t cap, count;
+} e2ee_seen;
+
+void e2ee_seen_init(e2ee_seen *s);
+void e2ee_seen_free(e2ee_seen *s);
+/*
+ * Remember the envelope (eph, nonce). Errors: P11TEE_E_E2EE_REPLAY when the
+ * session opened it before, P11TEE_E_E2EE_SESSION_FULL past E2EE_SEEN_MAX,
+ * P11TEE_E_NOMEM.
+ */
+p11tee_status e2ee_seen_add(e2ee_seen *s, const uint8_t eph[P11TEE_PUBKEY_BYTES],
+                            const uint8_t nonce[ENVELOPE_NONCE_BYTES], p11tee_error *err);
+size_t e2ee_seen_count(e2ee_seen *s);
+
 typedef struct e2ee_session {
     hsm_ctx *hsm; /* borrowed: the client's token */
     hsm_key *key; /* session key; private half in the token */
@@ -26,7 +52,11 @@ typedef struct e2ee_session {
     char model_pub_header[2 * P11TEE_PUBKEY_BYTES + 1]; /* as the attestation sent it */
     char model[E2EE_MODEL_MAX];
     time_t created;
+    e2ee_seen seen; /* every envelope opened in this session */
 } e2ee_session;
+
+/* 1 when the session has used half of what it can remember: make a new one. */
+int e2ee_session_worn(e2ee_session *s);
 
 /*
  * A session for `model` whose attested key is `model_key` (hex, 130 chars
@@ -89,7 +119,9 @@ void e2ee_stream_begin(e2ee_stream *st, e2ee_session *s);
 void e2ee_stream_end(e2ee_stream *st);
 
 /*
- * Open one streamed text field. A field that is not an envelope (not hex,
+ * Open one streamed text field. An envelope the session opened before (the
+ * same ephemeral key and nonce) is refused with P11TEE_E_E2EE_REPLAY, its
+ * text never returned. A field that is not an envelope (not hex,
  * or shorter than 186 characters) is a downgrade: refused with
  * P11TEE_E_E2EE_PLAINTEXT unless `allow_plaintext`, in which case it is
  * returned as is with *was_plaintext = 1. The result is NUL-terminated;

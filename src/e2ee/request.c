@@ -359,29 +359,31 @@ static p11tee_status req_set_params(json_object *root, p11tee_error *err)
             return err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
         }
     }
-    ok = json_object_object_add(root, "stream", json_object_new_boolean(1)) == 0 &&
-         json_object_object_add(vp, "enable_e2ee", json_object_new_boolean(1)) == 0 &&
-         json_object_object_add(vp, "include_venice_system_prompt", json_object_new_boolean(0)) ==
-             0 &&
-         json_object_object_add(vp, "enable_web_search", json_object_new_string("off")) == 0;
+    /* A value json-c could not make must not go out as null ("enable_e2ee": null). */
+    ok = 1;
+    sjson_set(root, "stream", json_object_new_boolean(1), &ok);
+    sjson_set(vp, "enable_e2ee", json_object_new_boolean(1), &ok);
+    sjson_set(vp, "include_venice_system_prompt", json_object_new_boolean(0), &ok);
+    sjson_set(vp, "enable_web_search", json_object_new_string("off"), &ok);
     return ok ? P11TEE_OK : err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
 }
 
 p11tee_status e2ee_prepare_request(e2ee_session *s, const char *json, size_t len, char **out,
                                    size_t *outlen, p11tee_error *err)
 {
-    json_object *root = NULL, *messages = NULL, *model;
-    const char *text;
-    size_t i, n = 0;
+    json_object *root = NULL, *messages = NULL;
+    size_t i;
     p11tee_status rc;
+    int ok;
 
     *out = NULL;
     rc = sjson_parse(json, len, SJSON_DOC_MAX, WHAT, &root, err);
     if (rc == P11TEE_OK)
         rc = req_check(root, &messages, err);
     if (rc == P11TEE_OK) {
-        model = json_object_new_string(s->model);
-        if (model == NULL || json_object_object_add(root, "model", model) != 0)
+        ok = 1;
+        sjson_set(root, "model", json_object_new_string(s->model), &ok);
+        if (!ok)
             rc = err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
     }
     for (i = 0; rc == P11TEE_OK && i < json_object_array_length(messages); i++)
@@ -389,13 +391,13 @@ p11tee_status e2ee_prepare_request(e2ee_session *s, const char *json, size_t len
     if (rc == P11TEE_OK)
         rc = req_set_params(root, err);
     if (rc == P11TEE_OK) {
-        text = json_object_to_json_string_length(
-            root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-        *out = text != NULL ? strndup(text, n) : NULL;
+        /* Read back whole, or not sent: a request with a piece missing may still be JSON. */
+        *out = sjson_finish(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, 1);
+        root = NULL;
         if (*out == NULL)
             rc = err_set(err, P11TEE_E_NOMEM, "out of memory serialising the request");
         else if (outlen != NULL)
-            *outlen = n;
+            *outlen = strlen(*out);
     }
     json_object_put(root);
     return rc;

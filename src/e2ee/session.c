@@ -27,6 +27,7 @@ p11tee_status e2ee_session_new(hsm_ctx *hsm, const char *model, strview model_ke
     if (s == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory creating an E2EE session");
     s->hsm = hsm;
+    e2ee_seen_init(&s->seen);
     snprintf(s->model, sizeof(s->model), "%s", model);
     rc = key_parse_model(model_key.p, model_key.len, s->model_pub, err);
     if (rc == P11TEE_OK) {
@@ -53,7 +54,13 @@ void e2ee_session_free(e2ee_session *s)
     if (s == NULL)
         return;
     hsm_key_free(s->key);
+    e2ee_seen_free(&s->seen);
     free(s);
+}
+
+int e2ee_session_worn(e2ee_session *s)
+{
+    return e2ee_seen_count(&s->seen) >= E2EE_SEEN_MAX / 2;
 }
 
 void e2ee_headers(const e2ee_session *s, char hdr[3][E2EE_HEADER_MAX])
@@ -101,6 +108,18 @@ static p11tee_status stream_key(e2ee_stream *st, const uint8_t eph[P11TEE_PUBKEY
     return P11TEE_OK;
 }
 
+/* Record the envelope's (ephemeral key, nonce) in the session; a second time is a replay. */
+static p11tee_status stream_remember(e2ee_stream *st, strview field,
+                                     const uint8_t eph[P11TEE_PUBKEY_BYTES], p11tee_error *err)
+{
+    uint8_t nonce[ENVELOPE_NONCE_BYTES];
+
+    /* The shape was checked: the nonce's hex follows the ephemeral key's. */
+    hex_decode(field.p + 2 * P11TEE_PUBKEY_BYTES, 2 * ENVELOPE_NONCE_BYTES, nonce, sizeof(nonce),
+               NULL, NULL);
+    return e2ee_seen_add(&st->session->seen, eph, nonce, err);
+}
+
 p11tee_status e2ee_stream_open_field(e2ee_stream *st, strview field, int allow_plaintext,
                                      uint8_t **pt, size_t *ptlen, int *was_plaintext,
                                      p11tee_error *err)
@@ -118,6 +137,14 @@ p11tee_status e2ee_stream_open_field(e2ee_stream *st, strview field, int allow_p
             rc = stream_key(st, eph, &aes, err);
         if (rc == P11TEE_OK)
             rc = envelope_open_with_key(aes, field.p, field.len, pt, ptlen, err);
+        /* Only an authentic envelope is remembered; a repeated one is refused, unseen. */
+        if (rc == P11TEE_OK)
+            rc = stream_remember(st, field, eph, err);
+        if (rc != P11TEE_OK && *pt != NULL) {
+            envelope_plaintext_free(*pt, *ptlen + 1);
+            *pt = NULL;
+            *ptlen = 0;
+        }
         st->fields += rc == P11TEE_OK;
         return rc;
     }

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,15 +69,20 @@ typedef struct queued_error {
 
 #define QUEUE_MAX 8
 
-/* Drain the queue into `q` (at most QUEUE_MAX, the rest dropped); the count. */
-static size_t queue_take(queued_error *q)
+/*
+ * Drain the queue into `q` (at most QUEUE_MAX, the rest dropped); the count.
+ * `*oom` is set when an entry says an allocation failed.
+ */
+static size_t queue_take(queued_error *q, int *oom)
 {
     const char *data, *lib;
     unsigned long e;
     size_t n = 0, i;
     int flags, ours, have_ours = 0;
 
+    *oom = 0;
     while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+        *oom |= ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE;
         lib = ERR_lib_error_string(e);
         ours = lib != NULL && strcmp(lib, PROV_NAME) == 0;
         /* When the queue is long, the provider's first error still gets the last place. */
@@ -97,7 +103,8 @@ static size_t queue_take(queued_error *q)
 p11tee_status hsm_fail(p11tee_error *err, p11tee_status fallback, const char *what)
 {
     queued_error q[QUEUE_MAX];
-    size_t n = queue_take(q), i, pick = n, used = 0;
+    int oom;
+    size_t n = queue_take(q, &oom), i, pick = n, used = 0;
     p11tee_status code = fallback;
 
     for (i = 0; i < n && pick == n; i++)
@@ -105,7 +112,17 @@ p11tee_status hsm_fail(p11tee_error *err, p11tee_status fallback, const char *wh
             pick = i;
     if (pick < n)
         code = status_of_reason(q[pick].reason, fallback);
-    err_set(err, code, "%s", pick < n ? q[pick].text : what);
+    /*
+     * Out of memory is never a token or peer verdict: whatever the provider
+     * made of it, an allocation that failed (errno is cleared where an
+     * operation starts) makes the error P11TEE_E_NOMEM.
+     */
+    if (oom || errno == ENOMEM) {
+        code = P11TEE_E_NOMEM;
+        err_set(err, code, "out of memory (%s)", what);
+    } else {
+        err_set(err, code, "%s", pick < n ? q[pick].text : what);
+    }
     if (err == NULL)
         return code;
     for (i = 0; i < n && used < sizeof(err->detail); i++) {
@@ -123,6 +140,7 @@ static void builtin_config(const hsm_config *cfg, prov_builtin_config *pc)
     memset(pc, 0, sizeof(*pc));
     pc->module = cfg->module;
     pc->token = cfg->token;
+    pc->pin = cfg->pin;
     pc->module_word = cfg->module_word;
     pc->token_word = cfg->token_word;
     pc->force_word = cfg->force_word;
@@ -219,6 +237,7 @@ p11tee_status hsm_key_generate(hsm_ctx *ctx, const char *curve, hsm_key **out, p
     if (key == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory for a key");
     key->ctx = ctx;
+    errno = 0; /* hsm_fail() tells an allocation failure by it */
     gen = hsm_ec_ctx(ctx);
     if (gen == NULL || EVP_PKEY_keygen_init(gen) != 1)
         rc = hsm_fail(err, P11TEE_E_PROVIDER_LOAD, "the provider offers no EC key generation");
@@ -280,6 +299,7 @@ p11tee_status hsm_derive(hsm_key *key, const uint8_t *peer, size_t peer_len, uin
 
     if (key == NULL || peer == NULL || secret == NULL || secret_len == NULL)
         return err_set(err, P11TEE_E_INVALID_ARG, "no key, peer or secret buffer given");
+    errno = 0; /* hsm_fail() tells an allocation failure by it */
     rc = peer_key(key, peer, peer_len, &peer_pkey, err);
     if (rc != P11TEE_OK)
         return rc;

@@ -38,7 +38,8 @@ typedef struct hsm_config {
                            token URI names it (module-path=, module-name=) */
     const char *token;  /* pkcs11-token: RFC 7512 URI or a plain token label;
                            the PIN comes from its pin-source / pin-value
-                           attribute or, failing that, from $P11TEE_PIN */
+                           attribute or, failing that, from `pin` */
+    const char *pin;    /* NULL: $P11TEE_PIN, read by the provider */
     /* How messages name the settings ("--module", "--token",
        "--force-final-pin-try"); NULL: the configuration's names. */
     const char *module_word, *token_word, *force_word;

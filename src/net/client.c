@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,71 @@
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_FAILED_INIT;
 
+/*
+ * libcurl's memory, with every block cleansed before it goes back to the
+ * heap: libcurl builds each request (the Authorization header with the API
+ * key among it) in buffers it frees without wiping, and a freed copy would
+ * linger for a core dump or a later allocation to show. Only when p11tee is
+ * the first to initialise libcurl in the process (curl_global_init_mem()
+ * changes nothing after another curl_global_init()).
+ */
+static void *net_mem_malloc(size_t n)
+{
+    void *p = malloc(n);
+
+    if (p == NULL)
+        err_oom_note(); /* libcurl's "out of memory" may also mean a header too large */
+    return p;
+}
+
+static void *net_mem_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+
+    if (p == NULL)
+        err_oom_note();
+    return p;
+}
+
+static void net_mem_free(void *p)
+{
+    if (p != NULL) {
+        OPENSSL_cleanse(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+static void *net_mem_realloc(void *p, size_t n)
+{
+    size_t had;
+    void *q;
+
+    if (p == NULL)
+        return net_mem_malloc(n);
+    had = malloc_usable_size(p);
+    if (n <= had && n > 0)
+        return p; /* it fits: nothing moves, nothing is left behind */
+    if ((q = net_mem_malloc(n > 0 ? n : 1)) == NULL)
+        return NULL;
+    memcpy(q, p, had < n ? had : n);
+    net_mem_free(p);
+    return q;
+}
+
+static char *net_mem_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = net_mem_malloc(n);
+
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
+}
+
 static void global_init(void)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    global_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, net_mem_malloc, net_mem_free,
+                                     net_mem_realloc, net_mem_strdup, net_mem_calloc);
 }
 
 static int is_loopback(const char *host)
@@ -167,7 +230,7 @@ static p11tee_status set_key(net_client *c, const char *key, p11tee_error *err)
                            "the API key contains spaces or control characters (at position %zu): "
                            "check the key's source",
                            i);
-    c->auth = malloc(sizeof(prefix) + n);
+    c->auth = secmem_alloc(sizeof(prefix) + n); /* locked, out of core dumps */
     if (c->auth == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory storing the API key");
     memcpy(c->auth, prefix, sizeof(prefix) - 1);
@@ -235,10 +298,7 @@ void net_client_free(net_client *c)
 
     if (c == NULL)
         return;
-    if (c->auth != NULL) {
-        OPENSSL_cleanse(c->auth, strlen(c->auth));
-        free(c->auth);
-    }
+    secmem_free(c->auth);
     for (i = 0; i < c->n_idle; i++)
         curl_multi_cleanup(c->idle[i]);
     free(c->idle);

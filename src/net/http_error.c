@@ -11,27 +11,12 @@
 
 #include "net/net.h"
 
-#define REDACTED "[REDACTED]"
-/* A cut-off tail of the input this long that starts the secret is redacted too. */
-#define REDACT_MIN_TAIL 6
 /* Room left in a 256-byte message for the status and the API-key hint. */
 #define MESSAGE_TEXT_MAX 180
 
 static int is_space(unsigned char ch)
 {
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f';
-}
-
-/* Length of input to replace at `s` (0: none): the secret, or a cut-off prefix of it. */
-static size_t secret_at(const unsigned char *s, size_t left, const char *secret, size_t slen)
-{
-    if (slen == 0)
-        return 0;
-    if (left >= slen)
-        return memcmp(s, secret, slen) == 0 ? slen : 0;
-    if (left >= REDACT_MIN_TAIL && memcmp(s, secret, left) == 0)
-        return left;
-    return 0;
 }
 
 void net_printable(char *out, size_t cap, const void *in, size_t inlen, const char *secret)
@@ -46,7 +31,7 @@ void net_printable(char *out, size_t cap, const void *in, size_t inlen, const ch
     if (cap == 0)
         return;
     while (i < inlen) {
-        if ((hit = secret_at(s + i, inlen - i, secret, slen)) > 0) {
+        if (slen > 0 && (hit = redact_match((const char *)s + i, inlen - i, secret, slen)) > 0) {
             emit = REDACTED;
             elen = strlen(REDACTED);
             i += hit;
@@ -124,8 +109,10 @@ p11tee_status net_http_error(long status, const void *body, size_t len, const ch
     else
         err_set(err, code, "server answered HTTP %ld: %.*s%s", status, MESSAGE_TEXT_MAX, text,
                 hint);
-    if (details != NULL) {
-        const char *d = json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN);
+    /* Redacted before it is serialised, where escaping could hide the key from the search. */
+    if (details != NULL && redact_json(details, secret) == P11TEE_OK) {
+        const char *d = json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN |
+                                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
         char line[P11TEE_ERROR_DETAIL_MAX - 16];
 
         net_printable(line, sizeof(line), d, strlen(d), secret);

@@ -191,9 +191,11 @@ void net_response_free(net_response *resp);
 /*
  * Copy `in` into `out` (`cap` bytes with the NUL) as one printable ASCII
  * line: whitespace runs become one space (none at the ends), other bytes
- * outside 0x21-0x7e become '?', every occurrence of `secret` (also a cut-off
- * tail of at least 6 bytes that starts it) becomes "[REDACTED]", and a text
- * that does not fit ends in "...". `secret` may be NULL.
+ * outside 0x21-0x7e become '?', every occurrence of `secret` becomes
+ * "[REDACTED]" (as redact_match() finds it: also escaped, with whitespace or
+ * controls between its characters, or a cut-off tail of at least 6 bytes
+ * that starts it), and a text that does not fit ends in "...". `secret` may
+ * be NULL.
  */
 void net_printable(char *out, size_t cap, const void *in, size_t inlen, const char *secret);
 

@@ -69,24 +69,19 @@ static int add_header(struct curl_slist **l, const char *h)
     return 1;
 }
 
-/* The list holds a copy of the API key: cleanse it before it is freed. */
-void net_headers_free(struct curl_slist *l)
+void net_headers_free(struct curl_slist *l, const struct curl_slist *auth)
 {
-    struct curl_slist *h;
-
-    for (h = l; h != NULL; h = h->next)
-        OPENSSL_cleanse(h->data, strlen(h->data));
-    curl_slist_free_all(l);
+    /* The first node, when it is the key's, is the caller's: only the rest is libcurl's. */
+    curl_slist_free_all(l == auth ? l->next : l);
 }
 
-struct curl_slist *net_request_headers(const net_client *c, const net_request *req)
+struct curl_slist *net_request_headers(const net_client *c, const net_request *req,
+                                       struct curl_slist *auth)
 {
     struct curl_slist *l = NULL;
     int ok = 1, typed = 0;
     size_t i;
 
-    if (c->auth != NULL)
-        ok = add_header(&l, c->auth);
     for (i = 0; ok && req->headers != NULL && req->headers[i] != NULL; i++) {
         typed |= strncasecmp(req->headers[i], "content-type:", 13) == 0;
         ok = add_header(&l, req->headers[i]);
@@ -97,10 +92,19 @@ struct curl_slist *net_request_headers(const net_client *c, const net_request *r
     if (ok)
         ok = add_header(&l, "Expect:");
     if (!ok) {
-        net_headers_free(l);
+        curl_slist_free_all(l);
         return NULL;
     }
-    return l;
+    /*
+     * The key's header is not copied into a libcurl node (ordinary heap,
+     * alive for the whole transfer, in any core dump): the first node is
+     * the caller's, and points at the client's header in secret memory.
+     */
+    if (c->auth == NULL)
+        return l;
+    auth->data = c->auth;
+    auth->next = l;
+    return auth;
 }
 
 char *net_request_url(const char *base, const char *path)

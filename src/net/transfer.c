@@ -167,10 +167,12 @@ static size_t on_header(char *line, size_t size, size_t n, void *userp)
 
     x->last_rx_ms = net_now_ms();
     if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        x->in_headers = 1;
         x->resp->content_type[0] = '\0';
         net_say(x->c, "< %.*s", (int)len, line);
     } else if (len <= 2) {
         /* End of a header block: the status is final unless it was 1xx. */
+        x->in_headers = 0;
         curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
         x->resp->status = status;
         x->resp->body.max = is_2xx(status) ? x->c->max_response : NET_ERROR_BODY_MAX;
@@ -191,47 +193,58 @@ static int on_connected(void *userp, char *ip, char *local_ip, int port, int loc
 
 /* ---- transfer ---------------------------------------------------------------- */
 
+/* 1 when a curl_easy_setopt() failed; *oom set when it ran out of memory. */
+static int opt_failed(CURLcode rc, int *oom)
+{
+    if (rc == CURLE_OUT_OF_MEMORY)
+        *oom = 1;
+    return rc != CURLE_OK;
+}
+
 static p11tee_status setup(net_xfer *x, struct curl_slist *hdrs, char *errbuf)
 {
     CURL *h = x->h;
     const net_request *req = x->req;
-    int bad = 0;
+    int bad = 0, oom = 0;
 
-    bad |= curl_easy_setopt(h, CURLOPT_URL, x->url) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, x->c->user_agent) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->c->connect_ms) != CURLE_OK;
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_URL, x->url), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_USERAGENT, x->c->user_agent), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->c->connect_ms), &oom);
     if (x->c->plain_http)
-        bad |= curl_easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK;
+        bad |= opt_failed(curl_easy_setopt(h, CURLOPT_NOPROXY, "*"), &oom);
     else if (x->c->proxy != NULL)
-        bad |= curl_easy_setopt(h, CURLOPT_PROXY, x->c->proxy) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_CAINFO, NULL) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_CAPATH, NULL) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, net_trust_install) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, x->c) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, x) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_HEADERDATA, x) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_connected) != CURLE_OK;
-    bad |= curl_easy_setopt(h, CURLOPT_PREREQDATA, x) != CURLE_OK;
+        bad |= opt_failed(curl_easy_setopt(h, CURLOPT_PROXY, x->c->proxy), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_CAINFO, NULL), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_CAPATH, NULL), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, net_trust_install), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, x->c), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_WRITEDATA, x), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_HEADERDATA, x), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_connected), &oom);
+    bad |= opt_failed(curl_easy_setopt(h, CURLOPT_PREREQDATA, x), &oom);
     if (strcmp(req->method, "GET") == 0 && req->body == NULL) {
-        bad |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L) != CURLE_OK;
+        bad |= opt_failed(curl_easy_setopt(h, CURLOPT_HTTPGET, 1L), &oom);
     } else {
         if (strcmp(req->method, "POST") != 0)
-            bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
+            bad |= opt_failed(curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method), &oom);
         if (req->body != NULL || strcmp(req->method, "POST") == 0) {
-            bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len) !=
-                   CURLE_OK;
-            bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "") != CURLE_OK;
+            bad |= opt_failed(
+                curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len), &oom);
+            bad |= opt_failed(curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : ""),
+                              &oom);
         }
     }
+    if (oom)
+        return err_set(x->err, P11TEE_E_NOMEM, "out of memory setting up the transfer");
     if (bad)
         return err_set(x->err, P11TEE_E_NET,
                        "libcurl refused the transfer options: it must be built with OpenSSL, "
@@ -278,6 +291,7 @@ static p11tee_status drive(net_xfer *x, CURLM *m, CURLcode *res)
     long wait;
 
     x->start_ms = x->last_rx_ms = net_now_ms();
+    err_oom_reset(); /* libcurl's allocations note their failures (client.c) */
     for (;;) {
         if (net_cancel_triggered(x->req->cancel))
             return err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled");
@@ -302,6 +316,28 @@ static p11tee_status curl_failure(const net_xfer *x, CURLcode res, const char *e
 {
     p11tee_status code;
 
+    /*
+     * A transfer during which an allocation failed (libcurl's, noted by
+     * client.c, or OpenSSL's) failed for that, whatever libcurl makes of it.
+     * Otherwise libcurl refuses a header line over 100 KiB as
+     * CURLE_OUT_OF_MEMORY (without a message), and 300 KiB of headers as a
+     * receive error: that is the server's doing, and the user should hear
+     * so, not "out of memory".
+     */
+    if (err_oom_seen()) {
+        code = err_set(x->err, P11TEE_E_NOMEM, "out of memory during the transfer");
+        err_detail(x->err, "libcurl: %s", errbuf[0] ? errbuf : curl_easy_strerror(res));
+        return code;
+    }
+    if ((res == CURLE_OUT_OF_MEMORY && x->in_headers) ||
+        (res == CURLE_RECV_ERROR && strstr(errbuf, "response headers") != NULL)) {
+        code = err_set(x->err, P11TEE_E_NET_HEADER_TOO_LARGE,
+                       "the response headers from %s exceed what libcurl accepts (100 KiB per "
+                       "header line, 300 KiB in all): the server or a proxy misbehaves",
+                       x->url);
+        err_detail(x->err, "libcurl: %s", errbuf[0] ? errbuf : curl_easy_strerror(res));
+        return code;
+    }
     switch (res) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -390,7 +426,7 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
                           p11tee_error *err)
 {
     net_xfer x;
-    struct curl_slist *hdrs = NULL;
+    struct curl_slist *hdrs = NULL, auth;
     CURLM *m = NULL;
     p11tee_status rc;
 
@@ -410,7 +446,7 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
     x.resp = resp;
     x.err = err;
     x.url = net_request_url(c->base, req->path);
-    hdrs = net_request_headers(c, req);
+    hdrs = net_request_headers(c, req, &auth);
     x.h = curl_easy_init();
     m = net_pool_take(c);
     if (x.url == NULL || hdrs == NULL || x.h == NULL || m == NULL)
@@ -420,7 +456,7 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
     curl_easy_cleanup(x.h);
     if (m != NULL)
         net_pool_give(c, m);
-    net_headers_free(hdrs);
+    net_headers_free(hdrs, &auth);
     free((char *)x.url);
     if (rc != P11TEE_OK && !x.sink_failed)
         net_scrub(c, err);

@@ -52,6 +52,7 @@ typedef struct net_xfer {
     long total_ms;    /* this transfer's whole-request limit; 0: none */
     int sink_failed;  /* rc and err came from the sink: hand them back untouched */
     int connected;    /* the idle clock runs only once the request can be sent */
+    int in_headers;   /* a status line arrived, the blank line that ends its headers not yet */
     uint64_t start_ms, last_rx_ms;
     size_t received;
 } net_xfer;
@@ -74,10 +75,15 @@ CURLcode net_trust_install(CURL *h, void *ssl_ctx, void *userp);
 
 /* Method, path, headers and body of `req` as net_perform() documents them. */
 p11tee_status net_request_check(const net_request *req, p11tee_error *err);
-/* The key's Authorization, the request's headers, a default Content-Type; NULL: no memory. */
-struct curl_slist *net_request_headers(const net_client *c, const net_request *req);
-/* Cleanses (the list holds the API key) and frees. Accepts NULL. */
-void net_headers_free(struct curl_slist *l);
+/*
+ * The key's Authorization, the request's headers, a default Content-Type;
+ * NULL: no memory. With a key the list starts at `auth` (the caller's node,
+ * pointing at the header in the client's secret memory).
+ */
+struct curl_slist *net_request_headers(const net_client *c, const net_request *req,
+                                       struct curl_slist *auth);
+/* Frees what net_request_headers() allocated (never `auth`). Accepts NULL. */
+void net_headers_free(struct curl_slist *l, const struct curl_slist *auth);
 /* base + path, malloc'ed; NULL: out of memory. */
 char *net_request_url(const char *base, const char *path);
 

@@ -35,6 +35,8 @@ static p11tee_status trust_add_file(X509_STORE *st, const char *path, p11tee_err
         ERR_clear_error();
         return P11TEE_OK;
     }
+    if (err_openssl_oom())
+        return err_openssl(err, P11TEE_E_NOMEM, "out of memory reading the CA file %s", path);
     return err_openssl(err, P11TEE_E_CONFIG,
                        "the CA file %s is not a readable list of PEM certificates", path);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright (C) 2026 The p11tee authors */
 /*
- * OpenAI's error shape and the HTTP status of every library failure, and
+ * The HTTP status and OpenAI error type of every library failure, and
  * the two endpoints besides chat that need the upstream: the model list and
  * the latest attestation report of a model.
  */
@@ -11,23 +11,6 @@
 #include <string.h>
 
 #include "serve/gateway.h"
-
-void gw_error_body(gw_buf *out, const char *message, const char *type, const char *param,
-                   const char *code)
-{
-    gw_buf_str(out, "{\"error\":{\"message\":");
-    gw_buf_json_text(out, message, strlen(message));
-    gw_buf_str(out, ",\"type\":");
-    gw_buf_json(out, type, strlen(type));
-    gw_buf_str(out, ",\"param\":");
-    if (param != NULL)
-        gw_buf_json_text(out, param, strlen(param));
-    else
-        gw_buf_str(out, "null");
-    gw_buf_str(out, ",\"code\":");
-    gw_buf_json(out, code, strlen(code));
-    gw_buf_str(out, "}}");
-}
 
 /* Failures of the caller's request itself: 4xx. */
 static int gw_status_request(p11tee_status rc, unsigned *http, const char **type, const char **code)

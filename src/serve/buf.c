@@ -3,7 +3,8 @@
 /*
  * Growable text and JSON string literals. Everything the gateway writes as
  * JSON by hand goes through gw_buf_json(), so that a decrypted answer, an id
- * or a message from the server cannot break out of its string.
+ * or a message from the server cannot break out of its string; OpenAI's
+ * error body is built here too.
  */
 #include "config.h"
 
@@ -150,4 +151,21 @@ void gw_buf_json_text(gw_buf *b, const char *s, size_t len)
     n += p11tee_text_filter_finish(&f, tmp + n);
     gw_buf_json(b, tmp, n);
     free(tmp);
+}
+
+void gw_error_body(gw_buf *out, const char *message, const char *type, const char *param,
+                   const char *code)
+{
+    gw_buf_str(out, "{\"error\":{\"message\":");
+    gw_buf_json_text(out, message, strlen(message));
+    gw_buf_str(out, ",\"type\":");
+    gw_buf_json(out, type, strlen(type));
+    gw_buf_str(out, ",\"param\":");
+    if (param != NULL)
+        gw_buf_json_text(out, param, strlen(param));
+    else
+        gw_buf_str(out, "null");
+    gw_buf_str(out, ",\"code\":");
+    gw_buf_json(out, code, strlen(code));
+    gw_buf_str(out, "}}");
 }

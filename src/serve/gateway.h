@@ -56,6 +56,9 @@ void gw_buf_printf(gw_buf *b, const char *fmt, ...) GW_PRINTF(2, 3);
 void gw_buf_json(gw_buf *b, const char *s, size_t len);
 /* gw_buf_json() of text that may not be UTF-8 (each bad byte becomes U+FFFD). */
 void gw_buf_json_text(gw_buf *b, const char *s, size_t len);
+/* OpenAI's error shape: {"error":{"message","type","param","code"}} */
+void gw_error_body(gw_buf *out, const char *message, const char *type, const char *param,
+                   const char *code);
 
 /* ---- log.c: one JSON object per line on stderr ---------------------------- */
 
@@ -286,9 +289,6 @@ void gw_chat_run(void *job);
 void gw_models_run(void *job);
 void gw_attestation_run(void *job);
 
-/* {"error":{"message","type","param","code"}} */
-void gw_error_body(gw_buf *out, const char *message, const char *type, const char *param,
-                   const char *code);
 /* The HTTP status, OpenAI type and code for a library status. */
 void gw_status_map(p11tee_status rc, unsigned *http, const char **type, const char **code);
 

@@ -90,7 +90,8 @@ enum MHD_Result gw_http_error(struct MHD_Connection *conn, gw_request *rq, unsig
     gw_buf_init(&b);
     gw_error_body(&b, message, type, NULL, code);
     rq->status = status;
-    ok = gw_http_reply(conn, status, NULL, b.p, b.len, NULL);
+    /* Out of memory for the body: the status alone, never a torn JSON document. */
+    ok = gw_http_reply(conn, status, NULL, b.failed ? "" : b.p, b.failed ? 0 : b.len, NULL);
     gw_buf_free(&b);
     return ok;
 }
@@ -162,7 +163,9 @@ static enum MHD_Result gw_chat(struct MHD_Connection *conn, gw_request *rq)
     if (gw_chat_prepare(j, rq->body.p != NULL ? rq->body.p : "", rq->body.len, &status, &err) !=
         0) {
         rq->status = status;
-        ok = gw_http_reply(conn, status, NULL, err.p, err.len, NULL);
+        ok = err.failed
+                 ? gw_http_error(conn, rq, 500, "out of memory", "server_error", "internal_error")
+                 : gw_http_reply(conn, status, NULL, err.p, err.len, NULL);
         gw_buf_free(&err);
         return ok;
     }

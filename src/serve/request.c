@@ -280,29 +280,68 @@ static int gw_check_model(gw_job *j, json_object *root, gw_refusal *r)
     return 0;
 }
 
+/*
+ * 1 when `text` reads back as `root`. json-c 0.16's serialiser goes on when
+ * its buffer cannot grow, leaving a piece out of a text that still looks
+ * whole; a body that lost a value must not go upstream.
+ */
+static int gw_same_json(json_object *root, const char *text, size_t len)
+{
+    json_tokener *tok = len <= (size_t)INT32_MAX ? json_tokener_new_ex(GW_JSON_DEPTH) : NULL;
+    json_object *back = tok != NULL ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
+    int same = back != NULL && json_tokener_get_error(tok) == json_tokener_success &&
+               json_tokener_get_parse_end(tok) == len && json_object_equal(root, back);
+
+    json_object_put(back);
+    if (tok != NULL)
+        json_tokener_free(tok);
+    return same;
+}
+
 /* Upstream always streams; usage is asked for so that it can be passed on. */
 static int gw_rewrite(gw_job *j, json_object *root)
 {
-    json_object *so = json_object_new_object();
+    json_object *so = json_object_new_object(), *usage = json_object_new_boolean(1),
+                *stream = json_object_new_boolean(1);
     const char *text;
     size_t n = 0;
 
-    if (so == NULL || json_object_object_add(so, "include_usage", json_object_new_boolean(1)) ||
-        json_object_object_add(root, "stream_options", so) ||
-        json_object_object_add(root, "stream", json_object_new_boolean(1)))
+    /* A NULL value would be added as JSON null: each object is checked before it is added. */
+    if (so == NULL || usage == NULL || stream == NULL) {
+        json_object_put(so);
+        json_object_put(usage);
+        json_object_put(stream);
         return -1;
+    }
+    if (json_object_object_add(so, "include_usage", usage) != 0) {
+        json_object_put(usage);
+        json_object_put(so);
+        json_object_put(stream);
+        return -1;
+    }
+    if (json_object_object_add(root, "stream_options", so) != 0) {
+        json_object_put(so);
+        json_object_put(stream);
+        return -1;
+    }
+    if (json_object_object_add(root, "stream", stream) != 0) {
+        json_object_put(stream);
+        return -1;
+    }
     text = json_object_to_json_string_length(
         root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-    j->body = text != NULL ? strndup(text, n) : NULL;
+    j->body = text != NULL && gw_same_json(root, text, n) ? strndup(text, n) : NULL;
     j->body_len = n;
     return j->body != NULL ? 0 : -1;
 }
 
-static json_object *gw_parse(const char *body, size_t len)
+/* The body's JSON, or NULL (with `nomem` set when that was for want of memory). */
+static json_object *gw_parse(const char *body, size_t len, int *nomem)
 {
     json_tokener *tok = json_tokener_new_ex(GW_JSON_DEPTH);
     json_object *root;
 
+    *nomem = tok == NULL;
     if (tok == NULL)
         return NULL;
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -318,13 +357,16 @@ static json_object *gw_parse(const char *body, size_t len)
 
 int gw_chat_prepare(gw_job *j, const char *body, size_t len, unsigned *status, gw_buf *err)
 {
-    json_object *root = gw_parse(body, len);
+    int nomem, rc = -1;
+    json_object *root = gw_parse(body, len, &nomem);
     gw_refusal r;
-    int rc = -1;
 
     memset(&r, 0, sizeof(r));
     *status = 400;
-    if (root == NULL || !json_object_is_type(root, json_type_object))
+    if (nomem) {
+        *status = 500;
+        gw_refuse(&r, "internal_error", NULL, "out of memory");
+    } else if (root == NULL || !json_object_is_type(root, json_type_object))
         gw_refuse(&r, "invalid_json", NULL,
                   "the body is not a JSON object (or not UTF-8, or nested too deep)");
     else if (gw_check_model(j, root, &r) == 0 && gw_check_top(j, root, &r) == 0 &&
@@ -340,6 +382,10 @@ int gw_chat_prepare(gw_job *j, const char *body, size_t len, unsigned *status, g
         snprintf(j->code, sizeof(j->code), "%s", r.code);
         gw_error_body(err, r.message, *status == 400 ? "invalid_request_error" : "server_error",
                       r.param[0] ? r.param : NULL, r.code);
+        if (err->failed) { /* no whole error body: the gateway's failure, not the caller's */
+            *status = 500;
+            snprintf(j->code, sizeof(j->code), "internal_error");
+        }
     }
     return rc;
 }

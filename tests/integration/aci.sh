@@ -201,7 +201,7 @@ it_run $STRICT $A signature -m "$E2EE_MODEL" "$id" --request "$TAP_TMP/ex/reques
     --response "$TAP_TMP/ex/response.body"
 it_check_rc "signature with its receipt, strict preset" 0
 for c in receipt.signature receipt.keyset receipt.chat_id receipt.anchor upstream.verified \
-    upstream.session; do
+    upstream.session signature.response_hash; do
     it_check_eq "... $c passes" "$(check_line "$c")" "$c pass required"
 done
 it_check_eq "... the request hash the receipt records" "$(check_line receipt.request_hash)" \
@@ -219,9 +219,17 @@ fault upstream-unverified
 it_run $P signature -m "$E2EE_MODEL" "$id"
 it_check_rc "upstream not verified: advisory by default" 0
 it_check_grep "... reported" "$IT_OUT" "upstream.verified .* FAIL .*advisory .*upstream NOT verified: upstream attestation unavailable (TEST)"
-it_run $STRICT $A signature -m "$E2EE_MODEL" "$id"
+it_run $STRICT $A signature -m "$E2EE_MODEL" "$id" --request "$TAP_TMP/ex/request.json" \
+    --response "$TAP_TMP/ex/response.body"
 it_check_rc "... required by the strict preset" 5
 it_check_grep "... named" "$IT_OUT" "^Verdict: FAIL $TR: attestation check upstream.verified failed: "
+control '{"clear_faults": true}'
+# The legacy stream authenticates each field alone: only the signed hash of the exact
+# response kept shows a dropped or reordered field, so the strict preset requires it.
+it_run $STRICT $A signature -m "$E2EE_MODEL" "$id" --request "$TAP_TMP/ex/request.json"
+it_check_rc "strict preset, the signature without the response it covers" 5
+it_check_grep "... names signature.response_hash" "$IT_OUT" \
+    "^Verdict: FAIL $TR: attestation check signature.response_hash "
 control '{"clear_faults": true, "signature_form": "payload"}'
 it_run $P signature -m "$E2EE_MODEL" "$id"
 it_check_rc "the payload-only signature form" 0

@@ -64,6 +64,11 @@ it_run $P models --tee --json
 it_check_eq "models --tee --json is JSON with the three TEE models" \
     "$("$py" -c 'import json,sys; print(sorted(m["id"] for m in json.load(open(sys.argv[1]))))' "$IT_OUT")" \
     "['$THINK_MODEL', '$E2EE_MODEL', '$TEE_MODEL']"
+# A global option after the command is taken, and the exit status stays that of success
+# (it used to be 255: the option parser's "go on" leaked into the exit code).
+it_run models $P -v --idle-timeout 30
+it_check_rc "models with global options after the command exits 0" 0
+it_check_grep "... and lists the models" "$IT_OUT" "^$E2EE_MODEL .* yes   yes"
 it_run $P models --type image
 it_check_grep "models --type image" "$IT_OUT" "^p11tee-test-image "
 
@@ -226,6 +231,28 @@ else
     tap_skip "control characters neutralised on a terminal" "script(1) not found"
 fi
 
+# A stream kept alive forever must not hold a script: without a terminal a chat has a
+# default total limit, which --max-time changes; at a terminal there is none.
+it_run -v $P chat -m "$TEE_MODEL" "batch"
+it_check_grep "chat to a pipe: the default limit for the whole chat" "$IT_ERR" \
+    "^p11tee: \* stdout is not a terminal: the chat may take 900 s at most"
+it_run -v --max-time 0 $P chat -m "$TEE_MODEL" "batch"
+it_check_no_grep "... not with --max-time" "$IT_ERR" "may take 900 s"
+if command -v script >/dev/null 2>&1; then
+    script -qec "\"$top_builddir/p11tee\" -v $P chat -m $TEE_MODEL interactive" /dev/null \
+        >"$TAP_TMP/tty.out" 2>&1 </dev/null
+    it_check_grep "... at a terminal the chat runs" "$TAP_TMP/tty.out" "echo: interactive"
+    it_check_no_grep "... with no total limit" "$TAP_TMP/tty.out" "may take 900 s"
+else
+    tap_skip "no default limit at a terminal" "script(1) not found"
+fi
+refserver_control '{"chunk_delay_ms": 400}' >/dev/null
+it_run --max-time 1 $P chat -m "$TEE_MODEL" "slow"
+refserver_control '{"chunk_delay_ms": 0}' >/dev/null
+it_check_rc "a chat past --max-time stops: network exit code" 3
+it_check_grep "... saying the whole-request limit was reached" "$IT_ERR" \
+    "did not finish within 1000 ms (total timeout)"
+
 # ---- signature ------------------------------------------------------------
 it_run $P signature -m "$E2EE_MODEL" "$request_id"
 it_check_rc "signature of the first chat" 0
@@ -364,6 +391,6 @@ it_check_says "... with the chmod to run" "$IT_ERR" \
     "p11tee: error: the API key file $TAP_TMP/key is open to group or others (mode 0640): run chmod 600 $TAP_TMP/key"
 it_check_empty "... and nothing on stdout" "$IT_OUT"
 it_check_eq "no failed token login or stray prompt reached the model" \
-    "$(it_stat chat_requests_reached_model)" "$((chats_before + 14))"
+    "$(it_stat chat_requests_reached_model)" "$((chats_before + 18))"
 
 tap_done

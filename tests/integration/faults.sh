@@ -71,6 +71,57 @@ it_check_out "... the whole answer on stdout" "$answer"
 it_check_grep "... the unencrypted field marked on stderr" "$IT_ERR" "UNENCRYPTED"
 it_check_grep "... and in the summary line" "$IT_ERR" "SOME FIELDS ARRIVED UNENCRYPTED"
 
+# A relay between the enclave and the client. Each envelope is authenticated on its own:
+# one repeated verbatim (same ephemeral key and nonce) is refused, by name, before its
+# text is shown; a dropped or reordered one cannot be detected on this protocol version,
+# and every E2EE result says so.
+fault replay-chunk
+it_run $P chat -m "$E2EE_MODEL" "stream faults"
+it_check_rc "replay-chunk: crypto exit code" 6
+it_check_grep "replay-chunk: the repeat is named" "$IT_ERR" \
+    "the server sent an encrypted field a second time (the same ephemeral key and nonce"
+tap_check "replay-chunk: stdout holds the answer up to the repeat, not the copy" prefix_only
+it_check_grep "replay-chunk: flagged incomplete" "$IT_ERR" "output above is incomplete"
+integrity="stream integrity: each field authenticated alone: a repeated field is refused, but dropped or reordered fields cannot be detected on this protocol version"
+for f in swap-chunks drop-chunk; do
+    fault "$f"
+    it_run $P chat -m "$E2EE_MODEL" "stream faults"
+    it_check_rc "$f: passes (the legacy protocol cannot tell)" 0
+    it_check_eq "$f: the answer differs from the enclave's" \
+        "$([ "$(cat "$IT_OUT")" != "$answer" ] && echo differs)" "differs"
+    it_check_grep "$f: stderr says drops and reordering cannot be detected" "$IT_ERR" \
+        "^p11tee: $integrity"
+done
+# Where the exact response is kept (--save-exchange), the enclave's signature of the
+# response covers the stream as it sent it: a policy that requires signature.response_hash
+# turns a dropped or reordered field into a failed verdict.
+sed 's/^{"version": 1,/{"version": 1, "checks": {"signature.response_hash": "required"},/' \
+    "$IT_POLICY" >"$TAP_TMP/hash-policy.json"
+# sig_check FAULT: chat with the fault, keep the exchange, verify its signature.
+sig_check() {
+    if [ "$1" = none ]; then
+        refserver_control '{"clear_faults": true}' >/dev/null
+    else
+        fault "$1"
+    fi
+    rm -rf "$TAP_TMP/ex-$1"
+    it_run $P chat -m "$E2EE_MODEL" --save-exchange "$TAP_TMP/ex-$1" "stream faults"
+    id=$(sed -n 's/.*request \(chatcmpl-[0-9a-f]*\).*/\1/p' "$IT_ERR")
+    it_run --policy "$TAP_TMP/hash-policy.json" signature -m "$E2EE_MODEL" "$id" \
+        --request "$TAP_TMP/ex-$1/request.json" --response "$TAP_TMP/ex-$1/response.body"
+}
+for f in swap-chunks drop-chunk; do
+    sig_check "$f"
+    it_check_rc "$f, response hash required: the signature verdict fails" 5
+    it_check_grep "... naming signature.response_hash" "$IT_ERR" "check signature.response_hash failed"
+done
+sig_check none
+it_check_rc "no fault, response hash required: the signature verdict passes" 0
+it_check_grep "... the response hash matched" "$IT_OUT" "signature.response_hash .* pass"
+it_run $P chat -m "$E2EE_MODEL" --json "stream faults"
+it_check_grep "--json says so too" "$IT_OUT" \
+    '"stream_integrity": *"each field authenticated alone: a repeated field is refused, but dropped or reordered fields cannot be detected'
+
 fault rotate-key
 attests=$(it_stat attestations_served)
 it_run -v $P chat -m "$E2EE_MODEL" "stream faults"

@@ -8,6 +8,8 @@
 #   it_stat KEY                  a number from /__stats (e.g. requests.chat)
 #   it_answer PROMPT             what the reference model answers (8 chunks)
 #   it_json PATH                 a value of the JSON on stdout ("choices.0.index")
+#   it_check_core WHAT PID ...   a core of a running process holds no secret (gcore)
+#   it_check_core_limit_back ... --allow-core-dumps gave back the soft core size limit
 #   it_check_*                   one TAP result each: the exit status, stdout,
 #                                a pattern, a whole line, an empty file, values
 . "$top_srcdir/tests/lib/tap.sh"
@@ -151,4 +153,46 @@ pcs_start() {
 pcs_stop_all() {
     for pcs__p in $PCS_PIDS; do kill "$pcs__p" 2>/dev/null; done
     PCS_PIDS=
+# it_check_core_limit_back WHAT PID: with --allow-core-dumps, the soft core size limit WHAT
+# was started with (the hard one; the caller raised it) is back. Skips where that cannot
+# show: ASan (disable_coredump=1, its default on 64-bit) zeroes the soft limit before main,
+# and a hard limit of 0 leaves nothing to restore.
+it_check_core_limit_back() {
+    if [ -n "${ASAN_RUNTIME:-}" ]; then
+        tap_skip "--allow-core-dumps restores the core size limit" \
+            "a sanitizer build: ASan zeroes the soft core size limit before $1 starts"
+    elif [ "$(ulimit -H -c)" != 0 ]; then
+        it_check_eq "--allow-core-dumps: the soft core size limit $1 was started with is back" \
+            "$(awk '/^Max core file size/ { print ($5 == "0" ? "0" : "kept") }' "/proc/$2/limits")" \
+            "kept"
+    else
+        tap_skip "--allow-core-dumps restores the core size limit" "the hard core size limit is 0 here"
+    fi
+}
+
+# it_check_core WHAT PID TEXT KEY PIN: a core of the running process PID (dumps allowed)
+# holds TEXT (so it holds the process's memory) but neither KEY nor PIN. Three results, or
+# skips: an ASan process maps terabytes of shadow memory, which gcore would write out, so
+# sanitizer builds skip (the normal build runs it), as do machines without gdb's gcore.
+it_check_core() {
+    if [ -n "${ASAN_RUNTIME:-}" ]; then
+        tap_skip "the core of $1 holds no secret" \
+            "a sanitizer build: gcore would write the ASan shadow memory (the normal build runs it)"
+        return
+    fi
+    if ! command -v gcore >/dev/null 2>&1; then
+        tap_skip "the core of $1 holds no secret" "gcore (Debian package gdb) not found"
+        return
+    fi
+    timeout 120 gcore -o "$TAP_TMP/core" "$2" >"$TAP_TMP/gcore.out" 2>&1
+    it__core="$TAP_TMP/core.$2"
+    if [ ! -s "$it__core" ]; then
+        tap_fail "gcore wrote a core of $1" "$(tail -n 5 "$TAP_TMP/gcore.out")"
+        return
+    fi
+    it_check_eq "the core of $1 holds its memory ($3 is in it)" \
+        "$(grep -c -a -F -- "$3" "$it__core" | tr -d ' ' | sed 's/^0$/none/;s/^[0-9]*$/some/')" "some"
+    it_check_eq "... it does not hold the API key" "$(grep -c -a -F -- "$4" "$it__core" | tr -d ' ')" "0"
+    it_check_eq "... nor the PIN" "$(grep -c -a -F -- "$5" "$it__core" | tr -d ' ')" "0"
+    rm -f "$it__core"
 }

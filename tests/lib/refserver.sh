@@ -7,7 +7,8 @@
 #                                       REFSERVER_PID, REFSERVER_STATE (the --state-dir
 #                                       with sgx_test_root.pem, nvidia_test_root.pem, …;
 #                                       a private one unless the flags name one),
-#                                       REFSERVER_API_KEY (random per start) and
+#                                       REFSERVER_API_KEY ($REFSERVER_KEY if set, else
+#                                       random per start) and
 #                                       REFSERVER_API_KEY_FILE (a file holding it)
 #   refserver_control JSON              POST /__control; prints the new settings
 #   refserver_stats                     prints /__stats (JSON)
@@ -34,7 +35,8 @@ refserver_start() {
         return 1
     fi
     refserver__dir=$(mktemp -d "${TAP_TMP:-${TMPDIR:-/tmp}}/refserver.XXXXXX") || return 1
-    REFSERVER_API_KEY=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+    # A caller may choose the key (REFSERVER_KEY), e.g. one with '/', '+' and '='.
+    REFSERVER_API_KEY=${REFSERVER_KEY:-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')}
     REFSERVER_API_KEY_FILE=$refserver__dir/api-key
     (umask 077 && printf '%s\n' "$REFSERVER_API_KEY" >"$REFSERVER_API_KEY_FILE")
     # A --state-dir among the caller's flags wins (the server takes the last one).

@@ -182,11 +182,22 @@ def own_page(roff):
     return found
 
 
+def page_mentions(roff):
+    """Every option a command's own page names anywhere under OPTIONS (the global options
+    it takes are listed in a paragraph, not as tags)."""
+    return options(" ".join(roff_text(line) for line in sections(roff).get("OPTIONS", [])))
+
+
+# Global options a command's own page need not name: they print, not configure.
+NOT_CONFIG = {"--version", "-h", "--help"}
+
+
 # ---- the comparison ------------------------------------------------------------
 
 
-def findings(helps, man, pages=None):
-    """Every disagreement, one line each. `helps`: {"": main help, command: its help}."""
+def findings(helps, man, pages=None, mentions=None):
+    """Every disagreement, one line each. `helps`: {"": main help, command: its help};
+    `pages`: a command's own page's options, `mentions`: all the options it names."""
     out = []
     commands, global_help, env_help = main_help(helps[""])
     for name in sorted(commands - set(man["synopsis"])):
@@ -210,6 +221,9 @@ def findings(helps, man, pages=None):
             for opt in sorted(pages[name] - own - man["global"]):
                 out.append("%s option %s: in p11tee-%s(1), not in p11tee %s --help"
                            % (name, opt, name, name))
+            for opt in sorted(global_help - NOT_CONFIG - (mentions or {}).get(name, global_help)):
+                out.append("global option %s: in p11tee --help, not named in p11tee-%s(1)"
+                           % (opt, name))
             continue
         man_opts = man["synopsis"].get(name, set()) | man["described"].get(name, set())
         for opt in sorted(own - man_opts):
@@ -238,12 +252,14 @@ def main():
         for sub in sorted(main_help(helps[name])[0]):
             helps[name] += "\n" + run_help(binary, name, sub)
 
-    pages = {}
+    pages, mentions = {}, {}
     for name in commands:
         path = os.path.join(srcdir, "docs", "p11tee-%s.1" % name)
         if os.path.exists(path):
             with open(path) as fh:
-                pages[name] = own_page(fh.read())
+                page = fh.read()
+            pages[name] = own_page(page)
+            mentions[name] = page_mentions(page)
     man = man_page(roff)
     t.ok(len(commands) >= 5 and all(help_options(helps[c]) for c in commands),
          "--help names the commands and each command's --help its options",
@@ -251,7 +267,7 @@ def main():
     t.ok(len(man["global"]) >= 10 and len(man["synopsis"]) == len(commands),
          "the man page has a SYNOPSIS line per command and its GLOBAL OPTIONS",
          "synopsis: %r; global: %r" % (sorted(man["synopsis"]), sorted(man["global"])))
-    found = findings(helps, man, pages)
+    found = findings(helps, man, pages, mentions)
     t.ok(not found, "docs/p11tee.1 (and the commands' own pages) and --help name the same "
          "commands and options",
          "\n".join(found))
@@ -260,23 +276,29 @@ def main():
     broken = roff.replace(".BI \\-\\-idle\\-timeout \" S\"\n", ".BI \\-\\-idle\\-time \" S\"\n")
     broken = broken.replace("[\\fB\\-\\-no\\-stream\\fR]", "[\\fB\\-\\-no\\-stream\\fR] "
                             "[\\fB\\-\\-frobnicate\\fR]")
-    broken_found = [f for f in findings(helps, man_page(broken), pages) if f not in found]
+    broken_found = [f for f in findings(helps, man_page(broken), pages, mentions)
+                    if f not in found]
     t.eq(broken_found, [
         "global option --idle-timeout: in --help, not under GLOBAL OPTIONS",
         "global option --idle-time: under GLOBAL OPTIONS, not in --help",
         "chat option --frobnicate: in the man page, not in p11tee chat --help",
     ], "a man page with a renamed global option and an unknown chat option gives exactly "
        "those findings")
-    dropped = findings(helps, man_page(roff.replace(".B models\n", ".B modelz\n")), pages)
+    dropped = findings(helps, man_page(roff.replace(".B models\n", ".B modelz\n")), pages,
+                       mentions)
     t.ok("command models: in --help, not in the SYNOPSIS" in dropped
          and "command modelz: in the man page, not in --help" in dropped,
          "a command renamed in the man page is named both ways", "\n".join(dropped))
     if "serve" in pages:
         lost = dict(pages, serve=pages["serve"] - {"--drain-timeout"} | {"--drain-time"})
-        t.eq([f for f in findings(helps, man, lost) if f not in found], [
+        t.eq([f for f in findings(helps, man, lost, mentions) if f not in found], [
             "serve option --drain-timeout: in p11tee serve --help, not in p11tee-serve(1)",
             "serve option --drain-time: in p11tee-serve(1), not in p11tee serve --help",
         ], "a command's own page that lost an option and gained one is seen both ways")
+        unnamed = dict(mentions, serve=mentions["serve"] - {"--allow-core-dumps"})
+        t.eq([f for f in findings(helps, man, pages, unnamed) if f not in found], [
+            "global option --allow-core-dumps: in p11tee --help, not named in p11tee-serve(1)",
+        ], "a command's own page that does not name a global option it takes is seen")
     t.done()
 
 

@@ -29,6 +29,10 @@ Routes (http and tls):
   /peer?ms=M             after M ms, the client's port: which connection a request used
   /drop                  Content-Length 1000, 100 bytes sent, connection closed
   /drop-chunked          one chunk of an SSE stream, then the connection closes
+  /big-header?n=N        200 with one response header of N bytes
+  /many-headers?n=N      200 with N response headers of 1 KiB each
+  /echo-key-header       200 whose X-Venice-Echo and X-Request-Id headers echo the
+                         API key, spaced out and JSON-escaped
 """
 import argparse
 import datetime
@@ -226,12 +230,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"x" * 100)
             self.close_connection = True
+        elif path in ("/big-header", "/many-headers", "/echo-key-header"):
+            self.header_reply(path, int(q.get("n", "0")))
         elif path == "/drop-chunked":
             self.start_chunked()
             self.chunk(b'data: {"k": 1}\n\n')
             self.close_connection = True
         else:
             self.send(404, "application/json", b'{"error": "no such route"}')
+
+    def header_reply(self, path, n):
+        self.send_response(200)
+        if path == "/big-header":
+            self.send_header("X-Big", "a" * n)
+        elif path == "/many-headers":
+            for i in range(n):
+                self.send_header("X-Many-%d" % i, "m" * 1024)
+        else:
+            key = self.headers.get("Authorization", "")[len("Bearer "):]
+            self.send_header("X-Venice-Echo", " ".join(key))
+            self.send_header("X-Request-Id", key.replace("/", "\\/"))
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
 
     def error_reply(self, code, form):
         if form == "echo-key":

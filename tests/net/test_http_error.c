@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "net/net.h"
@@ -112,12 +113,67 @@ static void long_error_text_keeps_the_hint(void **state)
     assert_string_equal(err.message + n - strlen("; check the API key"), "; check the API key");
 }
 
+/* A key of the shape that JSON escaping and base64 make interesting. */
+#define SLASHKEY "vk-abc/DEF+ghi=jk/Lm"
+
+/*
+ * A server that echoes the key may spell it so that a search for the bytes
+ * misses it: '/' escaped by JSON, \u escapes, percent-encoding, whitespace or
+ * controls between its characters. A reader still sees the key: redacted.
+ */
+static void hidden_spellings_are_redacted(void **state)
+{
+    static const char *const spellings[] = {
+        "vk-abc\\/DEF+ghi=jk\\/Lm",     "vk-abc\\u002fDEF\\u002Bghi\\u003djk/Lm",
+        "vk-abc%2FDEF%2Bghi%3Djk%2fLm", "v k - a b c / D E F + g h i = j k / L m",
+        "vk-abc/\n DEF+ghi=\\njk/Lm",   "vk-abc/\x01\x1b DEF+ghi\t=jk/Lm",
+        "vk-abc\\/\\nDEF+ghi=jk\\/Lm",  "vk-abc/DEF+gh", /* a cut-off start at the end */
+    };
+    char in[128], out[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < P11TEE_ARRAY_LEN(spellings); i++) {
+        snprintf(in, sizeof(in), "echo [%s] end", spellings[i]);
+        if (i == P11TEE_ARRAY_LEN(spellings) - 1)
+            snprintf(in, sizeof(in), "echo %s", spellings[i]);
+        net_printable(out, sizeof(out), in, strlen(in), SLASHKEY);
+        if (i == P11TEE_ARRAY_LEN(spellings) - 1)
+            assert_string_equal(out, "echo [REDACTED]");
+        else
+            assert_string_equal(out, "echo [[REDACTED]] end");
+    }
+    /* Near misses stay: another character in the middle, or too short a tail. */
+    net_printable(out, sizeof(out), "vk-abc/DEF+gXi=jk/Lm vk-ab", 26, SLASHKEY);
+    assert_string_equal(out, "vk-abc/DEF+gXi=jk/Lm vk-ab");
+}
+
+/* details are serialised for the message: the key must go before, or JSON hides its '/'. */
+static void details_are_redacted_before_serialising(void **state)
+{
+    static const char body[] = "{\"error\": {\"message\": \"denied\", \"details\": "
+                               "{\"key\": \"" SLASHKEY "\", \"" SLASHKEY "\": [\"x " SLASHKEY
+                               "\"], \"path\": \"/v1/x\"}}}";
+    char text[NET_ERROR_TEXT_MAX];
+    p11tee_error err;
+
+    (void)state;
+    assert_int_equal(net_http_error(403, body, strlen(body), SLASHKEY, text, sizeof(text), &err),
+                     P11TEE_E_HTTP_UNAUTHORIZED);
+    assert_string_equal(err.message, "server answered HTTP 403: denied; check the API key");
+    assert_string_equal(err.detail,
+                        "details: {\"key\":\"[REDACTED]\",\"path\":\"/v1/x\",\"[REDACTED]\":"
+                        "[\"x [REDACTED]\"]}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(printable_lines),
         cmocka_unit_test(error_bodies),
         cmocka_unit_test(long_error_text_keeps_the_hint),
+        cmocka_unit_test(hidden_spellings_are_redacted),
+        cmocka_unit_test(details_are_redacted_before_serialising),
     };
     return TEST_MAIN(tests, NULL, NULL);
 }

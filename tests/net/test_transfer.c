@@ -414,6 +414,62 @@ static void dropped_connection_is_a_network_error(void **state)
     stream_done(&t);
 }
 
+/*
+ * Response headers past libcurl's bounds (one line over 100 KiB, or 300 KiB
+ * in all) are refused by libcurl as CURLE_OUT_OF_MEMORY, which used to come
+ * out as "out of memory": the message says what the server did instead.
+ */
+static void oversized_response_headers_are_named(void **state)
+{
+    static const char *const paths[] = {"/big-header?n=10485760", "/many-headers?n=400"};
+    net_client *c = client_with(srv.url, 0, 0, 0);
+    net_response resp;
+    p11tee_error err;
+    char want[300];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < P11TEE_ARRAY_LEN(paths); i++) {
+        assert_int_equal(get(c, paths[i], &resp, &err), P11TEE_E_NET_HEADER_TOO_LARGE);
+        snprintf(want, sizeof(want),
+                 "the response headers from %s%s exceed what libcurl accepts (100 KiB per "
+                 "header line, 300 KiB in all): the server or a proxy misbehaves",
+                 srv.url, paths[i]);
+        assert_string_equal(err.message, want);
+        net_response_free(&resp);
+    }
+    /* Large but within the bounds: fine. */
+    assert_int_equal(get(c, "/big-header?n=90000", &resp, &err), P11TEE_OK);
+    net_response_free(&resp);
+    net_client_free(c);
+}
+/*
+ * A response header that echoes the key, spaced out or JSON-escaped, is
+ * shown by -v: the key is redacted however it is spelled.
+ */
+static void key_echoed_in_a_response_header_is_redacted(void **state)
+{
+    static const char slash_key[] = "vk-abc/DEF+ghi=jk/Lm0123";
+    net_options o = {0};
+    net_client *c = NULL;
+    net_response resp;
+    p11tee_error err;
+
+    (void)state;
+    o.base_url = srv.url;
+    o.api_key = slash_key;
+    o.log = log_lines_add;
+    o.log_ctx = &logs;
+    assert_int_equal(net_client_new(&o, &c, &err), P11TEE_OK);
+    assert_int_equal(get(c, "/echo-key-header", &resp, &err), P11TEE_OK);
+    assert_true(log_lines_have(&logs, "< X-Venice-Echo: [REDACTED]"));
+    assert_true(log_lines_have(&logs, "< X-Request-Id: [REDACTED]"));
+    assert_false(log_lines_have(&logs, "v k - a b c"));
+    assert_false(log_lines_have(&logs, "vk-abc\\/DEF"));
+    net_response_free(&resp);
+    net_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +486,8 @@ int main(void)
         cmocka_unit_test(slow_drip_hits_the_total_timeout),
         cmocka_unit_test(dropped_connection_is_a_network_error),
         cmocka_unit_test(slow_drip_collected_hits_the_collect_limit),
+        cmocka_unit_test(oversized_response_headers_are_named),
+        cmocka_unit_test(key_echoed_in_a_response_header_is_redacted),
         cmocka_unit_test(no_log_line_carries_the_key),
     };
     return TEST_MAIN(tests, transfer_setup, transfer_teardown);

@@ -17,9 +17,15 @@
  *   ecpoint=short   CKA_EC_POINT comes back as 3 bytes
  *   ecpoint=offcurve  CKA_EC_POINT comes back with its last byte changed
  *   value=short     CKA_VALUE is written but its length comes back one short
+ *   child-init=RV   C_Initialize returns RV in any process but the one that
+ *                   loaded the module (a child after fork())
+ *   lost-noopen=RV  the first C_DeriveKey says CKR_SESSION_HANDLE_INVALID (the
+ *                   session is gone), then the next FAULT_NOOPEN_TIMES calls of
+ *                   C_OpenSession return RV (more than the provider's pool holds)
  *   none            no fault: SoftHSM as it is, with the calls counted
  * RV is a CK_RV in hex (0xa4 = CKR_PIN_LOCKED). Whatever the fault, the
- * calls of C_OpenSession and C_Login are counted: faultmod_calls().
+ * calls of C_OpenSession, C_Login, C_Initialize and C_Finalize are counted:
+ * faultmod_calls().
  *
  * Token flags SoftHSM never reports: $P11TEE_FAULT_TOKEN_FLAGS (hex) is
  * OR'ed into what C_GetTokenInfo says (0x100 PROTECTED_AUTHENTICATION_PATH,
@@ -31,22 +37,31 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Last: its compatibility macros rename identifiers such as `value`. */
 #include <p11-kit/pkcs11.h>
+
+#define FAULT_NOOPEN_TIMES 9
 
 static CK_FUNCTION_LIST real, mine;
 static CK_RV fault_rv;
 static int derive_failed_once, destroy_failed_once, close_failed_once;
 static const char *ecpoint_mode;
-static _Atomic unsigned long open_calls, login_calls, pinpad_calls;
-static int login_fails;
+static _Atomic unsigned long open_calls, login_calls, pinpad_calls, init_calls, final_calls;
+static _Atomic int noopen_left = -1; /* lost-noopen: -1 until the session is lost */
+static int login_fails, init_child_fails;
+static pid_t loader_pid;
 static CK_FLAGS extra_flags;
 
-/* How often C_OpenSession, C_Login or C_Login(NULL) was called since the module was loaded. */
+/*
+ * How often C_OpenSession, C_Login, C_Login(NULL), C_Initialize or
+ * C_Finalize was called (in this process) since the module was loaded.
+ */
 unsigned long faultmod_calls(const char *name);
 
 unsigned long faultmod_calls(const char *name)
@@ -57,7 +72,35 @@ unsigned long faultmod_calls(const char *name)
         return atomic_load(&login_calls);
     if (strcmp(name, "C_Login(NULL)") == 0)
         return atomic_load(&pinpad_calls);
+    if (strcmp(name, "C_Initialize") == 0)
+        return atomic_load(&init_calls);
+    if (strcmp(name, "C_Finalize") == 0)
+        return atomic_load(&final_calls);
     return 0;
+}
+
+/* Counts begin again in a child: "since the module was loaded" in this process. */
+static void counts_restart(void)
+{
+    atomic_store(&open_calls, 0);
+    atomic_store(&login_calls, 0);
+    atomic_store(&pinpad_calls, 0);
+    atomic_store(&init_calls, 0);
+    atomic_store(&final_calls, 0);
+}
+
+static CK_RV count_init(CK_VOID_PTR args)
+{
+    atomic_fetch_add(&init_calls, 1);
+    if (init_child_fails && getpid() != loader_pid)
+        return fault_rv;
+    return real.C_Initialize(args);
+}
+
+static CK_RV count_finalize(CK_VOID_PTR reserved)
+{
+    atomic_fetch_add(&final_calls, 1);
+    return real.C_Finalize(reserved);
 }
 
 static CK_RV flagged_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
@@ -72,8 +115,25 @@ static CK_RV flagged_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 static CK_RV count_open(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
                         CK_SESSION_HANDLE_PTR s)
 {
+    int left = atomic_load(&noopen_left);
+
     atomic_fetch_add(&open_calls, 1);
+    while (left > 0 && !atomic_compare_exchange_weak(&noopen_left, &left, left - 1))
+        ;
+    if (left > 0)
+        return fault_rv;
     return real.C_OpenSession(slot, flags, app, notify, s);
+}
+
+/* lost-noopen: the first derive finds its session gone; C_OpenSession fails from then on. */
+static CK_RV lose_session_once(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE base,
+                               CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR out)
+{
+    int never = -1;
+
+    if (atomic_compare_exchange_strong(&noopen_left, &never, FAULT_NOOPEN_TIMES))
+        return CKR_SESSION_HANDLE_INVALID;
+    return real.C_DeriveKey(s, m, base, t, n, out);
 }
 
 static CK_RV fail_init(CK_VOID_PTR args)
@@ -203,11 +263,21 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
     mine.C_OpenSession = count_open;
     mine.C_Login = count_login;
     mine.C_GetTokenInfo = flagged_token_info;
+    mine.C_Initialize = count_init;
+    mine.C_Finalize = count_finalize;
+    if (loader_pid == 0) { /* the first call: the process that loaded the module */
+        loader_pid = getpid();
+        pthread_atfork(NULL, NULL, counts_restart);
+    }
     extra_flags = flags != NULL ? strtoul(flags, NULL, 16) : 0;
     if (fault_is(fault, "init"))
         mine.C_Initialize = fail_init;
     else if (fault_is(fault, "slots"))
         mine.C_GetSlotList = fail_slots;
+    else if (fault_is(fault, "child-init"))
+        init_child_fails = 1;
+    else if (fault_is(fault, "lost-noopen"))
+        mine.C_DeriveKey = lose_session_once;
     else if (fault_is(fault, "keygen"))
         mine.C_GenerateKeyPair = fail_keygen;
     else if (fault_is(fault, "login"))

@@ -32,3 +32,4 @@ VALGRIND_TESTS += $(PROV_C_TESTS)
 EXTRA_DIST += tests/provider/openssl-tool.sh
 EXTRA_tests_provider_test_prov_faults_DEPENDENCIES = tests/provider/faultmod.la
 EXTRA_tests_provider_test_prov_pin_DEPENDENCIES = tests/provider/faultmod.la
+EXTRA_tests_provider_test_prov_fork_DEPENDENCIES = tests/provider/faultmod.la

@@ -157,4 +157,27 @@ expect_error nomodule "PKCS#11 module could not be loaded" "missing module: genp
 # shellcheck disable=SC2086
 expect_error good "curve not supported" "unsupported curve: genpkey fails" $gen group:sect163k1
 
+# A PIN in openssl.cnf's token URI never reaches a message, however the URI spells it: an
+# upper-case scheme is a URI (never a label echoed whole), and another spelling of
+# pin-value (or any unknown word) is shown as ***.
+# uri_cnf NAME URI: the good configuration with pkcs11-token = URI.
+uri_cnf() {
+    sed "s|^pkcs11-token = .*|pkcs11-token = $2|" "$t/good.cnf" >"$t/$1.cnf"
+}
+uri_cnf upper "PKCS11:token=no-such-token?pin-value=Zq8-cnf-PIN"
+uri_cnf spelled "pkcs11:token=p11tee-tool?PIN-VALUE=Zq8-cnf-PIN"
+# uri_error CNF REASON: genpkey fails with REASON, and the PIN is nowhere in the output.
+uri_error() {
+    # shellcheck disable=SC2086
+    if ! ossl "$1" $gen group:secp256k1 && has err "p11tee" && has err "$2" &&
+        ! has err Zq8-cnf-PIN && ! has out Zq8-cnf-PIN; then
+        tap_ok "openssl.cnf token URI ($1): genpkey fails ($2) without showing the PIN"
+    else
+        tap_fail "openssl.cnf token URI ($1): genpkey fails ($2) without showing the PIN" "$(diag)"
+    fi
+}
+uri_error upper 'no initialised token matches PKCS11:token=no-such-token?pin-value=***'
+uri_error spelled "an unknown attribute (its name is not shown"
+
+
 tap_done

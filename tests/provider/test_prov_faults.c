@@ -229,6 +229,37 @@ static void session_lost(void *arg)
     keyed_close(&ky);
 }
 
+/*
+ * The pool cannot open a session: once the token said the pool's session
+ * is gone, every derive needs a new one, and each failed C_OpenSession is
+ * named with its CK_RV and gives its place in the pool back. More failures
+ * than the pool has places (8), then the derive works again: a place kept
+ * by a failure would leave the next caller waiting for ever.
+ */
+static void no_new_session(void *arg)
+{
+    const scenario *sc = arg;
+    uint8_t x[HSM_SECRET_MAX];
+    p11tee_error err;
+    long opens;
+    int i;
+    keyed ky;
+
+    keyed_open(sc, &ky);
+    opens = pt_fault_calls(sc->module, "C_OpenSession");
+    PT_CHECK(keyed_derive(&ky, x, &err) == P11TEE_E_DERIVE);
+    PT_CHECK(strstr(err.message, "CKR_SESSION_HANDLE_INVALID") != NULL);
+    for (i = 0; i < 9; i++) {
+        PT_CHECK(keyed_derive(&ky, x, &err) == P11TEE_E_TOKEN);
+        PT_CHECK(strstr(err.message, "C_OpenSession on token \"p11tee-faults\": "
+                                     "CKR_SESSION_COUNT") != NULL);
+    }
+    PT_CHECK(pt_fault_calls(sc->module, "C_OpenSession") == opens + 9);
+    PT_CHECK(pt_hsm_derive_ok(ky.k));
+    PT_CHECK(pt_fault_calls(sc->module, "C_OpenSession") == opens + 10);
+    keyed_close(&ky);
+}
+
 /* The token refuses to take a private scalar (what openssl pkeyutl hands over). */
 static void create_refused(void *arg)
 {
@@ -390,6 +421,7 @@ static fault_case device_error = {"keygen=0x30", NULL, keygen_device_error};
 static fault_case short_point = {"ecpoint=short", NULL, ec_point_short};
 static fault_case off_curve = {"ecpoint=offcurve", NULL, ec_point_off_curve};
 static fault_case lost = {"derive-once=0xb3", NULL, session_lost};
+static fault_case no_open = {"lost-noopen=0xb1", NULL, no_new_session};
 static fault_case no_create = {"create=0x31", NULL, create_refused};
 static fault_case no_destroy = {"destroy-once=0x30", NULL, secret_not_destroyed};
 static fault_case stuck = {"destroy-close-once=0x30", NULL, secret_stuck};
@@ -410,6 +442,7 @@ int main(void)
         {"token_returns_short_point", run, NULL, NULL, &short_point},
         {"token_returns_off_curve_point", run, NULL, NULL, &off_curve},
         {"token_loses_a_session", run, NULL, NULL, &lost},
+        {"token_opens_no_more_sessions", run, NULL, NULL, &no_open},
         {"token_refuses_a_private_scalar", run, NULL, NULL, &no_create},
         {"token_keeps_the_derived_secret", run, NULL, NULL, &no_destroy},
         {"token_keeps_the_secret_and_the_session", run, NULL, NULL, &stuck},

@@ -8,7 +8,9 @@
  * (not the inherited one) re-initialises the module too, with OS locking:
  * several threads generate and derive in it. Run twice: SoftHSM keeping its
  * state in the child (its default) and resetting it (library.reset_on_fork =
- * true, like a module that notices the fork).
+ * true, like a module that notices the fork). And a child whose C_Initialize
+ * fails (faultmod.so): each use there names the failure, nothing finalises
+ * the parent's module state, and the parent goes on working.
  *
  * Each scenario runs in its own process, which loads the module first; the
  * test process itself never does, so both scenarios start clean.
@@ -174,6 +176,76 @@ static void scenario(void *arg)
     hsm_ctx_free(in.h);
 }
 
+/* The token of a scenario through faultmod.so (P11TEE_FAULT set by the caller). */
+typedef struct faulty {
+    const test_token *tok;
+    const char *module;
+    inherited *in; /* what the parent made, for its child */
+} faulty;
+
+/*
+ * In a child whose C_Initialize fails: every use fails and names it, the
+ * failure is remembered (one C_Initialize per context, not one per call),
+ * a context made in the child fails the same way, and nothing finalises
+ * the module state the child got from its parent.
+ */
+static void child_cannot_initialise(void *arg)
+{
+    const faulty *fy = arg;
+    hsm_config cfg = {.module = fy->module, .token = fy->tok->uri};
+    inherited *in = fy->in;
+    const char *what = "C_Initialize in the child process after fork(): CKR_DEVICE_ERROR";
+    hsm_key *k = NULL;
+    hsm_ctx *h = NULL;
+    p11tee_error err;
+    char text[512];
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        PT_CHECK(hsm_key_generate(in->h, "secp256k1", &k, &err) == P11TEE_E_TOKEN && k == NULL);
+        PT_CHECK(strstr(err.message, what) != NULL);
+    }
+    PT_CHECK(pt_fault_calls(fy->module, "C_Initialize") == 1);
+    PT_CHECK(pt_token_key(in->libctx, "secp256k1") == NULL);
+    PT_CHECK(pt_prov_error(text, sizeof(text)) == PROV_R_TOKEN);
+    PT_CHECK(strstr(text, what) != NULL);
+    PT_CHECK(hsm_ctx_new(&cfg, &h, &err) == P11TEE_E_MODULE_LOAD && h == NULL);
+    PT_CHECK(strstr(err.message, "failed to initialise: CKR_DEVICE_ERROR") != NULL);
+    hsm_key_free(in->key);
+    EVP_PKEY_free(in->pkey);
+    pt_libctx_free(in->libctx, in->prov);
+    hsm_ctx_free(in->h);
+    PT_CHECK(pt_fault_calls(fy->module, "C_Finalize") == 0);
+}
+
+/* A parent whose child cannot initialise the module: the parent goes on working. */
+static void init_fails_in_child(void *arg)
+{
+    faulty *fy = arg;
+    hsm_config cfg = {.module = fy->module, .token = fy->tok->uri};
+    inherited in = {0};
+    hsm_key *k2 = NULL;
+    p11tee_error err;
+
+    PT_CHECK(hsm_ctx_new(&cfg, &in.h, &err) == P11TEE_OK);
+    PT_CHECK(hsm_key_generate(in.h, "secp256k1", &in.key, &err) == P11TEE_OK);
+    in.libctx = pt_libctx_new(fy->module, fy->tok->uri, &in.prov);
+    in.pkey = pt_token_key(in.libctx, "secp256k1");
+    PT_CHECK(in.pkey != NULL);
+    fy->in = &in;
+    PT_CHECK(pt_isolated(child_cannot_initialise, fy) == 0);
+    PT_CHECK(pt_hsm_derive_ok(in.key));
+    PT_CHECK(evp_derive_ok(in.libctx, in.pkey));
+    PT_CHECK(hsm_key_generate(in.h, "secp256k1", &k2, &err) == P11TEE_OK);
+    PT_CHECK(k2 != NULL && pt_hsm_derive_ok(k2));
+    PT_CHECK(pt_fault_calls(fy->module, "C_Initialize") == 1);
+    hsm_key_free(k2);
+    hsm_key_free(in.key);
+    EVP_PKEY_free(in.pkey);
+    pt_libctx_free(in.libctx, in.prov);
+    hsm_ctx_free(in.h);
+}
+
 /* Run the scenario in a process of its own against a fresh token. */
 static void run(const char *label, const char *conf_line)
 {
@@ -200,11 +272,30 @@ static void child_works_module_resets(void **state)
     run("p11tee-fork-reset", "library.reset_on_fork = true");
 }
 
+static void child_cannot_initialise_module(void **state)
+{
+    char module[1024];
+    test_token tok;
+    faulty fy = {&tok, module, NULL};
+    int failures;
+
+    (void)state;
+    snprintf(module, sizeof(module), "%s/tests/provider/.libs/faultmod.so",
+             test_require_env("top_builddir"));
+    test_token_create(&tok, "p11tee-fork-init");
+    setenv("P11TEE_FAULT", "child-init=0x30", 1);
+    failures = pt_isolated(init_fails_in_child, &fy);
+    unsetenv("P11TEE_FAULT");
+    test_token_destroy(&tok);
+    assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(child_works_module_keeps_state),
         cmocka_unit_test(child_works_module_resets),
+        cmocka_unit_test(child_cannot_initialise_module),
     };
 
     return TEST_MAIN(tests, NULL, NULL);

@@ -204,6 +204,50 @@ static void redaction_follows_the_parser(void **state)
     assert_string_equal(out, "");
 }
 
+/*
+ * A scheme is case-insensitive (RFC 3986): "PKCS11:" is a URI, so its PIN is
+ * parsed and hidden, never taken as part of a label and echoed. And whatever
+ * spelling hides a PIN from a search for "pin-value=" (another case, an
+ * escape in the name, a stray word) is shown as *** in messages.
+ */
+static void scheme_and_spellings(void **state)
+{
+    static const struct {
+        const char *uri, *shown;
+    } cases[] = {
+        {"PKCS11:token=a?pin-value=1234", "PKCS11:token=a?pin-value=***"},
+        {"Pkcs11:?pin-value=1234", "Pkcs11:?pin-value=***"},
+        {"pkcs11:token=a?PIN-VALUE=1234", "pkcs11:token=a?***"},
+        {"pkcs11:token=a;Pin-Value=1234", "pkcs11:token=a;***"},
+        {"pkcs11:token=a?pin%2Dvalue=1234", "pkcs11:token=a?***"},
+        {"pkcs11:token=a;1234?serial=9", "pkcs11:token=a;***?serial=9"},
+        {"pkcs11:token=a?pin=1234&module-name=softhsm2", "pkcs11:token=a?***&module-name=softhsm2"},
+        {"pkcs11:id=%01;token=a", "pkcs11:***;token=a"},
+    };
+    char out[128], why[256];
+    prov_uri u;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        prov_uri_redact(cases[i].uri, out, sizeof(out));
+        assert_string_equal(out, cases[i].shown);
+    }
+    assert_int_equal(prov_uri_parse("PKCS11:token=a?pin-value=1234", &u, why, sizeof(why)),
+                     PROV_R_OK);
+    assert_string_equal(u.token, "a");
+    assert_string_equal(u.pin_value, "1234");
+    prov_uri_clear(&u);
+    assert_int_equal(prov_uri_parse("pKcS11:serial=42", &u, why, sizeof(why)), PROV_R_OK);
+    assert_null(u.token);
+    assert_string_equal(u.serial, "42");
+    prov_uri_clear(&u);
+    /* A refused spelling: the error does not show the value either. */
+    assert_int_equal(prov_uri_parse("PKCS11:token=a?PIN-VALUE=1234", &u, why, sizeof(why)),
+                     PROV_R_TOKEN_URI);
+    assert_null(strstr(why, "1234"));
+}
+
 /* Write `data` (len bytes) to dir/name, mode 0600; returns the path (static buffer). */
 static const char *pin_file(const char *name, const char *data, size_t len)
 {
@@ -226,7 +270,7 @@ static prov_pin_status resolve(const char *value, const char *source, char **pin
 
     u.pin_value = (char *)value;
     u.pin_source = (char *)source;
-    return prov_pin_resolve(&u, pin, why, sizeof(why));
+    return prov_pin_resolve(&u, NULL, pin, why, sizeof(why));
 }
 
 static void pin_sources(void **state)
@@ -305,7 +349,7 @@ static void pin_file_open_to_others(void **state)
     u.pin_source = (char *)path;
     for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         assert_int_equal(chmod(path, modes[i]), 0);
-        assert_int_equal(prov_pin_resolve(&u, &pin, why, sizeof(why)), PROV_PIN_BAD_SOURCE);
+        assert_int_equal(prov_pin_resolve(&u, NULL, &pin, why, sizeof(why)), PROV_PIN_BAD_SOURCE);
         assert_null(pin);
         snprintf(want, sizeof(want),
                  "the PIN file %s is open to group or others (mode %04o): run chmod 600 %s", path,
@@ -313,7 +357,7 @@ static void pin_file_open_to_others(void **state)
         assert_string_equal(why, want);
     }
     assert_int_equal(chmod(path, 0400), 0);
-    assert_int_equal(prov_pin_resolve(&u, &pin, why, sizeof(why)), PROV_PIN_OK);
+    assert_int_equal(prov_pin_resolve(&u, NULL, &pin, why, sizeof(why)), PROV_PIN_OK);
     assert_string_equal(pin, "1234");
     prov_pin_free(pin);
 }
@@ -362,6 +406,7 @@ int main(void)
         cmocka_unit_test(uri_length_bound),
         cmocka_unit_test(redaction),
         cmocka_unit_test(redaction_follows_the_parser),
+        cmocka_unit_test(scheme_and_spellings),
         cmocka_unit_test(pin_sources),
         cmocka_unit_test(pin_source_refusals),
         cmocka_unit_test(pin_file_open_to_others),

@@ -4,7 +4,7 @@
 # server fault, authentication and limits, disconnects, drain and reload, and
 # two instances behind HAProxy. tests/serve/lib.sh is the fixture.
 SERVE_TESTS = tests/serve/chat_ext.sh tests/serve/api.sh tests/serve/openai.sh tests/serve/faults.sh tests/serve/auth.sh tests/serve/lifecycle.sh tests/serve/listeners.sh tests/serve/haproxy.sh tests/serve/unit.sh \
-	tests/serve/records.sh
+	tests/serve/records.sh tests/serve/secrets.sh
 TESTS += $(SERVE_TESTS)
 EXTRA_DIST += tests/serve/lib.sh tests/serve/openai_sdk.cjs $(SERVE_TESTS)
 # The library's extensions for the gateway, through the public API alone.

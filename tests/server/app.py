@@ -46,8 +46,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         self.st.log("%s %s" % (self.address_string(), fmt % args))
 
-    def send_json(self, status, obj):
-        return self.send_body(status, json.dumps(obj, separators=(",", ":")).encode())
+    def send_json(self, status, obj, hide=None):
+        text = json.dumps(obj, separators=(",", ":"))
+        if hide:
+            # "key-echo": the echoed key spelled with JSON's \/ escapes in the raw body.
+            text = text.replace(hide, hide.replace("/", "\\/"))
+        return self.send_body(status, text.encode())
 
     def send_body(self, status, body):
         self.send_response(status)
@@ -118,7 +122,13 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if not self.authorized():
                 self.st.bump("unauthorized")
-                self.send_error_json(401, "Authentication failed")
+                if self.st.has_fault("key-echo"):
+                    sent = (self.headers.get("Authorization") or "")[len("Bearer "):]
+                    self.send_json(401, {"error": "Authentication failed for key " + sent,
+                                         "details": {"sent": sent, "spaced": " ".join(sent)}},
+                                   hide=sent)
+                else:
+                    self.send_error_json(401, "Authentication failed")
                 return
             if url.path.startswith(API):
                 self.st.remember_headers(self.headers)
@@ -144,7 +154,12 @@ class Handler(BaseHTTPRequestHandler):
         mtype = _param(query, "type")
         if mtype is not None and mtype not in model.TEXT_TYPES:
             raise chat.Refusal(400, "Invalid type parameter: %s" % mtype)
-        self.send_json(200, model.listing(mtype, self.st.has_fault("e2ee-flag-off")))
+        listing = model.listing(mtype, self.st.has_fault("e2ee-flag-off"))
+        if self.st.has_fault("key-echo"):
+            for entry in listing["data"]:
+                entry["description"] = "key " + self.st.api_key
+                entry["model_spec"]["name"] = "key " + "\n".join(self.st.api_key)
+        self.send_json(200, listing, hide=self.st.api_key if self.st.has_fault("key-echo") else None)
 
     def get_attestation(self, query, _body):
         mdl = _tee_model(_required(query, "model"))
@@ -158,7 +173,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.st.has_fault("attestation-502"):
             # What a provider whose attestation service is down answers, in Venice's words.
             raise chat.Refusal(502, "Nonce must be exactly 32 bytes")
-        self.send_json(200, self.st.attest(mdl.id, nonce))
+        resp = self.st.attest(mdl.id, nonce)
+        if self.st.has_fault("key-echo"):
+            resp["tee_provider"] = "key " + " ".join(self.st.api_key)
+            resp["tee_hardware"] = self.st.api_key
+        self.send_json(200, resp, hide=self.st.api_key if self.st.has_fault("key-echo") else None)
 
     def get_aci_report(self, query, _body):
         if self.headers.get("Authorization") is not None:
@@ -185,6 +204,8 @@ class Handler(BaseHTTPRequestHandler):
             raise chat.Refusal(400, "Failed to decrypt field")
         if self.st.has_fault("hostile-strings"):
             job.id += HOSTILE_ID_SUFFIX
+        if self.st.has_fault("key-echo"):
+            job.id += "-" + self.st.api_key
         job.api_key_echo = self.st.api_key if self.st.has_fault("stream-error") else None
         key = self.st.enclave_key(job.model.id) if job.model.tee else None
         self.st.reached_model(job)
@@ -206,20 +227,23 @@ class Handler(BaseHTTPRequestHandler):
         bench = self.st.bench and job.client_key is not None
         events = (chat.bench_events(job, n, self.st) if bench
                   else chat.events(job, n, faults, self.st.one_ephemeral, reasoning_field))
-        sent = bytearray()
+        sent = bytearray()  # what the enclave sent, and signs
         first_piece = True
         recorded = False
         pieces, how, timing = 0, "cut", []
         self.st.stream_begin()
         try:
-            for kind, data in events:
+            for kind, data, signed in chat.relay(events, n, faults):
                 if kind == "piece" and not first_piece and delay:
                     self.wait_or_gone(delay / 1000.0)
                 first_piece = first_piece and kind != "piece"
                 if kind in ("drop", "stall"):
                     break
+                if signed:
+                    sent += data
+                if kind in ("dropped", "held"):  # what a hostile relay keeps back
+                    continue
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-                sent += data
                 if kind == "piece":
                     if self.st.bench:
                         timing.append("%s %d %d\n" % (job.id, pieces, time.monotonic_ns()))

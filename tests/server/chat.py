@@ -365,3 +365,35 @@ def bench_events(job, n, st):
     yield "event", _chunk(job, [(i, {}, "stop") for i in range(job.n)],
                           model.usage(job.contents, len(pieces) * job.n))
     yield "event", b"data: [DONE]\n\n"
+
+
+RELAY_FAULTS = ("replay-chunk", "swap-chunks", "drop-chunk")
+
+
+def relay(stream, n, faults):
+    """A hostile relay between the enclave and the client, on the events of a
+    stream: yields (kind, data, signed) where signed says whether the bytes
+    are part of what the enclave sent (and signs). Content piece n // 2 is
+    repeated verbatim (replay-chunk), exchanged with the next one
+    (swap-chunks) or left out (drop-chunk); each piece stays authentic."""
+    k = n // 2
+    i = 0
+    held = None
+    for kind, data in stream:
+        if kind != "piece" or b'"content":' not in data:
+            yield kind, data, True
+            continue
+        if i == k and "drop-chunk" in faults:
+            yield "dropped", data, True
+        elif i == k and "swap-chunks" in faults:
+            held = data
+            yield "held", data, True
+        elif held is not None:
+            yield kind, data, True
+            yield kind, held, False
+            held = None
+        else:
+            yield kind, data, True
+            if i == k and "replay-chunk" in faults:
+                yield kind, data, False
+        i += 1

@@ -25,7 +25,8 @@ FAULTS = ("tamper-ciphertext", "wrong-nonce", "wrong-model", "debug-td", "wrong-
           "expired-pck", "nvidia-bad-signature", "nvidia-wrong-nonce",
           "e2ee-flag-off", "stream-error", "hostile-strings", "mismatch-always",
           "stream-error-object", "reasoning-plaintext", "gateway-framing", "attestation-502",
-          "decrypt-fail", "no-gpu-evidence", "rtmr3-mismatch") + aci.ACI_FAULTS
+          "decrypt-fail", "no-gpu-evidence", "rtmr3-mismatch", "key-echo",
+          "replay-chunk", "swap-chunks", "drop-chunk") + aci.ACI_FAULTS
 assert set(tdx.QUOTE_FAULTS) <= set(FAULTS) and set(nvidia.NVIDIA_FAULTS) <= set(FAULTS)
 assert set(attestation.ATTESTATION_FAULTS) <= set(FAULTS)
 

@@ -31,7 +31,7 @@ static void models_flags(void **state)
     const api_model *m;
 
     (void)state;
-    assert_int_equal(api_parse_models(S(models_json), &l, &err), P11TEE_OK);
+    assert_int_equal(api_parse_models(S(models_json), NULL, &l, &err), P11TEE_OK);
     assert_int_equal(l.count, 3);
     m = api_model_find(&l, "e2ee-qwen");
     assert_non_null(m);
@@ -73,7 +73,7 @@ static void models_refusals(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(api_parse_models(S(bad[i].json), &l, &err), bad[i].code);
+        assert_int_equal(api_parse_models(S(bad[i].json), NULL, &l, &err), bad[i].code);
         assert_int_equal(err.code, bad[i].code);
         if (strstr(err.message, bad[i].needle) == NULL)
             fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err.message, bad[i].needle);
@@ -115,7 +115,7 @@ static void attestation_fields(void **state)
     json_object *nv;
 
     (void)state;
-    assert_int_equal(api_parse_attestation(S(att_json), NULL, &a, &err), P11TEE_OK);
+    assert_int_equal(api_parse_attestation(S(att_json), NULL, NULL, &a, &err), P11TEE_OK);
     assert_true(a.ev.has_verified && a.ev.verified);
     assert_true(a.ev.has_debug && !a.ev.debug);
     assert_true(strview_eq(a.ev.nonce, "ab"));
@@ -136,7 +136,7 @@ static void attestation_fields(void **state)
 
     assert_int_equal(api_parse_attestation(S("{\"signing_key\":\"04aa\",\"nvidia_payload\":"
                                              "\"{\\\"nonce\\\":1}\",\"app_compose\":\"x\"}"),
-                                           NULL, &a, &err),
+                                           NULL, NULL, &a, &err),
                      P11TEE_OK);
     assert_string_equal(a.ev.signing_key_field, "signing_key");
     assert_true(strview_eq(a.ev.nvidia_payload, "{\"nonce\":1}"));
@@ -168,7 +168,7 @@ static void attestation_aci_shape(void **state)
     p11tee_error err;
 
     (void)state;
-    assert_int_equal(api_parse_attestation(S(both), NULL, &a, &err), P11TEE_OK);
+    assert_int_equal(api_parse_attestation(S(both), NULL, NULL, &a, &err), P11TEE_OK);
     assert_true(a.ev.aci.present);
     assert_true(strview_eq(a.ev.aci.api_version, "aci/1"));
     assert_true(strview_eq(a.ev.aci.keyset_digest, "sha256:22"));
@@ -192,7 +192,7 @@ static void attestation_aci_shape(void **state)
     api_attestation_free(&a);
 
     /* the ACI envelope alone: the quote, and the keys of our algorithm to choose from */
-    assert_int_equal(api_parse_attestation(S(aci_only), NULL, &a, &err), P11TEE_OK);
+    assert_int_equal(api_parse_attestation(S(aci_only), NULL, NULL, &a, &err), P11TEE_OK);
     assert_true(strview_eq(a.ev.intel_quote, "0402"));
     assert_null(a.ev.signing_key.p);
     assert_int_equal(a.ev.keyset_keys.n, 1);
@@ -200,12 +200,14 @@ static void attestation_aci_shape(void **state)
     assert_string_equal(a.ev.keyset_keys.where[0], "attestation.workload_keyset.e2ee_public_keys");
     api_attestation_free(&a);
 
-    assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"[1]\"}}"), NULL, &a, &err),
-                     P11TEE_E_JSON_FIELD);
+    assert_int_equal(
+        api_parse_attestation(S("{\"info\":{\"tcb_info\":\"[1]\"}}"), NULL, NULL, &a, &err),
+        P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "tcb_info is not an object"));
-    assert_int_equal(api_parse_attestation(S("{\"info\":{\"tcb_info\":\"{\"}}"), NULL, &a, &err),
-                     P11TEE_E_JSON);
-    assert_int_equal(api_parse_attestation(S("{\"event_log\":5}"), NULL, &a, &err),
+    assert_int_equal(
+        api_parse_attestation(S("{\"info\":{\"tcb_info\":\"{\"}}"), NULL, NULL, &a, &err),
+        P11TEE_E_JSON);
+    assert_int_equal(api_parse_attestation(S("{\"event_log\":5}"), NULL, NULL, &a, &err),
                      P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "\"event_log\" is neither a string nor a JSON value"));
 }
@@ -220,16 +222,17 @@ static void attestation_near_wrapper(void **state)
     p11tee_error err;
 
     (void)state;
-    assert_int_equal(api_parse_attestation(S(near), "b", &a, &err), P11TEE_OK);
+    assert_int_equal(api_parse_attestation(S(near), "b", NULL, &a, &err), P11TEE_OK);
     assert_true(strview_eq(a.ev.signing_address, "0x2"));
     api_attestation_free(&a);
-    assert_int_equal(api_parse_attestation(S(near), "c", &a, &err), P11TEE_E_ATTEST_MODEL_MISMATCH);
-    assert_int_equal(api_parse_attestation(S(near), NULL, &a, &err), P11TEE_E_JSON_FIELD);
+    assert_int_equal(api_parse_attestation(S(near), "c", NULL, &a, &err),
+                     P11TEE_E_ATTEST_MODEL_MISMATCH);
+    assert_int_equal(api_parse_attestation(S(near), NULL, NULL, &a, &err), P11TEE_E_JSON_FIELD);
     assert_non_null(strstr(err.message, "name the model"));
-    assert_int_equal(api_parse_attestation(S(one), NULL, &a, &err), P11TEE_OK);
+    assert_int_equal(api_parse_attestation(S(one), NULL, NULL, &a, &err), P11TEE_OK);
     assert_true(strview_eq(a.ev.nonce, "n"));
     api_attestation_free(&a);
-    assert_int_equal(api_parse_attestation(S("{\"model_attestations\":[3]}"), "a", &a, &err),
+    assert_int_equal(api_parse_attestation(S("{\"model_attestations\":[3]}"), "a", NULL, &a, &err),
                      P11TEE_E_JSON_FIELD);
 }
 
@@ -250,7 +253,8 @@ static void attestation_refusals(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(api_parse_attestation(S(bad[i]), NULL, &a, &err), P11TEE_E_JSON_FIELD);
+        assert_int_equal(api_parse_attestation(S(bad[i]), NULL, NULL, &a, &err),
+                         P11TEE_E_JSON_FIELD);
         assert_null(a.root);
     }
 }
@@ -264,7 +268,7 @@ static void signature_forms(void **state)
     assert_int_equal(api_parse_signature(S("{\"text\":\"a:b\",\"signature\":\"0x11\","
                                            "\"signing_address\":\"0x22\",\"signing_algo\":"
                                            "\"ecdsa\"}"),
-                                         &s, &err),
+                                         NULL, &s, &err),
                      P11TEE_OK);
     assert_true(strview_eq(s.text, "a:b"));
     assert_true(strview_eq(s.signature, "0x11"));
@@ -272,17 +276,18 @@ static void signature_forms(void **state)
     api_signature_free(&s);
     assert_int_equal(api_parse_signature(S("{\"text\":\"m:a:b\",\"signature\":{\"algorithm\":"
                                            "\"ecdsa\",\"value\":\"0x33\",\"public_key\":\"04\"}}"),
-                                         &s, &err),
+                                         NULL, &s, &err),
                      P11TEE_OK);
     assert_true(strview_eq(s.signature, "0x33"));
     assert_true(strview_eq(s.signing_algo, "ecdsa"));
     assert_true(strview_eq(s.public_key, "04"));
     api_signature_free(&s);
-    assert_int_equal(api_parse_signature(S("{\"signature\":\"0x1\"}"), &s, &err),
+    assert_int_equal(api_parse_signature(S("{\"signature\":\"0x1\"}"), NULL, &s, &err),
                      P11TEE_E_JSON_FIELD);
-    assert_int_equal(api_parse_signature(S("{\"text\":\"a\",\"signature\":{}}"), &s, &err),
+    assert_int_equal(api_parse_signature(S("{\"text\":\"a\",\"signature\":{}}"), NULL, &s, &err),
                      P11TEE_E_JSON_FIELD);
-    assert_int_equal(api_parse_signature(S("{\"text\":\"a\"}"), &s, &err), P11TEE_E_JSON_FIELD);
+    assert_int_equal(api_parse_signature(S("{\"text\":\"a\"}"), NULL, &s, &err),
+                     P11TEE_E_JSON_FIELD);
 }
 
 static void chat_parts(void **state)

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -470,24 +471,28 @@ static p11tee_status open_in(e2ee_stream *st, const char *hex, const char *want)
 
 /*
  * One ECDH per distinct ephemeral key and stream: a key seen before opens
- * from the kept AES key; a tampered field still fails; a bad point is never
- * kept; the ninth key pushes the first out; the end of the stream cleanses.
+ * from the kept AES key (a field repeated verbatim is then refused as a
+ * replay, after the kept key opened it); a tampered field still fails; a
+ * bad point is never kept; the ninth key pushes the first out; the end of
+ * the stream cleanses.
  */
 static void stream_keeps_keys(void **state)
 {
     static const uint8_t zero[sizeof(((e2ee_stream *)0)->keys)] = {0};
     char *hex[E2EE_STREAM_KEYS + 1], *bad;
+    e2ee_session s = {.key = key};
     e2ee_stream st;
     size_t i;
 
     (void)state;
     for (i = 0; i < E2EE_STREAM_KEYS + 1; i++)
         hex[i] = seal("piece", 5);
-    e2ee_stream_begin(&st, &(e2ee_session){.key = key});
+    e2ee_seen_init(&s.seen);
+    e2ee_stream_begin(&st, &s);
     assert_int_equal(open_in(&st, hex[0], "piece"), P11TEE_OK);
-    assert_int_equal(open_in(&st, hex[0], "piece"), P11TEE_OK);
+    assert_int_equal(open_in(&st, hex[0], NULL), P11TEE_E_E2EE_REPLAY);
     assert_int_equal(st.derives, 1);
-    assert_int_equal(st.fields, 2);
+    assert_int_equal(st.fields, 1);
     /* the same ephemeral key, a tampered ciphertext: refused from the kept key */
     bad = strdup(hex[0]);
     i = 2 * (P11TEE_PUBKEY_BYTES + ENVELOPE_NONCE_BYTES); /* the first ciphertext digit */
@@ -503,15 +508,74 @@ static void stream_keeps_keys(void **state)
     for (i = 1; i < E2EE_STREAM_KEYS + 1; i++)
         assert_int_equal(open_in(&st, hex[i], "piece"), P11TEE_OK);
     assert_int_equal(st.derives, 3 + E2EE_STREAM_KEYS);
-    assert_int_equal(open_in(&st, hex[E2EE_STREAM_KEYS], "piece"), P11TEE_OK);
+    assert_int_equal(open_in(&st, hex[E2EE_STREAM_KEYS], NULL), P11TEE_E_E2EE_REPLAY);
     assert_int_equal(st.derives, 3 + E2EE_STREAM_KEYS);
-    assert_int_equal(open_in(&st, hex[0], "piece"), P11TEE_OK); /* pushed out: derived again */
+    /* pushed out: derived again, then refused as the replay it is */
+    assert_int_equal(open_in(&st, hex[0], NULL), P11TEE_E_E2EE_REPLAY);
     assert_int_equal(st.derives, 4 + E2EE_STREAM_KEYS);
     e2ee_stream_end(&st);
     assert_memory_equal(st.keys, zero, sizeof(zero));
+    e2ee_seen_free(&s.seen);
     for (i = 0; i < E2EE_STREAM_KEYS + 1; i++)
         free(hex[i]);
     free(bad);
+}
+
+/*
+ * A field the session opened before is refused, by name, in the stream
+ * that saw it and in any later stream of the session; its text is never
+ * returned. A field sealed to another session's key does not even open.
+ */
+static void replays_are_refused_session_wide(void **state)
+{
+    e2ee_session *s, *s2;
+    e2ee_stream st, st2;
+    uint8_t pub[P11TEE_PUBKEY_BYTES], *pt = (uint8_t *)"x";
+    char *a, *b, *c;
+    size_t len = 7;
+    int plain = 7;
+    p11tee_error err;
+
+    (void)state;
+    assert_int_equal(e2ee_session_new(hsm, "m", (strview){key_pub_hex, 130}, &s, NULL), P11TEE_OK);
+    assert_int_equal(e2ee_session_new(hsm, "m", (strview){key_pub_hex, 130}, &s2, NULL), P11TEE_OK);
+    assert_int_equal(hex_decode(s->client_pub_hex, 130, pub, sizeof(pub), NULL, NULL), P11TEE_OK);
+    assert_int_equal(envelope_seal(hsm, pub, (const uint8_t *)"first", 5, &a, NULL, NULL),
+                     P11TEE_OK);
+    assert_int_equal(envelope_seal(hsm, pub, (const uint8_t *)"second", 6, &b, NULL, NULL),
+                     P11TEE_OK);
+    assert_int_equal(envelope_seal(hsm, pub, (const uint8_t *)"third", 5, &c, NULL, NULL),
+                     P11TEE_OK);
+    e2ee_stream_begin(&st, s);
+    assert_int_equal(open_in(&st, a, "first"), P11TEE_OK);
+    assert_int_equal(open_in(&st, b, "second"), P11TEE_OK);
+    assert_int_equal(
+        e2ee_stream_open_field(&st, (strview){a, strlen(a)}, 0, &pt, &len, &plain, &err),
+        P11TEE_E_E2EE_REPLAY);
+    assert_null(pt);
+    assert_int_equal(len, 0);
+    assert_string_equal(err.message,
+                        "the server sent an encrypted field a second time (the same ephemeral key "
+                        "and nonce as one this session opened before): a relay is repeating parts "
+                        "of the answer; the copy was not shown");
+    /* upper-case hex is the same envelope */
+    for (len = 0; a[len] != '\0'; len++)
+        a[len] = (char)toupper((unsigned char)a[len]);
+    assert_int_equal(open_in(&st, a, NULL), P11TEE_E_E2EE_REPLAY);
+    e2ee_stream_end(&st);
+    e2ee_stream_begin(&st2, s);
+    assert_int_equal(open_in(&st2, b, NULL), P11TEE_E_E2EE_REPLAY);
+    assert_int_equal(open_in(&st2, c, "third"), P11TEE_OK);
+    assert_int_equal(e2ee_seen_count(&s->seen), 3);
+    e2ee_stream_end(&st2);
+    e2ee_stream_begin(&st2, s2);
+    assert_int_equal(open_in(&st2, c, NULL), P11TEE_E_ENVELOPE_AUTH);
+    e2ee_stream_end(&st2);
+    e2ee_session_free(s);
+    e2ee_session_free(s2);
+    free(a);
+    free(b);
+    free(c);
 }
 
 int main(void)
@@ -528,6 +592,7 @@ int main(void)
         cmocka_unit_test(request_refusals),
         cmocka_unit_test(stream_fields),
         cmocka_unit_test(stream_keeps_keys),
+        cmocka_unit_test(replays_are_refused_session_wide),
     };
     return TEST_MAIN(tests, setup, teardown);
 }

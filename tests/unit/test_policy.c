@@ -228,9 +228,9 @@ static void pins_as_lists(void **state)
 static void presets(void **state)
 {
     static const char *const strict[] = {
-        "tdx.rtmr3.replay",    "app_compose.binding", "aci.api_version",   "aci.agree.quote",
-        "aci.keyset.e2ee_key", "aci.native.quote",    "receipt.signature", "receipt.anchor",
-        "upstream.verified",   "upstream.session"};
+        "tdx.rtmr3.replay",    "app_compose.binding", "aci.api_version",        "aci.agree.quote",
+        "aci.keyset.e2ee_key", "aci.native.quote",    "receipt.signature",      "receipt.anchor",
+        "upstream.verified",   "upstream.session",    "signature.response_hash"};
     attest_policy *p;
     p11tee_error err;
     size_t i;

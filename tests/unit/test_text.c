@@ -69,6 +69,16 @@ static const struct {
     {"surrogate\xed\xa0\x80", 0, "surrogate" R R R},
     {"beyond\xf4\x90\x80\x80", 0, "beyond" R R R R},
     {"cut\xe6\xbc", 0, "cut" R},
+    /*
+     * A sequence that begins well and breaks is one U+FFFD (its maximal
+     * subpart), the byte that broke it read afresh: the same whether the
+     * text arrives whole or cut inside the sequence (the count used to
+     * depend on the cut).
+     */
+    {"cut\xe6\xbcx", 0, "cut" R "x"},
+    {"\xf0\x9f\x99x\xf0\x9f", 0, R "x" R},
+    {"\xe6\xbc\xe6\xbc\xa2", 0, R "\xe6\xbc\xa2"},
+    {"\xf4\x8f\xbf\xc3\xa9", 0, R "\xc3\xa9"},
     {"esc kept\x1b[2J\xff", P11TEE_TEXT_KEEP_CONTROLS, "esc kept\x1b[2J" R},
 };
 
