@@ -26,8 +26,23 @@ static p11tee_status sjson_run(json_tokener *tok, const char *buf, size_t len, c
     json_tokener_reset(tok);
     root = json_tokener_parse_ex(tok, buf, (int)len);
     jerr = json_tokener_get_error(tok);
-    if (root == NULL && jerr == json_tokener_continue)
-        return err_set(err, P11TEE_E_JSON, "%s is truncated JSON", what);
+    if (root == NULL && jerr == json_tokener_continue) {
+        /*
+         * A number or literal that ends the input ("4", "true") may go on
+         * for all json-c knows: the end of the input, as a NUL, ends it.
+         * What is still open after that is truncated.
+         */
+        root = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        if (root == NULL && jerr == json_tokener_success) /* json-c's null */
+            return err_set(err, P11TEE_E_JSON, "%s is null, not a JSON document", what);
+        if (root == NULL || jerr != json_tokener_success) {
+            json_object_put(root);
+            return err_set(err, P11TEE_E_JSON, "%s is truncated JSON", what);
+        }
+        *out = root;
+        return P11TEE_OK;
+    }
     if (root == NULL || jerr != json_tokener_success)
         return err_set(err, P11TEE_E_JSON, "%s is not valid JSON: %s", what,
                        json_tokener_error_desc(jerr));

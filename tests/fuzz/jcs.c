@@ -126,6 +126,8 @@ static const fuzz_seed jcs_seeds[] = {
     FUZZ_SEED("1E400"),
     /* fuzzing found: 1e20 is written 100000000000000000000, which json-c cannot read back */
     FUZZ_SEED("[5.1,1e20,1e-7,-5.0,18446744073709551616.0,1.0000011617657859886632554e+308]"),
+    /* fuzzing found: "4 " parsed, but its canonical form "4" was refused as truncated */
+    FUZZ_SEED("4 "),
 };
 
 FUZZ_REGISTER(jcs, jcs_fuzz_one, jcs_seeds)

@@ -272,6 +272,33 @@ static void digest(void **state)
     json_object_put(root);
 }
 
+/*
+ * A document that is one number or literal is canonical JSON too, and reads
+ * back: json-c waits for more after "4" unless the end of input ends it.
+ */
+static void bare_scalars(void **state)
+{
+    static const char *const docs[][2] = {
+        {"4 ", "4"}, {"4", "4"}, {"-1.5e3", "-1500"}, {"true", "true"}, {" false", "false"},
+    };
+    static const char *const truncated[] = {"{\"a\":", "tru", "\"x", "[1,", "-"};
+    json_object *root = NULL;
+    p11tee_error err;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+        expect(docs[i][0], docs[i][1]);
+    for (i = 0; i < sizeof(truncated) / sizeof(truncated[0]); i++) {
+        assert_int_equal(sjson_parse(truncated[i], strlen(truncated[i]), 1024, "t", &root, &err),
+                         P11TEE_E_JSON);
+        assert_null(root);
+        assert_string_equal(err.message, "t is truncated JSON");
+    }
+    assert_int_equal(sjson_parse("null", 4, 1024, "t", &root, &err), P11TEE_E_JSON);
+    assert_string_equal(err.message, "t is null, not a JSON document");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +307,7 @@ int main(void)
         cmocka_unit_test(numbers_round_trip), cmocka_unit_test(integers_as_doubles),
         cmocka_unit_test(string_escapes),     cmocka_unit_test(nesting),
         cmocka_unit_test(refusals),           cmocka_unit_test(digest),
+        cmocka_unit_test(bare_scalars),
     };
     return TEST_MAIN(tests, NULL, NULL);
 }
