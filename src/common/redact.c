@@ -99,29 +99,43 @@ size_t redact_match(const char *text, size_t len, const char *secret, size_t sle
     return k >= REDACT_MIN_TAIL ? len : 0;
 }
 
-char *redact_dup(const char *in, size_t len, const char *secret, size_t *outlen)
+/*
+ * The redacted text of `in`, written to `out` unless NULL; its length. A
+ * match may be shorter than "[REDACTED]" (the cut-off start of the secret
+ * at the end of the text), so the length comes from the same walk.
+ */
+static size_t redact_walk(const char *in, size_t len, const char *secret, size_t slen, char *out)
 {
-    size_t slen = secret != NULL ? strlen(secret) : 0, i = 0, o = 0, hit, cap;
-    char *out;
+    size_t i = 0, o = 0, hit;
 
-    /* "[REDACTED]" may be longer than what it replaces, but never than 10 per input byte. */
-    cap = len + 1;
-    if (slen > 0 && slen < sizeof(REDACTED))
-        cap = len * sizeof(REDACTED) + 1;
-    if ((out = malloc(cap)) == NULL)
-        return NULL;
     while (i < len) {
         if (slen > 0 && (hit = redact_match(in + i, len - i, secret, slen)) > 0) {
-            memcpy(out + o, REDACTED, sizeof(REDACTED) - 1);
+            if (out != NULL)
+                memcpy(out + o, REDACTED, sizeof(REDACTED) - 1);
             o += sizeof(REDACTED) - 1;
             i += hit;
         } else {
-            out[o++] = in[i++];
+            if (out != NULL)
+                out[o] = in[i];
+            o++;
+            i++;
         }
     }
-    out[o] = '\0';
+    return o;
+}
+
+char *redact_dup(const char *in, size_t len, const char *secret, size_t *outlen)
+{
+    size_t slen = secret != NULL ? strlen(secret) : 0;
+    size_t n = redact_walk(in, len, secret, slen, NULL);
+    char *out = malloc(n + 1);
+
+    if (out == NULL)
+        return NULL;
+    redact_walk(in, len, secret, slen, out);
+    out[n] = '\0';
     if (outlen != NULL)
-        *outlen = o;
+        *outlen = n;
     return out;
 }
 

@@ -64,6 +64,9 @@ static const fuzz_seed models_seeds[] = {
     FUZZ_SEED("{\"data\":[]}"),
     FUZZ_SEED("{\"data\":[{\"id\":\"\"}]}"),
     FUZZ_SEED("{\"data\":[{\"id\":7}]}"),
+    /* fuzzing found: a member name that is the key's first 6 characters overran its redacted copy
+     */
+    FUZZ_SEED("{\"vk-FUZ\":\"list\",\"data\":[{\"id\":\"e2\"}]}"),
 };
 
 FUZZ_REGISTER(models, models_fuzz_one, models_seeds)
