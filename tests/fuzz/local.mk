@@ -54,15 +54,18 @@ else
 FUZZ_PROGRAM =
 endif
 
-# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="sse text"]: each harness under
-# libFuzzer for N seconds (default 60) on one core, corpus and findings in
-# tests/fuzz/work; a summary of executions and coverage per harness.
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="sse text"] [FUZZ_SEED=N]: each
+# harness under libFuzzer for N seconds (default 60) on one core, corpus and
+# findings in tests/fuzz/work; a summary of executions and coverage per
+# harness. FUZZ_SEED fixes libFuzzer's random seed (scripts/check.sh: 1).
 FUZZ_SECONDS = 60
 FUZZ_TARGETS =
+FUZZ_SEED =
 fuzz: tests/fuzz/fuzz-replay$(EXEEXT) $(FUZZ_PROGRAM)
 	@test -n "$(FUZZ_PROGRAM)" || { \
 	    echo "make fuzz: configure with --enable-fuzzing (clang) first"; exit 1; }
 	@$(AM_TESTS_ENVIRONMENT) FUZZ_SECONDS='$(FUZZ_SECONDS)' FUZZ_TARGETS='$(FUZZ_TARGETS)' \
+	    FUZZ_SEED='$(FUZZ_SEED)' \
 	    $(SHELL) $(top_srcdir)/tests/fuzz/run.sh
 .PHONY: fuzz
 

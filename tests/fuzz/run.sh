@@ -12,6 +12,9 @@ set -u
 build="${top_builddir:?}/tests/fuzz"
 seconds=${FUZZ_SECONDS:-60}
 targets=${FUZZ_TARGETS:-}
+# FUZZ_SEED=N: libFuzzer's random seed, so a short run explores the same inputs each time.
+seed_opt=
+[ -n "${FUZZ_SEED:-}" ] && seed_opt="-seed=$FUZZ_SEED"
 [ -n "$targets" ] || targets=$("$build/fuzz-replay" --list) || exit 1
 
 sh "${top_srcdir:?}/tests/fuzz/seeds.sh" "$build/corpus" ||
@@ -34,7 +37,8 @@ for t in $targets; do
     [ -d "$build/builtin/$t" ] && dirs="$dirs $build/builtin/$t"
     [ -d "$build/corpus/$t" ] && dirs="$dirs $build/corpus/$t"
     # shellcheck disable=SC2086 # one corpus directory per word
-    P11TEE_FUZZ_TARGET=$t "$build/p11tee-fuzz" -max_total_time="$seconds" -timeout=25 \
+    # shellcheck disable=SC2086 # no option, or one
+    P11TEE_FUZZ_TARGET=$t "$build/p11tee-fuzz" $seed_opt -max_total_time="$seconds" -timeout=25 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/" $dirs >"$log" 2>&1
     rc=$?
     execs=$(awk '/^stat::number_of_executed_units:/ { print $NF }' "$log" | tail -n 1)
