@@ -153,6 +153,8 @@ pcs_start() {
 pcs_stop_all() {
     for pcs__p in $PCS_PIDS; do kill "$pcs__p" 2>/dev/null; done
     PCS_PIDS=
+}
+
 # it_check_core_limit_back WHAT PID: with --allow-core-dumps, the soft core size limit WHAT
 # was started with (the hard one; the caller raised it) is back. Skips where that cannot
 # show: ASan (disable_coredump=1, its default on 64-bit) zeroes the soft limit before main,
