@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright (C) 2026 The p11tee authors
-# Benchmarks (make bench). Built on demand, never part of make check.
+# Benchmarks (make bench), never judged by make check; their programs are
+# built by it, since tests/serve/bench.sh runs bench/serve.sh briefly.
 # docs/PERFORMANCE.md has the results and the machine they were measured on.
 
 BENCH_BINS += bench/bench_provider
-EXTRA_PROGRAMS += bench/bench_provider
-CLEANFILES += bench/bench_provider
+check_PROGRAMS += bench/bench_provider
 bench_bench_provider_SOURCES = bench/bench_provider.c
 # It shares the provider tests' EVP helpers (tests/provider/provtest.c), which
 # use the token helpers of libtestlib: that archive must come after them.
@@ -33,8 +33,7 @@ EXTRA_DIST += bench/ephemeral.sh
 # multi, the direct-library yardstick for time to first token, and the chunk
 # latency join of the reference server's --bench-log with the generator's records.
 BENCH_BINS += bench/loadgen bench/ttft_direct
-EXTRA_PROGRAMS += bench/loadgen bench/ttft_direct
-CLEANFILES += bench/loadgen bench/ttft_direct
+check_PROGRAMS += bench/loadgen bench/ttft_direct
 bench_loadgen_SOURCES = bench/loadgen.c
 bench_loadgen_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 bench_loadgen_LDADD = $(CURL_LIBS)

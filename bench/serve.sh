@@ -76,6 +76,13 @@ level() { # NAME STREAMS URL BODY [KEY] (RAMP_MS: start the streams over that lo
         --ramp "${RAMP_MS:-0}" >"$W/out.$1"
     kill $sampler 2>/dev/null || true
     wait $sampler 2>/dev/null || true
+    # The server logs a stream's pieces when the stream ends: wait for every stream the
+    # generator left to end there, so that latency.py sees all of them.
+    i=0
+    while [ "$(it_stat streams_active)" != 0 ] && [ $i -lt 200 ]; do
+        i=$((i + 1))
+        sleep 0.05
+    done
     echo "$(cpu_of "$gw") $g0 $(cpu_of "$REFSERVER_PID") $r0" >"$W/cpu.$1"
     "${PYTHON3:-/usr/bin/python3}" "$top_srcdir/bench/latency.py" "$sent" "$W/rec.$1" >"$W/lat.$1"
 }

@@ -2,9 +2,10 @@
 # Copyright (C) 2026 The p11tee authors
 # p11tee serve against the reference server: curl, the OpenAI Node SDK, every
 # server fault, authentication and limits, disconnects, drain and reload, and
-# two instances behind HAProxy. tests/serve/lib.sh is the fixture.
+# two instances behind HAProxy, and make bench's gateway run kept working
+# (bench.sh). tests/serve/lib.sh is the fixture.
 SERVE_TESTS = tests/serve/chat_ext.sh tests/serve/api.sh tests/serve/openai.sh tests/serve/faults.sh tests/serve/auth.sh tests/serve/lifecycle.sh tests/serve/listeners.sh tests/serve/haproxy.sh tests/serve/unit.sh \
-	tests/serve/records.sh tests/serve/secrets.sh
+	tests/serve/records.sh tests/serve/secrets.sh tests/serve/bench.sh
 TESTS += $(SERVE_TESTS)
 EXTRA_DIST += tests/serve/lib.sh tests/serve/openai_sdk.cjs $(SERVE_TESTS)
 # The library's extensions for the gateway, through the public API alone.

@@ -264,8 +264,8 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             if not recorded:
                 self.st.record(job, key, body, bytes(sent))
+            self.st.bench_record(timing)  # before the end is counted: a benchmark waits for it
             self.st.stream_end(job, how, pieces)
-            self.st.bench_record(timing)
 
     def client_gone(self):
         """The client closed its end (a pending request byte is not a close)."""

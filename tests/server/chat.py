@@ -4,6 +4,7 @@
 the answer, streamed as SSE events or as one JSON object."""
 
 import json
+import re
 import secrets
 import string
 import time
@@ -338,30 +339,43 @@ def events(job, n, faults, one_ephemeral=False, reasoning_field="reasoning_conte
     yield "event", b"data: [DONE]\n\n"
 
 
+_BENCH_SLOT = rb"@@bench-envelope-(\d+)@@"
+
+
 def _bench_pieces(job, n):
-    """Benchmark mode: every piece sealed once, as the JSON after the chunk's id."""
+    """Benchmark mode: each piece as the chunk's JSON after its id, cut where its
+    envelopes go, with each envelope's sealing key (its ECDH done here, once) and text:
+    a list of pieces, each ([(json before, choice)...], json after, [(key, text)...])."""
     answers = [model.answer(job.user_text, n, job.model.reasoning, i) for i in range(job.n)]
     out = []
     for field, part in (("reasoning_content", 0), ("content", 1)):
         for k in range(len(answers[0][part])):
-            sealed = [(i, {field: ecies.seal(job.client_key, answers[i][part][k].encode())}, None)
-                      for i in range(job.n)]
-            whole = _chunk(job, sealed)
-            out.append(whole[len(b'data: {"id":"') + len(job.id) + 1:])
+            slots = [(i, {field: "@@bench-envelope-%d@@" % i}, None) for i in range(job.n)]
+            whole = _chunk(job, slots)[len(b'data: {"id":"') + len(job.id) + 1:]
+            cut = re.split(_BENCH_SLOT, whole)
+            out.append(([(cut[j], int(cut[j + 1])) for j in range(0, len(cut) - 1, 2)], cut[-1],
+                        [(ecies.sealing_key(job.client_key), answers[i][part][k].encode())
+                         for i in range(job.n)]))
     return out
 
 
 def bench_events(job, n, st):
-    """events() for the benchmark: the sealed pieces of this key and prompt, replayed.
+    """events() for the benchmark: the pieces of this key and prompt, sealed anew.
 
-    The gateway shares one session key across requests, so after the first stream every
-    stream is a replay: the server's own sealing cost leaves the measurement."""
+    The gateway shares one session key across requests, so the sealing keys of the
+    first stream serve every stream: the server's ECDH leaves the measurement. Each
+    envelope still gets a fresh nonce (an envelope sent twice is a replay the client
+    refuses), so every piece costs the gateway one token derive, as with Venice."""
     key = (ecies.pub_bytes(job.client_key), job.model.id, n, job.n, job.user_text)
     pieces = st.bench_pieces(key, lambda: _bench_pieces(job, n))
     head = ('data: {"id":"%s"' % job.id).encode()
     yield "event", _chunk(job, [(i, {"role": "assistant"}, None) for i in range(job.n)])
-    for rest in pieces:
-        yield "piece", head + rest
+    for slots, tail, keys in pieces:
+        body = [head]
+        for before, i in slots:
+            body += (before, ecies.seal_with(keys[i][0], keys[i][1]).encode())
+        body.append(tail)
+        yield "piece", b"".join(body)
     yield "event", _chunk(job, [(i, {}, "stop") for i in range(job.n)],
                           model.usage(job.contents, len(pieces) * job.n))
     yield "event", b"data: [DONE]\n\n"

@@ -59,9 +59,21 @@ def seal(recipient, plaintext, eph=None):
     A fresh ephemeral key per envelope, unless `eph` (a private key) is given: a
     server that seals a whole response with one key (as vllm-proxy does)."""
     eph = eph if eph is not None else new_ephemeral()
+    return seal_with(sealing_key(recipient, eph), plaintext)
+
+
+def sealing_key(recipient, eph=None):
+    """(ephemeral public key bytes, AES-GCM) to seal any number of texts to recipient
+    with seal_with(); the ECDH is done here, once (a fresh ephemeral key unless `eph`)."""
+    eph = eph if eph is not None else new_ephemeral()
+    return pub_bytes(eph.public_key()), AESGCM(_aes_key(eph, recipient))
+
+
+def seal_with(key, plaintext):
+    """Envelope (lowercase hex) of plaintext under a sealing_key(), with a fresh nonce."""
+    pub, aead = key
     nonce = os.urandom(12)
-    sealed = AESGCM(_aes_key(eph, recipient)).encrypt(nonce, plaintext, None)
-    return (pub_bytes(eph.public_key()) + nonce + sealed).hex()
+    return (pub + nonce + aead.encrypt(nonce, plaintext, None)).hex()
 
 
 def decode(text):

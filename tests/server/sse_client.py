@@ -43,6 +43,7 @@ class Result:
         self.failed_fields = []
         self.plain_fields = []
         self.ephemeral_keys = []
+        self.envelopes = []        # every sealed field, as sent
         self.choices = {}         # index -> content pieces of that choice (opened)
         self.errors = []          # error objects or strings the server put in the stream
         self.clear_reasoning = []  # reasoning that arrived in clear (reasoning, *_details)
@@ -151,6 +152,7 @@ def _field(res, text, opener, index):
         res.plain_fields.append(index)
         return text
     res.ephemeral_keys.append(text[:130])
+    res.envelopes.append(text)
     try:
         return opener(text)
     except ecies.EnvelopeError:

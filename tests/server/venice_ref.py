@@ -276,7 +276,8 @@ def serve_parser(sub):
     p.add_argument("--fault", action="append", default=[], help="switch a fault on (repeatable)")
     p.add_argument("--log", help="log to this file instead of stderr")
     p.add_argument("--bench", action="store_true",
-                   help="benchmark mode: seal each streamed answer once per client key, replay it")
+                   help="benchmark mode: the sealing keys of a streamed answer made once per client key, "
+                        "each stream sealed with fresh nonces")
     p.add_argument("--bench-log", help="benchmark mode: append 'id index monotonic_ns' per piece")
     p.add_argument("--parent-pid", type=int, default=PARENT_AT_START,
                    help="exit when this process is gone (default: the parent)")
