@@ -42,6 +42,66 @@ void gw_buf_reset(gw_buf *b)
         b->p[0] = '\0';
 }
 
+void gw_outq_init(gw_outq *q)
+{
+    memset(q, 0, sizeof(*q));
+}
+
+void gw_outq_free(gw_outq *q)
+{
+    gw_buf_free(&q->buf);
+    gw_outq_init(q);
+}
+
+size_t gw_outq_pending(const gw_outq *q)
+{
+    return q->buf.len - q->pos;
+}
+
+void gw_outq_add(gw_outq *q, const void *data, size_t len, uint64_t ready_ns)
+{
+    gw_buf_add(&q->buf, data, len);
+    if (ready_ns != 0 && q->n < GW_OUTQ_MARKS) {
+        q->mark[(q->head + q->n) % GW_OUTQ_MARKS].end = q->buf.len;
+        q->mark[(q->head + q->n) % GW_OUTQ_MARKS].t = ready_ns;
+        q->n++;
+    }
+}
+
+/* Drop the bytes taken once they are at least half of the buffer; the marks move with them. */
+static void gw_outq_compact(gw_outq *q)
+{
+    size_t keep = q->buf.len - q->pos;
+    unsigned i;
+
+    if (q->pos == 0 || q->pos < keep)
+        return;
+    memmove(q->buf.p, q->buf.p + q->pos, keep);
+    q->buf.len = keep;
+    q->buf.p[keep] = '\0';
+    for (i = 0; i < q->n; i++)
+        q->mark[(q->head + i) % GW_OUTQ_MARKS].end -= q->pos;
+    q->pos = 0;
+}
+
+size_t gw_outq_take(gw_outq *q, char *dst, size_t max, uint64_t now_ns, void (*timed)(uint64_t))
+{
+    size_t n = gw_outq_pending(q);
+
+    n = n < max ? n : max;
+    if (n == 0)
+        return 0;
+    memcpy(dst, q->buf.p + q->pos, n);
+    q->pos += n;
+    while (q->n > 0 && q->mark[q->head].end <= q->pos) {
+        timed(now_ns - q->mark[q->head].t);
+        q->head = (q->head + 1) % GW_OUTQ_MARKS;
+        q->n--;
+    }
+    gw_outq_compact(q);
+    return n;
+}
+
 static int gw_buf_room(gw_buf *b, size_t more)
 {
     size_t cap;

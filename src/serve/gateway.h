@@ -56,6 +56,31 @@ void gw_buf_printf(gw_buf *b, const char *fmt, ...) GW_PRINTF(2, 3);
 void gw_buf_json(gw_buf *b, const char *s, size_t len);
 /* gw_buf_json() of text that may not be UTF-8 (each bad byte becomes U+FFFD). */
 void gw_buf_json_text(gw_buf *b, const char *s, size_t len);
+/*
+ * A response's bytes on their way to the HTTP thread, under the job's lock: added
+ * at the end, taken from the front, with a mark per chunk (where its bytes end, when
+ * its text was ready) to time it when its last byte is taken. What was taken is
+ * dropped once it is at least half of what is held: a client that reads a little
+ * behind makes the buffer hold about twice what is pending, not the whole stream.
+ */
+#define GW_OUTQ_MARKS 64
+typedef struct gw_outq {
+    gw_buf buf;
+    size_t pos; /* bytes taken */
+    struct {
+        size_t end;
+        uint64_t t;
+    } mark[GW_OUTQ_MARKS];
+    unsigned head, n;
+} gw_outq;
+
+void gw_outq_init(gw_outq *q);
+void gw_outq_free(gw_outq *q);
+size_t gw_outq_pending(const gw_outq *q);
+/* ready_ns 0: no mark (an error event, the end); past GW_OUTQ_MARKS marks, none either. */
+void gw_outq_add(gw_outq *q, const void *data, size_t len, uint64_t ready_ns);
+/* Up to max bytes into dst; timed(now_ns - ready) for each chunk whose last byte went. */
+size_t gw_outq_take(gw_outq *q, char *dst, size_t max, uint64_t now_ns, void (*timed)(uint64_t));
 /* OpenAI's error shape: {"error":{"message","type","param","code"}} */
 void gw_error_body(gw_buf *out, const char *message, const char *type, const char *param,
                    const char *code);
@@ -236,8 +261,7 @@ struct gw_job {
     gw_phase phase;
     int finished;
     unsigned http_status;
-    gw_buf out;     /* response bytes (a whole body, or the event stream) */
-    size_t out_pos; /* bytes handed to the HTTP thread */
+    gw_outq out; /* response bytes (a whole body, or the event stream) */
     char att_header[GW_HEADER_MAX];
     char att_id[GW_ATTEST_ID_MAX];
     /* built by the pool thread only */
@@ -252,12 +276,6 @@ struct gw_job {
     size_t chunks, bytes_out;
     p11tee_status rc;
     char code[48];
-    /* chunk latency: when each pending chunk's text was ready, by its end offset */
-    struct {
-        size_t end;
-        uint64_t t;
-    } pend[64];
-    unsigned pend_head, pend_n;
     gw_job *prev, *next; /* every job in flight (job.c) */
 };
 

@@ -50,7 +50,7 @@ gw_job *gw_job_new(gw_request *rq, struct MHD_Connection *conn)
     j->start_ns = rq->start_ns;
     j->watched_fd = -1;
     j->http_status = 499; /* until something was answered */
-    gw_buf_init(&j->out);
+    gw_outq_init(&j->out);
     gw_buf_init(&j->prefix);
     gw_buf_init(&j->scratch);
     pthread_mutex_lock(&jobs.lock);
@@ -80,7 +80,7 @@ void gw_job_put(gw_job *j)
         gw_upstream_put(j->up);
     p11tee_cancel_free(j->cancel);
     free(j->body);
-    gw_buf_free(&j->out);
+    gw_outq_free(&j->out);
     gw_buf_free(&j->prefix);
     gw_buf_free(&j->scratch);
     pthread_cond_destroy(&j->space);
@@ -153,16 +153,6 @@ void gw_job_detach(gw_job *j, int completed_ok)
         gw_job_cancel(j, GW_CANCEL_CALLER);
 }
 
-/* Chunks whose last byte went to the HTTP thread: how long they waited. */
-static void gw_job_sent(gw_job *j, uint64_t now)
-{
-    while (j->pend_n > 0 && j->pend[j->pend_head].end <= j->out_pos) {
-        gw_metrics_chunk(now - j->pend[j->pend_head].t);
-        j->pend_head = (j->pend_head + 1) % (unsigned)(sizeof(j->pend) / sizeof(j->pend[0]));
-        j->pend_n--;
-    }
-}
-
 static ssize_t gw_job_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     gw_job *j = cls;
@@ -170,17 +160,9 @@ static ssize_t gw_job_read(void *cls, uint64_t pos, char *buf, size_t max)
 
     (void)pos;
     pthread_mutex_lock(&j->lock);
-    n = j->out.len - j->out_pos;
+    n = gw_outq_take(&j->out, buf, max, gw_now_ns(), gw_metrics_chunk);
     if (n > 0) {
-        n = n < max ? n : max;
-        memcpy(buf, j->out.p + j->out_pos, n);
-        j->out_pos += n;
         j->bytes_out += n;
-        gw_job_sent(j, gw_now_ns());
-        if (j->out_pos == j->out.len) {
-            gw_buf_reset(&j->out);
-            j->out_pos = 0;
-        }
         pthread_cond_signal(&j->space);
         pthread_mutex_unlock(&j->lock);
         return (ssize_t)n;
@@ -244,8 +226,9 @@ enum MHD_Result gw_job_respond(gw_job *j)
     if (phase == GW_STREAMING)
         return gw_job_queue_stream(j);
     /* A whole response: the buffer no longer changes once finished. */
-    j->bytes_out = j->out.len;
-    return gw_http_reply(j->conn, j->http_status, NULL, j->out.p ? j->out.p : "", j->out.len, j);
+    j->bytes_out = j->out.buf.len;
+    return gw_http_reply(j->conn, j->http_status, NULL, j->out.buf.p ? j->out.buf.p : "",
+                         j->out.buf.len, j);
 }
 
 /* Under the lock: the caller has not read for too long. The error goes past the bound. */
@@ -258,9 +241,9 @@ static void gw_job_cut(gw_job *j)
     gw_buf_init(&err);
     gw_error_body(&err, "the client did not read the stream in time; it was cut", "server_error",
                   NULL, "slow_client");
-    gw_buf_str(&j->out, "data: ");
-    gw_buf_add(&j->out, err.p, err.len);
-    gw_buf_str(&j->out, "\n\n");
+    gw_outq_add(&j->out, "data: ", 6, 0);
+    gw_outq_add(&j->out, err.p, err.len, 0);
+    gw_outq_add(&j->out, "\n\n", 2, 0);
     gw_buf_free(&err);
     snprintf(j->code, sizeof(j->code), "slow_client");
     j->finished = 1;
@@ -280,12 +263,13 @@ static int gw_job_room(gw_job *j, size_t len)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
-    while (j->out.len - j->out_pos > 0 && j->out.len - j->out_pos + len > gw_opts->stream_buffer &&
+    while (gw_outq_pending(&j->out) > 0 &&
+           gw_outq_pending(&j->out) + len > gw_opts->stream_buffer &&
            j->cancelled == GW_CANCEL_NONE && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&j->space, &j->lock, &until);
     if (j->cancelled != GW_CANCEL_NONE)
         return -1;
-    if (rc == ETIMEDOUT && j->out.len - j->out_pos + len > gw_opts->stream_buffer) {
+    if (rc == ETIMEDOUT && gw_outq_pending(&j->out) + len > gw_opts->stream_buffer) {
         gw_job_cut(j);
         return -1;
     }
@@ -294,7 +278,6 @@ static int gw_job_room(gw_job *j, size_t len)
 
 int gw_job_emit(gw_job *j, const char *data, size_t len, uint64_t ready_ns)
 {
-    unsigned cap = (unsigned)(sizeof(j->pend) / sizeof(j->pend[0]));
     int rc, cut;
 
     pthread_mutex_lock(&j->lock);
@@ -304,14 +287,8 @@ int gw_job_emit(gw_job *j, const char *data, size_t len, uint64_t ready_ns)
     }
     rc = gw_job_room(j, len);
     cut = rc != 0 && j->cancelled == GW_CANCEL_SLOW;
-    if (rc == 0) {
-        gw_buf_add(&j->out, data, len);
-        if (j->pend_n < cap && ready_ns != 0) {
-            j->pend[(j->pend_head + j->pend_n) % cap].end = j->out.len;
-            j->pend[(j->pend_head + j->pend_n) % cap].t = ready_ns;
-            j->pend_n++;
-        }
-    }
+    if (rc == 0)
+        gw_outq_add(&j->out, data, len, ready_ns);
     gw_job_wake(j);
     pthread_mutex_unlock(&j->lock);
     if (cut)
@@ -327,7 +304,7 @@ void gw_job_end(gw_job *j, const char *data, size_t len)
         j->http_status = 200;
     }
     if (!j->finished) {
-        gw_buf_add(&j->out, data, len);
+        gw_outq_add(&j->out, data, len, 0);
         j->finished = 1;
         j->end_ns = gw_now_ns();
     }
@@ -340,8 +317,8 @@ void gw_job_finish(gw_job *j, unsigned status, const char *body, size_t len)
     pthread_mutex_lock(&j->lock);
     if (!j->finished) {
         j->http_status = status;
-        gw_buf_reset(&j->out);
-        gw_buf_add(&j->out, body, len);
+        gw_outq_free(&j->out);
+        gw_outq_add(&j->out, body, len, 0);
         j->finished = 1;
         j->end_ns = gw_now_ns();
     }

@@ -11,3 +11,9 @@ EXTRA_DIST += tests/serve/lib.sh tests/serve/openai_sdk.cjs $(SERVE_TESTS)
 # The library's extensions for the gateway, through the public API alone.
 check_PROGRAMS += tests/serve/test_chat_ext
 tests_serve_test_chat_ext_LDADD = libtestlib.la libp11tee.la $(CMOCKA_LIBS)
+# The gateway's output buffer (src/serve/buf.c) linked alone.
+check_PROGRAMS += tests/serve/test_outq
+TESTS += tests/serve/test_outq
+tests_serve_test_outq_SOURCES = tests/serve/test_outq.c src/serve/buf.c
+tests_serve_test_outq_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS)
+tests_serve_test_outq_LDADD = libtestlib.la libp11tee.la $(JSONC_LIBS) $(CMOCKA_LIBS)
