@@ -62,7 +62,7 @@ static CK_SLOT_ID slot;
 static CK_OBJECT_HANDLE raw_priv;
 static uint8_t raw_pub[65];
 
-static void die(const char *what)
+_Noreturn static void die(const char *what)
 {
     fprintf(stderr, "bench_provider: %s\n", what);
     exit(1);

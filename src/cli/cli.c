@@ -36,7 +36,8 @@ void cli_put_line(FILE *out, const char *text)
 }
 
 /* Messages quote servers (errors, ids): one line, no control characters, always. */
-static void cli_vmsg(const char *level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void cli_vmsg(const char *level, const char *fmt,
+                                                           va_list ap)
 {
     char line[2048];
 

@@ -392,7 +392,8 @@ static void gw_connected(void *cls, struct MHD_Connection *conn, void **socket_c
         setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
-static void gw_mhd_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's messages: its own format strings. */
+__attribute__((format(printf, 2, 0))) static void gw_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     size_t n;

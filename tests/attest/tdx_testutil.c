@@ -111,7 +111,7 @@ int tdx_teardown(void **state)
 
 const char *tdx_test_root(size_t *len)
 {
-    char *path;
+    char *path = NULL;
 
     if (session.root_pem == NULL) {
         if (session.dir == NULL || asprintf(&path, "%s/sgx_test_root.pem", session.dir) < 0)

@@ -389,7 +389,8 @@ static void signed_text_refusals(void **state)
         REQ_HASH "x" RESP_HASH,     /* wrong separator */
         ":" REQ_HASH ":" RESP_HASH, /* empty model */
         "m" REQ_HASH ":" RESP_HASH, /* prefix without ':' */
-        "zz530a13e45914982b79f9b7e3fba994cfd1f3fb22f71cea1afbf02b460c6d1d:" RESP_HASH, /* not hex */
+        ("zz530a13e45914982b79f9b7e3fba994cfd1f3fb22f71cea1afbf02b460c6d1d:" RESP_HASH), /* not hex
+                                                                                          */
         "short:text",
     };
     char long_model[ETH_MODEL_MAX + 2 + 129 + 1];
