@@ -15,6 +15,8 @@
 #   sv_json_events FILE EXPR       the same over the JSON objects of an event stream
 #   sv_log_has NAME TEXT           1 when NAME's log has a line containing TEXT
 #   sv_wait_log FILE PATTERN       wait for a log line (a request's comes as it completes)
+#   sv_notify_socket               systemd's notification socket: exports NOTIFY_SOCKET, each
+#                                  datagram one line of $TAP_TMP/notified; SV_NOTIFY_PID reads it
 . "$top_srcdir/tests/integration/lib.sh"
 
 SV_INSTANCES=
@@ -150,4 +152,29 @@ sv_check_status() {
     if [ "$SV_STATUS" = "$2" ]; then tap_ok "$1"; else
         tap_fail "$1" "HTTP $SV_STATUS, expected $2; body: $(head -c 600 "$SV_BODY")"
     fi
+}
+
+# A datagram socket in place of systemd's, read until the test ends (its reader
+# exits when its parent, this test, is gone).
+sv_notify_socket() {
+    NOTIFY_SOCKET=$TAP_SOCK/notify
+    "${PYTHON3:-/usr/bin/python3}" -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(1)
+with open(sys.argv[2], "a") as out:
+    while os.getppid() != 1:
+        try:
+            out.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+            out.flush()
+        except socket.timeout:
+            pass' "$NOTIFY_SOCKET" "$TAP_TMP/notified" &
+    SV_NOTIFY_PID=$!
+    while [ ! -S "$NOTIFY_SOCKET" ]; do
+        kill -0 "$SV_NOTIFY_PID" 2>/dev/null ||
+            { echo "the notification socket could not be made" >&2; exit 99; }
+        sleep 0.02
+    done
+    export NOTIFY_SOCKET
 }

@@ -22,25 +22,7 @@ wait_stat() {
 }
 
 # systemd's notification socket, as a datagram socket this test reads.
-NOTIFY_SOCKET=$TAP_SOCK/notify
-"${PYTHON3:-/usr/bin/python3}" -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(1)
-with open(sys.argv[2], "a") as out:
-    while os.getppid() != 1:
-        try:
-            out.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-            out.flush()
-        except socket.timeout:
-            pass' "$NOTIFY_SOCKET" "$TAP_TMP/notified" &
-notify_pid=$!
-while [ ! -S "$NOTIFY_SOCKET" ]; do
-    kill -0 "$notify_pid" 2>/dev/null || { echo "the notification socket could not be made" >&2; exit 99; }
-    sleep 0.02
-done
-export NOTIFY_SOCKET
+sv_notify_socket
 
 sv_start gw --idle-timeout 120 --stream-buffer 4096 --client-timeout 1 || exit 99
 sv_ready || { tap_fail "ready" "$(cat "$SV_LOG")"; tap_done; }
@@ -174,5 +156,5 @@ sv_stop cut
 it_check_eq "drain timeout: exit 0" "$SV_RC" 0
 it_check_grep "drain timeout: the log says streams were cut" "$SV_LOG" '"event":"drain","message":"1 requests still in flight: cutting them"'
 
-kill $notify_pid 2>/dev/null
+kill "$SV_NOTIFY_PID" 2>/dev/null
 tap_done

@@ -46,25 +46,7 @@ while IFS= read -r line; do
     export "${line%%=*}=${line#*=}"
 done <"$etc/p11tee/serve.env"
 
-NOTIFY_SOCKET=$TAP_SOCK/notify
-"${PYTHON3:-/usr/bin/python3}" -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(1)
-with open(sys.argv[2], "a") as out:
-    while os.getppid() != 1:
-        try:
-            out.write(s.recv(4096).decode().replace("\n", " ") + "\n")
-            out.flush()
-        except socket.timeout:
-            pass' "$NOTIFY_SOCKET" "$TAP_TMP/notified" &
-notify_pid=$!
-while [ ! -S "$NOTIFY_SOCKET" ]; do
-    kill -0 "$notify_pid" 2>/dev/null || { echo "the notification socket could not be made" >&2; exit 99; }
-    sleep 0.02
-done
-export NOTIFY_SOCKET
+sv_notify_socket
 
 # systemd splits $VAR into words and keeps ${VAR} whole: so does this eval.
 eval "set -- $(printf '%s' "$exec_start" | sed -e 's/\${P11TEE_TOKEN_LABEL}/"${P11TEE_TOKEN_LABEL}"/')"
@@ -96,5 +78,5 @@ wait "$pid" || rc=$?
 it_check_eq "SIGTERM: exit 0 (systemd counts it a clean stop)" "$rc" 0
 it_check_grep "systemd heard STOPPING=1" "$TAP_TMP/notified" "STOPPING=1"
 it_check_no_grep "the log never shows the PIN or the API key" "$TAP_TMP/unit.log" "$REFSERVER_API_KEY"
-kill "$notify_pid" 2>/dev/null
+kill "$SV_NOTIFY_PID" 2>/dev/null
 tap_done
