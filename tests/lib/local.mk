@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright (C) 2026 The p11tee authors
-# The test harness: the TAP adapter, throwaway tokens, the reference server
-# fixture, suppressions, and libtestlib (cmocka helpers) that every C test
-# links through the default LDADD.
+# The test harness: the TAP adapter (and its own test), throwaway tokens,
+# the reference server fixture, suppressions, and libtestlib (cmocka
+# helpers) that every C test links through the default LDADD.
+TESTS += tests/lib/test_tap_run.sh
+EXTRA_DIST += tests/lib/test_tap_run.sh
 EXTRA_DIST += tests/lib/tap-run.sh tests/lib/tap.sh tests/lib/mktoken.sh \
 	tests/lib/refserver.sh tests/lib/lsan.supp tests/lib/valgrind.supp \
 	tests/lib/libtool-valgrind.sh tests/lib/p11kit.sh
