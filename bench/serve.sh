@@ -8,7 +8,8 @@
 # is measured in this run next to its yardstick:
 #   - decrypted chunks/s, errors, time to first token, chunk latency (the
 #     server's --bench-log matched with the generator's arrival times);
-#   - CPU of the gateway per chunk (/proc/PID/stat) against one token derive
+#   - CPU of the gateway per chunk (/proc/PID/stat; and the part in the kernel)
+#     against one token derive
 #     (bench/bench_provider hsm-derive and raw-derive, 1 thread);
 #   - CPU of the reference server and of the load generator, the gateway's RSS;
 #   - throughput with --workers 2 against --workers 1 (64 streams);
@@ -29,6 +30,7 @@ sent=${TMPDIR:-/tmp}/p11tee-bench-sent.$$
 W=$TAP_TMP
 hz=$(getconf CLK_TCK)
 cpu_of() { awk -v hz="$hz" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+sys_of() { awk -v hz="$hz" '{ printf "%.3f", $15 / hz }' "/proc/$1/stat"; }
 rss_of() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 json() { "${PYTHON3:-/usr/bin/python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 printf '{"model":"%s","messages":[{"role":"user","content":"benchmark"}],"stream":true}' "$E2EE_MODEL" >"$W/body"
@@ -68,7 +70,7 @@ gw_stop() { kill "$gw"; wait "$gw" || true; }
 # One measured level: loadgen for SECS with N streams; CPU, RSS, latency around it.
 level() { # NAME STREAMS URL BODY [KEY] (RAMP_MS: start the streams over that long)
     : >"$sent"
-    g0=$(cpu_of "$gw") r0=$(cpu_of "$REFSERVER_PID")
+    g0=$(cpu_of "$gw") r0=$(cpu_of "$REFSERVER_PID") s0=$(sys_of "$gw")
     (peak=0; while kill -0 "$gw" 2>/dev/null; do r=$(rss_of "$gw"); [ "${r:-0}" -gt $peak ] && peak=$r
         echo $peak >"$W/rss.$1"; sleep 0.2; done) &
     sampler=$!
@@ -83,32 +85,34 @@ level() { # NAME STREAMS URL BODY [KEY] (RAMP_MS: start the streams over that lo
         i=$((i + 1))
         sleep 0.05
     done
-    echo "$(cpu_of "$gw") $g0 $(cpu_of "$REFSERVER_PID") $r0" >"$W/cpu.$1"
+    echo "$(cpu_of "$gw") $g0 $(cpu_of "$REFSERVER_PID") $r0 $(sys_of "$gw") $s0" >"$W/cpu.$1"
     "${PYTHON3:-/usr/bin/python3}" "$top_srcdir/bench/latency.py" "$sent" "$W/rec.$1" >"$W/lat.$1"
 }
 row() { # NAME
-    read -r g1 g0 r1 r0 <"$W/cpu.$1"
+    read -r g1 g0 r1 r0 s1 s0 <"$W/cpu.$1"
     chunks=$(json "$W/out.$1" chunks)
     awk -v n="$(json "$W/out.$1" streams)" -v cps="$(json "$W/out.$1" chunks_per_s)" \
         -v err="$(json "$W/out.$1" errors)" -v req="$(json "$W/out.$1" requests)" \
         -v t50="$(json "$W/out.$1" ttft_p50_ms)" -v t99="$(json "$W/out.$1" ttft_p99_ms)" \
         -v l50="$(json "$W/lat.$1" p50_ms)" -v l99="$(json "$W/lat.$1" p99_ms)" \
         -v gcpu="$(awk -v a="$g1" -v b="$g0" 'BEGIN { print a - b }')" \
+        -v gsys="$(awk -v a="$s1" -v b="$s0" 'BEGIN { print a - b }')" \
         -v rcpu="$(awk -v a="$r1" -v b="$r0" 'BEGIN { print a - b }')" \
         -v lcpu="$(json "$W/out.$1" cpu_s)" -v chunks="$chunks" -v secs="$SECS" \
         -v rss="$(cat "$W/rss.$1" 2>/dev/null || echo 0)" -v d="$derive_hsm" 'BEGIN {
         per = chunks > 0 ? gcpu / chunks * 1e6 : 0
-        printf "| %d | %.0f | %d / %d | %.1f / %.1f | %.2f / %.2f | %.0f | %.3f | %.0f%% | %.0f%% | %.0f%% | %.1f |\n",
-            n, cps, err, req, t50, t99, l50, l99, per, per / d, 100 * gcpu / secs, 100 * rcpu / secs,
-            100 * lcpu / secs, rss / 1024 }'
+        sys = chunks > 0 ? gsys / chunks * 1e6 : 0
+        printf "| %d | %.0f | %d / %d | %.1f / %.1f | %.2f / %.2f | %.0f | %.0f | %.3f | %.0f%% | %.0f%% | %.0f%% | %.1f |\n",
+            n, cps, err, req, t50, t99, l50, l99, per, sys, per / d, 100 * gcpu / secs,
+            100 * rcpu / secs, 100 * lcpu / secs, rss / 1024 }'
 }
 
 gw_start 2
 echo
 echo "yardstick: one token derive, CPU per operation (1 thread): hsm-derive $derive_hsm us, raw-derive $derive_raw us"
 echo
-echo "| streams | chunks/s | errors / requests | TTFT p50 / p99 (ms) | chunk latency p50 / p99 (ms) | gateway CPU/chunk (us) | / derive | gateway CPU | server CPU | loadgen CPU | gateway RSS (MB) |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| streams | chunks/s | errors / requests | TTFT p50 / p99 (ms) | chunk latency p50 / p99 (ms) | gateway CPU/chunk (us) | of it in the kernel (us) | / derive | gateway CPU | server CPU | loadgen CPU | gateway RSS (MB) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 best=0
 for n in $LEVELS; do
     level "s$n" "$n" "$URL" "$W/body"
@@ -128,7 +132,7 @@ echo
 echo "| --workers | chunks/s (64 streams) | gateway CPU | errors |"
 echo "|---:|---:|---:|---:|"
 for w in 1 2; do
-    read -r g1 g0 _r1 _r0 <"$W/cpu.w$w"
+    read -r g1 g0 _r1 _r0 _s1 _s0 <"$W/cpu.w$w"
     echo "| $w | $(json "$W/out.w$w" chunks_per_s) | $(awk -v a="$g1" -v b="$g0" -v s="$SECS" 'BEGIN { printf "%.0f%%", 100 * (a - b) / s }') | $(json "$W/out.w$w" errors) |"
 done
 w_ratio=$(awk -v a="$(json "$W/out.w2" chunks_per_s)" -v b="$(json "$W/out.w1" chunks_per_s)" 'BEGIN { printf "%.2f", a / b }')
