@@ -57,6 +57,7 @@ export top_srcdir="$top" PYTHON3=/usr/bin/python3
 # shellcheck source=../tests/lib/refserver.sh
 . tests/lib/refserver.sh
 refserver_start --state-dir "$work/server"
+trap cleanup EXIT # refserver_start set the test fixture's own; this one also stops the gateway
 echo "server: $REFSERVER_URL"
 cat >"$work/policy.json" <<POLICY
 {
