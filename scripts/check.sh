@@ -8,7 +8,8 @@
 # tests, check that the release tarball builds, build the Debian packages
 # and run p11tee from them, run the thread tests in a ThreadSanitizer build,
 # fuzz every parser for a few seconds when clang is there (at most 5
-# minutes), and end with one line: "N passed, N failed[, N skipped]". The
+# minutes), run scripts/demo.sh as the README gives it, and end with one
+# line: "N passed, N failed[, N skipped]". The
 # clang-format check is a step of its own, counted once, before anything is
 # built.
 set -uo pipefail
@@ -207,6 +208,18 @@ else
     step_failed "ThreadSanitizer build"
 fi
 echo "check: [tsan] took $(($(date +%s) - tsan_start)) s"
+
+# The README's first command, as a user runs it (its own build in
+# _build/demo): it must exit 0 with the gateway's E2EE answer. Counted once.
+demo_start=$(date +%s)
+echo "check: [demo] scripts/demo.sh"
+if scripts/demo.sh >"$builds/demo.out" 2>&1 && grep -q '^X-P11tee-E2EE: 1' "$builds/demo.out"; then
+    passed=$((passed + 1))
+else
+    tail -n 30 "$builds/demo.out" >&2
+    step_failed "scripts/demo.sh"
+fi
+echo "check: [demo] took $(($(date +%s) - demo_start)) s"
 
 echo "check: finished in $(($(date +%s) - start)) s"
 summary="$passed passed, $failed failed"
