@@ -7,4 +7,4 @@
 LINT_TESTS = tests/lint/license.sh tests/lint/includes.sh tests/lint/format.sh \
 	tests/lint/manpage.py tests/lint/sizes.sh tests/lint/syntax.sh
 TESTS += $(LINT_TESTS)
-EXTRA_DIST += $(LINT_TESTS) tests/lint/includes.awk
+EXTRA_DIST += $(LINT_TESTS) tests/lint/includes.awk tests/lint/lib.sh

@@ -10,16 +10,13 @@
 # a synthetic tree with one file over each limit (and files at the limits)
 # proves that the checker sees them. Without git (an unpacked release
 # tarball) there is no list of tracked files to check.
-. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lint/lib.sh"
 
 C_LIMIT=600
 H_LIMIT=350
 SCRIPT_LIMIT=600
 
-command -v git >/dev/null 2>&1 || tap_skip_all "git is not installed"
-tap_tmpdir
-git -C "$top_srcdir" ls-files >"$TAP_TMP/tracked" 2>/dev/null && [ -s "$TAP_TMP/tracked" ] ||
-    tap_skip_all "not a git checkout: no tracked files to check"
+lint_tracked
 
 # check DIR LIST OUT: for each file of LIST (relative to DIR) over its limit,
 # one line "KIND: FILE: N lines, over the limit of L" in OUT, where KIND is
@@ -50,20 +47,10 @@ check() {
     ) >"$3"
 }
 
-# report OUT KIND DESC: one TAP result for the findings of one kind.
-report() {
-    found=$(grep "^$2: " "$1" | sed "s/^$2: //")
-    if [ -z "$found" ]; then
-        tap_ok "$3"
-    else
-        tap_fail "$3" "$found"
-    fi
-}
-
 check "$top_srcdir" "$TAP_TMP/tracked" "$TAP_TMP/found" || exit 99
-report "$TAP_TMP/found" c "every tracked C file is at most $C_LIMIT lines"
-report "$TAP_TMP/found" header "every tracked header is at most $H_LIMIT lines"
-report "$TAP_TMP/found" script "every tracked script is at most $SCRIPT_LIMIT lines"
+lint_report "$TAP_TMP/found" c "every tracked C file is at most $C_LIMIT lines"
+lint_report "$TAP_TMP/found" header "every tracked header is at most $H_LIMIT lines"
+lint_report "$TAP_TMP/found" script "every tracked script is at most $SCRIPT_LIMIT lines"
 
 # The checker against a synthetic tree: each file over a limit is named with
 # its count and the limit; files at a limit and docs or data of any length are not.

@@ -13,13 +13,10 @@
 #   *.js, *.cjs, *.mjs                  node --check, where node is installed
 # Each finding names the file and the interpreter's message; a synthetic tree
 # with one broken file of each kind proves that the checker sees them.
-. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lint/lib.sh"
 
 PY=${PYTHON3:-/usr/bin/python3}
-command -v git >/dev/null 2>&1 || tap_skip_all "git is not installed"
-tap_tmpdir
-git -C "$top_srcdir" ls-files >"$TAP_TMP/tracked" 2>/dev/null && [ -s "$TAP_TMP/tracked" ] ||
-    tap_skip_all "not a git checkout: no tracked files to check"
+lint_tracked
 
 # kind FILE: the interpreter that parses FILE (sh, bash, zsh, python, node), or nothing.
 kind() {
@@ -78,17 +75,12 @@ check() {
     ) >"$3"
 }
 
-# report OUT KIND DESC: one TAP result for the findings of one interpreter.
+# report OUT KIND DESC: lint_report, or a skip when the interpreter is not installed.
 report() {
     if [ "$2" = zsh ] || [ "$2" = node ]; then
         command -v "$2" >/dev/null 2>&1 || { tap_skip "$3" "$2 is not installed"; return; }
     fi
-    found=$(grep "^$2: " "$1" | sed "s/^$2: //")
-    if [ -z "$found" ]; then
-        tap_ok "$3"
-    else
-        tap_fail "$3" "$found"
-    fi
+    lint_report "$@"
 }
 
 check "$top_srcdir" "$TAP_TMP/tracked" "$TAP_TMP/found" || exit 99
