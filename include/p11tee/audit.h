@@ -114,7 +114,9 @@ void p11tee_audit_log_close(p11tee_audit_log *log);
 /*
  * Append an attestation: model, nonce, verdict (and failure code), TCB
  * status, signing address, MRTD, RTMR3, FMSPC, collateral age, policy and
- * its SHA-256, and the SHA-256 of the whole report. Thread-safe.
+ * its SHA-256, and the SHA-256 of the whole report. Thread-safe. A line
+ * is written whole or not at all: on an error (P11TEE_E_NOMEM when a field
+ * or a hash could not be made, P11TEE_E_IO) the log is as it was.
  */
 p11tee_status p11tee_audit_log_attestation(p11tee_audit_log *log, const p11tee_attestation *a,
                                            p11tee_error *err);
@@ -133,7 +135,7 @@ typedef struct p11tee_audit_request {
     const char *attestation; /* the nonce of the attestation relied on (its id), or NULL */
 } p11tee_audit_request;
 
-/* Append a request (hashes and ids only). Thread-safe. */
+/* Append a request (hashes and ids only), whole or not at all as above. Thread-safe. */
 p11tee_status p11tee_audit_log_request(p11tee_audit_log *log, const p11tee_audit_request *r,
                                        p11tee_error *err);
 
@@ -145,7 +147,10 @@ typedef struct p11tee_audit_verdict {
     char message[256];           /* why it does not hold */
 } p11tee_audit_verdict;
 
-/* Check a log's chain. P11TEE_OK with `v` filled (v->ok says the outcome); P11TEE_E_IO. */
+/*
+ * Check a log's chain. P11TEE_OK with `v` filled (v->ok says the outcome);
+ * P11TEE_E_IO, or P11TEE_E_NOMEM: no verdict, `v` zeroed.
+ */
 p11tee_status p11tee_audit_log_verify(const char *path, p11tee_audit_verdict *v, p11tee_error *err);
 
 #ifdef __cplusplus

@@ -230,8 +230,9 @@ p11tee_status api_config_copy(const p11tee_config *src, p11tee_config *dst, p11t
 void api_config_clear(p11tee_config *cfg);
 
 /* http.c: what every request shares. The log callback runs on the calling thread. */
-/* Lowercase hex SHA-256 of `len` bytes. */
-void api_sha256_hex(const void *data, size_t len, char out[2 * SHA256_DIGEST_LENGTH + 1]);
+/* Lowercase hex SHA-256 of `len` bytes; on failure (digest_sha256()) `out` is "". */
+p11tee_status api_sha256_hex(const void *data, size_t len, char out[2 * SHA256_DIGEST_LENGTH + 1],
+                             p11tee_error *err);
 struct net_options;
 #define API_DEFAULT_BASE_URL "https://api.venice.ai/api/v1"
 /* The network options of `cfg` (without a log callback; strings borrowed). */

@@ -13,12 +13,18 @@
 #include "crypto/crypto.h"
 #include "net/net.h"
 
-void api_sha256_hex(const void *data, size_t len, char out[2 * SHA256_DIGEST_LENGTH + 1])
+p11tee_status api_sha256_hex(const void *data, size_t len, char out[2 * SHA256_DIGEST_LENGTH + 1],
+                             p11tee_error *err)
 {
     uint8_t d[SHA256_DIGEST_LENGTH];
+    p11tee_status rc = digest_sha256(data, len, d, err);
 
-    SHA256(data, len, d);
+    if (rc != P11TEE_OK) {
+        out[0] = '\0';
+        return rc;
+    }
     hex_encode(d, sizeof(d), out, 2 * SHA256_DIGEST_LENGTH + 1);
+    return P11TEE_OK;
 }
 
 void api_net_options(const p11tee_config *cfg, net_options *o)

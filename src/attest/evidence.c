@@ -346,8 +346,9 @@ static void ev_measurements(const attest_evidence *ev, const attest_policy *pol,
         ev_compose_pin(pol, out);
     ev_event_pins(pol, out);
     if (ev->app_compose.p != NULL && out->has_quote) {
-        SHA256((const uint8_t *)ev->app_compose.p, ev->app_compose.len, sha);
-        how = ev_compose_measured(out, sha);
+        how = digest_sha256(ev->app_compose.p, ev->app_compose.len, sha, NULL) == P11TEE_OK
+                  ? ev_compose_measured(out, sha)
+                  : NULL;
         attest_report_add(&out->report, ATTEST_CK_APP_COMPOSE_BINDING,
                           how != NULL ? P11TEE_CHECK_PASS : P11TEE_CHECK_FAIL, P11TEE_E_MEASUREMENT,
                           "%s SHA-256 of the app_compose sent",

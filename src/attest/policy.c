@@ -471,8 +471,12 @@ p11tee_status attest_policy_load(const char *path, attest_policy **out, p11tee_e
         uint8_t d[SHA256_DIGEST_LENGTH];
 
         snprintf((*out)->source, sizeof((*out)->source), "%s", path);
-        SHA256((const uint8_t *)data, len, d);
+        rc = digest_sha256(data, len, d, err);
         hex_encode(d, sizeof(d), (*out)->sha256, sizeof((*out)->sha256));
+        if (rc != P11TEE_OK) {
+            attest_policy_free(*out);
+            *out = NULL;
+        }
     }
     free(data);
     if (rc != P11TEE_OK)

@@ -171,7 +171,7 @@ static p11tee_status policy_compose_file(json_object *v, const char *name, size_
         return err_set(err, P11TEE_E_POLICY, "tdx.%s must be a file name, or a list of them", name);
     rc = policy_read(c->base_dir, json_object_get_string(v), POLICY_FILE_MAX, &data, &len, err);
     if (rc == P11TEE_OK)
-        SHA256((const uint8_t *)data, len, c->pin->v[i]);
+        rc = digest_sha256(data, len, c->pin->v[i], err);
     free(data);
     return rc;
 }

@@ -91,8 +91,8 @@ p11tee_status policy_preset(attest_policy *p, const char *name, p11tee_error *er
     if (rc == P11TEE_OK && text != NULL) {
         rc = policy_apply(p, text, strlen(text), err);
         /* Its hash names the text, as a file's names its bytes. */
-        SHA256((const uint8_t *)text, strlen(text), d);
-        hex_encode(d, sizeof(d), p->sha256, sizeof(p->sha256));
+        if (rc == P11TEE_OK && (rc = digest_sha256(text, strlen(text), d, err)) == P11TEE_OK)
+            hex_encode(d, sizeof(d), p->sha256, sizeof(p->sha256));
     }
     snprintf(p->source, sizeof(p->source), "built-in %s preset", name);
     snprintf(p->preset, sizeof(p->preset), "%s", name);

@@ -200,7 +200,11 @@ static void rc_hash(attest_report *rep, attest_check_id id, json_object *event, 
                                         : "the receipt records no hash");
         return;
     }
-    SHA256(bytes, len, md);
+    if (digest_sha256(bytes, len, md, NULL) != P11TEE_OK) {
+        attest_report_add(rep, id, P11TEE_CHECK_FAIL, P11TEE_E_CRYPTO,
+                          "SHA-256 of the %s bytes could not be computed", what);
+        return;
+    }
     hex_encode(md, sizeof(md), want + 7, sizeof(want) - 7);
     attest_report_add(
         rep, id, strcmp(h, want) == 0 ? P11TEE_CHECK_PASS : P11TEE_CHECK_FAIL,

@@ -165,14 +165,17 @@ static void check_address(const tdx_quote *q, const tdx_verify_opts *o, attest_r
                           "REPORTDATA[0:20] == signing address 0x%s, REPORTDATA[20:32] == 0", want);
 }
 
-/* SHA-256 of the nonce as sent on the wire: 64 lowercase hex characters. */
-static void nonce_text_hash(const uint8_t nonce[P11TEE_NONCE_BYTES],
-                            uint8_t md[SHA256_DIGEST_LENGTH])
+/*
+ * SHA-256 of the nonce as sent on the wire: 64 lowercase hex characters. 0
+ * when it could not be computed (out of memory, which err_oom_seen() reports).
+ */
+static int nonce_text_hash(const uint8_t nonce[P11TEE_NONCE_BYTES],
+                           uint8_t md[SHA256_DIGEST_LENGTH])
 {
     char text[2 * P11TEE_NONCE_BYTES + 1];
 
     hex_encode(nonce, P11TEE_NONCE_BYTES, text, sizeof(text));
-    SHA256((const unsigned char *)text, 2 * P11TEE_NONCE_BYTES, md);
+    return digest_sha256(text, 2 * P11TEE_NONCE_BYTES, md, NULL) == P11TEE_OK;
 }
 
 static void check_nonce(const tdx_quote *q, const tdx_verify_opts *o, attest_report *rep)
@@ -195,8 +198,7 @@ static void check_nonce(const tdx_quote *q, const tdx_verify_opts *o, attest_rep
                           P11TEE_OK, "not needed: the raw nonce is bound");
         return;
     }
-    nonce_text_hash(o->nonce, md);
-    hashed = CRYPTO_memcmp(rd, md, sizeof(md)) == 0;
+    hashed = nonce_text_hash(o->nonce, md) && CRYPTO_memcmp(rd, md, sizeof(md)) == 0;
     if (hashed && o->allow_nonce_sha256) {
         attest_report_add(rep, ATTEST_CK_TDX_REPORTDATA_NONCE, P11TEE_CHECK_PASS, P11TEE_OK,
                           "REPORTDATA[32:64] == SHA-256(nonce hex string), accepted by the "

@@ -190,6 +190,17 @@ char *sjson_finish(json_object *root, int flags, int ok);
 /* 1 when the view equals the NUL-terminated `s`. */
 int strview_eq(strview a, const char *s);
 
+/* ---- digest.c: SHA-256 ---- */
+
+/*
+ * SHA-256 of `len` bytes (`data` may be NULL when `len` is 0). When OpenSSL
+ * cannot compute it (out of memory: P11TEE_E_NOMEM, which err_oom_seen()
+ * then reports; no provider: P11TEE_E_CRYPTO) `out` is zeroed and the error
+ * set: never use OpenSSL's SHA256() directly, whose failure leaves its
+ * output unwritten.
+ */
+p11tee_status digest_sha256(const void *data, size_t len, uint8_t out[32], p11tee_error *err);
+
 /* ---- secmem.c: memory for secrets ---- */
 
 /*

@@ -368,7 +368,7 @@ p11tee_status jcs_sha256(json_object *v, uint8_t digest[SHA256_DIGEST_LENGTH], p
     bytebuf_init(&b, SJSON_DOC_MAX);
     rc = jcs_write(v, &b, err);
     if (rc == P11TEE_OK)
-        SHA256(b.data, b.len, digest);
+        rc = digest_sha256(b.data, b.len, digest, err);
     bytebuf_free(&b);
     return rc;
 }

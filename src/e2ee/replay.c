@@ -76,7 +76,8 @@ p11tee_status e2ee_seen_add(e2ee_seen *s, const uint8_t eph[P11TEE_PUBKEY_BYTES]
 
     memcpy(pair, eph, P11TEE_PUBKEY_BYTES);
     memcpy(pair + P11TEE_PUBKEY_BYTES, nonce, ENVELOPE_NONCE_BYTES);
-    SHA256(pair, sizeof(pair), digest);
+    if ((rc = digest_sha256(pair, sizeof(pair), digest, err)) != P11TEE_OK)
+        return rc;
     digest[0] |= 1; /* never all zero, which marks a free slot */
     pthread_mutex_lock(&s->lock);
     if (s->count >= E2EE_SEEN_MAX)

@@ -299,7 +299,7 @@ static gw_caller *gw_match(const gw_table *t, const unsigned char *hash)
     return found;
 }
 
-gw_caller *gw_auth_check(const char *authorization)
+gw_caller *gw_auth_check(const char *authorization, int *failed)
 {
     unsigned char hash[SHA256_DIGEST_LENGTH];
     gw_table *t;
@@ -311,6 +311,7 @@ gw_caller *gw_auth_check(const char *authorization)
     if (t != NULL)
         atomic_fetch_add(&t->refs, 1);
     pthread_mutex_unlock(&a.lock);
+    *failed = 0;
     if (t == NULL)
         return a.anonymous;
     c = NULL;
@@ -318,8 +319,10 @@ gw_caller *gw_auth_check(const char *authorization)
         key = authorization + 7;
         while (*key == ' ')
             key++;
-        SHA256((const unsigned char *)key, strlen(key), hash);
-        c = gw_match(t, hash);
+        if (gw_sha256(key, strlen(key), hash))
+            c = gw_match(t, hash);
+        else
+            *failed = 1;
         OPENSSL_cleanse(hash, sizeof(hash));
     }
     gw_table_put(t);

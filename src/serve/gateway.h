@@ -139,8 +139,12 @@ const char *gw_caller_name(const gw_caller *c);
 int gw_auth_init(const serve_options *o, char *why, size_t cap);
 int gw_auth_reload(char *why, size_t cap);
 void gw_auth_free(void);
-/* The caller whose key is in `authorization` ("Bearer KEY"), or NULL. Constant time per key. */
-gw_caller *gw_auth_check(const char *authorization);
+/*
+ * The caller whose key is in `authorization` ("Bearer KEY"), or NULL
+ * (*failed set when the key could not be hashed: out of memory, not a
+ * refusal). Constant time per key.
+ */
+gw_caller *gw_auth_check(const char *authorization, int *failed);
 /* 1: allowed (takes a token from the caller's bucket). */
 int gw_limit_rate(gw_caller *c);
 /* 1: one more chat in flight for the caller; gw_limit_leave() when it ends. */
@@ -190,8 +194,10 @@ void gw_records_stop(void);
 /* Append to the audit log, when there is one (a failure is logged, never fatal). */
 void gw_records_attestation(const p11tee_attestation *a);
 void gw_records_request(const p11tee_audit_request *q);
-/* SHA-256 of `len` bytes as 64 lowercase hex digits. */
-void gw_sha256_hex(const void *data, size_t len, char out[65]);
+/* SHA-256 of `len` bytes; 0 (and zeros) when out of memory. */
+int gw_sha256(const void *data, size_t len, unsigned char out[32]);
+/* The same as 64 lowercase hex digits; 0 (and "") when out of memory. */
+int gw_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* ---- pool.c: threads for jobs ------------------------------------------------- */
 

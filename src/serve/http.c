@@ -170,8 +170,9 @@ static enum MHD_Result gw_chat(struct MHD_Connection *conn, gw_request *rq)
         return ok;
     }
     gw_buf_free(&err);
-    if (gw_opts->audit_log != NULL)
-        gw_sha256_hex(rq->body.p, rq->body.len, rq->body_sha256);
+    /* The audit line names the request by its hash: no hash, no request. */
+    if (gw_opts->audit_log != NULL && !gw_sha256_hex(rq->body.p, rq->body.len, rq->body_sha256))
+        return gw_http_error(conn, rq, 500, "out of memory", "server_error", "internal_error");
     gw_buf_free(&rq->body);
     if (gw_job_start(j, gw_chat_run) == MHD_NO)
         return gw_http_error(conn, rq, 503, "the gateway is busy; retry", "server_error",
@@ -183,9 +184,14 @@ static enum MHD_Result gw_chat(struct MHD_Connection *conn, gw_request *rq)
 static int gw_admit(struct MHD_Connection *conn, gw_request *rq, enum MHD_Result *ok)
 {
     const char *cl;
+    int failed;
 
     rq->caller = gw_auth_check(
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &failed);
+    if (failed) {
+        *ok = gw_http_error(conn, rq, 500, "out of memory", "server_error", "internal_error");
+        return 1;
+    }
     if (rq->caller == NULL) {
         gw_metrics_count(GW_C_AUTH_FAILURES);
         *ok = gw_http_error(conn, rq, 401, "missing or unknown API key (Authorization: Bearer KEY)",

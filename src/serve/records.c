@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/sha.h>
 #include <p11tee/audit.h>
 
@@ -165,14 +166,28 @@ void gw_records_stop(void)
     r.log = NULL;
 }
 
-void gw_sha256_hex(const void *data, size_t len, char out[65])
+int gw_sha256(const void *data, size_t len, unsigned char out[SHA256_DIGEST_LENGTH])
+{
+    /* OpenSSL's SHA256() allocates; failing, it returns NULL with `out` unwritten. */
+    if (SHA256(data != NULL ? data : (const void *)"", len, out) != NULL)
+        return 1;
+    ERR_clear_error();
+    memset(out, 0, SHA256_DIGEST_LENGTH);
+    return 0;
+}
+
+int gw_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char d[SHA256_DIGEST_LENGTH];
     size_t i;
 
-    SHA256(data != NULL ? data : (const void *)"", len, d);
+    if (!gw_sha256(data, len, d)) {
+        out[0] = '\0';
+        return 0;
+    }
     for (i = 0; i < sizeof(d); i++)
         snprintf(out + 2 * i, 3, "%02x", d[i]);
+    return 1;
 }
 
 void gw_records_attestation(const p11tee_attestation *a)

@@ -248,11 +248,10 @@ static int gw_hex(char c)
 /* SHA-256 of the attested model key (65 bytes, 04 first), as "sha256:<hex>". */
 static void gw_key_fingerprint(const char *hex, char *out, size_t cap)
 {
-    static const char digits[] = "0123456789abcdef";
-    unsigned char key[P11TEE_PUBKEY_BYTES], md[SHA256_DIGEST_LENGTH];
+    unsigned char key[P11TEE_PUBKEY_BYTES];
     size_t len = hex != NULL ? strlen(hex) : 0, off, i;
     int bad = 0;
-    char *p;
+    char md[65];
 
     if (len != 2 * P11TEE_PUBKEY_BYTES && len != 2 * (P11TEE_PUBKEY_BYTES - 1)) {
         snprintf(out, cap, "none");
@@ -266,17 +265,12 @@ static void gw_key_fingerprint(const char *hex, char *out, size_t cap)
         bad |= hi < 0 || lo < 0;
         key[off + i] = (unsigned char)((hi & 15) << 4 | (lo & 15));
     }
-    if (bad) {
+    if (bad)
         snprintf(out, cap, "none");
-        return;
-    }
-    SHA256(key, sizeof(key), md);
-    p = out + snprintf(out, cap, "sha256:");
-    for (i = 0; i < sizeof(md) && (size_t)(p - out) + 2 < cap; i++) {
-        *p++ = digits[md[i] >> 4];
-        *p++ = digits[md[i] & 15];
-    }
-    *p = '\0';
+    else if (!gw_sha256_hex(key, sizeof(key), md))
+        snprintf(out, cap, "unavailable");
+    else
+        snprintf(out, cap, "sha256:%s", md);
 }
 
 static gw_attest_entry *gw_attest_slot(const char *model)

@@ -8,7 +8,7 @@ UNIT_TESTS = tests/unit/test_codec tests/unit/test_api tests/unit/test_policy \
 	tests/unit/test_report tests/unit/test_jcs tests/unit/test_aci tests/unit/test_api_flows \
 	tests/unit/test_audit tests/unit/test_policy_collateral \
 	tests/unit/test_policy_models tests/unit/test_replay tests/unit/test_secmem \
-	tests/unit/test_redact
+	tests/unit/test_redact tests/unit/test_digest
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 # test_report makes the library's allocations fail on demand: its own
