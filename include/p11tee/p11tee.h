@@ -139,7 +139,7 @@ p11tee_status p11tee_models_fetch(p11tee_client *client, const char *type, p11te
 size_t p11tee_models_count(const p11tee_models *models);
 /* 0 on success, -1 when `index` is out of range. */
 int p11tee_models_get(const p11tee_models *models, size_t index, p11tee_model_info *info);
-/* The model's entry as the server sent it (JSON text). */
+/* The model's entry as the server sent it (JSON text); NULL: `index` out of range, or no memory. */
 const char *p11tee_models_json(const p11tee_models *models, size_t index);
 void p11tee_models_free(p11tee_models *models);
 

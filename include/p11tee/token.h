@@ -125,7 +125,7 @@ int p11tee_token_report_rate(const p11tee_token_report *r, size_t index, p11tee_
  */
 unsigned long p11tee_token_report_streams(const p11tee_token_report *r);
 const char *p11tee_token_report_verdict(const p11tee_token_report *r);
-/* The whole report as JSON (malloc'd; free()). */
+/* The whole report as JSON (malloc'd; free()), or NULL when out of memory. */
 char *p11tee_token_report_json(const p11tee_token_report *r);
 void p11tee_token_report_free(p11tee_token_report *r);
 

@@ -87,7 +87,7 @@ static p11tee_status att_text(api_attestation *a, json_object *obj, const char *
     if (!json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array))
         return err_set(err, P11TEE_E_JSON_FIELD,
                        "%s field \"%s\" is neither a string nor a JSON value", what, key);
-    text = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
+    text = sjson_text(v, JSON_C_TO_STRING_PLAIN, &len);
     return att_own(a, text, len, out, err);
 }
 

@@ -77,8 +77,8 @@ const char *p11tee_models_json(const p11tee_models *models, size_t index)
 {
     if (index >= models->list.count)
         return NULL;
-    return json_object_to_json_string_ext(models->list.items[index].json,
-                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    return sjson_text(models->list.items[index].json,
+                      JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, NULL);
 }
 
 void p11tee_models_free(p11tee_models *models)

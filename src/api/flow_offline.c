@@ -29,7 +29,7 @@ static p11tee_status flow_offline_collateral(const char *path, flow_offline *f, 
     size_t n = 0;
     int oom;
 
-    errno = 0;
+    err_errno_reset();
     fp = fopen(path, "rb");
     f->collateral = fp != NULL ? malloc(TDX_COLLATERAL_MAX + 1) : NULL;
     if (f->collateral != NULL)

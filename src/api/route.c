@@ -68,8 +68,7 @@ p11tee_status api_tee_only_request(const char *json, size_t len, char **out, siz
         json_object_object_add(vp, "enable_e2ee", json_object_new_boolean(0)) != 0)
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
     if (rc == P11TEE_OK) {
-        text = json_object_to_json_string_length(
-            root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+        text = sjson_text(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
         *out = text != NULL ? strndup(text, n) : NULL;
         if (*out == NULL)
             rc = err_set(err, P11TEE_E_NOMEM, "out of memory serialising the request");

@@ -21,15 +21,16 @@
 #define SAVED_TAG "p11tee_saved_attestation" /* its version, 1 */
 #define WHAT      "saved attestation"
 
-static void saved_add_text(json_object *o, const char *key, const char *text, size_t len)
+/* A member, null when there is no text (the document is whole or not at all: sjson_set). */
+static void saved_add_text(json_object *o, const char *key, const char *text, size_t len, int *ok)
 {
-    json_object_object_add(o, key,
-                           text != NULL ? json_object_new_string_len(text, (int)len) : NULL);
+    sjson_set_nullable(o, key, text != NULL,
+                       text != NULL ? json_object_new_string_len(text, (int)len) : NULL, ok);
 }
 
-static void saved_add_str(json_object *o, const char *key, const char *text)
+static void saved_add_str(json_object *o, const char *key, const char *text, int *ok)
 {
-    saved_add_text(o, key, text, text != NULL ? strlen(text) : 0);
+    saved_add_text(o, key, text, text != NULL ? strlen(text) : 0, ok);
 }
 
 char *p11tee_attestation_save(const p11tee_attestation *a)
@@ -39,32 +40,31 @@ char *p11tee_attestation_save(const p11tee_attestation *a)
     const char *coll = a->collateral_doc != NULL ? a->collateral_doc : pol->collateral;
     size_t coll_len = a->collateral_doc != NULL ? a->collateral_doc_len : pol->collateral_len;
     json_object *root;
-    char *out = NULL;
+    int ok = 1;
 
     if (r->raw == NULL)
         return NULL; /* a bare quote: nothing to save */
     root = json_object_new_object();
     if (root == NULL)
         return NULL;
-    json_object_object_add(root, SAVED_TAG, json_object_new_int(1));
-    saved_add_str(root, "p11tee", PACKAGE_VERSION);
-    saved_add_str(root, "model", p11tee_attestation_get(a, "model"));
-    saved_add_str(root, "nonce", p11tee_attestation_get(a, "nonce"));
+    sjson_set(root, SAVED_TAG, json_object_new_int(1), &ok);
+    saved_add_str(root, "p11tee", PACKAGE_VERSION, &ok);
+    saved_add_str(root, "model", p11tee_attestation_get(a, "model"), &ok);
+    saved_add_str(root, "nonce", p11tee_attestation_get(a, "nonce"), &ok);
     /* A response read offline without a time of its own: the time it was verified as of. */
-    json_object_object_add(
-        root, "fetched_at",
-        json_object_new_int64((int64_t)(a->fetched_at != 0 ? a->fetched_at : a->verified_at)));
-    saved_add_str(root, "verdict", a->verdict.code == P11TEE_OK ? "pass" : "fail");
-    saved_add_str(root, "policy", pol->source);
-    saved_add_str(root, "policy_sha256", pol->sha256[0] != '\0' ? pol->sha256 : NULL);
-    saved_add_str(root, "collateral_source", a->collateral[0] != '\0' ? a->collateral : NULL);
-    saved_add_text(root, "collateral", coll, coll_len);
-    saved_add_text(root, "response", r->raw, r->raw_len);
-    saved_add_text(root, "aci_report", r->native_raw, r->native_raw_len);
-    out = strdup(json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(root);
-    return out;
+    sjson_set(root, "fetched_at",
+              json_object_new_int64((int64_t)(a->fetched_at != 0 ? a->fetched_at : a->verified_at)),
+              &ok);
+    saved_add_str(root, "verdict", a->verdict.code == P11TEE_OK ? "pass" : "fail", &ok);
+    saved_add_str(root, "policy", pol->source, &ok);
+    saved_add_str(root, "policy_sha256", pol->sha256[0] != '\0' ? pol->sha256 : NULL, &ok);
+    saved_add_str(root, "collateral_source", a->collateral[0] != '\0' ? a->collateral : NULL, &ok);
+    saved_add_text(root, "collateral", coll, coll_len, &ok);
+    saved_add_text(root, "response", r->raw, r->raw_len, &ok);
+    saved_add_text(root, "aci_report", r->native_raw, r->native_raw_len, &ok);
+    return sjson_finish(
+        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE,
+        ok);
 }
 
 p11tee_status api_saved_read(const char *json, size_t len, api_saved *out, p11tee_error *err)

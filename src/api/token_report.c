@@ -137,52 +137,52 @@ const char *p11tee_token_report_verdict(const p11tee_token_report *r)
 
 /* ---- JSON -------------------------------------------------------------------------- */
 
-static json_object *steps_json(const p11tee_token_report *r)
+/* The document is whole or not made (sjson_set): a report with a step left out would say less. */
+static json_object *steps_json(const p11tee_token_report *r, int *ok)
 {
-    json_object *a = json_object_new_array();
+    json_object *a = json_object_new_array(), *s;
     size_t i;
 
-    for (i = 0; a != NULL && i < P11TEE_TOKEN_STEPS; i++) {
-        json_object *s = json_object_new_object();
-
-        json_object_object_add(s, "name", json_object_new_string(step_names[i]));
-        json_object_object_add(
-            s, "result", json_object_new_string(p11tee_check_result_name(r->steps[i].result)));
-        json_object_object_add(s, "code", json_object_new_int(r->steps[i].code));
-        json_object_object_add(s, "text", json_object_new_string(r->steps[i].text));
-        json_object_array_add(a, s);
+    for (i = 0; i < P11TEE_TOKEN_STEPS; i++) {
+        s = json_object_new_object();
+        sjson_set(s, "name", json_object_new_string(step_names[i]), ok);
+        sjson_set(s, "result", json_object_new_string(p11tee_check_result_name(r->steps[i].result)),
+                  ok);
+        sjson_set(s, "code", json_object_new_int(r->steps[i].code), ok);
+        sjson_set(s, "text", json_object_new_string(r->steps[i].text), ok);
+        sjson_push(a, s, ok);
     }
     return a;
 }
 
-static json_object *token_json(const p11tee_token_report *r)
+static json_object *token_json(const p11tee_token_report *r, int *ok)
 {
     static const char *const fields[] = {"module", "library",      "slot",  "label",   "serial",
                                          "model",  "manufacturer", "flags", "pin_from"};
     json_object *o = json_object_new_object();
+    const char *v;
     size_t i;
 
-    for (i = 0; o != NULL && i < P11TEE_ARRAY_LEN(fields); i++) {
-        const char *v = p11tee_token_report_get(r, fields[i]);
-
-        json_object_object_add(o, fields[i], v != NULL ? json_object_new_string(v) : NULL);
+    for (i = 0; i < P11TEE_ARRAY_LEN(fields); i++) {
+        v = p11tee_token_report_get(r, fields[i]);
+        sjson_set_nullable(o, fields[i], v != NULL, v != NULL ? json_object_new_string(v) : NULL,
+                           ok);
     }
     return o;
 }
 
-static json_object *rates_json(const p11tee_token_report *r)
+static json_object *rates_json(const p11tee_token_report *r, int *ok)
 {
-    json_object *a = json_object_new_array();
+    json_object *a = json_object_new_array(), *o;
     size_t i;
 
-    for (i = 0; a != NULL && i < r->nrates; i++) {
-        json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "sessions", json_object_new_int((int)r->rates[i].sessions));
-        json_object_object_add(o, "derives", json_object_new_int64((int64_t)r->rates[i].derives));
-        json_object_object_add(o, "seconds", json_object_new_double(r->rates[i].seconds));
-        json_object_object_add(o, "per_second", json_object_new_double(r->rates[i].per_second));
-        json_object_array_add(a, o);
+    for (i = 0; i < r->nrates; i++) {
+        o = json_object_new_object();
+        sjson_set(o, "sessions", json_object_new_int((int)r->rates[i].sessions), ok);
+        sjson_set(o, "derives", json_object_new_int64((int64_t)r->rates[i].derives), ok);
+        sjson_set(o, "seconds", json_object_new_double(r->rates[i].seconds), ok);
+        sjson_set(o, "per_second", json_object_new_double(r->rates[i].per_second), ok);
+        sjson_push(a, o, ok);
     }
     return a;
 }
@@ -191,32 +191,26 @@ char *p11tee_token_report_json(const p11tee_token_report *r)
 {
     json_object *o;
     const char *attrs;
-    char *text = NULL;
-    int ok = 1;
+    int passed = 1, ok = 1, v = 0;
     size_t i;
 
     if (r == NULL || (o = json_object_new_object()) == NULL)
         return NULL;
     for (i = 0; i < P11TEE_TOKEN_STEPS; i++)
-        ok &= r->steps[i].result != P11TEE_CHECK_FAIL;
+        passed &= r->steps[i].result != P11TEE_CHECK_FAIL;
     attrs = p11tee_token_report_get(r, "attributes");
-    json_object_object_add(o, "ok", json_object_new_boolean(ok));
-    json_object_object_add(o, "steps", steps_json(r));
-    json_object_object_add(o, "token", token_json(r));
-    json_object_object_add(o, "attributes", attrs != NULL ? json_object_new_string(attrs) : NULL);
-    json_object_object_add(o, "attributes_promised",
-                           json_object_new_string(HSM_KEY_ATTRIBUTES_PROMISED));
-    json_object_object_add(o, "rates", rates_json(r));
-    json_object_object_add(o, "chunks_per_second",
-                           json_object_new_int(P11TEE_TOKEN_CHUNKS_PER_SECOND));
-    json_object_object_add(
-        o, "streams", r->verdict[0] != '\0' ? json_object_new_int64((int64_t)r->streams) : NULL);
-    json_object_object_add(o, "verdict",
-                           r->verdict[0] != '\0' ? json_object_new_string(r->verdict) : NULL);
-    text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
-    return text;
+    v = r->verdict[0] != '\0';
+    sjson_set(o, "ok", json_object_new_boolean(passed), &ok);
+    sjson_set(o, "steps", steps_json(r, &ok), &ok);
+    sjson_set(o, "token", token_json(r, &ok), &ok);
+    sjson_set_nullable(o, "attributes", attrs != NULL,
+                       attrs != NULL ? json_object_new_string(attrs) : NULL, &ok);
+    sjson_set(o, "attributes_promised", json_object_new_string(HSM_KEY_ATTRIBUTES_PROMISED), &ok);
+    sjson_set(o, "rates", rates_json(r, &ok), &ok);
+    sjson_set(o, "chunks_per_second", json_object_new_int(P11TEE_TOKEN_CHUNKS_PER_SECOND), &ok);
+    sjson_set_nullable(o, "streams", v, v ? json_object_new_int64((int64_t)r->streams) : NULL, &ok);
+    sjson_set_nullable(o, "verdict", v, v ? json_object_new_string(r->verdict) : NULL, &ok);
+    return sjson_finish(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, ok);
 }
 
 void p11tee_token_report_free(p11tee_token_report *r)

@@ -269,7 +269,7 @@ static void aci_endorsement(const attest_aci *a, const attest_outcome *out, atte
     uint8_t key[ACI_IDENTITY_BYTES], sig[65];
     size_t klen = 0, slen = 0;
     bytebuf msg;
-    int ok = 0;
+    int ok = 0, built = 1;
 
     if (a->endorsement_value.p == NULL || !strview_eq(a->endorsement_algo, ACI_ENDORSE_ALGO)) {
         attest_report_add(
@@ -280,11 +280,11 @@ static void aci_endorsement(const attest_aci *a, const attest_outcome *out, atte
     }
     payload = json_object_new_object();
     bytebuf_init(&msg, 256);
-    if (payload != NULL &&
-        json_object_object_add(payload, "purpose", json_object_new_string(ACI_ENDORSE)) == 0 &&
-        json_object_object_add(payload, "workload_keyset_digest",
-                               json_object_new_string(out->keyset_digest)) == 0 &&
-        jcs_write(payload, &msg, NULL) == P11TEE_OK && json_object_is_type(pub, json_type_string) &&
+    sjson_set(payload, "purpose", json_object_new_string(ACI_ENDORSE), &built);
+    sjson_set(payload, "workload_keyset_digest", json_object_new_string(out->keyset_digest),
+              &built);
+    if (built && jcs_write(payload, &msg, NULL) == P11TEE_OK &&
+        json_object_is_type(pub, json_type_string) &&
         hex_decode(json_object_get_string(pub), (size_t)json_object_get_string_len(pub), key,
                    sizeof(key), &klen, NULL) == P11TEE_OK &&
         hex_decode(a->endorsement_value.p, a->endorsement_value.len, sig, sizeof(sig), &slen,
@@ -433,16 +433,15 @@ static void aci_native_binding(const attest_aci *n, const attest_expect *ex, con
     }
     hex_encode(ex->nonce, P11TEE_NONCE_BYTES, nonce_hex, sizeof(nonce_hex));
     st = json_object_new_object();
-    ok =
-        st != NULL &&
-        json_object_object_add(st, "purpose", json_object_new_string(ACI_PURPOSE)) == 0 &&
-        json_object_object_add(st, "workload_id", json_object_new_string(wid)) == 0 &&
-        json_object_object_add(st, "workload_keyset_digest", json_object_new_string(digest)) == 0 &&
-        json_object_object_add(st, "nonce", json_object_new_string(nonce_hex)) == 0 &&
-        jcs_sha256(st, md, NULL) == P11TEE_OK && wid[0] != '\0' &&
-        CRYPTO_memcmp(md, q->report_data, sizeof(md)) == 0 &&
-        memcmp(q->report_data + 32, zero, sizeof(zero)) == 0 &&
-        (n->keyset_digest.p == NULL || strview_eq(n->keyset_digest, digest));
+    ok = 1;
+    sjson_set(st, "purpose", json_object_new_string(ACI_PURPOSE), &ok);
+    sjson_set(st, "workload_id", json_object_new_string(wid), &ok);
+    sjson_set(st, "workload_keyset_digest", json_object_new_string(digest), &ok);
+    sjson_set(st, "nonce", json_object_new_string(nonce_hex), &ok);
+    ok = ok && jcs_sha256(st, md, NULL) == P11TEE_OK && wid[0] != '\0' &&
+         CRYPTO_memcmp(md, q->report_data, sizeof(md)) == 0 &&
+         memcmp(q->report_data + 32, zero, sizeof(zero)) == 0 &&
+         (n->keyset_digest.p == NULL || strview_eq(n->keyset_digest, digest));
     json_object_put(st);
     attest_report_add(
         rep, ATTEST_CK_ACI_NATIVE_BINDING, ok ? P11TEE_CHECK_PASS : P11TEE_CHECK_FAIL,

@@ -169,8 +169,7 @@ p11tee_status attest_collateral_from_pcs(const attest_pcs_answers *a, char **jso
     if (rc == P11TEE_OK)
         rc = pcs_signed(doc, a->qe, a->qe_len, "enclaveIdentity", "qe_identity", err);
     if (rc == P11TEE_OK) {
-        text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
+        text = sjson_text(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, NULL);
         if (text == NULL || (*json = strdup(text)) == NULL)
             rc = err_set(err, P11TEE_E_NOMEM, "out of memory");
         else

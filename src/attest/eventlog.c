@@ -129,7 +129,11 @@ void evlog_free(evlog *l)
     memset(l, 0, sizeof(*l));
 }
 
-/* dstack's digest of a runtime event: SHA-384(type LE || ":" || name || ":" || payload). */
+/*
+ * dstack's digest of a runtime event: SHA-384(type LE || ":" || name || ":"
+ * || payload). 1 when the event's digest is that, 0 when not, -1 when it
+ * could not be computed (out of memory: no verdict).
+ */
 static int evlog_digest_covers(const evlog_event *e)
 {
     uint8_t le[4] = {(uint8_t)e->type, (uint8_t)(e->type >> 8), (uint8_t)(e->type >> 16),
@@ -137,18 +141,22 @@ static int evlog_digest_covers(const evlog_event *e)
     uint8_t payload[EVLOG_PAYLOAD_MAX], md[TDX_MR_BYTES];
     size_t plen = 0;
     unsigned mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx != NULL &&
-             hex_decode(e->payload_hex.p, e->payload_hex.len, payload, sizeof(payload), &plen,
-                        NULL) == P11TEE_OK &&
-             EVP_DigestInit_ex(ctx, EVP_sha384(), NULL) == 1 &&
-             EVP_DigestUpdate(ctx, le, sizeof(le)) == 1 && EVP_DigestUpdate(ctx, ":", 1) == 1 &&
-             EVP_DigestUpdate(ctx, e->name.p, e->name.len) == 1 &&
-             EVP_DigestUpdate(ctx, ":", 1) == 1 && EVP_DigestUpdate(ctx, payload, plen) == 1 &&
-             EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == sizeof(md);
+    EVP_MD_CTX *ctx;
+    int computed;
 
+    if (hex_decode(e->payload_hex.p, e->payload_hex.len, payload, sizeof(payload), &plen, NULL) !=
+        P11TEE_OK)
+        return 0;
+    ctx = EVP_MD_CTX_new();
+    computed = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha384(), NULL) == 1 &&
+               EVP_DigestUpdate(ctx, le, sizeof(le)) == 1 && EVP_DigestUpdate(ctx, ":", 1) == 1 &&
+               EVP_DigestUpdate(ctx, e->name.p, e->name.len) == 1 &&
+               EVP_DigestUpdate(ctx, ":", 1) == 1 && EVP_DigestUpdate(ctx, payload, plen) == 1 &&
+               EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == sizeof(md);
     EVP_MD_CTX_free(ctx);
-    return ok && CRYPTO_memcmp(md, e->digest, sizeof(md)) == 0;
+    if (!computed)
+        return -1;
+    return CRYPTO_memcmp(md, e->digest, sizeof(md)) == 0;
 }
 
 p11tee_status evlog_replay_rtmr3(const evlog *l, uint8_t out[TDX_MR_BYTES], size_t *events,
@@ -157,6 +165,7 @@ p11tee_status evlog_replay_rtmr3(const evlog *l, uint8_t out[TDX_MR_BYTES], size
     uint8_t buf[2 * TDX_MR_BYTES];
     unsigned mdlen = 0;
     size_t i;
+    int covers;
 
     memset(out, 0, TDX_MR_BYTES);
     *events = 0;
@@ -165,7 +174,10 @@ p11tee_status evlog_replay_rtmr3(const evlog *l, uint8_t out[TDX_MR_BYTES], size
 
         if (e->imr != ATTEST_RTMR3_IMR)
             continue;
-        if (e->type == EVLOG_RUNTIME_TYPE && !evlog_digest_covers(e))
+        covers = e->type == EVLOG_RUNTIME_TYPE ? evlog_digest_covers(e) : 1;
+        if (covers < 0)
+            return err_openssl(err, P11TEE_E_CRYPTO, "SHA-384 failed checking the event log");
+        if (covers == 0)
             return err_set(err, P11TEE_E_MEASUREMENT,
                            "event %zu (%.*s) has a digest that does not cover its name and "
                            "payload",

@@ -93,11 +93,13 @@ STACK_OF(X509) *attest_certs_from_pem(const char *pem, size_t len)
 p11tee_status attest_root_from_pem(const char *pem, const uint8_t fp[SHA256_DIGEST_LENGTH],
                                    const char *name, X509 **out, p11tee_error *err)
 {
-    STACK_OF(X509) *certs = attest_certs_from_pem(pem, strlen(pem));
+    STACK_OF(X509) *certs;
     uint8_t md[SHA256_DIGEST_LENGTH];
     unsigned int mdlen = 0;
 
     *out = NULL;
+    err_errno_reset(); /* ENOMEM afterwards: out of memory, not a corrupt build */
+    certs = attest_certs_from_pem(pem, strlen(pem));
     if (certs == NULL || sk_X509_num(certs) != 1)
         goto bad;
     if (!X509_digest(sk_X509_value(certs, 0), EVP_sha256(), md, &mdlen) || mdlen != sizeof(md) ||
@@ -108,6 +110,8 @@ p11tee_status attest_root_from_pem(const char *pem, const uint8_t fp[SHA256_DIGE
     return P11TEE_OK;
 bad:
     sk_X509_pop_free(certs, X509_free);
+    if (err_openssl_oom())
+        return err_openssl(err, P11TEE_E_NOMEM, "reading the built-in %s", name);
     return err_set(err, P11TEE_E_INTERNAL,
                    "%s: the certificate compiled in does not match its pinned SHA-256 "
                    "fingerprint; this p11tee build is corrupt, reinstall it",

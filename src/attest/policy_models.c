@@ -172,7 +172,7 @@ static p11tee_status section_keep(attest_policy *p, const char *model, json_obje
                        "models.%s must be an object of checks, tdx and "
                        "tee_chat_requires_attestation",
                        model);
-    text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+    text = sjson_text(v, JSON_C_TO_STRING_PLAIN, NULL);
     s->json = text != NULL ? strdup(text) : NULL;
     if (s->json == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory");

@@ -45,10 +45,12 @@ static void models_row(const p11tee_model_info *m)
            m->e2ee ? "yes" : "no", m->context_tokens, models_modes(m));
 }
 
-static void models_print(const p11tee_models *list, int e2ee, int tee, int json)
+/* CLI_EXIT_OK, or CLI_EXIT_GENERAL when a model's JSON could not be made (out of memory). */
+static int models_print(const p11tee_models *list, int e2ee, int tee, int json)
 {
     p11tee_model_info m;
     size_t i, shown = 0;
+    const char *text;
 
     if (json)
         fputs("[", stdout);
@@ -57,14 +59,19 @@ static void models_print(const p11tee_models *list, int e2ee, int tee, int json)
     for (i = 0; p11tee_models_get(list, i, &m) == 0; i++) {
         if (!models_wanted(&m, e2ee, tee))
             continue;
+        if (json && (text = p11tee_models_json(list, i)) == NULL) {
+            cli_error("out of memory writing the model list");
+            return CLI_EXIT_GENERAL;
+        }
         if (json)
-            printf("%s\n  %s", shown ? "," : "", p11tee_models_json(list, i));
+            printf("%s\n  %s", shown ? "," : "", text);
         else
             models_row(&m);
         shown++;
     }
     if (json)
         puts(shown ? "\n]" : "]");
+    return CLI_EXIT_OK;
 }
 
 int cmd_models(cli_global *g, int argc, char **argv)
@@ -104,7 +111,7 @@ int cmd_models(cli_global *g, int argc, char **argv)
     if (p11tee_models_fetch(client, type, &list, &err) != P11TEE_OK)
         rc = cli_fail(&err);
     else
-        models_print(list, e2ee, tee, json);
+        rc = models_print(list, e2ee, tee, json);
     p11tee_models_free(list);
     p11tee_client_free(client);
     return rc;

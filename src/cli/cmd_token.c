@@ -77,8 +77,12 @@ static int token_check(cli_global *g, long ms, int json)
         cli_fail(&err);
     if (r != NULL && json) {
         text = p11tee_token_report_json(r);
-        if (text != NULL)
+        if (text != NULL) {
             cli_json_print_text(text, rc);
+        } else {
+            cli_error("out of memory writing the report");
+            rc = rc != CLI_EXIT_OK ? rc : CLI_EXIT_GENERAL;
+        }
         free(text);
     } else if (r != NULL) {
         token_print(r);

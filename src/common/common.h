@@ -63,6 +63,13 @@ void err_oom_reset(void);
 int err_oom_seen(void);
 /* Tell it of an allocation failure found out some other way. */
 void err_oom_note(void);
+/*
+ * errno = 0 where an operation starts, so that ENOMEM afterwards is its own;
+ * an ENOMEM still in errno is noted first (err_oom_note()), so that a
+ * failure before it still counts for err_oom_seen(). Use it for every such
+ * reset in the library.
+ */
+void err_errno_reset(void);
 /* ERR_clear_error(), noting an allocation failure among the errors it drops or in errno. */
 void err_openssl_clear(void);
 
@@ -183,9 +190,19 @@ int hex_digit_value(unsigned char c);
  * spares json-c 0.16's leak of a key copy when its table cannot grow.
  */
 void sjson_set(json_object *o, const char *key, json_object *v, int *ok);
+/* sjson_set(), or with `present` 0 a member that is null on purpose (`v` is then NULL). */
+void sjson_set_nullable(json_object *o, const char *key, int present, json_object *v, int *ok);
 void sjson_push(json_object *array, json_object *v, int *ok);
 /* The document as malloc'd text, or NULL when !ok or out of memory; `root` is freed. */
 char *sjson_finish(json_object *root, int flags, int ok);
+/*
+ * json-c's text of `v` (owned by `v`, valid until `v` changes) and its
+ * length, or NULL when json-c could not make it whole: its serialiser goes
+ * on when its buffer cannot grow and leaves a piece out, so the text is
+ * read back and must be `v`. Never serialise what is sent, compared, sealed
+ * or written with json-c directly.
+ */
+const char *sjson_text(json_object *v, int flags, size_t *len);
 
 /* 1 when the view equals the NUL-terminated `s`. */
 int strview_eq(strview a, const char *s);

@@ -18,13 +18,9 @@
 p11tee_status digest_sha256(const void *data, size_t len, uint8_t out[SHA256_DIGEST_LENGTH],
                             p11tee_error *err)
 {
-    int saved = errno;
-
-    errno = 0; /* ENOMEM afterwards: this call's allocation failed */
-    if (SHA256(data != NULL ? data : (const void *)"", len, out) != NULL) {
-        errno = saved; /* an earlier failure stays for err_oom_seen() */
+    err_errno_reset(); /* ENOMEM afterwards: this call's allocation failed */
+    if (SHA256(data != NULL ? data : (const void *)"", len, out) != NULL)
         return P11TEE_OK;
-    }
     memset(out, 0, SHA256_DIGEST_LENGTH);
     return err_openssl(err, P11TEE_E_CRYPTO, "SHA-256 could not be computed");
 }

@@ -218,6 +218,13 @@ void err_oom_note(void)
     err_oom_flag = 1;
 }
 
+void err_errno_reset(void)
+{
+    if (errno == ENOMEM)
+        err_oom_flag = 1;
+    errno = 0;
+}
+
 int err_oom_seen(void)
 {
     return err_oom_flag || err_openssl_oom();

@@ -256,6 +256,15 @@ void sjson_set(json_object *o, const char *key, json_object *v, int *ok)
     }
 }
 
+void sjson_set_nullable(json_object *o, const char *key, int present, json_object *v, int *ok)
+{
+    if (present)
+        sjson_set(o, key, v, ok);
+    else if (o == NULL ||
+             json_object_object_add_ex(o, key, NULL, JSON_C_OBJECT_KEY_IS_CONSTANT) != 0)
+        *ok = 0;
+}
+
 void sjson_push(json_object *array, json_object *v, int *ok)
 {
     if (array == NULL || v == NULL || json_object_array_add(array, v) != 0) {
@@ -291,13 +300,23 @@ static int sjson_reads_back(json_object *root, int flags, const char *text, size
     return same;
 }
 
+const char *sjson_text(json_object *v, int flags, size_t *len)
+{
+    size_t n = 0;
+    const char *text = v != NULL ? json_object_to_json_string_length(v, flags, &n) : NULL;
+
+    if (text == NULL || !sjson_reads_back(v, flags, text, n))
+        return NULL;
+    if (len != NULL)
+        *len = n;
+    return text;
+}
+
 char *sjson_finish(json_object *root, int flags, int ok)
 {
     size_t len = 0;
-    const char *text =
-        ok && root != NULL ? json_object_to_json_string_length(root, flags, &len) : NULL;
-    char *out =
-        text != NULL && sjson_reads_back(root, flags, text, len) ? strndup(text, len) : NULL;
+    const char *text = ok ? sjson_text(root, flags, &len) : NULL;
+    char *out = text != NULL ? strndup(text, len) : NULL;
 
     json_object_put(root);
     return out;

@@ -39,7 +39,7 @@ static int envelope_on_curve(const uint8_t pt[P11TEE_PUBKEY_BYTES])
     EC_POINT *p;
     int ok;
 
-    errno = 0;
+    err_errno_reset();
     g = EC_GROUP_new_by_curve_name(NID_secp256k1);
     p = g != NULL ? EC_POINT_new(g) : NULL;
     ok = p == NULL ? -1 : EC_POINT_oct2point(g, p, pt, P11TEE_PUBKEY_BYTES, NULL) == 1;

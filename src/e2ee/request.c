@@ -339,8 +339,7 @@ static p11tee_status req_seal_message(e2ee_session *s, json_object *msg, p11tee_
         }
         content = parts;
     }
-    text = json_object_to_json_string_length(
-        content, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    text = sjson_text(content, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     rc = text != NULL ? req_seal_text(s, msg, text, len, err)
                       : err_set(err, P11TEE_E_NOMEM, "out of memory building the request");
     json_object_put(parts);

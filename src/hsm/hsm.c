@@ -166,12 +166,20 @@ p11tee_status hsm_ctx_new(const hsm_config *cfg, hsm_ctx **out, p11tee_error *er
         return err_openssl(err, P11TEE_E_NOMEM, "out of memory for the token context");
     }
     builtin_config(cfg, &pc);
+    err_errno_reset();
     if (!prov_builtin_config_set(ctx->libctx, &pc)) {
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory for the provider configuration");
     } else if (!OSSL_PROVIDER_add_builtin(ctx->libctx, PROV_NAME, prov_builtin_init) ||
                (ctx->prov = OSSL_PROVIDER_load(ctx->libctx, PROV_NAME)) == NULL) {
         rc = err_openssl(err, P11TEE_E_PROVIDER_LOAD,
                          "the built-in p11tee provider could not be loaded");
+    } else if (errno == ENOMEM) {
+        /*
+         * OpenSSL 3.0 activates a provider through allocations whose failure
+         * it ignores (its method cache): the load "succeeds" and the
+         * provider's algorithms are then not found. Not a provider fault.
+         */
+        rc = err_set(err, P11TEE_E_NOMEM, "out of memory loading the built-in p11tee provider");
     }
     prov_builtin_config_clear(ctx->libctx);
     /* The self test opens the token and logs in: configuration errors show now. */
@@ -237,7 +245,7 @@ p11tee_status hsm_key_generate(hsm_ctx *ctx, const char *curve, hsm_key **out, p
     if (key == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory for a key");
     key->ctx = ctx;
-    errno = 0; /* hsm_fail() tells an allocation failure by it */
+    err_errno_reset(); /* hsm_fail() tells an allocation failure by errno */
     gen = hsm_ec_ctx(ctx);
     if (gen == NULL || EVP_PKEY_keygen_init(gen) != 1)
         rc = hsm_fail(err, P11TEE_E_PROVIDER_LOAD, "the provider offers no EC key generation");
@@ -299,7 +307,7 @@ p11tee_status hsm_derive(hsm_key *key, const uint8_t *peer, size_t peer_len, uin
 
     if (key == NULL || peer == NULL || secret == NULL || secret_len == NULL)
         return err_set(err, P11TEE_E_INVALID_ARG, "no key, peer or secret buffer given");
-    errno = 0; /* hsm_fail() tells an allocation failure by it */
+    err_errno_reset(); /* hsm_fail() tells an allocation failure by errno */
     rc = peer_key(key, peer, peer_len, &peer_pkey, err);
     if (rc != P11TEE_OK)
         return rc;

@@ -155,8 +155,12 @@ static p11tee_status parse_base(const char *url, char **out, p11tee_error *err)
 
     if (u == NULL)
         return err_set(err, P11TEE_E_NOMEM, "out of memory parsing the base URL");
+    err_oom_reset();
     uc = curl_url_set(u, CURLUPART_URL, url, 0);
-    if (uc != CURLUE_OK) {
+    /* libcurl's parser may call a failed allocation a malformed URL: net_mem_malloc knows. */
+    if (uc == CURLUE_OUT_OF_MEMORY || (uc != CURLUE_OK && err_oom_seen())) {
+        rc = err_set(err, P11TEE_E_NOMEM, "out of memory parsing the base URL");
+    } else if (uc != CURLUE_OK) {
         /* Not echoed: an unparseable URL cannot be stripped of credentials. */
         rc = err_set(err, P11TEE_E_CONFIG,
                      "the base URL is not a valid URL; expected e.g. https://api.venice.ai/api/v1");

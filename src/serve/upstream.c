@@ -139,7 +139,8 @@ void gw_upstream_stop(void)
 static void gw_model_json(gw_buf *out, const p11tee_models *ms, size_t i,
                           const p11tee_model_info *info, int first)
 {
-    json_object *entry = json_tokener_parse(p11tee_models_json(ms, i)), *v = NULL;
+    const char *text = p11tee_models_json(ms, i); /* NULL: no memory, the defaults below */
+    json_object *entry = text != NULL ? json_tokener_parse(text) : NULL, *v = NULL;
 
     gw_buf_str(out, first ? "{\"id\":" : ",{\"id\":");
     gw_buf_json_text(out, info->id, strlen(info->id));

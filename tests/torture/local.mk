@@ -7,9 +7,10 @@
 TORTURE_TESTS = tests/torture/torture-attest.sh tests/torture/torture-chat.sh \
 	tests/torture/torture-provider.sh
 EXTRA_DIST += $(TORTURE_TESTS)
-TESTS += $(TORTURE_TESTS) tests/torture/test_torture_gateway
+TESTS += $(TORTURE_TESTS) tests/torture/test_torture_gateway tests/torture/test_torture_json
 check_PROGRAMS += tests/torture/test_torture_attest tests/torture/test_torture_chat \
-	tests/torture/test_torture_provider tests/torture/test_torture_gateway
+	tests/torture/test_torture_provider tests/torture/test_torture_gateway \
+	tests/torture/test_torture_json
 TORTURE_SUPPORT = tests/torture/torture.h tests/torture/alloc.c tests/torture/torture.c
 tests_torture_test_torture_attest_SOURCES = tests/torture/test_torture_attest.c $(TORTURE_SUPPORT)
 tests_torture_test_torture_chat_SOURCES = tests/torture/test_torture_chat.c $(TORTURE_SUPPORT)
@@ -27,3 +28,7 @@ tests_torture_test_torture_provider_SOURCES = tests/torture/test_torture_provide
 	$(TORTURE_SUPPORT)
 tests_torture_test_torture_provider_LDADD = $(CRYPTO_LIBS)
 EXTRA_tests_torture_test_torture_provider_DEPENDENCIES = p11tee.la
+# The helpers every document and digest goes through (src/common), linked from the core.
+tests_torture_test_torture_json_SOURCES = tests/torture/test_torture_json.c $(TORTURE_SUPPORT)
+tests_torture_test_torture_json_LDADD = libp11tee-core.la $(CRYPTO_LIBS) $(JSONC_LIBS) \
+	$(SECP256K1_LIBS) $(PTHREAD_LIBS)
