@@ -98,6 +98,16 @@ void p11tee_config_free(p11tee_config *cfg);
  *                       at once for chats (sealing requests, opening streamed
  *                       fields); the others wait their turn. Default 0: no
  *                       bound but the provider's pool of token sessions
+ *   stream-threads      0 (the default): a chat reads its answer on the thread
+ *                       that called p11tee_chat(). N (at most 64): N threads of
+ *                       the client read every streamed answer, open its fields
+ *                       and call the chat's events (on_text, on_response,
+ *                       on_token), while the caller's thread waits; for a
+ *                       gateway with many chats at once, a thread wakes per
+ *                       batch of arrived chunks instead of one per chat and
+ *                       chunk. The events must then return quickly: one that
+ *                       waits holds up the other chats of its thread (hold the
+ *                       chat instead: p11tee_cancel_hold())
  * Errors: P11TEE_E_CONFIG (unknown name or bad value).
  */
 p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
@@ -166,6 +176,13 @@ typedef struct p11tee_cancel p11tee_cancel;
 p11tee_cancel *p11tee_cancel_new(void); /* NULL when out of memory */
 void p11tee_cancel_trigger(p11tee_cancel *c);
 int p11tee_cancel_triggered(const p11tee_cancel *c);
+/*
+ * Backpressure, from any thread (from on_text too): `hold` non-zero stops
+ * reading the answer once the bytes at hand are handed on, until the chat is
+ * held no more (0). The server's silence is not timed while held
+ * (idle-timeout-ms); the whole-request limit still runs.
+ */
+void p11tee_cancel_hold(p11tee_cancel *c, int hold);
 void p11tee_cancel_free(p11tee_cancel *c);
 
 /* Work done in the token for a chat (see p11tee_chat_events.on_token). */

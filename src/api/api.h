@@ -147,7 +147,8 @@ struct p11tee_config {
     char *collateral_url, *collateral_root_crl_url, *collateral_cache;
     api_token_config tok;
     long connect_timeout_ms, idle_timeout_ms, timeout_ms, session_ttl_s, token_workers;
-    long connections; /* idle upstream connections kept for reuse; 0: the network default */
+    long connections;    /* idle upstream connections kept for reuse; 0: the network default */
+    long stream_threads; /* threads that read every streamed answer; 0: each chat's own */
     int allow_plaintext;
     int record_exchange;
     int require_e2ee;

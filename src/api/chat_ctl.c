@@ -33,6 +33,12 @@ void p11tee_cancel_trigger(p11tee_cancel *c)
         net_cancel_trigger(c->net);
 }
 
+void p11tee_cancel_hold(p11tee_cancel *c, int hold)
+{
+    if (c != NULL)
+        net_cancel_hold(c->net, hold);
+}
+
 int p11tee_cancel_triggered(const p11tee_cancel *c)
 {
     return c != NULL && net_cancel_triggered(c->net);

@@ -38,6 +38,7 @@ void api_net_options(const p11tee_config *cfg, net_options *o)
     o->idle_timeout_ms = cfg->idle_timeout_ms;
     o->total_timeout_ms = cfg->timeout_ms;
     o->pool_max = (size_t)cfg->connections;
+    o->stream_threads = (size_t)cfg->stream_threads;
 }
 
 void api_log(const p11tee_client *c, const char *fmt, ...)

@@ -81,7 +81,9 @@ static const cli_opt serve_settings[S_COUNT] = {
     [S_DRAIN_TIMEOUT] = {"drain-timeout", CLI_SECONDS, 0, NULL, NULL, "S",
                          "on SIGTERM, streams in flight may go on for S seconds (default 30)", 0},
     [S_WORKERS] = {"workers", CLI_COUNT, 0, NULL, "token-workers", "N",
-                   "threads that use the token at once (default: the number of CPUs)", 0},
+                   "threads that read the upstream streams and use the token, each for its "
+                   "share of the streams (default: the number of CPUs)",
+                   0},
     [S_THREADS] = {"threads", CLI_COUNT, 0, NULL, NULL, "N",
                    "HTTP threads per listener (default 2)", 0},
     [S_SESSION_TTL] = {"session-ttl", CLI_COUNT, 0, NULL, "session-ttl-s", "S",
@@ -184,11 +186,16 @@ static int serve_options_from(const cli_values *v, serve_options *o)
     return 0;
 }
 
-/* The library options serve implies: E2EE only unless TEE is allowed; token workers. */
+/*
+ * The library options serve implies: E2EE only unless TEE is allowed; as many
+ * stream threads as token workers, so that each reads its share of the
+ * upstream streams and opens their fields without waiting for another.
+ */
 static int serve_config(p11tee_config *cfg, const cli_values *v, int allow_tee)
 {
-    char cpus[24];
+    char cpus[24], streams[24];
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *workers;
     p11tee_error err;
     int rc;
 
@@ -199,6 +206,12 @@ static int serve_config(p11tee_config *cfg, const cli_values *v, int allow_tee)
         rc = p11tee_config_set(cfg, "connections", "64", &err);
     if (rc == P11TEE_OK)
         rc = cli_config_apply(cfg, serve_settings, S_COUNT, v, &err);
+    if (rc == P11TEE_OK) {
+        workers = cli_value(serve_settings, v, S_WORKERS);
+        n = workers != NULL ? strtol(workers, NULL, 10) : n;
+        snprintf(streams, sizeof(streams), "%ld", n < 1 ? 1 : n > 64 ? 64 : n);
+        rc = p11tee_config_set(cfg, "stream-threads", streams, &err);
+    }
     if (rc == P11TEE_OK && !allow_tee)
         rc = p11tee_config_set(cfg, "require-e2ee", "1", &err);
     if (rc > 0)

@@ -20,6 +20,7 @@
 struct net_cancel {
     pthread_mutex_t lock;
     atomic_int triggered;
+    atomic_int held;
     CURLM *attached; /* the multi handle of the running transfer, under lock */
 };
 
@@ -31,6 +32,7 @@ net_cancel *net_cancel_new(void)
         return NULL;
     pthread_mutex_init(&c->lock, NULL);
     atomic_init(&c->triggered, 0);
+    atomic_init(&c->held, 0);
     return c;
 }
 
@@ -51,6 +53,22 @@ void net_cancel_trigger(net_cancel *c)
     if (c->attached != NULL)
         curl_multi_wakeup(c->attached);
     pthread_mutex_unlock(&c->lock);
+}
+
+void net_cancel_hold(net_cancel *c, int hold)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    atomic_store(&c->held, hold != 0);
+    if (!hold && c->attached != NULL)
+        curl_multi_wakeup(c->attached);
+    pthread_mutex_unlock(&c->lock);
+}
+
+int net_cancel_held(const net_cancel *c)
+{
+    return c != NULL && atomic_load(&((net_cancel *)c)->held);
 }
 
 int net_cancel_triggered(const net_cancel *c)

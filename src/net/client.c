@@ -270,6 +270,9 @@ p11tee_status net_client_new(const net_options *o, net_client **out, p11tee_erro
     if (o->connect_timeout_ms < 0 || o->idle_timeout_ms < 0 || o->total_timeout_ms < 0 ||
         o->collect_timeout_ms < 0)
         return err_set(err, P11TEE_E_INVALID_ARG, "network timeouts must not be negative");
+    if (o->stream_threads > NET_STREAM_THREADS_MAX)
+        return err_set(err, P11TEE_E_INVALID_ARG, "at most %d stream threads",
+                       NET_STREAM_THREADS_MAX);
     pthread_once(&global_once, global_init);
     if (global_rc != CURLE_OK) {
         err_set(err, P11TEE_E_NET, "libcurl could not be initialised");
@@ -292,6 +295,10 @@ p11tee_status net_client_new(const net_options *o, net_client **out, p11tee_erro
         return rc;
     }
     c->plain_http = strncmp(c->base, "http://", 7) == 0;
+    if ((rc = net_loops_start(c, o->stream_threads, err)) != P11TEE_OK) {
+        net_client_free(c);
+        return rc;
+    }
     *out = c;
     return P11TEE_OK;
 }
@@ -302,6 +309,7 @@ void net_client_free(net_client *c)
 
     if (c == NULL)
         return;
+    net_loops_stop(c);
     secmem_free(c->auth);
     for (i = 0; i < c->n_idle; i++)
         curl_multi_cleanup(c->idle[i]);

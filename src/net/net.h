@@ -34,8 +34,9 @@
 #define NET_ERROR_TYPE_MAX   64
 #define NET_CONTENT_TYPE_MAX 128
 /* Response headers a request may ask to keep, and the longest value kept. */
-#define NET_KEEP_HEADERS_MAX 4
-#define NET_KEPT_HEADER_MAX  ((size_t)64 * 1024)
+#define NET_KEEP_HEADERS_MAX   4
+#define NET_KEPT_HEADER_MAX    ((size_t)64 * 1024)
+#define NET_STREAM_THREADS_MAX 64
 
 /*
  * One line of -v output, without a trailing newline. Request lines start
@@ -74,6 +75,15 @@ typedef struct net_options {
     /* Idle connections kept for the next requests (one per multi handle, so each running
        request has its own); 0: 4. At most 1024. */
     size_t pool_max;
+    /*
+     * 0: every transfer runs on its caller's thread. N (at most NET_STREAM_THREADS_MAX):
+     * streamed transfers (those with a sink) are read by N threads of the client, each
+     * reading many, and their sinks are called there; the caller's thread waits. For
+     * a gateway with many streams: a thread wakes per batch of arrived bytes, not one
+     * per stream and chunk. A sink must then not wait for long (it holds up the
+     * others of its thread).
+     */
+    size_t stream_threads;
     net_log_fn log; /* NULL: silent */
     void *log_ctx;
 } net_options;
@@ -91,6 +101,14 @@ net_cancel *net_cancel_new(void);
 void net_cancel_free(net_cancel *c); /* no transfer may be attached; accepts NULL */
 void net_cancel_trigger(net_cancel *c);
 int net_cancel_triggered(const net_cancel *c);
+/*
+ * Holding a streamed transfer (backpressure, from any thread): once the bytes at
+ * hand have reached the sink, nothing more is read until the hold is lifted; the
+ * idle timeout does not run while held (the silence is ours). Lifting it wakes
+ * the transfer. The total timeout still runs.
+ */
+void net_cancel_hold(net_cancel *c, int hold);
+int net_cancel_held(const net_cancel *c);
 /* For transfer.c: attach the running multi handle (1: already triggered), detach it. */
 int net_cancel_attach(net_cancel *c, void *multi);
 void net_cancel_detach(net_cancel *c);

@@ -20,8 +20,6 @@
 
 #include "net/transfer.h"
 
-#define POLL_MAX_MS 1000L
-
 uint64_t net_now_ms(void)
 {
     struct timespec ts;
@@ -99,6 +97,15 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
         /* Time spent in the sink is not the server's silence. */
         x->last_rx_ms = net_now_ms();
         x->sink_failed = x->rc != P11TEE_OK;
+        /*
+         * Held, or yielding to the other transfers of a stream thread: these bytes were
+         * taken; libcurl keeps what follows until the transfer is resumed.
+         */
+        if (x->rc == P11TEE_OK && !x->paused && (x->yields || net_cancel_held(x->req->cancel)) &&
+            curl_easy_pause(x->h, CURLPAUSE_RECV) == CURLE_OK) {
+            x->paused = 1;
+            x->yielded = !net_cancel_held(x->req->cancel);
+        }
         return x->rc == P11TEE_OK ? len : 0;
     }
     rc = bytebuf_append(&x->resp->body, data, len);
@@ -252,19 +259,31 @@ static p11tee_status setup(net_xfer *x, struct curl_slist *hdrs, char *errbuf)
     return P11TEE_OK;
 }
 
-/* Milliseconds until the idle or total limit strikes (<= 0: it has), capped for polling. */
-static long time_left(const net_xfer *x, uint64_t now)
+long net_xfer_time_left(const net_xfer *x, uint64_t now)
 {
-    long left = POLL_MAX_MS, t;
+    long left = NET_POLL_MAX_MS, t;
 
     if (x->total_ms > 0 && (t = (long)(x->start_ms + (uint64_t)x->total_ms - now)) < left)
         left = t;
-    if (x->connected && (t = (long)(x->last_rx_ms + (uint64_t)x->c->idle_ms - now)) < left)
+    if (x->connected && !x->paused &&
+        (t = (long)(x->last_rx_ms + (uint64_t)x->c->idle_ms - now)) < left)
         left = t;
     return left;
 }
 
-static p11tee_status timed_out(const net_xfer *x, uint64_t now)
+void net_xfer_resume(net_xfer *x)
+{
+    if (!x->paused || net_cancel_held(x->req->cancel))
+        return;
+    if (!x->yielded)
+        x->last_rx_ms = net_now_ms(); /* a hold ended: the idle clock starts again */
+    x->paused = x->yielded = 0;
+    /* libcurl may hand the bytes it kept to the sink right here, which may pause again. */
+    if (curl_easy_pause(x->h, CURLPAUSE_CONT) != CURLE_OK)
+        x->paused = 1;
+}
+
+p11tee_status net_xfer_timed_out(const net_xfer *x, uint64_t now)
 {
     const net_client *c = x->c;
 
@@ -295,14 +314,15 @@ static p11tee_status drive(net_xfer *x, CURLM *m, CURLcode *res)
     for (;;) {
         if (net_cancel_triggered(x->req->cancel))
             return err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled");
+        net_xfer_resume(x);
         mc = curl_multi_perform(m, &running);
         if (mc != CURLM_OK)
             return err_set(x->err, P11TEE_E_NET, "libcurl failed: %s", curl_multi_strerror(mc));
         if (!running)
             break;
-        wait = time_left(x, net_now_ms());
+        wait = net_xfer_time_left(x, net_now_ms());
         if (wait <= 0)
-            return timed_out(x, net_now_ms());
+            return net_xfer_timed_out(x, net_now_ms());
         mc = curl_multi_poll(m, NULL, 0, (int)wait, NULL);
         if (mc != CURLM_OK)
             return err_set(x->err, P11TEE_E_NET, "libcurl failed: %s", curl_multi_strerror(mc));
@@ -396,6 +416,12 @@ static p11tee_status outcome(net_xfer *x, CURLcode res, const char *errbuf)
     return P11TEE_OK;
 }
 
+/* Streamed bodies go to a stream thread when the client has them (loop.c). */
+static int on_loop(const net_xfer *x)
+{
+    return x->c->n_loops > 0 && x->req->sink != NULL;
+}
+
 static p11tee_status run(net_xfer *x, CURLM *m, struct curl_slist *hdrs)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -405,6 +431,14 @@ static p11tee_status run(net_xfer *x, CURLM *m, struct curl_slist *hdrs)
 
     if ((rc = setup(x, hdrs, errbuf)) != P11TEE_OK)
         return rc;
+    if (on_loop(x)) {
+        net_log_request(x, hdrs);
+        rc = net_loop_perform(x->c, x, &res);
+        if (rc == P11TEE_OK)
+            rc = outcome(x, res, errbuf);
+        net_log_outcome(x, rc);
+        return rc;
+    }
     if (curl_multi_add_handle(m, x->h) != CURLM_OK)
         return err_set(x->err, P11TEE_E_NET, "libcurl could not start the transfer");
     net_log_request(x, hdrs);
@@ -448,8 +482,9 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
     x.url = net_request_url(c->base, req->path);
     hdrs = net_request_headers(c, req, &auth);
     x.h = curl_easy_init();
-    m = net_pool_take(c);
-    if (x.url == NULL || hdrs == NULL || x.h == NULL || m == NULL)
+    if (!on_loop(&x))
+        m = net_pool_take(c);
+    if (x.url == NULL || hdrs == NULL || x.h == NULL || (m == NULL && !on_loop(&x)))
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory preparing the request");
     else
         rc = run(&x, m, hdrs);

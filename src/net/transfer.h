@@ -38,6 +38,8 @@ struct net_client {
     pthread_mutex_t lock; /* guards idle[] */
     CURLM **idle;         /* pool_max of them */
     size_t n_idle, pool_max;
+    struct net_loop *loops; /* stream_threads of them (loop.c); NULL: none */
+    size_t n_loops;
 };
 
 /* One running request. */
@@ -53,9 +55,43 @@ typedef struct net_xfer {
     int sink_failed;  /* rc and err came from the sink: hand them back untouched */
     int connected;    /* the idle clock runs only once the request can be sent */
     int in_headers;   /* a status line arrived, the blank line that ends its headers not yet */
+    int paused;       /* reading stopped: for a hold (net_cancel_hold), or to yield */
+    int yields;       /* on a stream thread: stop after each delivery, so each gets its turn */
+    int yielded;      /* paused to yield, not for a hold */
     uint64_t start_ms, last_rx_ms;
     size_t received;
+    /* On a stream thread (loop.c): */
+    struct net_xfer *next; /* in the loop's lists */
+    pthread_cond_t done;   /* signalled with `finished`, under the loop's lock */
+    int finished, oom;
+    p11tee_status loop_rc; /* the loop's verdict (cancelled, timed out), or P11TEE_OK */
+    CURLcode loop_res;     /* libcurl's result when the loop's verdict is P11TEE_OK */
 } net_xfer;
+
+#define NET_POLL_MAX_MS 1000L /* the longest wait for the socket before looking at the limits */
+
+/* ---- transfer.c: the limits of a running transfer ------------------------------ */
+
+/* Milliseconds until the idle or total limit strikes (<= 0: it has), capped for polling. */
+long net_xfer_time_left(const net_xfer *x, uint64_t now);
+/* The limit that struck, in x->err. */
+p11tee_status net_xfer_timed_out(const net_xfer *x, uint64_t now);
+/* On the thread that drives the transfer: read again unless held. */
+void net_xfer_resume(net_xfer *x);
+
+/* ---- loop.c: stream threads ------------------------------------------------------ */
+
+typedef struct net_loop net_loop;
+/* n threads, each with a multi handle of its own; P11TEE_E_NOMEM (call net_loops_stop). */
+p11tee_status net_loops_start(net_client *c, size_t n, p11tee_error *err);
+/* After every transfer ended: the threads leave and are joined. */
+void net_loops_stop(net_client *c);
+/*
+ * Hand the set-up transfer `x` to the stream thread with the fewest and wait until it
+ * ended there: P11TEE_OK with libcurl's result in *res, or the loop's verdict (cancelled,
+ * timed out, libcurl failed) with x->err filled.
+ */
+p11tee_status net_loop_perform(net_client *c, net_xfer *x, CURLcode *res);
 
 /* ---- client.c --------------------------------------------------------------- */
 

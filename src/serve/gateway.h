@@ -4,13 +4,16 @@
  * The gateway's parts (internal to src/serve). HTTP in through
  * libmicrohttpd (http.c), a job per request that needs the upstream (job.c,
  * chat.c), one thread per job from a pool (pool.c), the library's client
- * behind a reloadable holder (upstream.c), local authentication and limits
- * (auth.c), metrics (metrics.c), JSON logs (log.c), and a watcher that
- * notices callers who hang up while their connection waits (watch.c).
+ * behind a reloadable holder (upstream.c), whose stream threads (as many as
+ * --workers) read every upstream stream and call the chat's events, local
+ * authentication and limits (auth.c), metrics (metrics.c), JSON logs
+ * (log.c), and a watcher that notices callers who hang up while their
+ * connection waits, and callers who stop reading (watch.c).
  *
  * Locks: each job's lock guards its buffer and state and is never held
  * across network or token I/O (only across MHD_resume_connection, which
- * signals the HTTP thread). The upstream holder, the client table and the
+ * signals the HTTP thread, and p11tee_cancel_hold, which wakes a stream
+ * thread). The upstream holder, the client table and the
  * caches have their own short locks.
  */
 #ifndef P11TEE_SERVE_GATEWAY_H
@@ -207,7 +210,7 @@ int gw_pool_start(size_t max_threads);
 int gw_pool_submit(gw_task_fn fn, void *arg);
 void gw_pool_stop(void); /* waits for running tasks */
 
-/* ---- watch.c: callers who hang up while their connection is suspended ---- */
+/* ---- watch.c: callers who hang up, callers who do not read --------------- */
 
 typedef void (*gw_hangup_fn)(void *arg);
 int gw_watch_start(void);
@@ -249,7 +252,6 @@ typedef struct gw_request {
 
 struct gw_job {
     pthread_mutex_t lock;
-    pthread_cond_t space; /* the buffer drained, or the job was cancelled */
     atomic_uint refs;
     struct MHD_Connection *conn;
     int suspended, conn_gone, watched_fd;
@@ -267,7 +269,9 @@ struct gw_job {
     gw_phase phase;
     int finished;
     unsigned http_status;
-    gw_outq out; /* response bytes (a whole body, or the event stream) */
+    gw_outq out;      /* response bytes (a whole body, or the event stream) */
+    int held;         /* the upstream stream is held: the buffer was full */
+    uint64_t held_ns; /* since then, or since the caller last read while held */
     char att_header[GW_HEADER_MAX];
     char att_id[GW_ATTEST_ID_MAX];
     /* built by the pool thread only */
@@ -297,12 +301,18 @@ void gw_job_detach(gw_job *j, int completed_ok);
 /* Pool thread: the whole answer is ready (status + body), or an error. */
 void gw_job_finish(gw_job *j, unsigned status, const char *body, size_t len);
 void gw_job_fail(gw_job *j, p11tee_status rc, const p11tee_error *err);
-/* Pool thread: start the stream (status 200) unless started; append bytes (waits for room). */
+/*
+ * Stream thread: start the stream (status 200) unless started; append bytes. Never
+ * waits: past --stream-buffer the upstream stream is held (p11tee_cancel_hold) until
+ * the caller has read half of it. -1: the job is cancelled or cut.
+ */
 int gw_job_emit(gw_job *j, const char *data, size_t len, uint64_t ready_ns);
 /* Pool thread: the stream's last bytes; then it ends. */
 void gw_job_end(gw_job *j, const char *data, size_t len);
 /* Cancel every job in flight (drain timeout); the count of jobs in flight. */
 void gw_jobs_cancel_all(gw_cancel_reason why);
+/* Cut the streams held for client-timeout without their caller reading (the watcher). */
+void gw_jobs_sweep(uint64_t now_ns);
 long gw_jobs_active(void);
 
 /* ---- chat.c, answers.c: the OpenAI endpoints ------------------------------ */

@@ -6,13 +6,15 @@
  * whole response, or an event stream); the HTTP thread sends it.
  *
  * The hand-over, under the job's lock: the HTTP thread suspends the
- * connection when the buffer is empty and sets `suspended`; the pool thread
- * resumes it when it adds bytes or finishes and clears the flag. So a
- * resume always follows a suspend, as libmicrohttpd requires, and no byte
- * waits for a poll. The buffer is bounded: a pool thread that finds it full
- * waits (the upstream then waits too), and cuts the stream when the caller
- * has not read for client-timeout. A caller who hangs up cancels the job:
- * its upstream request stops at once (p11tee_cancel).
+ * connection when the buffer is empty and sets `suspended`; the thread that
+ * adds bytes (the library's stream thread) or finishes resumes it and clears
+ * the flag. So a resume always follows a suspend, as libmicrohttpd requires,
+ * and no byte waits for a poll. The buffer is bounded without waiting, as a
+ * stream thread reads many streams: past the bound the job holds its upstream
+ * stream (p11tee_cancel_hold), the HTTP thread lifts the hold once the caller
+ * read half of it, and the watcher cuts a stream whose caller read nothing
+ * for client-timeout while held. A caller who hangs up cancels the job: its
+ * upstream request stops at once (p11tee_cancel).
  */
 #include "config.h"
 
@@ -42,7 +44,6 @@ gw_job *gw_job_new(gw_request *rq, struct MHD_Connection *conn)
         return NULL;
     }
     pthread_mutex_init(&j->lock, NULL);
-    pthread_cond_init(&j->space, NULL);
     atomic_init(&j->refs, 1);
     j->conn = conn;
     j->route = rq->route;
@@ -83,7 +84,6 @@ void gw_job_put(gw_job *j)
     gw_outq_free(&j->out);
     gw_buf_free(&j->prefix);
     gw_buf_free(&j->scratch);
-    pthread_cond_destroy(&j->space);
     pthread_mutex_destroy(&j->lock);
     free(j);
 }
@@ -133,7 +133,6 @@ void gw_job_cancel(gw_job *j, gw_cancel_reason why)
     if (!j->finished && j->cancelled == GW_CANCEL_NONE) {
         j->cancelled = why;
         trigger = 1;
-        pthread_cond_broadcast(&j->space);
     }
     pthread_mutex_unlock(&j->lock);
     if (trigger)
@@ -153,6 +152,16 @@ void gw_job_detach(gw_job *j, int completed_ok)
         gw_job_cancel(j, GW_CANCEL_CALLER);
 }
 
+/* Under the lock, after the caller read: the upstream flows again once half of the bound left. */
+static void gw_job_unhold(gw_job *j)
+{
+    j->held_ns = gw_now_ns();
+    if (gw_outq_pending(&j->out) <= gw_opts->stream_buffer / 2) {
+        j->held = 0;
+        p11tee_cancel_hold(j->cancel, 0);
+    }
+}
+
 static ssize_t gw_job_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     gw_job *j = cls;
@@ -163,7 +172,8 @@ static ssize_t gw_job_read(void *cls, uint64_t pos, char *buf, size_t max)
     n = gw_outq_take(&j->out, buf, max, gw_now_ns(), gw_metrics_chunk);
     if (n > 0) {
         j->bytes_out += n;
-        pthread_cond_signal(&j->space);
+        if (j->held)
+            gw_job_unhold(j);
         pthread_mutex_unlock(&j->lock);
         return (ssize_t)n;
     }
@@ -250,45 +260,33 @@ static void gw_job_cut(gw_job *j)
     j->end_ns = gw_now_ns();
 }
 
-/* Under the lock: wait until `len` more bytes fit (or nothing is buffered). 0, or -1: cut. */
-static int gw_job_room(gw_job *j, size_t len)
-{
-    struct timespec until;
-    int rc = 0;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += gw_opts->client_timeout_ms / 1000;
-    until.tv_nsec += (gw_opts->client_timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    while (gw_outq_pending(&j->out) > 0 &&
-           gw_outq_pending(&j->out) + len > gw_opts->stream_buffer &&
-           j->cancelled == GW_CANCEL_NONE && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&j->space, &j->lock, &until);
-    if (j->cancelled != GW_CANCEL_NONE)
-        return -1;
-    if (rc == ETIMEDOUT && gw_outq_pending(&j->out) + len > gw_opts->stream_buffer) {
-        gw_job_cut(j);
-        return -1;
-    }
-    return 0;
-}
+/* Buffered past this many times the bound (a hold that did not take): cut at once. */
+#define GW_HOLD_SLACK 4
 
 int gw_job_emit(gw_job *j, const char *data, size_t len, uint64_t ready_ns)
 {
-    int rc, cut;
+    int cut = 0, rc = 0;
 
     pthread_mutex_lock(&j->lock);
     if (j->phase == GW_WAITING) {
         j->phase = GW_STREAMING;
         j->http_status = 200;
     }
-    rc = gw_job_room(j, len);
-    cut = rc != 0 && j->cancelled == GW_CANCEL_SLOW;
-    if (rc == 0)
+    if (j->cancelled != GW_CANCEL_NONE || j->finished) {
+        rc = -1;
+    } else if (gw_outq_pending(&j->out) > GW_HOLD_SLACK * gw_opts->stream_buffer) {
+        gw_job_cut(j);
+        cut = 1;
+        rc = -1;
+    } else {
         gw_outq_add(&j->out, data, len, ready_ns);
+        if (!j->held && gw_outq_pending(&j->out) > gw_opts->stream_buffer) {
+            /* Under the lock, so that a hold and its release never cross. */
+            j->held = 1;
+            j->held_ns = gw_now_ns();
+            p11tee_cancel_hold(j->cancel, 1);
+        }
+    }
     gw_job_wake(j);
     pthread_mutex_unlock(&j->lock);
     if (cut)
@@ -373,6 +371,28 @@ void gw_jobs_cancel_all(gw_cancel_reason why)
     pthread_mutex_lock(&jobs.lock);
     for (j = jobs.head; j != NULL; j = j->next)
         gw_job_cancel(j, why);
+    pthread_mutex_unlock(&jobs.lock);
+}
+
+void gw_jobs_sweep(uint64_t now_ns)
+{
+    uint64_t limit = (uint64_t)gw_opts->client_timeout_ms * 1000000u;
+    gw_job *j;
+    int cut;
+
+    pthread_mutex_lock(&jobs.lock);
+    for (j = jobs.head; j != NULL; j = j->next) {
+        pthread_mutex_lock(&j->lock);
+        cut = j->held && !j->finished && j->cancelled == GW_CANCEL_NONE &&
+              now_ns - j->held_ns >= limit;
+        if (cut) {
+            gw_job_cut(j);
+            gw_job_wake(j);
+        }
+        pthread_mutex_unlock(&j->lock);
+        if (cut)
+            p11tee_cancel_trigger(j->cancel);
+    }
     pthread_mutex_unlock(&jobs.lock);
 }
 

@@ -24,9 +24,9 @@
 #define GW_FINAL_WAIT_MS 5000L /* after the drain: how long cut streams get to end */
 /*
  * glibc gives threads that allocate at once arenas of their own, up to 8 per core,
- * and each keeps what it grew: with a thread per stream, 256 streams kept 73-79 MB
- * resident on 2 cores, 53 MB with 4 arenas (docs/PERFORMANCE.md). MALLOC_ARENA_MAX
- * in the environment still decides.
+ * and each keeps what it grew. The gateway's threads (one per chat in flight, which
+ * attests and seals, and the stream threads) share at most this many
+ * (docs/PERFORMANCE.md). MALLOC_ARENA_MAX in the environment still decides.
  */
 #define GW_MALLOC_ARENAS 4
 

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <openssl/sha.h>
 
 #include "serve/gateway.h"
 

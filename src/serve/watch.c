@@ -8,6 +8,10 @@
  * the job's hang-up callback, which cancels the upstream request at once.
  * A socket is watched from the job's start until its request completes,
  * which is before libmicrohttpd closes it.
+ *
+ * Every GW_SWEEP_MS the watcher also cuts the streams whose caller read
+ * nothing for client-timeout while their buffer was full (gw_jobs_sweep()):
+ * a held stream has no thread of its own that could notice.
  */
 #include "config.h"
 
@@ -20,6 +24,7 @@
 #include "serve/gateway.h"
 
 #define GW_WATCH_BATCH 64
+#define GW_SWEEP_MS    250
 
 typedef struct gw_watch_item {
     gw_hangup_fn fn;
@@ -58,11 +63,16 @@ static void gw_watch_fire(struct epoll_event *ev)
 static void *gw_watch_thread(void *unused)
 {
     struct epoll_event ev[GW_WATCH_BATCH];
+    uint64_t swept = gw_now_ns(), now;
     int n, i;
 
     (void)unused;
     for (;;) {
-        n = epoll_wait(w.ep, ev, GW_WATCH_BATCH, -1);
+        n = epoll_wait(w.ep, ev, GW_WATCH_BATCH, GW_SWEEP_MS);
+        if ((now = gw_now_ns()) - swept >= GW_SWEEP_MS * 1000000ull) {
+            gw_jobs_sweep(now);
+            swept = now;
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)

@@ -33,7 +33,8 @@ int transfer_teardown(void **state)
     return 0;
 }
 
-net_client *client_with(const char *url, long idle_ms, long total_ms, size_t max)
+static net_client *client_new(const char *url, long idle_ms, long total_ms, size_t max,
+                              size_t threads)
 {
     net_options o = {0};
     net_client *c = NULL;
@@ -44,10 +45,21 @@ net_client *client_with(const char *url, long idle_ms, long total_ms, size_t max
     o.idle_timeout_ms = idle_ms;
     o.total_timeout_ms = total_ms;
     o.max_response = max;
+    o.stream_threads = threads;
     o.log = log_lines_add;
     o.log_ctx = &logs;
     assert_int_equal(net_client_new(&o, &c, &err), P11TEE_OK);
     return c;
+}
+
+net_client *client_with(const char *url, long idle_ms, long total_ms, size_t max)
+{
+    return client_new(url, idle_ms, total_ms, max, 0);
+}
+
+net_client *client_streams(const char *url, long idle_ms, size_t threads)
+{
+    return client_new(url, idle_ms, 0, 0, threads);
 }
 
 p11tee_status get(net_client *c, const char *path, net_response *resp, p11tee_error *err)

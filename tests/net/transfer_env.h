@@ -26,6 +26,8 @@ int transfer_teardown(void **state);
 
 /* A client of `url` with KEY, these limits (0: the default) and logging into `logs`. */
 net_client *client_with(const char *url, long idle_ms, long total_ms, size_t max);
+/* The same with `threads` stream threads (net_options.stream_threads). */
+net_client *client_streams(const char *url, long idle_ms, size_t threads);
 /* GET `path`. */
 p11tee_status get(net_client *c, const char *path, net_response *resp, p11tee_error *err);
 

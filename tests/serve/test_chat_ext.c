@@ -5,7 +5,8 @@
  * against the reference server tests/serve/chat_ext.sh started: cancelling a
  * chat (before it was sent, and while the server is silent), the response
  * and token events, usage, re-attestation when the first field does not
- * open (and none after text), p11tee_chat_prepare, and token-workers.
+ * open (and none after text), p11tee_chat_prepare, token-workers, and
+ * stream-threads with a held chat (p11tee_cancel_hold).
  */
 #include "config.h"
 
@@ -99,7 +100,8 @@ static void on_log(void *ud, const char *line)
     pthread_mutex_unlock(&s->lock);
 }
 
-static p11tee_client *client_new(seen *s, const char *workers)
+/* `workers`, `streams`: token-workers and stream-threads (NULL: the default). */
+static p11tee_client *client_new(seen *s, const char *workers, const char *streams)
 {
     p11tee_config *cfg = p11tee_config_new();
     p11tee_client *client = NULL;
@@ -119,6 +121,11 @@ static p11tee_client *client_new(seen *s, const char *workers)
     assert_int_equal(p11tee_config_set(cfg, "require-e2ee", "1", &err), P11TEE_OK);
     if (workers != NULL)
         assert_int_equal(p11tee_config_set(cfg, "token-workers", workers, &err), P11TEE_OK);
+    if (streams != NULL) {
+        assert_int_equal(p11tee_config_set(cfg, "stream-threads", streams, &err), P11TEE_OK);
+        /* Shorter than a hold below: a held chat must not time out for its silence. */
+        assert_int_equal(p11tee_config_set(cfg, "idle-timeout-ms", "200", &err), P11TEE_OK);
+    }
     memset(s, 0, sizeof(*s));
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->more, NULL);
@@ -187,7 +194,7 @@ static void events_and_usage(void **state)
 {
     static const char req[] = REQUEST("events");
     seen s;
-    p11tee_client *c = client_new(&s, NULL);
+    p11tee_client *c = client_new(&s, NULL, NULL);
     p11tee_chat_result *res = NULL;
     p11tee_error err;
     long long p = 0, t = 0, total = 0;
@@ -211,7 +218,7 @@ static void cancelled_before_sending(void **state)
 {
     static const char req[] = REQUEST("never sent");
     seen s;
-    p11tee_client *c = client_new(&s, NULL);
+    p11tee_client *c = client_new(&s, NULL, NULL);
     p11tee_cancel *cancel = p11tee_cancel_new();
     p11tee_chat_result *res = NULL;
     p11tee_error err;
@@ -249,11 +256,11 @@ static void *cancel_later(void *arg)
     return NULL;
 }
 
-static void cancelled_while_silent(void **state)
+static void cancel_while_silent(const char *streams)
 {
     static const char req[] = REQUEST("stalled");
     seen s;
-    p11tee_client *c = client_new(&s, NULL);
+    p11tee_client *c = client_new(&s, NULL, streams);
     canceller k = {&s, p11tee_cancel_new()};
     p11tee_chat_result *res = NULL;
     p11tee_error err;
@@ -261,7 +268,6 @@ static void cancelled_while_silent(void **state)
     long closed = stat_of("streams_client_closed");
     int i;
 
-    (void)state;
     control("{\"faults\":\"stall-stream\"}");
     assert_int_equal(pthread_create(&tid, NULL, cancel_later, &k), 0);
     /* Without the cancel this waits for the 60 s idle timeout. */
@@ -278,11 +284,114 @@ static void cancelled_while_silent(void **state)
     p11tee_client_free(c);
 }
 
+static void cancelled_while_silent(void **state)
+{
+    (void)state;
+    cancel_while_silent(NULL);
+}
+
+/* The same on a stream thread, whose idle timeout (200 ms) the stall would strike. */
+static void cancelled_while_silent_on_a_stream_thread(void **state)
+{
+    (void)state;
+    cancel_while_silent("1");
+}
+
+/* A chat on a stream thread that its first text holds for 400 ms. */
+typedef struct holding {
+    seen s; /* first: the other events take it */
+    p11tee_cancel *cancel;
+    pthread_t caller;
+    int on_caller; /* an event ran on the thread that called p11tee_chat() */
+    uint64_t hold_ms, release_ms;
+    int during; /* fields that arrived while held, after those already at hand */
+} holding;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int on_text_held(void *ud, size_t choice, p11tee_field field, const char *text, size_t len,
+                        int plaintext)
+{
+    holding *h = ud;
+    int rc = on_text(&h->s, choice, field, text, len, plaintext);
+    uint64_t now = now_ms();
+
+    pthread_mutex_lock(&h->s.lock);
+    h->on_caller |= pthread_equal(pthread_self(), h->caller);
+    if (h->hold_ms == 0) {
+        h->hold_ms = now;
+        p11tee_cancel_hold(h->cancel, 1);
+    } else if (h->release_ms == 0 && now > h->hold_ms + 150) {
+        /* Fields of the delivery at hand come within microseconds; later ones are read. */
+        h->during++;
+    }
+    pthread_mutex_unlock(&h->s.lock);
+    return rc;
+}
+
+static void *release_later(void *arg)
+{
+    holding *h = arg;
+    struct timespec pause = {0, 400 * 1000000L};
+
+    pthread_mutex_lock(&h->s.lock);
+    while (h->hold_ms == 0)
+        pthread_cond_wait(&h->s.more, &h->s.lock);
+    pthread_mutex_unlock(&h->s.lock);
+    nanosleep(&pause, NULL);
+    pthread_mutex_lock(&h->s.lock);
+    h->release_ms = now_ms();
+    pthread_mutex_unlock(&h->s.lock);
+    p11tee_cancel_hold(h->cancel, 0);
+    return NULL;
+}
+
+static void held_on_a_stream_thread(void **state)
+{
+    static const char req[] = REQUEST("held");
+    holding h;
+    p11tee_client *c;
+    p11tee_config *cfg = p11tee_config_new();
+    p11tee_chat_events ev = {
+        .on_text = on_text_held, .on_response = on_response, .on_token = on_token};
+    p11tee_chat_result *res = NULL;
+    p11tee_error err;
+    pthread_t tid;
+
+    (void)state;
+    assert_int_equal(p11tee_config_set(cfg, "stream-threads", "65", &err), P11TEE_E_CONFIG);
+    p11tee_config_free(cfg);
+    memset(&h, 0, sizeof(h));
+    c = client_new(&h.s, NULL, "1");
+    h.cancel = ev.cancel = p11tee_cancel_new();
+    h.caller = pthread_self();
+    control("{\"chunk_delay_ms\":20}");
+    assert_int_equal(pthread_create(&tid, NULL, release_later, &h), 0);
+    if (p11tee_chat(c, req, strlen(req), &ev, &h, &res, &err) != P11TEE_OK)
+        fail_msg("chat: %s", err.message);
+    pthread_join(tid, NULL);
+    control("{\"chunk_delay_ms\":0}");
+    assert_string_equal(h.s.text, "echo: held");
+    assert_int_equal(h.s.opens, 8);
+    assert_int_equal(h.during, 0); /* nothing was read while held */
+    assert_true(h.release_ms >= h.hold_ms + 400);
+    assert_false(h.on_caller); /* the stream thread read the answer */
+    p11tee_chat_result_free(res);
+    p11tee_cancel_free(h.cancel);
+    p11tee_client_free(c);
+}
+
 static void reattested_when_the_first_field_fails(void **state)
 {
     static const char req[] = REQUEST("first");
     seen s;
-    p11tee_client *c = client_new(&s, NULL);
+    p11tee_client *c = client_new(&s, NULL, NULL);
     p11tee_chat_result *res = NULL;
     p11tee_error err;
     long chats = stat_of("chat_requests_reached_model");
@@ -302,7 +411,7 @@ static void no_retry_after_text(void **state)
 {
     static const char req[] = REQUEST("later");
     seen s;
-    p11tee_client *c = client_new(&s, NULL);
+    p11tee_client *c = client_new(&s, NULL, NULL);
     p11tee_chat_result *res = NULL;
     p11tee_error err;
     long chats = stat_of("chat_requests_reached_model");
@@ -322,7 +431,7 @@ static void prepare(void **state)
 {
     static const char req[] = REQUEST("prepared");
     seen s;
-    p11tee_client *c = client_new(&s, NULL);
+    p11tee_client *c = client_new(&s, NULL, NULL);
     p11tee_attestation *a = NULL;
     p11tee_chat_result *res = NULL;
     p11tee_error err;
@@ -378,7 +487,7 @@ static void one_token_worker(void **state)
     assert_int_equal(p11tee_config_set(cfg, "token-workers", "1025", &err), P11TEE_E_CONFIG);
     p11tee_config_free(cfg);
     memset(w, 0, sizeof(w));
-    w[0].c = client_new(&s, "1");
+    w[0].c = client_new(&s, "1", NULL);
     for (i = 0; i < 4; i++) {
         w[i].c = w[0].c;
         assert_int_equal(pthread_create(&tid[i], NULL, chat_thread, &w[i]), 0);
@@ -398,10 +507,12 @@ int main(void)
         cmocka_unit_test(events_and_usage),
         cmocka_unit_test(cancelled_before_sending),
         cmocka_unit_test(cancelled_while_silent),
+        cmocka_unit_test(cancelled_while_silent_on_a_stream_thread),
         cmocka_unit_test(reattested_when_the_first_field_fails),
         cmocka_unit_test(no_retry_after_text),
         cmocka_unit_test(prepare),
         cmocka_unit_test(one_token_worker),
+        cmocka_unit_test(held_on_a_stream_thread),
     };
 
     return TEST_MAIN(tests, NULL, NULL);

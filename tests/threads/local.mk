@@ -13,9 +13,10 @@ tests_threads_test_single_flight_SOURCES = tests/threads/test_single_flight.c \
 tests_threads_test_mixed_SOURCES = tests/threads/test_mixed.c tests/threads/threadlib.c \
 	tests/threads/threadlib.h
 
-# `make check-threads`: these tests alone, building only what they need
-# (scripts/check.sh runs them so in its ThreadSanitizer build).
+# `make check-threads`: these tests alone, and the stream threads of src/net
+# (tests/net/test_loop), building only what they need (scripts/check.sh runs
+# them so in its ThreadSanitizer build).
 check-threads: $(check_LTLIBRARIES)
-	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(THREAD_TESTS)' \
-	    check_PROGRAMS='$(THREAD_TEST_BINS)'
+	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(THREAD_TESTS) tests/net/test_loop' \
+	    check_PROGRAMS='$(THREAD_TEST_BINS) tests/net/test_loop'
 .PHONY: check-threads

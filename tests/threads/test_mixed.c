@@ -175,15 +175,14 @@ static void *work(void *p)
     return NULL;
 }
 
-static void sixteen_threads_mixed_calls(void **state)
+static void mixed_calls(const char *stream_threads)
 {
-    p11tee_client *client = tl_client_new(NULL, NULL);
+    p11tee_client *client = tl_client_new(NULL, NULL, stream_threads);
     worker w[THREADS];
     p11tee_attestation *kept;
     long chats = 0;
     int i;
 
-    (void)state;
     tl_control("{\"reset_stats\": true, \"set_faults\": [\"rotate-key\"]}");
     memset(w, 0, sizeof(w));
     for (i = 0; i < THREADS; i++) {
@@ -212,10 +211,24 @@ static void sixteen_threads_mixed_calls(void **state)
     pthread_mutex_unlock(&shelf.lock);
 }
 
+static void sixteen_threads_mixed_calls(void **state)
+{
+    (void)state;
+    mixed_calls(NULL);
+}
+
+/* The same with two stream threads reading every chat's answer (stream-threads). */
+static void sixteen_threads_mixed_calls_on_stream_threads(void **state)
+{
+    (void)state;
+    mixed_calls("2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sixteen_threads_mixed_calls),
+        cmocka_unit_test(sixteen_threads_mixed_calls_on_stream_threads),
     };
     return TEST_MAIN(tests, NULL, NULL);
 }

@@ -79,7 +79,7 @@ static void wave_answered(p11tee_client *client, const char *name, size_t n)
 static void crowd_of_first_requests_attests_once(void **state)
 {
     tl_log log, seen;
-    p11tee_client *client = tl_client_new(&log, NULL);
+    p11tee_client *client = tl_client_new(&log, NULL, NULL);
 
     (void)state;
     tl_control("{\"reset_stats\": true}");
@@ -111,7 +111,7 @@ static void age_sessions(p11tee_client *c)
 static void expired_session_is_attested_again_once(void **state)
 {
     tl_log log;
-    p11tee_client *client = tl_client_new(&log, NULL);
+    p11tee_client *client = tl_client_new(&log, NULL, NULL);
 
     (void)state;
     tl_control("{\"reset_stats\": true}");
@@ -127,7 +127,7 @@ static void expired_session_is_attested_again_once(void **state)
 static void failed_attestation_reaches_every_waiter(void **state)
 {
     tl_log log, seen;
-    p11tee_client *client = tl_client_new(&log, NULL);
+    p11tee_client *client = tl_client_new(&log, NULL, NULL);
     asker *a;
     size_t i;
 

@@ -71,7 +71,7 @@ static void tl_set(p11tee_config *cfg, const char *name, const char *value)
         fail_msg("%s: %s", name, err.message);
 }
 
-p11tee_client *tl_client_new(tl_log *log, const char *ttl)
+p11tee_client *tl_client_new(tl_log *log, const char *ttl, const char *stream_threads)
 {
     p11tee_config *cfg = p11tee_config_new();
     p11tee_client *client = NULL;
@@ -85,6 +85,8 @@ p11tee_client *tl_client_new(tl_log *log, const char *ttl)
     tl_set(cfg, "policy-file", test_require_env("IT_POLICY"));
     if (ttl != NULL)
         tl_set(cfg, "session-ttl-s", ttl);
+    if (stream_threads != NULL)
+        tl_set(cfg, "stream-threads", stream_threads);
     if (log != NULL) {
         memset(log, 0, sizeof(*log));
         pthread_mutex_init(&log->lock, NULL);

@@ -32,8 +32,11 @@ typedef struct tl_log {
     int hold_timed_out; /* the others never came (a test failure, not a hang) */
 } tl_log;
 
-/* A client on the reference server with the test policy; `log` may be NULL, `ttl` too. */
-p11tee_client *tl_client_new(tl_log *log, const char *ttl);
+/*
+ * A client on the reference server with the test policy; `log` may be NULL, `ttl` and
+ * `stream_threads` (the option's value) too.
+ */
+p11tee_client *tl_client_new(tl_log *log, const char *ttl, const char *stream_threads);
 /* The counts of `log` (a copy taken under its lock). */
 tl_log tl_log_read(tl_log *log);
 

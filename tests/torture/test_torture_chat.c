@@ -25,13 +25,13 @@ typedef struct chat_ctx {
     p11tee_client *warm; /* NULL: each run makes its own client (and opens the token) */
 } chat_ctx;
 
-/* A client configured for the reference server and the token. */
-static p11tee_status chat_client(const chat_ctx *c, const char *ttl, p11tee_client **out,
-                                 p11tee_error *err)
+/* A client configured for the reference server and the token, with `streams` stream threads. */
+static p11tee_status chat_client(const chat_ctx *c, const char *ttl, const char *streams,
+                                 p11tee_client **out, p11tee_error *err)
 {
-    const char *names[] = {"base-url",     "api-key",     "pkcs11-module",
-                           "pkcs11-token", "policy-file", "session-ttl-s"};
-    const char *values[] = {c->base_url, c->api_key, c->module, c->token, c->policy, ttl};
+    const char *names[] = {"base-url",    "api-key",       "pkcs11-module", "pkcs11-token",
+                           "policy-file", "session-ttl-s", "stream-threads"};
+    const char *values[] = {c->base_url, c->api_key, c->module, c->token, c->policy, ttl, streams};
     p11tee_config *cfg = p11tee_config_new();
     p11tee_status rc = cfg != NULL ? P11TEE_OK : P11TEE_E_NOMEM;
     size_t i;
@@ -60,7 +60,7 @@ static int chat_path(void *vctx, char *out, size_t cap)
     p11tee_error_clear(&err);
     snprintf(body, sizeof(body), req, c->model);
     if (client == NULL)
-        rc = chat_client(c, "600", &client, &err);
+        rc = chat_client(c, "600", "0", &client, &err);
     if (rc == P11TEE_OK)
         rc = p11tee_chat(client, body, strlen(body), NULL, NULL, &res, &err);
     if (rc == P11TEE_OK && (json = p11tee_chat_result_json(res)) == NULL)
@@ -111,13 +111,20 @@ int main(int argc, char **argv)
      * streams. Then a client's first chat, which also opens the token.
      */
     torture_stateless = 0; /* a client keeps connections and sessions: LeakSanitizer's at exit */
-    if (chat_client(&c, "0", &c.warm, NULL) != P11TEE_OK) {
+    if (chat_client(&c, "0", "0", &c.warm, NULL) != P11TEE_OK) {
         fprintf(stderr, "cannot make the warm client\n");
         return 99;
     }
     bad = torture_run("an E2EE chat on a client: attestation, session key in the token, sealing, "
                       "stream, JSON",
                       chat_path, &c, P11TEE_E_NOMEM, &tap);
+    p11tee_client_free(c.warm);
+    /* The same with the answer read by a stream thread of the client (stream-threads). */
+    if (chat_client(&c, "0", "1", &c.warm, NULL) != P11TEE_OK) {
+        fprintf(stderr, "cannot make the warm client with a stream thread\n");
+        return 99;
+    }
+    bad += torture_run("an E2EE chat read by a stream thread", chat_path, &c, P11TEE_E_NOMEM, &tap);
     p11tee_client_free(c.warm);
     c.warm = NULL;
     torture_stateless = 1; /* a client made and freed: nothing may outlive a run */

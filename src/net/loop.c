@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright (C) 2026 The p11tee authors */
+/*
+ * Streamed transfers of many callers read by a few threads (net_options.
+ * stream_threads). Each loop thread owns one libcurl multi handle and reads
+ * every transfer handed to it: the sinks run on the loop thread, one after
+ * another, so a gateway with 256 streams wakes one thread per batch of
+ * arrived chunks instead of one thread per chunk, and keeps the streams'
+ * buffers in a few threads' heaps.
+ *
+ * The caller's thread builds the transfer (setup() in transfer.c), hands it
+ * to the loop with the fewest transfers, and sleeps until the loop finishes
+ * it; libcurl's result then goes through the same outcome() as a transfer
+ * driven in place. The multi handle is touched by its loop thread only; the
+ * callers reach the loop through `incoming` under the loop's lock and
+ * curl_multi_wakeup() (libcurl's one thread-safe multi call), which
+ * net_cancel_trigger() and the release of a hold also use; every turn looks
+ * at the cancels, holds and limits of the loop's transfers. The loop's lock
+ * is never held across a libcurl call.
+ *
+ * Fair turns: each transfer is paused after each delivery to its sink and
+ * resumed on the next turn, so a stream with much waiting (a server that
+ * sent its whole answer at once) holds up the others for one read at most.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include "net/transfer.h"
+
+#define NET_LOOP_READ_BYTES 4096L
+
+struct net_loop {
+    pthread_t tid;
+    CURLM *m;
+    pthread_mutex_t lock; /* guards incoming, load, stop and every x->finished */
+    net_xfer *incoming;   /* handed over, not yet added to the multi handle */
+    size_t load;          /* transfers handed over and not finished */
+    int stop, started;
+    net_xfer *running; /* the loop thread's own list */
+};
+
+static void loop_finish(net_loop *l, net_xfer *x, p11tee_status rc, CURLcode res)
+{
+    net_xfer **pp;
+
+    curl_multi_remove_handle(l->m, x->h);
+    net_cancel_detach(x->req->cancel);
+    for (pp = &l->running; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == x) {
+            *pp = x->next;
+            break;
+        }
+    pthread_mutex_lock(&l->lock);
+    x->loop_rc = rc;
+    x->loop_res = res;
+    x->finished = 1;
+    l->load--;
+    pthread_cond_signal(&x->done);
+    pthread_mutex_unlock(&l->lock);
+}
+
+/* The transfers handed over since the last turn join the multi handle. 1: stop. */
+static int loop_take(net_loop *l)
+{
+    net_xfer *x, *next;
+    int stop;
+
+    pthread_mutex_lock(&l->lock);
+    x = l->incoming;
+    l->incoming = NULL;
+    stop = l->stop && x == NULL && l->running == NULL;
+    pthread_mutex_unlock(&l->lock);
+    for (; x != NULL; x = next) {
+        next = x->next;
+        x->next = l->running;
+        l->running = x;
+        x->start_ms = x->last_rx_ms = net_now_ms();
+        if (curl_multi_add_handle(l->m, x->h) != CURLM_OK)
+            loop_finish(l, x, err_set(x->err, P11TEE_E_NET, "libcurl could not start the transfer"),
+                        CURLE_OK);
+        else if (net_cancel_attach(x->req->cancel, l->m))
+            loop_finish(l, x, err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled"),
+                        CURLE_OK);
+    }
+    return stop;
+}
+
+/* Cancelled and timed-out transfers end; the wait until the next limit strikes. */
+static long loop_limits(net_loop *l)
+{
+    net_xfer *x, *next;
+    uint64_t now = net_now_ms();
+    long wait = NET_POLL_MAX_MS, t;
+
+    for (x = l->running; x != NULL; x = next) {
+        next = x->next;
+        if (net_cancel_triggered(x->req->cancel))
+            loop_finish(l, x, err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled"),
+                        CURLE_OK);
+        else if ((t = net_xfer_time_left(x, now)) <= 0)
+            loop_finish(l, x, net_xfer_timed_out(x, now), CURLE_OK);
+        else if (x->yielded) /* it has bytes waiting: the next turn starts at once */
+            wait = 0;
+        else if (t < wait)
+            wait = t;
+    }
+    return wait;
+}
+
+/* One turn: read what arrived, end what is done. */
+static void loop_turn(net_loop *l)
+{
+    int running = 0, left;
+    CURLMcode mc;
+    CURLMsg *msg;
+    net_xfer *x;
+
+    err_oom_reset(); /* libcurl's allocations note their failures (client.c) */
+    for (x = l->running; x != NULL; x = x->next)
+        net_xfer_resume(x);
+    mc = curl_multi_perform(l->m, &running);
+    if (err_oom_seen()) /* whose it was is not known: each transfer may report it */
+        for (x = l->running; x != NULL; x = x->next)
+            x->oom = 1;
+    while ((msg = curl_multi_info_read(l->m, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE ||
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x) != CURLE_OK)
+            continue;
+        loop_finish(l, x, P11TEE_OK, msg->data.result);
+    }
+    if (mc != CURLM_OK)
+        while ((x = l->running) != NULL)
+            loop_finish(
+                l, x, err_set(x->err, P11TEE_E_NET, "libcurl failed: %s", curl_multi_strerror(mc)),
+                CURLE_OK);
+    mc = curl_multi_poll(l->m, NULL, 0, (int)loop_limits(l), NULL);
+    (void)mc; /* a failed poll is a turn without waiting; perform reports what broke */
+}
+
+static void *loop_main(void *arg)
+{
+    net_loop *l = arg;
+    sigset_t set;
+
+    /* A peer that closes makes a write raise SIGPIPE: never on this thread. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    while (!loop_take(l))
+        loop_turn(l);
+    return NULL;
+}
+
+p11tee_status net_loops_start(net_client *c, size_t n, p11tee_error *err)
+{
+    size_t i;
+
+    if (n == 0)
+        return P11TEE_OK;
+    if ((c->loops = calloc(n, sizeof(*c->loops))) == NULL)
+        return err_set(err, P11TEE_E_NOMEM, "out of memory starting the stream threads");
+    c->n_loops = n;
+    for (i = 0; i < n; i++) {
+        net_loop *l = &c->loops[i];
+
+        pthread_mutex_init(&l->lock, NULL);
+        if ((l->m = curl_multi_init()) == NULL)
+            return err_set(err, P11TEE_E_NOMEM, "out of memory starting the stream threads");
+        /* The idle connections it keeps for the next transfers, as the pool does. */
+        curl_multi_setopt(l->m, CURLMOPT_MAXCONNECTS, (long)c->pool_max);
+        if (pthread_create(&l->tid, NULL, loop_main, l) != 0)
+            return err_set(err, P11TEE_E_NOMEM, "could not start a stream thread");
+        l->started = 1;
+    }
+    return P11TEE_OK;
+}
+
+void net_loops_stop(net_client *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->n_loops; i++) {
+        net_loop *l = &c->loops[i];
+
+        if (l->started) {
+            pthread_mutex_lock(&l->lock);
+            l->stop = 1;
+            pthread_mutex_unlock(&l->lock);
+            curl_multi_wakeup(l->m);
+            pthread_join(l->tid, NULL);
+        }
+        if (l->m != NULL)
+            curl_multi_cleanup(l->m);
+        pthread_mutex_destroy(&l->lock);
+    }
+    free(c->loops);
+    c->loops = NULL;
+    c->n_loops = 0;
+}
+
+/* The loop with the fewest transfers (a glance: a close second is as good). */
+static net_loop *loop_pick(net_client *c)
+{
+    net_loop *best = &c->loops[0];
+    size_t i, least = (size_t)-1, load;
+
+    for (i = 0; i < c->n_loops; i++) {
+        pthread_mutex_lock(&c->loops[i].lock);
+        load = c->loops[i].load;
+        pthread_mutex_unlock(&c->loops[i].lock);
+        if (load < least) {
+            least = load;
+            best = &c->loops[i];
+        }
+    }
+    return best;
+}
+
+p11tee_status net_loop_perform(net_client *c, net_xfer *x, CURLcode *res)
+{
+    net_loop *l = loop_pick(c);
+
+    if (curl_easy_setopt(x->h, CURLOPT_PRIVATE, (char *)x) != CURLE_OK)
+        return err_set(x->err, P11TEE_E_NET, "libcurl could not start the transfer");
+    x->yields = 1; /* one delivery per turn: a stream with much waiting holds up no other */
+    /* And a delivery is at most one small read: about ten chunks of a chat, not forty. */
+    if (curl_easy_setopt(x->h, CURLOPT_BUFFERSIZE, NET_LOOP_READ_BYTES) != CURLE_OK)
+        return err_set(x->err, P11TEE_E_NET, "libcurl could not start the transfer");
+    pthread_cond_init(&x->done, NULL);
+    pthread_mutex_lock(&l->lock);
+    x->next = l->incoming;
+    l->incoming = x;
+    l->load++;
+    pthread_mutex_unlock(&l->lock);
+    curl_multi_wakeup(l->m);
+    pthread_mutex_lock(&l->lock);
+    while (!x->finished)
+        pthread_cond_wait(&x->done, &l->lock);
+    pthread_mutex_unlock(&l->lock);
+    pthread_cond_destroy(&x->done);
+    if (x->oom)
+        err_oom_note(); /* for outcome(), on this thread */
+    *res = x->loop_res;
+    return x->loop_rc;
+}
