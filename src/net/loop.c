@@ -19,8 +19,12 @@
  * is never held across a libcurl call.
  *
  * Fair turns: each transfer is paused after each delivery to its sink and
- * resumed on the next turn, so a stream with much waiting (a server that
- * sent its whole answer at once) holds up the others for one read at most.
+ * resumed on the next turn, and its reads are NET_LOOP_READ_BYTES, so a stream
+ * with much waiting (a server that sent its whole answer at once) holds up the
+ * others for one small read at a time.
+ * Each transfer has a connection of its own (no HTTP/2 multiplexing between
+ * them), as when each ran on its caller's thread: a hold pauses one stream's
+ * connection, never another's.
  */
 #include "config.h"
 
@@ -115,11 +119,14 @@ static void loop_turn(net_loop *l)
     int running = 0, left;
     CURLMcode mc;
     CURLMsg *msg;
-    net_xfer *x;
+    net_xfer *x, *next;
 
     err_oom_reset(); /* libcurl's allocations note their failures (client.c) */
-    for (x = l->running; x != NULL; x = x->next)
-        net_xfer_resume(x);
+    for (x = l->running; x != NULL; x = next) {
+        next = x->next;
+        if (net_xfer_resume(x) != P11TEE_OK)
+            loop_finish(l, x, x->rc, CURLE_OK);
+    }
     mc = curl_multi_perform(l->m, &running);
     if (err_oom_seen()) /* whose it was is not known: each transfer may report it */
         for (x = l->running; x != NULL; x = x->next)
@@ -170,6 +177,7 @@ p11tee_status net_loops_start(net_client *c, size_t n, p11tee_error *err)
             return err_set(err, P11TEE_E_NOMEM, "out of memory starting the stream threads");
         /* The idle connections it keeps for the next transfers, as the pool does. */
         curl_multi_setopt(l->m, CURLMOPT_MAXCONNECTS, (long)c->pool_max);
+        curl_multi_setopt(l->m, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
         if (pthread_create(&l->tid, NULL, loop_main, l) != 0)
             return err_set(err, P11TEE_E_NOMEM, "could not start a stream thread");
         l->started = 1;
@@ -224,8 +232,12 @@ p11tee_status net_loop_perform(net_client *c, net_xfer *x, CURLcode *res)
 
     if (curl_easy_setopt(x->h, CURLOPT_PRIVATE, (char *)x) != CURLE_OK)
         return err_set(x->err, P11TEE_E_NET, "libcurl could not start the transfer");
-    x->yields = 1; /* one delivery per turn: a stream with much waiting holds up no other */
-    /* And a delivery is at most one small read: about ten chunks of a chat, not forty. */
+    /*
+     * One delivery per turn (libcurl would read a socket that stays readable up to
+     * a hundred times), and a delivery is one small read: about ten chunks of a
+     * chat, not forty, so that a stream with much waiting holds up the others little.
+     */
+    x->yields = 1;
     if (curl_easy_setopt(x->h, CURLOPT_BUFFERSIZE, NET_LOOP_READ_BYTES) != CURLE_OK)
         return err_set(x->err, P11TEE_E_NET, "libcurl could not start the transfer");
     pthread_cond_init(&x->done, NULL);

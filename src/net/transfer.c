@@ -82,6 +82,25 @@ static size_t keep_error_body(net_xfer *x, const char *data, size_t len)
     return len <= room ? len : 0;
 }
 
+/*
+ * Held, or yielding to the other transfers of a stream thread: these bytes were
+ * taken; libcurl keeps what follows until the transfer is resumed. A pause libcurl
+ * could not make (out of memory) may leave its record of the connection's socket
+ * half made, which the next pause would trip over: the transfer ends instead
+ * (x->rc), and is never paused again.
+ */
+static void net_xfer_pause(net_xfer *x)
+{
+    int held = net_cancel_held(x->req->cancel);
+
+    if (curl_easy_pause(x->h, CURLPAUSE_RECV) == CURLE_OK) {
+        x->paused = 1;
+        x->yielded = !held;
+    } else {
+        x->rc = err_set(x->err, P11TEE_E_NOMEM, "out of memory pausing the transfer");
+    }
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
 {
     net_xfer *x = userp;
@@ -97,15 +116,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
         /* Time spent in the sink is not the server's silence. */
         x->last_rx_ms = net_now_ms();
         x->sink_failed = x->rc != P11TEE_OK;
-        /*
-         * Held, or yielding to the other transfers of a stream thread: these bytes were
-         * taken; libcurl keeps what follows until the transfer is resumed.
-         */
-        if (x->rc == P11TEE_OK && !x->paused && (x->yields || net_cancel_held(x->req->cancel)) &&
-            curl_easy_pause(x->h, CURLPAUSE_RECV) == CURLE_OK) {
-            x->paused = 1;
-            x->yielded = !net_cancel_held(x->req->cancel);
-        }
+        if (x->rc == P11TEE_OK && !x->paused && (x->yields || net_cancel_held(x->req->cancel)))
+            net_xfer_pause(x);
         return x->rc == P11TEE_OK ? len : 0;
     }
     rc = bytebuf_append(&x->resp->body, data, len);
@@ -271,16 +283,21 @@ long net_xfer_time_left(const net_xfer *x, uint64_t now)
     return left;
 }
 
-void net_xfer_resume(net_xfer *x)
+p11tee_status net_xfer_resume(net_xfer *x)
 {
     if (!x->paused || net_cancel_held(x->req->cancel))
-        return;
+        return P11TEE_OK;
     if (!x->yielded)
         x->last_rx_ms = net_now_ms(); /* a hold ended: the idle clock starts again */
     x->paused = x->yielded = 0;
     /* libcurl may hand the bytes it kept to the sink right here, which may pause again. */
-    if (curl_easy_pause(x->h, CURLPAUSE_CONT) != CURLE_OK)
-        x->paused = 1;
+    if (curl_easy_pause(x->h, CURLPAUSE_CONT) == CURLE_OK && x->rc == P11TEE_OK)
+        return P11TEE_OK;
+    /* The sink failed on the bytes kept, or libcurl could not resume: the transfer ends. */
+    x->paused = 1; /* never resumed again */
+    if (x->rc == P11TEE_OK)
+        x->rc = err_set(x->err, P11TEE_E_NOMEM, "out of memory resuming the transfer");
+    return x->rc;
 }
 
 p11tee_status net_xfer_timed_out(const net_xfer *x, uint64_t now)
@@ -314,7 +331,8 @@ static p11tee_status drive(net_xfer *x, CURLM *m, CURLcode *res)
     for (;;) {
         if (net_cancel_triggered(x->req->cancel))
             return err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled");
-        net_xfer_resume(x);
+        if (net_xfer_resume(x) != P11TEE_OK)
+            return x->rc;
         mc = curl_multi_perform(m, &running);
         if (mc != CURLM_OK)
             return err_set(x->err, P11TEE_E_NET, "libcurl failed: %s", curl_multi_strerror(mc));

@@ -76,8 +76,11 @@ typedef struct net_xfer {
 long net_xfer_time_left(const net_xfer *x, uint64_t now);
 /* The limit that struck, in x->err. */
 p11tee_status net_xfer_timed_out(const net_xfer *x, uint64_t now);
-/* On the thread that drives the transfer: read again unless held. */
-void net_xfer_resume(net_xfer *x);
+/*
+ * On the thread that drives the transfer: read again, unless held. Not OK: the
+ * transfer must end with that status (x->err filled).
+ */
+p11tee_status net_xfer_resume(net_xfer *x);
 
 /* ---- loop.c: stream threads ------------------------------------------------------ */
 
