@@ -138,6 +138,7 @@ typedef struct held {
     uint64_t hold_ms, release_ms, second_ms;
     int released;
     pthread_mutex_t lock;
+    pthread_cond_t first; /* the first call came (and held) */
 } held;
 
 static p11tee_status held_sink(void *ctx, const uint8_t *data, size_t len, p11tee_error *err)
@@ -152,6 +153,7 @@ static p11tee_status held_sink(void *ctx, const uint8_t *data, size_t len, p11te
     if (h->calls == 1) {
         h->hold_ms = fixture_now_ms();
         net_cancel_hold(h->cancel, 1);
+        pthread_cond_broadcast(&h->first);
     } else if (h->calls == 2) {
         h->second_ms = fixture_now_ms();
     }
@@ -164,6 +166,10 @@ static void *release_later(void *arg)
 {
     held *h = arg;
 
+    pthread_mutex_lock(&h->lock);
+    while (h->calls == 0) /* released before it held, it would wait forever */
+        pthread_cond_wait(&h->first, &h->lock);
+    pthread_mutex_unlock(&h->lock);
     usleep(400 * 1000);
     pthread_mutex_lock(&h->lock);
     h->release_ms = fixture_now_ms();
@@ -185,6 +191,7 @@ static void hold_on(size_t threads)
     held h = {0};
 
     pthread_mutex_init(&h.lock, NULL);
+    pthread_cond_init(&h.first, NULL);
     h.cancel = net_cancel_new();
     h.fail_after = 3;
     assert_non_null(h.cancel);
@@ -201,6 +208,7 @@ static void hold_on(size_t threads)
     assert_true(h.second_ms >= h.release_ms);
     net_response_free(&resp);
     net_cancel_free(h.cancel);
+    pthread_cond_destroy(&h.first);
     pthread_mutex_destroy(&h.lock);
     net_client_free(c);
 }
@@ -232,6 +240,7 @@ static void cancel_and_idle_timeout_reach_a_stream_thread(void **state)
 
     (void)state;
     pthread_mutex_init(&h.lock, NULL);
+    pthread_cond_init(&h.first, NULL);
     h.cancel = net_cancel_new(); /* the sink holds this one: never this transfer's */
     h.fail_after = 1000;
     req.method = "GET";
@@ -258,6 +267,7 @@ static void cancel_and_idle_timeout_reach_a_stream_thread(void **state)
     net_client_free(c);
     net_cancel_free(cancel);
     net_cancel_free(h.cancel);
+    pthread_cond_destroy(&h.first);
     pthread_mutex_destroy(&h.lock);
 }
 

@@ -327,6 +327,7 @@ static int on_text_held(void *ud, size_t choice, p11tee_field field, const char 
     if (h->hold_ms == 0) {
         h->hold_ms = now;
         p11tee_cancel_hold(h->cancel, 1);
+        pthread_cond_broadcast(&h->s.more); /* after on_text's: release_later waits for this */
     } else if (h->release_ms == 0 && now > h->hold_ms + 150) {
         /* Fields of the delivery at hand come within microseconds; later ones are read. */
         h->during++;
