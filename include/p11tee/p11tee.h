@@ -99,7 +99,8 @@ void p11tee_config_free(p11tee_config *cfg);
  *                       fields); the others wait their turn. Default 0: no
  *                       bound but the provider's pool of token sessions
  *   stream-threads      0 (the default): a chat reads its answer on the thread
- *                       that called p11tee_chat(). N (at most 64): N threads of
+ *                       that called p11tee_chat(). N (at most
+ *                       P11TEE_STREAM_THREADS_MAX): N threads of
  *                       the client read every streamed answer, open its fields
  *                       and call the chat's events (on_text, on_response,
  *                       on_token), while the caller's thread waits; for a
@@ -112,6 +113,8 @@ void p11tee_config_free(p11tee_config *cfg);
  */
 p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
                                 p11tee_error *err);
+
+#define P11TEE_STREAM_THREADS_MAX 64 /* the most stream-threads a client may have */
 
 /* Diagnostic lines for -v; never carry the API key or the PIN. */
 typedef void (*p11tee_log_fn)(void *userdata, const char *line);

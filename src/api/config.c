@@ -77,7 +77,7 @@ static const struct {
     {"session-ttl-s", offsetof(p11tee_config, session_ttl_s), 86400L},
     {"token-workers", offsetof(p11tee_config, token_workers), 1024L},
     {"connections", offsetof(p11tee_config, connections), 1024L},
-    {"stream-threads", offsetof(p11tee_config, stream_threads), 64L},
+    {"stream-threads", offsetof(p11tee_config, stream_threads), P11TEE_STREAM_THREADS_MAX},
 };
 
 static const struct {

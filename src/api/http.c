@@ -27,6 +27,9 @@ p11tee_status api_sha256_hex(const void *data, size_t len, char out[2 * SHA256_D
     return P11TEE_OK;
 }
 
+_Static_assert(P11TEE_STREAM_THREADS_MAX == NET_STREAM_THREADS_MAX,
+               "the library's stream-threads bound is the network layer's");
+
 void api_net_options(const p11tee_config *cfg, net_options *o)
 {
     memset(o, 0, sizeof(*o));

@@ -209,7 +209,10 @@ static int serve_config(p11tee_config *cfg, const cli_values *v, int allow_tee)
     if (rc == P11TEE_OK) {
         workers = cli_value(serve_settings, v, S_WORKERS);
         n = workers != NULL ? strtol(workers, NULL, 10) : n;
-        snprintf(streams, sizeof(streams), "%ld", n < 1 ? 1 : n > 64 ? 64 : n);
+        snprintf(streams, sizeof(streams), "%ld",
+                 n < 1                           ? 1
+                 : n > P11TEE_STREAM_THREADS_MAX ? P11TEE_STREAM_THREADS_MAX
+                                                 : n);
         rc = p11tee_config_set(cfg, "stream-threads", streams, &err);
     }
     if (rc == P11TEE_OK && !allow_tee)

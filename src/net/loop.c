@@ -65,6 +65,11 @@ static void loop_finish(net_loop *l, net_xfer *x, p11tee_status rc, CURLcode res
     pthread_mutex_unlock(&l->lock);
 }
 
+static void loop_cancelled(net_loop *l, net_xfer *x)
+{
+    loop_finish(l, x, err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled"), CURLE_OK);
+}
+
 /* The transfers handed over since the last turn join the multi handle. 1: stop. */
 static int loop_take(net_loop *l)
 {
@@ -85,8 +90,7 @@ static int loop_take(net_loop *l)
             loop_finish(l, x, err_set(x->err, P11TEE_E_NET, "libcurl could not start the transfer"),
                         CURLE_OK);
         else if (net_cancel_attach(x->req->cancel, l->m))
-            loop_finish(l, x, err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled"),
-                        CURLE_OK);
+            loop_cancelled(l, x);
     }
     return stop;
 }
@@ -101,8 +105,7 @@ static long loop_limits(net_loop *l)
     for (x = l->running; x != NULL; x = next) {
         next = x->next;
         if (net_cancel_triggered(x->req->cancel))
-            loop_finish(l, x, err_set(x->err, P11TEE_E_CANCELLED, "the request was cancelled"),
-                        CURLE_OK);
+            loop_cancelled(l, x);
         else if ((t = net_xfer_time_left(x, now)) <= 0)
             loop_finish(l, x, net_xfer_timed_out(x, now), CURLE_OK);
         else if (x->yielded) /* it has bytes waiting: the next turn starts at once */
