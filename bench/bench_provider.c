@@ -2,9 +2,13 @@
 /* Copyright (C) 2026 The p11tee authors */
 /*
  * bench_provider MODE THREADS(1-4) SECONDS: one measurement, one line of output
- * "MODE THREADS ops ops/s us/op cpu-us/op". us/op is the wall time one
+ * "MODE THREADS ops ops/s us/op cpu-us/op rss-bytes/op". us/op is the wall time one
  * thread spends per operation; cpu-us/op the process's CPU time (user +
- * system) per operation, which other load on the machine barely moves. The token comes from
+ * system) per operation, which other load on the machine barely moves;
+ * rss-bytes/op the resident memory the process gained per operation from a
+ * quarter into the run to its end (what the token module keeps of each
+ * operation: SoftHSMv2 keeps every session object it ever made until
+ * C_Finalize). The token comes from
  * $BENCH_MODULE and $BENCH_TOKEN (a pkcs11: URI with token= and pin-value=, as the runner makes
  * it). Every mode checks its first result against the default provider, so that a failing operation
  * is never timed as a fast one.
@@ -29,6 +33,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -75,6 +80,20 @@ static double cpu_now(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The process's resident memory in bytes (0 when /proc cannot tell). */
+static long rss_now(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * sysconf(_SC_PAGESIZE);
 }
 
 static double now(void)
@@ -201,11 +220,20 @@ static EVP_PKEY_CTX *derive_ctx(OSSL_LIB_CTX *lc, const char *propq, EVP_PKEY *k
 typedef struct thread_state {
     CK_SESSION_HANDLE s; /* raw modes */
     EVP_PKEY_CTX *dc;    /* evp/sw derive */
-    long ops;
+    _Atomic long ops;
     pthread_t tid;
 } thread_state;
 
 typedef int (*op_fn)(thread_state *ts, uint8_t out[32]);
+
+static long ops_now(const thread_state *ts, int threads)
+{
+    long total = 0;
+
+    for (int i = 0; i < threads; i++)
+        total += atomic_load_explicit(&ts[i].ops, memory_order_relaxed);
+    return total;
+}
 
 static int op_raw_derive(thread_state *ts, uint8_t out[32])
 {
@@ -289,7 +317,7 @@ static void *run_thread(void *arg)
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
         if (!op(ts, out))
             die("operation failed during the run");
-        ts->ops++;
+        atomic_fetch_add_explicit(&ts->ops, 1, memory_order_relaxed);
     }
     return NULL;
 }
@@ -359,6 +387,7 @@ static int setup_mode(const char *mode, uint8_t tpub[65])
 static void thread_init(const char *mode, int raw, thread_state *ts)
 {
     memset(ts, 0, sizeof(*ts));
+    atomic_init(&ts->ops, 0);
     if (raw)
         ts->s = raw_session();
     else if (op_is_derive && strncmp(mode, "hsm-", 4) != 0)
@@ -373,7 +402,7 @@ int main(int argc, char **argv)
     uint8_t tpub[65], out[32];
     int threads, raw, i;
     double t0, t1, c0, c1;
-    long total = 0;
+    long total = 0, ops0 = -1, rss0 = 0;
 
     if (argc != 4 || (threads = atoi(argv[2])) < 1 || threads > 4 || (seconds = atof(argv[3])) <= 0)
         die("usage: bench_provider MODE THREADS(1-4) SECONDS");
@@ -405,6 +434,10 @@ int main(int argc, char **argv)
         struct timespec d = {0, 20 * 1000 * 1000};
 
         nanosleep(&d, NULL);
+        if (ops0 < 0 && now() - t0 >= seconds / 4) {
+            ops0 = ops_now(ts, threads);
+            rss0 = rss_now();
+        }
     }
     atomic_store(&stop, 1);
     for (i = 0; i < threads; i++) {
@@ -413,7 +446,8 @@ int main(int argc, char **argv)
     }
     t1 = now();
     c1 = cpu_now();
-    printf("%s %d %ld %.0f %.1f %.1f\n", argv[1], threads, total, (double)total / (t1 - t0),
-           1e6 * (t1 - t0) * threads / (double)total, 1e6 * (c1 - c0) / (double)total);
+    printf("%s %d %ld %.0f %.1f %.1f %.0f\n", argv[1], threads, total, (double)total / (t1 - t0),
+           1e6 * (t1 - t0) * threads / (double)total, 1e6 * (c1 - c0) / (double)total,
+           ops0 >= 0 && total > ops0 ? (double)(rss_now() - rss0) / (double)(total - ops0) : 0.0);
     return 0;
 }

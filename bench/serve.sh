@@ -11,7 +11,9 @@
 #   - CPU of the gateway per chunk (/proc/PID/stat; and the part in the kernel)
 #     against one token derive
 #     (bench/bench_provider hsm-derive and raw-derive, 1 thread);
-#   - CPU of the reference server and of the load generator, the gateway's RSS;
+#   - CPU of the reference server and of the load generator, the gateway's RSS, and
+#     its RSS less what the token module still keeps of the derives made before the
+#     level began (bench_provider's bytes per derive times the gateway's derive count);
 #   - throughput with --workers 2 against --workers 1 (64 streams);
 #   - at half the saturation load, the p99 chunk latency through the gateway
 #     against the same load read straight from the server (a TEE model);
@@ -42,7 +44,12 @@ echo "run: $SECS s per level, $CHUNKS pieces per answer, levels: $LEVELS"
 
 # ---- the yardstick: one token derive, in this run ----------------------------------------
 export BENCH_MODULE="$SOFTHSM_MODULE" BENCH_LABEL=it-token BENCH_PIN="$IT_PIN" BENCH_TOKEN="$P11TEE_TOKEN"
-derive_hsm=$("$top_builddir/bench/bench_provider" hsm-derive 1 3 | awk '{ print $6 }')
+derive_line=$("$top_builddir/bench/bench_provider" hsm-derive 1 3)
+derive_hsm=$(echo "$derive_line" | awk '{ print $6 }')
+# What the token module keeps of each derive for as long as it is loaded (SoftHSMv2 keeps
+# every session object it made until C_Finalize): it grows the gateway's RSS with every
+# chunk it ever decrypted, whatever the number of streams.
+kept=$(echo "$derive_line" | awk '{ print $7 }')
 derive_raw=$("$top_builddir/bench/bench_provider" raw-derive 1 3 | awk '{ print $6 }')
 # What the machine allows right now: the derive alone with 2 threads against 1.
 scale_derive() {
@@ -66,11 +73,18 @@ gw_start() { # WORKERS
     "$top_builddir/bench/loadgen" "$URL" 4 2 "$W/body" >/dev/null # warm up
 }
 gw_stop() { kill "$gw"; wait "$gw" || true; }
+# The token derives the gateway has made so far (0 for the server alone).
+gw_derives() {
+    if [ "$gw" = "$REFSERVER_PID" ]; then echo 0; else
+        curl -s "http://$addr/metrics" | awk '/^p11tee_serve_token_derive_seconds_count / { n = $2 } END { print n + 0 }'
+    fi
+}
 
 # One measured level: loadgen for SECS with N streams; CPU, RSS, latency around it.
 level() { # NAME STREAMS URL BODY [KEY] (RAMP_MS: start the streams over that long)
     : >"$sent"
     g0=$(cpu_of "$gw") r0=$(cpu_of "$REFSERVER_PID") s0=$(sys_of "$gw")
+    gw_derives >"$W/derives.$1"
     (peak=0; while kill -0 "$gw" 2>/dev/null; do r=$(rss_of "$gw"); [ "${r:-0}" -gt $peak ] && peak=$r
         echo $peak >"$W/rss.$1"; sleep 0.2; done) &
     sampler=$!
@@ -99,20 +113,23 @@ row() { # NAME
         -v gsys="$(awk -v a="$s1" -v b="$s0" 'BEGIN { print a - b }')" \
         -v rcpu="$(awk -v a="$r1" -v b="$r0" 'BEGIN { print a - b }')" \
         -v lcpu="$(json "$W/out.$1" cpu_s)" -v chunks="$chunks" -v secs="$SECS" \
-        -v rss="$(cat "$W/rss.$1" 2>/dev/null || echo 0)" -v d="$derive_hsm" 'BEGIN {
+        -v rss="$(cat "$W/rss.$1" 2>/dev/null || echo 0)" -v d="$derive_hsm" \
+        -v before="$(cat "$W/derives.$1")" -v kept="$kept" 'BEGIN {
         per = chunks > 0 ? gcpu / chunks * 1e6 : 0
         sys = chunks > 0 ? gsys / chunks * 1e6 : 0
-        printf "| %d | %.0f | %d / %d | %.1f / %.1f | %.2f / %.2f | %.0f | %.0f | %.3f | %.0f%% | %.0f%% | %.0f%% | %.1f |\n",
+        earlier = before * kept / 1048576
+        printf "| %d | %.0f | %d / %d | %.1f / %.1f | %.2f / %.2f | %.0f | %.0f | %.3f | %.0f%% | %.0f%% | %.0f%% | %.1f | %.1f |\n",
             n, cps, err, req, t50, t99, l50, l99, per, sys, per / d, 100 * gcpu / secs,
-            100 * rcpu / secs, 100 * lcpu / secs, rss / 1024 }'
+            100 * rcpu / secs, 100 * lcpu / secs, rss / 1024, rss / 1024 - earlier }'
 }
 
 gw_start 2
 echo
 echo "yardstick: one token derive, CPU per operation (1 thread): hsm-derive $derive_hsm us, raw-derive $derive_raw us"
+echo "resident bytes the token module keeps per derive: $kept (bench_provider hsm-derive, same run)"
 echo
-echo "| streams | chunks/s | errors / requests | TTFT p50 / p99 (ms) | chunk latency p50 / p99 (ms) | gateway CPU/chunk (us) | of it in the kernel (us) | / derive | gateway CPU | server CPU | loadgen CPU | gateway RSS (MB) |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| streams | chunks/s | errors / requests | TTFT p50 / p99 (ms) | chunk latency p50 / p99 (ms) | gateway CPU/chunk (us) | of it in the kernel (us) | / derive | gateway CPU | server CPU | loadgen CPU | gateway RSS (MB) | RSS less the module's keep of earlier levels' derives (MB) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 best=0
 for n in $LEVELS; do
     level "s$n" "$n" "$URL" "$W/body"
@@ -120,6 +137,12 @@ for n in $LEVELS; do
     best=$(awk -v a="$best" -v b="$(json "$W/out.s$n" chunks_per_s)" 'BEGIN { print (b > a) ? b : a }')
 done
 gw_stop
+last=$(echo "$LEVELS" | awk '{ print $NF }')
+echo
+echo "gateway RSS at $last streams: $(awk -v r="$(cat "$W/rss.s$last")" 'BEGIN { printf "%.1f", r / 1024 }') MB;" \
+    "less the module's keep of $(cat "$W/derives.s$last") earlier derives:" \
+    "$(awk -v r="$(cat "$W/rss.s$last")" -v d="$(cat "$W/derives.s$last")" -v k="$kept" \
+        'BEGIN { printf "%.1f", r / 1024 - d * k / 1048576 }') MB (target < 64)"
 
 # ---- workers: 1 against 2 ------------------------------------------------------------------
 derive_scaling_before=$(scale_derive)

@@ -6,8 +6,9 @@
 # pieces, 1 and 4 streams) against the reference server's benchmark mode must
 # finish, stream every level without an error (a server that replayed its
 # envelopes verbatim would have every chunk refused), match chunks for the
-# latency at half load, and print a number for every ratio. Timings are not
-# judged here: they belong to docs/PERFORMANCE.md.
+# latency at half load, and print a number for every ratio and for the
+# gateway's memory. Timings are not judged here: they belong to
+# docs/PERFORMANCE.md.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/refserver.sh"
 
@@ -40,7 +41,9 @@ else
     tap_fail "half load: chunks matched through the gateway and straight" "gateway ${half:-none}, straight ${direct:-none}"
 fi
 for line in "throughput with 2 workers / 1 worker: [0-9]" "added p99 chunk latency: -\{0,1\}[0-9]" \
-    "added time to first token (p50): -\{0,1\}[0-9]"; do
+    "added time to first token (p50): -\{0,1\}[0-9]" \
+    "resident bytes the token module keeps per derive: -\{0,1\}[0-9]" \
+    "gateway RSS at 4 streams: [0-9.]* MB; less the module's keep of [0-9]* earlier derives: -\{0,1\}[0-9]"; do
     if grep -q "^$line" "$TAP_TMP/out"; then tap_ok "a number: ${line%%:*}"; else
         tap_fail "a number: ${line%%:*}" "$(grep -i "${line%%:*}" "$TAP_TMP/out")"; fi
 done
