@@ -37,6 +37,7 @@ enum serve_id {
     S_UPSTREAM_CONNECTIONS,
     S_AUDIT_LOG,
     S_COLLATERAL_REFRESH,
+    S_MAX_RSS,
     S_COUNT
 };
 
@@ -98,6 +99,10 @@ static const cli_opt serve_settings[S_COUNT] = {
                               "fetch the cached collateral again S seconds before its next "
                               "update (default 172800, two days; at most 2592000; 0: never)",
                               0},
+    [S_MAX_RSS] = {"max-rss", CLI_COUNT, 0, NULL, NULL, "MIB",
+                   "once resident memory passes MIB mebibytes, stop accepting, drain and exit "
+                   "75 for the supervisor to restart (default 0: never)",
+                   0},
 };
 
 static void serve_help(FILE *out)
@@ -173,7 +178,8 @@ static int serve_options_from(const cli_values *v, serve_options *o)
         serve_long(v, S_THREADS, 1, 64, &o->threads) != 0 ||
         serve_seconds(v, S_CLIENT_TIMEOUT, &o->client_timeout_ms) != 0 ||
         serve_seconds(v, S_DRAIN_TIMEOUT, &o->drain_timeout_ms) != 0 ||
-        serve_long(v, S_COLLATERAL_REFRESH, 0, 30L * 86400, &o->collateral_refresh_s) != 0)
+        serve_long(v, S_COLLATERAL_REFRESH, 0, 30L * 86400, &o->collateral_refresh_s) != 0 ||
+        serve_long(v, S_MAX_RSS, 0, 16L * 1024 * 1024, &o->max_rss_mib) != 0)
         return -1;
     o->audit_log = cli_value(serve_settings, v, S_AUDIT_LOG);
     o->max_body = (size_t)body;

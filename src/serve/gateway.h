@@ -131,6 +131,8 @@ void gw_metrics_token(p11tee_token_op op, uint64_t ns);
 void gw_metrics_chunk(uint64_t latency_ns);
 void gw_metrics_count(gw_counter c);
 void gw_metrics_render(gw_buf *out);
+/* The process's resident memory in bytes; 0 when /proc cannot tell. */
+long long gw_rss_bytes(void);
 
 /* ---- auth.c: local callers, limits ------------------------------------------ */
 

@@ -115,7 +115,31 @@ static void gw_drain(void)
     }
 }
 
-/* Signals are taken by sigtimedwait in this thread only; every other thread blocks them. */
+/*
+ * --max-rss: 1 once the resident memory passed it, logged. The gateway then
+ * retires: it drains as on SIGTERM and exits SERVE_EXIT_RETIRED, for its
+ * supervisor to start it afresh (a token module such as SoftHSMv2 keeps memory
+ * for every derive until the process ends).
+ */
+#define GW_MIB (1024LL * 1024)
+
+static int gw_past_max_rss(void)
+{
+    long long rss, limit = gw_opts->max_rss_mib * GW_MIB;
+
+    if (limit <= 0 || (rss = gw_rss_bytes()) <= limit)
+        return 0;
+    gw_logf("warning", "retire",
+            "resident memory %lld MiB passed --max-rss %ld MiB: draining, then exiting %d for "
+            "the supervisor to start the gateway again",
+            rss / GW_MIB, gw_opts->max_rss_mib, SERVE_EXIT_RETIRED);
+    return 1;
+}
+
+/*
+ * Signals are taken by sigtimedwait in this thread only; every other thread blocks them.
+ * Returns the signal that stops the gateway, or 0 when it retires (--max-rss).
+ */
 static int gw_loop(const sigset_t *set)
 {
     uint64_t wd_usec = 0, next_ping = 0;
@@ -134,6 +158,8 @@ static int gw_loop(const sigset_t *set)
             gw_reload();
         else if (sig == SIGTERM || sig == SIGINT)
             return sig;
+        if (gw_past_max_rss())
+            return 0;
     }
 }
 
@@ -219,10 +245,14 @@ int serve_run(const serve_options *o, p11tee_config *cfg)
         return SERVE_EXIT_FAILURE;
     }
     sig = gw_loop(&set);
-    gw_logf("info", "stop", "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    gw_logf("info", "stop", "%s: stopping",
+            sig == SIGTERM  ? "SIGTERM"
+            : sig == SIGINT ? "SIGINT"
+                            : "--max-rss");
     gw_drain();
     pthread_join(warm, NULL);
     gw_teardown();
     gw_logf("info", "stop", "stopped");
-    return atomic_load(&gw_fatal);
+    rc = atomic_load(&gw_fatal);
+    return rc == SERVE_EXIT_OK && sig == 0 ? SERVE_EXIT_RETIRED : rc;
 }

@@ -8,7 +8,9 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "serve/gateway.h"
 
@@ -133,6 +135,33 @@ static void gw_render_requests(gw_buf *out)
         }
 }
 
+long long gw_rss_bytes(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "re");
+
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return (long long)resident * (long long)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * As Prometheus's process collectors name it. A token module may keep memory
+ * for every derive (SoftHSMv2 does, until the process ends): this is what an
+ * alert, or --max-rss, watches.
+ */
+static void gw_render_rss(gw_buf *out)
+{
+    gw_buf_printf(out,
+                  "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                  "# TYPE process_resident_memory_bytes gauge\n"
+                  "process_resident_memory_bytes %lld\n",
+                  gw_rss_bytes());
+}
+
 void gw_metrics_render(gw_buf *out)
 {
     size_t i;
@@ -165,4 +194,5 @@ void gw_metrics_render(gw_buf *out)
     gw_render_hist(out, "p11tee_serve_chunk_latency_seconds",
                    "From a streamed field reaching the gateway to its chunk going to the caller.",
                    &m.chunk);
+    gw_render_rss(out);
 }

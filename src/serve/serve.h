@@ -28,6 +28,7 @@ enum {
     SERVE_EXIT_FAILURE = 1, /* could not start (listener, TLS files, clients file) */
     SERVE_EXIT_USAGE = 2,   /* a refusal that is the configuration's fault */
     SERVE_EXIT_TOKEN = 7,   /* the token could not be opened (module, PIN) */
+    SERVE_EXIT_RETIRED = 75 /* drained after passing --max-rss: restart me (EX_TEMPFAIL) */
 };
 
 typedef struct serve_options {
@@ -53,6 +54,7 @@ typedef struct serve_options {
     const char *audit_log;     /* the hash-chained audit log, or NULL: none */
     long collateral_refresh_s; /* fetch the cached collateral again this long before its
                                   nextUpdate; 0: never */
+    long max_rss_mib;          /* past this resident memory, drain and exit RETIRED; 0: never */
 } serve_options;
 
 /* Defaults for every field (n_listen 0 means SERVE_DEFAULT_LISTEN). */

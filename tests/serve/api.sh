@@ -175,6 +175,7 @@ it_check_grep "metrics: attestations by verdict" "$SV_BODY" 'p11tee_serve_attest
 it_check_grep "metrics: token derives and their latency" "$SV_BODY" 'p11tee_serve_token_derive_seconds_count [1-9]'
 it_check_grep "metrics: chunk latency" "$SV_BODY" 'p11tee_serve_chunk_latency_seconds_count [1-9]'
 it_check_grep "metrics: active streams" "$SV_BODY" '^p11tee_serve_active_streams 0$'
+it_check_grep "metrics: resident memory" "$SV_BODY" '^process_resident_memory_bytes [1-9][0-9]\{6,\}$'
 
 # ---- the log: one JSON line per request, never a prompt or an answer ------------
 sv_wait_log "$SV_LOG" '"endpoint":"/metrics","status":200'

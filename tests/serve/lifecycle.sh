@@ -5,7 +5,8 @@
 # cancels the upstream stream at once (the reference server's stats show it),
 # before any text and during it; a caller who does not read is cut; SIGTERM
 # drains (streams finish, or are cut with an error event at --drain-timeout)
-# and exits 0; SIGHUP reloads the policy; systemd hears of all of it.
+# and exits 0; SIGHUP reloads the policy; past --max-rss the gateway drains
+# and exits 75; systemd hears of all of it.
 . "$top_srcdir/tests/serve/lib.sh"
 
 sv_setup
@@ -155,6 +156,32 @@ it_check_eq "drain timeout: the stream is cut with an OpenAI error event, no [DO
 sv_stop cut
 it_check_eq "drain timeout: exit 0" "$SV_RC" 0
 it_check_grep "drain timeout: the log says streams were cut" "$SV_LOG" '"event":"drain","message":"1 requests still in flight: cutting them"'
+
+# ---- --max-rss: past it the gateway retires (drains, exits 75); below it, it serves ------------
+for bad in -1 1.5 lots; do
+    it_run --policy "$IT_POLICY" serve --listen 127.0.0.1:0 --max-rss "$bad"
+    it_check_eq "--max-rss $bad: a usage error" "$IT_RC" 2
+    it_check_grep "--max-rss $bad: the message names the option" "$IT_ERR" "max-rss"
+done
+sv_start roomy --max-rss 65536 || exit 99
+sv_ready || { tap_fail "ready" "$(cat "$SV_LOG")"; tap_done; }
+sleep 1.5 # the bound is looked at every second
+sv_chat "$(req roomy false)"
+sv_check_status "--max-rss above the gateway's memory: it serves" 200
+sv_stop roomy
+it_check_eq "--max-rss above the gateway's memory: SIGTERM still exits 0" "$SV_RC" 0
+sv_start tight --max-rss 1 || exit 99
+i=0
+while kill -0 "$tight_PID" 2>/dev/null && [ $i -lt 400 ]; do
+    i=$((i + 1))
+    sleep 0.025
+done
+sv_stop tight # only waits, unless it did not retire in 10 s
+it_check_eq "--max-rss 1: the gateway retires with exit 75" "$SV_RC" 75
+it_check_grep "--max-rss 1: the log says why, and what comes next" "$tight_LOG" \
+    '"event":"retire","message":"resident memory [0-9]* MiB passed --max-rss 1 MiB: draining, then exiting 75'
+it_check_grep "--max-rss 1: it drained as on SIGTERM" "$tight_LOG" '"event":"drain","message":"not accepting'
+it_check_grep "--max-rss 1: systemd hears it stop" "$TAP_TMP/notified" "STOPPING=1"
 
 kill "$SV_NOTIFY_PID" 2>/dev/null
 tap_done
