@@ -172,6 +172,7 @@ refserver_control "{\"chunk_delay_ms\":$delay}" >/dev/null
 gw_start 2
 RAMP_MS=$delay level half 64 "$URL" "$W/body"
 gw_stop
+cp "$sent" "$W/sent.half" # the server's departures, for the ideal gateway below
 gw=$REFSERVER_PID # the direct run: only the server to watch
 RAMP_MS=$delay level direct 64 "$REFSERVER_URL/chat/completions" "$W/tee-body" "$REFSERVER_API_KEY"
 refserver_control '{"chunk_delay_ms":0}' >/dev/null
@@ -186,6 +187,14 @@ done
 added=$(awk -v a="$(json "$W/lat.half" p99_ms)" -v b="$(json "$W/lat.direct" p99_ms)" 'BEGIN { printf "%.2f", a - b }')
 echo
 echo "added p99 chunk latency: $added ms (target <= 2)"
+# The yardstick for the tail: the server's departures in the gateway run queued on 2 ideal
+# token workers, first come first served, at one derive per piece and at this level's
+# gateway CPU per chunk (no network, no HTTP thread: what the server's bursts alone cost).
+read -r g1 g0 _r1 _r0 _s1 _s0 <"$W/cpu.half"
+per_half=$(awk -v a="$g1" -v b="$g0" -v n="$(json "$W/out.half" chunks)" 'BEGIN { printf "%.0f", (n > 0) ? (a - b) / n * 1e6 : 0 }')
+fifo() { "${PYTHON3:-/usr/bin/python3}" "$top_srcdir/bench/latency.py" "$W/sent.half" /dev/null --fifo "$1" 2 >"$W/fifo.$1" && json "$W/fifo.$1" fifo_p99_ms; }
+echo "an ideal gateway with 2 token workers, same departures: p99 $(fifo "$derive_hsm") ms at one derive" \
+    "($derive_hsm us) per chunk, $(fifo "$per_half") ms at this level's CPU per chunk ($per_half us)"
 
 # ---- warm-session time to first token: the gateway against the library ------------------
 gw_start 2

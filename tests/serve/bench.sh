@@ -43,6 +43,7 @@ fi
 for line in "throughput with 2 workers / 1 worker: [0-9]" "added p99 chunk latency: -\{0,1\}[0-9]" \
     "added time to first token (p50): -\{0,1\}[0-9]" \
     "resident bytes the token module keeps per derive: -\{0,1\}[0-9]" \
+    "an ideal gateway with 2 token workers, same departures: p99 [0-9][0-9.]* ms at one derive .* [0-9][0-9.]* ms at this level.s CPU per chunk ([1-9]" \
     "gateway RSS at 4 streams: [0-9.]* MB; less the module's keep of [0-9]* earlier derives: -\{0,1\}[0-9]"; do
     if grep -q "^$line" "$TAP_TMP/out"; then tap_ok "a number: ${line%%:*}"; else
         tap_fail "a number: ${line%%:*}" "$(grep -i "${line%%:*}" "$TAP_TMP/out")"; fi
