@@ -22,6 +22,16 @@
  * resumed on the next turn, and its reads are NET_LOOP_READ_BYTES, so a stream
  * with much waiting (a server that sent its whole answer at once) holds up the
  * others for one small read at a time.
+ *
+ * A turn touches only the transfers with something to do: libcurl's socket
+ * callback keeps the loop's table of the sockets it watches, curl_multi_poll()
+ * waits on them (as `extra_fds`, which it reports on) and on its wake-up pair,
+ * and curl_multi_socket_action() runs the transfers of each ready socket and
+ * those whose timer expired. (curl_multi_perform would look at the socket of
+ * every transfer of the loop at every turn: a poll() per transfer per chunk
+ * when streams are many and chunks sparse.) The table only grows in
+ * loop_take(), outside libcurl: the socket callback, which must not fail, never
+ * allocates.
  * Each transfer has a connection of its own (no HTTP/2 multiplexing between
  * them), as when each ran on its caller's thread: a hold pauses one stream's
  * connection, never another's.
@@ -29,11 +39,14 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "net/transfer.h"
 
 #define NET_LOOP_READ_BYTES 4096L
+/* Sockets one transfer may have at once: two while connecting (IPv4 and IPv6), the resolver's. */
+#define NET_LOOP_SOCKS_PER_XFER 4
 
 struct net_loop {
     pthread_t tid;
@@ -43,7 +56,58 @@ struct net_loop {
     size_t load;          /* transfers handed over and not finished */
     int stop, started;
     net_xfer *running; /* the loop thread's own list */
+    size_t n_running;
+    /* The sockets libcurl watches (fd CURL_SOCKET_BAD: a free slot) and, after a
+       poll, what each is ready for; the loop thread's own. */
+    struct curl_waitfd *socks;
+    size_t n_socks, cap_socks;
 };
+
+/* libcurl's socket callback: record what it watches; a slot's index + 1 is the socketp. */
+static int loop_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    net_loop *l = userp;
+    size_t i = (size_t)(uintptr_t)socketp;
+
+    (void)e;
+    if (what == CURL_POLL_REMOVE) {
+        if (i > 0 && i <= l->n_socks && l->socks[i - 1].fd == s)
+            l->socks[i - 1].fd = CURL_SOCKET_BAD;
+        return 0;
+    }
+    if (i == 0 || i > l->n_socks || l->socks[i - 1].fd != s) {
+        for (i = 1; i <= l->n_socks && l->socks[i - 1].fd != CURL_SOCKET_BAD; i++)
+            ;
+        if (i > l->cap_socks) /* loop_take keeps room: never reached */
+            return 0;
+        if (i > l->n_socks)
+            l->n_socks = i;
+        l->socks[i - 1].fd = s;
+        curl_multi_assign(l->m, s, (void *)(uintptr_t)i);
+    }
+    l->socks[i - 1].events = (short)((what & CURL_POLL_IN ? CURL_WAIT_POLLIN : 0) |
+                                     (what & CURL_POLL_OUT ? CURL_WAIT_POLLOUT : 0));
+    l->socks[i - 1].revents = 0;
+    return 0;
+}
+
+/* Room in the socket table for one more transfer; 0, or -1 when memory ran out. */
+static int loop_room(net_loop *l)
+{
+    size_t want = (l->n_running + 1) * NET_LOOP_SOCKS_PER_XFER, i;
+    struct curl_waitfd *t;
+
+    if (want <= l->cap_socks)
+        return 0;
+    want *= 2;
+    if ((t = realloc(l->socks, want * sizeof(*t))) == NULL)
+        return -1;
+    for (i = l->cap_socks; i < want; i++)
+        t[i].fd = CURL_SOCKET_BAD;
+    l->socks = t;
+    l->cap_socks = want;
+    return 0;
+}
 
 static void loop_finish(net_loop *l, net_xfer *x, p11tee_status rc, CURLcode res)
 {
@@ -54,6 +118,7 @@ static void loop_finish(net_loop *l, net_xfer *x, p11tee_status rc, CURLcode res
     for (pp = &l->running; *pp != NULL; pp = &(*pp)->next)
         if (*pp == x) {
             *pp = x->next;
+            l->n_running--;
             break;
         }
     pthread_mutex_lock(&l->lock);
@@ -85,8 +150,13 @@ static int loop_take(net_loop *l)
         next = x->next;
         x->next = l->running;
         l->running = x;
+        l->n_running++;
         x->start_ms = x->last_rx_ms = net_now_ms();
-        if (curl_multi_add_handle(l->m, x->h) != CURLM_OK)
+        if (loop_room(l) != 0)
+            loop_finish(l, x,
+                        err_set(x->err, P11TEE_E_NOMEM, "out of memory starting the transfer"),
+                        CURLE_OK);
+        else if (curl_multi_add_handle(l->m, x->h) != CURLM_OK)
             loop_finish(l, x, err_set(x->err, P11TEE_E_NET, "libcurl could not start the transfer"),
                         CURLE_OK);
         else if (net_cancel_attach(x->req->cancel, l->m))
@@ -116,10 +186,44 @@ static long loop_limits(net_loop *l)
     return wait;
 }
 
+/* Run the transfers of the sockets the last poll found ready, then those whose timer expired. */
+static CURLMcode loop_act(net_loop *l)
+{
+    int running = 0, mask;
+    size_t i;
+    CURLMcode mc = CURLM_OK, r;
+
+    for (i = 0; i < l->n_socks; i++) {
+        struct curl_waitfd *w = &l->socks[i];
+
+        if (w->fd == CURL_SOCKET_BAD || w->revents == 0)
+            continue;
+        mask = (w->revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI) ? CURL_CSELECT_IN : 0) |
+               (w->revents & CURL_WAIT_POLLOUT ? CURL_CSELECT_OUT : 0);
+        w->revents = 0; /* before the call: the callback may reuse the slot */
+        if ((r = curl_multi_socket_action(l->m, w->fd, mask ? mask : CURL_CSELECT_ERR, &running)) !=
+            CURLM_OK)
+            mc = r;
+    }
+    if ((r = curl_multi_socket_action(l->m, CURL_SOCKET_TIMEOUT, 0, &running)) != CURLM_OK)
+        mc = r;
+    return mc;
+}
+
+/* The wait for the next turn: the limits', or libcurl's next timer if sooner. */
+static int loop_wait(net_loop *l)
+{
+    long wait = loop_limits(l), t = -1;
+
+    if (curl_multi_timeout(l->m, &t) == CURLM_OK && t >= 0 && t < wait)
+        wait = t;
+    return (int)wait;
+}
+
 /* One turn: read what arrived, end what is done. */
 static void loop_turn(net_loop *l)
 {
-    int running = 0, left;
+    int left;
     CURLMcode mc;
     CURLMsg *msg;
     net_xfer *x, *next;
@@ -130,7 +234,7 @@ static void loop_turn(net_loop *l)
         if (net_xfer_resume(x) != P11TEE_OK)
             loop_finish(l, x, x->rc, CURLE_OK);
     }
-    mc = curl_multi_perform(l->m, &running);
+    mc = loop_act(l);
     if (err_oom_seen()) /* whose it was is not known: each transfer may report it */
         for (x = l->running; x != NULL; x = x->next)
             x->oom = 1;
@@ -145,8 +249,8 @@ static void loop_turn(net_loop *l)
             loop_finish(
                 l, x, err_set(x->err, P11TEE_E_NET, "libcurl failed: %s", curl_multi_strerror(mc)),
                 CURLE_OK);
-    mc = curl_multi_poll(l->m, NULL, 0, (int)loop_limits(l), NULL);
-    (void)mc; /* a failed poll is a turn without waiting; perform reports what broke */
+    mc = curl_multi_poll(l->m, l->socks, (unsigned int)l->n_socks, loop_wait(l), NULL);
+    (void)mc; /* a failed poll is a turn without waiting; the actions report what broke */
 }
 
 static void *loop_main(void *arg)
@@ -181,6 +285,8 @@ p11tee_status net_loops_start(net_client *c, size_t n, p11tee_error *err)
         /* The idle connections it keeps for the next transfers, as the pool does. */
         curl_multi_setopt(l->m, CURLMOPT_MAXCONNECTS, (long)c->pool_max);
         curl_multi_setopt(l->m, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+        curl_multi_setopt(l->m, CURLMOPT_SOCKETFUNCTION, loop_socket);
+        curl_multi_setopt(l->m, CURLMOPT_SOCKETDATA, l);
         if (pthread_create(&l->tid, NULL, loop_main, l) != 0)
             return err_set(err, P11TEE_E_NOMEM, "could not start a stream thread");
         l->started = 1;
@@ -203,7 +309,8 @@ void net_loops_stop(net_client *c)
             pthread_join(l->tid, NULL);
         }
         if (l->m != NULL)
-            curl_multi_cleanup(l->m);
+            curl_multi_cleanup(l->m); /* may still call loop_socket */
+        free(l->socks);
         pthread_mutex_destroy(&l->lock);
     }
     free(c->loops);
