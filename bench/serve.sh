@@ -102,6 +102,19 @@ level() { # NAME STREAMS URL BODY [KEY] (RAMP_MS: start the streams over that lo
     echo "$(cpu_of "$gw") $g0 $(cpu_of "$REFSERVER_PID") $r0 $(sys_of "$gw") $s0" >"$W/cpu.$1"
     "${PYTHON3:-/usr/bin/python3}" "$top_srcdir/bench/latency.py" "$sent" "$W/rec.$1" >"$W/lat.$1"
 }
+# A level's gateway CPU per decrypted chunk (us), printed with FORMAT.
+cpu_per_chunk() { # NAME FORMAT
+    read -r c1 c0 _r1 _r0 _s1 _s0 <"$W/cpu.$1"
+    awk -v a="$c1" -v b="$c0" -v n="$(json "$W/out.$1" chunks)" -v f="$2" \
+        'BEGIN { printf f, (n > 0) ? (a - b) / n * 1e6 : 0 }'
+}
+# A level's peak RSS (MB), as measured and less what the token module keeps of the
+# derives the gateway made before the level began.
+rss_mb() { awk -v r="$(cat "$W/rss.$1" 2>/dev/null || echo 0)" 'BEGIN { printf "%.1f", r / 1024 }'; }
+rss_less_kept_mb() {
+    awk -v r="$(cat "$W/rss.$1" 2>/dev/null || echo 0)" -v d="$(cat "$W/derives.$1")" -v k="$kept" \
+        'BEGIN { printf "%.1f", r / 1024 - d * k / 1048576 }'
+}
 row() { # NAME
     read -r g1 g0 r1 r0 s1 s0 <"$W/cpu.$1"
     chunks=$(json "$W/out.$1" chunks)
@@ -113,14 +126,12 @@ row() { # NAME
         -v gsys="$(awk -v a="$s1" -v b="$s0" 'BEGIN { print a - b }')" \
         -v rcpu="$(awk -v a="$r1" -v b="$r0" 'BEGIN { print a - b }')" \
         -v lcpu="$(json "$W/out.$1" cpu_s)" -v chunks="$chunks" -v secs="$SECS" \
-        -v rss="$(cat "$W/rss.$1" 2>/dev/null || echo 0)" -v d="$derive_hsm" \
-        -v before="$(cat "$W/derives.$1")" -v kept="$kept" 'BEGIN {
-        per = chunks > 0 ? gcpu / chunks * 1e6 : 0
+        -v per="$(cpu_per_chunk "$1" "%.6f")" -v d="$derive_hsm" \
+        -v rss="$(rss_mb "$1")" -v net="$(rss_less_kept_mb "$1")" 'BEGIN {
         sys = chunks > 0 ? gsys / chunks * 1e6 : 0
-        earlier = before * kept / 1048576
-        printf "| %d | %.0f | %d / %d | %.1f / %.1f | %.2f / %.2f | %.0f | %.0f | %.3f | %.0f%% | %.0f%% | %.0f%% | %.1f | %.1f |\n",
+        printf "| %d | %.0f | %d / %d | %.1f / %.1f | %.2f / %.2f | %.0f | %.0f | %.3f | %.0f%% | %.0f%% | %.0f%% | %s | %s |\n",
             n, cps, err, req, t50, t99, l50, l99, per, sys, per / d, 100 * gcpu / secs,
-            100 * rcpu / secs, 100 * lcpu / secs, rss / 1024, rss / 1024 - earlier }'
+            100 * rcpu / secs, 100 * lcpu / secs, rss, net }'
 }
 
 gw_start 2
@@ -139,10 +150,9 @@ done
 gw_stop
 last=$(echo "$LEVELS" | awk '{ print $NF }')
 echo
-echo "gateway RSS at $last streams: $(awk -v r="$(cat "$W/rss.s$last")" 'BEGIN { printf "%.1f", r / 1024 }') MB;" \
+echo "gateway RSS at $last streams: $(rss_mb "s$last") MB;" \
     "less the module's keep of $(cat "$W/derives.s$last") earlier derives:" \
-    "$(awk -v r="$(cat "$W/rss.s$last")" -v d="$(cat "$W/derives.s$last")" -v k="$kept" \
-        'BEGIN { printf "%.1f", r / 1024 - d * k / 1048576 }') MB (target < 64)"
+    "$(rss_less_kept_mb "s$last") MB (target < 64)"
 
 # ---- workers: 1 against 2 ------------------------------------------------------------------
 derive_scaling_before=$(scale_derive)
@@ -190,8 +200,7 @@ echo "added p99 chunk latency: $added ms (target <= 2)"
 # The yardstick for the tail: the server's departures in the gateway run queued on 2 ideal
 # token workers, first come first served, at one derive per piece and at this level's
 # gateway CPU per chunk (no network, no HTTP thread: what the server's bursts alone cost).
-read -r g1 g0 _r1 _r0 _s1 _s0 <"$W/cpu.half"
-per_half=$(awk -v a="$g1" -v b="$g0" -v n="$(json "$W/out.half" chunks)" 'BEGIN { printf "%.0f", (n > 0) ? (a - b) / n * 1e6 : 0 }')
+per_half=$(cpu_per_chunk half "%.0f")
 fifo() { "${PYTHON3:-/usr/bin/python3}" "$top_srcdir/bench/latency.py" "$W/sent.half" /dev/null --fifo "$1" 2 >"$W/fifo.$1" && json "$W/fifo.$1" fifo_p99_ms; }
 echo "an ideal gateway with 2 token workers, same departures: p99 $(fifo "$derive_hsm") ms at one derive" \
     "($derive_hsm us) per chunk, $(fifo "$per_half") ms at this level's CPU per chunk ($per_half us)"
