@@ -481,6 +481,7 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
     struct curl_slist *hdrs = NULL, auth;
     CURLM *m = NULL;
     p11tee_status rc;
+    int looped; /* a stream thread drives it: no multi handle of our own */
 
     if (resp == NULL)
         return err_set(err, P11TEE_E_INVALID_ARG, "no response object given");
@@ -500,9 +501,10 @@ p11tee_status net_perform(net_client *c, const net_request *req, net_response *r
     x.url = net_request_url(c->base, req->path);
     hdrs = net_request_headers(c, req, &auth);
     x.h = curl_easy_init();
-    if (!on_loop(&x))
+    looped = on_loop(&x);
+    if (!looped)
         m = net_pool_take(c);
-    if (x.url == NULL || hdrs == NULL || x.h == NULL || (m == NULL && !on_loop(&x)))
+    if (x.url == NULL || hdrs == NULL || x.h == NULL || (m == NULL && !looped))
         rc = err_set(err, P11TEE_E_NOMEM, "out of memory preparing the request");
     else
         rc = run(&x, m, hdrs);
