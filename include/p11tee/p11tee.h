@@ -100,15 +100,13 @@ void p11tee_config_free(p11tee_config *cfg);
  *                       bound but the provider's pool of token sessions
  *   stream-threads      0 (the default): a chat reads its answer on the thread
  *                       that called p11tee_chat(). N (at most
- *                       P11TEE_STREAM_THREADS_MAX): N threads of
- *                       the client read every streamed answer, open its fields
- *                       and call the chat's events (on_text, on_response,
- *                       on_token), while the caller's thread waits; for a
- *                       gateway with many chats at once, a thread wakes per
- *                       batch of arrived chunks instead of one per chat and
- *                       chunk. The events must then return quickly: one that
- *                       waits holds up the other chats of its thread (hold the
- *                       chat instead: p11tee_cancel_hold())
+ *                       P11TEE_STREAM_THREADS_MAX): N threads of the client
+ *                       read every streamed answer, open its fields and call
+ *                       the chat's events (on_text, on_response, on_token),
+ *                       while the caller's thread waits; a thread wakes per
+ *                       batch of arrived chunks, not per chat and chunk. The
+ *                       events must return quickly (hold a chat instead:
+ *                       p11tee_cancel_hold()); see p11tee_config_set_turn_end()
  * Errors: P11TEE_E_CONFIG (unknown name or bad value).
  */
 p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char *value,
@@ -119,6 +117,16 @@ p11tee_status p11tee_config_set(p11tee_config *cfg, const char *name, const char
 /* Diagnostic lines for -v; never carry the API key or the PIN. */
 typedef void (*p11tee_log_fn)(void *userdata, const char *line);
 void p11tee_config_set_log(p11tee_config *cfg, p11tee_log_fn fn, void *userdata);
+
+/*
+ * Stream threads call fn(userdata) at the end of each turn, after the chats' events for what
+ * arrived and before waiting, and before a chat they read returns: work the events gathered
+ * (a gateway's wake-ups of its senders) is done once per batch of chunks, on the events'
+ * thread. Called also with nothing gathered, with no lock of the client held; it must return
+ * quickly and not call the client.
+ */
+typedef void (*p11tee_turn_fn)(void *userdata);
+void p11tee_config_set_turn_end(p11tee_config *cfg, p11tee_turn_fn fn, void *userdata);
 
 /* ---- client --------------------------------------------------------------- */
 
@@ -297,15 +305,9 @@ const char *p11tee_chat_result_integrity(const p11tee_chat_result *r);
 int p11tee_chat_result_exchange(const p11tee_chat_result *r, const uint8_t **request,
                                 size_t *request_len, const uint8_t **response,
                                 size_t *response_len);
-/*
- * The attestation the request relied on, or NULL (plain models); lent while
- * `r` lives (p11tee_attestation_ref() keeps it longer).
- */
+/* The attestation relied on, or NULL (plain models); lent while `r` lives (or: _ref()). */
 const p11tee_attestation *p11tee_chat_result_attestation(const p11tee_chat_result *r);
-/*
- * An OpenAI-style chat.completion object of what was received, every choice
- * (malloc'd; free(); NULL when out of memory).
- */
+/* An OpenAI-style chat.completion of what was received, every choice (malloc'd, or NULL). */
 char *p11tee_chat_result_json(const p11tee_chat_result *r);
 void p11tee_chat_result_free(p11tee_chat_result *r);
 

@@ -155,6 +155,8 @@ struct p11tee_config {
     int tee_only;
     p11tee_log_fn log;
     void *log_ud;
+    p11tee_turn_fn turn_end; /* stream threads' end of each turn */
+    void *turn_ud;
 };
 
 /* An attested E2EE (or TEE) session for one model. */

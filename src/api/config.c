@@ -154,6 +154,12 @@ void p11tee_config_set_log(p11tee_config *cfg, p11tee_log_fn fn, void *userdata)
     cfg->log_ud = userdata;
 }
 
+void p11tee_config_set_turn_end(p11tee_config *cfg, p11tee_turn_fn fn, void *userdata)
+{
+    cfg->turn_end = fn;
+    cfg->turn_ud = userdata;
+}
+
 /* A copy; `secret` ones go to secret memory. Clears *ok when out of memory. */
 static char *api_dup(const char *s, int secret, int *ok)
 {

@@ -42,6 +42,8 @@ void api_net_options(const p11tee_config *cfg, net_options *o)
     o->total_timeout_ms = cfg->timeout_ms;
     o->pool_max = (size_t)cfg->connections;
     o->stream_threads = (size_t)cfg->stream_threads;
+    o->turn_end = cfg->turn_end;
+    o->turn_ctx = cfg->turn_ud;
 }
 
 void api_log(const p11tee_client *c, const char *fmt, ...)

@@ -255,6 +255,8 @@ static void client_defaults(net_client *c, const net_options *o)
                                                : o->pool_max;
     c->log = o->log;
     c->log_ctx = o->log_ctx;
+    c->turn_end = o->turn_end;
+    c->turn_ctx = o->turn_ctx;
     snprintf(c->user_agent, sizeof(c->user_agent), "p11tee/%s libcurl/%s", PACKAGE_VERSION,
              curl_version_info(CURLVERSION_NOW)->version);
 }

@@ -32,6 +32,12 @@
  * when streams are many and chunks sparse.) The table only grows in
  * loop_take(), outside libcurl: the socket callback, which must not fail, never
  * allocates.
+ *
+ * A turn ends with the caller's turn_end (net_options), as does every finished
+ * transfer before its caller hears of it: what the sinks gathered in the turn
+ * (a gateway's wake-ups of the threads that send each stream on) goes on once
+ * per turn, and never after a transfer's caller went on.
+ *
  * Each transfer has a connection of its own (no HTTP/2 multiplexing between
  * them), as when each ran on its caller's thread: a hold pauses one stream's
  * connection, never another's.
@@ -50,6 +56,7 @@
 
 struct net_loop {
     pthread_t tid;
+    net_client *c;
     CURLM *m;
     pthread_mutex_t lock; /* guards incoming, load, stop and every x->finished */
     net_xfer *incoming;   /* handed over, not yet added to the multi handle */
@@ -109,10 +116,18 @@ static int loop_room(net_loop *l)
     return 0;
 }
 
+/* The caller's end of a turn (net_options.turn_end): what the sinks gathered goes on. */
+static void loop_turn_end(net_loop *l)
+{
+    if (l->c->turn_end != NULL)
+        l->c->turn_end(l->c->turn_ctx);
+}
+
 static void loop_finish(net_loop *l, net_xfer *x, p11tee_status rc, CURLcode res)
 {
     net_xfer **pp;
 
+    loop_turn_end(l); /* before its caller may go on */
     curl_multi_remove_handle(l->m, x->h);
     net_cancel_detach(x->req->cancel);
     for (pp = &l->running; *pp != NULL; pp = &(*pp)->next)
@@ -249,6 +264,7 @@ static void loop_turn(net_loop *l)
             loop_finish(
                 l, x, err_set(x->err, P11TEE_E_NET, "libcurl failed: %s", curl_multi_strerror(mc)),
                 CURLE_OK);
+    loop_turn_end(l);
     mc = curl_multi_poll(l->m, l->socks, (unsigned int)l->n_socks, loop_wait(l), NULL);
     (void)mc; /* a failed poll is a turn without waiting; the actions report what broke */
 }
@@ -280,6 +296,7 @@ p11tee_status net_loops_start(net_client *c, size_t n, p11tee_error *err)
         net_loop *l = &c->loops[i];
 
         pthread_mutex_init(&l->lock, NULL);
+        l->c = c;
         if ((l->m = curl_multi_init()) == NULL)
             return err_set(err, P11TEE_E_NOMEM, "out of memory starting the stream threads");
         /* The idle connections it keeps for the next transfers, as the pool does. */

@@ -45,6 +45,7 @@
  * shared by threads, the callback is called from each of them.
  */
 typedef void (*net_log_fn)(void *ctx, const char *line);
+typedef void (*net_turn_fn)(void *ctx);
 
 typedef struct net_options {
     /* "https://host[:port]/prefix"; http:// only for 127.0.0.1, ::1, localhost,
@@ -84,6 +85,10 @@ typedef struct net_options {
      * others of its thread).
      */
     size_t stream_threads;
+    /* Each stream thread's end of a turn: after its sinks ran for what arrived,
+       before it waits and before a transfer it read returns to its caller. */
+    net_turn_fn turn_end;
+    void *turn_ctx;
     net_log_fn log; /* NULL: silent */
     void *log_ctx;
 } net_options;

@@ -40,6 +40,8 @@ struct net_client {
     size_t n_idle, pool_max;
     struct net_loop *loops; /* stream_threads of them (loop.c); NULL: none */
     size_t n_loops;
+    net_turn_fn turn_end; /* called by the loops (net_options.turn_end) */
+    void *turn_ctx;
 };
 
 /* One running request. */

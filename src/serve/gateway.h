@@ -256,7 +256,7 @@ struct gw_job {
     pthread_mutex_t lock;
     atomic_uint refs;
     struct MHD_Connection *conn;
-    int suspended, conn_gone, watched_fd;
+    int suspended, conn_gone, watched_fd, wake_gathered; /* on a stream thread's list */
     gw_route route;
     gw_caller *caller;
     gw_upstream *up;
@@ -306,16 +306,17 @@ void gw_job_fail(gw_job *j, p11tee_status rc, const p11tee_error *err);
 /*
  * Stream thread: start the stream (status 200) unless started; append bytes. Never
  * waits: past --stream-buffer the upstream stream is held (p11tee_cancel_hold) until
- * the caller has read half of it. -1: the job is cancelled or cut.
+ * the caller has read half of it. -1: the job is cancelled or cut. The connection is
+ * woken by gw_job_wake_gathered (the library's turn end on that thread) or within 2 ms.
  */
 int gw_job_emit(gw_job *j, const char *data, size_t len, uint64_t ready_ns);
+void gw_job_wake_gathered(void *unused);
 /* Pool thread: the stream's last bytes; then it ends. */
 void gw_job_end(gw_job *j, const char *data, size_t len);
-/* Cancel every job in flight (drain timeout); the count of jobs in flight. */
-void gw_jobs_cancel_all(gw_cancel_reason why);
+void gw_jobs_cancel_all(gw_cancel_reason why); /* every job in flight (drain timeout) */
 /* Cut the streams held for client-timeout without their caller reading (the watcher). */
 void gw_jobs_sweep(uint64_t now_ns);
-long gw_jobs_active(void);
+long gw_jobs_active(void); /* the count of jobs in flight */
 
 /* ---- chat.c, answers.c: the OpenAI endpoints ------------------------------ */
 

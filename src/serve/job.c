@@ -15,6 +15,14 @@
  * read half of it, and the watcher cuts a stream whose caller read nothing
  * for client-timeout while held. A caller who hangs up cancels the job: its
  * upstream request stops at once (p11tee_cancel).
+ *
+ * Wake-ups are gathered: a stream thread that adds bytes to a suspended job
+ * notes the job on its own list, and resumes the listed jobs at the end of its
+ * turn (the library's turn end, gw_job_wake_gathered) or once the first of
+ * them waited GW_WAKE_GATHER_NS: the HTTP thread wakes once per batch of
+ * chunks, not once per chunk. The library ends the turn before a chat it read
+ * returns to its pool thread, which holds a reference to the job until then,
+ * so a listed job is alive; a job is on one list at most (wake_gathered).
  */
 #include "config.h"
 
@@ -93,6 +101,108 @@ static void gw_job_wake(gw_job *j)
         j->suspended = 0;
         MHD_resume_connection(j->conn);
     }
+}
+
+/* How long a gathered wake-up may wait for the end of its stream thread's turn. */
+#define GW_WAKE_GATHER_NS (2 * 1000000u)
+#define GW_WAKES_FIRST    16
+
+/* A stream thread's gathered wake-ups; made at its first turn end. */
+typedef struct gw_wakes {
+    gw_job **job;
+    size_t n, cap;
+    uint64_t first_ns; /* when the first of them was gathered */
+} gw_wakes;
+
+static pthread_key_t gw_wakes_key; /* a stream thread's gw_wakes */
+static pthread_once_t gw_wakes_once = PTHREAD_ONCE_INIT;
+
+static void gw_wakes_free(void *p)
+{
+    gw_wakes *w = p; /* a thread ends its last turn with nothing gathered */
+
+    free(w->job);
+    free(w);
+}
+
+static void gw_wakes_key_make(void)
+{
+    pthread_key_create(&gw_wakes_key, gw_wakes_free);
+}
+
+/* Room for one more; 0, or -1 when memory ran out (the caller wakes at once). */
+static int gw_wakes_room(gw_wakes *w)
+{
+    size_t cap = w->cap ? 2 * w->cap : GW_WAKES_FIRST;
+    gw_job **t;
+
+    if (w->n < w->cap)
+        return 0;
+    if ((t = realloc(w->job, cap * sizeof(*t))) == NULL)
+        return -1;
+    w->job = t;
+    w->cap = cap;
+    return 0;
+}
+
+static void gw_wakes_flush(gw_wakes *w)
+{
+    size_t i;
+
+    for (i = 0; i < w->n; i++) {
+        gw_job *j = w->job[i];
+
+        pthread_mutex_lock(&j->lock);
+        j->wake_gathered = 0;
+        gw_job_wake(j);
+        pthread_mutex_unlock(&j->lock);
+    }
+    w->n = 0;
+}
+
+/* This thread's list, or NULL: a thread that does not end turns (a pool thread). */
+static gw_wakes *gw_wakes_mine(void)
+{
+    pthread_once(&gw_wakes_once, gw_wakes_key_make);
+    return pthread_getspecific(gw_wakes_key);
+}
+
+void gw_job_wake_gathered(void *unused)
+{
+    gw_wakes *w = gw_wakes_mine();
+
+    (void)unused;
+    if (w != NULL) {
+        gw_wakes_flush(w);
+        return;
+    }
+    /* This thread ends its turns: from now on its wake-ups can wait for them. */
+    if ((w = calloc(1, sizeof(*w))) != NULL && pthread_setspecific(gw_wakes_key, w) != 0)
+        free(w);
+}
+
+/*
+ * Under the lock, on the thread that added bytes: wake the job now, or gather
+ * it for the end of the turn. 1: the list waited long enough, flush it (after
+ * unlocking).
+ */
+static int gw_job_wake_soon(gw_job *j)
+{
+    gw_wakes *w = gw_wakes_mine();
+    uint64_t now;
+
+    if (!j->suspended || j->conn_gone || j->wake_gathered)
+        return 0;
+    if (w == NULL || gw_wakes_room(w) != 0) {
+        gw_job_wake(j);
+        return 0;
+    }
+    now = gw_now_ns();
+    if (w->n == 0)
+        w->first_ns = now;
+    j->wake_gathered = 1;
+    w->job[w->n++] = j;
+    return now - w->first_ns >= GW_WAKE_GATHER_NS;
 }
 
 static void gw_job_hangup(void *arg)
@@ -263,7 +373,7 @@ static void gw_job_cut(gw_job *j)
 
 int gw_job_emit(gw_job *j, const char *data, size_t len, uint64_t ready_ns)
 {
-    int cut = 0, rc = 0;
+    int cut = 0, rc = 0, flush;
 
     pthread_mutex_lock(&j->lock);
     if (j->phase == GW_WAITING) {
@@ -285,8 +395,10 @@ int gw_job_emit(gw_job *j, const char *data, size_t len, uint64_t ready_ns)
             p11tee_cancel_hold(j->cancel, 1);
         }
     }
-    gw_job_wake(j);
+    flush = gw_job_wake_soon(j);
     pthread_mutex_unlock(&j->lock);
+    if (flush)
+        gw_wakes_flush(gw_wakes_mine());
     if (cut)
         p11tee_cancel_trigger(j->cancel);
     return rc;

@@ -186,6 +186,7 @@ static int gw_setup(const serve_options *o, p11tee_config *cfg)
     }
     if (o->verbose)
         p11tee_config_set_log(cfg, gw_log_library, NULL);
+    p11tee_config_set_turn_end(cfg, gw_job_wake_gathered, NULL);
     p11tee_error_clear(&err);
     if (gw_upstream_start(o, cfg, &err) != 0) {
         gw_logf("error", "start", "%s", err.message);
