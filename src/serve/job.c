@@ -115,6 +115,7 @@ typedef struct gw_wakes {
 } gw_wakes;
 
 static pthread_key_t gw_wakes_key; /* a stream thread's gw_wakes */
+static int gw_wakes_keyed;         /* the key was made: without it, every wake-up is at once */
 static pthread_once_t gw_wakes_once = PTHREAD_ONCE_INIT;
 
 static void gw_wakes_free(void *p)
@@ -127,7 +128,7 @@ static void gw_wakes_free(void *p)
 
 static void gw_wakes_key_make(void)
 {
-    pthread_key_create(&gw_wakes_key, gw_wakes_free);
+    gw_wakes_keyed = pthread_key_create(&gw_wakes_key, gw_wakes_free) == 0;
 }
 
 /* Room for one more; 0, or -1 when memory ran out (the caller wakes at once). */
@@ -164,7 +165,7 @@ static void gw_wakes_flush(gw_wakes *w)
 static gw_wakes *gw_wakes_mine(void)
 {
     pthread_once(&gw_wakes_once, gw_wakes_key_make);
-    return pthread_getspecific(gw_wakes_key);
+    return gw_wakes_keyed ? pthread_getspecific(gw_wakes_key) : NULL;
 }
 
 void gw_job_wake_gathered(void *unused)
@@ -177,32 +178,35 @@ void gw_job_wake_gathered(void *unused)
         return;
     }
     /* This thread ends its turns: from now on its wake-ups can wait for them. */
-    if ((w = calloc(1, sizeof(*w))) != NULL && pthread_setspecific(gw_wakes_key, w) != 0)
+    if (gw_wakes_keyed && (w = calloc(1, sizeof(*w))) != NULL &&
+        pthread_setspecific(gw_wakes_key, w) != 0)
         free(w);
 }
 
 /*
  * Under the lock, on the thread that added bytes: wake the job now, or gather
- * it for the end of the turn. 1: the list waited long enough, flush it (after
- * unlocking).
+ * it for the end of the turn. 1: the list's first entry waited long enough,
+ * flush it (after unlocking).
  */
 static int gw_job_wake_soon(gw_job *j)
 {
     gw_wakes *w = gw_wakes_mine();
-    uint64_t now;
 
-    if (!j->suspended || j->conn_gone || j->wake_gathered)
-        return 0;
-    if (w == NULL || gw_wakes_room(w) != 0) {
+    if (w == NULL) {
         gw_job_wake(j);
         return 0;
     }
-    now = gw_now_ns();
-    if (w->n == 0)
-        w->first_ns = now;
-    j->wake_gathered = 1;
-    w->job[w->n++] = j;
-    return now - w->first_ns >= GW_WAKE_GATHER_NS;
+    if (j->suspended && !j->conn_gone && !j->wake_gathered) {
+        if (gw_wakes_room(w) != 0) {
+            gw_job_wake(j);
+            return 0;
+        }
+        if (w->n == 0)
+            w->first_ns = gw_now_ns();
+        j->wake_gathered = 1;
+        w->job[w->n++] = j;
+    }
+    return w->n > 0 && gw_now_ns() - w->first_ns >= GW_WAKE_GATHER_NS;
 }
 
 static void gw_job_hangup(void *arg)
