@@ -307,7 +307,7 @@ void gw_job_fail(gw_job *j, p11tee_status rc, const p11tee_error *err);
  * Stream thread: start the stream (status 200) unless started; append bytes. Never
  * waits: past --stream-buffer the upstream stream is held (p11tee_cancel_hold) until
  * the caller has read half of it. -1: the job is cancelled or cut. The connection is
- * woken by gw_job_wake_gathered (the library's turn end on that thread) or within 2 ms.
+ * woken by gw_job_wake_gathered (the library's turn end on that thread) or within 10 ms.
  */
 int gw_job_emit(gw_job *j, const char *data, size_t len, uint64_t ready_ns);
 void gw_job_wake_gathered(void *unused);

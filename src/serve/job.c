@@ -104,7 +104,7 @@ static void gw_job_wake(gw_job *j)
 }
 
 /* How long a gathered wake-up may wait for the end of its stream thread's turn. */
-#define GW_WAKE_GATHER_NS (2 * 1000000u)
+#define GW_WAKE_GATHER_NS (10 * 1000000u)
 #define GW_WAKES_FIRST    16
 
 /* A stream thread's gathered wake-ups; made at its first turn end. */
