@@ -95,7 +95,7 @@ static void turn_ends_on_the_stream_thread(void **state)
     for (i = 0; i < 3; i++) {
         ends = chat_with_turn_ends("2", &t, P11TEE_OK);
         assert_int_not_equal(ends, -1); /* the turn ended before the chat returned */
-        assert_true(ends >= 8);         /* one at least per chunk's turn */
+        assert_true(ends > 1);          /* not only the finished transfer's: each turn's */
         assert_false(pthread_equal(t.events_on, pthread_self()));
     }
     /* A stream stopped by its event ends in the turn of its last text: that turn ends first. */
