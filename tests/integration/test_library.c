@@ -42,18 +42,7 @@ static p11tee_client *client_new(counter *c, const char *ttl)
     p11tee_client *client = NULL;
     p11tee_error err;
 
-    assert_non_null(cfg);
-    assert_int_equal(p11tee_config_set(cfg, "base-url", test_require_env("REFSERVER_URL"), &err),
-                     P11TEE_OK);
-    assert_int_equal(p11tee_config_set(cfg, "api-key", test_require_env("REFSERVER_API_KEY"), &err),
-                     P11TEE_OK);
-    assert_int_equal(
-        p11tee_config_set(cfg, "pkcs11-module", test_require_env("P11TEE_MODULE"), &err),
-        P11TEE_OK);
-    assert_int_equal(p11tee_config_set(cfg, "pkcs11-token", test_require_env("P11TEE_TOKEN"), &err),
-                     P11TEE_OK);
-    assert_int_equal(p11tee_config_set(cfg, "policy-file", test_require_env("IT_POLICY"), &err),
-                     P11TEE_OK);
+    test_config_refserver(cfg);
     if (ttl != NULL)
         assert_int_equal(p11tee_config_set(cfg, "session-ttl-s", ttl, &err), P11TEE_OK);
     if (c != NULL) {

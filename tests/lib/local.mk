@@ -10,5 +10,5 @@ EXTRA_DIST += tests/lib/tap-run.sh tests/lib/tap.sh tests/lib/mktoken.sh \
 	tests/lib/libtool-valgrind.sh tests/lib/p11kit.sh
 
 check_LTLIBRARIES += libtestlib.la
-libtestlib_la_SOURCES = tests/lib/testlib.c tests/lib/testlib.h
+libtestlib_la_SOURCES = tests/lib/testlib.c tests/lib/testclient.c tests/lib/testlib.h
 libtestlib_la_LIBADD = $(CMOCKA_LIBS) $(CRYPTO_LIBS)

@@ -28,6 +28,15 @@ void test_skip_all(const char *fmt, ...) __attribute__((noreturn, format(printf,
 /* getenv() that skips the whole file when the variable is unset or empty. */
 const char *test_require_env(const char *name);
 
+/*
+ * Point `cfg` at the reference server and the throwaway token the integration
+ * fixture exported (REFSERVER_URL, REFSERVER_API_KEY, P11TEE_MODULE,
+ * P11TEE_TOKEN, IT_POLICY); fails the test when a setting is refused
+ * (testclient.c).
+ */
+struct p11tee_config;
+void test_config_refserver(struct p11tee_config *cfg);
+
 /* A private temp dir (under $TMPDIR), removed by test_rmtree(). */
 char *test_mkdtemp(void);
 void test_rmtree(const char *path);

@@ -81,17 +81,7 @@ p11tee_client *client_new_with_turns(seen *s, const char *workers, const char *s
     p11tee_client *client = NULL;
     p11tee_error err;
 
-    assert_int_equal(p11tee_config_set(cfg, "base-url", test_require_env("REFSERVER_URL"), &err),
-                     P11TEE_OK);
-    assert_int_equal(p11tee_config_set(cfg, "api-key", test_require_env("REFSERVER_API_KEY"), &err),
-                     P11TEE_OK);
-    assert_int_equal(
-        p11tee_config_set(cfg, "pkcs11-module", test_require_env("P11TEE_MODULE"), &err),
-        P11TEE_OK);
-    assert_int_equal(p11tee_config_set(cfg, "pkcs11-token", test_require_env("P11TEE_TOKEN"), &err),
-                     P11TEE_OK);
-    assert_int_equal(p11tee_config_set(cfg, "policy-file", test_require_env("IT_POLICY"), &err),
-                     P11TEE_OK);
+    test_config_refserver(cfg);
     assert_int_equal(p11tee_config_set(cfg, "require-e2ee", "1", &err), P11TEE_OK);
     if (workers != NULL)
         assert_int_equal(p11tee_config_set(cfg, "token-workers", workers, &err), P11TEE_OK);

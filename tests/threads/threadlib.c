@@ -77,12 +77,7 @@ p11tee_client *tl_client_new(tl_log *log, const char *ttl, const char *stream_th
     p11tee_client *client = NULL;
     p11tee_error err;
 
-    assert_non_null(cfg);
-    tl_set(cfg, "base-url", test_require_env("REFSERVER_URL"));
-    tl_set(cfg, "api-key", test_require_env("REFSERVER_API_KEY"));
-    tl_set(cfg, "pkcs11-module", test_require_env("P11TEE_MODULE"));
-    tl_set(cfg, "pkcs11-token", test_require_env("P11TEE_TOKEN"));
-    tl_set(cfg, "policy-file", test_require_env("IT_POLICY"));
+    test_config_refserver(cfg);
     if (ttl != NULL)
         tl_set(cfg, "session-ttl-s", ttl);
     if (stream_threads != NULL)
